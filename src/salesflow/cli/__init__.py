@@ -1,0 +1,44 @@
+"""The ``salesflow`` command line: thin adapters over the core, one module per command group.
+
+Command modules import only Typer and Rich at the top; Ibis, DuckDB, SQLAlchemy and Plotly are
+imported inside the commands so ``salesflow --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+from salesflow.cli import demo_cmd, flow_cmd, import_cmd, metrics_cmds, workspace_cmds
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from salesflow.cli.common import new_app
+
+app = new_app(
+    "**salesflow** — improve the way you sell, with data instead of slogans.\n\n"
+    "Name your undesirable results, let your own sales data confirm them, ask why, "
+    "and prove each improvement on a process behaviour chart.\n\n"
+    "Example: `salesflow demo demo-ws && salesflow -w demo-ws status`"
+)
+
+
+
+@app.callback()
+def _root(
+    workspace: Annotated[
+        Path | None,
+        typer.Option("--workspace", "-w", help="Workspace folder for the command that follows."),
+    ] = None,
+) -> None:
+    """Let `salesflow -w PATH COMMAND` work as well as `salesflow COMMAND -w PATH`."""
+    if workspace is not None:
+        os.environ["SALESFLOW_WORKSPACE"] = str(workspace)
+
+
+for module in (workspace_cmds, import_cmd, demo_cmd, metrics_cmds, flow_cmd):
+    module.register(app)
+
+
+def main() -> None:
+    app()

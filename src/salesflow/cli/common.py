@@ -1,0 +1,101 @@
+"""What every command shares: the workspace and --json options, JSON output, error handling."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from salesflow.errors import SalesflowError
+
+if TYPE_CHECKING:
+    from salesflow.workspace import Workspace
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="SALESFLOW_WORKSPACE",
+        help="Workspace folder (default: the current folder).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout and nothing else.")
+]
+
+
+class SalesflowGroup(TyperGroup):
+    """Turns a SalesflowError into one line on stderr and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SalesflowError as exc:
+            err.print(f"[bold red]Error:[/] {exc.message}", markup=True, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+def new_app(help_text: str) -> typer.Typer:
+    """A Typer app (root or command group) with salesflow's conventions."""
+    return typer.Typer(
+        cls=SalesflowGroup,
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode="markdown",
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+def open_workspace(path: Path, *, read_only: bool = False) -> Workspace:
+    from salesflow.workspace import Workspace
+
+    return Workspace.open(path, read_only=read_only)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):  # NumPy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN and infinities (not valid JSON) by null, recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def print_json(document: Any) -> None:
+    """Write exactly one JSON document to stdout (NaN becomes null)."""
+    text = json.dumps(_finite(json.loads(json.dumps(document, default=_jsonable))), indent=2,
+                      ensure_ascii=False)
+    sys.stdout.write(text)
+    sys.stdout.write("\n")
+    sys.stdout.flush()

@@ -1,0 +1,74 @@
+"""``salesflow init`` and ``salesflow status``: create a workspace and see what data it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
+    data_url: Annotated[
+        str, typer.Option("--data-url", help="Ibis URL of the data source.")
+    ] = "duckdb:///data.duckdb",
+    app_url: Annotated[
+        str, typer.Option("--app-url", help="SQLAlchemy URL of the app database.")
+    ] = "sqlite:///app.db",
+    force: Annotated[bool, typer.Option("--force", help="Rewrite existing settings.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a workspace: `salesflow.toml`, an empty data source and app database.
+
+    Example: `salesflow init acme-sales && cd acme-sales && salesflow import opportunities deals.csv`
+    """
+    from salesflow.workspace import init_workspace
+
+    workspace = init_workspace(path, data_url=data_url, app_url=app_url, force=force)
+    workspace.close()
+    if as_json:
+        print_json({"workspace": str(workspace.path), "config": str(workspace.settings.config_path)})
+        return
+    out.print(f"Created workspace [bold]{workspace.path}[/]")
+    out.print("Next: edit the stages in salesflow.toml, then `salesflow import opportunities FILE`.")
+
+
+def status(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
+    """Show what data the workspace holds: rows and date range per table, deals by outcome.
+
+    Example: `salesflow -w demo-ws status --json`
+    """
+    from salesflow.workspace import workspace_status
+
+    with open_workspace(workspace, read_only=True) as ws:
+        doc = workspace_status(ws)
+    if as_json:
+        print_json(doc)
+        return
+    render_status(doc)
+
+
+def render_status(doc: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Workspace {doc['workspace']}")
+    for col in ("table", "rows", "from", "to"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for name, info in doc["tables"].items():
+        table.add_row(name, f"{info['rows']:,}", info["min_date"] or "—", info["max_date"] or "—")
+    out.print(table)
+    o = doc["outcomes"]
+    closed = o["won"] + o["lost"]
+    rate = f"{o['won'] / closed:.0%}" if closed else "—"
+    out.print(
+        f"Opportunities: [green]{o['won']:,} won[/], [red]{o['lost']:,} lost[/], "
+        f"{o['open']:,} open — win rate {rate}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(status)

@@ -1,0 +1,94 @@
+"""One error hierarchy for every layer.
+
+A :class:`SalesflowError` is a user mistake or a data problem, never a bug: the CLI prints it as one
+line on stderr and exits non-zero, the web app answers 4xx with the same words. Each error says
+*what* went wrong, *where* (file, row, column, setting) and *how to fix it*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "ImportValidationError",
+    "NotFoundError",
+    "RowError",
+    "SalesflowError",
+    "WorkspaceError",
+]
+
+
+class SalesflowError(Exception):
+    """Base class: ``what`` happened, ``where`` and a ``hint`` on how to fix it."""
+
+    exit_code = 1
+
+    def __init__(self, what: str, *, where: str | None = None, hint: str | None = None) -> None:
+        self.what = what
+        self.where = where
+        self.hint = hint
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        text = self.what
+        if self.where:
+            text = f"{text} ({self.where})"
+        if self.hint:
+            text = f"{text}. {self.hint}"
+        return text
+
+
+class WorkspaceError(SalesflowError):
+    """The workspace folder or its ``salesflow.toml`` is missing or unusable."""
+
+
+class ConfigError(SalesflowError):
+    """A setting has a value salesflow cannot use."""
+
+
+class NotFoundError(SalesflowError):
+    """A named thing (metric, UDR, table, preset…) does not exist."""
+
+
+class DataError(SalesflowError):
+    """The sales data cannot answer the question asked (missing table, column, or rows)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One rejected input value: where it is, what it was, and why it was rejected."""
+
+    file: str
+    row: int | None  # 1-based data row number as a spreadsheet user counts it (header excluded)
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        value = "" if self.value is None else f" value {self.value!r}:"
+        return f"{', '.join(where)}:{value} {self.reason}"
+
+
+class ImportValidationError(SalesflowError):
+    """An import found bad rows; nothing was written. ``errors`` holds the first few, ``total`` all."""
+
+    SHOWN = 50
+
+    def __init__(self, errors: list[RowError], *, total: int | None = None) -> None:
+        self.errors = errors
+        self.total = total if total is not None else len(errors)
+        lines = "\n".join(f"  {e}" for e in errors[: self.SHOWN])
+        more = self.total - min(len(errors), self.SHOWN)
+        tail = f"\n  … and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{self.total} problem(s) found, nothing was imported:\n{lines}{tail}\n",
+            hint="Fix the file, or import the valid rows with --skip-invalid REJECTS.csv",
+        )

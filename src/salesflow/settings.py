@@ -1,0 +1,190 @@
+"""Workspace settings: defaults < ``salesflow.toml`` < ``SALESFLOW_*`` environment < flags.
+
+One frozen :class:`Settings` object is built per command or app; nothing reads the file or the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from salesflow.errors import ConfigError, WorkspaceError
+
+__all__ = ["CONFIG_FILE", "Settings", "StageConfig", "load_settings"]
+
+CONFIG_FILE = "salesflow.toml"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+DEFAULT_STAGES = ("Lead", "Qualified", "Discovery", "Proposal", "Negotiation")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """The value stream: open stages in order, then the won and lost end stages."""
+
+    order: tuple[str, ...] = DEFAULT_STAGES
+    won: tuple[str, ...] = ("Won",)
+    lost: tuple[str, ...] = ("Lost",)
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """Every known stage, open ones first, then won, then lost."""
+        return (*self.order, *self.won, *self.lost)
+
+    def rank(self, stage: str) -> int:
+        """Position in the configured order (ties between equal timestamps are broken by it)."""
+        try:
+            return self.all.index(stage)
+        except ValueError:
+            return len(self.all)
+
+    def outcome_of(self, stage: str) -> str:
+        """``won``, ``lost`` or ``open`` for a stage name."""
+        if stage in self.won:
+            return "won"
+        if stage in self.lost:
+            return "lost"
+        return "open"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about one workspace."""
+
+    workspace: Path
+    data_url: str = "duckdb:///data.duckdb"
+    app_url: str = "sqlite:///app.db"
+    stages: StageConfig = field(default_factory=StageConfig)
+    week_start: str = "monday"
+    timezone: str = "UTC"
+    core_threshold: float = 0.7
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def config_path(self) -> Path:
+        return self.workspace / CONFIG_FILE
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """A free-form section of ``salesflow.toml`` (``metrics``, ``variables``…), empty if absent."""
+        value = self.raw.get(name, {})
+        return value if isinstance(value, Mapping) else {}
+
+    def resolved_data_url(self) -> str:
+        return resolve_url(self.data_url, self.workspace)
+
+    def resolved_app_url(self) -> str:
+        return resolve_url(self.app_url, self.workspace)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with flag values applied (flags win over everything)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def resolve_url(url: str, workspace: Path) -> str:
+    """Make ``duckdb:///x.duckdb`` and ``sqlite:///x.db`` relative to the workspace folder."""
+    for scheme in ("duckdb:///", "sqlite:///"):
+        if url.startswith(scheme):
+            rest = url[len(scheme) :]
+            if rest in ("", ":memory:") or rest.startswith("/"):
+                return url
+            return f"{scheme}{(workspace / rest).resolve()}"
+    return url
+
+
+def load_settings(workspace: Path | str, env: Mapping[str, str] | None = None) -> Settings:
+    """Read ``salesflow.toml`` in ``workspace`` and apply ``SALESFLOW_*`` environment overrides."""
+    workspace = Path(workspace).expanduser().resolve()
+    path = workspace / CONFIG_FILE
+    if not workspace.is_dir():
+        raise WorkspaceError(
+            f"No workspace folder at {workspace}",
+            hint="Create one with `salesflow init PATH` or `salesflow demo PATH`, "
+            "or point to one with --workspace/-w",
+        )
+    if not path.is_file():
+        raise WorkspaceError(
+            f"{workspace} is not a salesflow workspace: it has no {CONFIG_FILE}",
+            hint=f"Run `salesflow init {workspace}` or pass --workspace/-w PATH",
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(
+            f"{CONFIG_FILE} cannot be read: {exc}",
+            where=str(path),
+            hint="Fix the TOML syntax (see docs/configuration.md)",
+        ) from exc
+    return settings_from_mapping(workspace, raw, env if env is not None else os.environ)
+
+
+def settings_from_mapping(
+    workspace: Path, raw: Mapping[str, Any], env: Mapping[str, str]
+) -> Settings:
+    """Build validated settings from parsed TOML plus environment overrides."""
+    where = str(workspace / CONFIG_FILE)
+    data = _table(raw, "data", where)
+    app = _table(raw, "app", where)
+    stages_raw = _table(raw, "stages", where)
+    calendar = _table(raw, "calendar", where)
+    causes = _table(raw, "causes", where)
+    stages = StageConfig(
+        order=_names(stages_raw, "order", DEFAULT_STAGES, where),
+        won=_names(stages_raw, "won", ("Won",), where),
+        lost=_names(stages_raw, "lost", ("Lost",), where),
+    )
+    _check_stages(stages, where)
+    week_start = str(calendar.get("week_start", "monday")).lower()
+    if week_start not in WEEKDAYS:
+        raise ConfigError(
+            f"calendar.week_start is {week_start!r}",
+            where=where,
+            hint=f"Use one of {', '.join(WEEKDAYS)}",
+        )
+    threshold = float(causes.get("core_threshold", 0.7))
+    if not 0 < threshold <= 1:
+        raise ConfigError("causes.core_threshold must be between 0 and 1", where=where)
+    return Settings(
+        workspace=workspace,
+        data_url=env.get("SALESFLOW_DATA_URL") or str(data.get("url", "duckdb:///data.duckdb")),
+        app_url=env.get("SALESFLOW_APP_URL") or str(app.get("url", "sqlite:///app.db")),
+        stages=stages,
+        week_start=week_start,
+        timezone=str(calendar.get("timezone", "UTC")),
+        core_threshold=threshold,
+        raw=raw,
+    )
+
+
+def _table(raw: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{name}] must be a table", where=where)
+    return value
+
+
+def _names(
+    section: Mapping[str, Any], key: str, default: tuple[str, ...], where: str
+) -> tuple[str, ...]:
+    value = section.get(key, list(default))
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"stages.{key} must be a list of stage names", where=where)
+    return tuple(value)
+
+
+def _check_stages(stages: StageConfig, where: str) -> None:
+    seen: set[str] = set()
+    for name in stages.all:
+        if name in seen:
+            raise ConfigError(
+                f"stage {name!r} is listed twice in [stages]",
+                where=where,
+                hint="Each stage appears once, in order, won or lost",
+            )
+        seen.add(name)
+    if not stages.won or not stages.lost:
+        raise ConfigError("[stages] needs at least one won and one lost stage", where=where)

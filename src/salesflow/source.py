@@ -1,0 +1,62 @@
+"""The data source: the canonical tables behind an Ibis backend (embedded DuckDB by default).
+
+Any Ibis URL works (``postgres://…``, ``snowflake://…``); salesflow only ever speaks Ibis to it,
+except for the importer's bulk path on DuckDB, which uses DuckDB's native CSV/Parquet readers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from salesflow.errors import ConfigError, DataError
+from salesflow.schema import TABLES
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+__all__ = ["connect", "ensure_tables", "is_duckdb", "table_exists"]
+
+
+def connect(url: str, *, read_only: bool = False) -> BaseBackend:
+    """Open the Ibis backend behind ``url`` (already resolved to absolute paths)."""
+    import ibis
+
+    try:
+        if url.startswith("duckdb://"):
+            path = url[len("duckdb:///") :] or ":memory:"
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return ibis.duckdb.connect(path, read_only=read_only)
+        return ibis.connect(url)
+    except Exception as exc:  # the driver's own words are the most useful detail
+        raise ConfigError(
+            f"Cannot open the data source {url!r}: {exc}",
+            hint="Check [data] url in salesflow.toml (any Ibis URL, e.g. duckdb:///data.duckdb)",
+        ) from exc
+
+
+def is_duckdb(con: BaseBackend) -> bool:
+    return con.name == "duckdb"
+
+
+def table_exists(con: BaseBackend, name: str) -> bool:
+    return name in con.list_tables()
+
+
+def ensure_tables(con: BaseBackend) -> None:
+    """Create any missing canonical table, empty, with its typed columns."""
+    existing = set(con.list_tables())
+    for name, spec in TABLES.items():
+        if name not in existing:
+            con.raw_sql(spec.create_sql())
+
+
+def require_table(con: BaseBackend, name: str):
+    """The Ibis table ``name``, or a DataError saying how to load it."""
+    if not table_exists(con, name):
+        raise DataError(
+            f"The workspace has no {name!r} data yet",
+            hint=f"Load it with `salesflow import {name} FILE` or try `salesflow demo`",
+        )
+    return con.table(name)

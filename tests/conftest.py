@@ -1,0 +1,81 @@
+"""Shared fixtures: real workspaces in tmp_path, a real PostgreSQL database per test run, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+PG_SERVER = os.environ.get("SALESFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    """A fresh, empty workspace with the default stages."""
+    from salesflow.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+class Cli:
+    """Runs salesflow commands in-process, the way a user types them."""
+
+    def __init__(self) -> None:
+        from salesflow.cli import app
+
+        self.app = app
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str | Path, ok: bool = True, input: str | None = None):
+        result = self.runner.invoke(self.app, [str(a) for a in args], input=input)
+        if ok and result.exit_code != 0:
+            raise AssertionError(
+                f"salesflow {' '.join(map(str, args))} exited {result.exit_code}:\n"
+                f"stdout: {result.stdout}\nstderr: {result.stderr}\n{result.exception!r}"
+            )
+        return result
+
+    def json(self, *args: str | Path):
+        """Run with --json and parse stdout, which must hold exactly one JSON document."""
+        result = self(*args, "--json")
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+def _pg_admin_connect():
+    import psycopg
+
+    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database for this test run, dropped afterwards.
+
+    Fails (never skips) when CI is set and the server is unreachable.
+    """
+    try:
+        admin = _pg_admin_connect()
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {PG_SERVER} is unreachable in CI: {exc}")
+        pytest.skip(f"PostgreSQL at {PG_SERVER} is unreachable: {exc}")
+    name = f"salesflow_test_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with _pg_admin_connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -47,7 +47,7 @@ def test_env_var_and_root_option_select_the_workspace(cli, tmp_path, monkeypatch
 
 def test_broken_toml_names_the_file(tmp_path):
     (tmp_path / "salesflow.toml").write_text("[data\nurl=", encoding="utf-8")
-    with pytest.raises(WorkspaceError, match="salesflow.toml"):
+    with pytest.raises(WorkspaceError, match=r"salesflow\.toml"):
         load_settings(tmp_path)
 
 

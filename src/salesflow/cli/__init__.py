@@ -6,13 +6,13 @@ imported inside the commands so ``salesflow --help`` starts fast.
 
 from __future__ import annotations
 
-from salesflow.cli import demo_cmd, flow_cmd, import_cmd, metrics_cmds, workspace_cmds
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from salesflow.cli import demo_cmd, flow_cmd, import_cmd, metrics_cmds, workspace_cmds
 from salesflow.cli.common import new_app
 
 app = new_app(
@@ -21,7 +21,6 @@ app = new_app(
     "and prove each improvement on a process behaviour chart.\n\n"
     "Example: `salesflow demo demo-ws && salesflow -w demo-ws status`"
 )
-
 
 
 @app.callback()

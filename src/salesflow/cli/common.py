@@ -94,8 +94,9 @@ def _finite(value: Any) -> Any:
 
 def print_json(document: Any) -> None:
     """Write exactly one JSON document to stdout (NaN becomes null)."""
-    text = json.dumps(_finite(json.loads(json.dumps(document, default=_jsonable))), indent=2,
-                      ensure_ascii=False)
+    text = json.dumps(
+        _finite(json.loads(json.dumps(document, default=_jsonable))), indent=2, ensure_ascii=False
+    )
     sys.stdout.write(text)
     sys.stdout.write("\n")
     sys.stdout.flush()

@@ -30,10 +30,14 @@ def init(
     workspace = init_workspace(path, data_url=data_url, app_url=app_url, force=force)
     workspace.close()
     if as_json:
-        print_json({"workspace": str(workspace.path), "config": str(workspace.settings.config_path)})
+        print_json(
+            {"workspace": str(workspace.path), "config": str(workspace.settings.config_path)}
+        )
         return
     out.print(f"Created workspace [bold]{workspace.path}[/]")
-    out.print("Next: edit the stages in salesflow.toml, then `salesflow import opportunities FILE`.")
+    out.print(
+        "Next: edit the stages in salesflow.toml, then `salesflow import opportunities FILE`."
+    )
 
 
 def status(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:

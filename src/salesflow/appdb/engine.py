@@ -1,0 +1,53 @@
+"""Engines and sessions for the app database (SQLite by default, PostgreSQL for a team).
+
+``make_engine`` is the one place connection details live: SQLite gets foreign keys, WAL and a
+busy timeout so the CLI and a web server can share one file; ``postgresql://`` URLs are sent to
+psycopg 3, the driver salesflow installs. Nothing connects until a caller asks for a connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["make_engine", "make_session_factory", "normalise_url"]
+
+
+def normalise_url(url: str) -> str:
+    """Point ``postgresql://`` and ``postgres://`` URLs at psycopg 3 (psycopg2 is not installed)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for the app DB at ``url``; lazy: no connection is opened here."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, **kwargs)
+        in_memory = parsed.database in (None, "", ":memory:")
+        event.listen(engine, "connect", _sqlite_pragmas(wal=not in_memory))
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(*, wal: bool):
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return on_connect
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (callers get plain records anyway)."""
+    return sessionmaker(engine, expire_on_commit=False)

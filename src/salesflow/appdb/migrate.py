@@ -1,0 +1,150 @@
+"""Alembic migrations, run from code: no ``alembic.ini`` is needed at runtime.
+
+``upgrade(url)`` brings any app DB to the newest schema (creating it when missing);
+``open_engine(url)`` is what commands use to get a ready engine: it upgrades a brand-new database
+by itself but refuses an existing one at an older revision, so nobody's data is changed without a
+deliberate ``salesflow upgrade``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
+
+from salesflow.appdb.engine import make_engine, normalise_url
+from salesflow.appdb.errors import AppDbVersionError
+
+__all__ = [
+    "alembic_config",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "open_engine",
+    "upgrade",
+]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations (and at ``engine`` when given)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this release ships."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "salesflow ships at least one migration"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision stamped in the database, or None for a database never migrated."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(url: str | Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate to ``revision`` (default: newest); returns the revisions before and after."""
+    engine = url if isinstance(url, Engine) else _engine_creating_database(url)
+    try:
+        before = current_revision(engine)
+        command.upgrade(alembic_config(engine), revision)
+        return before, current_revision(engine)
+    finally:
+        if not isinstance(url, Engine):
+            engine.dispose()
+
+
+def downgrade(url: str | Engine, revision: str) -> str | None:
+    """Migrate down to ``revision`` (``base`` removes every table); returns the new revision."""
+    engine = url if isinstance(url, Engine) else make_engine(url)
+    try:
+        command.downgrade(alembic_config(engine), revision)
+        return current_revision(engine)
+    finally:
+        if not isinstance(url, Engine):
+            engine.dispose()
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on an app DB at the newest revision: new databases are created, old ones refused."""
+    engine = _engine_creating_database(url)
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return engine
+    if current is None and not inspect(engine).get_table_names():
+        upgrade(engine)
+        return engine
+    engine.dispose()
+    raise _version_error(url, current, head)
+
+
+def _version_error(url: str, current: str | None, head: str) -> AppDbVersionError:
+    where = _describe(url)
+    if current is None:
+        return AppDbVersionError(
+            "The app database holds tables salesflow did not create",
+            where=where,
+            hint="Point [app] url in salesflow.toml at an empty database or a salesflow one",
+        )
+    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current not in known:
+        return AppDbVersionError(
+            f"The app database is at revision {current}, made by a newer salesflow",
+            where=where,
+            hint="Install the newer salesflow release to open it",
+        )
+    return AppDbVersionError(
+        f"The app database is at revision {current}; this salesflow needs {head}",
+        where=where,
+        hint="Back it up, then run `salesflow upgrade`",
+    )
+
+
+def _describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def _engine_creating_database(url: str) -> Engine:
+    """SQLite creates its file on first connect (we make the folder); PostgreSQL needs CREATE DATABASE."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    elif parsed.get_backend_name() == "postgresql" and parsed.database:
+        _create_postgres_database(parsed)
+    return make_engine(url)
+
+
+def _create_postgres_database(parsed) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            )
+            if not exists:
+                quoted = parsed.database.replace('"', '""')
+                connection.execute(text(f'CREATE DATABASE "{quoted}"'))
+    except Exception:  # no rights on the maintenance database: let the real connect report it
+        pass
+    finally:
+        admin.dispose()

@@ -1,0 +1,309 @@
+"""Repositories for the knowledge base: create, get, list, update, soft delete, restore, history.
+
+Every method runs in its own transaction and returns frozen records, so callers never hold a
+session. Every change is written to ``history`` with full before/after snapshots in the same
+transaction. Updates name the version the caller read: if it moved on, :class:`StaleEditError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from salesflow.appdb.bindings import normalise_binding
+from salesflow.appdb.errors import InvalidRecordError, StaleEditError
+from salesflow.appdb.models import Cause, CauseLink, History, Node, Udr
+from salesflow.appdb.records import (
+    CauseRecord,
+    HistoryRecord,
+    LinkRecord,
+    Record,
+    UdrRecord,
+    as_utc,
+    now,
+)
+from salesflow.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from salesflow.appdb.store import KnowledgeStore
+
+__all__ = ["CauseRepository", "LinkRepository", "UdrRepository", "VersionedRepository"]
+
+R = TypeVar("R", bound=Record)
+
+
+class VersionedRepository(Generic[R]):
+    """What every versioned, soft-deletable entity shares; subclasses add ``create``."""
+
+    model: ClassVar[type[Any]]
+    record: ClassVar[type[Any]]
+    entity: ClassVar[str]  # name in history
+    label: ClassVar[str]  # name in messages
+    editable: ClassVar[frozenset[str]]
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self._store = store
+
+    def get(self, id: int, *, include_deleted: bool = False) -> R:
+        with self._store.transaction() as session:
+            return self._record(session, self._row(session, id, include_deleted=include_deleted))
+
+    def list(self, *, include_deleted: bool = False) -> list[R]:
+        """All entries by id; soft-deleted ones only when asked."""
+        with self._store.transaction() as session:
+            query = select(self.model).order_by(self.model.id)
+            if not include_deleted:
+                query = query.where(self.model.deleted_at.is_(None))
+            return [self._record(session, row) for row in session.scalars(query)]
+
+    def update(self, id: int, *, who: str, expected_version: int | None, **changes: Any) -> R:
+        """Change fields; ``expected_version`` is the version the caller read (None: don't check)."""
+        unknown = set(changes) - self.editable
+        if unknown:
+            raise InvalidRecordError(
+                f"{self.label} has no editable field {', '.join(sorted(unknown))}",
+                hint=f"Editable: {', '.join(sorted(self.editable))}",
+            )
+        changes = self._normalise(changes)
+        with self._store.transaction() as session:
+            row = self._row(session, id)
+            self._check_version(session, row, expected_version)
+            before = self._record(session, row)
+            if not self._apply(session, row, changes):
+                return before
+            row.updated_at = now()
+            return self._save(session, row, "update", who, before)
+
+    def delete(self, id: int, *, who: str, expected_version: int | None = None) -> R:
+        """Soft delete: the row stays, hidden from lists, and ``restore`` brings it back."""
+        with self._store.transaction() as session:
+            row = self._row(session, id)
+            self._check_version(session, row, expected_version)
+            before = self._record(session, row)
+            row.deleted_at = row.updated_at = now()
+            return self._save(session, row, "delete", who, before)
+
+    def restore(self, id: int, *, who: str) -> R:
+        """Undo a soft delete."""
+        with self._store.transaction() as session:
+            row = self._row(session, id, include_deleted=True)
+            if row.deleted_at is None:
+                raise InvalidRecordError(f"{self.label} {id} is not deleted; nothing to restore")
+            before = self._record(session, row)
+            row.deleted_at = None
+            row.updated_at = now()
+            return self._save(session, row, "restore", who, before)
+
+    def history(self, id: int) -> list[HistoryRecord]:
+        """Every recorded change to this entry, oldest first."""
+        return self._store.history(self.entity, id)
+
+    # -- hooks and helpers -------------------------------------------------------------------
+
+    def _record(self, session: Session, row: Any) -> R:
+        return self.record.from_row(row)
+
+    def _normalise(self, changes: dict[str, Any]) -> dict[str, Any]:
+        return changes
+
+    def _apply(self, session: Session, row: Any, changes: dict[str, Any]) -> bool:
+        changed = False
+        for key, value in changes.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+                changed = True
+        return changed
+
+    def _row(self, session: Session, id: int, *, include_deleted: bool = False) -> Any:
+        row = session.get(self.model, id)
+        if row is None:
+            raise NotFoundError(
+                f"{self.label} {id} does not exist", hint="Check the id in the list"
+            )
+        if row.deleted_at is not None and not include_deleted:
+            raise NotFoundError(
+                f"{self.label} {id} was deleted on {as_utc(row.deleted_at):%Y-%m-%d %H:%M} UTC",
+                hint="Restore it first if you want to change it",
+            )
+        return row
+
+    def _check_version(self, session: Session, row: Any, expected: int | None) -> None:
+        if expected is None or expected == row.version:
+            return
+        last = session.scalars(
+            select(History)
+            .where(History.entity == self.entity, History.entity_id == row.id)
+            .order_by(History.id.desc())
+            .limit(1)
+        ).first()
+        by = f" by {last.who} at {as_utc(last.at):%Y-%m-%d %H:%M} UTC" if last else ""
+        raise StaleEditError(
+            f"{self.label} {row.id} was changed{by} after you opened it "
+            f"(you edited version {expected}, it is now version {row.version}); nothing was saved",
+            hint="Reload it, apply your change again and save",
+        )
+
+    def _save(self, session: Session, row: Any, action: str, who: str, before: R | None) -> R:
+        try:
+            session.flush()
+        except StaleDataError:
+            raise StaleEditError(
+                f"{self.label} {row.id} was changed by someone else while you saved; nothing was saved",
+                hint="Reload it, apply your change again and save",
+            ) from None
+        after = self._record(session, row)
+        self._store.log(session, self.entity, row.id, action, who, before, after)
+        return after
+
+    def _create(self, session: Session, row: Any, who: str) -> R:
+        stamp = now()
+        row.created_by = who
+        row.created_at = row.updated_at = stamp
+        row.deleted_at = None
+        session.add(row)
+        return self._save(session, row, "create", who, None)
+
+
+def _new_node(session: Session, kind: str) -> int:
+    node = Node(kind=kind)
+    session.add(node)
+    session.flush()
+    return node.id
+
+
+class UdrRepository(VersionedRepository[UdrRecord]):
+    model = Udr
+    record = UdrRecord
+    entity = "udr"
+    label = "UDR"
+    editable = frozenset({"statement", "owner", "tags", "binding"})
+
+    def create(
+        self,
+        statement: str,
+        *,
+        who: str,
+        owner: str | None = None,
+        tags: Iterable[str] = (),
+        binding: dict[str, Any] | None = None,
+    ) -> UdrRecord:
+        """Store a new UDR (its id is also its node id in the cause graph)."""
+        fields = self._normalise({"statement": statement, "tags": tags, "binding": binding})
+        with self._store.transaction() as session:
+            row = Udr(id=_new_node(session, "udr"), owner=owner, **fields)
+            return self._create(session, row, who)
+
+    def _normalise(self, changes: dict[str, Any]) -> dict[str, Any]:
+        out = dict(changes)
+        if "statement" in out:
+            out["statement"] = _text(out["statement"], "A UDR statement")
+        if "tags" in out:
+            out["tags"] = sorted({str(t).strip() for t in out["tags"] if str(t).strip()})
+        if "binding" in out:
+            out["binding"] = normalise_binding(out["binding"])
+        return out
+
+
+class CauseRepository(VersionedRepository[CauseRecord]):
+    model = Cause
+    record = CauseRecord
+    entity = "cause"
+    label = "Cause"
+    editable = frozenset({"text", "owner"})
+
+    def create(self, text: str, *, who: str, owner: str | None = None) -> CauseRecord:
+        """Store a new cause (its id is also its node id in the cause graph)."""
+        text = _text(text, "A cause")
+        with self._store.transaction() as session:
+            row = Cause(id=_new_node(session, "cause"), text=text, owner=owner)
+            return self._create(session, row, who)
+
+    def _normalise(self, changes: dict[str, Any]) -> dict[str, Any]:
+        if "text" in changes:
+            return {**changes, "text": _text(changes["text"], "A cause")}
+        return changes
+
+
+class LinkRepository(VersionedRepository[LinkRecord]):
+    """Cause links. Listing hides links whose effect or cause node is deleted (restore shows them)."""
+
+    model = CauseLink
+    record = LinkRecord
+    entity = "link"
+    label = "Cause link"
+    editable = frozenset({"text", "and_group", "is_loop", "evidence"})
+
+    def create(
+        self,
+        effect_id: int,
+        cause_id: int,
+        *,
+        who: str,
+        text: str | None = None,
+        and_group: str | None = None,
+        is_loop: bool = False,
+        evidence: Iterable[Any] = (),
+    ) -> LinkRecord:
+        """Record "effect happens because of cause". Cycle rules are the workbench's to check."""
+        if effect_id == cause_id:
+            raise InvalidRecordError(
+                f"Node {effect_id} cannot be its own cause", hint="Link two different nodes"
+            )
+        with self._store.transaction() as session:
+            active = self._store.active_node_ids(session)
+            for node in (effect_id, cause_id):
+                if node not in active:
+                    raise NotFoundError(
+                        f"Node {node} is not a UDR or cause in the knowledge base",
+                        hint="List them with `salesflow udr list` and `salesflow causes`",
+                    )
+            duplicate = session.scalars(
+                select(CauseLink.id).where(
+                    CauseLink.effect_id == effect_id,
+                    CauseLink.cause_id == cause_id,
+                    CauseLink.deleted_at.is_(None),
+                )
+            ).first()
+            if duplicate is not None:
+                raise InvalidRecordError(
+                    f"{cause_id} is already recorded as a cause of {effect_id} (link {duplicate})",
+                    hint="Edit that link instead",
+                )
+            row = CauseLink(
+                effect_id=effect_id,
+                cause_id=cause_id,
+                text=text,
+                and_group=and_group or None,
+                is_loop=bool(is_loop),
+                evidence=list(evidence),
+            )
+            return self._create(session, row, who)
+
+    def list(self, *, include_deleted: bool = False) -> list[LinkRecord]:
+        links = super().list(include_deleted=include_deleted)
+        if include_deleted:
+            return links
+        with self._store.transaction() as session:
+            active = self._store.active_node_ids(session)
+        return [x for x in links if x.effect_id in active and x.cause_id in active]
+
+    def _normalise(self, changes: dict[str, Any]) -> dict[str, Any]:
+        out = dict(changes)
+        if "evidence" in out:
+            out["evidence"] = list(out["evidence"])
+        if "and_group" in out:
+            out["and_group"] = out["and_group"] or None
+        if "is_loop" in out:
+            out["is_loop"] = bool(out["is_loop"])
+        return out
+
+
+def _text(value: Any, what: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise InvalidRecordError(f"{what} cannot be empty", hint="Write it in a sentence")
+    return text

@@ -1,0 +1,133 @@
+"""``KnowledgeStore``: the team's knowledge base, one object for the CLI, web app and verdict code.
+
+    store = KnowledgeStore.open("sqlite:///app.db")
+    udr = store.udrs.create("38% of proposals wait > 10 days for pricing, Q3", who="ann")
+    store.udrs.update(udr.id, who="bob", expected_version=udr.version, owner="bob")
+
+Each repository method runs in its own transaction and returns frozen records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from salesflow.appdb.engine import make_session_factory
+from salesflow.appdb.improvements import CheckinRepository, ImprovementRepository
+from salesflow.appdb.migrate import open_engine
+from salesflow.appdb.models import Cause, CauseLink, Checkin, History, Improvement, Node, Udr
+from salesflow.appdb.records import HistoryRecord, Record, as_utc, now
+from salesflow.appdb.repositories import CauseRepository, LinkRepository, UdrRepository
+from salesflow.appdb.users import UserRepository
+from salesflow.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from salesflow.workspace import Workspace
+
+__all__ = ["KnowledgeStore"]
+
+KNOWLEDGE_MODELS = (Node, Udr, Cause, CauseLink, Improvement, Checkin, History)
+
+
+class KnowledgeStore:
+    """Repositories over one app database engine."""
+
+    def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
+        self.engine = engine
+        self._owns_engine = owns_engine
+        self._sessions = make_session_factory(engine)
+        self.udrs = UdrRepository(self)
+        self.causes = CauseRepository(self)
+        self.links = LinkRepository(self)
+        self.improvements = ImprovementRepository(self)
+        self.checkins = CheckinRepository(self)
+        self.users = UserRepository(self)
+
+    @classmethod
+    def open(cls, url: str) -> KnowledgeStore:
+        """Open the app DB at ``url``: a new one is created, an outdated one refused."""
+        return cls(open_engine(url), owns_engine=True)
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace) -> KnowledgeStore:
+        """The knowledge base of a workspace (``[app] url`` in its ``salesflow.toml``)."""
+        return cls.open(workspace.settings.resolved_app_url())
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> KnowledgeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One session, committed on success and rolled back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def log(
+        self,
+        session: Session,
+        entity: str,
+        entity_id: int,
+        action: str,
+        who: str,
+        before: Record | None,
+        after: Record | None,
+    ) -> None:
+        """Write one history entry inside the caller's transaction."""
+        session.add(
+            History(
+                entity=entity,
+                entity_id=entity_id,
+                action=action,
+                who=who,
+                at=now(),
+                before=None if before is None else before.to_dict(),
+                after=None if after is None else after.to_dict(),
+            )
+        )
+
+    def history(self, entity: str, entity_id: int) -> list[HistoryRecord]:
+        """Changes to one entity (``udr``, ``cause``, ``link``, ``improvement``, ``checkin``)."""
+        query = select(History).where(History.entity == entity, History.entity_id == entity_id)
+        return self._history(query)
+
+    def changes_since(self, since: datetime) -> list[HistoryRecord]:
+        """Every change after ``since`` (for "what changed since your last visit")."""
+        return self._history(select(History).where(History.at > as_utc(since)))
+
+    def _history(self, query: Any) -> list[HistoryRecord]:
+        with self.transaction() as session:
+            rows = session.scalars(query.order_by(History.id))
+            return [HistoryRecord.from_row(row) for row in rows]
+
+    def node_kind(self, node_id: int) -> str:
+        """``udr`` or ``cause`` for a node id shown to users."""
+        with self.transaction() as session:
+            node = session.get(Node, node_id)
+            if node is None:
+                raise NotFoundError(f"Node {node_id} is not a UDR or cause")
+            return node.kind
+
+    def active_node_ids(self, session: Session) -> set[int]:
+        """Ids of UDRs and causes that are not deleted."""
+        udrs = select(Udr.id).where(Udr.deleted_at.is_(None))
+        causes = select(Cause.id).where(Cause.deleted_at.is_(None))
+        return set(session.scalars(udrs.union_all(causes)))
+
+    def is_empty(self) -> bool:
+        """True when the knowledge base holds no UDRs, causes, links, improvements or history."""
+        with self.transaction() as session:
+            return all(
+                not session.scalar(select(func.count()).select_from(m)) for m in KNOWLEDGE_MODELS
+            )

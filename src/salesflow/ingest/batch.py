@@ -1,0 +1,102 @@
+"""The staged batch: the file's rows as typed canonical columns, built in an in-memory engine.
+
+Conversion never fails here: a value that does not read as a date or number becomes NULL in the
+batch, and :mod:`salesflow.ingest.validate` reports it from the text, row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from salesflow.ingest.dates import DateColumn, parse_sql
+from salesflow.ingest.read import ident
+from salesflow.schema import Table
+from salesflow.settings import StageConfig
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["Plan", "build_batch", "infer_extra_types", "outcome_sql", "sql_literal"]
+
+NUMERIC = ("DOUBLE", "DOUBLE PRECISION", "BIGINT", "INTEGER", "FLOAT", "REAL", "DECIMAL")
+
+
+@dataclass
+class Plan:
+    """What the import will write: typed columns and where each came from."""
+
+    spec: Table
+    columns: dict[str, str]  # canonical -> source column
+    extras: dict[str, str]  # extra column -> source column
+    types: dict[str, str] = field(default_factory=dict)  # every batch column -> SQL type
+    dates: dict[str, DateColumn] = field(default_factory=dict)
+    outcome_given: bool = False
+
+    @property
+    def targets(self) -> list[str]:
+        return [*self.columns, *self.extras]
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def outcome_sql(stage_sql: str, stages: StageConfig) -> str:
+    """SQL turning a stage name into open/won/lost with the workspace's end stages."""
+    won = ", ".join(sql_literal(s) for s in stages.won)
+    lost = ", ".join(sql_literal(s) for s in stages.lost)
+    return (
+        f"CASE WHEN {stage_sql} IN ({won}) THEN 'won' WHEN {stage_sql} IN ({lost}) THEN 'lost' "
+        f"WHEN {stage_sql} IS NULL THEN NULL ELSE 'open' END"
+    )
+
+
+def infer_extra_types(
+    con: duckdb.DuckDBPyConnection, view: str, extras: list[str], existing: dict[str, str]
+) -> dict[str, str]:
+    """Existing columns keep their type; new ones are DOUBLE when every value is a number."""
+    types = {c: existing[c] for c in extras if c in existing}
+    new = [c for c in extras if c not in existing]
+    if not new:
+        return types
+    checks = ", ".join(
+        f"bool_and(TRY_CAST({ident(c)} AS DOUBLE) IS NOT NULL) FILTER "
+        f"(WHERE {ident(c)} IS NOT NULL), count({ident(c)})"
+        for c in new
+    )
+    row = con.sql(f"SELECT {checks} FROM {view}").fetchone()
+    for i, c in enumerate(new):
+        numeric, count = row[2 * i], row[2 * i + 1]
+        types[c] = "DOUBLE" if numeric and count else "VARCHAR"
+    return types
+
+
+def _typed(column: str, sql_type: str, fmt: str | None) -> str:
+    col = ident(column)
+    upper = sql_type.upper()
+    if upper == "TIMESTAMP":
+        return parse_sql(col, fmt)
+    if upper == "DATE":
+        return f"CAST({parse_sql(col, fmt)} AS DATE)"
+    if upper.startswith(NUMERIC):
+        return f"TRY_CAST({col} AS {sql_type})"
+    return col
+
+
+def build_batch(
+    con: duckdb.DuckDBPyConnection, view: str, name: str, plan: Plan, stages: StageConfig
+) -> None:
+    """Create table ``name`` from the text view: typed columns, outcome derived from stage."""
+    parts = ["_row"]
+    for column in plan.targets:
+        fmt = plan.dates[column].format if column in plan.dates else None
+        expr = _typed(column, plan.types[column], fmt)
+        if column == "outcome":
+            expr = f"LOWER({expr})"
+        parts.append(f"{expr} AS {ident(column)}")
+    if plan.spec.name == "opportunities" and not plan.outcome_given:
+        derived = outcome_sql(ident("stage"), stages) if "stage" in plan.columns else "NULL"
+        parts.append(f"CAST({derived} AS VARCHAR) AS outcome")
+        plan.types["outcome"] = "VARCHAR"
+    con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(parts)} FROM {view}")

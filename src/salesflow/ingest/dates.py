@@ -1,0 +1,105 @@
+"""Date formats: detect them per column, in the engine, and refuse to guess day versus month.
+
+ISO dates (``2024-03-31``, ``2024-03-31 14:05:00``, ``2024-03-31T14:05:00Z``) are read directly. Other
+common export formats are tried on the column's distinct values; a format is chosen only when it
+reads every value. When both a day-first and a month-first format read every value (all days are
+12 or less) the column is ambiguous and the user is asked to say which with ``--date-format``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from salesflow.errors import RowError
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["CANDIDATES", "ISO", "DateColumn", "detect", "parse_sql", "valid_sql"]
+
+ISO = "ISO 8601"
+_DAY_FIRST = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y", "%d-%m-%y")
+_MONTH_FIRST = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%m-%d-%y")
+_OTHER = ("%Y/%m/%d", "%Y.%m.%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y")
+_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+CANDIDATES = tuple(d + t for d in (*_DAY_FIRST, *_MONTH_FIRST, *_OTHER) for t in _TIMES)
+_EARLIEST = "TIMESTAMP '1900-01-01'"  # '%Y' reads "16" as the year 16: not a real CRM date
+
+
+@dataclass(frozen=True)
+class DateColumn:
+    """The format chosen for one column, or the errors that stopped us choosing one."""
+
+    column: str
+    format: str | None
+    ambiguity: RowError | None = None
+
+    def describe(self) -> str:
+        return self.format or "ambiguous"
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def parse_sql(column_sql: str, fmt: str | None) -> str:
+    """SQL that turns the text column into a TIMESTAMP (NULL where it does not parse)."""
+    if fmt in (None, ISO):
+        return f"TRY_CAST({column_sql} AS TIMESTAMP)"
+    return f"TRY_STRPTIME({column_sql}, {_q(fmt)})"
+
+
+def valid_sql(column_sql: str, fmt: str | None) -> str:
+    """SQL that is true where the text reads as a plausible date in ``fmt``."""
+    parsed = parse_sql(column_sql, fmt)
+    return f"({parsed} IS NOT NULL AND {parsed} >= {_EARLIEST})"
+
+
+def _failures(con: duckdb.DuckDBPyConnection, view: str, column: str, fmt: str | None) -> int:
+    col = f'"{column}"'
+    sql = f"SELECT count(*) FROM {view} WHERE {col} IS NOT NULL AND NOT {valid_sql(col, fmt)}"
+    return con.sql(sql).fetchone()[0]
+
+
+def detect(
+    con: duckdb.DuckDBPyConnection, view: str, column: str, *, file: str, given: str | None
+) -> DateColumn:
+    """Choose the format of ``view.column`` (a text column); ambiguity is reported, not guessed."""
+    if given:
+        return DateColumn(column, given)
+    if _failures(con, view, column, ISO) == 0:
+        return DateColumn(column, ISO)
+    col = f'"{column}"'
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE NOT {valid_sql('v', f)})" for f in (ISO, *CANDIDATES)
+    )
+    row = con.sql(
+        f"SELECT {counts} FROM (SELECT DISTINCT {col} AS v FROM {view} WHERE {col} IS NOT NULL)"
+    ).fetchone()
+    failures = dict(zip((ISO, *CANDIDATES), row, strict=True))
+    fitting = [f for f, n in failures.items() if n == 0]
+    day = [f for f in fitting if f.startswith(_DAY_FIRST)]
+    month = [f for f in fitting if f.startswith(_MONTH_FIRST)]
+    if day and month:
+        return DateColumn(column, None, _ambiguous(con, view, column, file, day[0], month[0]))
+    if fitting:
+        return DateColumn(column, fitting[0])
+    # No format reads everything: keep the one that reads most; the rest are row errors.
+    return DateColumn(column, min(failures, key=lambda f: failures[f]))
+
+
+def _ambiguous(
+    con: duckdb.DuckDBPyConnection, view: str, column: str, file: str, day: str, month: str
+) -> RowError:
+    sample = con.sql(
+        f'SELECT "{column}" FROM {view} WHERE "{column}" IS NOT NULL LIMIT 1'
+    ).fetchone()[0]
+    return RowError(
+        file,
+        None,
+        column,
+        sample,
+        f"dates could be day-month or month-day (no day is above 12), so salesflow will not "
+        f"guess; say which with --date-format '{day}' (day first) or '{month}' (month first)",
+    )

@@ -1,0 +1,72 @@
+"""Derivations that fill gaps a source leaves: stage events from snapshot dates, outcome from stages.
+
+A CRM export with one row per deal and no stage history still says when the deal started and when
+it was won or lost. From those dates salesflow derives minimal stage events (the first stage at
+``created_at``, the won or lost stage at ``closed_at``), marked as derived so a real history imported
+later replaces them. Outcome, closed_at and stage are derived from a deal's last stage event when the
+source does not give the outcome.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from salesflow.ingest.batch import Plan, outcome_sql, sql_literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from salesflow.settings import StageConfig
+
+__all__ = ["BOOKKEEPING", "derive_snapshot_events", "last_events_sql", "stage_rank_sql"]
+
+#: Which opportunities have derived values: what = 'outcome' (outcome, closed_at and stage may be
+#: refreshed from stage events) or 'events' (their stage events were derived from dates).
+BOOKKEEPING = "_salesflow_derived"
+
+
+def derive_snapshot_events(
+    con: duckdb.DuckDBPyConnection,
+    batch: str,
+    name: str,
+    plan: Plan,
+    stages: StageConfig,
+    first_stage: str | None,
+) -> int:
+    """Create table ``name`` with minimal stage events for the opportunities in ``batch``."""
+    first = sql_literal(first_stage or stages.order[0])
+    owner = "owner" if "owner" in plan.types else "CAST(NULL AS VARCHAR)"
+    amount = "amount" if "amount" in plan.types else "CAST(NULL AS DOUBLE)"
+    ends = ", ".join(sql_literal(s) for s in (*stages.won, *stages.lost))
+    stage = "stage" if "stage" in plan.types else "CAST(NULL AS VARCHAR)"
+    end_stage = (
+        f"CASE WHEN {stage} IN ({ends}) THEN {stage} "
+        f"WHEN outcome = 'won' THEN {sql_literal(stages.won[0])} "
+        f"ELSE {sql_literal(stages.lost[0])} END"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE {name} AS "
+        f"SELECT opportunity_id, {first} AS stage, created_at AS entered_at, {owner} AS owner, "
+        f"{amount} AS amount, CAST(NULL AS VARCHAR) AS forecast_category FROM {batch} "
+        f"WHERE created_at IS NOT NULL "
+        f"UNION ALL SELECT opportunity_id, {end_stage}, closed_at, {owner}, {amount}, NULL "
+        f"FROM {batch} WHERE closed_at IS NOT NULL AND outcome IN ('won', 'lost')"
+    )
+    return con.sql(f"SELECT count(*) FROM {name}").fetchone()[0]
+
+
+def stage_rank_sql(column: str, stages: StageConfig) -> str:
+    """The configured position of a stage, to order events with equal timestamps."""
+    whens = " ".join(f"WHEN {sql_literal(s)} THEN {i}" for i, s in enumerate(stages.all))
+    return f"CASE {column} {whens} ELSE {len(stages.all)} END"
+
+
+def last_events_sql(events: str, ids: str, stages: StageConfig) -> str:
+    """Each opportunity's last stage event (latest time, then furthest stage), for ``ids``."""
+    rank = stage_rank_sql("stage", stages)
+    return (
+        f"SELECT opportunity_id, stage, entered_at, {outcome_sql('stage', stages)} AS outcome "
+        f"FROM (SELECT opportunity_id, stage, entered_at, row_number() OVER "
+        f"(PARTITION BY opportunity_id ORDER BY entered_at DESC, {rank} DESC) AS rn "
+        f"FROM {events} WHERE opportunity_id IN ({ids})) x WHERE rn = 1"
+    )

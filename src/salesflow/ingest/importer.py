@@ -1,0 +1,233 @@
+"""``import_file``: read, map, validate in an in-memory engine, then write all or nothing.
+
+The workspace's data file is only read (attached read-only) until every check has passed, so a
+failing import leaves the workspace byte-for-byte unchanged.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from salesflow.errors import ConfigError, ImportValidationError, RowError
+from salesflow.ingest import stages as stage_rules
+from salesflow.ingest.batch import Plan, build_batch, infer_extra_types
+from salesflow.ingest.dates import detect
+from salesflow.ingest.derive import derive_snapshot_events
+from salesflow.ingest.enrich import enrich
+from salesflow.ingest.load import DuckTarget, IbisTarget, write
+from salesflow.ingest.mapping import (
+    Preset,
+    TableMapping,
+    load_mapping_file,
+    load_preset,
+    resolve_columns,
+)
+from salesflow.ingest.read import file_kind, read_into, source_view
+from salesflow.ingest.report import ImportReport
+from salesflow.ingest.validate import (
+    ERRORS,
+    check_batch,
+    check_text,
+    collect_errors,
+    missing_columns,
+    write_rejects,
+)
+from salesflow.ingest.workspace_data import WorkspaceData
+from salesflow.schema import table as table_spec
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from salesflow.workspace import Workspace
+
+__all__ = ["Progress", "import_file"]
+
+#: ``progress(step_description, step_number, total_steps)``
+Progress = Callable[[str, int, int], None]
+_STEPS = 5
+
+
+def _engine(tmp: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory engine with bounded memory that spills to ``tmp``."""
+    import duckdb
+
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "memory_limit": "1GB",
+            "temp_directory": str(tmp),
+            "preserve_insertion_order": True,
+        },
+    )
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _mapping(table: str, mapping: Path | None, preset: Preset | None) -> TableMapping:
+    base = preset.tables.get(table) if preset else None
+    if preset and base is None:
+        raise ConfigError(
+            f"The {preset.name} preset has no mapping for {table}",
+            hint=f"It maps: {', '.join(preset.tables)}; or use --mapping MAP.toml",
+        )
+    own = load_mapping_file(mapping, table) if mapping else None
+    return (base or TableMapping(table)).merged(own)
+
+
+def import_file(
+    workspace: Workspace,
+    table: str,
+    path: Path,
+    *,
+    mapping: Path | None = None,
+    preset: str | None = None,
+    date_format: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import ``path`` into canonical ``table`` of ``workspace``; all or nothing by default.
+
+    Raises :class:`~salesflow.errors.ImportValidationError` listing bad rows (nothing written)
+    unless ``skip_invalid`` names a file for the rejected rows.
+    """
+    started = time.perf_counter()
+    path = Path(path).expanduser().resolve()
+    spec = table_spec(table)
+    chosen = load_preset(preset) if preset else None
+    tm = _mapping(table, mapping, chosen)
+    report = ImportReport(table, str(path), file_kind(path), preset, dry_run)
+    step = progress or (lambda *_: None)
+    workspace.close()  # nothing of ours holds the data file open while we validate
+    tmp = Path(tempfile.mkdtemp(prefix="salesflow-import-"))
+    mem = _engine(tmp)
+    try:
+        step("Reading the file", 1, _STEPS)
+        header = read_into(mem, path, "raw")
+        report.rows_read = mem.sql("SELECT count(*) FROM raw").fetchone()[0]
+        with WorkspaceData.attach(mem, workspace.settings) as ws:
+            stages, adopted = stage_rules.choose(workspace.settings, chosen, ws)
+            plan = _plan(mem, spec, tm, header, ws, report, path.name)
+            step("Checking every row", 2, _STEPS)
+            _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid)
+            if adopted:
+                report.stages_adopted = stage_rules.as_dict(stages)
+                report.warnings.append(stage_rules.adopted_message(chosen, dry_run))
+            events = None
+            if spec.name == "opportunities":
+                report.derived_stage_events = derive_snapshot_events(
+                    mem, "batch", "_derived_events", plan, stages, tm.first_stage
+                )
+                events = "_derived_events"
+            report.rows_written = mem.sql("SELECT count(*) FROM batch").fetchone()[0]
+            if dry_run:
+                report.updated = ws.existing_keys(plan.spec, "batch")
+                report.inserted = report.rows_written - report.updated
+                return report
+            step("Writing to the workspace", 3, _STEPS)
+            result = ws.write(
+                lambda target_con, backend: _target(target_con, backend, mem, events),
+                lambda target: write(target, plan, stages, ws.columns(spec.name)),
+            )
+        report.inserted, report.updated = result.inserted, result.updated
+        report.added_columns = result.added_columns
+        report.refreshed_opportunities = result.refreshed_opportunities
+        if spec.name == "opportunities" and result.derived_stage_events is not None:
+            report.derived_stage_events = result.derived_stage_events
+        if adopted:
+            stage_rules.write_settings(workspace, stages)
+        step("Refreshing derived tables", 4, _STEPS)
+        from salesflow import derived
+
+        derived.refresh(workspace.data, workspace.settings)
+        step("Done", 5, _STEPS)
+        return report
+    finally:
+        mem.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        report.seconds = round(time.perf_counter() - started, 3)
+
+
+def _target(con, backend, mem, events):
+    if backend is None:
+        return DuckTarget(con, "batch", events)
+    batch = mem.sql("SELECT * EXCLUDE (_row) FROM batch").arrow()
+    derived = mem.sql(f"SELECT * FROM {events}").arrow() if events else None
+    return IbisTarget(backend, batch, derived)
+
+
+def _plan(mem, spec, tm, header, ws, report, file) -> Plan:
+    resolved = resolve_columns(spec, tm, header)
+    plan = Plan(spec, resolved.canonical, resolved.extras)
+    plan.outcome_given = "outcome" in plan.columns
+    missing = missing_columns(plan, file, tm.columns)
+    if missing:
+        raise ImportValidationError(missing)
+    source_view(mem, "raw", "src", {**plan.columns, **plan.extras}, tm.values)
+    plan.types = {c: spec.column(c).sql_type for c in plan.columns}
+    plan.types.update(infer_extra_types(mem, "src", list(plan.extras), ws.columns(spec.name)))
+    report.columns = dict(plan.columns)
+    report.extra_columns = list(plan.extras)
+    return plan
+
+
+def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid) -> None:
+    file, lines = path.name, report.format != "parquet"
+    fmt = date_format or tm.date_format
+    ambiguous: list[RowError] = []
+    for column, sql_type in plan.types.items():
+        if sql_type in ("TIMESTAMP", "DATE"):
+            info = detect(mem, "src", column, file=file, given=fmt)
+            plan.dates[column] = info
+            report.date_formats[column] = info.describe()
+            if info.ambiguity:
+                ambiguous.append(info.ambiguity)
+    if ambiguous:
+        raise ImportValidationError(ambiguous)
+    check_text(mem, "src", plan)
+    build_batch(mem, "src", "batch", plan, stages)
+    if plan.spec.name == "opportunities":
+        report.enriched_from = enrich(mem, "batch", plan, path.parent, tm.enrich, report.warnings)
+    check_batch(mem, "batch", plan, stages, ws.known_opportunities())
+    errors, total = collect_errors(mem, file, lines=lines)
+    if total and skip_invalid is None:
+        summary = stage_rules.unknown_stage_summary(mem, ERRORS, file, stages, plan.spec.name)
+        raise ImportValidationError([*summary, *errors], total=total + len(summary))
+    if total:
+        report.rejected = write_rejects(mem, "raw", Path(skip_invalid))
+        report.rejects_file = str(Path(skip_invalid).resolve())
+        mem.execute(f"DELETE FROM batch WHERE _row IN (SELECT _row FROM {ERRORS})")
+        report.warnings.append(
+            f"{report.rejected:,} rows were rejected and written to {report.rejects_file}"
+        )
+    report.warnings.extend(_gaps(mem, plan))
+
+
+def _gaps(mem, plan: Plan) -> list[str]:
+    """Warnings for kept rows with holes a sales leader should know about."""
+    notes = []
+    if plan.spec.name != "opportunities":
+        return notes
+    if "account" in plan.types:
+        n, open_ = mem.sql(
+            "SELECT count(*), count(*) FILTER (WHERE outcome = 'open' OR outcome IS NULL) "
+            "FROM batch WHERE account IS NULL"
+        ).fetchone()
+        if n:
+            notes.append(
+                f"{n:,} deals have no account ({open_:,} of them open); they were kept and "
+                f"count as 'no account' in breakdowns by account"
+            )
+    n = mem.sql("SELECT count(*) FROM batch WHERE created_at IS NULL").fetchone()[0]
+    if n:
+        source = plan.columns.get("created_at")
+        notes.append(
+            f"{n:,} deals have no creation date (column {source!r} is empty); they were kept, "
+            f"but measures of age, cycle time and cohorts leave them out"
+        )
+    return notes

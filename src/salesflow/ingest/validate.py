@@ -1,0 +1,193 @@
+"""Validation in the engine: every check is one SQL statement over the staged rows.
+
+Problems land in an ``_errors`` table (row, column, value, reason). A row number is the data row as a
+spreadsheet user counts it: row 1 is the first row under the header, so row 57 is line 58 of a CSV.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from salesflow.errors import RowError
+from salesflow.ingest.batch import NUMERIC, Plan, sql_literal
+from salesflow.ingest.dates import valid_sql
+from salesflow.ingest.read import ident
+from salesflow.schema import OUTCOMES
+from salesflow.settings import StageConfig
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = [
+    "ERRORS",
+    "MAY_BE_EMPTY",
+    "check_batch",
+    "check_text",
+    "collect_errors",
+    "missing_columns",
+    "write_rejects",
+]
+
+ERRORS = "_errors"
+#: Required columns whose cells may be empty: the row is kept and a warning says how many.
+MAY_BE_EMPTY = {"opportunities": {"created_at"}}
+
+
+def missing_columns(plan: Plan, file: str, hints: dict[str, tuple[str, ...]]) -> list[RowError]:
+    """Required canonical columns the file does not provide."""
+    errors = []
+    for name in plan.spec.required:
+        if name not in plan.columns:
+            expected = hints.get(name)
+            seen = f" (looked for {', '.join(repr(h) for h in expected)})" if expected else ""
+            errors.append(
+                RowError(
+                    file,
+                    None,
+                    name,
+                    None,
+                    f"required column {name!r} is missing{seen}; name its source column in "
+                    f"[{plan.spec.name}.columns] of a mapping file (--mapping MAP.toml)",
+                )
+            )
+    return errors
+
+
+def _insert(con: duckdb.DuckDBPyConnection, select: str) -> None:
+    con.execute(f"INSERT INTO {ERRORS} {select}")
+
+
+def check_text(con: duckdb.DuckDBPyConnection, view: str, plan: Plan) -> None:
+    """Values that do not read as the column's type: dates and numbers, from the text."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE {ERRORS} "
+        "(_row BIGINT, col VARCHAR, value VARCHAR, reason VARCHAR)"
+    )
+    for column, info in plan.dates.items():
+        if info.format is None:
+            continue
+        col = ident(column)
+        expected = (
+            "an ISO date like 2024-03-31"
+            if info.format.startswith("ISO")
+            else (f"a date written as {info.format}")
+        )
+        _insert(
+            con,
+            f"SELECT _row, {sql_literal(column)}, {col}, "
+            f"{sql_literal('not a date: expected ' + expected)} FROM {view} "
+            f"WHERE {col} IS NOT NULL AND NOT {valid_sql(col, info.format)}",
+        )
+    for column in plan.targets:
+        sql_type = plan.types[column].upper()
+        if sql_type.startswith(NUMERIC):
+            col = ident(column)
+            _insert(
+                con,
+                f"SELECT _row, {sql_literal(column)}, {col}, 'not a number' FROM {view} "
+                f"WHERE {col} IS NOT NULL AND TRY_CAST({col} AS {sql_type}) IS NULL",
+            )
+
+
+def check_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: str,
+    plan: Plan,
+    stages: StageConfig,
+    known_opportunities: str | None,
+) -> None:
+    """Rules across typed values: empty keys, duplicates, stages, amounts, dates, references."""
+    spec, present = plan.spec, set(plan.targets) | {"outcome"} & set(plan.types)
+    allowed_empty = MAY_BE_EMPTY.get(spec.name, set())
+    for name in spec.required:
+        if name in present and name not in allowed_empty:
+            _insert(
+                con,
+                f"SELECT b._row, {sql_literal(name)}, NULL, 'empty, but every row needs one' "
+                f"FROM {batch} b WHERE b.{ident(name)} IS NULL AND b._row NOT IN "
+                f"(SELECT _row FROM {ERRORS} WHERE col = {sql_literal(name)})",
+            )
+    _duplicates(con, batch, spec.key)
+    if "stage" in present:
+        known = ", ".join(sql_literal(s) for s in stages.all)
+        _insert(
+            con,
+            f"SELECT _row, 'stage', stage, 'stage is not one of the stages in salesflow.toml' "
+            f"FROM {batch} WHERE stage IS NOT NULL AND stage NOT IN ({known})",
+        )
+    if "amount" in present:
+        _insert(
+            con,
+            f"SELECT _row, 'amount', CAST(amount AS VARCHAR), 'amount is negative' "
+            f"FROM {batch} WHERE amount < 0",
+        )
+    if "outcome" in present and plan.outcome_given:
+        allowed = ", ".join(sql_literal(o) for o in OUTCOMES)
+        _insert(
+            con,
+            f"SELECT _row, 'outcome', outcome, 'outcome must be open, won or lost "
+            f"(translate other words in [{spec.name}.values.outcome])' "
+            f"FROM {batch} WHERE outcome IS NOT NULL AND outcome NOT IN ({allowed})",
+        )
+    if {"created_at", "closed_at"} <= present:
+        _insert(
+            con,
+            f"SELECT _row, 'closed_at', CAST(closed_at AS VARCHAR), "
+            f"'closed before it was created (' || CAST(created_at AS VARCHAR) || ')' "
+            f"FROM {batch} WHERE closed_at < created_at",
+        )
+    if spec.name != "opportunities" and "opportunity_id" in present and known_opportunities:
+        required = spec.column("opportunity_id").required
+        if required:
+            _insert(
+                con,
+                f"SELECT _row, 'opportunity_id', opportunity_id, "
+                f"'no such opportunity in the workspace; import the opportunities first' "
+                f"FROM {batch} WHERE opportunity_id IS NOT NULL AND opportunity_id NOT IN "
+                f"(SELECT opportunity_id FROM {known_opportunities})",
+            )
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, batch: str, key: tuple[str, ...]) -> None:
+    cols = ", ".join(ident(k) for k in key)
+    label = sql_literal(", ".join(key))
+    shown = " || ' / ' || ".join(f"COALESCE(CAST({ident(k)} AS VARCHAR), '')" for k in key)
+    _insert(
+        con,
+        f"SELECT _row, {label}, {shown}, 'same ' || {label} || ' as row ' || "
+        f"CAST(first_row AS VARCHAR) FROM (SELECT _row, {cols}, "
+        f"min(_row) OVER (PARTITION BY {cols}) AS first_row FROM {batch}) "
+        f"WHERE _row <> first_row",
+    )
+
+
+def collect_errors(
+    con: duckdb.DuckDBPyConnection, file: str, *, lines: bool, limit: int = 50
+) -> tuple[list[RowError], int]:
+    """The first ``limit`` errors in row order and the total number of bad rows."""
+    total = con.sql(f"SELECT count(*) FROM {ERRORS}").fetchone()[0]
+    rows = con.sql(
+        f"SELECT _row, col, value, reason FROM {ERRORS} ORDER BY _row, col LIMIT {limit}"
+    ).fetchall()
+    errors = [
+        RowError(file, r, c, v, f"{why} (line {r + 1} of the file)" if lines else why)
+        for r, c, v, why in rows
+    ]
+    return errors, total
+
+
+def rejected_rows(con: duckdb.DuckDBPyConnection) -> int:
+    return con.sql(f"SELECT count(DISTINCT _row) FROM {ERRORS}").fetchone()[0]
+
+
+def write_rejects(con: duckdb.DuckDBPyConnection, raw: str, path: Path) -> int:
+    """Every rejected row with all its original columns, plus ``_row`` and ``_reason``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"COPY (SELECT r.* EXCLUDE (_row_id), e._row, e._reason FROM (SELECT rowid + 1 AS _row_id, * FROM {raw}) r "
+        f"JOIN (SELECT _row, string_agg(col || ': ' || reason, '; ' ORDER BY col) AS _reason "
+        f"FROM {ERRORS} GROUP BY _row) e ON r._row_id = e._row ORDER BY e._row) "
+        f"TO {sql_literal(str(path))} (HEADER, DELIMITER ',')"
+    )
+    return rejected_rows(con)

@@ -1,19 +1,253 @@
-"""Derived tables the importer keeps up to date so the process map and flow metrics are fast.
+"""Derived tables behind the process map, rebuilt from ``stage_events`` after every import.
 
-Placeholder until the flow work lands: ``refresh`` is called after every import and demo build.
+The process map needs each deal's stage events in order (window functions, ordered string
+aggregation). Recomputing that for every question costs seconds at ten million events, so
+:func:`refresh` keeps the ordered facts in plain tables that ``salesflow flow`` aggregates:
+
+- ``flow_stages``: every stage seen, its rank in the configured order and a small integer code;
+- ``flow_transitions``: one row per pair of a deal's consecutive stage events (directly-follows);
+- ``flow_cases``: one row per deal: variant, first and last event, duration, number of events;
+- ``flow_variants``: one row per distinct stage sequence (its stage codes) with its deal count;
+- ``flow_meta``: a fingerprint of ``stage_events`` and of the stage settings they were built from.
+
+A deal's events are ordered by ``entered_at``, ties by the configured stage order, then by stage
+name. Durations are whole milliseconds (each timestamp rounded to the millisecond), so sums and
+medians are exact and equal on every backend. DuckDB gets hand-written SQL (the fast path); any
+other Ibis backend gets the same tables from Ibis expressions.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
     from salesflow.settings import Settings
 
-__all__ = ["refresh"]
+__all__ = ["FLOW_TABLES", "VERSION", "fingerprint", "is_fresh", "refresh"]
+
+VERSION = 1
+FLOW_TABLES = ("flow_stages", "flow_transitions", "flow_cases", "flow_variants", "flow_meta")
 
 
-def refresh(con: BaseBackend, settings: Settings) -> None:
-    """Rebuild the derived tables from the canonical ones (no-op for now)."""
+def refresh(con: BaseBackend, settings: Settings, *, temp: bool = False) -> None:
+    """Rebuild the derived flow tables from ``stage_events`` (idempotent).
+
+    ``temp=True`` builds them as temporary tables seen only by this connection: that is how a
+    read-only reader still gets a correct process map when the stored tables are stale.
+    """
+    if "stage_events" not in con.list_tables():
+        return
+    meta = json.dumps(fingerprint(con, settings), sort_keys=True)
+    stages = _stage_codes(con, settings)
+    if con.name == "duckdb":
+        _build_duckdb(con, stages, meta, temp=temp)
+    else:
+        _build_ibis(con, stages, meta, temp=temp)
+
+
+def fingerprint(con: BaseBackend, settings: Settings) -> dict[str, Any]:
+    """What the derived tables depend on: the stage settings and a summary of ``stage_events``.
+
+    On DuckDB the summary includes a checksum of every row, so edits that keep the row count are
+    caught too; on other backends it is the row count and the time range.
+    """
+    s = settings.stages
+    doc: dict[str, Any] = {"version": VERSION, "stages": [s.order, s.won, s.lost]}
+    if con.name == "duckdb":
+        row = con.con.execute(
+            "SELECT count(*), min(entered_at)::VARCHAR, max(entered_at)::VARCHAR, "
+            "sum(hash(opportunity_id, stage, entered_at))::VARCHAR FROM stage_events"
+        ).fetchone()
+        doc.update(rows=int(row[0]), min=row[1], max=row[2], checksum=row[3])
+    else:
+        t = con.table("stage_events")
+        row = t.aggregate(n=t.count(), lo=t.entered_at.min(), hi=t.entered_at.max()).execute()
+        doc.update(rows=int(row["n"].iloc[0]), min=_iso(row["lo"].iloc[0]))
+        doc["max"] = _iso(row["hi"].iloc[0])
+    return json.loads(json.dumps(doc, default=str))
+
+
+def is_fresh(con: BaseBackend, settings: Settings) -> bool:
+    """True when every derived table exists and was built from the current data and settings."""
+    tables = set(con.list_tables())
+    if not set(FLOW_TABLES) <= tables or "stage_events" not in tables:
+        return False
+    stored = con.table("flow_meta").execute()
+    if len(stored) != 1:
+        return False
+    return json.loads(stored["fingerprint"].iloc[0]) == fingerprint(con, settings)
+
+
+def _iso(value: object) -> str | None:
+    import pandas as pd
+
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+def _stage_codes(con: BaseBackend, settings: Settings) -> list[tuple[str, int, int]]:
+    """(stage, rank, code) for every stage in the data, ordered in Python so codes never depend
+    on a database's collation. Stages missing from the settings rank after all configured ones."""
+    t = con.table("stage_events")
+    seen = t.filter(t.stage.notnull()).select("stage").distinct().execute()["stage"]
+    ranked = sorted((settings.stages.rank(str(s)), str(s)) for s in seen)
+    return [(stage, rank, code) for code, (rank, stage) in enumerate(ranked)]
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _duckdb_statements(stages: list[tuple[str, int, int]], meta: str, kind: str) -> list[str]:
+    """The DuckDB build: one sort of the events by deal and time; the rest streams over it."""
+    create = f"CREATE OR REPLACE {kind}TABLE"
+    values = ", ".join(f"({_sql_text(s)}, {r}, {c})" for s, r, c in stages) or "(NULL, 0, 0)"
+    return [
+        f"""{create} flow_stages AS SELECT stage::VARCHAR AS stage, rank::INTEGER AS rank,
+        code::INTEGER AS code FROM (VALUES {values}) AS v(stage, rank, code)
+        WHERE stage IS NOT NULL""",
+        """CREATE OR REPLACE TEMP TABLE _flow_events AS
+        SELECT e.opportunity_id, e.stage, s.code, s.rank, e.entered_at,
+               round(epoch_us(e.entered_at) / 1000.0)::BIGINT AS ms,
+               row_number() OVER w AS seq,
+               lead(e.stage) OVER w AS next_stage, lead(s.rank) OVER w AS next_rank,
+               lead(e.entered_at) OVER w AS next_at,
+               round(epoch_us(lead(e.entered_at) OVER w) / 1000.0)::BIGINT AS next_ms
+        FROM stage_events e JOIN flow_stages s USING (stage)
+        WHERE e.opportunity_id IS NOT NULL AND e.entered_at IS NOT NULL
+        WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, s.rank, e.stage)""",
+        f"""{create} flow_transitions AS
+        SELECT opportunity_id, seq::INTEGER AS seq, stage AS from_stage, next_stage AS to_stage,
+               entered_at AS from_at, next_at AS to_at, next_ms - ms AS duration_ms,
+               (next_rank < rank OR next_stage = stage) AS is_rework
+        FROM _flow_events WHERE next_stage IS NOT NULL""",
+        """CREATE OR REPLACE TEMP TABLE _flow_case_keys AS
+        SELECT opportunity_id, string_agg(code::VARCHAR, ',' ORDER BY seq) AS variant,
+               min(entered_at) AS first_at, max(entered_at) AS last_at,
+               max(ms) - min(ms) AS duration_ms,
+               max(stage) FILTER (WHERE seq = 1) AS first_stage,
+               max(stage) FILTER (WHERE next_stage IS NULL) AS last_stage,
+               count(*)::INTEGER AS n_events,
+               count(*) FILTER (WHERE next_rank < rank OR next_stage = stage)::INTEGER AS n_rework
+        FROM _flow_events GROUP BY opportunity_id""",
+        f"""{create} flow_variants AS
+        SELECT (row_number() OVER (ORDER BY count(*) DESC, variant) - 1)::INTEGER AS variant_id,
+               variant AS codes, count(*)::BIGINT AS n_cases
+        FROM _flow_case_keys GROUP BY variant""",
+        f"""{create} flow_cases AS
+        SELECT k.opportunity_id, v.variant_id, k.first_at, k.last_at, k.duration_ms,
+               k.first_stage, k.last_stage, k.n_events, k.n_rework
+        FROM _flow_case_keys k JOIN flow_variants v ON v.codes = k.variant""",
+        f"{create} flow_meta AS SELECT {_sql_text(meta)} AS fingerprint",
+        "DROP TABLE IF EXISTS _flow_events",
+        "DROP TABLE IF EXISTS _flow_case_keys",
+    ]
+
+
+def _build_duckdb(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
+    raw = con.con  # the DuckDB connection: one transaction, so readers see all tables or none
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        for statement in _duckdb_statements(stages, meta, "TEMP " if temp else ""):
+            raw.execute(statement)
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+
+
+def _build_ibis(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
+    """The same tables from Ibis expressions, for PostgreSQL and every other backend."""
+    import ibis
+
+    def save(name: str, expr: Any) -> Any:
+        con.create_table(name, expr, overwrite=True, temp=temp or name.startswith("_"))
+        return con.table(name)
+
+    codes = ibis.memtable(
+        {"stage": [s for s, _, _ in stages], "rank": [r for _, r, _ in stages]}
+        | {"code": [c for _, _, c in stages]},
+        schema={"stage": "string", "rank": "int32", "code": "int32"},
+    )
+    flow_stages = save("flow_stages", codes)
+    events = save("_flow_events", _ordered_events(con.table("stage_events"), flow_stages))
+    save("flow_transitions", _transitions(events))
+    keys = save("_flow_case_keys", _case_keys(events))
+    variants = keys.group_by(codes=keys.variant).aggregate(n_cases=keys.count())
+    order = [ibis.desc(variants.n_cases), variants.codes]
+    variant_id = ibis.row_number().over(order_by=order).cast("int32")
+    variants = save(
+        "flow_variants", variants.select(variant_id=variant_id, codes="codes", n_cases="n_cases")
+    )
+    cases = keys.join(variants, keys.variant == variants.codes)
+    save(
+        "flow_cases",
+        cases.select(
+            "opportunity_id",
+            "variant_id",
+            "first_at",
+            "last_at",
+            "duration_ms",
+            "first_stage",
+            "last_stage",
+            "n_events",
+            "n_rework",
+        ),
+    )
+    save("flow_meta", ibis.memtable({"fingerprint": [meta]}))
+    for name in ("_flow_events", "_flow_case_keys"):
+        con.drop_table(name, force=True)
+
+
+def _ordered_events(events: Any, stages: Any) -> Any:
+    import ibis
+
+    e = events.filter(events.opportunity_id.notnull(), events.entered_at.notnull())
+    e = e.join(stages, "stage")
+    w = ibis.window(group_by=e.opportunity_id, order_by=[e.entered_at, e.rank, e.stage])
+    ms = (e.entered_at.epoch_seconds().cast("float64") * 1000).round().cast("int64")
+    return e.select(
+        "opportunity_id",
+        "stage",
+        "code",
+        "rank",
+        "entered_at",
+        ms=ms,
+        seq=(ibis.row_number().over(w) + 1).cast("int32"),
+        next_stage=e.stage.lead().over(w),
+        next_rank=e.rank.lead().over(w),
+        next_at=e.entered_at.lead().over(w),
+        next_ms=ms.lead().over(w),
+    )
+
+
+def _rework(e: Any) -> Any:
+    return (e.next_rank < e.rank) | (e.next_stage == e.stage)
+
+
+def _transitions(e: Any) -> Any:
+    return e.filter(e.next_stage.notnull()).select(
+        "opportunity_id",
+        "seq",
+        from_stage=e.stage,
+        to_stage=e.next_stage,
+        from_at=e.entered_at,
+        to_at=e.next_at,
+        duration_ms=e.next_ms - e.ms,
+        is_rework=_rework(e),
+    )
+
+
+def _case_keys(e: Any) -> Any:
+    return e.group_by("opportunity_id").aggregate(
+        variant=e.code.cast("string").group_concat(",", order_by=e.seq),
+        first_at=e.entered_at.min(),
+        last_at=e.entered_at.max(),
+        duration_ms=e.ms.max() - e.ms.min(),
+        first_stage=e.stage.max(where=e.seq == 1),
+        last_stage=e.stage.max(where=e.next_stage.isnull()),
+        n_events=e.count().cast("int32"),
+        n_rework=_rework(e).fillna(False).cast("int32").sum().cast("int32"),
+    )

@@ -1,9 +1,149 @@
-"""Placeholder: this command group is being written."""
+"""``salesflow flow``: the value stream — stages, transitions, variants, deal durations, rework."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
+from salesflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    from salesflow.metrics.process_map import ProcessMap
+
+
+def parse_filters(items: list[str]) -> dict[str, list[str]]:
+    """``["owner=Ann", "owner=Ben", "segment=SMB"]`` → ``{"owner": ["Ann", "Ben"], "segment": ["SMB"]}``
+    (values of one column are alternatives; different columns must all match)."""
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"--filter {item!r} is not COLUMN=VALUE", hint="Write it like --filter owner=Ann"
+            )
+        filters.setdefault(key.strip(), []).append(value.strip())
+    return filters
+
+
+def flow(
+    workspace: WorkspaceOption = Path("."),
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            "-f",
+            help="Only deals whose COLUMN equals VALUE (any opportunity column; repeat it).",
+            metavar="COLUMN=VALUE",
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="How many variants to show.")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the value stream: stages with entries, exits and median time; transitions with
+    counts and hours; the most common stage sequences; deal durations; rework loops.
+
+    Example: `salesflow flow -w demo-ws --filter segment=Enterprise --top 5`
+    """
+    from salesflow.metrics.process_map import process_map
+
+    filters = parse_filters(filter_ or [])
+    with open_workspace(workspace, read_only=True) as ws:
+        doc = process_map(ws.data, ws.settings, filters=filters, top=top)
+    if as_json:
+        print_json(doc)
+        return
+    render(doc)
+
+
+def _h(hours: float | None) -> str:
+    if hours is None:
+        return "—"
+    return f"{hours:,.1f} h" if hours < 72 else f"{hours / 24:,.1f} d"
+
+
+def render(doc: ProcessMap) -> None:
+    """Rich tables, the value stream as a line, and the rework loops in words."""
+
+    cases = doc["cases"]
+    where = ", ".join(f"{k} = {' or '.join(v)}" for k, v in doc["filters"].items())
+    out.print(
+        f"[bold]Value stream[/] of {cases['count']:,} deals" + (f" where {where}" if where else "")
+    )
+    line = [
+        f"[bold]{s['stage']}[/] {s['entries']:,} · {_h(s['median_hours'])}"
+        for s in doc["stages"]
+        if s["entries"]
+    ]
+    out.print("  →  ".join(line) or "no stage events")
+    _table(
+        "Stages",
+        ["stage", "entries", "exits", "median time in stage"],
+        [
+            [s["stage"], f"{s['entries']:,}", f"{s['exits']:,}", _h(s["median_hours"])]
+            for s in doc["stages"]
+        ],
+    )
+    _table(
+        "Transitions",
+        ["from", "to", "deals", "mean", "median", ""],
+        [
+            [
+                e["from"],
+                e["to"],
+                f"{e['count']:,}",
+                _h(e["mean_hours"]),
+                _h(e["median_hours"]),
+                "[yellow]rework[/]" if e["rework"] else "",
+            ]
+            for e in doc["edges"]
+        ],
+    )
+    _table(
+        "Most common paths",
+        ["path", "deals", "share"],
+        [
+            [" → ".join(v["stages"]), f"{v['count']:,}", f"{v['share']:.0%}"]
+            for v in doc["variants"]
+        ],
+    )
+    out.print(
+        f"Deal duration (first to last stage event): median {_h(cases['median_hours'])}, "
+        f"mean {_h(cases['mean_hours'])}"
+    )
+    _rework(doc)
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 or col in ("to", "path") else "right")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def _rework(doc: ProcessMap) -> None:
+    loops = [e for e in doc["edges"] if e["rework"]]
+    cases = doc["cases"]
+    if not loops:
+        out.print("No rework: no deal moved backwards or repeated a stage.")
+        return
+    share = cases["with_rework"] / cases["count"] if cases["count"] else 0
+    out.print(
+        f"[yellow]Rework[/]: {cases['with_rework']:,} deals ({share:.0%}) went back or repeated a stage:"
+    )
+    for e in sorted(loops, key=lambda e: -e["count"]):
+        kind = "repeated" if e["from"] == e["to"] else "went back"
+        out.print(
+            f"  {e['from']} → {e['to']}: {e['count']:,} times {kind}, median {_h(e['median_hours'])}"
+        )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``salesflow flow`` to the root app."""
+    app.command()(flow)

@@ -1,0 +1,241 @@
+"""The process map (value stream): stages, transitions, variants, deal durations, rework loops.
+
+A few small aggregations over the derived flow tables (:mod:`salesflow.derived`), written once in
+Ibis so they run unchanged on DuckDB, PostgreSQL or any other backend. When those tables are
+missing or stale (someone wrote ``stage_events`` directly), they are rebuilt as temporary tables
+for this connection only: the answer is always computed from the current data, and a read-only
+reader never writes the workspace.
+
+Definitions (they match PM4Py's DFG, performance DFG, variants and case durations):
+
+- a deal's events are ordered by time, ties by the configured stage order, then stage name;
+- an *edge* A→B counts each pair of consecutive events; its hours are the time between them;
+- time in a stage is the time from entering it to the deal's next stage event (deals whose last
+  event is the stage have no time in it yet), so a stage's exits are its outgoing edges;
+- a deal's duration is its first to its last event (0 for a deal with one event);
+- a *median* is the middle value, or the mean of the two middle values when their number is even
+  (as ``numpy.median``, pandas and PM4Py define it);
+- *rework* is an edge that goes back in the configured order or repeats the same stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from salesflow.derived import is_fresh, refresh
+from salesflow.errors import DataError
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+    from salesflow.settings import Settings
+
+__all__ = ["CaseStats", "Edge", "ProcessMap", "StageStats", "Variant", "process_map"]
+
+MS_PER_HOUR = 3_600_000
+
+
+class StageStats(TypedDict):
+    stage: str
+    entries: int
+    exits: int
+    median_hours: float | None
+
+
+class Edge(TypedDict):
+    to: str
+    count: int
+    mean_hours: float
+    median_hours: float
+    rework: bool
+
+
+class Variant(TypedDict):
+    stages: list[str]
+    count: int
+    share: float
+
+
+class CaseStats(TypedDict):
+    count: int
+    median_hours: float | None
+    mean_hours: float | None
+    with_rework: int
+
+
+class ProcessMap(TypedDict):
+    """The ``salesflow flow --json`` document (edges also carry the key ``from``)."""
+
+    stages: list[StageStats]
+    edges: list[dict[str, Any]]
+    variants: list[Variant]
+    cases: CaseStats
+    filters: dict[str, list[str]]
+
+
+def process_map(
+    con: BaseBackend,
+    settings: Settings,
+    *,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    top: int = 10,
+) -> ProcessMap:
+    """The value stream of the deals that match ``filters`` (opportunity column → allowed values).
+
+    ``top`` limits the variants to the most frequent ones (ties broken by stage order).
+    """
+    if "stage_events" not in con.list_tables():
+        raise DataError(
+            "The workspace has no stage history yet",
+            hint="Load it with `salesflow import stage_events FILE` or try `salesflow demo`",
+        )
+    if not is_fresh(con, settings):
+        refresh(con, settings, temp=True)
+    filters = {k: [str(v) for v in vs] for k, vs in (filters or {}).items()}
+    cases, transitions = _selected(con, filters)
+    seen = con.table("flow_stages").execute().sort_values("code")
+    names = [str(s) for s in seen["stage"]]
+    order = [*settings.stages.all, *(s for s in names if s not in settings.stages.all)]
+    edges = _edge_rows(transitions, order)
+    return {
+        "stages": _stage_stats(cases, transitions, edges, order),
+        "edges": edges,
+        "variants": _variants(con, cases, names, top),
+        "cases": _case_stats(cases),
+        "filters": filters,
+    }
+
+
+def _selected(con: BaseBackend, filters: Mapping[str, list[str]]) -> tuple[Any, Any]:
+    """``flow_cases`` and ``flow_transitions`` restricted to the deals matching the filters."""
+    cases = con.table("flow_cases")
+    transitions = con.table("flow_transitions")
+    if not filters:
+        return cases, transitions
+    if "opportunities" not in con.list_tables():
+        raise DataError(
+            "Filters need the opportunities table, and the workspace has none",
+            hint="Import it with `salesflow import opportunities FILE`, or drop --filter",
+        )
+    opps = con.table("opportunities")
+    for column, values in filters.items():
+        opps = opps.filter(_matches(opps, column, values))
+    ids = opps.select("opportunity_id")
+    return (
+        cases.semi_join(ids, "opportunity_id"),
+        transitions.semi_join(ids, "opportunity_id"),
+    )
+
+
+def _matches(opps: Any, column: str, values: list[str]) -> Any:
+    if column not in opps.columns:
+        raise DataError(
+            f"Cannot filter on {column!r}: deals have no such column",
+            where="--filter",
+            hint=f"Use one of: {', '.join(opps.columns)}",
+        )
+    col = opps[column]
+    if col.type().is_numeric():
+        try:
+            return col.isin([float(v) for v in values])
+        except ValueError:
+            raise DataError(
+                f"--filter {column}={values[0]!r}: {column} holds numbers",
+                hint=f"Give a number, e.g. --filter {column}=1000",
+            ) from None
+    if col.type().is_string():
+        return col.isin(values)
+    return col.cast("string").isin(values)
+
+
+def _hours(ms: object) -> float | None:
+    import pandas as pd
+
+    return None if ms is None or pd.isna(ms) else float(ms) / MS_PER_HOUR
+
+
+def _edge_rows(transitions: Any, order: list[str]) -> list[dict[str, Any]]:
+    t = transitions
+    agg = (
+        t.group_by(["from_stage", "to_stage"])
+        .aggregate(
+            n=t.count(),
+            total=t.duration_ms.sum(),
+            med=t.duration_ms.median(),
+            rework=t.is_rework.any(),
+        )
+        .execute()
+    )
+    rank = {s: i for i, s in enumerate(order)}
+    rows = sorted(agg.itertuples(), key=lambda r: (rank[r.from_stage], rank[r.to_stage]))
+    return [
+        {
+            "from": r.from_stage,
+            "to": r.to_stage,
+            "count": int(r.n),
+            "mean_hours": int(r.total) / int(r.n) / MS_PER_HOUR,
+            "median_hours": _hours(r.med),
+            "rework": bool(r.rework),
+        }
+        for r in rows
+    ]
+
+
+def _stage_stats(
+    cases: Any, transitions: Any, edges: list[dict[str, Any]], order: list[str]
+) -> list[StageStats]:
+    """Entries are a deal's first event plus incoming edges; exits are outgoing edges."""
+    t = transitions
+    medians = t.group_by(stage=t.from_stage).aggregate(med=t.duration_ms.median()).execute()
+    median = dict(zip(medians["stage"], medians["med"], strict=True))
+    starts = cases.group_by(stage=cases.first_stage).aggregate(n=cases.count()).execute()
+    entries = {s: int(n) for s, n in zip(starts["stage"], starts["n"], strict=True)}
+    exits: dict[str, int] = {}
+    for e in edges:
+        entries[e["to"]] = entries.get(e["to"], 0) + e["count"]
+        exits[e["from"]] = exits.get(e["from"], 0) + e["count"]
+    return [
+        {
+            "stage": s,
+            "entries": entries.get(s, 0),
+            "exits": exits.get(s, 0),
+            "median_hours": _hours(median.get(s)),
+        }
+        for s in order
+    ]
+
+
+def _variants(con: BaseBackend, cases: Any, names: list[str], top: int) -> list[Variant]:
+    counts = cases.group_by("variant_id").aggregate(n=cases.count())
+    table = counts.join(con.table("flow_variants"), "variant_id").select("codes", "n").execute()
+    total = int(table["n"].sum()) if len(table) else 0
+    keyed = [
+        (tuple(int(c) for c in str(k).split(",")), int(n)) for k, n in table.itertuples(index=False)
+    ]
+    keyed.sort(key=lambda kn: (-kn[1], kn[0]))
+    return [
+        {"stages": [names[c] for c in codes], "count": n, "share": n / total}
+        for codes, n in keyed[: max(top, 0)]
+    ]
+
+
+def _case_stats(cases: Any) -> CaseStats:
+    c = cases
+    row = (
+        c.aggregate(
+            n=c.count(),
+            total=c.duration_ms.sum(),
+            med=c.duration_ms.median(),
+            rework=(c.n_rework > 0).sum(),
+        )
+        .execute()
+        .iloc[0]
+    )
+    n = int(row["n"])
+    return {
+        "count": n,
+        "median_hours": _hours(row["med"]) if n else None,
+        "mean_hours": int(row["total"]) / n / MS_PER_HOUR if n else None,
+        "with_rework": int(row["rework"]) if n else 0,
+    }

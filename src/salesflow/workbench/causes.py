@@ -220,7 +220,7 @@ def rank(
         reached = (nx.descendants(g, n.id) | {n.id}) & udrs
         reaches = sorted(reached, key=_sort_key)
         share = len(reaches) / len(udrs) if udrs else 0.0
-        core = bool(udrs) and len(reaches) >= core_threshold * len(udrs)
+        core = bool(udrs) and share >= core_threshold
         ranks.append(
             NodeRank(n.id, n.kind, n.text, reaches, share, n.id in roots, core, depths[n.id])
         )

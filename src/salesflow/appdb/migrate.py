@@ -8,6 +8,7 @@ deliberate ``salesflow upgrade``.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -23,6 +24,7 @@ from salesflow.appdb.errors import AppDbVersionError
 __all__ = [
     "alembic_config",
     "current_revision",
+    "describe_url",
     "downgrade",
     "head_revision",
     "open_engine",
@@ -41,9 +43,14 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
     """The newest migration this release ships."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None, "salesflow ships at least one migration"
     return head
 
@@ -92,14 +99,14 @@ def open_engine(url: str) -> Engine:
 
 
 def _version_error(url: str, current: str | None, head: str) -> AppDbVersionError:
-    where = _describe(url)
+    where = describe_url(url)
     if current is None:
         return AppDbVersionError(
             "The app database holds tables salesflow did not create",
             where=where,
             hint="Point [app] url in salesflow.toml at an empty database or a salesflow one",
         )
-    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    known = {s.revision for s in _scripts().walk_revisions()}
     if current not in known:
         return AppDbVersionError(
             f"The app database is at revision {current}, made by a newer salesflow",
@@ -113,7 +120,7 @@ def _version_error(url: str, current: str | None, head: str) -> AppDbVersionErro
     )
 
 
-def _describe(url: str) -> str:
+def describe_url(url: str) -> str:
     """The URL without its password, for messages."""
     return make_url(normalise_url(url)).render_as_string(hide_password=True)
 

@@ -73,7 +73,9 @@ class VersionedRepository(Generic[R]):
             row = self._row(session, id)
             self._check_version(session, row, expected_version)
             before = self._record(session, row)
-            if not self._apply(session, row, changes):
+            with session.no_autoflush:  # one UPDATE, so one version step per edit
+                changed = self._apply(session, row, changes)
+            if not changed:
                 return before
             row.updated_at = now()
             return self._save(session, row, "update", who, before)

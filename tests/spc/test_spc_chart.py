@@ -187,3 +187,30 @@ def test_explain_run_rules_and_default_labels():
     text = explain(sig, chart_type="run")
     assert "crosses the median only 3 times in 20 points" in text
     assert "at least 6 crossings" in text and "period 1" in text
+
+
+def test_missing_and_infinite_values_are_gaps():
+    x = [10, None, 12, math.inf, 11, 12, 10, 11, 12, 10, 11]
+    out = chart(x, kind="xmr").chart_dict()
+    assert out["n_points"] == 9
+    assert out["center"] == pytest.approx((10 + 12 + 11 + 12 + 10 + 11 + 12 + 10 + 11) / 9)
+
+
+def test_every_json_key_is_documented_in_the_contract():
+    """The README beside the package lists every key that to_dict() can produce."""
+    from pathlib import Path
+
+    readme = (Path(spc.__file__).parent / "README.md").read_text(encoding="utf-8")
+    a = [20, 22, 19, 21, 23, 20, 22, 21, 19, 22, 20, 35]
+    n = [500] * 12
+    docs = [
+        chart(a, kind="xmr").to_dict(WEEKS),
+        chart([v / 100 for v in a], n=n, kind="laney-p", phase_starts=[6], min_points=6).to_dict(),
+        chart(a[:4], kind="xmr").to_dict(),
+    ]
+    keys = set()
+    for doc in docs:
+        keys |= set(doc["chart"]) | {k for p in doc["chart"]["phases"] for k in p}
+        keys |= {k for s in doc["signals"] for k in s}
+    missing = sorted(k for k in keys if f'"{k}"' not in readme and f"`{k}`" not in readme)
+    assert not missing

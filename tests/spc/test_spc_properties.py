@@ -189,7 +189,7 @@ def test_anhoej_signals_match_brute_force(x):
     assert crossings == ([len(runs) - 1] if len(runs) - 1 < minimum else [])
 
 
-@FAST
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.integers(5, 300), st.floats(0, 1)), min_size=8, max_size=30))
 def test_p_sigma_is_binomial_per_point(rows):
     n = np.array([r[0] for r in rows])

@@ -73,8 +73,9 @@ _TITLES = {
 def _prepare(
     values: Sequence[float] | np.ndarray, n: Sequence[float] | np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Float arrays with every gap (NaN value, NaN or zero n) marked as NaN in the values."""
-    x = np.array(values, dtype=float).ravel()
+    """Float arrays with every gap (missing or infinite value, NaN or zero n) as NaN in values."""
+    x = np.array(values, dtype=float).ravel()  # None becomes NaN
+    x[~np.isfinite(x)] = np.nan  # a ratio over an empty period may arrive as inf
     if n is None:
         return x, None
     size = np.array(n, dtype=float).ravel()

@@ -1,0 +1,173 @@
+"""Run a metric: its unit rows, filtered, grouped by period or by a dimension, aggregated.
+
+``expression`` returns the lazy Ibis table (for notebooks and other engines); ``series`` and
+``breakdown`` execute it and return typed results with the subgroup size behind each value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from salesflow.errors import ConfigError
+from salesflow.metrics.calendar import check_period, period_range
+from salesflow.metrics.filters import apply_filters, resolve_column
+from salesflow.metrics.registry import get
+from salesflow.metrics.results import Breakdown, Group, Point, Series, from_record
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends import BaseBackend
+
+    from salesflow.metrics.base import Metric
+    from salesflow.settings import Settings
+
+__all__ = ["breakdown", "expression", "series"]
+
+
+def _filters(filters: Mapping[str, Any] | None) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for key, value in (filters or {}).items():
+        many = isinstance(value, list | tuple | set | frozenset)
+        out[key] = list(value) if many else [value]
+    return out
+
+
+def unit_rows(
+    metric: Metric,
+    con: BaseBackend,
+    settings: Settings,
+    *,
+    period: str | None,
+    filters: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> ir.Table:
+    """The metric's rows inside the window, filtered, each with its ``period``."""
+    from salesflow.metrics.query import Query
+
+    if period is not None:
+        check_period(period)
+    q = Query(con, settings, period=period, start=start, end=end)
+    rows = metric.build(q, **metric.typed_params(params))
+    rows = rows.filter(rows.period.notnull())
+    opportunities = q.opportunities() if metric.table != "opportunities" else None
+    return apply_filters(rows, _filters(filters), opportunities, metric.id), q
+
+
+def expression(
+    con: BaseBackend,
+    settings: Settings,
+    metric_id: str,
+    *,
+    period: str | None = "month",
+    by: str | None = None,
+    filters: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> ir.Table:
+    """The lazy aggregated table: one row per period (or per ``by`` group when period is None)."""
+    metric = get(metric_id, settings)
+    rows, q = unit_rows(
+        metric, con, settings, period=period, filters=filters, params=params, start=start, end=end
+    )
+    keys = ["period"]
+    if by is not None:
+        opportunities = q.opportunities() if metric.table != "opportunities" else None
+        rows = resolve_column(rows, by, opportunities, metric.id)
+        keys = [by]
+    return rows.group_by(keys).aggregate(**metric.aggregate(rows)).order_by(keys)
+
+
+def series(
+    con: BaseBackend,
+    settings: Settings,
+    metric_id: str,
+    *,
+    period: str = "month",
+    filters: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> Series:
+    """The metric per calendar period, oldest first."""
+    metric = get(metric_id, settings)
+    if metric.needs_filter and metric.needs_filter not in (filters or {}):
+        raise ConfigError(
+            f"Metric {metric.id!r} needs a {metric.needs_filter}",
+            hint=f"Pick one with --filter {metric.needs_filter}=NAME, "
+            f"or compare them with --by {metric.default_by or metric.needs_filter}",
+        )
+    expr = expression(
+        con, settings, metric_id, period=period, filters=filters, params=params,
+        start=start, end=end,
+    )  # fmt: skip
+    records = expr.execute().to_dict("records")
+    points = [Point(period=_as_date(r["period"]), **from_record(r, metric.extra)) for r in records]
+    if metric.kind == "count":
+        points = _fill_zeros(points, period, settings.week_start, start, end)
+    return Series(
+        metric.id, period, metric.unit, metric.kind, points, _filters(filters),
+        metric.typed_params(params),
+    )  # fmt: skip
+
+
+def breakdown(
+    con: BaseBackend,
+    settings: Settings,
+    metric_id: str,
+    *,
+    by: str,
+    filters: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> Breakdown:
+    """The metric over the whole window, one group per value of ``by`` (snapshots at its end)."""
+    metric = get(metric_id, settings)
+    expr = expression(
+        con, settings, metric_id, period=None, by=by, filters=filters, params=params,
+        start=start, end=end,
+    )  # fmt: skip
+    records = expr.execute().to_dict("records")
+    groups = [Group(key=_key(r[by]), **from_record(r, metric.extra)) for r in records]
+    if by == "stage":
+        groups.sort(key=lambda g: settings.stages.rank(str(g.key)))
+    return Breakdown(
+        metric.id, by, metric.unit, metric.kind, groups, _filters(filters),
+        metric.typed_params(params),
+    )  # fmt: skip
+
+
+def _as_date(value: Any) -> date:
+    import pandas as pd
+
+    return pd.Timestamp(value).date()
+
+
+def _key(value: Any) -> Any:
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value.item() if hasattr(value, "item") else value
+
+
+def _fill_zeros(
+    points: list[Point], period: str, week_start: str, start: date | None, end: date | None
+) -> list[Point]:
+    """Counts are zero, not missing, in periods where nothing happened."""
+    if not points and (start is None or end is None):
+        return points
+    first = start or points[0].period
+    last = end or points[-1].period
+    have = {p.period: p for p in points}
+    return [
+        have.get(s) or Point(period=s, value=0.0, n=0)
+        for s in period_range(first, last, period, week_start=week_start)
+    ]

@@ -1,0 +1,85 @@
+"""Requests: what a department is asked for, how fast it answers, and what each order costs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from salesflow.metrics.base import Metric, count_agg, median_agg, ratio_agg
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from salesflow.metrics.query import Query
+
+__all__ = ["METRICS"]
+
+
+def request_volume(q: Query) -> ir.Table:
+    r = q.table("requests")
+    return r.mutate(period=q.bucket(r.received_at))
+
+
+def first_response_time(q: Query) -> ir.Table:
+    from salesflow.metrics.flow import days_between
+
+    r = q.table("requests")
+    r = r.filter(r.first_response_at.notnull())
+    return r.mutate(
+        period=q.bucket(r.received_at), _x=days_between(r.received_at, r.first_response_at) * 24
+    )
+
+
+def requests_per_order(q: Query) -> ir.Table:
+    """Won deals, each with the number of requests recorded against it."""
+    r = q.table("requests")
+    linked = r.filter(r.opportunity_id.notnull())
+    per_deal = linked.group_by(_oid=linked.opportunity_id).aggregate(_req=linked.count())
+    o = q.opportunities()
+    won = o.filter((o.outcome == "won") & o.closed_at.notnull())
+    rows = won.left_join(per_deal, won.opportunity_id == per_deal._oid).drop("_oid")
+    return rows.mutate(
+        period=q.bucket(rows.closed_at), _num=rows._req.fill_null(0).cast("float64"), _den=1.0
+    )
+
+
+METRICS = (
+    Metric(
+        "request_volume",
+        "Request volume",
+        "Requests received in the period; break it down by category, channel or requester_type.",
+        unit="requests",
+        kind="count",
+        table="requests",
+        family="requests",
+        build=request_volume,
+        aggregate=count_agg,
+        time="received_at",
+    ),
+    Metric(
+        "first_response_time",
+        "First response time",
+        "Hours from receiving a request to the first response, for requests received in the "
+        "period that were answered (median; mean beside it).",
+        unit="hours",
+        kind="duration",
+        table="requests",
+        family="requests",
+        build=first_response_time,
+        aggregate=median_agg,
+        time="received_at",
+        extra=("mean",),
+    ),
+    Metric(
+        "requests_per_order",
+        "Requests per order",
+        "Requests recorded against the deals won in the period, per won deal; break it down by "
+        "segment or amount_band to see what small orders cost.",
+        unit="requests/order",
+        kind="rate",
+        table="requests",
+        family="requests",
+        build=requests_per_order,
+        aggregate=ratio_agg,
+        time="closed_at",
+    ),
+)

@@ -1,0 +1,125 @@
+"""What a metric returns: a time series of points or a breakdown into groups, each value with the
+subgroup size behind it (and numerator / denominator for proportions and rates)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+__all__ = ["Breakdown", "Group", "Point", "Series"]
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Point:
+    period: date
+    value: float | None
+    n: int
+    numerator: float | None = None
+    denominator: float | None = None
+    extra: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"period": self.period.isoformat(), "value": self.value, "n": self.n}
+        if self.denominator is not None:
+            out["numerator"] = self.numerator
+            out["denominator"] = self.denominator
+        out.update(self.extra)
+        return out
+
+
+@dataclass(frozen=True)
+class Series:
+    metric: str
+    period: str
+    unit: str
+    kind: str
+    points: list[Point]
+    filters: dict[str, list[Any]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def values(self) -> list[float | None]:
+        return [p.value for p in self.points]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [p.n for p in self.points]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "period": self.period,
+            "unit": self.unit,
+            "kind": self.kind,
+            "filters": self.filters,
+            "params": self.params,
+            "points": [p.to_dict() for p in self.points],
+        }
+
+
+@dataclass(frozen=True)
+class Group:
+    key: Any
+    value: float | None
+    n: int
+    numerator: float | None = None
+    denominator: float | None = None
+    extra: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        key = self.key.isoformat() if isinstance(self.key, date) else self.key
+        out = {
+            "key": key,
+            "value": self.value,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "n": self.n,
+        }
+        out.update(self.extra)
+        return out
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    metric: str
+    by: str
+    unit: str
+    kind: str
+    groups: list[Group]
+    filters: dict[str, list[Any]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: Any) -> Group:
+        return next(g for g in self.groups if g.key == key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "by": self.by,
+            "unit": self.unit,
+            "kind": self.kind,
+            "filters": self.filters,
+            "params": self.params,
+            "groups": [g.to_dict() for g in self.groups],
+        }
+
+
+def from_record(record: dict[str, Any], extra_names: tuple[str, ...]) -> dict[str, Any]:
+    """Common fields of a Point or Group from one result row."""
+    n = record.get("n")
+    return {
+        "value": _num(record.get("value")),
+        "n": 0 if n is None or (isinstance(n, float) and math.isnan(n)) else int(n),
+        "numerator": _num(record.get("numerator")),
+        "denominator": _num(record.get("denominator")),
+        "extra": {k: _num(record.get(k)) for k in extra_names},
+    }

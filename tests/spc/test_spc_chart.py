@@ -214,3 +214,12 @@ def test_every_json_key_is_documented_in_the_contract():
         keys |= {k for s in doc["signals"] for k in s}
     missing = sorted(k for k in keys if f'"{k}"' not in readme and f"`{k}`" not in readme)
     assert not missing
+
+
+def test_run_chart_baseline_median_is_held():
+    base = [5, 7, 6, 8, 4, 6, 7, 5, 6, 8]
+    later = [9, 10, 9, 11, 10, 9, 12, 10, 11, 10]
+    result = chart(base + later, kind="run", baseline=(0, 10))
+    assert result.chart_dict()["center"] == 6.0  # median of the baseline alone
+    runs = result.find_signals(rules=["anhoej_runs"])
+    assert [(s.direction, s.points[0], s.points[-1]) for s in runs] == [("up", 9, 19)]

@@ -24,7 +24,7 @@ LOAN_COSTS = [310, 288, 297, 298, 307, 303, 294, 297, 308, 306,
 WAFER_DEFECTIVES = [12, 15, 8, 10, 4, 7, 16, 9, 14, 10, 5, 6, 17, 12, 22,
                     8, 10, 5, 13, 11, 20, 18, 24, 15, 9, 12, 7, 13, 9, 6]  # fmt: skip
 
-# Montgomery, ISQC 6th ed., section 7.3.1, u chart with variable sample size: dyed cloth,
+# Montgomery, ISQC 6th ed., section 7.3 (u chart, variable sample size), dyed-cloth example:
 # nonconformities per roll, inspection units of 50 m² per roll.
 CLOTH_DEFECTS = [14, 12, 20, 11, 7, 10, 21, 16, 19, 23]
 CLOTH_UNITS = [10, 8, 13, 10, 9.5, 10, 12, 10.5, 12, 12.5]
@@ -44,7 +44,7 @@ def test_xmr_montgomery_loan_processing_costs():
 
 
 def test_xmr_limits_by_hand_wheeler_constants():
-    """Wheeler, Understanding Variation (2nd ed., 2000), ch. 3: natural process limits are
+    """Wheeler, Understanding Variation (2nd ed., 2000): natural process limits are
     average ± 2.66 × average moving range, the upper range limit 3.268 × average moving range."""
     x = [41, 38, 44, 47, 39, 43, 40, 45, 42, 37, 46, 44]
     mrs = [abs(b - a) for a, b in itertools.pairwise(x)]
@@ -72,7 +72,7 @@ def test_p_chart_nist_wafers():
 
 
 def test_laney_sigma_z_by_hand_on_nist_wafers():
-    """Laney (2002), "Improved control charts for attributes", Quality Engineering 14(4):531-537:
+    """Laney (2002), "Improved control charts for attributes", Quality Engineering 14(4):
     z_i = (p_i - p̄)/σ_pi, σ_z = mean |z_i - z_{i-1}| / 1.128, limits p̄ ± 3·σ_pi·σ_z."""
     p = [d / 50 for d in WAFER_DEFECTIVES]
     pbar = sum(WAFER_DEFECTIVES) / 1500
@@ -86,8 +86,8 @@ def test_laney_sigma_z_by_hand_on_nist_wafers():
 
 
 def test_u_chart_montgomery_dyed_cloth():
-    """Montgomery ISQC 6th ed., 7.3.1: ū = 153/107.5 = 1.42 nonconformities per inspection unit,
-    limits ū ± 3·sqrt(ū/n_i) per roll (n = 8 gives 0.16 to 2.69); no roll outside its limits."""
+    """Montgomery ISQC 6th ed., section 7.3, dyed cloth: ū = 153/107.5 = 1.42 nonconformities
+    per inspection unit, limits ū ± 3·sqrt(ū/n_i) per roll (n = 8 gives 0.16 to 2.69); no roll outside its limits."""
     u = [c / n for c, n in zip(CLOTH_DEFECTS, CLOTH_UNITS, strict=True)]
     result = chart(u, n=CLOTH_UNITS, kind="u")
     out = result.chart_dict()
@@ -102,8 +102,24 @@ def test_u_chart_montgomery_dyed_cloth():
     assert not result.find_signals(rules=["we1"])
 
 
+def test_laney_u_prime_by_hand_on_dyed_cloth():
+    """Laney (2002) applied to rates: z_i = (u_i - ū)/sqrt(ū/n_i), limits ū ± 3·sqrt(ū/n_i)·σ_z."""
+    u = [c / n for c, n in zip(CLOTH_DEFECTS, CLOTH_UNITS, strict=True)]
+    ubar = 153 / 107.5
+    z = [(v - ubar) / math.sqrt(ubar / n) for v, n in zip(u, CLOTH_UNITS, strict=True)]
+    sigma_z = statistics.mean(abs(b - a) for a, b in itertools.pairwise(z)) / 1.128
+    out = chart(u, n=CLOTH_UNITS, kind="laney-u").chart_dict()
+    assert out["sigma_z"] == pytest.approx(sigma_z)
+    ucl = [ubar + 3 * math.sqrt(ubar / n) * sigma_z for n in CLOTH_UNITS]
+    lcl = [max(0.0, ubar - 3 * math.sqrt(ubar / n) * sigma_z) for n in CLOTH_UNITS]
+    assert out["ucl"] == pytest.approx(ucl)
+    assert out["lcl"] == pytest.approx(lcl)
+    assert sigma_z < 1.5  # Poisson variation explains these rolls: auto keeps the u-chart
+    assert chart(u, n=CLOTH_UNITS, metric_kind="rate").type == "u"
+
+
 def test_p_chart_variable_subgroups_by_hand():
-    """Montgomery ISQC 6th ed., 7.2.2 (variable sample size): p̄ = Σd_i/Σn_i and per-sample
+    """Montgomery ISQC 6th ed., section 7.2 (variable sample size): p̄ = Σd_i/Σn_i and per-sample
     limits p̄ ± 3·sqrt(p̄(1-p̄)/n_i), clipped to [0, 1]. Hand-computed here on win/loss counts."""
     won = [12, 30, 4, 18, 25, 9, 40, 14, 22, 3]
     closed = [40, 90, 10, 55, 80, 30, 120, 45, 70, 6]
@@ -130,7 +146,7 @@ def _binom_ppf_05(trials: int) -> int:
 
 @pytest.mark.parametrize("n_useful", [10, 11, 16, 20, 24, 30, 50, 100])
 def test_anhoej_thresholds_match_their_definition(n_useful):
-    """Anhøj & Olesen (2014), "Run charts revisited", PLoS ONE 9(11): e113825: longest run limit
+    """Anhøj & Olesen (2014), "Run charts revisited", PLoS ONE 9(11): longest run limit
     round(log2(n) + 3); minimum crossings the 5th percentile of Binomial(n - 1, 0.5)."""
     from salesflow.spc.rules import longest_run_limit, min_crossings
 
@@ -139,8 +155,9 @@ def test_anhoej_thresholds_match_their_definition(n_useful):
 
 
 def test_anhoej_known_table_values():
-    """Anhøj & Olesen (2014), Table 1: for 10 useful points runs over 6 or fewer than 2
-    crossings signal; for 20 points over 7 or fewer than 6; for 30 points over 8 or fewer than 10."""
+    """Critical values as tabulated by Anhøj & Olesen (2014): for 10 useful points, runs over 6
+    or fewer than 2 crossings signal; for 20 points over 7 or fewer than 6; for 30 points over
+    8 or fewer than 10."""
     from salesflow.spc.rules import longest_run_limit, min_crossings
 
     assert (longest_run_limit(10), min_crossings(10)) == (6, 2)

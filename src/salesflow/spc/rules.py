@@ -28,8 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binom
-
 from salesflow.spc.model import Direction, Signal
 
 SIDES: tuple[tuple[Direction, int], ...] = (("up", 1), ("down", -1))
@@ -107,6 +105,8 @@ def longest_run_limit(n_useful: int) -> int:
 
 def min_crossings(n_useful: int) -> int:
     """Anhøj: fewer crossings than this is a signal (5th percentile of Binomial(n-1, 0.5))."""
+    from scipy.stats import binom  # imported here: scipy.stats takes a while to load
+
     return int(binom.ppf(0.05, max(n_useful - 1, 0), 0.5))
 
 

@@ -247,7 +247,7 @@ _PERIODS = [
 _NOT_QUANTITY = _rx(r"\b(no|any|every|some)\s*one\b|\bone (of|on one|to one|another)\b")
 _QUANTITY = _rx(rf"\d|\b({NUMBER_WORDS})\b")
 _JOINERS = _rx(
-    r"\s+and\s+(also\s+)?|\s*;\s*|,?\s+while\s+|\s+as well as\s+|,?\s+but\s+(also\s+)?|"
+    r"\s+and\s+(?:also\s+)?|\s*;\s*|,?\s+while\s+|\s+as well as\s+|,?\s+but\s+(?:also\s+)?|"
     r",\s+plus\s+|,\s+whereas\s+"
 )
 _BETWEEN = _rx(r"\bbetween\s+\S+(\s+\S+)?\s+and\b")

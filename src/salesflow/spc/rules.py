@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from salesflow.spc.model import Direction, Signal
 
 SIDES: tuple[tuple[Direction, int], ...] = (("up", 1), ("down", -1))

@@ -9,6 +9,7 @@ everything else gets an XmR chart, which suits any one-value-per-period series.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -37,8 +38,9 @@ def chart(
 
     ``values`` are the plotted values (for p/u charts the proportion or rate of each period),
     ``n`` the subgroup size behind each (denominator or exposure). NaN values, or ``n`` of 0,
-    are gaps: skipped for limits and rules, kept in every per-point list. ``rules`` default to
-    Western Electric 1-4 for control charts and Anhøj's rules for run charts.
+    are gaps: skipped for limits and rules, kept in every per-point list. ``baseline`` is a
+    half-open index range like a slice; ``phase_starts`` are indices where new limits begin.
+    ``rules`` default to Western Electric 1-4, or Anhøj's rules on a run chart.
     """
     if min_points < 2:
         raise ConfigError(f"min_points must be at least 2, not {min_points}", where="min_points")
@@ -47,7 +49,7 @@ def chart(
     if kind == "auto":
         chart_type, reason = choose(x, size, metric_kind, specs, min_points)
     elif kind in CHART_TYPES:
-        chart_type, reason = kind, f"{_TITLES[kind]}, as requested."  # type: ignore[assignment]
+        chart_type, reason = cast(ChartType, kind), f"{_TITLES[kind]}, as requested."
     else:
         raise ConfigError(
             f"Unknown chart type {kind!r}",

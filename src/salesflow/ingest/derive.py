@@ -44,14 +44,17 @@ def derive_snapshot_events(
         f"WHEN outcome = 'won' THEN {sql_literal(stages.won[0])} "
         f"ELSE {sql_literal(stages.lost[0])} END"
     )
-    con.execute(
-        f"CREATE OR REPLACE TABLE {name} AS "
+    sql = (
         f"SELECT opportunity_id, {first} AS stage, created_at AS entered_at, {owner} AS owner, "
         f"{amount} AS amount, CAST(NULL AS VARCHAR) AS forecast_category FROM {batch} "
-        f"WHERE created_at IS NOT NULL "
-        f"UNION ALL SELECT opportunity_id, {end_stage}, closed_at, {owner}, {amount}, NULL "
-        f"FROM {batch} WHERE closed_at IS NOT NULL AND outcome IN ('won', 'lost')"
+        f"WHERE created_at IS NOT NULL"
     )
+    if "closed_at" in plan.types:
+        sql += (
+            f" UNION ALL SELECT opportunity_id, {end_stage}, closed_at, {owner}, {amount}, NULL "
+            f"FROM {batch} WHERE closed_at IS NOT NULL AND outcome IN ('won', 'lost')"
+        )
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
     return con.sql(f"SELECT count(*) FROM {name}").fetchone()[0]
 
 

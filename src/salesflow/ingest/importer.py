@@ -142,9 +142,7 @@ def import_file(
         if adopted:
             stage_rules.write_settings(workspace, stages)
         step("Refreshing derived tables", 4, _STEPS)
-        from salesflow import derived
-
-        derived.refresh(workspace.data, workspace.settings)
+        _refresh_derived(workspace, report)
         step("Done", 5, _STEPS)
         return report
     finally:
@@ -153,11 +151,24 @@ def import_file(
         report.seconds = round(time.perf_counter() - started, 3)
 
 
+def _refresh_derived(workspace: Workspace, report: ImportReport) -> None:
+    """Rebuild the flow tables; the import is committed already, so a failure is a warning."""
+    from salesflow import derived
+
+    try:
+        derived.refresh(workspace.data, workspace.settings)
+    except Exception as exc:  # the rows are in; say what is stale rather than fail the import
+        report.warnings.append(
+            f"The data was imported, but the derived flow tables could not be refreshed "
+            f"({type(exc).__name__}: {exc}); flow figures may be stale until the next import"
+        )
+
+
 def _target(con, backend, mem, events):
     if backend is None:
         return DuckTarget(con, "batch", events)
-    batch = mem.sql("SELECT * EXCLUDE (_row) FROM batch").arrow()
-    derived = mem.sql(f"SELECT * FROM {events}").arrow() if events else None
+    batch = mem.sql("SELECT * EXCLUDE (_row) FROM batch").to_arrow_table()
+    derived = mem.sql(f"SELECT * FROM {events}").to_arrow_table() if events else None
     return IbisTarget(backend, batch, derived)
 
 

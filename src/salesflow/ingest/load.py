@@ -68,9 +68,10 @@ class IbisTarget:
     def __init__(self, backend: BaseBackend, batch, events) -> None:
         self.backend, self.prefix = backend, ""
         self.batch, self.events = "_salesflow_batch", "_salesflow_events" if events else None
-        backend.create_table(self.batch, batch, overwrite=True)
-        if events is not None:
-            backend.create_table(self.events, events, overwrite=True)
+        for name, data in ((self.batch, batch), (self.events, events)):
+            if name is not None:
+                backend.raw_sql(f"DROP TABLE IF EXISTS {name}").close()
+                backend.create_table(name, data)
 
     def execute(self, sql: str) -> None:
         self.backend.raw_sql(sql).close()
@@ -90,7 +91,7 @@ class IbisTarget:
         finally:
             for name in (self.batch, self.events):
                 if name:
-                    self.backend.drop_table(name, force=True)
+                    self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}").close()
 
 
 def _columns_sql(names: list[str]) -> str:

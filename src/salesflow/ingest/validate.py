@@ -108,7 +108,7 @@ def check_batch(
                 f"FROM {batch} b WHERE b.{ident(name)} IS NULL AND b._row NOT IN "
                 f"(SELECT _row FROM {ERRORS} WHERE col = {sql_literal(name)})",
             )
-    _duplicates(con, batch, spec.key)
+    _duplicates(con, batch, spec.key, [k for k in spec.key if k in spec.required])
     if "stage" in present:
         known = ", ".join(sql_literal(s) for s in stages.all)
         _insert(
@@ -149,7 +149,11 @@ def check_batch(
             )
 
 
-def _duplicates(con: duckdb.DuckDBPyConnection, batch: str, key: tuple[str, ...]) -> None:
+def _duplicates(
+    con: duckdb.DuckDBPyConnection, batch: str, key: tuple[str, ...], required: list[str]
+) -> None:
+    """Later rows repeating an earlier row's key (rows with an empty required key are already
+    reported as empty)."""
     cols = ", ".join(ident(k) for k in key)
     label = sql_literal(", ".join(key))
     shown = " || ' / ' || ".join(f"COALESCE(CAST({ident(k)} AS VARCHAR), '')" for k in key)
@@ -157,7 +161,8 @@ def _duplicates(con: duckdb.DuckDBPyConnection, batch: str, key: tuple[str, ...]
         con,
         f"SELECT _row, {label}, {shown}, 'same ' || {label} || ' as row ' || "
         f"CAST(first_row AS VARCHAR) FROM (SELECT _row, {cols}, "
-        f"min(_row) OVER (PARTITION BY {cols}) AS first_row FROM {batch}) "
+        f"min(_row) OVER (PARTITION BY {cols}) AS first_row FROM {batch} "
+        f"WHERE {' AND '.join(f'{ident(k)} IS NOT NULL' for k in required) or 'true'}) "
         f"WHERE _row <> first_row",
     )
 

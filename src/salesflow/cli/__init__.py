@@ -12,7 +12,14 @@ from typing import Annotated
 
 import typer
 
-from salesflow.cli import demo_cmd, flow_cmd, import_cmd, metrics_cmds, workspace_cmds
+from salesflow.cli import (
+    demo_cmd,
+    flow_cmd,
+    import_cmd,
+    lint_cmd,
+    metrics_cmds,
+    workspace_cmds,
+)
 from salesflow.cli.common import new_app
 
 app = new_app(
@@ -35,7 +42,7 @@ def _root(
         os.environ["SALESFLOW_WORKSPACE"] = str(workspace)
 
 
-for module in (workspace_cmds, import_cmd, demo_cmd, metrics_cmds, flow_cmd):
+for module in (workspace_cmds, import_cmd, demo_cmd, metrics_cmds, flow_cmd, lint_cmd):
     module.register(app)
 
 

@@ -32,17 +32,20 @@ VERSION = 1
 FLOW_TABLES = ("flow_stages", "flow_transitions", "flow_cases", "flow_variants", "flow_meta")
 
 
-def refresh(con: BaseBackend, settings: Settings, *, temp: bool = False) -> None:
+def refresh(
+    con: BaseBackend, settings: Settings, *, temp: bool = False, portable: bool = False
+) -> None:
     """Rebuild the derived flow tables from ``stage_events`` (idempotent).
 
     ``temp=True`` builds them as temporary tables seen only by this connection: that is how a
     read-only reader still gets a correct process map when the stored tables are stale.
+    ``portable=True`` uses the Ibis build even on DuckDB (to check both builds agree).
     """
     if "stage_events" not in con.list_tables():
         return
     meta = json.dumps(fingerprint(con, settings), sort_keys=True)
     stages = _stage_codes(con, settings)
-    if con.name == "duckdb":
+    if con.name == "duckdb" and not portable:
         _build_duckdb(con, stages, meta, temp=temp)
     else:
         _build_ibis(con, stages, meta, temp=temp)
@@ -163,7 +166,8 @@ def _build_ibis(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> Non
     import ibis
 
     def save(name: str, expr: Any) -> Any:
-        con.create_table(name, expr, overwrite=True, temp=temp or name.startswith("_"))
+        _drop(con, name, temp=temp or name.startswith("_"))
+        con.create_table(name, expr, temp=temp or name.startswith("_"))
         return con.table(name)
 
     codes = ibis.memtable(
@@ -198,7 +202,18 @@ def _build_ibis(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> Non
     )
     save("flow_meta", ibis.memtable({"fingerprint": [meta]}))
     for name in ("_flow_events", "_flow_case_keys"):
-        con.drop_table(name, force=True)
+        _drop(con, name, temp=True)
+
+
+def _drop(con: BaseBackend, name: str, *, temp: bool) -> None:
+    """``DROP TABLE IF EXISTS``, never touching a stored table when a temporary one is meant.
+
+    (Plain SQL: Ibis 12's own drop renders without a table name under the pinned sqlglot.)
+    """
+    schema = {"postgres": "pg_temp.", "duckdb": "temp.main."}.get(con.name, "") if temp else ""
+    cursor = con.raw_sql(f'DROP TABLE IF EXISTS {schema}"{name}"')
+    if con.name != "duckdb":  # DuckDB hands back the connection itself
+        cursor.close()
 
 
 def _ordered_events(events: Any, stages: Any) -> Any:
@@ -249,5 +264,5 @@ def _case_keys(e: Any) -> Any:
         first_stage=e.stage.max(where=e.seq == 1),
         last_stage=e.stage.max(where=e.next_stage.isnull()),
         n_events=e.count().cast("int32"),
-        n_rework=_rework(e).fillna(False).cast("int32").sum().cast("int32"),
+        n_rework=_rework(e).fill_null(False).cast("int32").sum().cast("int32"),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import click
 import pytest
 import typer
 
@@ -15,14 +14,14 @@ from salesflow.cli import app
 NO_RESULTS = {"serve"}
 
 
-def _commands() -> list[tuple[str, click.Command]]:
+def _commands() -> list[tuple[str, object]]:
     root = typer.main.get_command(app)
-    found: list[tuple[str, click.Command]] = []
+    found: list[tuple[str, object]] = []
 
-    def walk(prefix: str, group: click.Group) -> None:
+    def walk(prefix: str, group) -> None:
         for name, cmd in group.commands.items():
             path = f"{prefix} {name}".strip()
-            if isinstance(cmd, click.Group):
+            if hasattr(cmd, "commands"):  # a command group (Typer vendors its own click)
                 walk(path, cmd)
             else:
                 found.append((path, cmd))

@@ -134,8 +134,10 @@ def _rework(doc: ProcessMap) -> None:
         out.print("No rework: no deal moved backwards or repeated a stage.")
         return
     share = cases["with_rework"] / cases["count"] if cases["count"] else 0
+    n = cases["with_rework"]
     out.print(
-        f"[yellow]Rework[/]: {cases['with_rework']:,} deals ({share:.0%}) went back or repeated a stage:"
+        f"[yellow]Rework[/]: {n:,} deal{'' if n == 1 else 's'} ({share:.0%}) "
+        "went back or repeated a stage:"
     )
     for e in sorted(loops, key=lambda e: -e["count"]):
         kind = "repeated" if e["from"] == e["to"] else "went back"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,8 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def _pg_migrated(pg_url: str) -> Iterator[str]:
-    """One migrated PostgreSQL schema for the session; tests empty it before use."""
+@contextmanager
+def _migrated_schema(pg_url: str) -> Iterator[str]:
     from sqlalchemy import text
 
     from salesflow.appdb import make_engine, upgrade
@@ -66,35 +66,61 @@ def _pg_migrated(pg_url: str) -> Iterator[str]:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = _pg_schema_url(pg_url, schema)
     upgrade(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated(pg_url: str) -> Iterator[str]:
+    """One migrated PostgreSQL schema for the session; tests empty it before use."""
+    with _migrated_schema(pg_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated_target(pg_url: str) -> Iterator[str]:
+    """A second one, for tests that copy knowledge from one database to another."""
+    with _migrated_schema(pg_url) as url:
+        yield url
 
 
 def _empty_postgres(url: str) -> None:
+    """DELETE and restart the id sequences: much cheaper than TRUNCATE on a handful of rows."""
     from sqlalchemy import text
 
     from salesflow.appdb import make_engine
     from salesflow.appdb.models import Base
 
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = list(reversed(Base.metadata.sorted_tables))
+    statements = [f"DELETE FROM {t.name}" for t in tables]
+    statements += [
+        f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), 1, false)"
+        for t in tables
+        if "id" in t.c and t.c.id.autoincrement is not False and not t.c.id.foreign_keys
+    ]
     engine = make_engine(url)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        connection.execute(text("; ".join(statements)))
     engine.dispose()
+
+
+def _fresh_url(request: pytest.FixtureRequest, path: Path, pg_fixture: str) -> str:
+    if request.param == "sqlite":
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue(pg_fixture)
+    _empty_postgres(url)
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty app DB at the newest revision: a SQLite file or a PostgreSQL schema."""
-    if request.param == "sqlite":
-        path = tmp_path / "app.db"
-        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("_pg_migrated")
-    _empty_postgres(url)
-    return url
+    return _fresh_url(request, tmp_path / "app.db", "_pg_migrated")
 
 
 @pytest.fixture
@@ -120,3 +146,13 @@ def appdb_cli(cli):
 
     cli.app = app
     return cli
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def target_store(request: pytest.FixtureRequest, tmp_path: Path):
+    """A second, empty knowledge base (independent of ``store``'s backend) to import into."""
+    from salesflow.appdb import KnowledgeStore
+
+    url = _fresh_url(request, tmp_path / "target.db", "_pg_migrated_target")
+    with KnowledgeStore.open(url) as opened:
+        yield opened

@@ -14,6 +14,16 @@ import typer
 from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
 from salesflow.errors import SalesflowError
 
+LABELS = {
+    "udrs": "UDRs",
+    "causes": "causes",
+    "cause_links": "cause links",
+    "improvements": "improvements",
+    "checkins": "check-ins",
+    "history": "history entries",
+    "users": "users",
+}
+
 
 def upgrade(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
     """Bring the workspace's app database to this release's schema (creates it if missing).
@@ -104,8 +114,7 @@ def _report(verb: str, file: Path, counts: dict[str, int], as_json: bool) -> Non
     if as_json:
         print_json({"file": str(file), "rows": counts})
         return
-    shown = ("udrs", "causes", "cause_links", "improvements", "checkins", "history", "users")
-    summary = ", ".join(f"{counts.get(name, 0):,} {name.replace('_', ' ')}" for name in shown)
+    summary = ", ".join(f"{counts.get(name, 0):,} {label}" for name, label in LABELS.items())
     out.print(f"{verb} {file}: {summary}.")
 
 

@@ -38,8 +38,12 @@ def test_counts_cycle_and_bands_match_pandas(synthetic, features):
     opps = synthetic.opportunities.set_index("opportunity_id").loc[frame.index]
     days = (opps["closed_at"] - opps["created_at"]).dt.total_seconds() / 86400
     assert np.allclose(frame["cycle_days"].dropna(), days.dropna())
-    bands = pd.cut(opps["amount"], [0, 5000, 20000, 50000, np.inf], right=False,
-                   labels=["<5k", "5k-20k", "20k-50k", "50k+"])
+    bands = pd.cut(
+        opps["amount"],
+        [0, 5000, 20000, 50000, np.inf],
+        right=False,
+        labels=["<5k", "5k-20k", "20k-50k", "50k+"],
+    )
     assert (frame["amount_band"] == bands.astype(str)).all()
 
 

@@ -192,13 +192,12 @@ def analyse(frame: pd.DataFrame, spec: OutcomeSpec, variables: list[Variable]) -
         for (col, row), q in zip(fitted.iterrows(), p_adj, strict=True)
     ]
     effects.sort(key=lambda e: (not e.significant, -abs(e.effect)))
-    drivers_found = list(dict.fromkeys(e.variable for e in effects if e.significant))
     warnings = [
         *d.notes,
         *diagnostics.too_few_cases(d, spec),
         *diagnostics.collinearity(d),
         *diagnostics.leakage(variables, spec),
-        *diagnostics.confounders(d, spec, drivers_found),
+        *diagnostics.confounders(d, spec, [v.name for v in variables]),
     ]
     result = DriverResult(
         spec.name, len(d.y), MODELS[spec.kind], [v.name for v in variables], effects, warnings

@@ -1,0 +1,220 @@
+"""``salesflow variables``, ``salesflow drivers`` and ``salesflow requests patterns``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from salesflow.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    new_app,
+    open_workspace,
+    out,
+    print_json,
+)
+from salesflow.errors import ConfigError
+
+requests_app = new_app(
+    "The log of requests a department receives: themes, trends and who causes them.\n\n"
+    "Example: `salesflow requests patterns --json`"
+)
+
+FilterOption = Annotated[
+    list[str] | None,
+    typer.Option("--filter", help="Only deals where COLUMN=VALUE (repeatable)."),
+]
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values or []:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"{option} {value!r} is not KEY=VALUE", hint=f"Write it like {option} segment=SMB"
+            )
+        pairs[key.strip()] = rest.strip()
+    return pairs
+
+
+def variables(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
+    """List the operating variables: what each measures, its type, when it is known, coverage.
+
+    Example: `salesflow -w demo-ws variables --json`
+    """
+    from salesflow.analysis import describe_variables
+
+    with open_workspace(workspace, read_only=True) as ws:
+        rows = describe_variables(ws)
+    if as_json:
+        print_json({"variables": rows})
+        return
+    from rich.table import Table
+
+    table = Table(title="Operating variables")
+    for col in ("name", "type", "known", "coverage", "description"):
+        table.add_column(col, justify="right" if col == "coverage" else "left")
+    for r in rows:
+        known = "[red]after outcome[/]" if r["when"] == "after" else r["when"]
+        table.add_row(r["name"], r["type"], known, f"{r['coverage']:.0%}", r["description"])
+    out.print(table)
+
+
+def drivers(
+    outcome: Annotated[str, typer.Option("--outcome", help="won, cycle_time or stalled.")] = "won",
+    variables: Annotated[
+        str | None,
+        typer.Option(
+            "--variables",
+            help="Comma-separated variable names (default: a set known before the outcome).",
+        ),
+    ] = None,
+    filters: FilterOption = None,
+    stall_days: Annotated[
+        int, typer.Option("--stall-days", help="Quiet days that make a deal stalled.")
+    ] = 30,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Which operating variables go with winning, speed or stalls, and by how much.
+
+    Effects come with 95 % confidence intervals and p-values adjusted for testing many
+    variables at once. They are associations in past deals, not proof.
+
+    Example: `salesflow drivers --outcome won --variables first_response_over_48h,source,segment`
+    """
+    from salesflow.analysis import drivers as run
+
+    names = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
+    with open_workspace(workspace, read_only=True) as ws:
+        result = run(
+            ws,
+            outcome=outcome,
+            variables=names,
+            filters=_pairs(filters, "--filter"),
+            stall_days=stall_days,
+        )
+    if as_json:
+        print_json(result.as_dict())
+        return
+    _render_drivers(result)
+
+
+def _render_drivers(result) -> None:
+    from rich.table import Table
+
+    unit = "points" if result.effects and result.effects[0].unit == "points" else "%"
+    table = Table(title=f"Drivers of {result.outcome} — {result.n:,} deals")
+    for col in ("variable", "compared", f"effect ({unit})", "95 % CI", "adj. p", "deals"):
+        table.add_column(col, justify="left" if col in ("variable", "compared") else "right")
+    for e in result.effects:
+        style = "bold" if e.significant else "dim"
+        compared = f"{e.level} vs {e.reference}" if e.level else e.per
+        table.add_row(
+            e.variable,
+            compared,
+            f"{e.effect:+.1f}",
+            f"{e.ci_low:+.1f} to {e.ci_high:+.1f}",
+            f"{e.p_adj:.3f}",
+            f"{e.n:,}",
+            style=style,
+        )
+    out.print(table)
+    out.print(result.summary)
+    for w in result.warnings:
+        out.print(f"[yellow]Warning ({w['kind']}):[/] {w['message']}")
+    out.print(f"[green]Next:[/] {result.experiment}")
+    out.print(f"[dim]Model: {result.model}.[/]")
+
+
+@requests_app.command("patterns")
+def patterns(
+    themes: Annotated[
+        int | None,
+        typer.Option(
+            "--themes", min=2, max=50, help="Number of themes (default: chosen by the data)."
+        ),
+    ] = None,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="File the requests under their theme names.")
+    ] = False,
+    name: Annotated[
+        list[str] | None,
+        typer.Option("--name", help="Rename a theme before accepting: ID=NAME (repeatable)."),
+    ] = None,
+    skip: Annotated[
+        list[int] | None, typer.Option("--skip", help="Theme ID not to accept (repeatable).")
+    ] = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Group uncategorised requests into themes, show their trends and who causes them.
+
+    With `--accept` each theme's requests are filed under its name (rename with `--name`),
+    all or nothing.
+
+    Example: `salesflow requests patterns --accept --name 3="Delivery delays" --skip 5`
+    """
+    from salesflow.analysis import categorise, request_patterns
+
+    with open_workspace(workspace, read_only=not accept) as ws:
+        result = request_patterns(ws.data, k=themes)
+        renamed = {int(k): v for k, v in _pairs(name, "--name").items() if k.isdigit()}
+        if len(renamed) != len(name or []):
+            raise ConfigError(
+                "--name takes a theme ID and a name: ID=NAME",
+                hint='For example --name 3="Delivery delays"',
+            )
+        names = {
+            t.id: renamed.get(t.id, t.label) for t in result.themes if t.id not in set(skip or [])
+        }
+        filed = categorise(ws.data, result.assignments, names) if accept else 0
+    doc = result.as_dict()
+    if accept:
+        doc["accepted"] = {"requests": filed, "categories": {str(k): v for k, v in names.items()}}
+    if as_json:
+        print_json(doc)
+        return
+    _render_patterns(doc)
+
+
+def _render_patterns(doc: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{doc['k']} themes in {doc['uncategorised']:,} uncategorised requests")
+    for col in ("id", "suggested category", "requests", "top terms", "trend / month"):
+        table.add_column(col, justify="right" if col in ("id", "requests") else "left")
+    for t in doc["themes"]:
+        trend = t["trend"]
+        growth = trend.get("growth_per_month")
+        text = (
+            "—"
+            if growth is None
+            else f"{growth:+.1f} %" + (" [red]growing[/]" if trend.get("growing") else "")
+        )
+        table.add_row(str(t["id"]), t["label"], f"{t['count']:,}", ", ".join(t["terms"][:4]), text)
+    out.print(table)
+    for t in doc["themes"]:
+        out.print(f"[bold]{t['id']}. {t['label']}[/] — e.g. " + " | ".join(t["examples"][:2]))
+    for key in ("by_segment", "by_amount_band"):
+        rows = doc["pareto"].get(key, [])
+        if rows:
+            text = ", ".join(
+                f"{r['name']} {r['requests_per_won_order']:.2f}"
+                for r in rows
+                if r["requests_per_won_order"] is not None
+            )
+            out.print(f"Requests per won order {key.replace('_', ' ')}: {text}")
+    if "accepted" in doc:
+        out.print(f"[green]Filed {doc['accepted']['requests']:,} requests under their themes.[/]")
+    else:
+        out.print("Next: `salesflow requests patterns --accept` files them under these names.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(variables)
+    app.command()(drivers)
+    app.add_typer(requests_app, name="requests")

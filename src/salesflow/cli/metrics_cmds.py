@@ -1,9 +1,194 @@
-"""Placeholder: this command group is being written."""
+"""``salesflow metrics`` and ``salesflow metric ID``: the catalog, and one metric on a chart."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
+from salesflow.errors import ConfigError
+
+
+def metrics(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
+    """List the metric catalog: every built-in and custom metric with its definition.
+
+    Example: `salesflow -w demo-ws metrics --json`
+    """
+    from salesflow.metrics import catalog
+    from salesflow.settings import load_settings
+
+    entries = [m.describe() for m in catalog(load_settings(workspace))]
+    if as_json:
+        print_json({"metrics": entries})
+        return
+    from rich.table import Table
+
+    table = Table(title="Metric catalog", show_lines=True)
+    table.add_column("id", no_wrap=True, style="bold")
+    table.add_column("what it measures", ratio=1)
+    table.add_column("unit")
+    for m in entries:
+        params = ", ".join(f"--param {p['name']}={p['default']}" for p in m["params"])
+        text = f"{m['title']}: {m['definition']}" + (f" [dim]({params})[/]" if params else "")
+        table.add_row(m["id"], text, m["unit"])
+    out.print(table)
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"{option} {text!r} is not a date", hint="Write it as YYYY-MM-DD"
+        ) from None
+
+
+def _baseline(text: str | None) -> tuple[date, date] | None:
+    if text is None:
+        return None
+    start, sep, end = text.partition(":")
+    if not sep:
+        raise ConfigError(
+            f"--baseline {text!r} is not START:END", hint="e.g. --baseline 2024-01-01:2024-06-30"
+        )
+    return _day(start, "--baseline start"), _day(end, "--baseline end")  # type: ignore[return-value]
+
+
+def metric(
+    metric_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Metric id (see `salesflow metrics`).")
+    ],
+    period: Annotated[str, typer.Option(help="week, month or quarter.")] = "month",
+    by: Annotated[
+        str | None, typer.Option(help="Break down by a column (owner, segment, any attribute).")
+    ] = None,
+    filters: Annotated[
+        list[str] | None, typer.Option("--filter", help="column=value; repeat to add more.")
+    ] = None,
+    params: Annotated[
+        list[str] | None, typer.Option("--param", help="name=value metric parameter.")
+    ] = None,
+    chart: Annotated[
+        str, typer.Option(help="auto, xmr, p, u, laney-p, laney-u, run or none.")
+    ] = "auto",
+    baseline: Annotated[
+        str | None, typer.Option(help="START:END dates whose limits are held.")
+    ] = None,
+    phase_from: Annotated[
+        list[str] | None,
+        typer.Option("--phase-from", help="DATE a change took effect; new limits from there."),
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Write an interactive chart to this HTML file.")
+    ] = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Show one metric per period on a process behaviour chart, or broken down with --by.
+
+    Example: `salesflow -w demo-ws metric win_rate --period quarter --filter segment=SMB --json`
+    """
+    from salesflow.metrics import breakdown, get, series
+    from salesflow.metrics.charted import chart_series, write_html
+    from salesflow.metrics.filters import parse_pairs
+
+    flt = parse_pairs(filters or [])
+    prm = {k: v[-1] for k, v in parse_pairs(params or [], option="--param").items()}
+    window = {"start": _day(start, "--from"), "end": _day(end, "--to")}
+    with open_workspace(workspace, read_only=True) as ws:
+        m = get(metric_id, ws.settings)
+        if by is None and m.needs_filter and m.needs_filter not in flt:
+            by = m.default_by
+        if by is not None:
+            if html is not None:
+                raise ConfigError("--html draws a series over time", hint="Drop --by to chart it")
+            result = breakdown(
+                ws.data, ws.settings, metric_id, by=by, filters=flt, params=prm, **window
+            )
+            return _show_breakdown(result.to_dict(), as_json)
+        s = series(
+            ws.data, ws.settings, metric_id, period=period, filters=flt, params=prm, **window
+        )
+        phases = [_day(d, "--phase-from") for d in phase_from or []]
+        charted = chart_series(
+            s, ws.settings, chart=chart, baseline=_baseline(baseline), phase_from=phases
+        )  # type: ignore[arg-type]
+    if html is not None:
+        write_html(charted, html, title=f"{m.title} per {period}")
+    if as_json:
+        print_json(charted.to_dict())
+        return
+    _show_series(charted, m.title)
+    if html is not None:
+        out.print(f"Chart written to {html}")
+
+
+def _fmt(value: Any, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "%":
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _per_point(values: Any, i: int) -> Any:
+    if values is None or not isinstance(values, list):
+        return values
+    return values[i]
+
+
+def _show_series(charted: Any, title: str) -> None:
+    from rich.table import Table
+
+    doc = charted.to_dict()
+    unit, info = doc["unit"], doc["chart"] or {}
+    flagged = {i for s in doc["signals"] for i in s.get("points", [])}
+    table = Table(title=f"{title} per {doc['period']} ({unit})")
+    for col in ("period", "value", "n", "centre", "lower", "upper", ""):
+        table.add_column(col, justify="left" if col == "period" else "right")
+    for i, p in enumerate(doc["points"]):
+        limits = [_fmt(_per_point(info.get(k), i), unit) for k in ("center", "lcl", "ucl")]
+        table.add_row(
+            p["period"],
+            _fmt(p["value"], unit),
+            f"{p['n']:,}",
+            *limits,
+            "◀ signal" if i in flagged else "",
+        )
+    out.print(table)
+    if info:
+        out.print(f"[dim]{info.get('reason', '')}[/]")
+    out.print(charted.verdict())
+
+
+def _show_breakdown(doc: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(doc)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{doc['metric']} by {doc['by']} ({doc['unit']})")
+    for col in (doc["by"], "value", "n", "numerator", "denominator"):
+        table.add_column(col, justify="left" if col == doc["by"] else "right")
+    for g in doc["groups"]:
+        table.add_row(
+            str(g["key"]),
+            _fmt(g["value"], doc["unit"]),
+            f"{g['n']:,}",
+            _fmt(g["numerator"], ""),
+            _fmt(g["denominator"], ""),
+        )
+    out.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command()(metrics)
+    app.command()(metric)

@@ -21,6 +21,8 @@ __all__ = ["KINDS", "Metric", "Param", "count_agg", "flag", "median_agg", "ratio
 
 KINDS = ("count", "proportion", "duration", "amount", "rate")
 
+TYPE_WORDS = {int: "a whole number", float: "a number", str: "text"}
+
 Aggregate = Callable[["ir.Table"], dict[str, "ir.Value"]]
 
 
@@ -46,8 +48,8 @@ class Param:
             return self.type(value)
         except (TypeError, ValueError):
             raise ConfigError(
-                f"Parameter {self.name!r} of metric {metric_id!r} must be a "
-                f"{self.type.__name__}, not {value!r}",
+                f"Parameter {self.name!r} of metric {metric_id!r} must be "
+                f"{TYPE_WORDS.get(self.type, self.type.__name__)}, not {value!r}",
                 hint=f"{self.name}: {self.doc}",
             ) from None
 

@@ -134,12 +134,21 @@ def breakdown(
     )  # fmt: skip
     records = expr.execute().to_dict("records")
     groups = [Group(key=_key(r[by]), **from_record(r, metric.extra)) for r in records]
-    if by == "stage":
-        groups.sort(key=lambda g: settings.stages.rank(str(g.key)))
+    if by in ("stage", "amount_band"):
+        order = _order(by, settings)
+        groups.sort(key=lambda g: order.get(g.key, len(order)))
     return Breakdown(
         metric.id, by, metric.unit, metric.kind, groups, _filters(filters),
         metric.typed_params(params),
     )  # fmt: skip
+
+
+def _order(by: str, settings: Settings) -> dict[Any, int]:
+    """Stages in the configured order, amount bands from small to large."""
+    from salesflow.metrics.query import band_labels, bands
+
+    names = settings.stages.all if by == "stage" else band_labels(bands(settings))
+    return {name: i for i, name in enumerate(names)}
 
 
 def _as_date(value: Any) -> date:

@@ -52,8 +52,7 @@ class Query:
 
     @property
     def bands(self) -> tuple[float, ...]:
-        value = self.settings.section("metrics").get("amount_bands", DEFAULT_BANDS)
-        return tuple(float(v) for v in value)
+        return bands(self.settings)
 
     def stage_rank(self, stage: ir.StringValue) -> ir.IntegerValue:
         """Position of a stage in the configured order (unknown stages last)."""
@@ -119,15 +118,36 @@ class Query:
         return self.start or lo, self.end or hi
 
 
+def bands(settings: Settings) -> tuple[float, ...]:
+    """Amount band limits: ``[metrics] amount_bands = [10000, 50000, 100000]`` or the default."""
+    from salesflow.errors import ConfigError
+
+    value = settings.section("metrics").get("amount_bands", DEFAULT_BANDS)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, int | float) for v in value):
+        raise ConfigError(
+            "metrics.amount_bands must be a list of amounts",
+            where=str(settings.config_path),
+            hint="e.g. amount_bands = [10000, 50000, 100000]",
+        )
+    return tuple(sorted(float(v) for v in value))
+
+
+def band_labels(limits: tuple[float, ...]) -> list[str]:
+    """``<10k``, ``10k–50k``, …, ``≥100k``: the names of the amount bands, smallest first."""
+    if not limits:
+        return ["all"]
+    labels = [f"<{_short(limits[0])}"]
+    labels += [f"{_short(a)}–{_short(b)}" for a, b in itertools.pairwise(limits)]
+    return [*labels, f"≥{_short(limits[-1])}"]
+
+
 def amount_band(amount: ir.FloatingValue, bands: tuple[float, ...]) -> ir.StringValue:
-    """Bands such as ``<10k``, ``10k–50k``, ``≥100k`` for an amount."""
+    """The band an amount falls in (null when the amount is unknown)."""
     import ibis
 
+    labels = band_labels(bands)
     if not bands:
         return ibis.ifelse(amount.isnull(), ibis.null("string"), "all")
-    labels = [f"<{_short(bands[0])}"]
-    labels += [f"{_short(a)}–{_short(b)}" for a, b in itertools.pairwise(bands)]
-    labels.append(f"≥{_short(bands[-1])}")
     cases = [(amount.isnull(), ibis.null("string"))]
     cases += [(amount < b, ibis.literal(labels[i])) for i, b in enumerate(bands)]
     return ibis.cases(*cases, else_=ibis.literal(labels[-1]))

@@ -264,3 +264,29 @@ def test_unknown_fields_and_missing_rows(store):
         store.udrs.get(404)
     with pytest.raises(InvalidRecordError, match="cannot be empty"):
         store.causes.create("  ", who="a")
+
+
+def test_a_save_racing_another_between_read_and_write_is_refused(store, store_url):
+    """Two workers edit version 1 at once: the database's version check lets only one win."""
+    from sqlalchemy import event
+
+    from salesflow.appdb import KnowledgeStore, make_engine
+
+    udr = store.udrs.create("Median Proposal time was 12 days in May", who="ann")
+    other = KnowledgeStore(make_engine(store_url), owns_engine=True)
+    raced: list[int] = []
+
+    def save_from_the_other_worker_first(*_args: object) -> None:
+        if not raced:  # after our read and version check, before our UPDATE
+            raced.append(
+                other.udrs.update(udr.id, who="bob", expected_version=1, owner="bob").version
+            )
+
+    event.listen(store._sessions, "before_flush", save_from_the_other_worker_first)
+    with pytest.raises(StaleEditError, match="changed by someone else while you saved"):
+        store.udrs.update(udr.id, who="carl", expected_version=1, owner="carl")
+    assert raced == [2]
+    final = store.udrs.get(udr.id)
+    assert (final.owner, final.version) == ("bob", 2)
+    assert [h.who for h in store.udrs.history(udr.id)] == ["ann", "bob"]
+    other.close()

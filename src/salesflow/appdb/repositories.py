@@ -150,11 +150,12 @@ class VersionedRepository(Generic[R]):
         )
 
     def _save(self, session: Session, row: Any, action: str, who: str, before: R | None) -> R:
+        row_id = row.id
         try:
             session.flush()
         except StaleDataError:
             raise StaleEditError(
-                f"{self.label} {row.id} was changed by someone else while you saved; nothing was saved",
+                f"{self.label} {row_id} was changed by someone else while you saved; nothing was saved",
                 hint="Reload it, apply your change again and save",
             ) from None
         after = self._record(session, row)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+
 @pytest.fixture
 def ws(tmp_path: Path):
     """A fresh workspace whose data file is closed (so its bytes are stable)."""

@@ -17,7 +17,10 @@ def _import(ws, tmp_path, dates, **kwargs):
 
 
 def _created(ws):
-    return [r[0].isoformat() for r in query(ws, "SELECT created_at FROM opportunities ORDER BY opportunity_id")]
+    return [
+        r[0].isoformat()
+        for r in query(ws, "SELECT created_at FROM opportunities ORDER BY opportunity_id")
+    ]
 
 
 def test_iso_dates_and_timestamps(ws, tmp_path):

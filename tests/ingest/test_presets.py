@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ingest_helpers import query, write_csv
 
 from salesflow.ingest import import_file, preset_names, preset_stages
 from salesflow.settings import load_settings
-from ingest_helpers import query, write_csv
 
 MAVEN_HEADER = [
     "opportunity_id", "sales_agent", "product", "account", "deal_stage",
@@ -58,7 +58,11 @@ def test_maven_crm_preset_keeps_quirky_rows_and_enriches(ws, tmp_path):
     assert "'GTXPro', which products.csv spells 'GTX Pro'" in text
     assert "1 deals have no account" in text or "2 deals have no account" in text
     assert "1 deals have no creation date" in text
-    assert report.stages_adopted == {"order": ["Prospecting", "Engaging"], "won": ["Won"], "lost": ["Lost"]}
+    assert report.stages_adopted == {
+        "order": ["Prospecting", "Engaging"],
+        "won": ["Won"],
+        "lost": ["Lost"],
+    }
     assert load_settings(ws.path).stages.order == ("Prospecting", "Engaging")
     # minimal stage events: Engaging at engage_date (4 deals have one), Won/Lost at close_date (3)
     events = query(ws, "SELECT stage, count(*) FROM stage_events GROUP BY 1 ORDER BY 1")
@@ -102,7 +106,9 @@ def test_salesforce_opportunities_then_history(ws, tmp_path):
     assert events == [("Prospecting", "pipeline"), ("Proposal/Price Quote", "best_case"),
                       ("Closed Won", "closed")]  # fmt: skip
     # the deal's outcome was derived from its stage, so the history now says it was won
-    row = query(ws, "SELECT outcome, stage, closed_at FROM opportunities WHERE opportunity_id = '0062'")
+    row = query(
+        ws, "SELECT outcome, stage, closed_at FROM opportunities WHERE opportunity_id = '0062'"
+    )
     assert row[0][:2] == ("won", "Closed Won") and row[0][2].isoformat() == "2024-04-28T16:00:00"
 
 

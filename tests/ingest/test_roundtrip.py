@@ -51,15 +51,26 @@ def test_generic_csv_through_a_mapping_file_alone(ws, generic):
 def test_reimport_is_idempotent_and_newer_data_updates(ws, generic, tmp_path):
     path, mapping = generic
     first = import_file(ws, "opportunities", path, mapping=mapping)
-    counts = query(ws, "SELECT (SELECT count(*) FROM opportunities), (SELECT count(*) FROM stage_events)")
+    counts = query(
+        ws, "SELECT (SELECT count(*) FROM opportunities), (SELECT count(*) FROM stage_events)"
+    )
     second = import_file(ws, "opportunities", path, mapping=mapping)
     assert (first.inserted, first.updated, second.inserted, second.updated) == (3, 0, 0, 3)
-    assert query(ws, "SELECT (SELECT count(*) FROM opportunities), (SELECT count(*) FROM stage_events)") == counts
+    assert (
+        query(
+            ws, "SELECT (SELECT count(*) FROM opportunities), (SELECT count(*) FROM stage_events)"
+        )
+        == counts
+    )
     newer = [*ROWS[:2], ["D3", "Ann", "Closed Won", "2024-02-01", "2024-03-15", "1500", "partner", "North"],
              ["D4", "Cy", "Working", "2024-03-01", "", "300", "web", "East"]]  # fmt: skip
-    third = import_file(ws, "opportunities", write_csv(tmp_path / "newer.csv", HEADER, newer), mapping=mapping)
+    third = import_file(
+        ws, "opportunities", write_csv(tmp_path / "newer.csv", HEADER, newer), mapping=mapping
+    )
     assert (third.inserted, third.updated) == (1, 3)
-    assert query(ws, "SELECT outcome, amount FROM opportunities WHERE opportunity_id = 'D3'") == [("won", 1500.0)]
+    assert query(ws, "SELECT outcome, amount FROM opportunities WHERE opportunity_id = 'D3'") == [
+        ("won", 1500.0)
+    ]
     # the derived events of D3 now end in Won at its close date
     assert query(ws, "SELECT stage FROM stage_events WHERE opportunity_id = 'D3' ORDER BY entered_at") == [
         ("Lead",), ("Won",)]  # fmt: skip
@@ -89,10 +100,15 @@ def test_cli_json_report_and_error_exit(cli, ws, generic, tmp_path):
     path, mapping = generic
     doc = cli.json("import", "opportunities", path, "--mapping", mapping, "-w", ws.path)
     assert tuple(doc) == REPORT_KEYS and doc["rows_written"] == 3
-    bad = write_csv(tmp_path / "bad.csv", ["opportunity_id", "created_at"], [["A", "2024-01-01"], ["B", "soon"]])
+    bad = write_csv(
+        tmp_path / "bad.csv", ["opportunity_id", "created_at"], [["A", "2024-01-01"], ["B", "soon"]]
+    )
     result = cli("import", "opportunities", bad, "-w", ws.path, ok=False)
     assert result.exit_code == 1 and "row 2" in result.stderr and "'created_at'" in result.stderr
-    assert json.loads(cli("status", "-w", ws.path, "--json").stdout)["tables"]["opportunities"]["rows"] == 3
+    assert (
+        json.loads(cli("status", "-w", ws.path, "--json").stdout)["tables"]["opportunities"]["rows"]
+        == 3
+    )
 
 
 @pytest.mark.postgres

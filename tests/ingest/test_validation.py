@@ -90,7 +90,9 @@ BAD = {
 }
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.dictionaries(st.integers(0, 79), st.sampled_from(sorted(BAD)), min_size=1, max_size=8))
 def test_hypothesis_bad_rows_are_each_reported_and_nothing_is_written(ws, tmp_path, bad):
     rows = good_rows(80)

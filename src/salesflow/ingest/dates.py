@@ -53,7 +53,7 @@ def parse_sql(column_sql: str, fmt: str | None) -> str:
 def valid_sql(column_sql: str, fmt: str | None) -> str:
     """SQL that is true where the text reads as a plausible date in ``fmt``."""
     parsed = parse_sql(column_sql, fmt)
-    return f"({parsed} IS NOT NULL AND {parsed} >= {_EARLIEST})"
+    return f"COALESCE({parsed} >= {_EARLIEST}, false)"
 
 
 def _failures(con: duckdb.DuckDBPyConnection, view: str, column: str, fmt: str | None) -> int:

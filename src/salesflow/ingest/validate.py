@@ -157,13 +157,14 @@ def _duplicates(
     cols = ", ".join(ident(k) for k in key)
     label = sql_literal(", ".join(key))
     shown = " || ' / ' || ".join(f"COALESCE(CAST({ident(k)} AS VARCHAR), '')" for k in key)
+    using = " AND ".join(f"b.{ident(k)} IS NOT DISTINCT FROM d.{ident(k)}" for k in key)
+    not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in required) or "true"
     _insert(
         con,
-        f"SELECT _row, {label}, {shown}, 'same ' || {label} || ' as row ' || "
-        f"CAST(first_row AS VARCHAR) FROM (SELECT _row, {cols}, "
-        f"min(_row) OVER (PARTITION BY {cols}) AS first_row FROM {batch} "
-        f"WHERE {' AND '.join(f'{ident(k)} IS NOT NULL' for k in required) or 'true'}) "
-        f"WHERE _row <> first_row",
+        f"SELECT b._row, {label}, {shown.replace('CAST(', 'CAST(b.')}, 'same ' || {label} || "
+        f"' as row ' || CAST(d.first_row AS VARCHAR) FROM {batch} b JOIN "
+        f"(SELECT {cols}, min(_row) AS first_row FROM {batch} WHERE {not_null} "
+        f"GROUP BY ALL HAVING count(*) > 1) d ON {using} WHERE b._row <> d.first_row",
     )
 
 

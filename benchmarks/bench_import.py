@@ -1,0 +1,151 @@
+"""Import benchmark: N stage events from CSV into a DuckDB workspace, with the real importer.
+
+Compared in the same run with two references on the same file: a plain DuckDB
+``CREATE TABLE … AS SELECT * FROM read_csv(…)`` (no mapping, no validation, no upsert) and
+``pandas.read_csv`` (reading only). Each step runs in its own process so its peak memory (RSS,
+``ru_maxrss``) is its own.
+
+    .venv/bin/python benchmarks/bench_import.py --rows 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+EVENTS_PER_DEAL = 5
+STAGES = ("Lead", "Qualified", "Discovery", "Proposal", "Won")
+
+
+def generate(rows: int) -> tuple[Path, Path]:
+    """opportunities.csv (rows / 5 deals) and stage_events.csv (rows events), made by DuckDB."""
+    import duckdb
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    opps, events = OUT / f"opportunities_{rows}.csv", OUT / f"stage_events_{rows}.csv"
+    if opps.exists() and events.exists():
+        return opps, events
+    deals = max(rows // EVENTS_PER_DEAL, 1)
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT 'OPP-' || lpad(CAST(i AS VARCHAR), 9, '0') AS opportunity_id, "
+        f"'rep' || (i % 97) AS owner, TIMESTAMP '2022-01-01' + to_minutes(i % 900000) AS created_at, "
+        f"round(1000 + (i * 7919) % 50000, 2) AS amount FROM range({deals}) t(i)) "
+        f"TO '{opps}' (HEADER)"
+    )
+    stages = "[" + ", ".join(f"'{s}'" for s in STAGES) + "]"
+    con.execute(
+        f"COPY (SELECT 'OPP-' || lpad(CAST(i // {EVENTS_PER_DEAL} AS VARCHAR), 9, '0') AS "
+        f"opportunity_id, {stages}[(i % {EVENTS_PER_DEAL}) + 1] AS stage, "
+        f"strftime(TIMESTAMP '2022-01-01' + to_minutes((i // {EVENTS_PER_DEAL}) % 900000) "
+        f"+ to_hours(24 * (i % {EVENTS_PER_DEAL})), '%Y-%m-%d %H:%M:%S') AS entered_at, "
+        f"'rep' || ((i // {EVENTS_PER_DEAL}) % 97) AS owner, "
+        f"round(1000 + ((i // {EVENTS_PER_DEAL}) * 7919) % 50000, 2) AS amount "
+        f"FROM range({rows}) t(i)) TO '{events}' (HEADER)"
+    )
+    con.close()
+    return opps, events
+
+
+def step_importer(events: Path, opps: Path) -> dict:
+    """The real importer into a fresh workspace (opportunities first, then timed: events)."""
+    from salesflow.ingest import import_file
+    from salesflow.workspace import Workspace, init_workspace
+
+    folder = OUT / "workspace"
+    shutil.rmtree(folder, ignore_errors=True)
+    init_workspace(folder).close()
+    ws = Workspace.open(folder)
+    import_file(ws, "opportunities", opps)
+    marks: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    report = import_file(
+        ws, "stage_events", events, progress=lambda d, *_: marks.append((d, time.perf_counter()))
+    )
+    seconds = time.perf_counter() - started
+    ws.close()
+    ends = [at for _, at in marks[1:]] + [started + seconds]
+    phases = {name: round(end - at, 2) for (name, at), end in zip(marks, ends, strict=True)}
+    return {"seconds": seconds, "rows": report.rows_written, "phases": phases}
+
+
+def step_duckdb(events: Path) -> dict:
+    """Reference: DuckDB's own CSV reader straight into a table in a new database file."""
+    import duckdb
+
+    path = OUT / "reference.duckdb"
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path), config={"memory_limit": "1GB"})
+    started = time.perf_counter()
+    con.execute(f"CREATE TABLE stage_events AS SELECT * FROM read_csv('{events}')")
+    con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - started
+    rows = con.execute("SELECT count(*) FROM stage_events").fetchone()[0]
+    con.close()
+    path.unlink(missing_ok=True)
+    return {"seconds": seconds, "rows": rows}
+
+
+def step_pandas(events: Path) -> dict:
+    """Reference: pandas.read_csv of the same file (reading only, nothing stored)."""
+    import pandas as pd
+
+    started = time.perf_counter()
+    frame = pd.read_csv(events, parse_dates=["entered_at"])
+    return {"seconds": time.perf_counter() - started, "rows": len(frame)}
+
+
+def run_child(step: str, events: Path, opps: Path) -> dict:
+    """Run one step in a fresh process; add its peak RSS."""
+    cmd = [sys.executable, __file__, "--child", step, "--events", str(events), "--opps", str(opps)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"{step} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="stage events to import")
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--events", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--opps", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        steps = {"importer": lambda: step_importer(args.events, args.opps),
+                 "duckdb": lambda: step_duckdb(args.events),
+                 "pandas": lambda: step_pandas(args.events)}  # fmt: skip
+        result = steps[args.child]()
+        result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    opps, events = generate(args.rows)
+    size = events.stat().st_size / 2**20
+    print(f"{args.rows:,} stage events, {size:,.0f} MiB CSV ({events.name})")
+    results = {"importer": run_child("importer", events, opps)}
+    results["duckdb read_csv"] = run_child("duckdb", events, opps)
+    if not args.skip_pandas:
+        results["pandas.read_csv"] = run_child("pandas", events, opps)
+    base = results["importer"]["seconds"]
+    print(f"{'step':<18}{'seconds':>9}{'rows/s':>14}{'peak RSS MiB':>14}{'importer / this':>17}")
+    for name, r in results.items():
+        rate = r["rows"] / r["seconds"]
+        print(
+            f"{name:<18}{r['seconds']:>9.2f}{rate:>14,.0f}{r['peak_rss_mib']:>14,.0f}"
+            f"{base / r['seconds']:>17.2f}"
+        )
+    print(f"importer phases (s): {results['importer']['phases']}")
+    ok = args.rows / base >= 1_000_000 and results["importer"]["peak_rss_mib"] < 1536
+    print(f"target ≥ 1M rows/s and < 1.5 GiB: {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -109,29 +109,27 @@ def categorise(
 ) -> int:
     """File each assigned, still uncategorised request under its theme's name, all or nothing.
 
-    One ``UPDATE … FROM`` statement does the writing, so either every row changes or none.
+    One ``UPDATE … FROM (VALUES …)`` statement does the writing, so every row changes or none.
     Returns the number of requests categorised.
     """
-    import ibis
-
     rows = [(a["request_id"], names[a["theme"]]) for a in assignments if a["theme"] in names]
     if not rows:
         return 0
     if any(not str(name).strip() for _, name in rows):
         raise DataError("A category name is empty", hint="Give every accepted theme a name")
-    staging = "_salesflow_categorise"
-    table = ibis.memtable({"request_id": [r[0] for r in rows], "category": [r[1] for r in rows]})
-    con.create_table(staging, table, temp=True, overwrite=True)
-    try:
-        before = _uncategorised(con)
-        con.raw_sql(
-            f'UPDATE requests SET category = s.category FROM "{staging}" AS s '
-            "WHERE requests.request_id = s.request_id "
-            "AND (requests.category IS NULL OR trim(requests.category) = '')"
-        )
-        return before - _uncategorised(con)
-    finally:
-        con.drop_table(staging, force=True)
+    values = ", ".join(f"({_text(rid)}, {_text(name)})" for rid, name in rows)
+    before = _uncategorised(con)
+    con.raw_sql(
+        f"UPDATE requests SET category = v.category FROM (VALUES {values}) "
+        "AS v(request_id, category) WHERE requests.request_id = v.request_id "
+        "AND (requests.category IS NULL OR trim(requests.category) = '')"
+    )
+    return before - _uncategorised(con)
+
+
+def _text(value: Any) -> str:
+    """A SQL string literal (values are data, never SQL)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _uncategorised(con: BaseBackend) -> int:

@@ -113,3 +113,29 @@ def test_upgrade_creates_a_missing_postgresql_database(pg_url):
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_an_unreachable_server_is_one_clear_error():
+    from salesflow.appdb import AppDbUnavailableError
+
+    with pytest.raises(AppDbUnavailableError) as caught:
+        open_engine("postgresql://salesflow:secret@127.0.0.1:1/knowledge")
+    message = caught.value.message
+    assert message.startswith("Cannot open the app database")
+    assert "127.0.0.1:1/knowledge" in message and "secret" not in message
+    assert "[app] url in salesflow.toml" in message
+
+
+def test_the_public_names_are_exactly_all():
+    import types
+
+    import salesflow.appdb as appdb
+
+    public = {
+        name
+        for name, value in vars(appdb).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name != "annotations"
+    }
+    assert public == set(appdb.__all__)

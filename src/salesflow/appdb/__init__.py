@@ -8,7 +8,12 @@ Importing this package opens nothing; ``KnowledgeStore.open(url)`` or
 from __future__ import annotations
 
 from salesflow.appdb.engine import make_engine, make_session_factory
-from salesflow.appdb.errors import AppDbVersionError, InvalidRecordError, StaleEditError
+from salesflow.appdb.errors import (
+    AppDbUnavailableError,
+    AppDbVersionError,
+    InvalidRecordError,
+    StaleEditError,
+)
 from salesflow.appdb.migrate import current_revision, downgrade, head_revision, open_engine, upgrade
 from salesflow.appdb.records import (
     CauseRecord,
@@ -24,6 +29,7 @@ from salesflow.appdb.store import KnowledgeStore
 from salesflow.appdb.transfer import export_knowledge, import_knowledge
 
 __all__ = [
+    "AppDbUnavailableError",
     "AppDbVersionError",
     "CauseRecord",
     "CheckinRecord",

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from salesflow.errors import SalesflowError
 
-__all__ = ["AppDbVersionError", "InvalidRecordError", "StaleEditError"]
+__all__ = ["AppDbUnavailableError", "AppDbVersionError", "InvalidRecordError", "StaleEditError"]
+
+
+class AppDbUnavailableError(SalesflowError):
+    """The app database cannot be reached or created."""
 
 
 class AppDbVersionError(SalesflowError):

@@ -15,11 +15,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from salesflow.appdb.engine import make_engine, normalise_url
-from salesflow.appdb.errors import AppDbVersionError
+from salesflow.appdb.errors import AppDbUnavailableError, AppDbVersionError
 
 __all__ = [
     "alembic_config",
@@ -131,27 +132,37 @@ def _engine_creating_database(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    elif parsed.get_backend_name() == "postgresql" and parsed.database:
-        _create_postgres_database(parsed)
-    return make_engine(url)
+        return make_engine(url)
+    engine = make_engine(url)
+    try:
+        engine.connect().close()
+    except OperationalError as exc:
+        missing = parsed.get_backend_name() == "postgresql" and "does not exist" in str(exc)
+        if not missing or not parsed.database:
+            raise _unavailable(url, exc) from None
+        _create_postgres_database(parsed, url)
+    return engine
 
 
-def _create_postgres_database(parsed) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import text
+def _unavailable(url: str, exc: Exception, doing: str = "open") -> AppDbUnavailableError:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return AppDbUnavailableError(
+        f"Cannot {doing} the app database: {reason}",
+        where=describe_url(url),
+        hint="Check [app] url in salesflow.toml (or SALESFLOW_APP_URL) and that the server is running",
+    )
 
+
+def _create_postgres_database(parsed: URL, url: str) -> None:
     admin = make_engine(
         parsed.set(database="postgres").render_as_string(hide_password=False),
         isolation_level="AUTOCOMMIT",
     )
     try:
         with admin.connect() as connection:
-            exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
-            )
-            if not exists:
-                quoted = parsed.database.replace('"', '""')
-                connection.execute(text(f'CREATE DATABASE "{quoted}"'))
-    except Exception:  # no rights on the maintenance database: let the real connect report it
-        pass
+            quoted = parsed.database.replace('"', '""')  # type: ignore[union-attr]
+            connection.execute(text(f'CREATE DATABASE "{quoted}"'))
+    except DBAPIError as exc:
+        raise _unavailable(url, exc, doing="create") from None
     finally:
         admin.dispose()

@@ -290,3 +290,24 @@ def test_a_save_racing_another_between_read_and_write_is_refused(store, store_ur
     assert (final.owner, final.version) == ("bob", 2)
     assert [h.who for h in store.udrs.history(udr.id)] == ["ann", "bob"]
     other.close()
+
+
+def test_a_measured_cause_is_promoted_to_a_udr_and_keeps_its_links(store):
+    udr, cause, link = _graph(store)
+    deeper = store.causes.create("Finance reviews approvals weekly", who="ann")
+    below = store.links.create(cause.id, deeper.id, who="ann")
+    promoted = store.causes.promote(
+        cause.id,
+        who="bob",
+        expected_version=1,
+        statement="Approvals took a median 6 days in Q3 against 1 day expected",
+        binding={"metric": "stage_time", "bad_if": "above", "threshold": 1},
+    )
+    assert (promoted.id, promoted.kind, promoted.owner) == (cause.id, "udr", None)
+    assert store.node_kind(cause.id) == "udr"
+    assert [n.id for n in store.nodes()] == [udr.id, cause.id, deeper.id]
+    assert [x.id for x in store.links.list()] == [link.id, below.id]
+    assert [h.action for h in store.causes.history(cause.id)] == ["create", "delete"]
+    assert [(h.action, h.who) for h in store.udrs.history(cause.id)] == [("create", "bob")]
+    with pytest.raises(InvalidRecordError, match="promoted to UDR"):
+        store.causes.restore(cause.id, who="ann")

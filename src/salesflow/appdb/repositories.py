@@ -95,6 +95,7 @@ class VersionedRepository(Generic[R]):
             row = self._row(session, id, include_deleted=True)
             if row.deleted_at is None:
                 raise InvalidRecordError(f"{self.label} {id} is not deleted; nothing to restore")
+            self._check_restorable(session, row)
             before = self._record(session, row)
             row.deleted_at = None
             row.updated_at = now()
@@ -111,6 +112,9 @@ class VersionedRepository(Generic[R]):
 
     def _normalise(self, changes: dict[str, Any]) -> dict[str, Any]:
         return changes
+
+    def _check_restorable(self, session: Session, row: Any) -> None:
+        return None
 
     def _apply(self, session: Session, row: Any, changes: dict[str, Any]) -> bool:
         changed = False
@@ -224,6 +228,38 @@ class CauseRepository(VersionedRepository[CauseRecord]):
         with self._store.transaction() as session:
             row = Cause(id=_new_node(session, "cause"), text=text, owner=owner)
             return self._create(session, row, who)
+
+    def promote(
+        self,
+        id: int,
+        *,
+        who: str,
+        expected_version: int | None = None,
+        statement: str | None = None,
+        binding: dict[str, Any] | None = None,
+    ) -> UdrRecord:
+        """A cause that can now be measured becomes a UDR with the same node id, so its links stay.
+
+        History shows the cause deleted and the UDR created, by ``who``, in one transaction.
+        """
+        udrs = self._store.udrs
+        with self._store.transaction() as session:
+            row = self._row(session, id)
+            self._check_version(session, row, expected_version)
+            fields = udrs._normalise(
+                {"statement": statement or row.text, "tags": [], "binding": binding}
+            )
+            before = self._record(session, row)
+            row.deleted_at = row.updated_at = now()
+            self._save(session, row, "delete", who, before)
+            session.get(Node, id).kind = "udr"
+            return udrs._create(session, Udr(id=id, owner=row.owner, **fields), who)
+
+    def _check_restorable(self, session: Session, row: Any) -> None:
+        if session.get(Node, row.id).kind != "cause":
+            raise InvalidRecordError(
+                f"Cause {row.id} was promoted to UDR {row.id}", hint="Change the UDR instead"
+            )
 
     def _normalise(self, changes: dict[str, Any]) -> dict[str, Any]:
         if "text" in changes:

@@ -21,7 +21,14 @@ from salesflow.appdb.engine import make_session_factory
 from salesflow.appdb.improvements import CheckinRepository, ImprovementRepository
 from salesflow.appdb.migrate import open_engine
 from salesflow.appdb.models import Cause, CauseLink, Checkin, History, Improvement, Node, Udr
-from salesflow.appdb.records import HistoryRecord, Record, as_utc, now
+from salesflow.appdb.records import (
+    CauseRecord,
+    HistoryRecord,
+    Record,
+    UdrRecord,
+    as_utc,
+    now,
+)
 from salesflow.appdb.repositories import CauseRepository, LinkRepository, UdrRepository
 from salesflow.appdb.users import UserRepository
 from salesflow.errors import NotFoundError
@@ -118,6 +125,14 @@ class KnowledgeStore:
             if node is None:
                 raise NotFoundError(f"Node {node_id} is not a UDR or cause")
             return node.kind
+
+    def nodes(self, *, include_deleted: bool = False) -> list[UdrRecord | CauseRecord]:
+        """UDRs and causes by id: the vertices of the cause graph (see ``links.list()``)."""
+        nodes = [
+            *self.udrs.list(include_deleted=include_deleted),
+            *self.causes.list(include_deleted=include_deleted),
+        ]
+        return sorted(nodes, key=lambda node: (node.id, node.kind))
 
     def active_node_ids(self, session: Session) -> set[int]:
         """Ids of UDRs and causes that are not deleted."""

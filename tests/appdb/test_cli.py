@@ -74,6 +74,12 @@ def test_broken_files_get_one_line_with_the_place(appdb_cli, tmp_path):
     assert "not valid JSON" in result.stderr and "line 2, column 14" in result.stderr
     missing = appdb_cli("import-knowledge", tmp_path / "nope.json", "-w", ws, ok=False)
     assert "No file at" in missing.stderr
+    nowhere = appdb_cli("export", tmp_path / "no" / "such" / "k.json", "-w", ws, ok=False)
+    assert nowhere.exit_code == 1 and "Cannot write" in nowhere.stderr
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]", encoding="utf-8")
+    wrong = appdb_cli("import-knowledge", listed, "-w", ws, ok=False)
+    assert "not a salesflow knowledge file" in wrong.stderr
 
 
 def test_an_outdated_app_db_is_refused_until_upgraded(appdb_cli, tmp_path, monkeypatch):

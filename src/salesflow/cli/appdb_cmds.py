@@ -72,7 +72,13 @@ def export(
 
     with KnowledgeStore.for_workspace(open_workspace(workspace)) as store:
         doc = export_knowledge(store, include_secrets=include_secrets)
-    file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise SalesflowError(
+            f"Cannot write {file}: {exc.strerror}",
+            hint="Choose a folder that exists and is writable",
+        ) from None
     _report("Exported", file, {name: len(rows) for name, rows in doc["tables"].items()}, as_json)
 
 

@@ -1,0 +1,1 @@
+"""Alembic migrations for the app database (a package so that wheels ship them)."""

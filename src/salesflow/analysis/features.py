@@ -182,8 +182,13 @@ def _finish(
 
 
 def _responses(table: ir.Table, have_activities: bool) -> dict[str, Any]:
+    """First response from the activities, unless the CRM export brings its own column."""
     import ibis
 
+    if "first_response_hours" in table.columns:
+        hours = table.first_response_hours.cast("float64")
+        over = (hours > FIRST_RESPONSE_THRESHOLD_HOURS).cast("int64")
+        return {"first_response_hours": hours, "first_response_over_48h": over}
     if not have_activities:
         return {
             "first_response_hours": ibis.null("float64"),

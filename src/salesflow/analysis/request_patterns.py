@@ -128,6 +128,9 @@ def find_themes(frame: pd.DataFrame, *, k: int | None = None) -> ThemeResult:
     score, model = best
     labels = _stable_ids(model.labels_)
     themes = _describe(todo, tfidf, lsa, labels, vectorizer, frame)
+    labels = _merge_same_category(labels, themes)
+    if len(set(labels.tolist())) < len(themes):
+        themes = _describe(todo, tfidf, lsa, labels, vectorizer, frame)
     assignments = [
         {"request_id": rid, "theme": int(t)}
         for rid, t in zip(todo["request_id"], labels, strict=True)
@@ -145,6 +148,18 @@ def _stable_ids(labels: np.ndarray) -> np.ndarray:
     order = values[np.lexsort((values, -counts))]
     mapping = {int(old): new for new, old in enumerate(order, start=1)}
     return np.array([mapping[int(x)] for x in labels])
+
+
+def _merge_same_category(labels: np.ndarray, themes: list[Theme]) -> np.ndarray:
+    """Themes matched to the same existing category are one theme (k-means may split it)."""
+    import numpy as np
+
+    first: dict[str, int] = {}
+    mapping = {}
+    for t in themes:
+        key = t.label if t.existing_category else f"#{t.id}"
+        mapping[t.id] = first.setdefault(key, t.id)
+    return _stable_ids(np.array([mapping[int(x)] for x in labels]))
 
 
 def _describe(todo, tfidf, lsa, labels, vectorizer, frame) -> list[Theme]:

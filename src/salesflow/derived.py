@@ -104,49 +104,78 @@ def _sql_text(value: str) -> str:
 
 
 def _duckdb_statements(stages: list[tuple[str, int, int]], meta: str, kind: str) -> list[str]:
-    """The DuckDB build: one sort of the events by deal and time; the rest streams over it."""
+    """The DuckDB build: one sort of the events by deal and time; the rest streams over it.
+
+    A deal's variant is packed into a 128-bit integer, ``bits`` per event at position ``seq``: a
+    plain sum per deal, no ordered string aggregation (the slow part at millions of deals). Deals
+    with more events than fit get an ordered string instead; both decode to the same codes text.
+    """
     create = f"CREATE OR REPLACE {kind}TABLE"
     values = ", ".join(f"({_sql_text(s)}, {r}, {c})" for s, r, c in stages) or "(NULL, 0, 0)"
+    bits = max(1, len(stages).bit_length())
+    per, mask = 126 // bits, (1 << bits) - 1
+    rework = "(next_rank < rank OR next_code = code)"
+    decode = (
+        f"array_to_string(list_transform(range(n_events), "
+        f"i -> (((pkey >> ({bits} * i)) & {mask}) - 1)::VARCHAR), ',')"
+    )
     return [
         f"""{create} flow_stages AS SELECT stage::VARCHAR AS stage, rank::INTEGER AS rank,
         code::INTEGER AS code FROM (VALUES {values}) AS v(stage, rank, code)
         WHERE stage IS NOT NULL""",
         """CREATE OR REPLACE TEMP TABLE _flow_events AS
-        SELECT e.opportunity_id, e.stage, s.code, s.rank, e.entered_at,
+        SELECT e.opportunity_id, s.code, s.rank, e.entered_at,
                round(epoch_us(e.entered_at) / 1000.0)::BIGINT AS ms,
                row_number() OVER w AS seq,
-               lead(e.stage) OVER w AS next_stage, lead(s.rank) OVER w AS next_rank,
+               lead(s.code) OVER w AS next_code, lead(s.rank) OVER w AS next_rank,
                lead(e.entered_at) OVER w AS next_at,
                round(epoch_us(lead(e.entered_at) OVER w) / 1000.0)::BIGINT AS next_ms
         FROM stage_events e JOIN flow_stages s USING (stage)
         WHERE e.opportunity_id IS NOT NULL AND e.entered_at IS NOT NULL
-        WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, s.rank, e.stage)""",
+        WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, s.code)""",
         f"""{create} flow_transitions AS
-        SELECT opportunity_id, seq::INTEGER AS seq, stage AS from_stage, next_stage AS to_stage,
-               entered_at AS from_at, next_at AS to_at, next_ms - ms AS duration_ms,
-               (next_rank < rank OR next_stage = stage) AS is_rework
-        FROM _flow_events WHERE next_stage IS NOT NULL""",
-        """CREATE OR REPLACE TEMP TABLE _flow_case_keys AS
-        SELECT opportunity_id, string_agg(code::VARCHAR, ',' ORDER BY seq) AS variant,
+        SELECT t.opportunity_id, t.seq::INTEGER AS seq, a.stage AS from_stage,
+               b.stage AS to_stage, t.entered_at AS from_at, t.next_at AS to_at,
+               t.next_ms - t.ms AS duration_ms,
+               (t.next_rank < t.rank OR t.next_code = t.code) AS is_rework
+        FROM _flow_events t JOIN flow_stages a ON a.code = t.code
+        JOIN flow_stages b ON b.code = t.next_code""",
+        f"""CREATE OR REPLACE TEMP TABLE _flow_case_keys AS
+        SELECT opportunity_id,
+               sum(CASE WHEN seq <= {per} THEN (code + 1)::HUGEINT << ({bits} * (seq - 1)) END)
+                   AS pkey,
                min(entered_at) AS first_at, max(entered_at) AS last_at,
                max(ms) - min(ms) AS duration_ms,
-               max(stage) FILTER (WHERE seq = 1) AS first_stage,
-               max(stage) FILTER (WHERE next_stage IS NULL) AS last_stage,
+               max(code) FILTER (WHERE seq = 1) AS first_code,
+               max(code) FILTER (WHERE next_code IS NULL) AS last_code,
                count(*)::INTEGER AS n_events,
-               count(*) FILTER (WHERE next_rank < rank OR next_stage = stage)::INTEGER AS n_rework
+               count(*) FILTER (WHERE {rework})::INTEGER AS n_rework
         FROM _flow_events GROUP BY opportunity_id""",
-        f"""{create} flow_variants AS
-        SELECT (row_number() OVER (ORDER BY count(*) DESC, variant) - 1)::INTEGER AS variant_id,
-               variant AS codes, count(*)::BIGINT AS n_cases
-        FROM _flow_case_keys GROUP BY variant""",
+        f"""CREATE OR REPLACE TEMP TABLE _flow_long AS
+        SELECT opportunity_id, string_agg(code::VARCHAR, ',' ORDER BY seq) AS long_codes
+        FROM _flow_events WHERE opportunity_id IN
+            (SELECT opportunity_id FROM _flow_case_keys WHERE n_events > {per})
+        GROUP BY opportunity_id""",
+        f"""CREATE OR REPLACE TEMP TABLE _flow_variant_keys AS
+        SELECT (row_number() OVER (ORDER BY n_cases DESC, codes) - 1)::INTEGER AS variant_id, *
+        FROM (SELECT pkey, long_codes, n_events, count(*)::BIGINT AS n_cases,
+                     coalesce(long_codes, {decode}) AS codes
+              FROM _flow_case_keys LEFT JOIN _flow_long USING (opportunity_id)
+              GROUP BY pkey, long_codes, n_events)""",
+        f"""{create} flow_variants AS SELECT variant_id, codes, n_cases FROM _flow_variant_keys""",
         f"""{create} flow_cases AS
         SELECT k.opportunity_id, v.variant_id, k.first_at, k.last_at, k.duration_ms,
-               k.first_stage, k.last_stage, k.n_events, k.n_rework
-        FROM _flow_case_keys k JOIN flow_variants v ON v.codes = k.variant""",
+               a.stage AS first_stage, b.stage AS last_stage, k.n_events, k.n_rework
+        FROM _flow_case_keys k LEFT JOIN _flow_long l USING (opportunity_id)
+        JOIN _flow_variant_keys v ON v.pkey = k.pkey AND v.n_events = k.n_events
+             AND v.long_codes IS NOT DISTINCT FROM l.long_codes
+        JOIN flow_stages a ON a.code = k.first_code JOIN flow_stages b ON b.code = k.last_code""",
         f"{create} flow_meta AS SELECT {_sql_text(meta)} AS fingerprint",
-        "DROP TABLE IF EXISTS _flow_events",
-        "DROP TABLE IF EXISTS _flow_case_keys",
+        *(f"DROP TABLE IF EXISTS {t}" for t in _DUCKDB_SCRATCH),
     ]
+
+
+_DUCKDB_SCRATCH = ("_flow_events", "_flow_case_keys", "_flow_long", "_flow_variant_keys")
 
 
 def _build_duckdb(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
@@ -221,7 +250,7 @@ def _ordered_events(events: Any, stages: Any) -> Any:
 
     e = events.filter(events.opportunity_id.notnull(), events.entered_at.notnull())
     e = e.join(stages, "stage")
-    w = ibis.window(group_by=e.opportunity_id, order_by=[e.entered_at, e.rank, e.stage])
+    w = ibis.window(group_by=e.opportunity_id, order_by=[e.entered_at, e.code])
     ms = (e.entered_at.epoch_seconds().cast("float64") * 1000).round().cast("int64")
     return e.select(
         "opportunity_id",

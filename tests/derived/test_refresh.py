@@ -167,3 +167,23 @@ def test_postgres_gives_the_same_process_map(workspace, pg_url):
             assert process_map(pg, workspace.settings, filters=filters, top=50) == duck
     finally:
         pg.disconnect()
+
+
+@pytest.mark.parametrize("n_stages", [7, 40])
+def test_long_histories_and_many_stages_keep_exact_variants(workspace, n_stages):
+    """The packed variant key holds 126 // bits events; longer deals take the string path."""
+    rng = random.Random(n_stages)
+    names = [*workspace.settings.stages.all, *(f"Extra {i:02d}" for i in range(n_stages - 7))]
+    rows, expected = [], {}
+    for n_events in (1, 17, 18, 41, 42, 43, 60, 125):
+        seq = [rng.randrange(n_stages) for _ in range(n_events)]
+        expected[f"L{n_events}"] = seq
+        rows += [(f"L{n_events}", names[c], T0 + timedelta(hours=k)) for k, c in enumerate(seq)]
+    write(workspace, rows)
+    for portable in (False, True):
+        derived.refresh(workspace.data, workspace.settings, portable=portable)
+        got = workspace.data.con.execute(
+            "SELECT c.opportunity_id, v.codes FROM flow_cases c JOIN flow_variants v USING (variant_id)"
+        ).fetchall()
+        seen = sorted({c for seq in expected.values() for c in seq})
+        assert {o: [seen[int(x)] for x in codes.split(",")] for o, codes in got} == expected

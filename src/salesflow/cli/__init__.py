@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from salesflow.cli import (
+    analysis_cmds,
     demo_cmd,
     flow_cmd,
     import_cmd,
@@ -42,7 +43,15 @@ def _root(
         os.environ["SALESFLOW_WORKSPACE"] = str(workspace)
 
 
-for module in (workspace_cmds, import_cmd, demo_cmd, metrics_cmds, flow_cmd, lint_cmd):
+for module in (
+    workspace_cmds,
+    import_cmd,
+    demo_cmd,
+    metrics_cmds,
+    flow_cmd,
+    lint_cmd,
+    analysis_cmds,
+):
     module.register(app)
 
 

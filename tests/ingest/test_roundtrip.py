@@ -127,3 +127,11 @@ def test_postgres_data_source(pg_url, tmp_path, generic):
     assert sorted(t.region.execute().tolist()) == ["North", "North", "South"]
     assert ws.data.table("stage_events").count().execute() == 5  # 3 created + 2 closed
     ws.close()
+
+
+def test_readme_documents_every_json_key():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: import -->")[1].split("<!-- /section: import -->")[0]
+    assert [k for k in REPORT_KEYS if f'"{k}"' not in section] == []

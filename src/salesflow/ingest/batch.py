@@ -32,6 +32,7 @@ class Plan:
     types: dict[str, str] = field(default_factory=dict)  # every batch column -> SQL type
     dates: dict[str, DateColumn] = field(default_factory=dict)
     outcome_given: bool = False
+    flags: dict[str, str] = field(default_factory=dict)  # column -> "did not convert" flag
 
     @property
     def targets(self) -> list[str]:
@@ -72,31 +73,43 @@ def infer_extra_types(
     return types
 
 
-def _typed(column: str, sql_type: str, fmt: str | None) -> str:
+def _typed(column: str, sql_type: str, fmt: str | None) -> tuple[str, str]:
+    """(inner expression on the text, outer expression on the inner result)."""
     col = ident(column)
     upper = sql_type.upper()
+    plausible = f"CASE WHEN {col} >= TIMESTAMP '1900-01-01' THEN {col} END"
     if upper == "TIMESTAMP":
-        return parse_sql(col, fmt)
+        return parse_sql(col, fmt), plausible
     if upper == "DATE":
-        return f"CAST({parse_sql(col, fmt)} AS DATE)"
+        return parse_sql(col, fmt), f"CAST({plausible} AS DATE)"
     if upper.startswith(NUMERIC):
-        return f"TRY_CAST({col} AS {sql_type})"
-    return col
+        return f"TRY_CAST({col} AS {sql_type})", col
+    return col, col
 
 
 def build_batch(
     con: duckdb.DuckDBPyConnection, view: str, name: str, plan: Plan, stages: StageConfig
 ) -> None:
-    """Create table ``name`` from the text view: typed columns, outcome derived from stage."""
-    parts = ["_row"]
-    for column in plan.targets:
+    """Create table ``name`` from the text view in one pass: typed columns, a flag per
+    converted column marking values that did not convert, outcome derived from stage."""
+    inner, outer = ["_row"], ["_row"]
+    for i, column in enumerate(plan.targets):
         fmt = plan.dates[column].format if column in plan.dates else None
-        expr = _typed(column, plan.types[column], fmt)
+        first, second = _typed(column, plan.types[column], fmt)
         if column == "outcome":
-            expr = f"LOWER({expr})"
-        parts.append(f"{expr} AS {ident(column)}")
+            second = f"LOWER({second})"
+        inner.append(f"{first} AS {ident(column)}")
+        outer.append(f"{second} AS {ident(column)}")
+        if first != ident(column):  # converted: keep a flag for values that did not convert
+            flag = f"_bad_{i}"
+            inner.append(f"{ident(column)} AS {ident('_text_' + str(i))}")
+            outer.append(f"(_text_{i} IS NOT NULL AND ({second}) IS NULL) AS {flag}")
+            plan.flags[column] = flag
     if plan.spec.name == "opportunities" and not plan.outcome_given:
         derived = outcome_sql(ident("stage"), stages) if "stage" in plan.columns else "NULL"
-        parts.append(f"CAST({derived} AS VARCHAR) AS outcome")
+        outer.append(f"CAST({derived} AS VARCHAR) AS outcome")
         plan.types["outcome"] = "VARCHAR"
-    con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(parts)} FROM {view}")
+    con.execute(
+        f"CREATE TABLE {name} AS SELECT {', '.join(outer)} "
+        f"FROM (SELECT {', '.join(inner)} FROM {view})"
+    )

@@ -68,7 +68,8 @@ def detect(
     """Choose the format of ``view.column`` (a text column); ambiguity is reported, not guessed."""
     if given:
         return DateColumn(column, given)
-    if _failures(con, view, column, ISO) == 0:
+    if _failures(con, f"(SELECT * FROM {view} LIMIT 10000)", column, ISO) == 0:
+        # ISO on a sample: assume ISO; any later value that is not becomes a row error
         return DateColumn(column, ISO)
     col = f'"{column}"'
     counts = ", ".join(

@@ -27,7 +27,7 @@ from salesflow.ingest.mapping import (
     load_preset,
     resolve_columns,
 )
-from salesflow.ingest.read import file_kind, read_into, source_view
+from salesflow.ingest.read import file_kind, ident, read_into, source_view
 from salesflow.ingest.report import ImportReport
 from salesflow.ingest.validate import (
     ERRORS,
@@ -131,7 +131,7 @@ def import_file(
                 return report
             step("Writing to the workspace", 3, _STEPS)
             result = ws.write(
-                lambda target_con, backend: _target(target_con, backend, mem, events),
+                lambda target_con, backend: _target(target_con, backend, mem, plan, events),
                 lambda target: write(target, plan, stages, ws.columns(spec.name)),
             )
         report.inserted, report.updated = result.inserted, result.updated
@@ -164,10 +164,10 @@ def _refresh_derived(workspace: Workspace, report: ImportReport) -> None:
         )
 
 
-def _target(con, backend, mem, events):
+def _target(con, backend, mem, plan: Plan, events):
     if backend is None:
         return DuckTarget(con, "batch", events)
-    batch = mem.sql("SELECT * EXCLUDE (_row) FROM batch").to_arrow_table()
+    batch = mem.sql(f"SELECT {', '.join(ident(c) for c in plan.types)} FROM batch").to_arrow_table()
     derived = mem.sql(f"SELECT * FROM {events}").to_arrow_table() if events else None
     return IbisTarget(backend, batch, derived)
 
@@ -200,8 +200,8 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
                 ambiguous.append(info.ambiguity)
     if ambiguous:
         raise ImportValidationError(ambiguous)
-    check_text(mem, "src", plan)
     build_batch(mem, "src", "batch", plan, stages)
+    check_text(mem, "src", "batch", plan)
     if plan.spec.name == "opportunities":
         report.enriched_from = enrich(mem, "batch", plan, path.parent, tm.enrich, report.warnings)
     check_batch(mem, "batch", plan, stages, ws.known_opportunities())

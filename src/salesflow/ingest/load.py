@@ -51,6 +51,10 @@ class DuckTarget:
     def scalar(self, sql: str) -> Any:
         return self.con.execute(sql).fetchone()[0]
 
+    def changed(self, sql: str) -> int:
+        """Run an UPDATE or DELETE and return how many rows it touched."""
+        return self.con.execute(sql).fetchone()[0]
+
     def run(self, statements) -> Any:
         self.con.execute("BEGIN TRANSACTION")
         try:
@@ -80,6 +84,13 @@ class IbisTarget:
         cur = self.backend.raw_sql(sql)
         try:
             return cur.fetchone()[0]
+        finally:
+            cur.close()
+
+    def changed(self, sql: str) -> int:
+        cur = self.backend.raw_sql(sql)
+        try:
+            return cur.rowcount
         finally:
             cur.close()
 
@@ -188,11 +199,8 @@ def _after_stage_events(t, stages: StageConfig, result: WriteResult) -> None:
 def _refresh_from_events(t, stages: StageConfig, ids: str, opps: str, events: str) -> int:
     """Set stage, outcome and closed_at of ``ids`` from their last stage event."""
     last = last_events_sql(events, ids, stages)
-    n = t.scalar(f"SELECT count(*) FROM ({last}) l")
-    if n:
-        t.execute(
-            f"UPDATE {opps} SET stage = l.stage, outcome = l.outcome, closed_at = CASE WHEN "
-            f"l.outcome IN ('won', 'lost') THEN l.entered_at END FROM ({last}) l "
-            f"WHERE opportunities.opportunity_id = l.opportunity_id"
-        )
-    return n
+    return t.changed(
+        f"UPDATE {opps} SET stage = l.stage, outcome = l.outcome, closed_at = CASE WHEN "
+        f"l.outcome IN ('won', 'lost') THEN l.entered_at END FROM ({last}) l "
+        f"WHERE opportunities.opportunity_id = l.opportunity_id"
+    )

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesflow.errors import RowError
-from salesflow.ingest.batch import NUMERIC, Plan, sql_literal
-from salesflow.ingest.dates import valid_sql
+from salesflow.ingest.batch import Plan, sql_literal
 from salesflow.ingest.read import ident
 from salesflow.schema import OUTCOMES
 from salesflow.settings import StageConfig
@@ -58,36 +57,34 @@ def _insert(con: duckdb.DuckDBPyConnection, select: str) -> None:
     con.execute(f"INSERT INTO {ERRORS} {select}")
 
 
-def check_text(con: duckdb.DuckDBPyConnection, view: str, plan: Plan) -> None:
-    """Values that do not read as the column's type: dates and numbers, from the text."""
+def check_text(con: duckdb.DuckDBPyConnection, view: str, batch: str, plan: Plan) -> None:
+    """Values that did not read as the column's type (flagged while building the batch)."""
     con.execute(
         f"CREATE OR REPLACE TABLE {ERRORS} "
         "(_row BIGINT, col VARCHAR, value VARCHAR, reason VARCHAR)"
     )
-    for column, info in plan.dates.items():
-        if info.format is None:
+    if not plan.flags:
+        return
+    counts = con.sql(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {f})" for f in plan.flags.values())
+        + f" FROM {batch}"
+    ).fetchone()
+    for (column, flag), n in zip(plan.flags.items(), counts, strict=True):
+        if not n:
             continue
-        col = ident(column)
-        expected = (
-            "an ISO date like 2024-03-31"
-            if info.format.startswith("ISO")
-            else (f"a date written as {info.format}")
-        )
+        info = plan.dates.get(column)
+        if info is None:
+            reason = "not a number"
+        elif info.format and info.format.startswith("ISO"):
+            reason = "not a date: expected an ISO date like 2024-03-31"
+        else:
+            reason = f"not a date: expected a date written as {info.format}"
         _insert(
             con,
-            f"SELECT _row, {sql_literal(column)}, {col}, "
-            f"{sql_literal('not a date: expected ' + expected)} FROM {view} "
-            f"WHERE {col} IS NOT NULL AND NOT {valid_sql(col, info.format)}",
+            f"SELECT _row, {sql_literal(column)}, {ident(column)}, {sql_literal(reason)} "
+            f"FROM {view} WHERE _row IN (SELECT _row FROM {batch} WHERE {flag})",
         )
-    for column in plan.targets:
-        sql_type = plan.types[column].upper()
-        if sql_type.startswith(NUMERIC):
-            col = ident(column)
-            _insert(
-                con,
-                f"SELECT _row, {sql_literal(column)}, {col}, 'not a number' FROM {view} "
-                f"WHERE {col} IS NOT NULL AND TRY_CAST({col} AS {sql_type}) IS NULL",
-            )
 
 
 def check_batch(

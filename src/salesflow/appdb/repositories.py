@@ -293,7 +293,7 @@ class LinkRepository(VersionedRepository[LinkRecord]):
                 f"Node {effect_id} cannot be its own cause", hint="Link two different nodes"
             )
         with self._store.transaction() as session:
-            active = self._store.active_node_ids(session)
+            active = self._store.active_node_ids(session, (effect_id, cause_id))
             for node in (effect_id, cause_id):
                 if node not in active:
                     raise NotFoundError(

@@ -9,7 +9,7 @@ Each repository method runs in its own transaction and returns frozen records.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -134,10 +134,13 @@ class KnowledgeStore:
         ]
         return sorted(nodes, key=lambda node: (node.id, node.kind))
 
-    def active_node_ids(self, session: Session) -> set[int]:
-        """Ids of UDRs and causes that are not deleted."""
+    def active_node_ids(self, session: Session, among: Iterable[int] | None = None) -> set[int]:
+        """Ids of UDRs and causes that are not deleted (only those ``among`` the given ids)."""
         udrs = select(Udr.id).where(Udr.deleted_at.is_(None))
         causes = select(Cause.id).where(Cause.deleted_at.is_(None))
+        if among is not None:
+            ids = list(among)
+            udrs, causes = udrs.where(Udr.id.in_(ids)), causes.where(Cause.id.in_(ids))
         return set(session.scalars(udrs.union_all(causes)))
 
     def is_empty(self) -> bool:

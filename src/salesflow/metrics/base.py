@@ -69,6 +69,7 @@ class Metric:
     aggregate: Aggregate
     params: tuple[Param, ...] = ()
     chart: str = "auto"
+    chart_why: str = ""
     time: str = ""
     snapshot: bool = False
     needs_filter: str | None = None

@@ -7,7 +7,7 @@ turns baseline and phase dates into point indices, and joins points, limits and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -109,9 +109,16 @@ def chart_series(
     if series.kind in ("proportion", "rate"):
         sizes = [p.denominator if p.denominator is not None else p.n for p in series.points]
     result = spc_chart(
-        values, n=sizes, kind=kind, metric_kind=series.kind, baseline=base,
-        phase_starts=phases, min_points=min_points,
-    )  # fmt: skip
+        values,
+        n=sizes,
+        kind=kind,
+        metric_kind=series.kind,
+        baseline=base,
+        phase_starts=phases,
+        min_points=min_points,
+    )
+    if chart == "auto" and metric.chart_why:
+        result = replace(result, reason=metric.chart_why)
     return Charted(series, result)
 
 
@@ -122,18 +129,40 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
     s, r = charted.series, charted.result
     x = [p.period for p in s.points]
     fig = go.Figure()
-    fig.add_scatter(x=x, y=s.values, mode="lines+markers", name=s.metric,
-                    customdata=s.sizes, hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>")  # fmt: skip
+    fig.add_scatter(
+        x=x,
+        y=s.values,
+        mode="lines+markers",
+        name=s.metric,
+        customdata=s.sizes,
+        hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>",
+    )
     if r is not None and r.status == "ok":
-        for name, arr, dash in (("centre", r.center, "solid"), ("lower limit", r.lcl, "dash"), ("upper limit", r.ucl, "dash")):  # fmt: skip
-            fig.add_scatter(x=x, y=[None if v != v else float(v) for v in arr], mode="lines",
-                            name=name, line={"dash": dash, "shape": "hvh"})  # fmt: skip
+        for name, arr, dash in (
+            ("centre", r.center, "solid"),
+            ("lower limit", r.lcl, "dash"),
+            ("upper limit", r.ucl, "dash"),
+        ):
+            fig.add_scatter(
+                x=x,
+                y=[None if v != v else float(v) for v in arr],
+                mode="lines",
+                name=name,
+                line={"dash": dash, "shape": "hvh"},
+            )
         hits = sorted({i for sig in r.signals for i in sig.points})
-        fig.add_scatter(x=[x[i] for i in hits], y=[s.values[i] for i in hits], mode="markers",
-                        name="signal", marker={"size": 12, "color": "red", "symbol": "circle-open"})  # fmt: skip
+        fig.add_scatter(
+            x=[x[i] for i in hits],
+            y=[s.values[i] for i in hits],
+            mode="markers",
+            name="signal",
+            marker={"size": 12, "color": "red", "symbol": "circle-open"},
+        )
     fig.update_layout(
         title=title or f"{s.metric} per {s.period}: {charted.verdict()}",
-        yaxis_title=s.unit, xaxis_title=s.period, template="plotly_white",
-    )  # fmt: skip
+        yaxis_title=s.unit,
+        xaxis_title=s.period,
+        template="plotly_white",
+    )
     fig.write_html(str(path), include_plotlyjs=True, full_html=True)
     return path

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
     from salesflow.metrics.base import Metric
+    from salesflow.metrics.query import Query
     from salesflow.settings import Settings
 
 __all__ = ["breakdown", "expression", "series"]
@@ -44,7 +45,7 @@ def unit_rows(
     params: Mapping[str, Any] | None = None,
     start: date | None = None,
     end: date | None = None,
-) -> ir.Table:
+) -> tuple[ir.Table, Query]:
     """The metric's rows inside the window, filtered, each with its ``period``."""
     from salesflow.metrics.query import Query
 
@@ -53,8 +54,7 @@ def unit_rows(
     q = Query(con, settings, period=period, start=start, end=end)
     rows = metric.build(q, **metric.typed_params(params))
     rows = rows.filter(rows.period.notnull())
-    opportunities = q.opportunities() if metric.table != "opportunities" else None
-    return apply_filters(rows, _filters(filters), opportunities, metric.id), q
+    return apply_filters(rows, _filters(filters), q.opportunities(), metric.id), q
 
 
 def expression(
@@ -76,8 +76,7 @@ def expression(
     )
     keys = ["period"]
     if by is not None:
-        opportunities = q.opportunities() if metric.table != "opportunities" else None
-        rows = resolve_column(rows, by, opportunities, metric.id)
+        rows = resolve_column(rows, by, q.opportunities(), metric.id)
         keys = [by]
     return rows.group_by(keys).aggregate(**metric.aggregate(rows)).order_by(keys)
 
@@ -101,18 +100,14 @@ def series(
             hint=f"Pick one with --filter {metric.needs_filter}=NAME, "
             f"or compare them with --by {metric.default_by or metric.needs_filter}",
         )
-    expr = expression(
-        con, settings, metric_id, period=period, filters=filters, params=params,
-        start=start, end=end,
-    )  # fmt: skip
+    common = {"filters": filters, "params": params, "start": start, "end": end}
+    expr = expression(con, settings, metric_id, period=period, **common)
     records = expr.execute().to_dict("records")
     points = [Point(period=_as_date(r["period"]), **from_record(r, metric.extra)) for r in records]
     if metric.kind == "count":
         points = _fill_zeros(points, period, settings.week_start, start, end)
-    return Series(
-        metric.id, period, metric.unit, metric.kind, points, _filters(filters),
-        metric.typed_params(params),
-    )  # fmt: skip
+    described = {"filters": _filters(filters), "params": metric.typed_params(params)}
+    return Series(metric.id, period, metric.unit, metric.kind, points, **described)
 
 
 def breakdown(
@@ -128,19 +123,15 @@ def breakdown(
 ) -> Breakdown:
     """The metric over the whole window, one group per value of ``by`` (snapshots at its end)."""
     metric = get(metric_id, settings)
-    expr = expression(
-        con, settings, metric_id, period=None, by=by, filters=filters, params=params,
-        start=start, end=end,
-    )  # fmt: skip
+    common = {"filters": filters, "params": params, "start": start, "end": end}
+    expr = expression(con, settings, metric_id, period=None, by=by, **common)
     records = expr.execute().to_dict("records")
     groups = [Group(key=_key(r[by]), **from_record(r, metric.extra)) for r in records]
     if by in ("stage", "amount_band"):
         order = _order(by, settings)
         groups.sort(key=lambda g: order.get(g.key, len(order)))
-    return Breakdown(
-        metric.id, by, metric.unit, metric.kind, groups, _filters(filters),
-        metric.typed_params(params),
-    )  # fmt: skip
+    described = {"filters": _filters(filters), "params": metric.typed_params(params)}
+    return Breakdown(metric.id, by, metric.unit, metric.kind, groups, **described)
 
 
 def _order(by: str, settings: Settings) -> dict[Any, int]:

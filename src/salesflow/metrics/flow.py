@@ -215,6 +215,8 @@ METRICS = (
         build=velocity,
         aggregate=velocity_agg,
         chart="xmr",
+        chart_why="XmR chart: velocity multiplies counts, shares and amounts, so no binomial or Poisson "
+        "model fits; individuals (XmR) limits come from its own period-to-period variation.",
         time="created_at and closed_at",
         extra=("win_rate", "avg_won_amount", "cycle_days"),
     ),

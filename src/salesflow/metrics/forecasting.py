@@ -32,7 +32,9 @@ def forecast_vs_actual(q: Query, category: str, cadence: str) -> ir.Table:
     )
     f = f.mutate(_rn=latest).filter(lambda t: t._rn == 0)
     f = f.mutate(_fp=bucket(f.period_start.cast("timestamp"), cadence, week_start=week_start))
-    fc = f.group_by(["_fp", "owner"]).aggregate(_forecast=f.amount.sum().cast("float64"))
+    fc = f.group_by(["_fp", "owner"]).aggregate(
+        team=f.team.max(), _forecast=f.amount.sum().cast("float64")
+    )
     o = q.opportunities()
     won = o.filter((o.outcome == "won") & o.closed_at.notnull())
     won = won.mutate(_ap=bucket(won.closed_at, cadence, week_start=week_start))
@@ -72,6 +74,8 @@ COMMON = {
     "aggregate": forecast_agg,
     "params": (CATEGORY, CADENCE),
     "chart": "xmr",
+    "chart_why": "XmR chart: forecast error is a ratio of amounts, not a share of counted deals, so "
+    "individuals (XmR) limits from its own period-to-period variation fit it.",
     "time": "period_start",
     "extra": ("forecast", "actual"),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import metrics_oracle as oracle
 import pytest
@@ -168,15 +168,19 @@ def test_forecast_error_and_bias(backend, data, metric_id):
     con, settings = backend
     rows = oracle.forecast_rows(data)
     error = abs if metric_id == "forecast_error" else (lambda x: x)
-    acc = defaultdict(lambda: [0.0, 0.0, 0])
+    acc = defaultdict(lambda: [0.0, 0.0, 0, 0.0])
     for m, _owner, forecast, actual in rows:
         acc[m][0] += error(forecast - actual)
         acc[m][1] += actual
         acc[m][2] += 1
+        acc[m][3] += forecast
     got = by_period(metrics.series(con, settings, metric_id))
-    for m, (num, den, n) in acc.items():
+    for m, (num, den, n, forecast) in acc.items():
         assert got[m].numerator == pytest.approx(num) and got[m].denominator == pytest.approx(den)
         assert got[m].n == n
+        assert got[m].extra == pytest.approx(
+            {"forecast": forecast, "actual": den, "error": forecast - den}
+        )
         assert got[m].value == (pytest.approx(num / den) if den else None)
     owners = metrics.breakdown(con, settings, metric_id, by="owner")
     ann = [(f, a) for _, owner, f, a in rows if owner == "Ann"]
@@ -235,3 +239,18 @@ def test_waste(backend, data):
     )
     got = metrics.breakdown(con, settings, "late_stage_losses", by="owner")
     assert_shares({g.key: g for g in got.groups}, expected)
+
+
+def test_breakdowns_cover_the_window_and_snapshots_its_end(backend, data):
+    con, settings = backend
+    start, end = date(2024, 4, 1), date(2024, 6, 30)
+    wip = metrics.breakdown(con, settings, "wip", by="owner", start=start, end=end)
+    still_open = oracle.open_at(data, datetime(2024, 7, 1))
+    assert {g.key: g.value for g in wip.groups} == Counter(o["owner"] for o in still_open)
+    new = metrics.breakdown(con, settings, "new_opportunities", by="segment", start=start, end=end)
+    inside = [
+        o
+        for o in data.opportunities
+        if datetime(2024, 4, 1) <= o["created_at"] < datetime(2024, 7, 1)
+    ]
+    assert {g.key: g.n for g in new.groups} == Counter(o["segment"] for o in inside)

@@ -60,7 +60,8 @@ def forecast_bias(q: Query, *, category: str = "commit", cadence: str = "month")
 
 def forecast_agg(t: ir.Table) -> dict[str, ir.Value]:
     out = rows_ratio_agg(t)
-    out.update(forecast=t._forecast.sum(), actual=t._actual.sum())
+    forecast, actual = t._forecast.sum(), t._actual.sum()
+    out.update(forecast=forecast, actual=actual, error=forecast - actual)
     return out
 
 
@@ -77,7 +78,7 @@ COMMON = {
     "chart_why": "XmR chart: forecast error is a ratio of amounts, not a share of counted deals, so "
     "individuals (XmR) limits from its own period-to-period variation fit it.",
     "time": "period_start",
-    "extra": ("forecast", "actual"),
+    "extra": ("forecast", "actual", "error"),
 }
 
 METRICS = (

@@ -74,6 +74,7 @@ def test_transitions_and_cases_of_a_worked_history(workspace):
 def test_refresh_is_idempotent(workspace):
     write(workspace, HISTORY)
     derived.refresh(workspace.data, workspace.settings)
+    assert process_map(workspace.data, workspace.settings)["derived_fresh"] is True
     first = table(workspace, "flow_transitions", "opportunity_id, seq")
     derived.refresh(workspace.data, workspace.settings)
     pd.testing.assert_frame_equal(
@@ -93,6 +94,7 @@ def test_direct_writes_make_the_tables_stale_and_flow_still_answers(workspace):
     with Workspace.open(path, read_only=True) as ro:
         doc = process_map(ro.data, ro.settings)
     assert doc["cases"]["count"] == 4
+    assert doc["derived_fresh"] is False
     assert ("Lead", "Lost") in {(e["from"], e["to"]) for e in doc["edges"]}
     with Workspace.open(path) as rw:  # the stored tables were left as they were
         assert rw.data.con.execute("SELECT count(*) FROM flow_cases").fetchone()[0] == 3

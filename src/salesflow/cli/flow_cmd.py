@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
+from salesflow.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    err,
+    open_workspace,
+    out,
+    print_json,
+)
 from salesflow.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -68,6 +75,14 @@ def render(doc: ProcessMap) -> None:
     """Rich tables, the value stream as a line, and the rework loops in words."""
 
     cases = doc["cases"]
+    if not cases["count"] and not doc["filters"]:
+        out.print("No stage history yet: import it with `salesflow import stage_events FILE`.")
+        return
+    if not doc["derived_fresh"]:
+        err.print(
+            "Note: the stage history changed since the flow tables were built, so this map was "
+            "computed from it directly (slower); the next `salesflow import` rebuilds them."
+        )
     where = ", ".join(f"{k} = {' or '.join(v)}" for k, v in doc["filters"].items())
     out.print(
         f"[bold]Value stream[/] of {cases['count']:,} deals" + (f" where {where}" if where else "")

@@ -72,6 +72,7 @@ class ProcessMap(TypedDict):
     variants: list[Variant]
     cases: CaseStats
     filters: dict[str, list[str]]
+    derived_fresh: bool  # False: the stored tables were stale, this map was computed directly
 
 
 def process_map(
@@ -90,7 +91,8 @@ def process_map(
             "The workspace has no stage history yet",
             hint="Load it with `salesflow import stage_events FILE` or try `salesflow demo`",
         )
-    if not is_fresh(con, settings):
+    fresh = is_fresh(con, settings)
+    if not fresh:
         refresh(con, settings, temp=True)
     filters = {k: [str(v) for v in vs] for k, vs in (filters or {}).items()}
     cases, transitions = _selected(con, filters)
@@ -104,6 +106,7 @@ def process_map(
         "variants": _variants(con, cases, names, top),
         "cases": _case_stats(cases),
         "filters": filters,
+        "derived_fresh": fresh,
     }
 
 

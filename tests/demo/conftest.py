@@ -29,3 +29,30 @@ def sql(demo_path: Path) -> Iterator:
     con = duckdb.connect(str(demo_path / "data.duckdb"), read_only=True)
     yield lambda query, *params: con.execute(query, params or None).fetchall()
     con.close()
+
+
+@pytest.fixture
+def demo_pg_url() -> Iterator[str]:
+    """A PostgreSQL database of its own (the demo writes canonical table names), dropped after.
+
+    Fails, never skips, when CI is set and the server is unreachable.
+    """
+    import uuid
+
+    import psycopg
+
+    server = os.environ.get("SALESFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+    try:
+        admin = psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5)
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {server} is unreachable in CI: {exc}")
+        pytest.skip(f"PostgreSQL at {server} is unreachable: {exc}")
+    name = f"salesflow_demo_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

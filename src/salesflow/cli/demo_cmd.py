@@ -22,6 +22,9 @@ def demo(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing workspace in PATH.")
     ] = False,
+    data_url: Annotated[
+        str, typer.Option("--data-url", help="Ibis URL of the data source to fill.")
+    ] = "duckdb:///data.duckdb",
     as_json: JsonOption = False,
 ) -> None:
     """Create a workspace with two years of a fictional B2B company's sales data.
@@ -45,7 +48,12 @@ def demo(
             bar.update(task, completed=done, total=total)
 
         report = build_demo(
-            path, opportunities=opportunities, seed=seed, force=force, progress=advance
+            path,
+            opportunities=opportunities,
+            seed=seed,
+            force=force,
+            progress=advance,
+            data_url=data_url,
         )
     if as_json:
         print_json(report.to_dict())

@@ -99,6 +99,8 @@ def build_demo(
         con = workspace.data
         _add_extra_columns(con)
         rows = _fill(con, seed, opportunities, progress)
+        if con.name == "duckdb":  # the derived tables choose their own memory budget
+            con.con.execute("RESET memory_limit")
         from salesflow.derived import refresh
 
         refresh(con, workspace.settings)

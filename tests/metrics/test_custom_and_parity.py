@@ -87,7 +87,7 @@ def test_custom_metric_errors_name_the_setting(duck, spec, message):
     settings = with_metrics(settings, big=spec)
     with pytest.raises(ConfigError, match=message) as info:
         metrics.series(con, settings, "big")
-    assert "[metrics.big]" in str(info.value)
+    assert "salesflow.toml, setting metrics.big" in str(info.value)
 
 
 def test_custom_metric_cannot_shadow_a_builtin(duck):

@@ -129,3 +129,43 @@ def test_json_is_one_document(cli, ws):
     result = cli("-w", ws, "metric", "wip", "--json")
     doc = json.loads(result.stdout)
     assert doc["metric"] == "wip" and doc["unit"] == "opportunities"
+
+
+def test_custom_metric_from_salesflow_toml(cli, ws, data, tmp_path):
+    import shutil
+
+    custom = tmp_path / "custom"
+    shutil.copytree(ws, custom)
+    config = custom / "salesflow.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + """
+[metrics.big_deal_win_rate]
+title = "Win rate on deals over 50k"
+table = "opportunities"
+time = "closed_at"
+filter = { outcome = ["won", "lost"], amount = { ">=" = 50000 } }
+measure = "ratio"
+numerator = { outcome = "won" }
+unit = "%"
+""",
+        encoding="utf-8",
+    )
+    catalog = cli.json("-w", custom, "metrics")["metrics"]
+    assert catalog[-1]["id"] == "big_deal_win_rate" and catalog[-1]["family"] == "custom"
+    page = tmp_path / "bars.html"
+    doc = cli.json("-w", custom, "metric", "big_deal_win_rate", "--by", "owner", "--html", page)
+    big = [o for o in oracle.closed(data) if o["amount"] >= 50000]
+    expected = oracle.share_by(big, lambda o: o["owner"], lambda o: o["outcome"] == "won")
+    assert {g["key"]: (g["numerator"], g["denominator"]) for g in doc["groups"]} == {
+        k: (num, den) for k, (_, num, den) in expected.items()
+    }
+    assert "Plotly.newPlot" in page.read_text(encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('"ratio"', '"avg"'), encoding="utf-8"
+    )
+    result = cli("-w", custom, "metric", "big_deal_win_rate", ok=False)
+    assert result.exit_code != 0
+    assert (
+        "setting metrics.big_deal_win_rate" in result.stderr and "measure = 'avg'" in result.stderr
+    )

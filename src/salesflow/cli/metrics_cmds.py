@@ -96,7 +96,7 @@ def metric(
     Example: `salesflow -w demo-ws metric win_rate --period quarter --filter segment=SMB --json`
     """
     from salesflow.metrics import breakdown, get, series
-    from salesflow.metrics.charted import chart_series, write_html
+    from salesflow.metrics.charted import chart_series, write_breakdown_html, write_html
     from salesflow.metrics.filters import parse_pairs
 
     flt = parse_pairs(filters or [])
@@ -107,12 +107,15 @@ def metric(
         if by is None and m.needs_filter and m.needs_filter not in flt:
             by = m.default_by
         if by is not None:
-            if html is not None:
-                raise ConfigError("--html draws a series over time", hint="Drop --by to chart it")
             result = breakdown(
                 ws.data, ws.settings, metric_id, by=by, filters=flt, params=prm, **window
             )
-            return _show_breakdown(result.to_dict(), as_json)
+            if html is not None:
+                write_breakdown_html(result, html, title=f"{m.title} by {by}")
+            _show_breakdown(result.to_dict(), as_json)
+            if html is not None and not as_json:
+                out.print(f"Chart written to {html}")
+            return
         s = series(
             ws.data, ws.settings, metric_id, period=period, filters=flt, params=prm, **window
         )
@@ -127,7 +130,7 @@ def metric(
         return
     _show_series(charted, m.title)
     if html is not None:
-        out.print(f"Chart written to {html}")
+        out.print(f"Chart written to {html}")  # after the table, so the verdict stays in view
 
 
 def _fmt(value: Any, unit: str) -> str:
@@ -144,24 +147,26 @@ def _per_point(values: Any, i: int) -> Any:
     return values[i]
 
 
+BASIC = ("period", "value", "n")
+
+
 def _show_series(charted: Any, title: str) -> None:
     from rich.table import Table
 
     doc = charted.to_dict()
     unit, info = doc["unit"], doc["chart"] or {}
     flagged = {i for s in doc["signals"] for i in s.get("points", [])}
+    extras = [k for k in (doc["points"][0] if doc["points"] else {}) if k not in BASIC]
+    if all(p.get("denominator") == p["n"] for p in doc["points"]):
+        extras = [k for k in extras if k != "denominator"]  # the same as n
     table = Table(title=f"{title} per {doc['period']} ({unit})")
-    for col in ("period", "value", "n", "centre", "lower", "upper", ""):
+    for col in ("period", "value", "n", *extras, "centre", "lower", "upper", ""):
         table.add_column(col, justify="left" if col == "period" else "right")
     for i, p in enumerate(doc["points"]):
         limits = [_fmt(_per_point(info.get(k), i), unit) for k in ("center", "lcl", "ucl")]
-        table.add_row(
-            p["period"],
-            _fmt(p["value"], unit),
-            f"{p['n']:,}",
-            *limits,
-            "◀ signal" if i in flagged else "",
-        )
+        more = [_fmt(p[k], unit if k == "mean" else "") for k in extras]
+        flag = "◀ signal" if i in flagged else ""
+        table.add_row(p["period"], _fmt(p["value"], unit), f"{p['n']:,}", *more, *limits, flag)
     out.print(table)
     if info:
         out.print(f"[dim]{info.get('reason', '')}[/]")

@@ -17,11 +17,11 @@ from salesflow.metrics.registry import get
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from salesflow.metrics.results import Series
+    from salesflow.metrics.results import Breakdown, Series
     from salesflow.settings import Settings
     from salesflow.spc import ChartResult
 
-__all__ = ["CHART_CHOICES", "Charted", "chart_series", "write_html"]
+__all__ = ["CHART_CHOICES", "Charted", "chart_series", "write_breakdown_html", "write_html"]
 
 CHART_CHOICES = ("auto", "xmr", "p", "u", "laney-p", "laney-u", "run", "none")
 
@@ -162,6 +162,29 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
         title=title or f"{s.metric} per {s.period}: {charted.verdict()}",
         yaxis_title=s.unit,
         xaxis_title=s.period,
+        template="plotly_white",
+    )
+    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
+    return path
+
+
+def write_breakdown_html(result: Breakdown, path: Path, *, title: str | None = None) -> Path:
+    """A bar per group, with its subgroup size on hover (plotly.js embedded, no CDN)."""
+    import plotly.graph_objects as go
+
+    keys = [str(g.key) for g in result.groups]
+    fig = go.Figure(
+        go.Bar(
+            x=keys,
+            y=[g.value for g in result.groups],
+            customdata=[g.n for g in result.groups],
+            hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title or f"{result.metric} by {result.by}",
+        yaxis_title=result.unit,
+        xaxis_title=result.by,
         template="plotly_white",
     )
     fig.write_html(str(path), include_plotlyjs=True, full_html=True)

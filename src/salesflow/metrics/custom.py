@@ -60,7 +60,7 @@ def custom_metrics(settings: Settings) -> dict[str, base.Metric]:
     for metric_id, spec in settings.section("metrics").items():
         if metric_id in RESERVED:
             continue
-        where = f"{settings.config_path} [metrics.{metric_id}]"
+        where = f"{settings.config_path}, setting metrics.{metric_id}"
         if not isinstance(spec, Mapping):
             raise ConfigError(
                 f"metrics.{metric_id} must be a table", where=str(settings.config_path)
@@ -174,7 +174,7 @@ def _conditions(
     """``{col = v}``, ``{col = [a, b]}``, ``{col = {">=" = 5}}`` as Ibis conditions."""
     conditions = []
     for name, rule in spec.items():
-        col = _column(t, name, f"{where} {key}.{name}")
+        col = _column(t, name, f"{where}.{key}.{name}")
         if isinstance(rule, list):
             conditions.append(col.isin(rule))
         elif isinstance(rule, Mapping):
@@ -182,7 +182,7 @@ def _conditions(
                 if op not in OPS:
                     raise ConfigError(
                         f"Unknown comparison {op!r}",
-                        where=f"{where} {key}.{name}",
+                        where=f"{where}.{key}.{name}",
                         hint=f"Use one of: {' '.join(OPS)}",
                     )
                 conditions.append(getattr(col, OPS[op])(value))

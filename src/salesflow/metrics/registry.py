@@ -38,7 +38,7 @@ def catalog(settings: Settings | None = None) -> list[Metric]:
             if metric_id in metrics:
                 raise ConfigError(
                     f"Custom metric {metric_id!r} has the name of a built-in metric",
-                    where=f"{settings.config_path} [metrics.{metric_id}]",
+                    where=f"{settings.config_path}, setting metrics.{metric_id}",
                     hint="Give it another name",
                 )
             metrics[metric_id] = metric

@@ -65,3 +65,17 @@ def test_each_metric_is_a_lazy_expression_for_any_engine(duck, dialect):
             continue
         assert "SELECT" in sql.upper() and "GROUP BY" in sql.upper(), m.id
     assert gaps == KNOWN_GAPS.get(dialect, set())
+
+
+def test_readme_lists_the_metric_json_keys(duck):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: json -->")[1].split("<!-- /section: json -->")[0]
+    con, settings = duck
+    series = metrics.series(con, settings, "win_rate").to_dict()
+    groups = metrics.breakdown(con, settings, "win_rate", by="owner").to_dict()
+    catalog = metrics.get("aging_wip").describe()
+    keys = {*series, *series["points"][0], *groups, *groups["groups"][0], *catalog}
+    keys |= {"chart", "signals", "type", "center", "lcl", "ucl", "rule", "direction"}
+    keys |= {*catalog["params"][0]}
+    missing = sorted(k for k in keys if f'"{k}"' not in section)
+    assert not missing, f"README json section does not list {missing}"

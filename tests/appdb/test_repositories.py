@@ -311,3 +311,13 @@ def test_a_measured_cause_is_promoted_to_a_udr_and_keeps_its_links(store):
     assert [(h.action, h.who) for h in store.udrs.history(cause.id)] == [("create", "bob")]
     with pytest.raises(InvalidRecordError, match="promoted to UDR"):
         store.causes.restore(cause.id, who="ann")
+
+
+def test_nul_characters_are_refused_on_every_backend(store):
+    with pytest.raises(InvalidRecordError, match="statement contains a NUL character"):
+        store.udrs.create("Win rate\x00 was 18%", who="ann")
+    udr, _, link = _graph(store)
+    with pytest.raises(InvalidRecordError, match="evidence contains a NUL"):
+        store.links.update(link.id, who="ann", expected_version=1, evidence=[{"note": "a\x00b"}])
+    assert store.links.get(link.id).version == 1
+    assert [u.id for u in store.udrs.list()] == [udr.id]

@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from salesflow.appdb.engine import make_session_factory
+from salesflow.appdb.errors import InvalidRecordError
 from salesflow.appdb.improvements import CheckinRepository, ImprovementRepository
 from salesflow.appdb.migrate import open_engine
 from salesflow.appdb.models import Cause, CauseLink, Checkin, History, Improvement, Node, Udr
@@ -48,6 +49,7 @@ class KnowledgeStore:
         self.engine = engine
         self._owns_engine = owns_engine
         self._sessions = make_session_factory(engine)
+        event.listen(self._sessions, "before_flush", _refuse_nul_characters)
         self.udrs = UdrRepository(self)
         self.causes = CauseRepository(self)
         self.links = LinkRepository(self)
@@ -149,3 +151,24 @@ class KnowledgeStore:
             return all(
                 not session.scalar(select(func.count()).select_from(m)) for m in KNOWLEDGE_MODELS
             )
+
+
+def _refuse_nul_characters(session: Session, *_args: object) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it on every backend so a knowledge file always moves."""
+    for obj in (*session.new, *session.dirty):
+        for attr in inspect(obj).mapper.column_attrs:
+            if _has_nul(getattr(obj, attr.key)):
+                raise InvalidRecordError(
+                    f"{attr.key} contains a NUL character (\\x00), which cannot be stored",
+                    hint="Remove it; it usually comes from a binary file pasted as text",
+                )
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False

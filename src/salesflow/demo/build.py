@@ -33,6 +33,8 @@ from salesflow.settings import CONFIG_FILE
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
+    from salesflow.workspace import Workspace
+
 __all__ = ["CHUNK", "DemoReport", "build_demo"]
 
 CHUNK = 50_000
@@ -109,7 +111,7 @@ def build_demo(
     return DemoReport(workspace.path, seed, opportunities, rows, time.perf_counter() - started)
 
 
-def _fresh_workspace(folder: Path, *, force: bool, data_url: str):
+def _fresh_workspace(folder: Path, *, force: bool, data_url: str) -> Workspace:
     """A new workspace; with ``force`` an existing one's local data and app files are removed."""
     from salesflow.settings import load_settings
     from salesflow.workspace import init_workspace

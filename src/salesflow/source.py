@@ -27,7 +27,10 @@ def connect(url: str, *, read_only: bool = False) -> BaseBackend:
             path = url[len("duckdb:///") :] or ":memory:"
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return ibis.duckdb.connect(path, read_only=read_only)
+            con = ibis.duckdb.connect(path, read_only=read_only)
+            # DuckDB draws its own progress bar on stdout for long queries: that would corrupt --json.
+            con.raw_sql("SET enable_progress_bar = false")
+            return con
         return ibis.connect(url)
     except Exception as exc:  # the driver's own words are the most useful detail
         raise ConfigError(

@@ -95,35 +95,26 @@ def metric(
 
     Example: `salesflow -w demo-ws metric win_rate --period quarter --filter segment=SMB --json`
     """
-    from salesflow.metrics import breakdown, get, series
-    from salesflow.metrics.charted import chart_series, write_breakdown_html, write_html
+    from salesflow.metrics import get
     from salesflow.metrics.filters import parse_pairs
 
-    flt = parse_pairs(filters or [])
-    prm = {k: v[-1] for k, v in parse_pairs(params or [], option="--param").items()}
-    window = {"start": _day(start, "--from"), "end": _day(end, "--to")}
+    query = {
+        "filters": parse_pairs(filters or []),
+        "params": {k: v[-1] for k, v in parse_pairs(params or [], option="--param").items()},
+        "start": _day(start, "--from"),
+        "end": _day(end, "--to"),
+    }
     with open_workspace(workspace, read_only=True) as ws:
         m = get(metric_id, ws.settings)
-        if by is None and m.needs_filter and m.needs_filter not in flt:
+        if by is None and m.needs_filter and m.needs_filter not in query["filters"]:
             by = m.default_by
         if by is not None:
-            result = breakdown(
-                ws.data, ws.settings, metric_id, by=by, filters=flt, params=prm, **window
-            )
-            if html is not None:
-                write_breakdown_html(result, html, title=f"{m.title} by {by}")
-            _show_breakdown(result.to_dict(), as_json)
-            if html is not None and not as_json:
-                out.print(f"Chart written to {html}")
-            return
-        s = series(
-            ws.data, ws.settings, metric_id, period=period, filters=flt, params=prm, **window
-        )
+            return _breakdown(ws, m, by, query, html, as_json)
         phases = [_day(d, "--phase-from") for d in phase_from or []]
-        charted = chart_series(
-            s, ws.settings, chart=chart, baseline=_baseline(baseline), phase_from=phases
-        )  # type: ignore[arg-type]
+        charted = _charted(ws, m, period, query, chart, _baseline(baseline), phases)
     if html is not None:
+        from salesflow.metrics.charted import write_html
+
         write_html(charted, html, title=f"{m.title} per {period}")
     if as_json:
         print_json(charted.to_dict())
@@ -131,6 +122,28 @@ def metric(
     _show_series(charted, m.title)
     if html is not None:
         out.print(f"Chart written to {html}")  # after the table, so the verdict stays in view
+
+
+def _charted(ws: Any, m: Any, period: str, query: dict, chart: str, baseline: Any, phases: list):
+    """The series of one metric on its chart."""
+    from salesflow.metrics import series
+    from salesflow.metrics.charted import chart_series
+
+    s = series(ws.data, ws.settings, m.id, period=period, **query)
+    return chart_series(s, ws.settings, chart=chart, baseline=baseline, phase_from=phases)
+
+
+def _breakdown(ws: Any, m: Any, by: str, query: dict, html: Path | None, as_json: bool) -> None:
+    """The metric per group of ``by``, printed, and drawn as bars with --html."""
+    from salesflow.metrics import breakdown
+    from salesflow.metrics.charted import write_breakdown_html
+
+    result = breakdown(ws.data, ws.settings, m.id, by=by, **query)
+    if html is not None:
+        write_breakdown_html(result, html, title=f"{m.title} by {by}")
+    _show_breakdown(result.to_dict(), as_json)
+    if html is not None and not as_json:
+        out.print(f"Chart written to {html}")
 
 
 def _fmt(value: Any, unit: str) -> str:

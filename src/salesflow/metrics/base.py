@@ -17,6 +17,8 @@ from salesflow.errors import ConfigError, NotFoundError
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
+    from salesflow.settings import Settings
+
 __all__ = ["KINDS", "Metric", "Param", "count_agg", "flag", "median_agg", "ratio_agg", "sum_agg"]
 
 KINDS = ("count", "proportion", "duration", "amount", "rate")
@@ -35,6 +37,7 @@ class Param:
     default: Any
     doc: str
     arg: str = ""
+    from_settings: Callable[[Settings], Any] | None = None  # a default that depends on stages
 
     @property
     def kwarg(self) -> str:
@@ -80,7 +83,9 @@ class Metric:
         if self.kind not in KINDS:
             raise ValueError(f"metric {self.id}: kind {self.kind!r} not in {KINDS}")
 
-    def typed_params(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    def typed_params(
+        self, given: Mapping[str, Any] | None, settings: Settings | None = None
+    ) -> dict[str, Any]:
         """Builder keyword arguments: defaults overlaid with ``given``, each parsed to its type."""
         given = dict(given or {})
         known = {p.name: p for p in self.params}
@@ -91,10 +96,20 @@ class Metric:
                 f"Metric {self.id!r} has no parameter {unknown[0]!r}",
                 hint=f"Its parameters are: {valid}",
             )
-        return {
-            p.kwarg: p.parse(given[p.name], self.id) if p.name in given else p.default
-            for p in self.params
-        }
+        out = {}
+        for p in self.params:
+            value = p.parse(given[p.name], self.id) if p.name in given else p.default
+            if value is None and p.from_settings is not None and settings is not None:
+                value = p.from_settings(settings)
+            out[p.kwarg] = value
+        return out
+
+    def public_params(
+        self, given: Mapping[str, Any] | None, settings: Settings | None = None
+    ) -> dict[str, Any]:
+        """The parameters as users name them (``from``, not ``from_stage``), defaults filled in."""
+        typed = self.typed_params(given, settings)
+        return {p.name: typed[p.kwarg] for p in self.params}
 
     def describe(self) -> dict[str, Any]:
         """The catalog entry: what ``salesflow metrics --json`` prints for this metric."""

@@ -52,7 +52,7 @@ def unit_rows(
     if period is not None:
         check_period(period)
     q = Query(con, settings, period=period, start=start, end=end)
-    rows = metric.build(q, **metric.typed_params(params))
+    rows = metric.build(q, **metric.typed_params(params, settings))
     rows = rows.filter(rows.period.notnull())
     return apply_filters(rows, _filters(filters), q.opportunities(), metric.id), q
 
@@ -106,7 +106,7 @@ def series(
     points = [Point(period=_as_date(r["period"]), **from_record(r, metric.extra)) for r in records]
     if metric.kind == "count":
         points = _fill_zeros(points, period, settings.week_start, start, end)
-    described = {"filters": _filters(filters), "params": metric.typed_params(params)}
+    described = {"filters": _filters(filters), "params": metric.public_params(params, settings)}
     return Series(metric.id, period, metric.unit, metric.kind, points, **described)
 
 
@@ -130,7 +130,7 @@ def breakdown(
     if by in ("stage", "amount_band"):
         order = _order(by, settings)
         groups.sort(key=lambda g: order.get(g.key, len(order)))
-    described = {"filters": _filters(filters), "params": metric.typed_params(params)}
+    described = {"filters": _filters(filters), "params": metric.public_params(params, settings)}
     return Breakdown(metric.id, by, metric.unit, metric.kind, groups, **described)
 
 

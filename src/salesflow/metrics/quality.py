@@ -110,9 +110,21 @@ METRICS = (
         table="stage_events",
         build=stage_conversion,
         params=(
-            Param("from", str, None, "stage entered (default: the first open stage)", "from_stage"),
             Param(
-                "to", str, None, "stage reached later (default: the first won stage)", "to_stage"
+                "from",
+                str,
+                None,
+                "stage entered (default: the first open stage)",
+                "from_stage",
+                lambda s: s.stages.order[0],
+            ),
+            Param(
+                "to",
+                str,
+                None,
+                "stage reached later (default: the first won stage)",
+                "to_stage",
+                lambda s: s.stages.won[0],
             ),
         ),
         time="entered FROM",

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from salesflow.metrics.query import Query
+    from salesflow.settings import Settings
 
 __all__ = ["METRICS"]
 
@@ -27,10 +28,16 @@ def effort_on_lost(q: Query) -> ir.Table:
     )
 
 
+def late_default(settings: Settings) -> str:
+    """The second-to-last open stage (Proposal in the default stages)."""
+    order = settings.stages.order
+    return order[max(len(order) - 2, 0)]
+
+
 def late_stage_losses(q: Query, *, stage: str | None = None) -> ir.Table:
     """Lost deals; late if they had reached ``stage`` or a later open stage before losing."""
     order = q.settings.stages.order
-    late = check_stage(q, stage or order[max(len(order) - 2, 0)], "stage")
+    late = check_stage(q, stage or late_default(q.settings), "stage")
     ev = q.table("stage_events")
     ev = ev.filter(ev.stage.isin(list(order)))
     ev = ev.mutate(_rank=q.stage_rank(ev.stage))
@@ -67,7 +74,15 @@ METRICS = (
         family="waste",
         build=late_stage_losses,
         aggregate=ratio_agg,
-        params=(Param("stage", str, None, "first stage that counts as late"),),
+        params=(
+            Param(
+                "stage",
+                str,
+                None,
+                "first stage that counts as late (default: the second-to-last open stage)",
+                from_settings=late_default,
+            ),
+        ),
         time="closed_at",
     ),
 )

@@ -135,3 +135,22 @@ def test_readme_documents_every_json_key():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme.split("<!-- section: import -->")[1].split("<!-- /section: import -->")[0]
     assert [k for k in REPORT_KEYS if f'"{k}"' not in section] == []
+
+
+def test_excel_errors_name_the_sheet_row(ws, tmp_path):
+    import pandas as pd
+
+    from salesflow.errors import ImportValidationError
+
+    pd.DataFrame(
+        {
+            "opportunity_id": ["A", "B"],
+            "created_at": ["2024-01-01", "2024-01-02"],
+            "amount": [5, "n/a"],
+        }
+    ).to_excel(tmp_path / "deals.xlsx", index=False)
+    with pytest.raises(ImportValidationError) as info:
+        import_file(ws, "opportunities", tmp_path / "deals.xlsx")
+    error = info.value.errors[0]
+    assert (error.row, error.column, error.value) == (2, "amount", "n/a")
+    assert "row 3 of the sheet" in str(info.value)

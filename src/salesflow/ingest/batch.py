@@ -90,9 +90,10 @@ def _typed(column: str, sql_type: str, fmt: str | None) -> tuple[str, str]:
 def build_batch(
     con: duckdb.DuckDBPyConnection, view: str, name: str, plan: Plan, stages: StageConfig
 ) -> None:
-    """Create table ``name`` from the text view in one pass: typed columns, a flag per
-    converted column marking values that did not convert, outcome derived from stage."""
-    inner, outer = ["_row"], ["_row"]
+    """Create table ``name``_t from the text view in one pass (typed columns, a flag per
+    converted column marking values that did not convert, outcome derived from stage) and view
+    ``name`` adding ``_row``."""
+    inner, outer = [], []
     for i, column in enumerate(plan.targets):
         fmt = plan.dates[column].format if column in plan.dates else None
         first, second = _typed(column, plan.types[column], fmt)
@@ -110,6 +111,8 @@ def build_batch(
         outer.append(f"CAST({derived} AS VARCHAR) AS outcome")
         plan.types["outcome"] = "VARCHAR"
     con.execute(
-        f"CREATE TABLE {name} AS SELECT {', '.join(outer)} "
+        f"CREATE TABLE {name}_t AS SELECT {', '.join(outer)} "
         f"FROM (SELECT {', '.join(inner)} FROM {view})"
     )
+    # rows keep file order, so rowid + 1 is the data row number (stable across deletes)
+    con.execute(f"CREATE VIEW {name} AS SELECT rowid + 1 AS _row, * FROM {name}_t")

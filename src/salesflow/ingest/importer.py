@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from salesflow.errors import ConfigError, ImportValidationError, RowError
+from salesflow.errors import ConfigError, DataError, ImportValidationError, RowError
 from salesflow.ingest import stages as stage_rules
 from salesflow.ingest.batch import Plan, build_batch, infer_extra_types
 from salesflow.ingest.dates import detect
@@ -27,7 +27,7 @@ from salesflow.ingest.mapping import (
     load_preset,
     resolve_columns,
 )
-from salesflow.ingest.read import file_kind, ident, read_into, source_view
+from salesflow.ingest.read import file_kind, ident, materialise, read_into, source_view
 from salesflow.ingest.report import ImportReport
 from salesflow.ingest.validate import (
     ERRORS,
@@ -109,7 +109,6 @@ def import_file(
     try:
         step("Reading the file", 1, _STEPS)
         header = read_into(mem, path, "raw")
-        report.rows_read = mem.sql("SELECT count(*) FROM raw").fetchone()[0]
         with WorkspaceData.attach(mem, workspace.settings) as ws:
             stages, adopted = stage_rules.choose(workspace.settings, chosen, ws)
             plan = _plan(mem, spec, tm, header, ws, report, path.name)
@@ -188,7 +187,9 @@ def _plan(mem, spec, tm, header, ws, report, file) -> Plan:
 
 
 def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid) -> None:
-    file, lines = path.name, report.format != "parquet"
+    import duckdb
+
+    file = path.name
     fmt = date_format or tm.date_format
     ambiguous: list[RowError] = []
     for column, sql_type in plan.types.items():
@@ -200,19 +201,33 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
                 ambiguous.append(info.ambiguity)
     if ambiguous:
         raise ImportValidationError(ambiguous)
-    build_batch(mem, "src", "batch", plan, stages)
-    check_text(mem, "src", "batch", plan)
+    try:
+        build_batch(mem, "src", "batch", plan, stages)
+    except duckdb.Error as exc:  # a malformed line surfaces while reading the whole file
+        raise DataError(
+            f"{file} cannot be read: {exc}",
+            where=str(path),
+            hint="Check that the file is a complete, well-formed export",
+        ) from exc
+    report.rows_read = mem.sql("SELECT count(*) FROM batch_t").fetchone()[0]
+
+    def rows_view() -> str:
+        source_view(mem, materialise(mem, "raw"), "src_rows", columns, tm.values, rows=True)
+        return "src_rows"
+
+    columns = {**plan.columns, **plan.extras}
+    check_text(mem, rows_view, "batch", plan)
     if plan.spec.name == "opportunities":
-        report.enriched_from = enrich(mem, "batch", plan, path.parent, tm.enrich, report.warnings)
+        report.enriched_from = enrich(mem, "batch_t", plan, path.parent, tm.enrich, report.warnings)
     check_batch(mem, "batch", plan, stages, ws.known_opportunities())
-    errors, total = collect_errors(mem, file, lines=lines)
+    errors, total = collect_errors(mem, file, kind=report.format)
     if total and skip_invalid is None:
         summary = stage_rules.unknown_stage_summary(mem, ERRORS, file, stages, plan.spec.name)
         raise ImportValidationError([*summary, *errors], total=total + len(summary))
     if total:
-        report.rejected = write_rejects(mem, "raw", Path(skip_invalid))
+        report.rejected = write_rejects(mem, materialise(mem, "raw"), Path(skip_invalid))
         report.rejects_file = str(Path(skip_invalid).resolve())
-        mem.execute(f"DELETE FROM batch WHERE _row IN (SELECT _row FROM {ERRORS})")
+        mem.execute(f"DELETE FROM batch_t WHERE rowid + 1 IN (SELECT _row FROM {ERRORS})")
         report.warnings.append(
             f"{report.rejected:,} rows were rejected and written to {report.rejects_file}"
         )

@@ -14,7 +14,7 @@ from salesflow.errors import DataError, NotFoundError
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["FORMATS", "file_kind", "ident", "read_into", "source_view"]
+__all__ = ["FORMATS", "file_kind", "ident", "materialise", "read_into", "source_view"]
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".parquet": "parquet"}
 
@@ -40,32 +40,48 @@ def ident(name: str) -> str:
 
 
 def read_into(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
-    """Create table ``name`` with the file's columns as text, in file order; return the header."""
+    """Make ``name`` the file's columns as text, in file order; return the header.
+
+    For CSV and Parquet ``name`` is a view over the file (read again only when needed, so a
+    large file is held once, as the typed batch); for Excel it is a table.
+    """
     if not path.is_file():
         raise NotFoundError(f"No file at {path}", hint="Check the path of the file to import")
     kind = file_kind(path)
     try:
         if kind == "csv":
             con.execute(
-                f"CREATE TABLE {name} AS SELECT * FROM read_csv({_q(str(path))}, "
+                f"CREATE VIEW {name} AS SELECT * FROM read_csv({_q(str(path))}, "
                 "all_varchar = true, header = true)"
             )
         elif kind == "parquet":
             con.execute(
-                f"CREATE TABLE {name} AS SELECT COLUMNS(*)::VARCHAR "
+                f"CREATE VIEW {name} AS SELECT COLUMNS(*)::VARCHAR "
                 f"FROM read_parquet({_q(str(path))})"
             )
         else:
             _read_excel(con, path, name)
+        return [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
     except DataError:
         raise
-    except Exception as exc:  # the reader's own words say what is wrong with the file
+    except Exception as exc:
         raise DataError(
             f"{path.name} cannot be read as {kind.upper()}: {exc}",
             where=str(path),
             hint="Check that the file is a complete, well-formed export",
         ) from exc
-    return [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+
+
+def materialise(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """A table of view ``name`` in file order (its ``rowid`` + 1 is the data row number)."""
+    kind = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
+    ).fetchone()[0]
+    if not kind:
+        return name
+    table = f"{name}_rows"
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {name}")
+    return table
 
 
 def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
@@ -73,7 +89,8 @@ def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
     import pandas as pd
     import pyarrow as pa
 
-    frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+    # na_filter=False: "n/a" or "NULL" typed in a cell are values to check, not blanks
+    frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl", na_filter=False)
     frame.columns = [str(c) for c in frame.columns]
     columns = {
         c: pa.array([_cell_text(v) for v in frame[c].tolist()], type=pa.string())
@@ -108,12 +125,15 @@ def source_view(
     name: str,
     columns: dict[str, str],
     values: dict[str, dict[str, str]],
+    *,
+    rows: bool = False,
 ) -> None:
-    """View ``name``: ``_row`` (1-based data row) and each target column as trimmed text.
+    """View ``name``: each target column as trimmed text (and ``_row``, the 1-based data row,
+    when ``rows`` and ``raw`` is a table).
 
     Empty cells become NULL; ``values`` translates source values (``"Closed Won" = "won"``).
     """
-    parts = ["rowid + 1 AS _row"]
+    parts = ["rowid + 1 AS _row"] if rows else []
     for target, source in columns.items():
         expr = f"NULLIF(TRIM({ident(source)}), '')"
         mapping = values.get(target)

@@ -6,6 +6,7 @@ spreadsheet user counts it: row 1 is the first row under the header, so row 57 i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,8 +58,13 @@ def _insert(con: duckdb.DuckDBPyConnection, select: str) -> None:
     con.execute(f"INSERT INTO {ERRORS} {select}")
 
 
-def check_text(con: duckdb.DuckDBPyConnection, view: str, batch: str, plan: Plan) -> None:
-    """Values that did not read as the column's type (flagged while building the batch)."""
+def check_text(
+    con: duckdb.DuckDBPyConnection, rows_view: Callable[[], str], batch: str, plan: Plan
+) -> None:
+    """Values that did not read as the column's type (flagged while building the batch).
+
+    ``rows_view()`` gives the text with ``_row``; it is only built when a value is bad.
+    """
     con.execute(
         f"CREATE OR REPLACE TABLE {ERRORS} "
         "(_row BIGINT, col VARCHAR, value VARCHAR, reason VARCHAR)"
@@ -83,7 +89,7 @@ def check_text(con: duckdb.DuckDBPyConnection, view: str, batch: str, plan: Plan
         _insert(
             con,
             f"SELECT _row, {sql_literal(column)}, {ident(column)}, {sql_literal(reason)} "
-            f"FROM {view} WHERE _row IN (SELECT _row FROM {batch} WHERE {flag})",
+            f"FROM {rows_view()} WHERE _row IN (SELECT _row FROM {batch} WHERE {flag})",
         )
 
 
@@ -166,15 +172,19 @@ def _duplicates(
 
 
 def collect_errors(
-    con: duckdb.DuckDBPyConnection, file: str, *, lines: bool, limit: int = 50
+    con: duckdb.DuckDBPyConnection, file: str, *, kind: str, limit: int = 50
 ) -> tuple[list[RowError], int]:
-    """The first ``limit`` errors in row order and the total number of bad rows."""
+    """The first ``limit`` errors in row order and the total number of problems.
+
+    Row 57 is the 57th data row: line 58 of a CSV, row 58 of an Excel sheet (under its header).
+    """
+    where = {"csv": "line {} of the file", "excel": "row {} of the sheet"}.get(kind)
     total = con.sql(f"SELECT count(*) FROM {ERRORS}").fetchone()[0]
     rows = con.sql(
         f"SELECT _row, col, value, reason FROM {ERRORS} ORDER BY _row, col LIMIT {limit}"
     ).fetchall()
     errors = [
-        RowError(file, r, c, v, f"{why} (line {r + 1} of the file)" if lines else why)
+        RowError(file, r, c, v, f"{why} ({where.format(r + 1)})" if where and r else why)
         for r, c, v, why in rows
     ]
     return errors, total

@@ -134,6 +134,17 @@ def test_cohort_and_stage_conversion(backend, data):
         data.opportunities, lambda o: oracle.month(o["created_at"]), lambda o: o["outcome"] == "won"
     )
     assert_shares(got, expected)
+    quick = by_period(
+        metrics.series(con, settings, "cohort_conversion", params={"within_days": 30})
+    )
+    month_ago = timedelta(days=30)
+    expected = oracle.share_by(
+        data.opportunities,
+        lambda o: oracle.month(o["created_at"]),
+        lambda o: o["outcome"] == "won" and o["closed_at"] <= o["created_at"] + month_ago,
+    )
+    assert_shares(quick, expected)
+    assert sum(p.numerator for p in quick.values()) < sum(p.numerator for p in got.values())
 
     first_proposal, reached_won = {}, {}
     for e in data.stage_events:

@@ -14,6 +14,7 @@ import typer
 
 from salesflow.cli import (
     analysis_cmds,
+    appdb_cmds,
     demo_cmd,
     flow_cmd,
     import_cmd,
@@ -51,6 +52,7 @@ for module in (
     flow_cmd,
     lint_cmd,
     analysis_cmds,
+    appdb_cmds,
 ):
     module.register(app)
 

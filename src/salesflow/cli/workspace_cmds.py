@@ -25,10 +25,12 @@ def init(
 
     Example: `salesflow init acme-sales && cd acme-sales && salesflow import opportunities deals.csv`
     """
+    from salesflow.appdb import upgrade
     from salesflow.workspace import init_workspace
 
     workspace = init_workspace(path, data_url=data_url, app_url=app_url, force=force)
     workspace.close()
+    upgrade(workspace.settings.resolved_app_url())
     if as_json:
         print_json(
             {"workspace": str(workspace.path), "config": str(workspace.settings.config_path)}

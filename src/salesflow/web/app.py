@@ -1,0 +1,103 @@
+"""``create_app(settings)``: the FastAPI app for one workspace. Nothing is built at import time.
+
+Routes live in :mod:`salesflow.web.routes`, one module per area; each page has a JSON twin
+under ``/api``. To add an area: write ``routes/NAME.py`` with a ``router``, its templates, and
+list it in ``ROUTERS`` below (and in ``NAV`` in :mod:`salesflow.web.render` if it has a page).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from salesflow.web.config import WebSettings, web_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from salesflow.settings import Settings
+
+__all__ = ["ROUTERS", "create_app"]
+
+HERE = Path(__file__).parent
+ROUTERS = (
+    "auth_routes",
+    "home",
+    "measures",
+    "value_stream",
+    "requests",
+    "forecasts",
+    "data",
+    "vendor",
+    "api_docs",
+    "soon",
+)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+}
+
+
+def create_app(settings: Settings | WebSettings) -> FastAPI:
+    """The web app for one workspace (``Settings``), or with explicit web settings."""
+    from fastapi import FastAPI
+    from fastapi.staticfiles import StaticFiles
+
+    from salesflow.web.deps import AppState
+    from salesflow.web.errors import install_error_handlers
+
+    web = settings if isinstance(settings, WebSettings) else web_settings(settings)
+    app = FastAPI(
+        title="salesflow",
+        summary="Sales process improvement for the whole team: measures, value stream, "
+        "request log, forecast accuracy and data imports.",
+        docs_url=None,  # Swagger UI loads from a CDN; routes/api_docs.py renders it offline
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
+    )
+    app.state.salesflow = AppState.build(web)
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request, call_next):  # type: ignore[no-untyped-def]
+        too_big = _too_big(request, web)
+        response = too_big if too_big is not None else await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    for name in ROUTERS:
+        module = importlib.import_module(f"salesflow.web.routes.{name}")
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app
+
+
+def _too_big(request, web: WebSettings):  # type: ignore[no-untyped-def]
+    """Refuse a body over the upload limit before anything reads it (413)."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) <= web.max_upload_bytes + 64 * 1024:
+        return None
+    from fastapi.responses import JSONResponse
+
+    from salesflow.web.uploads import too_large
+
+    exc = too_large("The upload", web.max_upload_bytes)
+    return JSONResponse({"error": exc.what, "where": None, "hint": exc.hint}, status_code=413)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.salesflow.close()

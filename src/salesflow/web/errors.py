@@ -1,0 +1,122 @@
+"""Errors as a sales leader reads them: ``{"error", "where", "hint"}`` for the API, the same
+words on a page for the browser, and never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from salesflow.errors import ImportValidationError, NotFoundError, SalesflowError
+from salesflow.web.auth import AuthError, Forbidden
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["error_document", "install_error_handlers", "status_of", "wants_json"]
+
+log = logging.getLogger("salesflow.web")
+
+
+def status_of(exc: SalesflowError) -> int:
+    """401 not signed in, 403 not allowed, 404 unknown thing, 409 stale edit, else 400."""
+    from salesflow.appdb import StaleEditError
+
+    if isinstance(exc, AuthError):
+        return 401
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, StaleEditError):
+        return 409
+    return 400
+
+
+def error_document(exc: SalesflowError) -> dict[str, Any]:
+    doc: dict[str, Any] = {"error": exc.what, "where": exc.where, "hint": exc.hint}
+    if isinstance(exc, ImportValidationError):
+        doc["error"] = f"{exc.total} problem(s) found, nothing was imported"
+        doc["problems"] = [vars(e) for e in exc.errors[: exc.SHOWN]]
+        doc["total"] = exc.total
+    return doc
+
+
+def wants_json(request: Request) -> bool:
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
+
+
+def _page(request: Request, status: int, doc: dict[str, Any]) -> Response:
+    from salesflow.web.render import render
+
+    return render(request, "error.html", {"problem": doc}, status=status, partial="_error.html")
+
+
+def _answer(request: Request, status: int, doc: dict[str, Any]) -> Response:
+    if wants_json(request):
+        return JSONResponse(doc, status_code=status)
+    return _page(request, status, doc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every failure to a clear 4xx (or a bare 500 without internals)."""
+    from salesflow.web.deps import LoginRequired
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        if wants_json(request):
+            return JSONResponse(error_document(exc), status_code=401)
+        target = "/login?next=" + _quote(request.url.path)
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(SalesflowError)
+    async def _salesflow(request: Request, exc: SalesflowError) -> Response:
+        return _answer(request, status_of(exc), error_document(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        doc = {
+            "error": f"{first.get('msg', 'Invalid input')}",
+            "where": where or None,
+            "hint": "See the API docs at /api/docs for the expected fields",
+            "problems": [
+                {"where": ".".join(str(p) for p in e.get("loc", ())), "error": e.get("msg")}
+                for e in exc.errors()
+            ],
+        }
+        return _answer(request, 422, doc)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        words = {404: "There is no such page", 405: "This address does not accept that method"}
+        doc = {"error": words.get(exc.status_code, str(exc.detail)), "where": request.url.path}
+        doc["hint"] = "Use the navigation, or see /api/docs" if exc.status_code < 500 else None
+        return _answer(request, exc.status_code, doc)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        log.exception("Unexpected error on %s %s", request.method, request.url.path)
+        doc = {
+            "error": "Something went wrong on the server; it has been logged",
+            "where": request.url.path,
+            "hint": "Try again; if it keeps happening, tell your salesflow admin",
+        }
+        return _answer(request, 500, doc)
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

@@ -1,0 +1,119 @@
+"""Sign in and out. The login form is protected by a double-submit CSRF cookie; failures are
+throttled per account and address, and never say whether the name exists.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from salesflow.web.auth import COOKIE, AuthError, sign_session, verify_password
+from salesflow.web.deps import Caller, editor, optional_caller, state, viewer
+from salesflow.web.render import render
+
+router = APIRouter()
+LOGIN_CSRF = "salesflow_login_csrf"
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths: ``//evil.example`` or ``https://…`` become ``/``."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _login_page(request: Request, *, next: str, name: str = "", problem=None, status=200):
+    st = state(request)
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        {
+            "login_csrf": token,
+            "next": _safe_next(next),
+            "name": name,
+            "problem": problem,
+            "no_users": not st.store.users.list(),
+        },
+        status=status,
+    )
+    response.set_cookie(
+        LOGIN_CSRF, token, httponly=True, samesite="strict", secure=st.web.secure_cookies
+    )
+    return response
+
+
+@router.get("/login", include_in_schema=False)
+def login_form(request: Request, next: str = "/") -> Response:
+    if optional_caller(request) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _login_page(request, next=next)
+
+
+@router.post("/login", include_in_schema=False)
+def login(
+    request: Request,
+    name: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    st = state(request)
+    expected = request.cookies.get(LOGIN_CSRF, "")
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        problem = {"error": "The sign-in form expired", "hint": "Please try again"}
+        return _login_page(request, next=next, name=name, problem=problem, status=403)
+    client = request.client.host if request.client else "unknown"
+    try:
+        st.throttle.check(name, client)
+    except AuthError as exc:
+        problem = {"error": exc.what, "hint": exc.hint}
+        return _login_page(request, next=next, name=name, problem=problem, status=429)
+    user = st.store.users.by_name(name.strip())
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or user.disabled:
+        st.throttle.failed(name, client)
+        problem = {"error": "Name or password is wrong", "hint": "Check both and try again"}
+        return _login_page(request, next=next, name=name, problem=problem, status=401)
+    st.throttle.succeeded(name, client)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        sign_session(st.web.secret_key, user.id, user.password_hash),
+        max_age=int(st.web.session_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=st.web.secure_cookies,
+    )
+    response.delete_cookie(LOGIN_CSRF)
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Response:
+    """Signing out needs the CSRF token too (any role may sign out)."""
+    from salesflow.web.deps import _sent_csrf
+
+    caller = optional_caller(request)
+    sent = await _sent_csrf(request)
+    if caller is not None and caller.via == "cookie" and hmac.compare_digest(sent, caller.csrf):
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/api/me", tags=["account"], summary="Who is signed in")
+def me(caller: Caller = Depends(viewer)) -> dict:
+    """The signed-in account, its role, and whether it may change things."""
+    return {**caller.user.to_dict(), "can_edit": caller.can_edit, "via": caller.via}
+
+
+@router.post("/api/check-edit", tags=["account"], summary="Check you may change things")
+def check_edit(caller: Caller = Depends(editor)) -> dict:
+    """200 for admins and editors (with a valid CSRF token when using the cookie), else 403."""
+    return {"name": caller.name, "role": caller.user.role}

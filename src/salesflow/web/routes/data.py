@@ -1,0 +1,121 @@
+"""Data: upload a CRM export, see the importer's row-by-row report before anything is written,
+then confirm. ``POST /api/imports`` does the same in one call for scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from salesflow.errors import ConfigError, SalesflowError
+from salesflow.schema import TABLES
+from salesflow.web import uploads
+from salesflow.web.deps import AppState, Caller, editor, state, viewer
+from salesflow.web.errors import error_document
+from salesflow.web.render import render
+from salesflow.web.routes.home import status
+
+router = APIRouter()
+
+
+def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) -> dict:
+    """The importer on a held file (``dry_run`` writes nothing)."""
+    from salesflow.ingest import import_file
+
+    with st.data.writing(changes=not dry_run) as ws:
+        report = import_file(
+            ws, meta["table"], path, preset=meta.get("preset") or None, dry_run=dry_run
+        )
+    doc = report.to_dict()
+    doc["file"] = meta["file"]  # not the server's path
+    return doc
+
+
+async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str, Any]]:
+    """Check the declared size, then hold the file; returns (token, path, meta)."""
+    limit = st.web.max_upload_bytes
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > limit + 64 * 1024:
+        raise uploads.too_large("The upload", limit)
+    form = await request.form(max_files=1, max_fields=10)
+    table = str(form.get("table") or "")
+    if table not in TABLES:
+        raise ConfigError(
+            f"Table {table!r} is unknown", where="table", hint=f"Use one of {', '.join(TABLES)}"
+        )
+    preset = str(form.get("preset") or "") or None
+    if preset is not None:
+        from salesflow.ingest import preset_names
+
+        if preset not in preset_names():
+            raise ConfigError(f"Preset {preset!r} is unknown", where="preset",
+                              hint=f"Use one of {', '.join(preset_names())}")  # fmt: skip
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise ConfigError("No file was sent", where="file", hint="Choose a file to upload")
+    meta = {"table": table, "preset": preset}
+    token, path = await uploads.hold(st.web.workspace, upload, limit=limit, meta=meta)
+    return token, path, {**meta, "file": path.name, "dry_run": form.get("dry_run")}
+
+
+@router.post("/api/imports", tags=["data"], summary="Import a CRM export")
+async def api_import(request: Request, _: Caller = Depends(editor)) -> dict:
+    """Multipart form: `table`, `file` (CSV, .xlsx or .parquet), optional `preset`, and
+    `dry_run=true` to only check. Bad rows: 400 with `problems` (file, row, column, value,
+    reason), nothing written."""
+    st = state(request)
+    token, path, meta = await _received(request, st)
+    try:
+        dry = str(meta.get("dry_run") or "").lower() in ("1", "true", "yes", "on")
+        return run_import(st, path, meta, dry_run=dry)
+    finally:
+        uploads.release(st.web.workspace, token)
+
+
+def _page(request: Request, **ctx: Any) -> HTMLResponse:
+    from salesflow.ingest import preset_names
+
+    st = state(request)
+    base = {"status": status(st), "tables": list(TABLES), "presets": preset_names(),
+            "table": request.query_params.get("table", "opportunities"), "report": None,
+            "problem": None, "token": None, "done": None}  # fmt: skip
+    base.update(ctx)
+    code = 400 if base["problem"] else 200
+    return render(request, "data.html", base, partial="_import_report.html", status=code)
+
+
+@router.get("/data", response_class=HTMLResponse, include_in_schema=False)
+def data_page(request: Request, _: Caller = Depends(viewer)) -> HTMLResponse:
+    return _page(request)
+
+
+@router.post("/data/upload", response_class=HTMLResponse, include_in_schema=False)
+async def upload(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
+    """Step 1: hold the file and show the importer's dry-run report."""
+    st = state(request)
+    token = None
+    try:
+        token, path, meta = await _received(request, st)
+        report = run_import(st, path, meta, dry_run=True)
+    except SalesflowError as exc:
+        if token:
+            uploads.release(st.web.workspace, token)
+        return _page(request, problem=error_document(exc))
+    return _page(request, report=report, token=token, table=meta["table"])
+
+
+@router.post("/data/import", response_class=HTMLResponse, include_in_schema=False)
+async def confirm(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
+    """Step 2: the user confirmed; import the held file for real."""
+    st = state(request)
+    form = await request.form()
+    token = str(form.get("token") or "")
+    try:
+        path, meta = uploads.held(st.web.workspace, token)
+        report = run_import(st, path, meta, dry_run=False)
+    except SalesflowError as exc:
+        return _page(request, problem=error_document(exc))
+    uploads.release(st.web.workspace, token)
+    return _page(request, done=report, table=meta["table"])

@@ -63,3 +63,12 @@ def test_environment_overrides_file(tmp_path):
     (tmp_path / "salesflow.toml").write_text('[data]\nurl = "duckdb:///a.duckdb"\n')
     s = load_settings(tmp_path, env={"SALESFLOW_DATA_URL": "duckdb:///b.duckdb"})
     assert s.resolved_data_url().endswith("/b.duckdb")
+
+
+def test_error_text_with_brackets_is_printed_as_is(cli, tmp_path):
+    (tmp_path / "salesflow.toml").write_text('[calendar]\nweek_start = "funday"\n')
+    result = cli("status", "-w", tmp_path, ok=False)
+    assert "calendar.week_start is 'funday'" in result.stderr
+    (tmp_path / "salesflow.toml").write_text('[stages]\nwon = []\n')
+    result = cli("status", "-w", tmp_path, ok=False)
+    assert "[stages] needs at least one won and one lost stage" in result.stderr

@@ -43,7 +43,9 @@ class SalesflowGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except SalesflowError as exc:
-            err.print(f"[bold red]Error:[/] {exc.message}", markup=True, soft_wrap=True)
+            from rich.markup import escape
+
+            err.print(f"[bold red]Error:[/] {escape(exc.message)}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
 

@@ -13,7 +13,7 @@ from salesflow.errors import ConfigError, SalesflowError
 from salesflow.schema import TABLES
 from salesflow.web import uploads
 from salesflow.web.deps import AppState, Caller, editor, state, viewer
-from salesflow.web.errors import error_document
+from salesflow.web.errors import error_document, status_of
 from salesflow.web.render import render
 from salesflow.web.routes.home import status
 
@@ -81,8 +81,8 @@ def _page(request: Request, **ctx: Any) -> HTMLResponse:
     base = {"status": status(st), "tables": list(TABLES), "presets": preset_names(),
             "table": request.query_params.get("table", "opportunities"), "report": None,
             "problem": None, "token": None, "done": None}  # fmt: skip
+    code = ctx.pop("status", 400 if ctx.get("problem") else 200)
     base.update(ctx)
-    code = 400 if base["problem"] else 200
     return render(request, "data.html", base, partial="_import_report.html", status=code)
 
 
@@ -102,7 +102,7 @@ async def upload(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
     except SalesflowError as exc:
         if token:
             uploads.release(st.web.workspace, token)
-        return _page(request, problem=error_document(exc))
+        return _page(request, problem=error_document(exc), status=status_of(exc))
     return _page(request, report=report, token=token, table=meta["table"])
 
 
@@ -116,6 +116,6 @@ async def confirm(request: Request, _: Caller = Depends(editor)) -> HTMLResponse
         path, meta = uploads.held(st.web.workspace, token)
         report = run_import(st, path, meta, dry_run=False)
     except SalesflowError as exc:
-        return _page(request, problem=error_document(exc))
+        return _page(request, problem=error_document(exc), status=status_of(exc))
     uploads.release(st.web.workspace, token)
     return _page(request, done=report, table=meta["table"])

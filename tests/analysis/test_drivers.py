@@ -7,12 +7,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ENTERPRISE_FACTOR, PARTNER_EFFECT, SLOW_EFFECT
 from salesflow.analysis import analyse, feature_frame, link_verdict, variable_effect
 from salesflow.analysis.model import OUTCOMES
 from salesflow.cli import analysis_cmds
 from salesflow.cli.common import new_app
 from salesflow.workspace import Workspace
+
+from .synthetic_company import ENTERPRISE_FACTOR, PARTNER_EFFECT, SLOW_EFFECT
 
 WON_VARIABLES = ["first_response_over_48h", "source", "region", "segment"]
 

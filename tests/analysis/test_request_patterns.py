@@ -50,7 +50,7 @@ def test_pareto_per_won_order_matches_pandas(synthetic, themes):
 
 
 def test_accepting_files_the_requests_under_theme_names(tmp_path):
-    from conftest import build_synthetic
+    from .synthetic_company import build_synthetic
 
     synthetic = build_synthetic(tmp_path / "ws", n=300, n_requests=300, seed=3)
     app = new_app("test")

@@ -16,6 +16,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -65,15 +66,53 @@ def step_importer(events: Path, opps: Path) -> dict:
     ws = Workspace.open(folder)
     import_file(ws, "opportunities", opps)
     marks: list[tuple[str, float]] = []
+    sampler = RssSampler()
+
+    def progress(description: str, *_: int) -> None:
+        marks.append((description, time.perf_counter()))
+        sampler.phase = description
+
     started = time.perf_counter()
-    report = import_file(
-        ws, "stage_events", events, progress=lambda d, *_: marks.append((d, time.perf_counter()))
-    )
+    with sampler:
+        report = import_file(ws, "stage_events", events, progress=progress)
     seconds = time.perf_counter() - started
     ws.close()
     ends = [at for _, at in marks[1:]] + [started + seconds]
     phases = {name: round(end - at, 2) for (name, at), end in zip(marks, ends, strict=True)}
-    return {"seconds": seconds, "rows": report.rows_written, "phases": phases}
+    return {
+        "seconds": seconds,
+        "rows": report.rows_written,
+        "phases": phases,
+        "phase_peak_rss_mib": sampler.peaks,
+    }
+
+
+class RssSampler:
+    """Peak resident memory per import phase, sampled every 20 ms from /proc/self/status."""
+
+    def __init__(self) -> None:
+        self.phase, self.peaks, self._stop = "start", {}, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def rss_mib() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            rss = round(self.rss_mib())
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), rss)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def step_duckdb(events: Path) -> dict:
@@ -143,6 +182,7 @@ def main() -> None:
             f"{base / r['seconds']:>17.2f}"
         )
     print(f"importer phases (s): {results['importer']['phases']}")
+    print(f"importer peak RSS per phase (MiB): {results['importer']['phase_peak_rss_mib']}")
     ok = args.rows / base >= 1_000_000 and results["importer"]["peak_rss_mib"] < 1536
     print(f"target ≥ 1M rows/s and < 1.5 GiB: {'met' if ok else 'NOT met'}")
 

@@ -154,3 +154,18 @@ def test_excel_errors_name_the_sheet_row(ws, tmp_path):
     error = info.value.errors[0]
     assert (error.row, error.column, error.value) == (2, "amount", "n/a")
     assert "row 3 of the sheet" in str(info.value)
+
+
+def test_stage_history_ties_are_broken_by_stage_order(ws, tmp_path):
+    """Two events at the same minute: the later stage in [stages] is the deal's last one."""
+    opps = write_csv(tmp_path / "o.csv", ["opportunity_id", "created_at"], [["T1", "2024-01-01"]])
+    import_file(ws, "opportunities", opps)
+    events = write_csv(
+        tmp_path / "e.csv",
+        ["opportunity_id", "stage", "entered_at"],
+        [["T1", "Won", "2024-02-01 10:00"], ["T1", "Proposal", "2024-02-01 10:00"],
+         ["T1", "Lead", "2024-01-01 00:00"]],
+    )  # fmt: skip
+    report = import_file(ws, "stage_events", events)
+    assert report.refreshed_opportunities == 1
+    assert query(ws, "SELECT stage, outcome, closed_at FROM opportunities")[0][:2] == ("Won", "won")

@@ -64,11 +64,22 @@ def stage_rank_sql(column: str, stages: StageConfig) -> str:
     return f"CASE {column} {whens} ELSE {len(stages.all)} END"
 
 
-def last_events_sql(events: str, ids: str, stages: StageConfig) -> str:
-    """Each opportunity's last stage event (latest time, then furthest stage), for ``ids``."""
+def last_events_sql(events: str, ids: str, stages: StageConfig, *, window: bool = True) -> str:
+    """Each opportunity's last stage event (latest time, then furthest stage), for ``ids``.
+
+    ``window=False`` uses DuckDB's ``arg_max`` (a hash aggregate, far faster than sorting).
+    """
     rank = stage_rank_sql("stage", stages)
+    outcome = outcome_sql("stage", stages)
+    if not window:
+        order = f"epoch_us(entered_at) * 1000 + {rank}"
+        return (
+            f"SELECT opportunity_id, stage, entered_at, {outcome} AS outcome FROM (SELECT "
+            f"opportunity_id, arg_max(stage, {order}) AS stage, max(entered_at) AS entered_at "
+            f"FROM {events} WHERE opportunity_id IN ({ids}) GROUP BY opportunity_id) x"
+        )
     return (
-        f"SELECT opportunity_id, stage, entered_at, {outcome_sql('stage', stages)} AS outcome "
+        f"SELECT opportunity_id, stage, entered_at, {outcome} AS outcome "
         f"FROM (SELECT opportunity_id, stage, entered_at, row_number() OVER "
         f"(PARTITION BY opportunity_id ORDER BY entered_at DESC, {rank} DESC) AS rn "
         f"FROM {events} WHERE opportunity_id IN ({ids})) x WHERE rn = 1"

@@ -191,14 +191,15 @@ def _after_stage_events(t, stages: StageConfig, result: WriteResult) -> None:
     derived = (
         f"SELECT opportunity_id FROM {book} WHERE what = 'outcome' AND opportunity_id IN ({ids})"
     )
+    # the batch is the whole history of its opportunities, so their last event is in it
     result.refreshed_opportunities = _refresh_from_events(
-        t, stages, derived, f"{p}opportunities", f"{p}stage_events"
+        t, stages, derived, f"{p}opportunities", t.batch
     )
 
 
 def _refresh_from_events(t, stages: StageConfig, ids: str, opps: str, events: str) -> int:
     """Set stage, outcome and closed_at of ``ids`` from their last stage event."""
-    last = last_events_sql(events, ids, stages)
+    last = last_events_sql(events, ids, stages, window=not isinstance(t, DuckTarget))
     return t.changed(
         f"UPDATE {opps} SET stage = l.stage, outcome = l.outcome, closed_at = CASE WHEN "
         f"l.outcome IN ('won', 'lost') THEN l.entered_at END FROM ({last}) l "

@@ -78,10 +78,11 @@ def is_fresh(con: BaseBackend, settings: Settings) -> bool:
     tables = set(con.list_tables())
     if not set(FLOW_TABLES) <= tables or "stage_events" not in tables:
         return False
-    stored = con.table("flow_meta").execute()
-    if len(stored) != 1:
-        return False
-    return json.loads(stored["fingerprint"].iloc[0]) == fingerprint(con, settings)
+    if con.name == "duckdb":
+        stored = [r[0] for r in con.con.execute("SELECT fingerprint FROM flow_meta").fetchall()]
+    else:
+        stored = list(con.table("flow_meta").execute()["fingerprint"])
+    return len(stored) == 1 and json.loads(stored[0]) == fingerprint(con, settings)
 
 
 def _iso(value: object) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,22 +60,42 @@ def _pg_admin_connect():
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for this test run, dropped afterwards.
-
-    Fails (never skips) when CI is set and the server is unreachable.
-    """
+def pg_server() -> str:
+    """The PostgreSQL server URL (no database). Fails, never skips, when CI is set and it is down."""
     try:
-        admin = _pg_admin_connect()
+        _pg_admin_connect().close()
     except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL at {PG_SERVER} is unreachable in CI: {exc}")
         pytest.skip(f"PostgreSQL at {PG_SERVER} is unreachable: {exc}")
-    name = f"salesflow_test_{uuid.uuid4().hex[:10]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
+    return PG_SERVER
+
+
+@pytest.fixture(scope="session")
+def pg_new_database(pg_server: str) -> Iterator[Callable[[], str]]:
+    """A factory of new, empty PostgreSQL databases; all are dropped when the test run ends."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"salesflow_test_{uuid.uuid4().hex[:10]}"
         with _pg_admin_connect() as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return f"{pg_server}/{name}"
+
+    yield make
+    with _pg_admin_connect() as admin:
+        for name in created:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_shared_url(pg_new_database: Callable[[], str]) -> str:
+    """One database for the whole run, for tests that isolate themselves (e.g. a schema each)."""
+    return pg_new_database()
+
+
+@pytest.fixture
+def pg_url(pg_new_database: Callable[[], str]) -> str:
+    """A new, empty PostgreSQL database of this test's own."""
+    return pg_new_database()

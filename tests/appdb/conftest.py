@@ -18,18 +18,18 @@ def _pg_schema_url(pg_url: str, schema: str) -> str:
 
 
 @pytest.fixture
-def pg_schema_url(pg_url: str) -> Iterator[str]:
+def pg_schema_url(pg_shared_url: str) -> Iterator[str]:
     """A URL whose connections see only a new, empty schema of the test run's database."""
     from sqlalchemy import text
 
     from salesflow.appdb import make_engine
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(pg_url, isolation_level="AUTOCOMMIT")
+    admin = make_engine(pg_shared_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield _pg_schema_url(pg_url, schema)
+        yield _pg_schema_url(pg_shared_url, schema)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -75,16 +75,16 @@ def _migrated_schema(pg_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def _pg_migrated(pg_url: str) -> Iterator[str]:
+def _pg_migrated(pg_shared_url: str) -> Iterator[str]:
     """One migrated PostgreSQL schema for the session; tests empty it before use."""
-    with _migrated_schema(pg_url) as url:
+    with _migrated_schema(pg_shared_url) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
-def _pg_migrated_target(pg_url: str) -> Iterator[str]:
+def _pg_migrated_target(pg_shared_url: str) -> Iterator[str]:
     """A second one, for tests that copy knowledge from one database to another."""
-    with _migrated_schema(pg_url) as url:
+    with _migrated_schema(pg_shared_url) as url:
         yield url
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,24 +29,17 @@ def duck(data: Data, tmp_path_factory) -> Iterator[tuple]:
 
 
 @pytest.fixture(scope="session")
-def pg(data: Data, pg_url: str, tmp_path_factory) -> Iterator[tuple]:
+def pg(data: Data, pg_new_database, tmp_path_factory) -> Iterator[tuple]:
     """(connection, settings) for a PostgreSQL database of its own holding ``data``."""
-    import psycopg
-
     from salesflow.source import connect
 
-    server, _, _ = pg_url.rpartition("/")
-    name = f"salesflow_metrics_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    con = connect(f"{server}/{name}")
+    url = pg_new_database()
+    con = connect(url)
     try:
         load(con, data)
-        yield con, Settings(workspace=tmp_path_factory.mktemp("pg"), data_url=f"{server}/{name}")
+        yield con, Settings(workspace=tmp_path_factory.mktemp("pg"), data_url=url)
     finally:
         con.disconnect()
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

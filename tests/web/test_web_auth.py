@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from web_helpers import PASSWORD, client_for, login
 
 
@@ -53,6 +54,7 @@ def test_next_only_goes_to_this_site(anon):
     assert login(anon, "ann", next="//evil.example/x").headers["location"] == "/"
 
 
+@pytest.mark.slow
 def test_throttle_after_five_failures_per_account(app, demo_path):
     from salesflow.appdb import KnowledgeStore
     from salesflow.settings import load_settings

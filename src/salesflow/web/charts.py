@@ -109,7 +109,7 @@ def pareto_figure(rows: list[dict[str, Any]], title: str, *, label: str = "reque
     layout = _layout(title, label, hovermode="closest")
     layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 1.05],
                         "tickformat": ".0%", "showgrid": False}  # fmt: skip
-    layout["xaxis"]["automargin"] = True
+    layout["xaxis"].update(automargin=True, tickangle=-30)
     return {"data": data, "layout": layout}
 
 

@@ -113,8 +113,9 @@ def _value(v: Any) -> Any:
 
 
 def recent(data: DataAccess, *, limit: int = 50, category: str | None = None) -> list[dict]:
-    """The latest requests, newest first, each with its version."""
-    with data.reading() as con:
+    """The latest requests, newest first, each with its version (cached until the next write)."""
+
+    def compute(con: Any) -> list[dict]:
         if "requests" not in con.list_tables():
             return []
         t = con.table("requests")
@@ -123,8 +124,10 @@ def recent(data: DataAccess, *, limit: int = 50, category: str | None = None) ->
         elif category:
             t = t.filter(t.category == category)
         df = t.select(*COLUMNS).order_by(t.received_at.desc()).limit(limit).execute()
-    rows = [clean({c: _value(r[c]) for c in COLUMNS}) for r in df.to_dict("records")]
-    return [{**r, "version": row_version(r)} for r in rows]
+        rows = [clean({c: _value(r[c]) for c in COLUMNS}) for r in df.to_dict("records")]
+        return [{**r, "version": row_version(r)} for r in rows]
+
+    return data.cached(("recent", limit, category), compute)
 
 
 def pareto(data: DataAccess, *, start: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,82 @@
+"""Journeys in a real Chromium against a real `salesflow serve` (screenshots of every page)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _chart_drawn(page, testid: str) -> None:
+    page.wait_for_selector(f'[data-testid="{testid}"] .main-svg', state="attached")
+
+
+def test_first_admin_signs_in_and_sees_home(page, shots):
+    page.goto("/measures")
+    assert "/login" in page.url  # not signed in yet
+    sign_in(page, "ann")
+    assert "Good to see you, ann" in page.text_content("h1")
+    assert page.locator("header nav a").count() == 9
+    page.screenshot(path=shots / "home.png", full_page=True)
+
+
+def test_measures_pick_a_metric_and_see_the_chart(page, shots):
+    sign_in(page, "ann")
+    page.goto("/measures")
+    _chart_drawn(page, "measure-chart")
+    page.select_option("#metric", "wip")
+    page.wait_for_selector(".definition:has-text('Work in')")
+    _chart_drawn(page, "measure-chart")
+    legend = page.locator('[data-testid="measure-chart"] .legendtext').all_text_contents()
+    assert {"centre line", "upper limit", "lower limit"} <= set(legend)
+    assert page.locator('[data-testid="signals"] li').count() >= 1
+    assert "wip" in page.url  # the choice is in the address, so it can be shared
+    page.screenshot(path=shots / "measures.png", full_page=True)
+
+
+def test_log_a_request_and_see_it_in_the_pareto(page, shots):
+    sign_in(page, "ann")
+    page.goto("/requests")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "description"  # type straight away
+    page.keyboard.type("Customer wants the onboarding checklist again")
+    page.fill("#category", "e2e onboarding")
+    page.press("#category", "Enter")
+    page.wait_for_selector('[data-testid="logged"]')
+    row = page.locator('[data-testid="pareto"] tr', has_text="e2e onboarding")
+    assert row.locator("td").nth(1).text_content().strip() == "1"
+    first = page.locator('[data-testid="request-list"] tbody tr').first.text_content()
+    assert "onboarding checklist" in first
+    assert page.evaluate("document.activeElement.id") == "description"  # ready for the next
+    _chart_drawn(page, "pareto-chart")
+    page.screenshot(path=shots / "requests.png", full_page=True)
+
+
+def test_viewer_cannot_edit(page, shots):
+    sign_in(page, "vic")
+    page.goto("/requests")
+    assert page.locator('[data-testid="quick-form"]').count() == 0
+    assert "viewer role" in page.text_content("main")
+    status = page.evaluate(
+        """async () => {
+            const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
+            const r = await fetch('/api/requests', {method: 'POST',
+                headers: {'Content-Type': 'application/json', 'X-CSRF-Token': token},
+                body: JSON.stringify({description: 'sneaky'})});
+            return [r.status, (await r.json()).error];
+        }"""
+    )
+    assert status[0] == 403 and "viewer" in status[1]
+    page.screenshot(path=shots / "viewer-requests.png", full_page=True)
+
+
+@pytest.mark.parametrize("where", ["value-stream", "forecasts", "data", "udrs", "api/docs"])
+def test_other_pages_render(page, shots, where):
+    sign_in(page, "ann")
+    page.goto(f"/{where}")
+    if where == "forecasts":
+        _chart_drawn(page, "forecast_error-chart")
+    assert page.locator(".problem").count() == 0
+    page.screenshot(path=shots / f"{where.replace('/', '-')}.png", full_page=True)

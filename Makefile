@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO ?= demo-workspace
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install browser demo test lint format bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +15,29 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 install: $(BIN)/.installed
 
-demo: install  ## build the demo company and show its status and value stream
+DEMO_USER ?= admin
+DEMO_PASSWORD ?= salesflow-demo
+PORT ?= 8000
+
+demo: install  ## build the demo company, show its status and value stream, then serve it
 	$(BIN)/salesflow demo $(DEMO) --force
 	$(BIN)/salesflow status -w $(DEMO)
 	$(BIN)/salesflow flow -w $(DEMO)
+	@printf '%s\n' '$(DEMO_PASSWORD)' > $(DEMO)/.demo-password
+	$(BIN)/salesflow user add $(DEMO_USER) --role admin --password-file $(DEMO)/.demo-password -w $(DEMO)
+	@rm -f $(DEMO)/.demo-password
+	@echo ""
+	@echo "  salesflow is serving the demo company at http://127.0.0.1:$(PORT)/"
+	@echo "  Sign in as '$(DEMO_USER)' with password '$(DEMO_PASSWORD)'. Stop with Ctrl-C."
+	@echo ""
+	$(BIN)/salesflow serve -w $(DEMO) --host 127.0.0.1 --port $(PORT)
 
-test: install  ## the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
+browser:  ## Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+test: install browser  ## the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
 	$(BIN)/pytest -q
 
 lint: install

@@ -20,6 +20,8 @@ from salesflow.cli import (
     import_cmd,
     lint_cmd,
     metrics_cmds,
+    web_cmds,
+    workbench_cmds,
     workspace_cmds,
 )
 from salesflow.cli.common import new_app
@@ -51,8 +53,10 @@ for module in (
     metrics_cmds,
     flow_cmd,
     lint_cmd,
+    workbench_cmds,
     analysis_cmds,
     appdb_cmds,
+    web_cmds,
 ):
     module.register(app)
 

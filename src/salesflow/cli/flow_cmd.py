@@ -87,12 +87,7 @@ def render(doc: ProcessMap) -> None:
     out.print(
         f"[bold]Value stream[/] of {cases['count']:,} deals" + (f" where {where}" if where else "")
     )
-    line = [
-        f"[bold]{s['stage']}[/] {s['entries']:,} · {_h(s['median_hours'])}"
-        for s in doc["stages"]
-        if s["entries"]
-    ]
-    out.print("  →  ".join(line) or "no stage events")
+    _stream([s for s in doc["stages"] if s["entries"]])
     _table(
         "Stages",
         ["stage", "entries", "exits", "median time in stage"],
@@ -103,7 +98,7 @@ def render(doc: ProcessMap) -> None:
     )
     _table(
         "Transitions",
-        ["from", "to", "deals", "mean", "median", ""],
+        ["from", "to", "times", "mean", "median", ""],
         [
             [
                 e["from"],
@@ -129,6 +124,23 @@ def render(doc: ProcessMap) -> None:
         f"mean {_h(cases['mean_hours'])}"
     )
     _rework(doc)
+
+
+def _stream(stages: list) -> None:
+    """The stages as one line of arrows, wrapped between stages, never inside one."""
+    items = [(s["stage"], f"{s['entries']:,} · {_h(s['median_hours'])}") for s in stages]
+    lines: list[str] = []
+    width = 0
+    for name, figures in items:
+        plain = len(name) + len(figures) + 6
+        if lines and width + plain <= out.width:
+            lines[-1] += f"  →  [bold]{name}[/] {figures}"
+            width += plain
+        else:
+            lines.append(("→  " if lines else "") + f"[bold]{name}[/] {figures}")
+            width = plain
+    for line in lines or ["no stage events"]:
+        out.print(line, soft_wrap=True)
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

@@ -69,6 +69,23 @@ def test_error_text_with_brackets_is_printed_as_is(cli, tmp_path):
     (tmp_path / "salesflow.toml").write_text('[calendar]\nweek_start = "funday"\n')
     result = cli("status", "-w", tmp_path, ok=False)
     assert "calendar.week_start is 'funday'" in result.stderr
-    (tmp_path / "salesflow.toml").write_text('[stages]\nwon = []\n')
+    (tmp_path / "salesflow.toml").write_text("[stages]\nwon = []\n")
     result = cli("status", "-w", tmp_path, ok=False)
     assert "[stages] needs at least one won and one lost stage" in result.stderr
+
+
+def test_init_with_a_preset_takes_its_stages(cli, tmp_path):
+    from salesflow.ingest import preset_stages
+
+    cli("init", tmp_path / "mv", "--preset", "maven-crm")
+    expected = preset_stages("maven-crm")
+    stages = load_settings(tmp_path / "mv").stages
+    assert stages.order == tuple(expected.order) and "Engaging" in stages.order
+    assert stages.won == tuple(expected.won)
+
+
+def test_init_with_an_unknown_preset_names_the_choices(cli, tmp_path):
+    result = cli("init", tmp_path / "x", "--preset", "pipedrive", ok=False)
+    assert result.exit_code == 1
+    assert "maven-crm" in result.stderr
+    assert not (tmp_path / "x" / "salesflow.toml").exists()

@@ -18,17 +18,30 @@ def init(
     app_url: Annotated[
         str, typer.Option("--app-url", help="SQLAlchemy URL of the app database.")
     ] = "sqlite:///app.db",
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset", help="Take the stages of a CRM preset (salesforce, hubspot, maven-crm)."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rewrite existing settings.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Create a workspace: `salesflow.toml`, an empty data source and app database.
 
-    Example: `salesflow init acme-sales && cd acme-sales && salesflow import opportunities deals.csv`
+    Example: `salesflow init acme --preset salesforce && salesflow import opportunities deals.csv -w acme`
     """
     from salesflow.appdb import upgrade
     from salesflow.workspace import init_workspace
 
-    workspace = init_workspace(path, data_url=data_url, app_url=app_url, force=force)
+    stages = {}
+    if preset:
+        from salesflow.ingest import preset_stages
+
+        found = preset_stages(preset)
+        if found is not None:
+            stages = {"stages": found.order, "won": found.won, "lost": found.lost}
+    workspace = init_workspace(path, data_url=data_url, app_url=app_url, force=force, **stages)
     workspace.close()
     upgrade(workspace.settings.resolved_app_url())
     if as_json:

@@ -1,0 +1,231 @@
+"""Plotly figures from salesflow's JSON documents: pure functions, no I/O, no workspace.
+
+Every builder takes the same dictionaries the ``--json`` output holds (a metric series with its
+chart, a breakdown, a process map, driver effects, request themes), so a notebook, the report and
+the web app draw the same picture from the same numbers.
+
+>>> doc = {"metric": "wins", "period": "month", "unit": "rows", "points": [
+...     {"period": "2025-01-01", "value": 3, "n": 3}, {"period": "2025-02-01", "value": 5, "n": 5}],
+...     "chart": None, "signals": []}
+>>> len(control_chart(doc).data)
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = [
+    "COLORS",
+    "breakdown_bars",
+    "control_chart",
+    "driver_effects",
+    "stage_times",
+    "theme_bars",
+]
+
+COLORS = {
+    "ink": "#1f2933",
+    "muted": "#7b8794",
+    "line": "#2f6fb0",
+    "limit": "#c2410c",
+    "centre": "#52606d",
+    "signal": "#d64545",
+    "good": "#2f855a",
+    "band": "rgba(47, 111, 176, 0.08)",
+    "target": "#2f855a",
+    "threshold": "#b7791f",
+}
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+
+
+def _layout(fig: go.Figure, *, title: str | None, unit: str, height: int = 320) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
+        template="plotly_white",
+        font={"family": FONT, "color": COLORS["ink"], "size": 12},
+        height=height,
+        margin={"l": 56, "r": 16, "t": 48 if title else 16, "b": 40},
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+        hovermode="x unified",
+    )
+    if unit == "%":
+        fig.update_yaxes(tickformat=".0%")
+    elif unit not in ("", "rows"):
+        fig.update_yaxes(title_text=unit)
+    return fig
+
+
+def _per_point(value: Any, count: int) -> list[float | None]:
+    """A limit given once (XmR, one phase) or per point (p, u, phases) as one value per point."""
+    if value is None:
+        return [None] * count
+    if isinstance(value, list):
+        return [None if v is None else float(v) for v in value]
+    return [float(value)] * count
+
+
+def control_chart(
+    doc: Mapping[str, Any],
+    *,
+    title: str | None = None,
+    threshold: float | None = None,
+    target: float | None = None,
+    start: str | None = None,
+    baseline: tuple[str, str] | None = None,
+) -> go.Figure:
+    """A process behaviour chart from a ``salesflow metric --json`` document.
+
+    ``threshold`` (a UDR's line in the sand) and ``target`` (an improvement's goal) are drawn as
+    dotted lines; ``start`` marks the day a change began and ``baseline`` shades the window the
+    limits were computed from.
+    """
+    import plotly.graph_objects as go
+
+    points = doc["points"]
+    x = [p["period"] for p in points]
+    y = [p["value"] for p in points]
+    unit = doc.get("unit", "")
+    fig = go.Figure()
+    if baseline is not None:
+        fig.add_vrect(x0=baseline[0], x1=baseline[1], fillcolor=COLORS["band"], line_width=0,
+                      annotation_text="baseline", annotation_position="top left")  # fmt: skip
+    fig.add_scatter(
+        x=x, y=y, mode="lines+markers", name="value",
+        line={"color": COLORS["line"], "width": 2}, marker={"size": 6},
+        customdata=[p.get("n") for p in points],
+        hovertemplate="%{y}<br>n=%{customdata}<extra></extra>",
+    )  # fmt: skip
+    chart = doc.get("chart") or {}
+    if chart.get("status") == "ok":
+        _limits(fig, x, chart)
+    flagged = sorted({i for s in doc.get("signals", []) for i in s.get("points", [])})
+    if flagged:
+        fig.add_scatter(
+            x=[x[i] for i in flagged], y=[y[i] for i in flagged], mode="markers", name="signal",
+            marker={"size": 13, "color": COLORS["signal"], "symbol": "circle-open",
+                    "line": {"width": 2}},
+            hoverinfo="skip",
+        )  # fmt: skip
+    for value, name, color in ((threshold, "threshold", "threshold"), (target, "target", "target")):
+        if value is not None and x:
+            fig.add_scatter(x=[x[0], x[-1]], y=[value, value], mode="lines", name=name,
+                            line={"color": COLORS[color], "dash": "dot", "width": 2})  # fmt: skip
+    if start is not None:
+        fig.add_vline(x=start, line={"color": COLORS["muted"], "dash": "dash", "width": 1})
+        fig.add_annotation(x=start, y=1, yref="paper", text="change", showarrow=False,
+                           xanchor="left", font={"color": COLORS["muted"]})  # fmt: skip
+    return _layout(fig, title=title, unit=unit)
+
+
+def _limits(fig: go.Figure, x: list[str], chart: Mapping[str, Any]) -> None:
+    count = len(x)
+    lines = (
+        ("centre line", chart.get("center"), COLORS["centre"], "solid"),
+        ("lower limit", chart.get("lcl"), COLORS["limit"], "dash"),
+        ("upper limit", chart.get("ucl"), COLORS["limit"], "dash"),
+    )
+    for name, value, color, dash in lines:
+        if value is None:
+            continue
+        fig.add_scatter(
+            x=x, y=_per_point(value, count), mode="lines", name=name, hoverinfo="skip",
+            line={"color": color, "dash": dash, "width": 1.3, "shape": "hvh"},
+        )  # fmt: skip
+
+
+def breakdown_bars(doc: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    """A bar per group of a ``salesflow metric ID --by DIM --json`` document."""
+    import plotly.graph_objects as go
+
+    groups = doc["groups"]
+    fig = go.Figure(
+        go.Bar(
+            x=[str(g["key"]) for g in groups],
+            y=[g["value"] for g in groups],
+            customdata=[g.get("n") for g in groups],
+            marker_color=COLORS["line"],
+            hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>",
+        )
+    )
+    fig = _layout(fig, title=title, unit=doc.get("unit", ""))
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def stage_times(stages: Sequence[Mapping[str, Any]], *, title: str | None = None) -> go.Figure:
+    """Median days in each stage of a process map, in value-stream order."""
+    import plotly.graph_objects as go
+
+    shown = [s for s in stages if s.get("median_hours") is not None]
+    fig = go.Figure(
+        go.Bar(
+            x=[s["stage"] for s in shown],
+            y=[s["median_hours"] / 24 for s in shown],
+            customdata=[s["entries"] for s in shown],
+            marker_color=COLORS["line"],
+            hovertemplate="%{x}: %{y:.1f} days (median)<br>%{customdata} deals entered"
+            "<extra></extra>",
+        )
+    )
+    fig = _layout(fig, title=title, unit="days")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def driver_effects(effects: Sequence[Mapping[str, Any]], *, title: str | None = None) -> go.Figure:
+    """Each variable's effect with its 95 % interval (a forest plot), strongest at the top."""
+    import plotly.graph_objects as go
+
+    rows = sorted(effects, key=lambda e: abs(e["effect"]))
+    labels = [e["variable"] + (f" = {e['level']}" if e.get("level") else "") for e in rows]
+    colors = [COLORS["signal"] if e["p_adj"] < 0.05 else COLORS["muted"] for e in rows]
+    fig = go.Figure(
+        go.Scatter(
+            x=[e["effect"] for e in rows],
+            y=labels,
+            mode="markers",
+            marker={"size": 10, "color": colors},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [e["ci_high"] - e["effect"] for e in rows],
+                "arrayminus": [e["effect"] - e["ci_low"] for e in rows],
+                "color": COLORS["muted"],
+            },
+            hovertemplate="%{y}: %{x:.1f}<extra></extra>",
+        )
+    )
+    unit = rows[0]["unit"] if rows else ""
+    fig.add_vline(x=0, line={"color": COLORS["ink"], "width": 1})
+    fig = _layout(fig, title=title, unit="", height=max(240, 34 * len(rows) + 90))
+    fig.update_xaxes(title_text=f"effect ({unit})")
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig
+
+
+def theme_bars(themes: Sequence[Mapping[str, Any]], *, title: str | None = None) -> go.Figure:
+    """Requests per theme, largest first, with the cumulative share (a Pareto chart)."""
+    import plotly.graph_objects as go
+
+    rows = sorted(themes, key=lambda t: -t["count"])
+    total = sum(t["count"] for t in rows) or 1
+    running, cumulative = 0, []
+    for t in rows:
+        running += t["count"]
+        cumulative.append(running / total)
+    fig = go.Figure()
+    fig.add_bar(x=[t["label"] for t in rows], y=[t["count"] for t in rows], name="requests",
+                marker_color=COLORS["line"])  # fmt: skip
+    fig.add_scatter(x=[t["label"] for t in rows], y=cumulative, name="cumulative share",
+                    yaxis="y2", mode="lines+markers", line={"color": COLORS["limit"]})  # fmt: skip
+    fig = _layout(fig, title=title, unit="", height=360)
+    fig.update_layout(
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.05]},
+        hovermode="closest",
+    )
+    return fig

@@ -1,0 +1,357 @@
+"""Result objects of the Python API: the same JSON document the CLI prints, as a table, a chart
+and a notebook display.
+
+Every result keeps its document in ``.doc`` (``to_dict()`` returns it) and offers
+``to_pandas()``, ``to_polars()`` (if polars is installed), ``chart()`` (a Plotly figure) and
+``_repr_html_()`` (a short table and the chart, for Jupyter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from salesflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from salesflow.metrics.charted import Charted
+    from salesflow.metrics.results import Breakdown
+
+__all__ = [
+    "CausesResult",
+    "DriversResult",
+    "FlowResult",
+    "ImprovementsResult",
+    "MetricResult",
+    "PatternsResult",
+    "Result",
+    "UdrsResult",
+]
+
+PREVIEW_ROWS = 12
+_SENT: list[bool] = []
+
+
+def _plotlyjs_once() -> bool:
+    """Embed plotly.js (4.8 MB) in the first chart a notebook shows, not in every one."""
+    if _SENT:
+        return False
+    _SENT.append(True)
+    return True
+
+
+@dataclass(frozen=True)
+class Result:
+    """A JSON document with table, chart and notebook views; subclasses say which rows and chart."""
+
+    doc: dict[str, Any]
+    title: ClassVar[str] = "salesflow"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document, the same as the matching CLI command's ``--json`` output."""
+        return self.doc
+
+    def rows(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+    def to_polars(self) -> Any:
+        """The rows as a polars DataFrame; polars is optional (``pip install polars``)."""
+        try:
+            import polars as pl
+        except ImportError:
+            raise ConfigError(
+                "polars is not installed",
+                hint="Install it with `pip install polars`, or use to_pandas()",
+            ) from None
+        return pl.from_pandas(self.to_pandas())
+
+    def chart(self) -> go.Figure:
+        """A Plotly figure of the result."""
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """One sentence about the result, in a sales leader's words."""
+        return ""
+
+    def _repr_html_(self) -> str:
+        frame = self.to_pandas()
+        more = len(frame) - PREVIEW_ROWS
+        table = frame.head(PREVIEW_ROWS).to_html(index=False, border=0, na_rep="—")
+        tail = f"<p><small>… and {more} more rows</small></p>" if more > 0 else ""
+        figure = self.chart().to_html(full_html=False, include_plotlyjs=_plotlyjs_once())
+        return (
+            f"<div><strong>{escape(self.title)}</strong><p>{escape(self.summary())}</p>"
+            f"{table}{tail}{figure}</div>"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.title}: {self.summary()}>"
+
+
+@dataclass(frozen=True, repr=False)
+class MetricResult(Result):
+    """A metric per period on its process behaviour chart, or broken down with ``by``."""
+
+    charted: Charted | None = None
+    breakdown: Breakdown | None = None
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        what = f"by {self.doc['by']}" if "by" in self.doc else f"per {self.doc['period']}"
+        return f"{self.doc['metric']} {what}"
+
+    def rows(self) -> list[dict[str, Any]]:
+        if "groups" in self.doc:
+            return [dict(g) for g in self.doc["groups"]]
+        chart = self.doc.get("chart") or {}
+        out = []
+        for i, p in enumerate(self.doc["points"]):
+            row = dict(p)
+            for key in ("center", "lcl", "ucl"):
+                value = chart.get(key)
+                row[key] = value[i] if isinstance(value, list) else value
+            out.append(row)
+        return out
+
+    def to_pandas(self) -> pd.DataFrame:
+        import pandas as pd
+
+        frame = pd.DataFrame(self.rows())
+        if "period" in frame:
+            frame["period"] = pd.to_datetime(frame["period"]).dt.date
+        return frame
+
+    def summary(self) -> str:
+        if self.charted is not None:
+            return self.charted.verdict()
+        return f"{len(self.doc.get('groups', []))} groups"
+
+    def chart(self) -> go.Figure:
+        from salesflow.api import figures
+
+        if "groups" in self.doc:
+            return figures.breakdown_bars(self.doc, title=self.title)
+        return figures.control_chart(self.doc, title=self.title)
+
+
+@dataclass(frozen=True, repr=False)
+class FlowResult(Result):
+    """The value stream (``salesflow flow --json``): stages, transitions, paths, durations."""
+
+    title: ClassVar[str] = "Value stream"
+
+    def rows(self, table: str = "stages") -> list[dict[str, Any]]:
+        """``stages`` (default), ``edges`` or ``variants``."""
+        if table not in ("stages", "edges", "variants"):
+            raise ConfigError(f"Unknown table {table!r}", hint="Use stages, edges or variants")
+        return [dict(r) for r in self.doc[table]]
+
+    def to_pandas(self, table: str = "stages") -> pd.DataFrame:
+        """One table of the value stream: ``stages`` (default), ``edges`` or ``variants``."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(table))
+
+    def summary(self) -> str:
+        cases = self.doc["cases"]
+        days = (cases.get("median_hours") or 0) / 24
+        return (
+            f"{cases['count']:,} deals, median {days:.0f} days from first to last stage, "
+            f"{cases['with_rework']:,} with rework"
+        )
+
+    def chart(self) -> go.Figure:
+        from salesflow.api import figures
+
+        return figures.stage_times(self.doc["stages"], title="Median days in each stage")
+
+
+@dataclass(frozen=True, repr=False)
+class UdrsResult(Result):
+    """Undesirable Results with their verdicts from data (``doc["udrs"]``)."""
+
+    title: ClassVar[str] = "Undesirable Results"
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": u["id"],
+                "statement": u["statement"],
+                "owner": u.get("owner"),
+                "measure": u.get("measure"),
+                "verdict": (u.get("verdict") or {}).get("verdict"),
+                "sentence": (u.get("verdict") or {}).get("sentence"),
+            }
+            for u in self.doc["udrs"]
+        ]
+
+    def summary(self) -> str:
+        verdicts = [r["verdict"] for r in self.rows()]
+        counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
+        return ", ".join(f"{n} {v}" for v, n in counts.items()) or "no UDRs yet"
+
+    def chart(self, id: int | None = None) -> go.Figure:
+        """The chart of one UDR's measure (the first measured one when ``id`` is None)."""
+        from salesflow.api import figures
+
+        measured = [u for u in self.doc["udrs"] if (u.get("verdict") or {}).get("chart")]
+        if id is not None:
+            measured = [u for u in measured if u["id"] == id]
+        if not measured:
+            raise ConfigError("No measured UDR to chart", hint="Bind a UDR to a metric first")
+        u = measured[0]
+        return figures.control_chart(
+            u["verdict"]["chart"],
+            title=u.get("measure"),
+            threshold=(u.get("binding") or {}).get("threshold"),
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class CausesResult(Result):
+    """The cause-and-effect graph (``salesflow causes --json``): ranked nodes and links."""
+
+    title: ClassVar[str] = "Cause picture"
+
+    def rows(self) -> list[dict[str, Any]]:
+        keys = ("id", "kind", "text", "count", "share", "root", "core", "depth")
+        return [{k: n.get(k) for k in keys} for n in self.doc["nodes"]]
+
+    def root_causes(self) -> list[dict[str, Any]]:
+        """Root causes, those behind the most UDRs first."""
+        return [r for r in self.rows() if r["root"]]
+
+    def summary(self) -> str:
+        core = [n for n in self.doc["nodes"] if n.get("core")]
+        roots = [n for n in self.doc["nodes"] if n.get("root")]
+        return f"{len(roots)} root cause(s), {len(core)} core problem(s), {self.doc['udrs']} UDRs"
+
+    def svg(self) -> str:
+        """The picture as SVG: UDRs on top, root causes at the bottom, core problems marked."""
+        from salesflow.api.cause_picture import cause_svg
+
+        return cause_svg(self.doc)
+
+    def chart(self) -> go.Figure:
+        """How many UDRs each cause leads to (the ranking behind the root causes)."""
+        import plotly.graph_objects as go
+
+        from salesflow.api.figures import COLORS
+
+        causes = [n for n in self.doc["nodes"] if n["kind"] == "cause"][::-1]
+        fig = go.Figure(
+            go.Bar(
+                y=[f"#{n['id']}" for n in causes],
+                x=[n["share"] for n in causes],
+                orientation="h",
+                marker_color=[COLORS["threshold"] if n["core"] else COLORS["line"] for n in causes],
+                hovertext=[n["text"] for n in causes],
+            )
+        )
+        fig.update_layout(title="Share of UDRs each cause leads to", template="plotly_white")
+        fig.update_xaxes(tickformat=".0%")
+        return fig
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<div><strong>{self.title}</strong><p>{escape(self.summary())}</p>{self.svg()}</div>"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class ImprovementsResult(Result):
+    """Improvements with the three questions and their verdicts (``doc["improvements"]``)."""
+
+    title: ClassVar[str] = "Improvements"
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for i in self.doc["improvements"]:
+            verdict = i.get("verdict") or {}
+            values = verdict.get("values") or {}
+            out.append({
+                "id": i["id"], "title": i["title"], "status": i["status"],
+                "verdict": verdict.get("verdict"), "before": values.get("before_median"),
+                "after": values.get("after_median"), "target": values.get("target"),
+                "sentence": verdict.get("sentence"),
+            })  # fmt: skip
+        return out
+
+    def summary(self) -> str:
+        verdicts = [r["verdict"] for r in self.rows()]
+        return ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts)) or "none yet"
+
+    def chart(self, id: int | None = None) -> go.Figure:
+        """Before and after the change on baseline limits (the first measured one by default)."""
+
+        measured = [i for i in self.doc["improvements"] if (i.get("verdict") or {}).get("chart")]
+        if id is not None:
+            measured = [i for i in measured if i["id"] == id]
+        if not measured:
+            raise ConfigError("No measured improvement to chart", hint="Give it a measure first")
+        return before_after(measured[0])
+
+
+def before_after(improvement: Mapping[str, Any]) -> go.Figure:
+    """An improvement's measure with the baseline shaded, the change marked, and the target."""
+    from salesflow.api import figures
+
+    m = improvement.get("measure") or {}
+    base = (m["baseline_start"], m["baseline_end"]) if m.get("baseline_start") else None
+    return figures.control_chart(
+        improvement["verdict"]["chart"],
+        title=improvement.get("measure_text") or improvement["title"],
+        target=m.get("target"),
+        start=m.get("start_date"),
+        baseline=base,
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class DriversResult(Result):
+    """Which operating variables go with the outcome (``salesflow drivers --json``)."""
+
+    title: ClassVar[str] = "Drivers"
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dict(e) for e in self.doc["effects"]]
+
+    def summary(self) -> str:
+        return self.doc.get("summary") or ""
+
+    def chart(self) -> go.Figure:
+        from salesflow.api import figures
+
+        return figures.driver_effects(
+            self.doc["effects"], title=f"What goes with {self.doc['outcome']}"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class PatternsResult(Result):
+    """Themes in the request log (``salesflow requests patterns --json``)."""
+
+    title: ClassVar[str] = "Request patterns"
+
+    def rows(self) -> list[dict[str, Any]]:
+        keys = ("id", "label", "count", "terms", "existing_category")
+        return [{k: t.get(k) for k in keys} for t in self.doc["themes"]]
+
+    def summary(self) -> str:
+        return f"{len(self.doc['themes'])} themes in {self.doc['uncategorised']:,} uncategorised requests"
+
+    def chart(self) -> go.Figure:
+        from salesflow.api import figures
+
+        return figures.theme_bars(self.doc["themes"], title="Requests by theme")

@@ -1,0 +1,194 @@
+"""``salesflow.open(path)``: a workspace for notebooks and scripts, and for the report and CLI.
+
+>>> import salesflow as sf
+>>> ws = sf.open(demo_path)                                        # doctest: +SKIP
+>>> ws.metric("win_rate", period="quarter").to_pandas()            # doctest: +SKIP
+>>> ws.udrs().summary()                                            # doctest: +SKIP
+'3 confirmed, 1 contradicted, 1 unbound'
+
+Each method calls the same core function as the matching CLI command and returns a result
+object (:mod:`salesflow.api.results`) holding that command's ``--json`` document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from salesflow.api.results import (
+    CausesResult,
+    DriversResult,
+    FlowResult,
+    ImprovementsResult,
+    MetricResult,
+    PatternsResult,
+    UdrsResult,
+)
+
+if TYPE_CHECKING:
+    from salesflow.settings import Settings
+    from salesflow.workbench.service import Workbench
+    from salesflow.workspace import Workspace as CoreWorkspace
+
+__all__ = ["Workspace", "open"]
+
+
+class Workspace:
+    """One salesflow workspace: its sales data, its knowledge base and every analysis on them.
+
+    Open it with :func:`open`; close it (or use ``with``) to release the database files.
+    """
+
+    def __init__(self, core: CoreWorkspace, *, who: str | None = None) -> None:
+        self.core = core
+        self._who = who
+
+    @property
+    def path(self) -> Path:
+        return self.core.path
+
+    @property
+    def settings(self) -> Settings:
+        return self.core.settings
+
+    @cached_property
+    def workbench(self) -> Workbench:
+        """The workbench service, for changes: ``ws.workbench.add_udr("…")``, ``link``, ``checkin``."""
+        from salesflow.workbench.service import Workbench
+
+        return Workbench(self.core, who=self._who)
+
+    def close(self) -> None:
+        if "workbench" in self.__dict__:
+            self.workbench.close()
+            del self.__dict__["workbench"]
+        self.core.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<salesflow.Workspace {self.path}>"
+
+    # -- the data ---------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Rows and date range per table, deals by outcome (``salesflow status --json``)."""
+        from salesflow.workspace import workspace_status
+
+        return workspace_status(self.core)
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """The metric catalog: id, title, definition, unit and parameters of every metric."""
+        from salesflow.metrics import catalog
+
+        return [m.describe() for m in catalog(self.settings)]
+
+    def metric(
+        self,
+        metric_id: str,
+        *,
+        period: str = "month",
+        by: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        chart: str = "auto",
+        baseline: tuple[date, date] | None = None,
+        phase_from: Sequence[date] = (),
+    ) -> MetricResult:
+        """One metric per period on a process behaviour chart, or per group of ``by``.
+
+        >>> r = ws.metric("win_rate", period="quarter")      # doctest: +SKIP
+        >>> r.to_pandas()[["period", "value", "n"]].head(2)  # doctest: +SKIP
+        """
+        from salesflow.metrics import breakdown, get, series
+        from salesflow.metrics.charted import chart_series
+
+        query = {"filters": filters, "params": params, "start": start, "end": end}
+        m = get(metric_id, self.settings)
+        if by is None and m.needs_filter and m.needs_filter not in (filters or {}):
+            by = m.default_by
+        if by is not None:
+            result = breakdown(self.core.data, self.settings, metric_id, by=by, **query)
+            return MetricResult(result.to_dict(), breakdown=result)
+        s = series(self.core.data, self.settings, metric_id, period=period, **query)
+        charted = chart_series(
+            s, self.settings, chart=chart, baseline=baseline, phase_from=list(phase_from)
+        )
+        return MetricResult(charted.to_dict(), charted=charted)
+
+    def flow(
+        self, *, filters: Mapping[str, Sequence[str]] | None = None, top: int = 10
+    ) -> FlowResult:
+        """The value stream: stages, transitions, common paths, durations and rework."""
+        from salesflow.metrics.process_map import process_map
+
+        return FlowResult(
+            dict(process_map(self.core.data, self.settings, filters=filters, top=top))
+        )
+
+    def drivers(
+        self,
+        outcome: str = "won",
+        *,
+        variables: Sequence[str] | None = None,
+        filters: Mapping[str, str] | None = None,
+        stall_days: int = 30,
+    ) -> DriversResult:
+        """Which operating variables go with ``won``, ``cycle_time`` or ``stalled``, and how much."""
+        from salesflow.analysis import drivers
+
+        found = drivers(
+            self.core, outcome=outcome, variables=variables, filters=filters, stall_days=stall_days
+        )
+        return DriversResult(found.as_dict())
+
+    def request_patterns(self, *, k: int | None = None) -> PatternsResult:
+        """Themes in uncategorised requests, their monthly trend, and Pareto tables."""
+        from salesflow.analysis import request_patterns
+
+        return PatternsResult(request_patterns(self.core.data, k=k).as_dict())
+
+    # -- the knowledge base -----------------------------------------------------------------
+
+    def lint(self, statement: str) -> dict[str, Any]:
+        """Is a complaint a precise, measurable Undesirable Result? Findings with suggestions."""
+        from salesflow.workbench.service import lint_doc
+
+        return lint_doc(statement)
+
+    def udrs(self) -> UdrsResult:
+        """Every UDR with its lint, verdict from data (chart included) and recorded causes."""
+        bench = self.workbench
+        docs = [bench.show_udr(r["id"]) for r in bench.list_udrs(verdicts=False)]
+        return UdrsResult({"udrs": docs})
+
+    def causes(self) -> CausesResult:
+        """The cause graph: each node ranked by the UDRs it leads to, root causes, core problems."""
+        return CausesResult(self.workbench.causes())
+
+    def improvements(self) -> ImprovementsResult:
+        """Every improvement: the three questions, its verdict with the chart, and check-ins."""
+        bench = self.workbench
+        docs = [bench.show_improvement(i["id"]) for i in bench.list_improvements(verdicts=False)]
+        return ImprovementsResult({"improvements": docs})
+
+
+def open(path: Path | str = ".", *, read_only: bool = True, who: str | None = None) -> Workspace:
+    """Open the workspace at ``path`` (the folder holding ``salesflow.toml``).
+
+    ``read_only`` applies to the sales data; the knowledge base stays writable through
+    ``ws.workbench``, whose changes are recorded under ``who`` (default: ``SALESFLOW_USER`` or
+    the login name).
+    """
+    from salesflow.workspace import Workspace as CoreWorkspace
+
+    return Workspace(CoreWorkspace.open(path, read_only=read_only), who=who)

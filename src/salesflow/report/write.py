@@ -1,0 +1,47 @@
+"""``write_report``: build, render and write the report (and its PDF); what ``salesflow report`` runs."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from salesflow.api import Workspace
+
+__all__ = ["write_report"]
+
+
+def write_report(
+    ws: Workspace,
+    out: Path | str = "report.html",
+    *,
+    pdf: Path | str | None = None,
+    period: str = "month",
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    """Write the HTML report (and the PDF when asked); returns the ``salesflow report --json`` document."""
+    from salesflow.report.build import SECTIONS, build_report
+    from salesflow.report.html import print_pdf, write_html
+
+    started = time.perf_counter()
+    report = build_report(ws, period=period, as_of=as_of)
+    html = write_html(report, Path(out))
+    doc: dict[str, Any] = {
+        "html": str(html.resolve()),
+        "html_bytes": html.stat().st_size,
+        "pdf": None,
+        "pdf_bytes": None,
+        "period": period,
+        "sections": [s for s in SECTIONS if s not in report.missing],
+        "missing": report.missing,
+        "charts": len(report.figures),
+        "udrs": len(report.udrs),
+        "improvements": len(report.improvements),
+    }
+    if pdf is not None:
+        printed = print_pdf(html, Path(pdf))
+        doc.update(pdf=str(printed), pdf_bytes=printed.stat().st_size)
+    doc["seconds"] = round(time.perf_counter() - started, 2)
+    return doc

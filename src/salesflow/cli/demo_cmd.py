@@ -55,6 +55,9 @@ def demo(
             progress=advance,
             data_url=data_url,
         )
+    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
+
+    seed_demo_knowledge(path)  # UDRs, causes and improvements matching the built-in effects
     if as_json:
         print_json(report.to_dict())
         return
@@ -80,6 +83,9 @@ def render(doc: dict) -> None:
         out.print(f"  • {effect['title']}")
     out.print(
         f"Next: `salesflow -w {doc['workspace']} status` and `salesflow -w {doc['workspace']} flow`"
+    )
+    out.print(
+        f"The method at work: `salesflow -w {doc['workspace']} udr list`, `causes`, `improve list`"
     )
 
 

@@ -1,0 +1,254 @@
+"""``salesflow improve add|checkin|show|list|status|history``: improvements framed by the three
+questions, and whether their measure's chart shows that they worked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from salesflow.cli.common import JsonOption, WorkspaceOption, new_app, out, print_json
+from salesflow.cli.workbench_cmds import (
+    FilterOption,
+    ParamOption,
+    PeriodOption,
+    WhoOption,
+    open_bench,
+    pairs,
+    verdict_line,
+)
+
+improve_app = new_app(
+    "Improvements: what you want to accomplish and why, what you could do, and how you will "
+    "know you succeeded.\n\n"
+    'Example: `salesflow improve add --objective "Faster proposals" --metric stage_time ...`'
+)
+IdArgument = Annotated[
+    int, typer.Argument(help="The improvement's id (see `salesflow improve list`).")
+]
+
+
+@improve_app.command("add")
+def add(
+    objective: Annotated[
+        str, typer.Option("--objective", help="What do you want to accomplish?", show_default=False)
+    ],
+    why: Annotated[str | None, typer.Option("--why", help="…and why?")] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="What could you do: the countermeasure.")
+    ] = None,
+    theory: Annotated[
+        str | None, typer.Option("--theory", help="How it acts on the cause.")
+    ] = None,
+    attacks: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--attacks", help="Cause (or UDR) id it works on; repeat.", show_default=False
+        ),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Short name (default: the objective).")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="How will you know? A catalog metric.")
+    ] = None,
+    bad_if: Annotated[
+        str | None,
+        typer.Option(
+            "--bad-if",
+            help="above|below: the direction that is bad; success is a signal the other way.",
+        ),
+    ] = None,
+    filters: FilterOption = None,
+    params: ParamOption = None,
+    period: PeriodOption = "month",
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="START:END of the 'before' window (default: everything before --start).",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Date the change started, YYYY-MM-DD.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="The value you aim for (45% or 0.45 for shares).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who leads it.")] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="proposed, running, verified or abandoned.")
+    ] = "proposed",
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Add an improvement that answers the three questions; prints its id and current verdict.
+
+    Example: `salesflow improve add --objective "Proposals out within a week" --method "Standard template" --attacks 12 --metric stage_time --filter stage=Proposal --bad-if above --baseline 2024-10-01:2025-09-30 --start 2025-10-01 --target 6`
+    """  # fmt: skip
+    with open_bench(workspace, who) as bench:
+        doc = bench.add_improvement(
+            objective=objective, why=why, method=method, theory=theory, attacks=attacks or [],
+            title=title, metric=metric, bad_if=bad_if, filters=pairs(filters, "--filter"),
+            params=pairs(params, "--param"), period=period, baseline=baseline, start=start,
+            target=target, owner=owner, status=status,
+        )  # fmt: skip
+    if as_json:
+        print_json(doc)
+        return
+    out.print(f"Improvement [bold]{doc['id']}[/] added ({doc['status']}).")
+    out.print(verdict_line(doc["verdict"]), soft_wrap=True)
+
+
+@improve_app.command("checkin")
+def checkin(
+    id: IdArgument,
+    asked_by: Annotated[
+        str | None, typer.Option("--asked-by", help="Who asked the questions.")
+    ] = None,
+    answered_by: Annotated[str | None, typer.Option("--answered-by", help="Who answered.")] = None,
+    objective: Annotated[
+        str | None,
+        typer.Option("--objective", help="Answer to: what do you want to accomplish, and why?"),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option("--method", help="Answer to: what are you doing that might improve it?"),
+    ] = None,
+    measure: Annotated[
+        str | None, typer.Option("--measure", help="Answer to: how will you know you succeeded?")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Anything else worth keeping.")] = None,
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Record the three questions asked again, with the measure's latest complete value.
+
+    Example: `salesflow improve checkin 1 --asked-by Maria --answered-by Jonas --objective "Proposals within a week" --method "Template in all teams" --measure "Days in Proposal"`
+    """  # fmt: skip
+    with open_bench(workspace, who) as bench:
+        doc = bench.checkin(
+            id, asked_by=asked_by, answered_by=answered_by, objective=objective,
+            method=method, measure=measure, note=note,
+        )  # fmt: skip
+    if as_json:
+        print_json(doc)
+        return
+    value = doc["measure_value"]
+    shown = (
+        f"; the measure was {value:.4g} in the period starting {doc['measure_period']}"
+        if value is not None
+        else ""
+    )
+    out.print(f"Check-in {doc['id']} recorded for improvement {id}{shown}.")
+
+
+@improve_app.command("show")
+def show(
+    id: IdArgument, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
+) -> None:
+    """One improvement: the three questions, its verdict with the chart, and its check-ins.
+
+    Example: `salesflow -w demo-ws improve show 1 --json`
+    """
+    with open_bench(workspace) as bench:
+        doc = bench.show_improvement(id)
+    if as_json:
+        print_json(doc)
+        return
+    render(doc)
+
+
+def render(doc: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    def line(label: str, value: Any) -> None:
+        out.print(f"[bold]{label}[/] {escape(str(value)) if value else '—'}", soft_wrap=True)
+
+    out.print(f"[bold]Improvement {doc['id']}[/]: {escape(doc['title'])} ({doc['status']})")
+    line("1. What do you want to accomplish?", doc["objective"])
+    line("   …and why?", doc["why"])
+    line("2. What could you do?", doc["method"])
+    line("   Theory:", doc["theory"])
+    attacks = "; ".join(f"{a['id']}: {a['text']}" for a in doc["attacks_detail"])
+    line("   Attacks:", attacks)
+    line("3. How will you know?", doc["measure_text"])
+    out.print(verdict_line(doc["verdict"]), soft_wrap=True)
+    for c in doc["checkins"]:
+        value = "" if c["measure_value"] is None else f" — measure {c['measure_value']:.4g}"
+        out.print(
+            f"  check-in {c['asked_at'][:10]} asked by {c['asked_by']}, answered by {c['answered_by'] or '—'}{value}"
+        )
+
+
+@improve_app.command("list")
+def list_improvements(
+    no_verdicts: Annotated[
+        bool, typer.Option("--no-verdicts", help="Skip computing verdicts (faster).")
+    ] = False,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """List improvements with their status and verdict.
+
+    Example: `salesflow -w demo-ws improve list --json`
+    """
+    with open_bench(workspace) as bench:
+        docs = bench.list_improvements(verdicts=not no_verdicts)
+    if as_json:
+        print_json({"improvements": docs})
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Improvements", show_lines=True)
+    for name in ("id", "title", "status", "verdict"):
+        table.add_column(name)
+    for d in docs:
+        table.add_row(str(d["id"]), escape(d["title"]), d["status"], verdict_line(d["verdict"]))
+    out.print(table)
+
+
+@improve_app.command("status")
+def status(
+    id: IdArgument,
+    new: Annotated[str, typer.Argument(help="proposed, running, verified or abandoned.")],
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Move an improvement to running, verified or abandoned (kept in its history).
+
+    Example: `salesflow improve status 1 verified`
+    """
+    with open_bench(workspace, who) as bench:
+        doc = bench.set_status(id, new)
+    if as_json:
+        print_json(doc)
+        return
+    out.print(f"Improvement {id} is now {doc['status']}.")
+
+
+@improve_app.command("history")
+def history(
+    id: IdArgument, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
+) -> None:
+    """Every change to an improvement: who, when, before and after.
+
+    Example: `salesflow improve history 1 --json`
+    """
+    from salesflow.cli.udr_cmds import render_history
+
+    with open_bench(workspace) as bench:
+        changes = bench.history("improvement", id)
+    if as_json:
+        print_json({"entity": "improvement", "id": id, "history": changes})
+        return
+    render_history(changes)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(improve_app, name="improve")

@@ -1,0 +1,290 @@
+"""``salesflow cause``, ``why`` and ``causes``: the why-analysis; also registers the ``udr`` and
+``improve`` workbench commands (:mod:`salesflow.cli.udr_cmds`, :mod:`salesflow.cli.improve_cmds`).
+
+Thin adapters over :class:`salesflow.workbench.service.Workbench`; SQLAlchemy, Ibis and the
+analysis are imported inside the commands so ``salesflow --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from salesflow.cli.common import (
+    JsonOption,
+    SalesflowGroup,
+    WorkspaceOption,
+    new_app,
+    open_workspace,
+    out,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from salesflow.workbench.service import Workbench
+
+WhoOption = Annotated[
+    str | None,
+    typer.Option(
+        "--who",
+        help="Who makes the change (default: SALESFLOW_USER, else your login name).",
+        show_default=False,
+    ),
+]
+FilterOption = Annotated[
+    list[str] | None,
+    typer.Option("--filter", help="column=value the measure is limited to (repeat for more).",
+                 show_default=False),
+]  # fmt: skip
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option("--param", help="name=value for the metric's parameters (repeat).",
+                 show_default=False),
+]  # fmt: skip
+PeriodOption = Annotated[
+    str, typer.Option("--period", help="week, month or quarter: one chart point per period.")
+]
+BadIfOption = Annotated[
+    str,
+    typer.Option("--bad-if", help="'above' if higher is bad, 'below' if lower is bad.",
+                 show_default=False),
+]  # fmt: skip
+NodeArgument = Annotated[int, typer.Argument(help="The id (see `salesflow causes`).")]
+COLOURS = {
+    "confirmed": "red",
+    "contradicted": "green",
+    "improved": "green",
+    "worse": "red",
+    "no_signal": "yellow",
+    "too_early": "cyan",
+    "insufficient_data": "cyan",
+    "unbound": "dim",
+    "not_measured": "dim",
+}
+
+
+def open_bench(workspace: Path, who: str | None = None) -> Workbench:
+    """The workbench of a workspace, with the person making changes."""
+    from salesflow.workbench.service import Workbench
+
+    return Workbench(open_workspace(workspace), who=who)
+
+
+def pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    from salesflow.workbench.measures import parse_pairs
+
+    return parse_pairs(values or [], option=option)
+
+
+def verdict_line(verdict: dict[str, Any] | None) -> str:
+    """``CONFIRMED — sentence`` in colour, for the terminal."""
+    from rich.markup import escape
+
+    if not verdict:
+        return ""
+    colour = COLOURS.get(verdict["verdict"], "white")
+    word = verdict["verdict"].replace("_", " ").upper()
+    return f"[bold {colour}]{word}[/] — {escape(verdict['sentence'])}"
+
+
+def cause_add(
+    text: Annotated[str, typer.Argument(help="The cause, in a sentence.")],
+    owner: Annotated[str | None, typer.Option("--owner", help="Who looks into it.")] = None,
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Add a cause found by asking "why?"; link it with `salesflow why EFFECT_ID CAUSE_ID`.
+
+    Prints the new id (UDRs and causes share one id space).
+
+    Example: `salesflow cause add "Leads wait a day for an owner" --owner Maria`
+    """
+    with open_bench(workspace, who) as bench:
+        doc = bench.add_cause(text, owner=owner)
+    if as_json:
+        print_json(doc)
+        return
+    out.print(f"Cause [bold]{doc['id']}[/] added. Next: `salesflow why EFFECT_ID {doc['id']}`")
+
+
+def _change(entity: str, action: str):
+    label = {"cause": "Cause", "link": "Link"}[entity]
+
+    def command(
+        id: NodeArgument,
+        who: WhoOption = None,
+        workspace: WorkspaceOption = Path("."),
+        as_json: JsonOption = False,
+    ) -> None:
+        with open_bench(workspace, who) as bench:
+            doc = getattr(bench, action)(entity, id)
+        if as_json:
+            print_json(doc)
+            return
+        undo = f" (undo: `salesflow {'cause' if entity == 'cause' else 'why'} restore {id}`)"
+        out.print(f"{label} {id} {action}d{undo if action == 'delete' else ''}.")
+
+    group = "cause" if entity == "cause" else "why"
+    command.__doc__ = (
+        f"{action.capitalize()} a {entity} ({'soft: kept in the history, restorable' if action == 'delete' else 'undo a delete'}).\n\n"
+        f"Example: `salesflow {group} {action} 7`"
+    )
+    return command
+
+
+class WhyGroup(SalesflowGroup):
+    """``salesflow why EFFECT CAUSE`` runs ``why link``; ``why check`` and the others stay."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["link", *args]
+        return super().parse_args(ctx, args)
+
+
+def why_link(
+    effect: Annotated[int, typer.Argument(help="The effect: a UDR or cause id.")],
+    cause: Annotated[int, typer.Argument(help="Its cause: a UDR or cause id.")],
+    text: Annotated[
+        str | None, typer.Option("--text", help="Why: how the cause leads to it.")
+    ] = None,
+    and_group: Annotated[
+        str | None,
+        typer.Option(
+            "--and-group", help="Name shared by causes that are only sufficient together."
+        ),
+    ] = None,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Accept a link that closes a reinforcing loop.")
+    ] = False,
+    evidence: Annotated[
+        str | None, typer.Option("--evidence", help="What you saw that supports the link.")
+    ] = None,
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Record "EFFECT happens because of CAUSE" (same as `salesflow why EFFECT CAUSE`).
+
+    A link that would close a loop is refused, with the loop it would close; add `--loop` if
+    the loop is real (a reinforcing loop).
+
+    Example: `salesflow why 1 6 --text "leads wait a day for an owner"`
+    """
+    with open_bench(workspace, who) as bench:
+        doc = bench.link(effect, cause, text=text, group=and_group, loop=loop, evidence=evidence)
+    if as_json:
+        print_json(doc)
+        return
+    out.print(f"Link [bold]{doc['id']}[/]: {effect} happens because of {cause}.")
+
+
+def why_check(
+    link_id: Annotated[int, typer.Argument(help="The link to check (see `salesflow causes`).")],
+    variable: Annotated[
+        str,
+        typer.Option(
+            "--variable",
+            help="Operating variable standing for the cause (see `salesflow variables`).",
+            show_default=False,
+        ),
+    ],
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="won, cycle_time or stalled.", show_default=False)
+    ],
+    level: Annotated[
+        str | None, typer.Option("--level", help="For a categorical variable: the level to test.")
+    ] = None,
+    claims: Annotated[
+        str,
+        typer.Option("--claims", help="'worsens' (more of the variable hurts) or 'improves'."),
+    ] = "worsens",
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Check a why-link against past deals; the answer is stored as the link's evidence.
+
+    Says *supports*, *contradicts* or *inconclusive*, with the effect in plain units, its 95 %
+    interval and adjusted p-value: an association in past deals, not proof.
+
+    Example: `salesflow why check 1 --variable first_response_over_48h --outcome won`
+    """
+    with open_bench(workspace, who) as bench:
+        doc = bench.check_link(
+            link_id, variable=variable, outcome=outcome, level=level, claims=claims
+        )
+    if as_json:
+        print_json(doc)
+        return
+    from rich.markup import escape
+
+    check = doc["check"]
+    colour = {"supports": "green", "contradicts": "red"}.get(check["verdict"], "yellow")
+    out.print(
+        f"Link {link_id}: [bold {colour}]{check['verdict'].upper()}[/] — {escape(check['reason'])}"
+    )
+
+
+def causes(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
+    """The cause-and-effect graph as a tree, with candidate root causes and core problems.
+
+    Each node shows how many of your UDRs it leads to; a core problem leads to at least
+    `causes.core_threshold` (70 %) of them.
+
+    Example: `salesflow -w demo-ws causes --json`
+    """
+    with open_bench(workspace) as bench:
+        doc = bench.causes()
+    if as_json:
+        print_json(doc)
+        return
+    from rich.markup import escape
+
+    if not doc["nodes"]:
+        out.print('No UDRs or causes yet. Start with `salesflow udr add "STATEMENT"`.')
+        return
+    for line in doc["tree"]:
+        out.print(escape(line), soft_wrap=True)
+    roots = [n for n in doc["nodes"] if n["root"]]
+    out.print(f"\n[bold]Candidate root causes[/] ({len(roots)}):")
+    for n in roots:
+        core = " [bold red]CORE PROBLEM[/]" if n["core"] else ""
+        out.print(f"  {n['id']}: {escape(n['text'])} — {n['count']} UDR(s), {n['share']:.0%}{core}")
+
+
+cause_app = new_app(
+    "Causes found by asking why: add them, then link them with `salesflow why`.\n\n"
+    'Example: `salesflow cause add "Leads wait a day for an owner"`'
+)
+why_app = typer.Typer(
+    cls=WhyGroup,
+    help="Link an effect to its cause (`salesflow why EFFECT_ID CAUSE_ID`), or check a link "
+    "against the data (`salesflow why check LINK_ID`).\n\n"
+    'Example: `salesflow why 1 6 --text "leads wait a day"`',
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+cause_app.command("add")(cause_add)
+cause_app.command("delete")(_change("cause", "delete"))
+cause_app.command("restore")(_change("cause", "restore"))
+why_app.command("link")(why_link)
+why_app.command("check")(why_check)
+why_app.command("delete")(_change("link", "delete"))
+why_app.command("restore")(_change("link", "restore"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``cause``, ``why``, ``causes`` and the workbench's ``udr`` / ``improve`` commands."""
+    from salesflow.cli import improve_cmds, udr_cmds
+
+    app.add_typer(cause_app, name="cause")
+    app.add_typer(why_app, name="why")
+    app.command("causes")(causes)
+    udr_cmds.register(app)
+    improve_cmds.register(app)

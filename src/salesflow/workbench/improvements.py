@@ -1,0 +1,267 @@
+"""Improvements framed by the three questions, their verdicts from data, and check-ins.
+
+1. What do you want to accomplish, and why? — ``objective``, ``why``.
+2. What could you do that might create improvement? — the causes it ``attacks``, the ``theory``
+   and the countermeasure (``method``).
+3. How will you know you succeeded? — the measure: a metric binding (``bad_if`` says which
+   direction is bad, so the desired direction is the other one), a baseline window, a start
+   date and a target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from salesflow.errors import ConfigError, SalesflowError
+from salesflow.workbench.measures import binding_from_options, compute, describe
+from salesflow.workbench.verdict import Verdict, judge_improvement
+
+if TYPE_CHECKING:
+    from salesflow.appdb import ImprovementRecord
+    from salesflow.workbench.service import Workbench
+
+__all__ = ["add", "checkin", "list_all", "parse_window", "set_status", "show", "verdict"]
+
+
+def parse_window(text: str | tuple[date, date] | None) -> tuple[date, date] | None:
+    """``"2024-10-01:2025-09-30"`` → two dates (inclusive)."""
+    if text is None or isinstance(text, tuple):
+        return text
+    first, sep, last = text.partition(":")
+    try:
+        window = (date.fromisoformat(first.strip()), date.fromisoformat(last.strip()))
+    except ValueError:
+        window = None
+    if not sep or window is None:
+        raise ConfigError(
+            f"Baseline {text!r} is not START:END",
+            hint="Write it like --baseline 2024-10-01:2025-09-30",
+        )
+    if window[1] < window[0]:
+        raise ConfigError(f"Baseline {text} ends before it starts", hint="Write START:END")
+    return window
+
+
+def _day(value: str | date | None, what: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"{what} {value!r} is not a date", hint="Write YYYY-MM-DD") from None
+
+
+def add(
+    bench: Workbench,
+    *,
+    objective: str,
+    why: str | None = None,
+    method: str | None = None,
+    theory: str | None = None,
+    attacks: Iterable[int] = (),
+    title: str | None = None,
+    metric: str | None = None,
+    bad_if: str | None = None,
+    filters: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    period: str = "month",
+    baseline: str | tuple[date, date] | None = None,
+    start: str | date | None = None,
+    target: str | float | None = None,
+    owner: str | None = None,
+    status: str = "proposed",
+) -> dict[str, Any]:
+    """Store an improvement; a measure is computed once first, so a bad one stores nothing."""
+    measure = None
+    if metric is not None:
+        measure = _measure(bench, metric, bad_if, filters, params, period, baseline, start, target)
+    record = bench.store.improvements.create(
+        title or _title(objective),
+        objective=objective,
+        why=why,
+        theory=theory,
+        countermeasure=method,
+        attacks=attacks,
+        measure=measure,
+        status=status,
+        owner=owner,
+        who=bench.who,
+    )
+    return _doc(bench, record, verdict(bench, record), full=True)
+
+
+def _measure(
+    bench: Workbench,
+    metric: str,
+    bad_if: str | None,
+    filters: dict[str, str] | None,
+    params: dict[str, str] | None,
+    period: str,
+    baseline: str | tuple[date, date] | None,
+    start: str | date | None,
+    target: str | float | None,
+) -> dict[str, Any]:
+    from salesflow.appdb.bindings import normalise_measure
+
+    if bad_if is None or start is None:
+        raise ConfigError(
+            "A measure needs the bad direction and a start date",
+            hint="Give --bad-if above|below and --start YYYY-MM-DD",
+        )
+    window = parse_window(baseline)
+    begin = _day(start, "Start date")
+    if window is not None and begin is not None and window[1] >= begin:
+        raise ConfigError(
+            f"The baseline ends on {window[1]}, not before the start on {begin}",
+            hint="The baseline is how things were before the change: end it before --start",
+        )
+    doc = binding_from_options(
+        metric=metric, filters=filters, params=params, period=period, bad_if=bad_if,
+        settings=bench.workspace.settings,
+    )  # fmt: skip
+    doc.pop("threshold")
+    doc.pop("mode")
+    doc.update(
+        target=target if target is None else _target(target),
+        baseline_start=window[0].isoformat() if window else None,
+        baseline_end=window[1].isoformat() if window else None,
+        start_date=begin.isoformat() if begin else None,
+    )
+    measure = normalise_measure(doc) or {}
+    compute(bench.workspace, measure, as_of=bench.as_of)  # a wrong filter fails here, not later
+    return measure
+
+
+def _target(value: str | float) -> float | None:
+    from salesflow.workbench.measures import parse_threshold
+
+    return parse_threshold(value)
+
+
+def _title(objective: str) -> str:
+    first = objective.strip().split(". ")[0]
+    return first if len(first) <= 80 else first[:77].rstrip() + "…"
+
+
+def verdict(bench: Workbench, record: ImprovementRecord, *, as_of: date | None = None) -> Verdict:
+    """Did it work? Limits from the baseline, signals after the start date."""
+    m = record.measure
+    if not m or not m.get("start_date"):
+        return Verdict(
+            "not_measured",
+            "no_measure",
+            "No measure yet: answer 'how will you know you succeeded?' with a metric, "
+            "a baseline and a start date.",
+        )
+    start = date.fromisoformat(m["start_date"])
+    first = date.fromisoformat(m["baseline_start"]) if m.get("baseline_start") else date.min
+    last = date.fromisoformat(m["baseline_end"]) if m.get("baseline_end") else start - timedelta(1)
+    title = describe(m, bench.workspace.settings, with_period=False)
+    try:
+        measured = compute(bench.workspace, m, as_of=as_of or bench.as_of, baseline=(first, last))
+    except SalesflowError as exc:
+        return Verdict("insufficient_data", "measure_error", f"The measure cannot run: {exc}")
+    if measured.problem:
+        return Verdict(
+            "insufficient_data",
+            "baseline_too_short",
+            f"{title}: {measured.problem}",
+            chart=measured.charted.to_dict(),
+        )
+    found = judge_improvement(measured.charted, m, title=title, start=start)
+    found.values["incomplete_periods_left_out"] = measured.dropped
+    found.values["as_of"] = measured.as_of.isoformat()
+    return found
+
+
+def _doc(bench: Workbench, record: ImprovementRecord, found: Verdict | None, *, full: bool) -> dict:
+    doc = record.to_dict()
+    doc["method"] = record.countermeasure
+    doc["measure_text"] = (
+        describe(record.measure, bench.workspace.settings) if record.measure else None
+    )
+    if found is None:
+        doc["verdict"] = None
+    else:
+        doc["verdict"] = found.to_dict()
+        if not full:
+            doc["verdict"].pop("chart")
+    return doc
+
+
+def show(bench: Workbench, id: int) -> dict[str, Any]:
+    """One improvement: the three questions, the verdict with its chart, attacked causes, check-ins."""
+    record = bench.store.improvements.get(id)
+    doc = _doc(bench, record, verdict(bench, record), full=True)
+    texts = {
+        n.id: (n.kind, getattr(n, "statement", None) or getattr(n, "text", ""))
+        for n in bench.store.nodes()
+    }
+    doc["attacks_detail"] = [
+        {"id": n, "kind": texts.get(n, ("deleted", ""))[0], "text": texts.get(n, ("", ""))[1]}
+        for n in record.attacks
+    ]
+    doc["checkins"] = [c.to_dict() for c in bench.store.checkins.list(id)]
+    return doc
+
+
+def list_all(bench: Workbench, *, verdicts: bool = True) -> list[dict[str, Any]]:
+    """Improvements by id with their verdicts in brief (no chart)."""
+    return [
+        _doc(bench, r, verdict(bench, r) if verdicts else None, full=False)
+        for r in bench.store.improvements.list()
+    ]
+
+
+def current_value(
+    bench: Workbench, record: ImprovementRecord, *, as_of: date | None = None
+) -> tuple[float | None, str | None]:
+    """The measure's value in the latest complete period before ``as_of``, and that period."""
+    if not record.measure:
+        return None, None
+    measured = compute(bench.workspace, record.measure, as_of=as_of or bench.as_of)
+    points = [p for p in measured.series.points if p.value is not None]
+    if not points:
+        return None, None
+    return points[-1].value, points[-1].period.isoformat()
+
+
+def checkin(
+    bench: Workbench,
+    id: int,
+    *,
+    asked_by: str | None = None,
+    answered_by: str | None = None,
+    objective: str | None = None,
+    method: str | None = None,
+    measure: str | None = None,
+    note: str | None = None,
+    asked_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Record the three questions asked again, with the measure's value at that moment."""
+    record = bench.store.improvements.get(id)
+    value, period = current_value(bench, record, as_of=asked_at.date() if asked_at else None)
+    saved = bench.store.checkins.create(
+        id,
+        who=bench.who,
+        asked_by=asked_by or bench.who,
+        answered_by=answered_by,
+        objective_answer=objective,
+        method_answer=method,
+        measure_answer=measure,
+        measure_value=value,
+        note=note,
+        asked_at=asked_at,
+    )
+    return {**saved.to_dict(), "measure_period": period}
+
+
+def set_status(bench: Workbench, id: int, status: str) -> dict[str, Any]:
+    """proposed → running → verified, or abandoned; every change is in the history."""
+    record = bench.store.improvements.get(id)
+    updated = bench.store.improvements.update(
+        id, who=bench.who, expected_version=record.version, status=status
+    )
+    return _doc(bench, updated, None, full=False)

@@ -1,0 +1,157 @@
+"""A UDR binding or an improvement measure, computed from the workspace's sales data.
+
+A binding names a catalog metric with one value per filter, parameters, a period and the bad
+direction (see :mod:`salesflow.appdb.bindings` for the stored shape). Computing it gives the
+metric's series of **complete** periods only: a period counts once its last day is before
+``as_of`` (today by default), so the month still running never makes a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from salesflow.errors import ConfigError, SalesflowError
+
+if TYPE_CHECKING:
+    from salesflow.metrics.charted import Charted
+    from salesflow.metrics.results import Series
+    from salesflow.workspace import Workspace
+
+__all__ = [
+    "Measured",
+    "binding_from_options",
+    "complete_periods",
+    "compute",
+    "describe",
+    "parse_pairs",
+    "parse_threshold",
+]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The charted series of complete periods, and the incomplete periods left out."""
+
+    charted: Charted
+    dropped: list[str]
+    as_of: date
+    problem: str | None = None  # why no chart could be drawn (e.g. a baseline of one period)
+
+    @property
+    def series(self) -> Series:
+        return self.charted.series
+
+
+def parse_threshold(text: str | float | None) -> float | None:
+    """``"30%"`` → 0.30 (proportions are fractions), ``"7"`` → 7.0, None stays None."""
+    if text is None or isinstance(text, int | float):
+        return None if text is None else float(text)
+    raw = text.strip().replace(",", "")
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.rstrip("%").strip())
+    except ValueError:
+        raise ConfigError(
+            f"Threshold {text!r} is not a number",
+            hint="Write it like 0.30, 30% (for a share) or 7 (in the metric's unit)",
+        ) from None
+    return value / 100 if percent else value
+
+
+def parse_pairs(pairs: Iterable[str], *, option: str) -> dict[str, str]:
+    """``["stage=Proposal"]`` → ``{"stage": "Proposal"}``; a binding takes one value per name."""
+    from salesflow.metrics.filters import parse_pairs as parse_many
+
+    out: dict[str, str] = {}
+    for key, values in parse_many(pairs, option=option).items():
+        if len(values) > 1:
+            raise ConfigError(
+                f"{option} {key} is given {len(values)} times",
+                hint=f"A measure takes one value per {option}; use a custom metric for 'either'",
+            )
+        out[key] = values[0]
+    return out
+
+
+def binding_from_options(
+    *,
+    metric: str,
+    filters: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    period: str = "month",
+    bad_if: str,
+    threshold: str | float | None = None,
+    settings: Any = None,
+) -> dict[str, Any]:
+    """The stored binding document; the metric must exist in the catalog."""
+    from salesflow.metrics import get
+
+    get(metric, settings)
+    value = parse_threshold(threshold)
+    return {
+        "metric": metric,
+        "filters": dict(filters or {}),
+        "params": dict(params or {}),
+        "period": period,
+        "bad_if": bad_if,
+        "threshold": value,
+        "mode": "threshold" if value is not None else "signal",
+    }
+
+
+def describe(binding: Mapping[str, Any], settings: Any = None, *, with_period: bool = True) -> str:
+    """The measure in words: ``Win rate (region = EMEA), per month``."""
+    from salesflow.metrics import get
+
+    try:
+        title = get(binding["metric"], settings).title
+    except SalesflowError:  # a custom metric removed from salesflow.toml still gets a name
+        title = binding["metric"]
+    named = {**binding.get("filters", {}), **binding.get("params", {})}
+    where = f" ({', '.join(f'{k} = {v}' for k, v in named.items())})" if named else ""
+    per = f", per {binding.get('period') or 'month'}" if with_period else ""
+    return f"{title}{where}{per}"
+
+
+def complete_periods(series: Series, as_of: date) -> tuple[Series, list[str]]:
+    """Keep the periods that ended before ``as_of``; return the dropped period labels too."""
+    from salesflow.metrics.calendar import next_start
+
+    keep, dropped = [], []
+    for point in series.points:
+        (keep if next_start(point.period, series.period) <= as_of else dropped).append(point)
+    return replace(series, points=keep), [p.period.isoformat() for p in dropped]
+
+
+def compute(
+    workspace: Workspace,
+    binding: Mapping[str, Any],
+    *,
+    as_of: date | None = None,
+    baseline: tuple[date, date] | None = None,
+) -> Measured:
+    """The binding's metric per period, complete periods only, on its behaviour chart."""
+    from salesflow.metrics import series
+    from salesflow.metrics.charted import chart_series
+
+    day = as_of or date.today()
+    raw = series(
+        workspace.data,
+        workspace.settings,
+        binding["metric"],
+        period=binding.get("period") or "month",
+        filters=binding.get("filters") or None,
+        params=binding.get("params") or None,
+    )
+    complete, dropped = complete_periods(raw, day)
+    try:
+        charted = chart_series(complete, workspace.settings, baseline=baseline)
+    except ConfigError as exc:
+        if baseline is None:
+            raise
+        none = chart_series(complete, workspace.settings, chart="none")
+        return Measured(none, dropped, day, problem=exc.message)
+    return Measured(charted, dropped, day)

@@ -1,0 +1,310 @@
+"""Verdicts from data: does the chart confirm a UDR, and did an improvement work?
+
+Pure functions over an already charted series (:class:`salesflow.metrics.charted.Charted`), so
+they can be checked on hand-made series with known answers. Computing the series from a
+workspace is :mod:`salesflow.workbench.measures`' job.
+
+UDR (``judge_udr``) — "latest" means the last :data:`RECENT` complete periods that have a value:
+
+- ``threshold`` mode: **confirmed** when their median is on the bad side of the threshold
+  (strictly above for ``bad_if="above"``, strictly below for ``"below"``), or when the chart shows
+  a signal in the bad direction touching one of those periods; **contradicted** otherwise.
+- ``signal`` mode: **confirmed** when such a bad-direction signal exists, **contradicted** when
+  the chart has limits and shows none; **insufficient_data** when it has no limits yet.
+- **insufficient_data** also when fewer than :data:`RECENT` complete periods have a value.
+
+Improvement (``judge_improvement``) — limits come from the baseline window and are held after it;
+only signals that fire on or after the start date with most of their points after it count:
+**improved** (signals in the desired direction only), **worse** (against it only; when both show,
+the latest signal decides), **no_signal**, **too_early** (fewer than :data:`MIN_AFTER` periods
+after the start) and **insufficient_data** (the baseline has too few periods for limits).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from salesflow.metrics.charted import Charted
+    from salesflow.spc import Signal
+
+__all__ = [
+    "IMPROVEMENT_VERDICTS",
+    "MIN_AFTER",
+    "RECENT",
+    "UDR_VERDICTS",
+    "Verdict",
+    "format_value",
+    "judge_improvement",
+    "judge_udr",
+]
+
+UDR_VERDICTS = ("confirmed", "contradicted", "insufficient_data", "unbound")
+IMPROVEMENT_VERDICTS = (
+    "improved",
+    "worse",
+    "no_signal",
+    "too_early",
+    "insufficient_data",
+    "not_measured",
+)
+RECENT = 3  # complete periods that make up "the latest"
+MIN_AFTER = 5  # periods after an improvement's start before the chart can judge it
+PLURAL = {"week": "weeks", "month": "months", "quarter": "quarters"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict with its evidence: the rule that decided it, the numbers, the chart, a sentence."""
+
+    verdict: str
+    rule: str
+    sentence: str
+    values: dict[str, Any] = field(default_factory=dict)
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    chart: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "rule": self.rule,
+            "sentence": self.sentence,
+            "values": self.values,
+            "signals": self.signals,
+            "chart": self.chart,
+        }
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value the way a sales leader says it: ``24 %``, ``5.6 days``, ``42``."""
+    if value is None:
+        return "no value"
+    if unit == "%":
+        return f"{value * 100:.0f} %"
+    text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.3g}"
+    return f"{text} {unit}".strip() if unit not in ("rows", "") else text
+
+
+def _bad_direction(bad_if: str) -> str:
+    return "up" if bad_if == "above" else "down"
+
+
+def _signal_docs(charted: Charted, signals: list[Signal]) -> list[dict[str, Any]]:
+    result = charted.result
+    chart_type = result.type if result is not None else None
+    return [s.to_dict(charted.labels, chart_type=chart_type) for s in signals]
+
+
+def _usable(charted: Charted) -> list[int]:
+    return [i for i, p in enumerate(charted.series.points) if p.value is not None]
+
+
+# -- UDRs --------------------------------------------------------------------------------------
+
+
+def judge_udr(charted: Charted, binding: dict[str, Any], *, title: str) -> Verdict:
+    """Confirm or contradict a UDR from its measure's chart of complete periods."""
+    unit, period = charted.series.unit, charted.series.period
+    usable = _usable(charted)
+    chart = charted.to_dict()
+    if len(usable) < RECENT:
+        return Verdict(
+            "insufficient_data",
+            "too_few_periods",
+            f"{title}: only {len(usable)} complete {PLURAL[period]} have data; "
+            f"at least {RECENT} are needed for a verdict.",
+            {"periods_with_data": len(usable), "needed": RECENT},
+            chart=chart,
+        )
+    recent = usable[-RECENT:]
+    points = charted.series.points
+    values = {
+        "recent": [
+            {"period": points[i].period.isoformat(), "value": points[i].value} for i in recent
+        ],
+        "median": statistics.median(points[i].value for i in recent),  # type: ignore[misc]
+        "threshold": binding.get("threshold"),
+        "bad_if": binding["bad_if"],
+        "mode": binding["mode"],
+        "unit": unit,
+    }
+    bad = _recent_bad_signals(charted, binding["bad_if"], set(recent))
+    if binding["mode"] == "threshold":
+        return _by_threshold(charted, title, values, bad, chart)
+    return _by_signal(charted, title, values, bad, chart)
+
+
+def _recent_bad_signals(charted: Charted, bad_if: str, recent: set[int]) -> list[Signal]:
+    result = charted.result
+    if result is None or result.insufficient:
+        return []
+    direction = _bad_direction(bad_if)
+    return [s for s in result.signals if s.direction == direction and recent & set(s.points)]
+
+
+def _latest_words(values: dict[str, Any], period: str, unit: str) -> str:
+    shown = ", ".join(format_value(v["value"], unit) for v in values["recent"])
+    return (
+        f"was {format_value(values['median'], unit)} in the last {RECENT} complete "
+        f"{PLURAL[period]} (median of {shown})"
+    )
+
+
+def _by_threshold(
+    charted: Charted, title: str, values: dict, bad: list[Signal], chart: dict
+) -> Verdict:
+    unit, period = charted.series.unit, charted.series.period
+    threshold, bad_if = values["threshold"], values["bad_if"]
+    side = "above" if bad_if == "above" else "below"
+    latest = _latest_words(values, period, unit)
+    limit = f"your threshold of {format_value(threshold, unit)}"
+    on_bad = values["median"] > threshold if bad_if == "above" else values["median"] < threshold
+    if on_bad:
+        sentence = f"{title} {latest}, {side} {limit}."
+        return Verdict(
+            "confirmed", "threshold", sentence, values, _signal_docs(charted, bad), chart
+        )
+    docs = _signal_docs(charted, bad)
+    if bad:
+        sentence = (
+            f"{title} {latest}, on the good side of {limit}, but the chart shows it getting "
+            f"worse: {docs[-1]['explanation']}"
+        )
+        return Verdict("confirmed", "signal", sentence, values, docs, chart)
+    no_chart = charted.result is None or charted.result.insufficient
+    tail = (
+        "there are too few periods for chart limits yet"
+        if no_chart
+        else "the chart shows no signal of it getting worse"
+    )
+    sentence = f"{title} {latest}, not {side} {limit}, and {tail}."
+    return Verdict("contradicted", "threshold", sentence, values, [], chart)
+
+
+def _by_signal(
+    charted: Charted, title: str, values: dict, bad: list[Signal], chart: dict
+) -> Verdict:
+    result = charted.result
+    period = charted.series.period
+    worse = "rising" if values["bad_if"] == "above" else "falling"
+    if result is None or result.insufficient:
+        message = result.message if result is not None else "No chart could be drawn."
+        sentence = f"{title}: the chart has no limits yet, so no signal can be read. {message}"
+        return Verdict("insufficient_data", "no_limits", sentence, values, [], chart)
+    docs = _signal_docs(charted, bad)
+    if bad:
+        sentence = (
+            f"{title} is {worse}: the chart shows a signal in the last {RECENT} complete "
+            f"{PLURAL[period]}. {docs[-1]['explanation']}"
+        )
+        return Verdict("confirmed", "signal", sentence, values, docs, chart)
+    sentence = (
+        f"{title} {_latest_words(values, period, charted.series.unit)}, and the chart shows "
+        f"no signal of it {worse}: the variation is routine."
+    )
+    return Verdict("contradicted", "signal", sentence, values, [], chart)
+
+
+# -- improvements ------------------------------------------------------------------------------
+
+
+def judge_improvement(
+    charted: Charted,
+    measure: dict[str, Any],
+    *,
+    title: str,
+    start: date,
+    min_after: int = MIN_AFTER,
+) -> Verdict:
+    """Did the measure move in the desired direction after ``start``, beyond baseline limits?"""
+    series, result = charted.series, charted.result
+    unit, period = series.unit, series.period
+    chart = charted.to_dict()
+    start_index = next(
+        (i for i, p in enumerate(series.points) if p.period >= start), len(series.points)
+    )
+    usable = _usable(charted)
+    after = [i for i in usable if i >= start_index]
+    values = _before_after(charted, measure, start_index, after)
+    if result is None or result.insufficient:
+        message = result.message if result is not None else "No chart could be drawn."
+        sentence = f"{title}: the baseline has too few periods for limits. {message}"
+        return Verdict("insufficient_data", "baseline_too_short", sentence, values, [], chart)
+    desired = "down" if measure["bad_if"] == "above" else "up"
+    counted = [s for s in result.signals if _after_start(s, start_index) and s.direction]
+    docs = _signal_docs(charted, counted)
+    if len(after) < min_after:
+        more = min_after - len(after)
+        early = f" {len(counted)} early signal(s) so far." if counted else ""
+        sentence = (
+            f"{title}: only {len(after)} complete {PLURAL[period]} since the start on {start}; "
+            f"{more} more needed before the chart can judge the change.{early}"
+        )
+        values["periods_needed"] = more
+        return Verdict("too_early", "too_few_periods_after_start", sentence, values, docs, chart)
+    if not counted:
+        sentence = (
+            f"{title}: no signal since {start} against the baseline limits — "
+            f"{_medians_words(values, unit)}; the difference is within routine variation."
+        )
+        return Verdict("no_signal", "baseline_limits", sentence, values, [], chart)
+    latest = max(counted, key=lambda s: s.index)
+    good = latest.direction == desired
+    verdict = "improved" if good else "worse"
+    moved = "in the desired direction" if good else "the wrong way"
+    sentence = (
+        f"{title} moved {moved} after {start}: {_medians_words(values, unit)}. "
+        f"{len(counted)} signal(s) against the baseline limits; latest: "
+        f"{docs[counted.index(latest)]['explanation']}"
+    )
+    return Verdict(verdict, "baseline_limits", sentence, values, docs, chart)
+
+
+def _after_start(signal: Signal, start_index: int) -> bool:
+    """Fired after the start, with most of its evidence after it (not a shift that came before)."""
+    inside = sum(1 for i in signal.points if i >= start_index)
+    return signal.index >= start_index and inside * 2 > len(signal.points)
+
+
+def _before_after(
+    charted: Charted, measure: dict[str, Any], start_index: int, after: list[int]
+) -> dict[str, Any]:
+    points = charted.series.points
+    base = charted.result.phases[0].basis if charted.result is not None else (0, start_index)
+    before_values = [p.value for p in points[base[0] : base[1]] if p.value is not None]
+    after_values = [points[i].value for i in after]
+    before = statistics.median(before_values) if before_values else None
+    after_median = statistics.median(after_values) if after_values else None  # type: ignore[type-var]
+    target = measure.get("target")
+    met = None
+    if target is not None and after_median is not None:
+        met = after_median <= target if measure["bad_if"] == "above" else after_median >= target
+    change = None
+    if before not in (None, 0) and after_median is not None:
+        change = (after_median - before) / abs(before)
+    return {
+        "baseline": {"start": measure.get("baseline_start"), "end": measure.get("baseline_end")},
+        "start_date": measure.get("start_date"),
+        "before_median": before,
+        "after_median": after_median,
+        "change": change,
+        "periods_after": len(after),
+        "target": target,
+        "target_met": met,
+        "desired": "down" if measure["bad_if"] == "above" else "up",
+        "unit": charted.series.unit,
+    }
+
+
+def _medians_words(values: dict[str, Any], unit: str) -> str:
+    text = (
+        f"median {format_value(values['before_median'], unit)} in the baseline, "
+        f"{format_value(values['after_median'], unit)} since"
+    )
+    if values["target_met"] is not None:
+        text += f" (target {format_value(values['target'], unit)}: "
+        text += "met)" if values["target_met"] else "not met yet)"
+    return text

@@ -1,0 +1,41 @@
+"""Workbench fixtures: one demo company (3,000 deals) built once, its knowledge seeded once per
+app database (SQLite file, PostgreSQL schema); tests that change things work on a copy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+SIZE = 3000
+SEED = 11
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo workspace with data and no knowledge (copy it before changing anything)."""
+    from salesflow.demo import build_demo
+
+    path = tmp_path_factory.mktemp("wb") / "data-only"
+    build_demo(path, opportunities=SIZE, seed=SEED)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace with its demo knowledge in the default SQLite app DB (read-only use)."""
+    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
+
+    path = tmp_path_factory.mktemp("wb") / "seeded"
+    shutil.copytree(demo_data, path)
+    seed_demo_knowledge(path)
+    return path
+
+
+@pytest.fixture
+def seeded_copy(seeded: Path, tmp_path: Path) -> Path:
+    """A private copy of the seeded workspace, for tests that change the knowledge base."""
+    path = tmp_path / "ws"
+    shutil.copytree(seeded, path)
+    return path

@@ -146,7 +146,8 @@ def _recent_bad_signals(charted: Charted, bad_if: str, recent: set[int]) -> list
 
 
 def _latest_words(values: dict[str, Any], period: str, unit: str) -> str:
-    shown = ", ".join(format_value(v["value"], unit) for v in values["recent"])
+    each = unit if unit == "%" else ""  # the unit once, after the median
+    shown = ", ".join(format_value(v["value"], each) for v in values["recent"])
     return (
         f"was {format_value(values['median'], unit)} in the last {RECENT} complete "
         f"{PLURAL[period]} (median of {shown})"

@@ -20,6 +20,7 @@ from salesflow.cli import (
     import_cmd,
     lint_cmd,
     metrics_cmds,
+    report_cmd,
     web_cmds,
     workbench_cmds,
     workspace_cmds,
@@ -56,6 +57,7 @@ for module in (
     workbench_cmds,
     analysis_cmds,
     appdb_cmds,
+    report_cmd,
     web_cmds,
 ):
     module.register(app)

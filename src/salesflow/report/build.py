@@ -171,6 +171,9 @@ def _metric(report: Report, ws: Workspace, metric_id: str, title: str, **options
 
 def _flow(report: Report, ws: Workspace) -> None:
     flow = ws.flow().to_dict()
+    if not flow["cases"]["count"]:
+        report.missing["flow"] = "No stage history yet: import stage_events or opportunities."
+        return
     report.flow = {
         "cases": flow["cases"],
         "stream": _value_stream(ws, flow),

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
     from salesflow.report.build import Report
 
-__all__ = ["CHROMIUM_NAMES", "find_chromium", "print_pdf", "render_html", "write_html"]
+__all__ = [
+    "CHROMIUM_NAMES",
+    "check_target",
+    "find_chromium",
+    "print_pdf",
+    "render_html",
+    "write_html",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -83,14 +90,20 @@ def render_html(report: Report) -> str:
     )
 
 
-def write_html(report: Report, path: Path) -> Path:
-    """Write the report; the folder must exist (a typo should not create directories)."""
+def check_target(path: Path) -> Path:
+    """The folder must exist (a typo should not create directories): checked before any work."""
     path = Path(path)
     if not path.parent.exists():
         raise ConfigError(
             f"Cannot write the report to {path}: the folder {path.parent} does not exist",
             hint="Create it first or choose another --out",
         )
+    return path
+
+
+def write_html(report: Report, path: Path) -> Path:
+    """Write the report as one HTML file."""
+    path = check_target(path)
     path.write_text(render_html(report), encoding="utf-8")
     return path
 

@@ -22,10 +22,15 @@ def write_report(
     as_of: date | None = None,
 ) -> dict[str, Any]:
     """Write the HTML report (and the PDF when asked); returns the ``salesflow report --json`` document."""
+    from salesflow.metrics.calendar import check_period
     from salesflow.report.build import SECTIONS, build_report
-    from salesflow.report.html import print_pdf, write_html
+    from salesflow.report.html import check_target, print_pdf, write_html
 
     started = time.perf_counter()
+    check_period(period)
+    check_target(Path(out))
+    if pdf is not None:
+        check_target(Path(pdf))
     report = build_report(ws, period=period, as_of=as_of)
     html = write_html(report, Path(out))
     doc: dict[str, Any] = {

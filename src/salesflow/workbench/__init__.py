@@ -1,7 +1,9 @@
-"""The workbench: Undesirable Results, their lint, the cause graph and root causes.
+"""The workbench: Undesirable Results, their lint, the cause graph and root causes, verdicts
+from data, improvements and check-ins.
 
-Plain dataclasses and functions — no database, no Ibis, no CLI — so the CLI, the web app and the
-app database all share one implementation.
+``lint``, ``causes`` and ``verdict`` are plain dataclasses and functions (no database, no Ibis);
+:class:`Workbench` (``service.py``) joins them to a workspace's data and app database, for the
+CLI, the web app and notebooks alike. It is imported on first use, so ``lint`` stays light.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from salesflow.workbench.causes import (
     tree_lines,
 )
 from salesflow.workbench.lint import CODES, SHAPE, Finding, LintResult, lint
+from salesflow.workbench.verdict import IMPROVEMENT_VERDICTS, UDR_VERDICTS, Verdict
 
 __all__ = [
     "CODES",
+    "IMPROVEMENT_VERDICTS",
     "SHAPE",
+    "UDR_VERDICTS",
     "CauseCycleError",
     "CauseGraph",
     "CauseGraphError",
@@ -30,8 +35,24 @@ __all__ = [
     "LintResult",
     "Node",
     "NodeRank",
+    "Verdict",
+    "Workbench",
     "add_link",
     "lint",
     "rank",
+    "seed_demo_knowledge",
     "tree_lines",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``Workbench`` and ``seed_demo_knowledge`` pull in SQLAlchemy: load them when asked for."""
+    if name == "Workbench":
+        from salesflow.workbench.service import Workbench
+
+        return Workbench
+    if name == "seed_demo_knowledge":
+        from salesflow.workbench.demo_knowledge import seed_demo_knowledge
+
+        return seed_demo_knowledge
+    raise AttributeError(f"module 'salesflow.workbench' has no attribute {name!r}")

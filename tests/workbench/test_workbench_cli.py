@@ -155,3 +155,24 @@ def test_demo_seeds_the_knowledge(cli, tmp_path):
         "Lead routing within the hour",
     ]
     assert "The method at work" in cli("demo", tmp_path / "other", "-n", "200").stdout
+
+
+def test_readme_lists_the_json_keys(cli, ws):
+    """Every key the commands print is named in the README's workbench JSON section."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: workbench-json -->")[1].split("<!-- /section")[0]
+    documents = {
+        "udr show": cli.json("udr", "show", SLOW),
+        "udr show verdict": cli.json("udr", "show", SLOW)["verdict"],
+        "udr show values": cli.json("udr", "show", SLOW)["verdict"]["values"],
+        "causes": cli.json("causes"),
+        "causes node": cli.json("causes")["nodes"][0],
+        "improve show": cli.json("improve", "show", 1),
+        "improve values": cli.json("improve", "show", 1)["verdict"]["values"],
+        "history": cli.json("udr", "history", SLOW),
+    }
+    for name, doc in documents.items():
+        missing = [k for k in doc if f'"{k}"' not in section]
+        assert not missing, f"README does not document {name} keys {missing}"

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from salesflow.appdb.bindings import normalise_binding
 from salesflow.errors import NotFoundError, SalesflowError
 from salesflow.workbench import graph, improvements
 from salesflow.workbench.lint import lint
@@ -161,6 +162,7 @@ class Workbench:
         expected_version: int | None = None,
     ) -> dict[str, Any]:
         """Bind a UDR to a measure; the measure is computed first, so a bad one stores nothing."""
+        self.store.udrs.get(id)  # a wrong id fails before the data is read
         binding = binding_from_options(
             metric=metric,
             filters=filters,
@@ -170,8 +172,6 @@ class Workbench:
             threshold=threshold,
             settings=self.workspace.settings,
         )
-        from salesflow.appdb.bindings import normalise_binding
-
         verdict = self.judge_binding(normalise_binding(binding) or {}, strict=True)
         record = self.store.udrs.update(
             id, who=self.who, expected_version=expected_version, binding=binding

@@ -139,8 +139,8 @@ class WhyGroup(SalesflowGroup):
     """``salesflow why EFFECT CAUSE`` runs ``why link``; ``why check`` and the others stay."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
-            args = ["link", *args]
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["link", *args]  # the group has no options of its own: they are link's
         return super().parse_args(ctx, args)
 
 

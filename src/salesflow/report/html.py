@@ -33,6 +33,7 @@ __all__ = [
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+A4_PX = (794, 1123)  # A4 at 96 CSS pixels per inch: the screen layout then equals the print one
 PLOT_CONFIG = {
     "displaylogo": False,
     "responsive": True,
@@ -131,7 +132,7 @@ def print_pdf(html: Path, pdf: Path, *, chromium: str | None = None, timeout: fl
         command = [
             browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--window-size=1100,1400", "--no-pdf-header-footer",
+            f"--user-data-dir={profile}", f"--window-size={A4_PX[0]},{A4_PX[1]}", "--no-pdf-header-footer",
             "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
             f"--print-to-pdf={pdf}", Path(html).resolve().as_uri(),
         ]  # fmt: skip

@@ -119,7 +119,9 @@ def _causes(report: Report, ws: Workspace) -> None:
     result = ws.causes()
     doc = result.to_dict()
     if not doc["nodes"]:
-        report.missing["causes"] = "No UDRs or causes have been recorded yet."
+        report.missing["causes"] = (
+            "No UDRs or causes have been recorded yet: ask why with `salesflow why EFFECT CAUSE`."
+        )
         return
     nodes = {n["id"]: n for n in doc["nodes"]}
     roots = sorted(

@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, DataError, ImportValidationError, RowError
 from salesflow.ingest import stages as stage_rules
@@ -129,6 +129,7 @@ def import_file(
                 report.inserted = report.rows_written - report.updated
                 return report
             step("Writing to the workspace", 3, _STEPS)
+            changed = _changed_deals(mem, spec.name, ws, workspace.settings)
             result = ws.write(
                 lambda target_con, backend: _target(target_con, backend, mem, plan, events),
                 lambda target: write(target, plan, stages, ws.columns(spec.name)),
@@ -141,7 +142,7 @@ def import_file(
         if adopted:
             stage_rules.write_settings(workspace, stages)
         step("Refreshing derived tables", 4, _STEPS)
-        _refresh_derived(workspace, report)
+        _refresh_derived(workspace, report, changed)
         step("Done", 5, _STEPS)
         return report
     finally:
@@ -150,12 +151,24 @@ def import_file(
         report.seconds = round(time.perf_counter() - started, 3)
 
 
-def _refresh_derived(workspace: Workspace, report: ImportReport) -> None:
-    """Rebuild the flow tables; the import is committed already, so a failure is a warning."""
+def _changed_deals(mem, table: str, ws: WorkspaceData, settings) -> Any:
+    """The batch's deal ids when the workspace's flow tables are fresh before this write: then
+    only those deals' flow rows need recomputing (``None``: rebuild them all)."""
+    from salesflow import derived
+
+    if table not in ("stage_events", "opportunities") or not ws.attached:
+        return None
+    if not derived.is_fresh_attached(mem, settings, "ws"):
+        return None
+    return mem.sql("SELECT DISTINCT opportunity_id FROM batch").to_arrow_table()
+
+
+def _refresh_derived(workspace: Workspace, report: ImportReport, changed: Any = None) -> None:
+    """Update the flow tables; the import is committed already, so a failure is a warning."""
     from salesflow import derived
 
     try:
-        derived.refresh(workspace.data, workspace.settings)
+        derived.refresh(workspace.data, workspace.settings, changed=changed)
     except Exception as exc:  # the rows are in; say what is stale rather than fail the import
         report.warnings.append(
             f"The data was imported, but the derived flow tables could not be refreshed "

@@ -14,7 +14,15 @@ from salesflow.errors import DataError, NotFoundError
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["FORMATS", "file_kind", "ident", "materialise", "read_into", "source_view"]
+__all__ = [
+    "FORMATS",
+    "file_kind",
+    "ident",
+    "materialise",
+    "read_into",
+    "source_view",
+    "trimmed",
+]
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".parquet": "parquet"}
 
@@ -119,6 +127,20 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+def trimmed(column_sql: str) -> str:
+    """``NULLIF(TRIM(x), '')``, calling the costly Unicode ``TRIM`` only where it can change x.
+
+    DuckDB's ``TRIM`` strips spaces and other Unicode space separators; of ASCII only ``' '``.
+    So an all-ASCII value (byte length = character length) not starting or ending with a space
+    is already trimmed: at ten million values this halves the cost of reading a file.
+    """
+    x = column_sql
+    return (
+        f"CASE WHEN starts_with({x}, ' ') OR ends_with({x}, ' ') OR strlen({x}) <> length({x}) "
+        f"THEN NULLIF(TRIM({x}), '') ELSE NULLIF({x}, '') END"
+    )
+
+
 def source_view(
     con: duckdb.DuckDBPyConnection,
     raw: str,
@@ -135,7 +157,7 @@ def source_view(
     """
     parts = ["rowid + 1 AS _row"] if rows else []
     for target, source in columns.items():
-        expr = f"NULLIF(TRIM({ident(source)}), '')"
+        expr = trimmed(ident(source))
         mapping = values.get(target)
         if mapping:
             cases = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in mapping.items())

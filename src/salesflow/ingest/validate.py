@@ -100,56 +100,104 @@ def check_batch(
     stages: StageConfig,
     known_opportunities: str | None,
 ) -> None:
-    """Rules across typed values: empty keys, duplicates, stages, amounts, dates, references."""
+    """Rules across typed values: empty keys, duplicates, stages, amounts, dates, references.
+
+    One scan counts every rule's offending rows (duplicates by their key's hash); only a rule
+    that found some runs its own query to list the rows, so a clean file is read once.
+    """
+    rules = _rules(batch, plan, stages)
+    key, required = plan.spec.key, [k for k in plan.spec.key if k in plan.spec.required]
+    not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in required) or "true"
+    hashed = f"hash({', '.join(ident(k) for k in key)})"
+    counted = [f"count(*) FILTER (WHERE {cond})" for cond, _ in rules]
+    counted.append(
+        f"count(*) FILTER (WHERE {not_null}) - count(DISTINCT {hashed}) FILTER (WHERE {not_null})"
+    )
+    *found, repeated = con.sql(f"SELECT {', '.join(counted)} FROM {batch}").fetchone()
+    for (_, select), n in zip(rules, found, strict=True):
+        if n:
+            _insert(con, select)
+    if repeated:  # equal hashes: list the rows whose keys are really equal (maybe none)
+        _duplicates(con, batch, key, required)
+    _unknown_opportunities(con, batch, plan, known_opportunities)
+
+
+def _rules(batch: str, plan: Plan, stages: StageConfig) -> list[tuple[str, str]]:
+    """(condition on a batch row, SELECT listing the offending rows) for each row rule."""
     spec, present = plan.spec, set(plan.targets) | {"outcome"} & set(plan.types)
     allowed_empty = MAY_BE_EMPTY.get(spec.name, set())
-    for name in spec.required:
-        if name in present and name not in allowed_empty:
-            _insert(
-                con,
+    empty = [n for n in spec.required if n in present and n not in allowed_empty]
+    rules: list[tuple[str, str]] = []
+    for name in empty:
+        flag = plan.flags.get(name)
+        cond = f"{ident(name)} IS NULL" + (f" AND NOT {flag}" if flag else "")
+        rules.append(
+            (
+                cond,
                 f"SELECT b._row, {sql_literal(name)}, NULL, 'empty, but every row needs one' "
                 f"FROM {batch} b WHERE b.{ident(name)} IS NULL AND b._row NOT IN "
                 f"(SELECT _row FROM {ERRORS} WHERE col = {sql_literal(name)})",
             )
-    _duplicates(con, batch, spec.key, [k for k in spec.key if k in spec.required])
+        )
     if "stage" in present:
         known = ", ".join(sql_literal(s) for s in stages.all)
-        _insert(
-            con,
-            f"SELECT _row, 'stage', stage, 'stage is not one of the stages in salesflow.toml' "
-            f"FROM {batch} WHERE stage IS NOT NULL AND stage NOT IN ({known})",
+        cond = f"stage IS NOT NULL AND stage NOT IN ({known})"
+        rules.append(
+            (
+                cond,
+                f"SELECT _row, 'stage', stage, 'stage is not one of the stages in salesflow.toml' "
+                f"FROM {batch} WHERE {cond}",
+            )
         )
     if "amount" in present:
-        _insert(
-            con,
-            f"SELECT _row, 'amount', CAST(amount AS VARCHAR), 'amount is negative' "
-            f"FROM {batch} WHERE amount < 0",
+        rules.append(
+            (
+                "amount < 0",
+                f"SELECT _row, 'amount', CAST(amount AS VARCHAR), 'amount is negative' "
+                f"FROM {batch} WHERE amount < 0",
+            )
         )
     if "outcome" in present and plan.outcome_given:
         allowed = ", ".join(sql_literal(o) for o in OUTCOMES)
-        _insert(
-            con,
-            f"SELECT _row, 'outcome', outcome, 'outcome must be open, won or lost "
-            f"(translate other words in [{spec.name}.values.outcome])' "
-            f"FROM {batch} WHERE outcome IS NOT NULL AND outcome NOT IN ({allowed})",
+        cond = f"outcome IS NOT NULL AND outcome NOT IN ({allowed})"
+        rules.append(
+            (
+                cond,
+                f"SELECT _row, 'outcome', outcome, 'outcome must be open, won or lost "
+                f"(translate other words in [{spec.name}.values.outcome])' FROM {batch} WHERE {cond}",
+            )
         )
     if {"created_at", "closed_at"} <= present:
+        rules.append(
+            (
+                "closed_at < created_at",
+                f"SELECT _row, 'closed_at', CAST(closed_at AS VARCHAR), "
+                f"'closed before it was created (' || CAST(created_at AS VARCHAR) || ')' "
+                f"FROM {batch} WHERE closed_at < created_at",
+            )
+        )
+    return rules
+
+
+def _unknown_opportunities(
+    con: duckdb.DuckDBPyConnection, batch: str, plan: Plan, known: str | None
+) -> None:
+    """Rows naming a deal the workspace does not have (counted by an anti-join first)."""
+    spec = plan.spec
+    if spec.name == "opportunities" or "opportunity_id" not in plan.targets or not known:
+        return
+    if not spec.column("opportunity_id").required:
+        return
+    unknown = (
+        f"FROM {batch} b ANTI JOIN {known} k ON b.opportunity_id = k.opportunity_id "
+        f"WHERE b.opportunity_id IS NOT NULL"
+    )
+    if con.sql(f"SELECT count(*) {unknown}").fetchone()[0]:
         _insert(
             con,
-            f"SELECT _row, 'closed_at', CAST(closed_at AS VARCHAR), "
-            f"'closed before it was created (' || CAST(created_at AS VARCHAR) || ')' "
-            f"FROM {batch} WHERE closed_at < created_at",
+            f"SELECT b._row, 'opportunity_id', b.opportunity_id, "
+            f"'no such opportunity in the workspace; import the opportunities first' {unknown}",
         )
-    if spec.name != "opportunities" and "opportunity_id" in present and known_opportunities:
-        required = spec.column("opportunity_id").required
-        if required:
-            _insert(
-                con,
-                f"SELECT _row, 'opportunity_id', opportunity_id, "
-                f"'no such opportunity in the workspace; import the opportunities first' "
-                f"FROM {batch} WHERE opportunity_id IS NOT NULL AND opportunity_id NOT IN "
-                f"(SELECT opportunity_id FROM {known_opportunities})",
-            )
 
 
 def _duplicates(

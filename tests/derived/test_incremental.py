@@ -1,0 +1,133 @@
+"""Incremental refresh: after an import only the deals it touched are recomputed, and the result
+equals a full rebuild (the independent oracle); stage changes and stale tables force a rebuild."""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from salesflow import derived
+from salesflow.ingest import import_file
+from salesflow.metrics.process_map import process_map
+
+T0 = datetime(2024, 3, 1, 9, 0, 0)
+STAGES = ["Lead", "Qualified", "Discovery", "Proposal", "Negotiation", "Won", "Lost"]
+
+
+def history(seed: int, deals: list[str]) -> list[tuple[str, str, datetime]]:
+    """Random stage histories (moves back, repeats, equal timestamps) for ``deals``."""
+    rng = random.Random(seed)
+    rows = set()
+    for deal in deals:
+        at = T0 + timedelta(hours=rng.randrange(0, 5000))
+        for _ in range(rng.randrange(1, 7)):
+            rows.add((deal, rng.choice(STAGES), at))
+            at += timedelta(hours=rng.choice([0, 1, 30, 200]))
+    return sorted(rows)
+
+
+def write_events(path: Path, rows: list[tuple[str, str, datetime]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["opportunity_id", "stage", "entered_at"])
+        out.writerows((o, s, at.isoformat(sep=" ")) for o, s, at in rows)
+    return path
+
+
+def with_deals(workspace, folder: Path, deals: list[str]) -> None:
+    """Import the deals first (the importer refuses events of unknown deals)."""
+    path = folder / "opportunities.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["opportunity_id", "created_at"])
+        out.writerows((d, T0.isoformat(sep=" ")) for d in deals)
+    import_file(workspace, "opportunities", path)
+
+
+def flow_state(con) -> dict[str, pd.DataFrame]:
+    """The flow tables with variant ids replaced by their codes (ids are arbitrary labels)."""
+    cases = con.execute(
+        "SELECT c.* EXCLUDE (variant_id), v.codes FROM flow_cases c "
+        "JOIN flow_variants v USING (variant_id) ORDER BY opportunity_id"
+    ).df()
+    return {
+        "cases": cases,
+        "transitions": con.execute("SELECT * FROM flow_transitions ORDER BY 1, 2").df(),
+        "variants": con.execute("SELECT codes, n_cases FROM flow_variants ORDER BY 1").df(),
+        "stages": con.execute("SELECT * FROM flow_stages ORDER BY code").df(),
+    }
+
+
+def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], check_dtype=False, obj=name)
+
+
+def test_reimport_of_some_deals_equals_a_full_rebuild(workspace, tmp_path, monkeypatch):
+    deals = [f"D{i:03d}" for i in range(120)]
+    with_deals(workspace, tmp_path, deals)
+    first = history(1, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", first))
+    paths = []  # which way each refresh went (the real function runs; we only listen)
+    chosen = derived._incremental
+    monkeypatch.setattr(derived, "_incremental", lambda *a: paths.append(chosen(*a)) or paths[-1])
+    touched = deals[:25]  # new histories for a fifth of the deals, new variants among them
+    second = history(2, touched)
+    report = import_file(workspace, "stage_events", write_events(tmp_path / "b.csv", second))
+    assert report.rows_written == len(second)
+    assert paths == ["_flow_ids"]  # incremental, not a rebuild
+    con = workspace.data.con
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    before_map = process_map(workspace.data, workspace.settings, top=1000)
+    derived.refresh(workspace.data, workspace.settings)  # full rebuild: the oracle
+    assert_same(updated, flow_state(con))
+    assert process_map(workspace.data, workspace.settings, top=1000) == before_map
+    untouched = [r for r in first if r[0] not in touched]
+    assert len(updated["transitions"]) == len(untouched) + len(second) - len(deals)
+
+
+def test_only_the_named_deals_are_recomputed(workspace, tmp_path):
+    """Proof the update is incremental: a deal changed behind its back keeps its old rows."""
+    deals = ["A", "B", *(f"X{i:02d}" for i in range(20))]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(3, deals)))
+    con = workspace.data.con
+    old_b = con.execute("SELECT * FROM flow_cases WHERE opportunity_id = 'B'").fetchall()
+    con.execute("DELETE FROM stage_events WHERE opportunity_id IN ('A', 'B')")
+    con.execute(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES "
+        f"('A', 'Lead', '{T0}'), ('A', 'Won', '{T0 + timedelta(hours=5)}'), "
+        f"('B', 'Lead', '{T0}'), ('B', 'Lost', '{T0 + timedelta(hours=7)}')"
+    )
+    derived.refresh(workspace.data, workspace.settings, changed=["A"])
+    got = con.execute(
+        "SELECT n_events, duration_ms, last_stage FROM flow_cases WHERE opportunity_id = 'A'"
+    ).fetchall()
+    assert got == [(2, 5 * 3_600_000, "Won")]
+    assert con.execute("SELECT * FROM flow_cases WHERE opportunity_id = 'B'").fetchall() == old_b
+    derived.refresh(workspace.data, workspace.settings)  # no ids: everything
+    transitions = "SELECT from_stage, to_stage FROM flow_transitions WHERE opportunity_id = 'B'"
+    assert con.execute(transitions).fetchall() == [("Lead", "Lost")]
+
+
+def test_a_new_stage_in_the_data_rebuilds_everything(workspace, tmp_path):
+    deals = [f"D{i:02d}" for i in range(40)]
+    with_deals(workspace, tmp_path, deals)
+    rows = [r for r in history(5, deals) if r[1] != "Discovery"]
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", rows))
+    con = workspace.data.con
+    assert "Discovery" not in {
+        r[0] for r in con.execute("SELECT stage FROM flow_stages").fetchall()
+    }
+    extra = [("D00", "Lead", T0), ("D00", "Discovery", T0 + timedelta(hours=3))]
+    import_file(workspace, "stage_events", write_events(tmp_path / "b.csv", extra))
+    con = workspace.data.con
+    updated = flow_state(con)
+    assert "Discovery" in set(updated["stages"]["stage"])
+    derived.refresh(workspace.data, workspace.settings)
+    assert_same(updated, flow_state(con))

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= demo-workspace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser demo test lint format bench clean
+.PHONY: install browser demo test lint format docs bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/python -m salesflow.cli.reference --check
+
+docs: install  ## regenerate docs/cli.md (and docs/metrics.md) from the code
+	$(BIN)/python -m salesflow.cli.reference
 
 format: install
 	$(BIN)/ruff format src tests benchmarks

@@ -14,6 +14,7 @@ from salesflow.cli.workbench_cmds import (
     ParamOption,
     PeriodOption,
     WhoOption,
+    history_command,
     open_bench,
     pairs,
     verdict_line,
@@ -232,22 +233,14 @@ def status(
     out.print(f"Improvement {id} is now {doc['status']}.")
 
 
-@improve_app.command("history")
-def history(
-    id: IdArgument, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
-) -> None:
-    """Every change to an improvement: who, when, before and after.
-
-    Example: `salesflow improve history 1 --json`
-    """
-    from salesflow.cli.udr_cmds import render_history
-
-    with open_bench(workspace) as bench:
-        changes = bench.history("improvement", id)
-    if as_json:
-        print_json({"entity": "improvement", "id": id, "history": changes})
-        return
-    render_history(changes)
+improve_app.command("history")(
+    history_command(
+        "improvement",
+        IdArgument,
+        "Every change to an improvement: who, when, before and after.\n\n"
+        "Example: `salesflow improve history 1 --json`",
+    )
+)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@ their verdicts from data. ``udr lint`` lives in :mod:`salesflow.cli.lint_cmd`, o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,8 @@ from salesflow.cli.workbench_cmds import (
     ParamOption,
     PeriodOption,
     WhoOption,
+    change_command,
+    history_command,
     open_bench,
     pairs,
     verdict_line,
@@ -198,63 +201,28 @@ def edit(
     _print_lint(doc["lint"])
 
 
-def _soft(action: str):
-    def command(
-        id: IdArgument,
-        who: WhoOption = None,
-        workspace: WorkspaceOption = Path("."),
-        as_json: JsonOption = False,
-    ) -> None:
-        with open_bench(workspace, who) as bench:
-            doc = getattr(bench, action)("udr", id)
-        if as_json:
-            print_json(doc)
-            return
-        undo = f" Undo with `salesflow udr restore {id}`." if action == "delete" else ""
-        out.print(f"UDR {id} {action}d.{undo}")
-
-    command.__doc__ = (
+def _soft(action: str) -> Callable[..., None]:
+    undo = " Undo with `salesflow udr restore {id}`." if action == "delete" else ""
+    doc = (
         "Delete a UDR: hidden from lists and the cause graph, kept in the history, restorable."
         if action == "delete"
         else "Bring back a deleted UDR, with its links."
     ) + f"\n\nExample: `salesflow udr {action} 3`"
-    return command
+    return change_command(
+        "udr", action, IdArgument, doc, lambda id: f"UDR {id} {action}d.{undo.format(id=id)}"
+    )
 
 
 udr_app.command("delete")(_soft("delete"))
 udr_app.command("restore")(_soft("restore"))
-
-
-@udr_app.command("history")
-def history(
-    id: IdArgument, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
-) -> None:
-    """Every change to a UDR: who, when, and what it was before and after.
-
-    Example: `salesflow udr history 1 --json`
-    """
-    with open_bench(workspace) as bench:
-        changes = bench.history("udr", id)
-    if as_json:
-        print_json({"entity": "udr", "id": id, "history": changes})
-        return
-    render_history(changes)
-
-
-def render_history(changes: list[dict[str, Any]]) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title="History")
-    for name in ("when (UTC)", "who", "action", "changed"):
-        table.add_column(name)
-    for h in changes:
-        before, after = h["before"] or {}, h["after"] or {}
-        skip = {"version", "updated_at", "deleted_at", "created_at"}
-        keys = [k for k in after if k not in skip and before.get(k) != after.get(k)]
-        changed = ", ".join(keys) if h["action"] == "update" else ""
-        table.add_row(h["at"][:16].replace("T", " "), escape(h["who"]), h["action"], changed)
-    out.print(table)
+udr_app.command("history")(
+    history_command(
+        "udr",
+        IdArgument,
+        "Every change to a UDR: who, when, and what it was before and after.\n\n"
+        "Example: `salesflow udr history 1 --json`",
+    )
+)
 
 
 def register(app: typer.Typer) -> None:

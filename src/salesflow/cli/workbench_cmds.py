@@ -7,6 +7,7 @@ analysis are imported inside the commands so ``salesflow --help`` stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -110,29 +111,75 @@ def cause_add(
     out.print(f"Cause [bold]{doc['id']}[/] added. Next: `salesflow why EFFECT_ID {doc['id']}`")
 
 
-def _change(entity: str, action: str):
-    label = {"cause": "Cause", "link": "Link"}[entity]
+def change_command(
+    entity: str, action: str, id_argument: Any, doc: str, message: Callable[[int], str]
+) -> Callable[..., None]:
+    """A ``delete`` or ``restore`` command for ENTITY; MESSAGE(id) is what it says when done."""
 
     def command(
-        id: NodeArgument,
+        id: int,
         who: WhoOption = None,
         workspace: WorkspaceOption = Path("."),
         as_json: JsonOption = False,
     ) -> None:
         with open_bench(workspace, who) as bench:
-            doc = getattr(bench, action)(entity, id)
+            result = getattr(bench, action)(entity, id)
         if as_json:
-            print_json(doc)
+            print_json(result)
             return
-        undo = f" (undo: `salesflow {'cause' if entity == 'cause' else 'why'} restore {id}`)"
-        out.print(f"{label} {id} {action}d{undo if action == 'delete' else ''}.")
+        out.print(message(id))
 
-    group = "cause" if entity == "cause" else "why"
-    command.__doc__ = (
-        f"{action.capitalize()} a {entity} ({'soft: kept in the history, restorable' if action == 'delete' else 'undo a delete'}).\n\n"
-        f"Example: `salesflow {group} {action} 7`"
-    )
+    command.__annotations__["id"] = id_argument  # each group's own help for the id
+    command.__doc__ = doc
     return command
+
+
+def history_command(entity: str, id_argument: Any, doc: str) -> Callable[..., None]:
+    """A ``history`` command for ENTITY: every change, who made it, when, before and after."""
+
+    def command(
+        id: int, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
+    ) -> None:
+        with open_bench(workspace) as bench:
+            changes = bench.history(entity, id)
+        if as_json:
+            print_json({"entity": entity, "id": id, "history": changes})
+            return
+        render_history(changes)
+
+    command.__annotations__["id"] = id_argument
+    command.__doc__ = doc
+    return command
+
+
+def render_history(changes: list[dict[str, Any]]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="History")
+    for name in ("when (UTC)", "who", "action", "changed"):
+        table.add_column(name)
+    for h in changes:
+        before, after = h["before"] or {}, h["after"] or {}
+        skip = {"version", "updated_at", "deleted_at", "created_at"}
+        keys = [k for k in after if k not in skip and before.get(k) != after.get(k)]
+        changed = ", ".join(keys) if h["action"] == "update" else ""
+        table.add_row(h["at"][:16].replace("T", " "), escape(h["who"]), h["action"], changed)
+    out.print(table)
+
+
+def _change(entity: str, action: str) -> Callable[..., None]:
+    label = {"cause": "Cause", "link": "Link"}[entity]
+    group = "cause" if entity == "cause" else "why"
+    undo = f" (undo: `salesflow {group} restore {{id}}`)" if action == "delete" else ""
+    return change_command(
+        entity,
+        action,
+        NodeArgument,
+        f"{action.capitalize()} a {entity} ({'soft: kept in the history, restorable' if action == 'delete' else 'undo a delete'}).\n\n"
+        f"Example: `salesflow {group} {action} 7`",
+        lambda id: f"{label} {id} {action}d{undo.format(id=id)}.",
+    )
 
 
 class WhyGroup(SalesflowGroup):

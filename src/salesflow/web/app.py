@@ -26,6 +26,10 @@ HERE = Path(__file__).parent
 ROUTERS = (
     "auth_routes",
     "home",
+    "udrs",
+    "causes",
+    "improvements",
+    "report",
     "measures",
     "value_stream",
     "requests",
@@ -59,8 +63,8 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     web = settings if isinstance(settings, WebSettings) else web_settings(settings)
     app = FastAPI(
         title="salesflow",
-        summary="Sales process improvement for the whole team: measures, value stream, "
-        "request log, forecast accuracy and data imports.",
+        summary="Sales process improvement for the whole team: UDRs, causes, improvements, "
+        "measures, value stream, request log, forecast accuracy and data imports.",
         docs_url=None,  # Swagger UI loads from a CDN; routes/api_docs.py renders it offline
         redoc_url=None,
         openapi_url="/api/openapi.json",

@@ -22,9 +22,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: (path, label, built yet?) — the navigation stays the same while areas are being built.
 NAV = (
     ("/", "Home", True),
-    ("/udrs", "UDRs", False),
-    ("/causes", "Causes", False),
-    ("/improvements", "Improvements", False),
+    ("/udrs", "UDRs", True),
+    ("/causes", "Causes", True),
+    ("/improvements", "Improvements", True),
     ("/measures", "Measures", True),
     ("/value-stream", "Value stream", True),
     ("/requests", "Requests", True),

@@ -1,6 +1,7 @@
-"""Areas the workbench issue will fill (UDRs, Causes, Improvements): the navigation stays stable.
+"""Placeholders for areas announced in the navigation but not built yet (none at the moment).
 
-Each becomes its own route module; delete its entry here when it arrives.
+An entry ``path: (label, what, command)`` shows a "coming soon" page; delete it when the area
+arrives as its own route module.
 """
 
 from __future__ import annotations
@@ -13,14 +14,7 @@ from salesflow.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
-SOON = {
-    "/udrs": ("UDRs", "list, board and editing of Undesirable Results with lint feedback and "
-              "their verdicts", 'salesflow udr lint "STATEMENT"'),
-    "/causes": ("Causes", "the cause-and-effect picture, layered from UDRs to root causes",
-                "salesflow causes"),
-    "/improvements": ("Improvements", "the three questions, the measure's chart and check-ins",
-                      "salesflow improve --help"),
-}  # fmt: skip
+SOON: dict[str, tuple[str, str, str]] = {}  # path → (label, what is coming, CLI meanwhile)
 
 
 def _page(path: str):

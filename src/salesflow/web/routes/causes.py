@@ -1,0 +1,282 @@
+"""Causes: the cause-and-effect picture (UDRs on top, root causes at the bottom, core problems
+highlighted, AND groups as junctions), a "why" from any node, a node's evidence and reach, and
+checking a link against the data.
+
+The picture is drawn in the browser by ``static/causes.js`` with the vendored dagre layout; the
+graph reaches it only as JSON (``|tojson``), and node texts are set with ``textContent``.
+The same ``Workbench`` calls as ``salesflow cause add``, ``why``, ``why check`` and ``causes``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import FormData
+
+from salesflow.errors import SalesflowError
+from salesflow.web.deps import Caller, editor, state, viewer
+from salesflow.web.forms import clean
+from salesflow.web.render import render
+from salesflow.web.routes.udrs import form_data
+from salesflow.web.workbench import VERDICT_WORDS, bench, text_or_none, version_of
+
+router = APIRouter()
+
+NodeId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a UDR's or cause's id")]
+LinkId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a why-link's id")]
+OUTCOMES = ("won", "cycle_time", "stalled")
+Group = Annotated[str | None, Field(default=None, max_length=100)]
+
+
+class CauseIn(BaseModel):
+    """A cause found by asking "why?"."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=1, max_length=2000)
+    owner: Annotated[str | None, Field(max_length=200)] = None
+
+
+class LinkIn(BaseModel):
+    """``effect`` happens because of ``cause`` (node ids); ``group`` joins jointly sufficient causes."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    effect: int = Field(ge=1, le=2**31 - 1)
+    cause: int = Field(ge=1, le=2**31 - 1)
+    text: Annotated[str | None, Field(max_length=2000)] = None
+    group: Group = None
+    loop: bool = False
+
+
+class CheckIn(BaseModel):
+    """Which variable measures the cause and which outcome the effect."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    variable: str = Field(min_length=1, max_length=100)
+    outcome: Literal["won", "cycle_time", "stalled"] = "won"
+    level: Annotated[str | None, Field(max_length=200)] = None
+    claims: Literal["worsens", "improves"] = "worsens"
+
+
+# -- JSON API ---------------------------------------------------------------------------------
+
+
+@router.get("/api/causes", tags=["causes"], summary="The cause graph, ranked")
+def api_causes(request: Request, caller: Caller = Depends(viewer)) -> dict:
+    """Nodes with the UDRs they reach, root causes and core problems, and every link
+    (`salesflow causes --json`)."""
+    with bench(request, caller) as wb:
+        return clean(wb.causes())
+
+
+@router.post("/api/causes", tags=["causes"], summary="Add a cause", status_code=201)
+def api_add_cause(body: CauseIn, request: Request, caller: Caller = Depends(editor)) -> dict:
+    with bench(request, caller) as wb:
+        return clean(wb.add_cause(body.text, owner=body.owner))
+
+
+@router.delete("/api/causes/{node_id}", tags=["causes"], summary="Delete a cause (can be undone)")
+def api_delete_cause(
+    node_id: NodeId,
+    request: Request,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    with bench(request, caller) as wb:
+        return clean(wb.delete("cause", node_id, expected_version=version))
+
+
+@router.post("/api/links", tags=["causes"], summary="Add a why-link", status_code=201)
+def api_link(body: LinkIn, request: Request, caller: Caller = Depends(editor)) -> dict:
+    """A loop not declared with `loop` is refused with the path it would close (400)."""
+    options = body.model_dump(exclude={"effect", "cause"})
+    with bench(request, caller) as wb:
+        return clean(wb.link(body.effect, body.cause, **options))
+
+
+@router.delete("/api/links/{link_id}", tags=["causes"], summary="Delete a why-link")
+def api_delete_link(
+    link_id: LinkId,
+    request: Request,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    with bench(request, caller) as wb:
+        return clean(wb.delete("link", link_id, expected_version=version))
+
+
+@router.post("/api/links/{link_id}/check", tags=["causes"], summary="Check a link against the data")
+def api_check(
+    link_id: LinkId, body: CheckIn, request: Request, caller: Caller = Depends(editor)
+) -> dict:
+    """Supports, contradicts or inconclusive, with the effect and its interval; stored as
+    the link's evidence (`salesflow why check`)."""
+    with bench(request, caller) as wb:
+        return clean(wb.check_link(link_id, **body.model_dump()))
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+def variables(request: Request) -> list[dict[str, Any]]:
+    """The operating variables a link can be checked with (cached per data generation)."""
+    from salesflow.analysis import catalog
+
+    st = state(request)
+
+    def compute(con: Any) -> list[dict[str, Any]]:
+        cat = catalog(con, st.web.settings)
+        return [{"name": v.name, "description": v.description} for v in cat.variables.values()]
+
+    try:
+        return st.data.cached(("variables",), compute)
+    except SalesflowError:
+        return []
+
+
+def _picture(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the drawing needs, nothing more (texts are set with textContent in the browser)."""
+    nodes = [{k: n[k] for k in ("id", "kind", "text", "root", "core", "count", "share")}
+             for n in doc["nodes"]]  # fmt: skip
+    links = [{"id": li["id"], "effect": li["effect"], "cause": li["cause"], "group": li["group"],
+              "loop": li["loop"], "check": (li["check"] or {}).get("verdict")}
+             for li in doc["links"]]  # fmt: skip
+    return {"nodes": nodes, "links": links, "udrs": doc["udrs"]}
+
+
+def _node_context(doc: dict[str, Any], node_id: int | None) -> dict[str, Any] | None:
+    if node_id is None:
+        return None
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    node = nodes.get(node_id)
+    if node is None:
+        return None
+    return {
+        "node": node,
+        "causes": [{**li, "other": nodes.get(li["cause"])} for li in doc["links"]
+                   if li["effect"] == node_id],
+        "effects": [{**li, "other": nodes.get(li["effect"])} for li in doc["links"]
+                    if li["cause"] == node_id],
+        "reached": [nodes[u] for u in node["reaches"] if u in nodes and u != node_id],
+    }  # fmt: skip
+
+
+def _context(request: Request, caller: Caller, node_id: int | None) -> dict[str, Any]:
+    with bench(request, caller) as wb:
+        doc = clean(wb.causes())
+    return {
+        "doc": doc,
+        "picture": _picture(doc),
+        "panel": _node_context(doc, node_id),
+        "choices": sorted(doc["nodes"], key=lambda n: (n["kind"] != "udr", n["id"])),
+        "roots": [n for n in doc["nodes"] if n["root"]],
+        "variables": variables(request),
+        "outcomes": OUTCOMES,
+        "words": VERDICT_WORDS,
+        "problem": None,
+        "checked": None,
+    }
+
+
+def _node_param(request: Request) -> int | None:
+    raw = request.query_params.get("node", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@router.get("/causes", response_class=HTMLResponse, include_in_schema=False)
+def causes_page(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
+    ctx = _context(request, caller, _node_param(request))
+    return render(request, "causes.html", ctx)
+
+
+@router.get("/causes/node/{node_id}", response_class=HTMLResponse, include_in_schema=False)
+def node_panel(node_id: NodeId, request: Request, caller: Caller = Depends(viewer)):
+    """One node's evidence, links and reach (HTMX swaps it into the side panel)."""
+    ctx = _context(request, caller, node_id)
+    return render(request, "causes.html", ctx, partial="_node_panel.html")
+
+
+@router.post("/causes/why", include_in_schema=False)
+def why_from_form(
+    request: Request, form: FormData = Depends(form_data), caller: Caller = Depends(editor)
+) -> Response:
+    """Add a why to a node: an existing cause, or a new one typed in the form."""
+    effect = _int(form.get("effect"))
+    try:
+        with bench(request, caller) as wb:
+            cause = _int(form.get("cause"))
+            new_text = text_or_none(form.get("new_cause"))
+            if new_text:
+                cause = wb.add_cause(new_text)["id"]
+            if cause is None or effect is None:
+                raise SalesflowError(
+                    "Pick the cause, or type a new one", hint="Answer: why does this happen?"
+                )
+            wb.link(
+                effect,
+                cause,
+                text=text_or_none(form.get("text")),
+                group=text_or_none(form.get("group")),
+                loop=form.get("loop") == "on",
+            )
+    except SalesflowError as exc:
+        return _problem(request, caller, effect, exc)
+    return RedirectResponse(f"/causes?node={cause}", status_code=303)
+
+
+@router.post("/causes/links/{link_id}/check", include_in_schema=False)
+def check_from_form(
+    link_id: LinkId,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Run the data check and show its evidence in the node's panel."""
+    node = _int(form.get("node"))
+    try:
+        with bench(request, caller) as wb:
+            found = wb.check_link(
+                link_id,
+                variable=str(form.get("variable") or ""),
+                outcome=str(form.get("outcome") or "won"),
+                claims="improves" if form.get("claims") == "improves" else "worsens",
+            )
+    except SalesflowError as exc:
+        return _problem(request, caller, node, exc)
+    ctx = _context(request, caller, node)
+    ctx["checked"] = clean(found["check"])
+    return render(request, "causes.html", ctx, partial="_node_panel.html")
+
+
+@router.post("/causes/links/{link_id}/delete", include_in_schema=False)
+def delete_link_from_form(
+    link_id: LinkId,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    node = _int(form.get("node"))
+    try:
+        with bench(request, caller) as wb:
+            wb.delete("link", link_id, expected_version=version_of(form))
+    except SalesflowError as exc:
+        return _problem(request, caller, node, exc)
+    return RedirectResponse(f"/causes?node={node or ''}", status_code=303)
+
+
+def _problem(request: Request, caller: Caller, node: int | None, exc: SalesflowError) -> Response:
+    from salesflow.web.errors import error_document, status_of
+
+    ctx = _context(request, caller, node)
+    ctx["problem"] = error_document(exc)
+    return render(request, "causes.html", ctx, partial="_node_panel.html", status=status_of(exc))
+
+
+def _int(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None

@@ -1,0 +1,290 @@
+"""Improvements: the three questions as the form, the measure's chart with baseline limits, the
+start date and the verdict, check-ins as a timeline, and status changes.
+
+The same ``Workbench`` calls as ``salesflow improve add|show|checkin``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import FormData
+
+from salesflow.errors import SalesflowError
+from salesflow.web.deps import Caller, editor, viewer
+from salesflow.web.forms import DIMENSIONS, clean
+from salesflow.web.render import render
+from salesflow.web.routes.udrs import form_data
+from salesflow.web.workbench import (
+    VERDICT_WORDS,
+    bench,
+    improvement_figure,
+    measure_fields,
+    metric_choices,
+    text_or_none,
+    version_of,
+)
+
+router = APIRouter()
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="the improvement's id")]
+STATUSES = ("proposed", "running", "verified", "abandoned")
+Text = Annotated[str | None, Field(default=None, max_length=5000)]
+Name = Annotated[str | None, Field(default=None, max_length=200)]
+Pairs = dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]]
+
+
+class ImprovementIn(BaseModel):
+    """The three questions. The measure (metric, bad_if, baseline, start) is optional as a whole."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    objective: str = Field(
+        min_length=1, max_length=5000, description="What do you want to accomplish?"
+    )
+    why: Text = None
+    method: Text = Field(default=None, description="The countermeasure")
+    theory: Text = None
+    attacks: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default=[], max_length=50)
+    title: Annotated[str | None, Field(max_length=200)] = None
+    owner: Name = None
+    metric: Annotated[str | None, Field(max_length=100)] = None
+    bad_if: Literal["above", "below"] | None = None
+    period: Literal["week", "month", "quarter"] = "month"
+    filters: Pairs = {}
+    params: Pairs = {}
+    baseline_start: date | None = None
+    baseline_end: date | None = None
+    start: date | None = None
+    target: float | None = Field(default=None, allow_inf_nan=False)
+
+
+class CheckinIn(BaseModel):
+    """The three questions asked again, with the answers given."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    answered_by: Name = None
+    asked_by: Name = None
+    objective: Text = None
+    method: Text = None
+    measure: Text = None
+    note: Text = None
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["proposed", "running", "verified", "abandoned"]
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+def _add_options(body: ImprovementIn) -> dict[str, Any]:
+    doc = body.model_dump(exclude={"baseline_start", "baseline_end"})
+    if body.baseline_start and body.baseline_end:
+        doc["baseline"] = f"{body.baseline_start}:{body.baseline_end}"
+    if not body.metric:
+        for key in ("metric", "bad_if", "filters", "params", "start", "target"):
+            doc.pop(key)
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+# -- JSON API ---------------------------------------------------------------------------------
+
+
+@router.get("/api/improvements", tags=["improvements"], summary="Improvements and verdicts")
+def api_list(request: Request, caller: Caller = Depends(viewer)) -> dict:
+    with bench(request, caller) as wb:
+        return clean({"improvements": wb.list_improvements()})
+
+
+@router.post(
+    "/api/improvements", tags=["improvements"], summary="Add an improvement", status_code=201
+)
+def api_add(body: ImprovementIn, request: Request, caller: Caller = Depends(editor)) -> dict:
+    """The measure is computed once first: a bad one stores nothing (`salesflow improve add`)."""
+    with bench(request, caller) as wb:
+        return clean(wb.add_improvement(**_add_options(body)))
+
+
+@router.get("/api/improvements/{improvement_id}", tags=["improvements"], summary="One improvement")
+def api_show(improvement_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
+    """The three questions, the verdict with its chart, attacked causes and check-ins."""
+    with bench(request, caller) as wb:
+        return clean(wb.show_improvement(improvement_id))
+
+
+@router.post("/api/improvements/{improvement_id}/checkins", tags=["improvements"],
+             summary="Record a check-in", status_code=201)  # fmt: skip
+def api_checkin(
+    improvement_id: Id, body: CheckinIn, request: Request, caller: Caller = Depends(editor)
+) -> dict:
+    with bench(request, caller) as wb:
+        return clean(wb.checkin(improvement_id, **body.model_dump()))
+
+
+@router.put("/api/improvements/{improvement_id}/status", tags=["improvements"],
+            summary="Change the status")  # fmt: skip
+def api_status(
+    improvement_id: Id, body: StatusIn, request: Request, caller: Caller = Depends(editor)
+) -> dict:
+    with bench(request, caller) as wb:
+        return clean(_set_status(wb, improvement_id, body.status, body.version))
+
+
+def _set_status(wb: Any, id: int, status: str, version: int | None) -> dict[str, Any]:
+    """The version the person read is checked first: a stale one is refused (409)."""
+    if version is not None:
+        current = wb.store.improvements.get(id)
+        if current.version != version:
+            wb.store.improvements.update(id, who=wb.who, expected_version=version, status=status)
+    return wb.set_status(id, status)
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+@router.get("/improvements", response_class=HTMLResponse, include_in_schema=False)
+def list_page(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
+    with bench(request, caller) as wb:
+        items = clean(wb.list_improvements())
+        checkins = wb.store.checkins.list()
+    last = {}
+    for c in checkins:
+        last[c.improvement_id] = c.asked_at.date().isoformat()
+    return render(
+        request, "improvements.html", {"items": items, "last": last, "words": VERDICT_WORDS}
+    )
+
+
+def _form_context(request: Request, caller: Caller, form: dict[str, Any]) -> dict[str, Any]:
+    with bench(request, caller) as wb:
+        nodes = wb.causes()["nodes"]
+    chosen = {"metric": form.get("metric"), "period": form.get("period", "month"),
+              "bad_if": form.get("bad_if", "above")}  # fmt: skip
+    return {
+        "form": form,
+        "nodes": sorted(nodes, key=lambda n: (not n["root"], n["kind"] == "udr", n["id"])),
+        "attacks": {int(a) for a in form.get("attacks", []) if str(a).isdigit()},
+        "catalog": metric_choices(request),
+        "dims": DIMENSIONS,
+        "chosen": chosen,
+        "filter_rows": [("", ""), ("", "")],
+        "param_rows": [("", "")],
+        "problem": None,
+    }
+
+
+@router.get("/improvements/new", response_class=HTMLResponse, include_in_schema=False)
+def new_page(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
+    if not caller.can_edit:
+        from salesflow.web.auth import Forbidden
+
+        raise Forbidden(
+            f"{caller.name} has the viewer role: viewers can look at improvements but not add one",
+            hint="Ask an admin to make you an editor",
+        )
+    return render(request, "improvement_new.html", _form_context(request, caller, {}))
+
+
+@router.post("/improvements", include_in_schema=False)
+def add_from_form(
+    request: Request, form: FormData = Depends(form_data), caller: Caller = Depends(editor)
+) -> Response:
+    """The three questions from the form; the measure is checked before anything is stored."""
+    values = {k: v for k, v in form.multi_items() if k != "attacks"}
+    values["attacks"] = form.getlist("attacks")
+    try:
+        options = _options_from_form(form)
+        with bench(request, caller) as wb:
+            doc = wb.add_improvement(**options)
+    except SalesflowError as exc:
+        from salesflow.web.errors import error_document, status_of
+
+        ctx = _form_context(request, caller, values)
+        ctx["problem"] = error_document(exc)
+        return render(request, "improvement_new.html", ctx, status=status_of(exc))
+    return RedirectResponse(f"/improvements/{doc['id']}", status_code=303)
+
+
+def _options_from_form(form: FormData) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        key: text_or_none(form.get(key))
+        for key in ("objective", "why", "method", "theory", "title", "owner")
+    }
+    options["objective"] = options["objective"] or ""
+    options["attacks"] = [int(a) for a in form.getlist("attacks") if str(a).isdigit()]
+    if text_or_none(form.get("metric")):
+        options.update(measure_fields(form))
+        first, last = (
+            text_or_none(form.get("baseline_start")),
+            text_or_none(form.get("baseline_end")),
+        )
+        options["baseline"] = f"{first}:{last}" if first and last else None
+        options["start"] = text_or_none(form.get("start"))
+        options["target"] = text_or_none(form.get("target"))
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _detail_context(request: Request, caller: Caller, id: int) -> dict[str, Any]:
+    with bench(request, caller) as wb:
+        doc = clean(wb.show_improvement(id))
+        history = wb.history("improvement", id)
+    return {
+        "imp": doc,
+        "figure": improvement_figure(doc),
+        "checkins": list(reversed(doc["checkins"])),
+        "history": list(reversed(history)),
+        "statuses": STATUSES,
+        "words": VERDICT_WORDS,
+        "problem": None,
+    }
+
+
+@router.get("/improvements/{improvement_id}", response_class=HTMLResponse, include_in_schema=False)
+def detail_page(improvement_id: Id, request: Request, caller: Caller = Depends(viewer)):
+    return render(request, "improvement.html", _detail_context(request, caller, improvement_id))
+
+
+def _problem(request: Request, caller: Caller, id: int, exc: SalesflowError) -> Response:
+    from salesflow.web.errors import error_document, status_of
+
+    ctx = _detail_context(request, caller, id)
+    ctx["problem"] = error_document(exc)
+    return render(request, "improvement.html", ctx, status=status_of(exc))
+
+
+@router.post("/improvements/{improvement_id}/checkins", include_in_schema=False)
+def checkin_from_form(
+    improvement_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    answers = {k: text_or_none(form.get(k))
+               for k in ("answered_by", "objective", "method", "measure", "note")}  # fmt: skip
+    try:
+        with bench(request, caller) as wb:
+            wb.checkin(improvement_id, **answers)
+    except SalesflowError as exc:
+        return _problem(request, caller, improvement_id, exc)
+    return RedirectResponse(f"/improvements/{improvement_id}#checkins", status_code=303)
+
+
+@router.post("/improvements/{improvement_id}/status", include_in_schema=False)
+def status_from_form(
+    improvement_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    try:
+        with bench(request, caller) as wb:
+            _set_status(wb, improvement_id, str(form.get("status") or ""), version_of(form))
+    except SalesflowError as exc:
+        return _problem(request, caller, improvement_id, exc)
+    return RedirectResponse(f"/improvements/{improvement_id}", status_code=303)

@@ -1,0 +1,310 @@
+"""UDRs: the list and the board by verdict, adding and editing with lint feedback as you type,
+binding a measure (chart and verdict at once), delete and restore, history.
+
+The same ``Workbench`` calls as ``salesflow udr add|lint|bind|list|show``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import FormData
+
+from salesflow.errors import SalesflowError
+from salesflow.web.deps import Caller, editor, viewer
+from salesflow.web.forms import DIMENSIONS, clean
+from salesflow.web.render import render
+from salesflow.web.workbench import (
+    VERDICT_WORDS,
+    bench,
+    measure_fields,
+    metric_choices,
+    text_or_none,
+    udr_figure,
+    version_of,
+)
+
+router = APIRouter()
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="the UDR's id")]
+BOARD = ("confirmed", "contradicted", "insufficient_data", "unbound")
+Short = Annotated[str | None, Field(default=None, max_length=200)]
+
+
+class UdrIn(BaseModel):
+    """A new UDR in the manager's words."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    statement: str = Field(min_length=1, max_length=2000)
+    owner: Short = None
+    tags: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=20)
+
+
+class UdrEdit(BaseModel):
+    """Changes to a UDR with the ``version`` you read (a stale one is refused: 409)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    version: int = Field(ge=1, le=2**31 - 1)
+    statement: str | None = Field(default=None, min_length=1, max_length=2000)
+    owner: Short = None
+    tags: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=20)
+
+
+class BindingIn(BaseModel):
+    """A measure: a catalog metric, one value per filter, the bad direction, a threshold."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    metric: str = Field(min_length=1, max_length=100)
+    bad_if: Literal["above", "below"]
+    period: Literal["week", "month", "quarter"] = "month"
+    filters: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
+    params: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
+    threshold: float | None = Field(default=None, allow_inf_nan=False)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+def _tags(text: Any) -> list[str]:
+    return [t.strip() for t in str(text or "").split(",") if t.strip()]
+
+
+# -- JSON API ---------------------------------------------------------------------------------
+
+
+@router.get("/api/udrs", tags=["udrs"], summary="UDRs with their verdicts")
+def api_list(request: Request, caller: Caller = Depends(viewer)) -> dict:
+    """Every UDR with its verdict in brief, as `salesflow udr list --json`."""
+    with bench(request, caller) as wb:
+        return clean({"udrs": wb.list_udrs()})
+
+
+@router.post("/api/udrs", tags=["udrs"], summary="Add a UDR", status_code=201)
+def api_add(body: UdrIn, request: Request, caller: Caller = Depends(editor)) -> dict:
+    """Store it; its lint findings come back as advice (`salesflow udr add`)."""
+    with bench(request, caller) as wb:
+        return clean(wb.add_udr(body.statement, owner=body.owner, tags=body.tags))
+
+
+@router.get("/api/udrs/lint", tags=["udrs"], summary="Lint a statement")
+def api_lint(
+    request: Request,
+    statement: Annotated[str, Query(max_length=2000)] = "",
+    _: Caller = Depends(viewer),
+) -> dict:
+    """Findings (SOLUTION, CAUSE, VAGUE, UNMEASURED, BLAME, COMPOUND), as `salesflow udr lint`."""
+    from salesflow.workbench.service import lint_doc
+
+    return lint_doc(statement)
+
+
+@router.get("/api/udrs/{udr_id}", tags=["udrs"], summary="One UDR with its evidence")
+def api_show(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
+    """Lint, verdict with its chart and numbers, and its causes (`salesflow udr show`)."""
+    with bench(request, caller) as wb:
+        return clean(wb.show_udr(udr_id))
+
+
+@router.patch("/api/udrs/{udr_id}", tags=["udrs"], summary="Edit a UDR")
+def api_edit(udr_id: Id, body: UdrEdit, request: Request, caller: Caller = Depends(editor)) -> dict:
+    changes = body.model_dump(exclude={"version"}, exclude_none=True)
+    with bench(request, caller) as wb:
+        return clean(wb.edit_udr(udr_id, expected_version=body.version, **changes))
+
+
+@router.put("/api/udrs/{udr_id}/binding", tags=["udrs"], summary="Bind a UDR to a measure")
+def api_bind(
+    udr_id: Id, body: BindingIn, request: Request, caller: Caller = Depends(editor)
+) -> dict:
+    """The measure is computed first: a bad one stores nothing. Returns the verdict."""
+    options = body.model_dump(exclude={"version"})
+    with bench(request, caller) as wb:
+        return clean(wb.bind_udr(udr_id, expected_version=body.version, **options))
+
+
+@router.delete("/api/udrs/{udr_id}", tags=["udrs"], summary="Delete a UDR (can be undone)")
+def api_delete(
+    udr_id: Id,
+    request: Request,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    with bench(request, caller) as wb:
+        return clean(wb.delete("udr", udr_id, expected_version=version))
+
+
+@router.post("/api/udrs/{udr_id}/restore", tags=["udrs"], summary="Undo a delete")
+def api_restore(udr_id: Id, request: Request, caller: Caller = Depends(editor)) -> dict:
+    with bench(request, caller) as wb:
+        return clean(wb.restore("udr", udr_id))
+
+
+@router.get("/api/udrs/{udr_id}/history", tags=["udrs"], summary="Every change to a UDR")
+def api_history(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
+    with bench(request, caller) as wb:
+        return clean({"history": wb.history("udr", udr_id)})
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+def _list_context(request: Request, caller: Caller, view: str) -> dict[str, Any]:
+    with bench(request, caller) as wb:
+        udrs = wb.list_udrs()
+        deleted = [u for u in wb.store.udrs.list(include_deleted=True) if u.deleted_at]
+    columns = {v: [u for u in udrs if u["verdict"]["verdict"] == v] for v in BOARD}
+    return {
+        "udrs": udrs,
+        "columns": columns,
+        "deleted": deleted,
+        "view": "board" if view == "board" else "list",
+        "words": VERDICT_WORDS,
+        "form": {},
+        "lint": None,
+        "problem": None,
+    }
+
+
+@router.get("/udrs", response_class=HTMLResponse, include_in_schema=False)
+def udrs_page(request: Request, view: str = "list", caller: Caller = Depends(viewer)):
+    return render(request, "udrs.html", _list_context(request, caller, view))
+
+
+@router.get("/udrs/lint", response_class=HTMLResponse, include_in_schema=False)
+def lint_partial(request: Request, statement: str = "", _: Caller = Depends(viewer)):
+    """The lint findings as you type (HTMX swaps this into the form)."""
+    from salesflow.workbench.service import lint_doc
+
+    doc = lint_doc(statement[:2000]) if statement.strip() else None
+    return render(request, "_partials/_lint.html", {"lint": doc})
+
+
+@router.post("/udrs", include_in_schema=False)
+def add_from_form(
+    request: Request, form: FormData = Depends(form_data), caller: Caller = Depends(editor)
+) -> Response:
+    statement = str(form.get("statement") or "")
+    try:
+        with bench(request, caller) as wb:
+            doc = wb.add_udr(
+                statement, owner=text_or_none(form.get("owner")), tags=_tags(form.get("tags"))
+            )
+    except SalesflowError as exc:
+        return _list_problem(request, caller, exc, dict(form))
+    return RedirectResponse(f"/udrs/{doc['udr']['id']}?added=1", status_code=303)
+
+
+def _list_problem(request: Request, caller: Caller, exc: SalesflowError, form: dict) -> Response:
+    from salesflow.web.errors import error_document, status_of
+
+    ctx = _list_context(request, caller, "list")
+    ctx.update(problem=error_document(exc), form=form)
+    return render(request, "udrs.html", ctx, status=status_of(exc))
+
+
+def _detail_context(request: Request, caller: Caller, udr_id: int) -> dict[str, Any]:
+    with bench(request, caller) as wb:
+        doc = clean(wb.show_udr(udr_id))
+        history = wb.history("udr", udr_id)
+    binding = doc.get("binding") or {}
+    return {
+        "udr": doc,
+        "figure": udr_figure(doc),
+        "history": list(reversed(history)),
+        "catalog": metric_choices(request),
+        "dims": DIMENSIONS,
+        "words": VERDICT_WORDS,
+        "binding": binding,
+        "filter_rows": [*binding.get("filters", {}).items(), ("", "")],
+        "param_rows": [*binding.get("params", {}).items(), ("", "")],
+        "lint": doc["lint"],
+        "added": request.query_params.get("added") == "1",
+        "problem": None,
+    }
+
+
+@router.get("/udrs/{udr_id}", response_class=HTMLResponse, include_in_schema=False)
+def udr_page(udr_id: Id, request: Request, caller: Caller = Depends(viewer)):
+    return render(request, "udr.html", _detail_context(request, caller, udr_id))
+
+
+def _detail_problem(request: Request, caller: Caller, udr_id: int, exc: SalesflowError):
+    from salesflow.web.errors import error_document, status_of
+
+    ctx = _detail_context(request, caller, udr_id)
+    ctx["problem"] = error_document(exc)
+    return render(request, "udr.html", ctx, status=status_of(exc))
+
+
+@router.post("/udrs/{udr_id}", include_in_schema=False)
+def edit_from_form(
+    udr_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Save the statement, owner and tags; a stale version shows 409 and saves nothing."""
+    try:
+        with bench(request, caller) as wb:
+            wb.edit_udr(
+                udr_id,
+                expected_version=version_of(form),
+                statement=str(form.get("statement") or ""),
+                owner=text_or_none(form.get("owner")) or "",
+                tags=_tags(form.get("tags")),
+            )
+    except SalesflowError as exc:
+        return _detail_problem(request, caller, udr_id, exc)
+    return RedirectResponse(f"/udrs/{udr_id}", status_code=303)
+
+
+@router.post("/udrs/{udr_id}/bind", include_in_schema=False)
+def bind_from_form(
+    udr_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Bind the picked measure; the page comes back with its chart and verdict."""
+    try:
+        options = measure_fields(form)
+        with bench(request, caller) as wb:
+            wb.bind_udr(
+                udr_id,
+                expected_version=version_of(form),
+                threshold=text_or_none(form.get("threshold")),
+                **options,
+            )
+    except SalesflowError as exc:
+        return _detail_problem(request, caller, udr_id, exc)
+    return RedirectResponse(f"/udrs/{udr_id}#verdict", status_code=303)
+
+
+@router.post("/udrs/{udr_id}/delete", include_in_schema=False)
+def delete_from_form(
+    udr_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    try:
+        with bench(request, caller) as wb:
+            wb.delete("udr", udr_id, expected_version=version_of(form))
+    except SalesflowError as exc:
+        return _detail_problem(request, caller, udr_id, exc)
+    return RedirectResponse("/udrs", status_code=303)
+
+
+@router.post("/udrs/{udr_id}/restore", include_in_schema=False)
+def restore_from_form(udr_id: Id, request: Request, caller: Caller = Depends(editor)) -> Response:
+    with bench(request, caller) as wb:
+        wb.restore("udr", udr_id)
+    return RedirectResponse(f"/udrs/{udr_id}", status_code=303)

@@ -1,0 +1,146 @@
+"""The workbench in the browser: one :class:`Workbench` per request over the server's shared
+data connection and app database, verdicts in plain words, measure forms, and the charts.
+
+Pages and their ``/api`` twins call the same :class:`salesflow.workbench.service.Workbench`
+methods as the CLI; this module only adapts them (form fields in, figures out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from salesflow.web.charts import AMBER, GREY, behaviour_figure
+from salesflow.web.deps import Caller, state
+from salesflow.web.forms import pairs, pairs_from_rows
+
+if TYPE_CHECKING:
+    from fastapi import Request
+    from starlette.datastructures import FormData
+
+    from salesflow.workbench.service import Workbench
+
+__all__ = [
+    "VERDICT_WORDS",
+    "bench",
+    "improvement_figure",
+    "measure_fields",
+    "metric_choices",
+    "udr_figure",
+    "version_of",
+]
+
+#: verdict → (label a sales leader reads, css tone)
+VERDICT_WORDS = {
+    "confirmed": ("Confirmed by the data", "bad"),
+    "contradicted": ("Contradicted by the data", "good"),
+    "insufficient_data": ("Not enough data yet", "grey"),
+    "unbound": ("Not measured yet", "grey"),
+    "improved": ("Improved", "good"),
+    "worse": ("Got worse", "bad"),
+    "no_signal": ("No real change yet", "amber"),
+    "too_early": ("Too early to tell", "grey"),
+    "not_measured": ("No measure yet", "grey"),
+}
+PERIODS = ("week", "month", "quarter")
+
+
+@contextmanager
+def bench(request: Request, caller: Caller) -> Iterator[Workbench]:
+    """The workbench for this request; holds the data lock (one DuckDB connection per process)."""
+    from salesflow.workbench.service import Workbench
+
+    st = state(request)
+    with st.data.reading():
+        yield Workbench(st.data.workspace, st.store, who=caller.name)
+
+
+def metric_choices(request: Request) -> list[dict[str, Any]]:
+    """The catalog for the metric pickers (same list as the Measures page)."""
+    from salesflow.web.routes.measures import catalog_entries
+
+    return catalog_entries(state(request))
+
+
+def _one_each(items: list[str], name: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in pairs(items, name).items()}
+
+
+def measure_fields(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
+    """A measure picked in a form: metric, period, bad direction, filter and parameter rows."""
+    getlist = getattr(form, "getlist", lambda key: [form[key]] if key in form else [])
+    period = str(form.get("period") or "month")
+    filters = pairs_from_rows(getlist("fcol"), getlist("fval"))
+    params = pairs_from_rows(getlist("pname"), getlist("pval"))
+    return {
+        "metric": str(form.get("metric") or "").strip(),
+        "period": period if period in PERIODS else "month",
+        "bad_if": str(form.get("bad_if") or "above"),
+        "filters": _one_each(filters, "filter"),
+        "params": _one_each(params, "param"),
+    }
+
+
+def version_of(form: FormData | Mapping[str, Any]) -> int | None:
+    """The version the person read (hidden field); a stale one is refused by the store (409)."""
+    raw = str(form.get("version") or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def text_or_none(value: Any) -> str | None:
+    text = str(value or "").strip()
+    return text or None
+
+
+def _hline(y: float, name: str, color: str) -> dict[str, Any]:
+    return {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
+            "line": {"color": color, "width": 2, "dash": "dot"}, "name": name}  # fmt: skip
+
+
+def _note(x: Any, y: Any, text: str, *, xref: str = "x", yref: str = "paper") -> dict[str, Any]:
+    return {"x": x, "y": y, "xref": xref, "yref": yref, "text": text, "showarrow": False,
+            "font": {"size": 11, "color": "#374151"}, "bgcolor": "rgba(255,255,255,.85)",
+            "xanchor": "left", "yanchor": "bottom"}  # fmt: skip
+
+
+def udr_figure(udr: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The UDR's behaviour chart with its threshold drawn as a dotted line."""
+    verdict = udr.get("verdict") or {}
+    chart = verdict.get("chart")
+    if not chart or not chart.get("points"):
+        return None
+    fig = behaviour_figure(chart, udr.get("measure") or chart.get("metric", ""))
+    threshold = (udr.get("binding") or {}).get("threshold")
+    if threshold is not None:
+        fig["layout"]["shapes"] = [_hline(threshold, "threshold", AMBER)]
+        fig["layout"]["annotations"] = [_note(0, threshold, "your threshold", xref="paper",
+                                              yref="y")]  # fmt: skip
+    return fig
+
+
+def improvement_figure(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Before and after: limits from the baseline, the baseline shaded, the start date marked."""
+    verdict = doc.get("verdict") or {}
+    chart = verdict.get("chart")
+    if not chart or not chart.get("points"):
+        return None
+    fig = behaviour_figure(chart, doc.get("measure_text") or chart.get("metric", ""))
+    m = doc.get("measure") or {}
+    shapes, notes = [], []
+    if m.get("baseline_start") and m.get("baseline_end"):
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": m["baseline_start"],
+                       "x1": m["baseline_end"], "y0": 0, "y1": 1, "fillcolor": "#e5e7eb",
+                       "opacity": 0.35, "line": {"width": 0}, "layer": "below"})  # fmt: skip
+        notes.append(_note(m["baseline_start"], 1.0, "baseline"))
+    if m.get("start_date"):
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": m["start_date"],
+                       "x1": m["start_date"], "y0": 0, "y1": 1,
+                       "line": {"color": "#111827", "width": 2}})  # fmt: skip
+        notes.append(_note(m["start_date"], 1.0, f" change started {m['start_date']}"))
+    if m.get("target") is not None:
+        shapes.append(_hline(m["target"], "target", GREY))
+        notes.append(_note(0, m["target"], "target", xref="paper", yref="y"))
+    fig["layout"]["shapes"] = shapes
+    fig["layout"]["annotations"] = notes
+    return fig

@@ -52,7 +52,7 @@ def lint(
     statements = _statements(statement, file)
     results = [lint_statement(s) for s in statements]
     if as_json:
-        print_json([_as_dict(r) for r in results])
+        print_json([r.to_dict() for r in results])
         return
     for result in results:
         _render(result)
@@ -85,17 +85,6 @@ def _statements(statement: str | None, file: Path | None) -> list[str]:
             ) from None
     lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
-
-
-def _as_dict(result: LintResult) -> dict:
-    return {
-        "statement": result.statement,
-        "measurable": result.measurable,
-        "findings": [
-            {"code": f.code, "message": f.message, "suggestion": f.suggestion}
-            for f in result.findings
-        ],
-    }
 
 
 def _render(result: LintResult) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
 from salesflow.workbench.measures import binding_from_options, compute, describe
-from salesflow.workbench.verdict import Verdict, judge_improvement
+from salesflow.workbench.verdict import Verdict, cannot_run, judge_improvement
 
 if TYPE_CHECKING:
     from salesflow.appdb import ImprovementRecord
@@ -162,7 +162,7 @@ def verdict(bench: Workbench, record: ImprovementRecord, *, as_of: date | None =
     try:
         measured = compute(bench.workspace, m, as_of=as_of or bench.as_of, baseline=(first, last))
     except SalesflowError as exc:
-        return Verdict("insufficient_data", "measure_error", f"The measure cannot run: {exc}")
+        return cannot_run(exc)
     if measured.problem:
         return Verdict(
             "insufficient_data",
@@ -170,10 +170,7 @@ def verdict(bench: Workbench, record: ImprovementRecord, *, as_of: date | None =
             f"{title}: {measured.problem}",
             chart=measured.charted.to_dict(),
         )
-    found = judge_improvement(measured.charted, m, title=title, start=start)
-    found.values["incomplete_periods_left_out"] = measured.dropped
-    found.values["as_of"] = measured.as_of.isoformat()
-    return found
+    return measured.stamp(judge_improvement(measured.charted, m, title=title, start=start))
 
 
 def _doc(bench: Workbench, record: ImprovementRecord, found: Verdict | None, *, full: bool) -> dict:
@@ -182,12 +179,7 @@ def _doc(bench: Workbench, record: ImprovementRecord, found: Verdict | None, *, 
     doc["measure_text"] = (
         describe(record.measure, bench.workspace.settings) if record.measure else None
     )
-    if found is None:
-        doc["verdict"] = None
-    else:
-        doc["verdict"] = found.to_dict()
-        if not full:
-            doc["verdict"].pop("chart")
+    doc["verdict"] = None if found is None else found.to_dict(chart=full)
     return doc
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["CODES", "SHAPE", "Finding", "LintResult", "lint"]
 
@@ -57,6 +58,17 @@ class LintResult:
     @property
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``udr lint --json`` entry for this statement."""
+        return {
+            "statement": self.statement,
+            "measurable": self.measurable,
+            "findings": [
+                {"code": f.code, "message": f.message, "suggestion": f.suggestion}
+                for f in self.findings
+            ],
+        }
 
 
 def _words(*items: str) -> str:

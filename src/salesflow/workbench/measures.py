@@ -18,6 +18,7 @@ from salesflow.errors import ConfigError, SalesflowError
 if TYPE_CHECKING:
     from salesflow.metrics.charted import Charted
     from salesflow.metrics.results import Series
+    from salesflow.workbench.verdict import Verdict
     from salesflow.workspace import Workspace
 
 __all__ = [
@@ -43,6 +44,12 @@ class Measured:
     @property
     def series(self) -> Series:
         return self.charted.series
+
+    def stamp(self, verdict: Verdict) -> Verdict:
+        """The verdict with what it was judged on: the periods left out and the as-of date."""
+        verdict.values["incomplete_periods_left_out"] = self.dropped
+        verdict.values["as_of"] = self.as_of.isoformat()
+        return verdict
 
 
 def parse_threshold(text: str | float | None) -> float | None:

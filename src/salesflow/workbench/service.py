@@ -25,7 +25,7 @@ from salesflow.errors import NotFoundError, SalesflowError
 from salesflow.workbench import graph, improvements
 from salesflow.workbench.lint import lint
 from salesflow.workbench.measures import binding_from_options, compute, describe
-from salesflow.workbench.verdict import Verdict, judge_udr
+from salesflow.workbench.verdict import Verdict, cannot_run, judge_udr
 
 if TYPE_CHECKING:
     from salesflow.appdb import KnowledgeStore, UdrRecord
@@ -51,15 +51,7 @@ def resolve_who(explicit: str | None = None) -> str:
 
 def lint_doc(statement: str) -> dict[str, Any]:
     """The ``udr lint --json`` entry for one statement."""
-    result = lint(statement)
-    return {
-        "statement": result.statement,
-        "measurable": result.measurable,
-        "findings": [
-            {"code": f.code, "message": f.message, "suggestion": f.suggestion}
-            for f in result.findings
-        ],
-    }
+    return lint(statement).to_dict()
 
 
 class Workbench:
@@ -208,12 +200,9 @@ class Workbench:
         except SalesflowError as exc:
             if strict:
                 raise
-            return Verdict("insufficient_data", "measure_error", f"The measure cannot run: {exc}")
+            return cannot_run(exc)
         title = describe(binding, settings, with_period=False)
-        verdict = judge_udr(measured.charted, binding, title=title)
-        verdict.values["incomplete_periods_left_out"] = measured.dropped
-        verdict.values["as_of"] = measured.as_of.isoformat()
-        return verdict
+        return measured.stamp(judge_udr(measured.charted, binding, title=title))
 
     def list_udrs(self, *, verdicts: bool = True, include_deleted: bool = False) -> list[dict]:
         """UDRs by id, each with its verdict in brief (no chart)."""
@@ -235,14 +224,7 @@ class Workbench:
         doc["measure"] = (
             describe(record.binding, self.workspace.settings) if record.binding else None
         )
-        if verdict is None:
-            doc["verdict"] = None
-        elif full:
-            doc["verdict"] = verdict.to_dict()
-        else:
-            brief = verdict.to_dict()
-            brief.pop("chart")
-            doc["verdict"] = brief
+        doc["verdict"] = None if verdict is None else verdict.to_dict(chart=full)
         return doc
 
     # -- causes and links (see graph.py) ----------------------------------------------------

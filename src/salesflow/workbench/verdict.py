@@ -37,6 +37,7 @@ __all__ = [
     "RECENT",
     "UDR_VERDICTS",
     "Verdict",
+    "cannot_run",
     "format_value",
     "judge_improvement",
     "judge_udr",
@@ -67,8 +68,9 @@ class Verdict:
     signals: list[dict[str, Any]] = field(default_factory=list)
     chart: dict[str, Any] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, chart: bool = True) -> dict[str, Any]:
+        """The JSON document; ``chart=False`` leaves the chart out, for lists."""
+        doc = {
             "verdict": self.verdict,
             "rule": self.rule,
             "sentence": self.sentence,
@@ -76,6 +78,14 @@ class Verdict:
             "signals": self.signals,
             "chart": self.chart,
         }
+        if not chart:
+            del doc["chart"]
+        return doc
+
+
+def cannot_run(exc: Exception) -> Verdict:
+    """The verdict of a measure that fails on the data (a wrong filter, a missing column)."""
+    return Verdict("insufficient_data", "measure_error", f"The measure cannot run: {exc}")
 
 
 def format_value(value: float | None, unit: str) -> str:

@@ -177,6 +177,22 @@ class FlowResult(Result):
         return figures.stage_times(self.doc["stages"], title="Median days in each stage")
 
 
+def _count_verdicts(rows: list[dict[str, Any]]) -> str:
+    """``3 confirmed, 1 unbound``: each verdict with how often it occurs, in order of first sight."""
+    verdicts = [r["verdict"] for r in rows]
+    return ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
+
+
+def _first_measured(entries: list[dict], id: int | None, what: str, *, hint: str) -> dict:
+    """The entry with id ``id`` (the first one when None) among those whose verdict has a chart."""
+    measured = [e for e in entries if (e.get("verdict") or {}).get("chart")]
+    if id is not None:
+        measured = [e for e in measured if e["id"] == id]
+    if not measured:
+        raise ConfigError(f"No measured {what} to chart", hint=hint)
+    return measured[0]
+
+
 @dataclass(frozen=True, repr=False)
 class UdrsResult(Result):
     """Undesirable Results with their verdicts from data (``doc["udrs"]``)."""
@@ -197,20 +213,13 @@ class UdrsResult(Result):
         ]
 
     def summary(self) -> str:
-        verdicts = [r["verdict"] for r in self.rows()]
-        counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
-        return ", ".join(f"{n} {v}" for v, n in counts.items()) or "no UDRs yet"
+        return _count_verdicts(self.rows()) or "no UDRs yet"
 
     def chart(self, id: int | None = None) -> go.Figure:
         """The chart of one UDR's measure (the first measured one when ``id`` is None)."""
         from salesflow.api import figures
 
-        measured = [u for u in self.doc["udrs"] if (u.get("verdict") or {}).get("chart")]
-        if id is not None:
-            measured = [u for u in measured if u["id"] == id]
-        if not measured:
-            raise ConfigError("No measured UDR to chart", hint="Bind a UDR to a metric first")
-        u = measured[0]
+        u = _first_measured(self.doc["udrs"], id, "UDR", hint="Bind a UDR to a metric first")
         return figures.control_chart(
             u["verdict"]["chart"],
             title=u.get("measure"),
@@ -289,18 +298,14 @@ class ImprovementsResult(Result):
         return out
 
     def summary(self) -> str:
-        verdicts = [r["verdict"] for r in self.rows()]
-        return ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts)) or "none yet"
+        return _count_verdicts(self.rows()) or "none yet"
 
     def chart(self, id: int | None = None) -> go.Figure:
         """Before and after the change on baseline limits (the first measured one by default)."""
-
-        measured = [i for i in self.doc["improvements"] if (i.get("verdict") or {}).get("chart")]
-        if id is not None:
-            measured = [i for i in measured if i["id"] == id]
-        if not measured:
-            raise ConfigError("No measured improvement to chart", hint="Give it a measure first")
-        return before_after(measured[0])
+        entries = self.doc["improvements"]
+        return before_after(
+            _first_measured(entries, id, "improvement", hint="Give it a measure first")
+        )
 
 
 def before_after(improvement: Mapping[str, Any]) -> go.Figure:

@@ -158,14 +158,8 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
             name="signal",
             marker={"size": 12, "color": "red", "symbol": "circle-open"},
         )
-    fig.update_layout(
-        title=title or f"{s.metric} per {s.period}: {charted.verdict()}",
-        yaxis_title=s.unit,
-        xaxis_title=s.period,
-        template="plotly_white",
-    )
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
-    return path
+    title = title or f"{s.metric} per {s.period}: {charted.verdict()}"
+    return _write_html(fig, path, title=title, y=s.unit, x=s.period)
 
 
 def write_breakdown_html(result: Breakdown, path: Path, *, title: str | None = None) -> Path:
@@ -181,11 +175,12 @@ def write_breakdown_html(result: Breakdown, path: Path, *, title: str | None = N
             hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>",
         )
     )
-    fig.update_layout(
-        title=title or f"{result.metric} by {result.by}",
-        yaxis_title=result.unit,
-        xaxis_title=result.by,
-        template="plotly_white",
-    )
+    title = title or f"{result.metric} by {result.by}"
+    return _write_html(fig, path, title=title, y=result.unit, x=result.by)
+
+
+def _write_html(fig: Any, path: Path, *, title: str, y: str, x: str) -> Path:
+    """One self-contained page (plotly.js embedded, so it opens offline)."""
+    fig.update_layout(title=title, yaxis_title=y, xaxis_title=x, template="plotly_white")
     fig.write_html(str(path), include_plotlyjs=True, full_html=True)
     return path

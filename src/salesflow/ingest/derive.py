@@ -64,19 +64,26 @@ def stage_rank_sql(column: str, stages: StageConfig) -> str:
     return f"CASE {column} {whens} ELSE {len(stages.all)} END"
 
 
-def last_events_sql(events: str, ids: str, stages: StageConfig, *, window: bool = True) -> str:
+def last_events_sql(
+    events: str, ids: str, stages: StageConfig, *, window: bool = True, whole: bool = False
+) -> str:
     """Each opportunity's last stage event (latest time, then furthest stage), for ``ids``.
 
-    ``window=False`` uses DuckDB's ``arg_max`` (a hash aggregate, far faster than sorting).
+    ``window=False`` uses DuckDB's ``arg_max`` (a hash aggregate, far faster than sorting);
+    ``whole=True`` says ``events`` holds only deals of interest (a batch): aggregate it all,
+    then keep ``ids``, instead of matching every event against ``ids`` first.
     """
     rank = stage_rank_sql("stage", stages)
     outcome = outcome_sql("stage", stages)
     if not window:
         order = f"epoch_us(entered_at) * 1000 + {rank}"
+        inner, outer = ("", f"WHERE opportunity_id IN ({ids})")
+        if not whole:
+            inner, outer = outer, ""
         return (
             f"SELECT opportunity_id, stage, entered_at, {outcome} AS outcome FROM (SELECT "
             f"opportunity_id, arg_max(stage, {order}) AS stage, max(entered_at) AS entered_at "
-            f"FROM {events} WHERE opportunity_id IN ({ids}) GROUP BY opportunity_id) x"
+            f"FROM {events} {inner} GROUP BY opportunity_id) x {outer}"
         )
     return (
         f"SELECT opportunity_id, stage, entered_at, {outcome} AS outcome "

@@ -141,6 +141,7 @@ def import_file(
             report.derived_stage_events = result.derived_stage_events
         if adopted:
             stage_rules.write_settings(workspace, stages)
+        mem.close()  # free the batch before the flow tables take their own memory
         step("Refreshing derived tables", 4, _STEPS)
         _refresh_derived(workspace, report, changed)
         step("Done", 5, _STEPS)
@@ -158,8 +159,12 @@ def _changed_deals(mem, table: str, ws: WorkspaceData, settings) -> Any:
 
     if table not in ("stage_events", "opportunities") or not ws.attached:
         return None
-    if not derived.is_fresh_attached(mem, settings, "ws"):
+    if "flow_cases" not in ws.tables():
         return None
+    cases = mem.sql("SELECT count(*) FROM ws.main.flow_cases").fetchone()[0]
+    deals = mem.sql("SELECT approx_count_distinct(opportunity_id) FROM batch").fetchone()[0]
+    if deals > cases // 2 or not derived.is_fresh_attached(mem, settings, "ws"):
+        return None  # most deals change (a rebuild is cheaper) or the tables are stale anyway
     return mem.sql("SELECT DISTINCT opportunity_id FROM batch").to_arrow_table()
 
 

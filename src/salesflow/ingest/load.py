@@ -195,18 +195,19 @@ def _after_stage_events(t, stages: StageConfig, result: WriteResult) -> None:
     book = f"{p}{BOOKKEEPING}"
     ids = f"SELECT DISTINCT opportunity_id FROM {t.batch}"
     t.execute(f"DELETE FROM {book} WHERE what = 'events' AND opportunity_id IN ({ids})")
-    derived = (
-        f"SELECT opportunity_id FROM {book} WHERE what = 'outcome' AND opportunity_id IN ({ids})"
-    )
-    # the batch is the whole history of its opportunities, so their last event is in it
+    derived = f"SELECT opportunity_id FROM {book} WHERE what = 'outcome'"
+    # the batch is the whole history of its opportunities, so their last event is in it (and
+    # aggregating the batch first keeps only its own deals: no need to match ids twice)
     result.refreshed_opportunities = _refresh_from_events(
-        t, stages, derived, f"{p}opportunities", t.batch
+        t, stages, derived, f"{p}opportunities", t.batch, whole=True
     )
 
 
-def _refresh_from_events(t, stages: StageConfig, ids: str, opps: str, events: str) -> int:
+def _refresh_from_events(
+    t, stages: StageConfig, ids: str, opps: str, events: str, *, whole: bool = False
+) -> int:
     """Set stage, outcome and closed_at of ``ids`` from their last stage event."""
-    last = last_events_sql(events, ids, stages, window=not isinstance(t, DuckTarget))
+    last = last_events_sql(events, ids, stages, window=not isinstance(t, DuckTarget), whole=whole)
     return t.changed(
         f"UPDATE {opps} SET stage = l.stage, outcome = l.outcome, closed_at = CASE WHEN "
         f"l.outcome IN ('won', 'lost') THEN l.entered_at END FROM ({last}) l "

@@ -52,10 +52,8 @@ class ImprovementRepository(VersionedRepository[ImprovementRecord]):
             row = Improvement(
                 why=why, theory=theory, countermeasure=countermeasure, owner=owner, **fields
             )
-            row.created_by = who
-            row.created_at = row.updated_at = now()
-            session.add(row)
-            session.flush()
+            self._add_new(session, row, who)
+            session.flush()  # the id the attacks refer to
             self._set_attacks(session, row.id, nodes)
             return self._save(session, row, "create", who, None)
 

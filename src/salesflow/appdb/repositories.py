@@ -167,12 +167,15 @@ class VersionedRepository(Generic[R]):
         return after
 
     def _create(self, session: Session, row: Any, who: str) -> R:
-        stamp = now()
+        self._add_new(session, row, who)
+        return self._save(session, row, "create", who, None)
+
+    def _add_new(self, session: Session, row: Any, who: str) -> None:
+        """Stamp a new row with who created it and when, and add it to the session."""
         row.created_by = who
-        row.created_at = row.updated_at = stamp
+        row.created_at = row.updated_at = now()
         row.deleted_at = None
         session.add(row)
-        return self._save(session, row, "create", who, None)
 
 
 def _new_node(session: Session, kind: str) -> int:

@@ -58,8 +58,7 @@ def stalled(q: Query, *, days: int = 30) -> ir.Table:
     """Open deals with neither a stage change nor an activity in the last ``days`` days."""
     import ibis
 
-    s = open_at_end(q)
-    s = s.filter(s.created_at < s._end - ibis.interval(days=days))
+    s = aging_wip(q, days=days)  # a deal younger than ``days`` cannot have stalled
     ev, act = q.table("stage_events"), q.table("activities")
     touches = ev.select(_tid=ev.opportunity_id, _ts=ev.entered_at).union(
         act.filter(act.opportunity_id.notnull()).select(

@@ -5,7 +5,10 @@ average marginal effect a correct logistic model should recover:
 
     P(won) = 0.45 − 0.12·[first response > 48 h] + 0.10·[source = partner]   (region: no effect)
 
-Cycle time of closed deals is log-normal with median 40 days, ×1.5 for Enterprise deals (σ = 0.5).
+Cycle time of closed deals is log-normal with median 40 days, ×1.5 for Enterprise deals (σ = 0.5);
+each stage visit is an equal share of it, so time in any stage carries the same ×1.5.
+Closed deals move back one stage before closing (rework) with probability
+``0.10 + 0.15·[product = Plus]`` (a second random stream, so the other tables do not change).
 ``list_price`` is ``amount`` × 1.1 plus 1 % noise (a collinear pair); ``pilot`` is an imported
 attribute with a rare level (12 deals). Requests about deals are written from five topics with
 distinct vocabularies; ``topic`` is their ground truth.
@@ -23,6 +26,8 @@ STAGES = ("Lead", "Qualified", "Discovery", "Proposal", "Negotiation")
 SLOW_EFFECT = -0.12
 PARTNER_EFFECT = 0.10
 ENTERPRISE_FACTOR = 1.5
+REWORK_BASE = 0.10
+REWORK_EFFECT = 0.15
 TOPICS = {
     "invoice": "invoice billing copy payment overdue credit note vat receipt charged twice",
     "pricing": "price quote discount pricing approval margin volume rebate tier cost",
@@ -91,12 +96,20 @@ def _opportunities(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 def _stage_events(opps: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
+    redo = np.random.default_rng(7)
     for o in opps.itertuples():
         end = o.closed_at if pd.notna(o.closed_at) else o.created_at + pd.Timedelta(days=20)
         reached = 5 if o.outcome == "won" else int(rng.integers(1, 6))
+        p_rework = REWORK_BASE + REWORK_EFFECT * (o.product == "Plus")
+        rework = o.outcome != "open" and redo.random() < p_rework
+        reached = max(reached, 2) if rework else reached
         span = (end - o.created_at) / (reached + 1)
         for i in range(reached):
             rows.append((o.opportunity_id, STAGES[i], o.created_at + span * i))
+        if rework:  # back to the previous stage halfway through the last one
+            rows.append(
+                (o.opportunity_id, STAGES[reached - 2], o.created_at + span * (reached - 0.5))
+            )
         if o.outcome != "open":
             rows.append((o.opportunity_id, "Won" if o.outcome == "won" else "Lost", end))
     return pd.DataFrame(rows, columns=["opportunity_id", "stage", "entered_at"])

@@ -14,6 +14,7 @@ from salesflow.analysis.drivers import (
     variable_effect,
 )
 from salesflow.analysis.features import Catalog, catalog, describe_variables, feature_frame
+from salesflow.analysis.outcomes import metric_outcome, prepare_outcome, usable_outcomes
 from salesflow.analysis.request_log import categorise
 from salesflow.analysis.request_patterns import ThemeResult, find_themes, request_patterns
 from salesflow.analysis.variables import Variable
@@ -34,6 +35,9 @@ __all__ = [
     "feature_frame",
     "find_themes",
     "link_verdict",
+    "metric_outcome",
+    "prepare_outcome",
     "request_patterns",
+    "usable_outcomes",
     "variable_effect",
 ]

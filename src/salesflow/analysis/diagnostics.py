@@ -132,10 +132,21 @@ def collinearity(d: Design) -> list[dict]:
 
 
 def leakage(variables: list[Variable], spec: OutcomeSpec) -> list[dict]:
-    """Variables known only after the outcome; counts that grow with the deal's length."""
+    """Variables known only after the outcome (or part of a metric outcome); counts that grow
+    with the deal's length."""
     found = []
+    part_of = dict(spec.leaks)
     for v in variables:
-        if v.when == "after":
+        if v.name in part_of:
+            found.append(
+                _warning(
+                    "leakage",
+                    [v.name],
+                    f"{v.name} is known only after the outcome starts "
+                    f"({part_of[v.name]}), so it partly *is* the outcome: leave it out",
+                )
+            )
+        elif v.when == "after":
             found.append(
                 _warning(
                     "leakage",

@@ -1,6 +1,7 @@
 """Driver analysis: which operating variables go with winning, speed and stalls — and how much.
 
-``drivers(workspace, outcome=…)`` builds the feature table where the data lives, fits one model
+The outcome is ``won``, ``cycle_time``, ``stalled`` or any catalog metric with a value per deal
+(:mod:`salesflow.analysis.outcomes`). ``drivers(workspace, outcome=…)`` builds the feature table where the data lives, fits one model
 (see :mod:`salesflow.analysis.model`), reports each variable's effect in plain units with a 95 %
 confidence interval and a Benjamini–Hochberg adjusted p-value, and warns about the usual traps
 (:mod:`salesflow.analysis.diagnostics`). The result is an association in past data, never proof.
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from salesflow.analysis import diagnostics, wording
 from salesflow.analysis.features import Catalog, feature_frame
-from salesflow.analysis.model import OutcomeSpec, design, fit, outcome_spec
+from salesflow.analysis.model import OUTCOMES, OutcomeSpec, design, fit, outcome_spec
+from salesflow.analysis.outcomes import prepare_outcome
 from salesflow.analysis.variables import Variable
 from salesflow.errors import DataError
 
@@ -54,6 +56,8 @@ MODELS = {
     "in percentage points",
     "duration": "linear regression on log days (statsmodels OLS, HC3 robust errors); effects "
     "are % change in the median duration",
+    "linear": "linear regression on the value per deal (statsmodels OLS, HC3 robust errors); "
+    "effects are differences in the mean, in the metric's unit",
 }
 
 
@@ -74,6 +78,7 @@ class Effect:
     per: str  # what the effect compares: "over 48 h vs within 48 h", "per week", "vs inbound"
     outcome: str = ""
     phrase: str = ""
+    worse: str = field(default="", compare=False)  # the bad direction of the outcome
 
     @property
     def direction(self) -> Literal["increases", "decreases"]:
@@ -85,6 +90,7 @@ class Effect:
 
     def as_dict(self) -> dict[str, Any]:
         doc = asdict(self)
+        doc.pop("worse")
         doc.update(direction=self.direction, significant=self.significant)
         if self.level is None:
             doc.pop("level")
@@ -104,10 +110,13 @@ class DriverResult:
     warnings: list[dict] = field(default_factory=list)
     summary: str = ""
     experiment: str = ""
+    params: dict[str, Any] | None = None  # a metric outcome's parameters
 
     def as_dict(self) -> dict[str, Any]:
+        extra = {} if self.params is None else {"params": self.params}
         return {
             "outcome": self.outcome,
+            **extra,
             "n": self.n,
             "model": self.model,
             "variables": self.variables,
@@ -143,23 +152,42 @@ def drivers(
     variables: Sequence[str] | None = None,
     filters: Mapping[str, str] | None = None,
     stall_days: int = 30,
+    params: Mapping[str, str] | None = None,
 ) -> DriverResult:
-    """Fit the driver model for ``outcome`` on the workspace's deals."""
-    spec = outcome_spec(outcome)
+    """Fit the driver model for ``outcome`` on the workspace's deals.
+
+    For a metric outcome the filters apply to the metric's rows (a stage visit's ``stage``, or
+    the deal's columns), and ``params`` are the metric's ``--param`` values.
+    """
+    builtin = outcome in OUTCOMES
     frame, cat = feature_frame(
-        workspace.data, workspace.settings, filters=filters, stall_days=stall_days
+        workspace.data,
+        workspace.settings,
+        filters=filters if builtin else None,
+        stall_days=stall_days,
     )
-    chosen = [cat.get(v) for v in variables] if variables else default_variables(frame, cat)
-    return analyse(frame, spec, chosen)
+    frame, spec = prepare_outcome(
+        workspace, frame, outcome, params=params, filters=None if builtin else filters
+    )
+    chosen = [cat.get(v) for v in variables] if variables else default_variables(frame, cat, spec)
+    result = analyse(frame, spec, chosen)
+    if not builtin:
+        from salesflow.metrics.registry import get
+
+        result.params = get(outcome, workspace.settings).public_params(params, workspace.settings)
+    return result
 
 
-def default_variables(frame: pd.DataFrame, cat: Catalog) -> list[Variable]:
+def default_variables(
+    frame: pd.DataFrame, cat: Catalog, spec: OutcomeSpec | None = None
+) -> list[Variable]:
     """Variables known before the outcome, well covered, with a handful of levels."""
     names = [*DEFAULT_BUILTINS, *cat.imported]
+    leaky = dict(spec.leaks) if spec is not None else {}
     chosen = []
     for name in names:
         v = cat.variables.get(name)
-        if v is None or v.when == "after" or name not in frame:
+        if v is None or v.when == "after" or name in leaky or name not in frame:
             continue
         values = frame[name]
         if values.notna().mean() < MIN_COVERAGE or values.nunique(dropna=True) < 2:
@@ -228,6 +256,7 @@ def _effect(spec: OutcomeSpec, v: Variable, d: Any, column: str, row: Any, p_adj
         unit=spec.unit,
         per=per,
         outcome=spec.name,
+        worse=spec.worse,
     )
     return _with_phrase(effect, v, spec)
 
@@ -242,7 +271,7 @@ def variable_effect(
     frame: pd.DataFrame,
     cat: Catalog,
     *,
-    outcome: str,
+    outcome: str | OutcomeSpec,
     variable: str,
     level: str | None = None,
     adjust_for: Sequence[str] = (),
@@ -250,7 +279,8 @@ def variable_effect(
     """One variable's effect on ``outcome``, optionally adjusted for others, with its warnings.
 
     For a categorical variable name the ``level`` (compared with the most common level); without
-    one, the level with the smallest adjusted p-value is returned.
+    one, the level with the smallest adjusted p-value is returned. A metric outcome is passed as
+    its spec, with ``frame`` from :func:`salesflow.analysis.outcomes.prepare_outcome`.
     """
     spec = outcome_spec(outcome)
     chosen = [cat.get(variable), *(cat.get(a) for a in adjust_for if a != variable)]
@@ -280,8 +310,7 @@ def link_verdict(
     when it excludes no effect and points the other way; inconclusive otherwise, or when the
     variable leaks the outcome.
     """
-    spec = outcome_spec(effect.outcome)
-    worse = effect.direction == spec.worse
+    worse = effect.direction == (effect.worse or outcome_spec(effect.outcome).worse)
     said = wording.effect_words(effect)
     if any(w["kind"] == "leakage" for w in warnings):
         return LinkEvidence(

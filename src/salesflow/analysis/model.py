@@ -5,6 +5,8 @@ fitted by logistic regression; effects are average marginal effects in percentag
 (statsmodels ``get_margeff``, discrete changes for 0/1 columns). ``cycle_time`` (closed deals) is
 fitted by OLS on log days with HC3 robust standard errors; effects are percent changes in the
 median duration, ``100·(exp(b) − 1)``, which hold for a log-normal spread around the median.
+Metric outcomes (:mod:`salesflow.analysis.outcomes`) add ``linear``: OLS on the value itself with
+HC3 errors, effects a difference in means in the metric's unit (× ``scale``).
 """
 
 from __future__ import annotations
@@ -28,21 +30,41 @@ MIN_DAYS = 1 / 24  # a deal closed within the hour counts as one hour long
 
 @dataclass(frozen=True)
 class OutcomeSpec:
+    """What the model explains: its column in the feature table, model kind and units."""
+
     name: str
-    kind: Literal["binary", "duration"]
+    kind: Literal["binary", "duration", "linear"]
     column: str
     population: str
-    unit: Literal["points", "percent"]
+    unit: str  # "points", "percent", or a metric's own unit for a linear outcome
     worse: Literal["increases", "decreases"]  # which direction of the effect is bad news
+    label: str = ""  # the measure in words: "win rate", "rework rate"
+    metric: str | None = None  # the catalog metric behind a metric outcome
+    scale: float = 1.0  # linear outcomes: effects × scale (100 turns a share into points)
+    leaks: tuple[tuple[str, str], ...] = ()  # (variable, why it is part of the outcome)
 
 
 OUTCOMES = {
-    "won": OutcomeSpec("won", "binary", "won", "closed deals", "points", "decreases"),
+    "won": OutcomeSpec(
+        "won", "binary", "won", "closed deals", "points", "decreases", label="win rate"
+    ),
     "stalled": OutcomeSpec(
-        "stalled", "binary", "stalled", "deals old enough to stall", "points", "increases"
+        "stalled",
+        "binary",
+        "stalled",
+        "deals old enough to stall",
+        "points",
+        "increases",
+        label="share of stalled deals",
     ),
     "cycle_time": OutcomeSpec(
-        "cycle_time", "duration", "cycle_days", "closed deals", "percent", "increases"
+        "cycle_time",
+        "duration",
+        "cycle_days",
+        "closed deals",
+        "percent",
+        "increases",
+        label="cycle time",
     ),
 }
 
@@ -62,18 +84,22 @@ class Design:
         return [c for c, (v, _) in self.columns.items() if v == variable]
 
 
-def outcome_spec(outcome: str) -> OutcomeSpec:
+def outcome_spec(outcome: str | OutcomeSpec) -> OutcomeSpec:
+    """A built-in outcome by name (metric outcomes come from :func:`outcomes.metric_outcome`)."""
+    if isinstance(outcome, OutcomeSpec):
+        return outcome
     try:
         return OUTCOMES[outcome]
     except KeyError:
         raise DataError(
-            f"Unknown outcome {outcome!r}", hint=f"Choose one of: {', '.join(OUTCOMES)}"
+            f"Unknown outcome {outcome!r}",
+            hint=f"Choose one of: {', '.join(OUTCOMES)} or a per-deal metric",
         ) from None
 
 
 def population(frame: pd.DataFrame, spec: OutcomeSpec) -> pd.DataFrame:
     """The deals the outcome is defined for."""
-    if spec.name == "stalled":
+    if spec.name == "stalled" and spec.metric is None:
         return frame[frame["eligible"].astype(bool) & frame["stalled"].notna()]
     return frame[frame[spec.column].notna()]
 
@@ -202,10 +228,17 @@ def fit(X: pd.DataFrame, y: pd.Series, spec: OutcomeSpec, *, effects: bool = Tru
         params = result.params.drop("const")
         frame = pd.DataFrame(
             {
-                "effect": np.expm1(params) * 100,
-                "ci_low": np.expm1(ci[0]) * 100,
-                "ci_high": np.expm1(ci[1]) * 100,
+                "effect": _plain(params, spec),
+                "ci_low": _plain(ci[0], spec),
+                "ci_high": _plain(ci[1], spec),
                 "p": result.pvalues.drop("const"),
             },
         )
     return frame
+
+
+def _plain(coef: pd.Series, spec: OutcomeSpec) -> pd.Series:
+    """Coefficients in plain units: % of the median for durations, the metric's unit otherwise."""
+    import numpy as np
+
+    return np.expm1(coef) * 100 if spec.kind == "duration" else coef * spec.scale

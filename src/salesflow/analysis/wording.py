@@ -9,14 +9,13 @@ if TYPE_CHECKING:
     from salesflow.analysis.model import OutcomeSpec
     from salesflow.analysis.variables import Variable
 
-__all__ = ["effect_words", "experiment", "phrase", "summary"]
+__all__ = ["effect_words", "experiment", "metric_words", "phrase", "summary"]
 
 VERBS = {
     "won": ("win", "points more often", "points less often"),
     "stalled": ("stall", "points more often", "points less often"),
     "cycle_time": ("take", "% longer to close", "% less time to close"),
 }
-METRIC = {"won": "win rate", "stalled": "share of stalled deals", "cycle_time": "cycle time"}
 
 
 def label(name: str) -> str:
@@ -26,7 +25,9 @@ def label(name: str) -> str:
 
 def number(value: float) -> str:
     value = abs(value)
-    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    if value >= 10:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if value >= 1 or value == 0 else f"{value:.2g}"
 
 
 def interval(effect: Effect) -> str:
@@ -48,10 +49,24 @@ def _subject(effect: Effect, v: Variable | None) -> str:
 
 def phrase(effect: Effect, v: Variable | None, spec: OutcomeSpec) -> str:
     """ "Deals with first response over 48 h win 11 points less often (95 % CI 8–14)"."""
+    if spec.metric is not None:
+        return f"{_subject(effect, v)}: {_metric_size(effect, spec)} ({interval(effect)})"
     verb, more, less = VERBS[spec.name]
     size = f"{number(effect.effect)} {more if effect.effect >= 0 else less}"
     size = size.replace(" %", "%") if spec.unit == "percent" else size
     return f"{_subject(effect, v)} {verb} {size} ({interval(effect)})"
+
+
+def _metric_size(effect: Effect, spec: OutcomeSpec) -> str:
+    """ "rework rate 8.0 points higher", "time in stage 35% longer", "… 0.8 requests lower"."""
+    up = effect.effect >= 0
+    if spec.kind == "duration":
+        return f"{metric_words(spec)} {number(effect.effect)}% {'longer' if up else 'shorter'}"
+    return f"{metric_words(spec)} {number(effect.effect)} {spec.unit} {'higher' if up else 'lower'}"
+
+
+def metric_words(spec: OutcomeSpec) -> str:
+    return spec.label or label(spec.name)
 
 
 def effect_words(effect: Effect) -> str:
@@ -68,7 +83,7 @@ def summary(result: DriverResult, spec: OutcomeSpec) -> str:
     else:
         text = (
             f"{head}, none of the {len(result.variables)} variables shows a clear "
-            f"association with the {METRIC[spec.name]} (all adjusted p ≥ 0.05)."
+            f"association with the {metric_words(spec)} (all adjusted p ≥ 0.05)."
         )
     serious = [w for w in result.warnings if w["kind"] in ("leakage", "collinear", "confounder")]
     if serious:
@@ -82,7 +97,7 @@ def summary(result: DriverResult, spec: OutcomeSpec) -> str:
 def experiment(result: DriverResult, spec: OutcomeSpec) -> str:
     """The improvement that would test the strongest association."""
     strong = [e for e in result.effects if e.significant]
-    metric = METRIC[spec.name]
+    metric = metric_words(spec)
     if not strong:
         return (
             f"Nothing to test yet: collect more deals or other operating variables, and "

@@ -64,7 +64,14 @@ def variables(workspace: WorkspaceOption = Path("."), as_json: JsonOption = Fals
 
 
 def drivers(
-    outcome: Annotated[str, typer.Option("--outcome", help="won, cycle_time or stalled.")] = "won",
+    outcome: Annotated[
+        str,
+        typer.Option(
+            "--outcome",
+            help="won, cycle_time, stalled, or a metric with a value per deal "
+            "(rework_rate, stage_conversion, stage_time, a custom metric…).",
+        ),
+    ] = "won",
     variables: Annotated[
         str | None,
         typer.Option(
@@ -73,6 +80,10 @@ def drivers(
         ),
     ] = None,
     filters: FilterOption = None,
+    params: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="A metric outcome's parameter NAME=VALUE (repeatable)."),
+    ] = None,
     stall_days: Annotated[
         int, typer.Option("--stall-days", help="Quiet days that make a deal stalled.")
     ] = 30,
@@ -82,9 +93,11 @@ def drivers(
     """Which operating variables go with winning, speed or stalls, and by how much.
 
     Effects come with 95 % confidence intervals and p-values adjusted for testing many
-    variables at once. They are associations in past deals, not proof.
+    variables at once. They are associations in past deals, not proof. A metric outcome is
+    that metric computed on each deal alone; --filter then applies to the metric's rows
+    (stage_time needs --filter stage=NAME).
 
-    Example: `salesflow drivers --outcome won --variables first_response_over_48h,source,segment`
+    Example: `salesflow drivers --outcome stage_conversion --param from=Proposal --param to=Won`
     """
     from salesflow.analysis import drivers as run
 
@@ -96,6 +109,7 @@ def drivers(
             variables=names,
             filters=_pairs(filters, "--filter"),
             stall_days=stall_days,
+            params=_pairs(params, "--param"),
         )
     if as_json:
         print_json(result.as_dict())
@@ -106,7 +120,8 @@ def drivers(
 def _render_drivers(result) -> None:
     from rich.table import Table
 
-    unit = "points" if result.effects and result.effects[0].unit == "points" else "%"
+    unit = result.effects[0].unit if result.effects else ""
+    unit = "%" if unit == "percent" else unit
     table = Table(title=f"Drivers of {result.outcome} — {result.n:,} deals")
     for col in ("variable", "compared", f"effect ({unit})", "95 % CI", "adj. p", "deals"):
         table.add_column(col, justify="left" if col in ("variable", "compared") else "right")

@@ -239,7 +239,12 @@ def why_check(
         ),
     ],
     outcome: Annotated[
-        str, typer.Option("--outcome", help="won, cycle_time or stalled.", show_default=False)
+        str,
+        typer.Option(
+            "--outcome",
+            help="won, cycle_time, stalled or a per-deal metric (see `salesflow drivers --help`).",
+            show_default=False,
+        ),
     ],
     level: Annotated[
         str | None, typer.Option("--level", help="For a categorical variable: the level to test.")

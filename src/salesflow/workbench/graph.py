@@ -131,17 +131,27 @@ def check_link(
     outcome: str,
     level: str | None = None,
     claims: str = "worsens",
+    params: dict[str, Any] | None = None,
+    filters: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Test a link against past deals: does ``variable`` go with a worse ``outcome``?
 
-    The answer (supports, contradicts or inconclusive, with the effect, its 95 % interval and
-    adjusted p-value) is appended to the link's evidence, so ``causes`` and ``udr show`` carry it.
+    The outcome is won, cycle_time, stalled or a per-deal metric (with its ``params`` and
+    ``filters``); when the link's effect is a UDR bound to that metric, its ``bad_if`` says which
+    way is worse. The answer (supports, contradicts or inconclusive, with the effect, its 95 %
+    interval and adjusted p-value) is appended to the link's evidence, so ``causes`` and
+    ``udr show`` carry it.
     """
-    from salesflow.analysis import link_verdict, variable_effect
+    from salesflow.analysis import link_verdict, prepare_outcome, variable_effect
 
     record = bench.store.links.get(link_id)
     frame, cat = bench.feature_frame()
-    effect, warnings = variable_effect(frame, cat, outcome=outcome, variable=variable, level=level)
+    bound = next((u.binding for u in bench.store.udrs.list() if u.id == record.effect_id), None)
+    bad_if = (bound or {}).get("bad_if") if (bound or {}).get("metric") == outcome else None
+    frame, spec = prepare_outcome(
+        bench.workspace, frame, outcome, params=params, filters=filters, bad_if=bad_if
+    )
+    effect, warnings = variable_effect(frame, cat, outcome=spec, variable=variable, level=level)
     found = link_verdict(effect, claims=claims, warnings=warnings)  # type: ignore[arg-type]
     entry = plain(
         {
@@ -150,6 +160,8 @@ def check_link(
             "level": level,
             "outcome": outcome,
             "claims": claims,
+            **({"params": params} if params else {}),
+            **({"filters": filters} if filters else {}),
             "by": bench.who,
             "at": _now(),
             **found.as_dict(),

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
-  var WIDTH = 230, LINE = 16, PAD = 10, CHARS = 30, MAX_LINES = 4;
+  var WIDTH = 210, LINE = 16, PAD = 10, CHARS = 28, MAX_LINES = 4;
 
   function el(name, attrs, parent) {
     var node = document.createElementNS(SVG, name);
@@ -50,23 +50,45 @@
     return rank;
   }
 
+  // dagre's ranker hook: our nodes keep the layers given to them; helper nodes dagre adds (its
+  // nesting root) go just above the nodes they point to.
+  function fixedRanks(g) {
+    var nodes = g.nodes().filter(function (v) { return typeof g.node(v).rank !== "number"; });
+    for (var pass = 0; pass < nodes.length + 1; pass++) {
+      var changed = false;
+      nodes.forEach(function (v) {
+        var label = g.node(v);
+        var best = Infinity;
+        (g.outEdges(v) || []).forEach(function (e) {
+          var w = g.node(e.w);
+          if (typeof w.rank === "number") { best = Math.min(best, w.rank - (g.edge(e).minlen || 1)); }
+        });
+        if (best !== Infinity && label.rank !== best) { label.rank = best; changed = true; }
+      });
+      if (!changed) { break; }
+    }
+    nodes.forEach(function (v) { if (typeof g.node(v).rank !== "number") { g.node(v).rank = 0; } });
+  }
+
+  // dagre doubles every edge's minimum length to make room for labels, so our layers are spaced
+  // by 4: nodes on multiples of 4, AND junctions half-way between an effect and its causes.
   function layout(graph) {
     var g = new window.dagre.graphlib.Graph();
-    g.setGraph({ rankdir: "TB", ranker: "none", nodesep: 28, ranksep: 22, marginx: 12, marginy: 12 });
+    g.setGraph({ rankdir: "TB", ranker: fixedRanks, nodesep: 20, ranksep: 24, marginx: 12, marginy: 12 });
     g.setDefaultEdgeLabel(function () { return {}; });
     var rank = layers(graph), byId = {};
     graph.nodes.forEach(function (node) {
       byId[node.id] = node;
       var lines = wrap(node.text);
       g.setNode("n" + node.id, { width: WIDTH, height: lines.length * LINE + 2 * PAD + (node.core ? LINE : 0),
-                                 rank: 2 * rank[node.id], lines: lines, data: node });
+                                 rank: 4 * rank[node.id], lines: lines, data: node });
     });
     graph.links.forEach(function (l) {
       if (l.loop || !byId[l.effect] || !byId[l.cause]) { return; }
       if (l.group) {
         var j = "j" + l.effect + ":" + l.group;
         if (!g.hasNode(j)) {
-          g.setNode(j, { width: 34, height: 20, rank: 2 * rank[l.effect] + 1, junction: true });
+          g.setNode(j, { width: 34, height: 20, rank: 4 * rank[l.effect] + 2, junction: true });
           g.setEdge("n" + l.effect, j, { link: null });
         }
         g.setEdge(j, "n" + l.cause, { link: l });
@@ -96,10 +118,10 @@
     var edges = el("g", { "class": "edges" }, svg);
     g.edges().forEach(function (e) {
       var info = g.edge(e), l = info.link, tone = l && l.check === "supports" ? "good" : l && l.check === "contradicts" ? "bad" : "";
-      var toJunction = g.node(e.w).junction;
-      var path = el("path", { d: edgePath(info.points), "class": "edge" + (tone ? " edge-" + tone : ""),
-                              "marker-end": toJunction ? "" : "url(#arrow" + (tone ? "-" + tone : "") + ")" }, edges);
-      if (toJunction) { path.removeAttribute("marker-end"); }
+      var path = el("path", { d: edgePath(info.points), "class": "edge" + (tone ? " edge-" + tone : "") }, edges);
+      if (!g.node(e.v).junction) {  // a cause's line into an AND junction has no arrow of its own
+        path.setAttribute("marker-end", "url(#arrow" + (tone ? "-" + tone : "") + ")");
+      }
       if (l) { var t = el("title", {}, path); t.textContent = l.check ? "data check: " + l.check : "because"; }
     });
     graph.links.filter(function (l) { return l.loop; }).forEach(function (l) {
@@ -138,6 +160,8 @@
     });
     box.textContent = "";
     box.appendChild(svg);
+    // Fit the box when that keeps the text readable; a very wide picture scrolls instead.
+    if (size.width <= box.clientWidth * 1.5) { svg.setAttribute("width", "100%"); }
     box.dataset.drawn = "1";
   }
 

@@ -146,7 +146,7 @@ def test_add_two_whys_and_see_the_root_cause_in_the_picture(wb, shots):
     first = int(wb.url.rsplit("=", 1)[1])
     wb.fill("#new_cause", "Pipeline reviews <b>only</b> look at the top ten deals")
     wb.click("#add-why")
-    wb.wait_for_url(f"**/causes?node=*")
+    wb.wait_for_url(lambda url: "node=" in url and not url.endswith(f"node={first}"))
     second = int(wb.url.rsplit("=", 1)[1])
     assert second != first
     wb.wait_for_selector(f'.node[data-node="{second}"]')

@@ -11,7 +11,6 @@ and a table of arguments and options with their defaults. The metric catalog pag
 from __future__ import annotations
 
 import inspect
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -102,21 +101,27 @@ def pages(docs: Path) -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the generated pages, or with ``--check`` report the stale ones and exit 1."""
-    args = sys.argv[1:] if argv is None else argv
-    check = "--check" in args
-    folders = [a for a in args if not a.startswith("--")]
-    docs = Path(folders[0]) if folders else Path("docs")
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m salesflow.cli.reference",
+        description="Regenerate docs/cli.md and docs/metrics.md from the code.",
+        epilog="Example: python -m salesflow.cli.reference --check docs",
+    )
+    parser.add_argument("docs", nargs="?", type=Path, default=Path("docs"), help="docs folder")
+    parser.add_argument("--check", action="store_true", help="only report stale pages; exit 1")
+    args = parser.parse_args(argv)
     stale = []
-    for path, text in pages(docs).items():
+    for path, text in pages(args.docs).items():
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         stale.append(path)
-        if not check:
+        if not args.check:
             path.write_text(text, encoding="utf-8")
-    verb = "stale" if check else "written"
+    verb = "stale" if args.check else "written"
     for path in stale:
         print(f"{verb}: {path}")
-    return 1 if check and stale else 0
+    return 1 if args.check and stale else 0
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance script

@@ -96,7 +96,7 @@ def _opportunities(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 def _stage_events(opps: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
-    redo = np.random.default_rng(7)
+    redo = np.random.default_rng(8)
     for o in opps.itertuples():
         end = o.closed_at if pd.notna(o.closed_at) else o.created_at + pd.Timedelta(days=20)
         reached = 5 if o.outcome == "won" else int(rng.integers(1, 6))

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from salesflow.analysis import drivers, link_verdict, prepare_outcome, variable_effect
+from salesflow.analysis import analyse, drivers, link_verdict, prepare_outcome, variable_effect
 from salesflow.analysis.features import feature_frame
 from salesflow.cli import analysis_cmds
 from salesflow.cli.common import new_app
@@ -52,6 +52,23 @@ def custom(synthetic, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def data(ws):
+    return feature_frame(ws.data, ws.settings)
+
+
+@pytest.fixture(scope="module")
+def run(ws, data):
+    """``drivers`` on the module's feature table, built once."""
+
+    def fit(outcome, variables, **options):
+        frame, cat = data
+        frame, spec = prepare_outcome(ws, frame, outcome, **options)
+        return analyse(frame, spec, [cat.get(v) for v in variables])
+
+    return fit
+
+
 def _one(result, variable, level=None):
     return next(e for e in result.effects if e.variable == variable and e.level == level)
 
@@ -73,8 +90,9 @@ def _reworked(path) -> dict[str, int]:
     return {k: int(v) for k, v in flags.items() if k in closed}
 
 
-def test_rework_rate_recovers_the_injected_risk_difference(ws, synthetic):
-    result = drivers(ws, outcome="rework_rate", variables=["product", "region"])
+@pytest.mark.slow
+def test_rework_rate_recovers_the_injected_risk_difference(run, synthetic):
+    result = run("rework_rate", ["product", "region"])
     truth = _reworked(synthetic.path)
     assert result.n == len(truth) and result.model.startswith("logistic")
     effect = next(e for e in result.effects if e.variable == "product")
@@ -85,22 +103,20 @@ def test_rework_rate_recovers_the_injected_risk_difference(ws, synthetic):
     assert "rework rate" in effect.phrase and "points" in effect.phrase
 
 
-def test_alone_the_margin_is_the_difference_in_rework_rates(ws, synthetic):
+def test_alone_the_margin_is_the_difference_in_rework_rates(run, data, synthetic):
     """With one binary variable the average marginal effect is the plain difference in rates."""
     import pandas as pd
 
-    result = drivers(ws, outcome="rework_rate", variables=["first_response_over_48h"])
+    result = run("rework_rate", ["first_response_over_48h"])
     truth = pd.Series(_reworked(synthetic.path), name="back")
-    frame, _ = feature_frame(ws.data, ws.settings)
+    frame, _ = data
     joined = frame.set_index("opportunity_id").join(truth, how="inner")
     rates = joined.groupby("first_response_over_48h")["back"].mean()
     assert result.effects[0].effect == pytest.approx((rates[1] - rates[0]) * 100, abs=1e-6)
 
 
-def test_time_in_a_stage_recovers_a_multiplicative_effect(ws):
-    result = drivers(
-        ws, outcome="stage_time", filters={"stage": "Proposal"}, variables=["segment", "region"]
-    )
+def test_time_in_a_stage_recovers_a_multiplicative_effect(run):
+    result = run("stage_time", ["segment", "region"], filters={"stage": "Proposal"})
     ent = _one(result, "segment", "Enterprise")
     assert result.model.startswith("linear regression on log")
     assert ent.unit == "percent" and ent.significant and ent.direction == "increases"
@@ -124,8 +140,8 @@ def test_stage_conversion_takes_params_and_flags_days_in_the_stage(ws):
     assert slow.direction == "decreases"  # won deals all reached Proposal: the win effect shows
 
 
-def test_a_leaky_variable_makes_a_link_check_inconclusive(ws):
-    frame, cat = feature_frame(ws.data, ws.settings)
+def test_a_leaky_variable_makes_a_link_check_inconclusive(ws, data):
+    frame, cat = data
     frame, spec = prepare_outcome(ws, frame, "stage_time", filters={"stage": "Proposal"})
     effect, warnings = variable_effect(frame, cat, outcome=spec, variable="days_in_negotiation")
     evidence = link_verdict(effect, warnings=warnings)
@@ -144,6 +160,7 @@ def test_custom_ratio_metric_is_a_binary_outcome(custom):
     assert slow.ci_low <= SLOW_EFFECT * 100 <= slow.ci_high and slow.direction == "decreases"
 
 
+@pytest.mark.slow
 def test_custom_mean_metric_is_a_linear_outcome_and_its_column_leaks(custom):
     """list_price = 1.1 × amount (± 1 %): per 10,000 of amount the mean list price is 11,000 up."""
     with Workspace.open(custom, read_only=True) as opened:
@@ -155,6 +172,7 @@ def test_custom_mean_metric_is_a_linear_outcome_and_its_column_leaks(custom):
     assert amount.ci_low <= 11_000 <= amount.ci_high and amount.ci_high - amount.ci_low < 1000
 
 
+@pytest.mark.slow
 def test_why_check_uses_the_metric_and_the_udr_direction(custom):
     from salesflow.workbench.service import Workbench
 
@@ -186,6 +204,7 @@ def test_metrics_without_a_value_per_deal_are_refused(synthetic, metric):
     assert "rework_rate" in said and "stage_conversion" in said
 
 
+@pytest.mark.slow
 def test_cli_metric_outcome_json_and_param_errors(synthetic):
     path = str(synthetic.path)
     args = ["-w", path, "--outcome", "stage_conversion", "--param", "from=Proposal"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from salesflow.analysis import diagnostics, wording
 from salesflow.analysis.features import Catalog, feature_frame
 from salesflow.analysis.model import OUTCOMES, OutcomeSpec, design, fit, outcome_spec
-from salesflow.analysis.outcomes import prepare_outcome
+from salesflow.analysis.outcomes import attach, metric_outcome, prepare_outcome
 from salesflow.analysis.variables import Variable
 from salesflow.errors import DataError
 
@@ -159,22 +159,19 @@ def drivers(
     For a metric outcome the filters apply to the metric's rows (a stage visit's ``stage``, or
     the deal's columns), and ``params`` are the metric's ``--param`` values.
     """
-    builtin = outcome in OUTCOMES
-    frame, cat = feature_frame(
-        workspace.data,
-        workspace.settings,
-        filters=filters if builtin else None,
-        stall_days=stall_days,
-    )
-    frame, spec = prepare_outcome(
-        workspace, frame, outcome, params=params, filters=None if builtin else filters
-    )
+    con, settings = workspace.data, workspace.settings
+    if outcome in OUTCOMES:
+        frame, cat = feature_frame(con, settings, filters=filters, stall_days=stall_days)
+        frame, spec = prepare_outcome(workspace, frame, outcome, params=params)
+        found = None
+    else:  # the metric first: a wrong outcome fails before the features are built
+        found = metric_outcome(con, settings, outcome, params=params, filters=filters)
+        frame, cat = feature_frame(con, settings, stall_days=stall_days)
+        frame, spec = attach(frame, found)
     chosen = [cat.get(v) for v in variables] if variables else default_variables(frame, cat, spec)
     result = analyse(frame, spec, chosen)
-    if not builtin:
-        from salesflow.metrics.registry import get
-
-        result.params = get(outcome, workspace.settings).public_params(params, workspace.settings)
+    if found is not None:
+        result.params = found.params
     return result
 
 

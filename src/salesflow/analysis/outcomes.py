@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     from salesflow.metrics.base import Metric
     from salesflow.settings import Settings
 
-__all__ = ["METRIC_COLUMN", "MetricOutcome", "metric_outcome", "prepare_outcome", "usable_outcomes"]
+__all__ = [
+    "METRIC_COLUMN",
+    "MetricOutcome",
+    "attach",
+    "metric_outcome",
+    "prepare_outcome",
+    "usable_outcomes",
+]
 
 METRIC_COLUMN = "metric_outcome"
 # Which way is bad news for the built-in metrics; custom durations and counts: a rise.
@@ -245,6 +252,13 @@ def prepare_outcome(
     found = metric_outcome(
         workspace.data, workspace.settings, outcome, params=params, filters=filters
     )
+    return attach(frame, found, bad_if=bad_if)
+
+
+def attach(
+    frame: pd.DataFrame, found: MetricOutcome, *, bad_if: str | None = None
+) -> tuple[pd.DataFrame, OutcomeSpec]:
+    """The deals that have a value of the metric, with it as the outcome column."""
     spec = found.spec
     if bad_if in ("above", "below"):
         spec = replace(spec, worse="increases" if bad_if == "above" else "decreases")

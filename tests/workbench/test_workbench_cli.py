@@ -176,3 +176,15 @@ def test_readme_lists_the_json_keys(cli, ws):
     for name, doc in documents.items():
         missing = [k for k in doc if f'"{k}"' not in section]
         assert not missing, f"README does not document {name} keys {missing}"
+
+
+def test_why_check_passes_the_metric_filter_and_params(cli, ws):
+    cause = cli.json("cause", "add", "Enterprise deals sit in Proposal waiting for legal")["id"]
+    link = cli.json("why", SLOW, cause, "--text", "legal review")
+    missing = cli("why", "check", link["id"], "--variable", "segment", "--outcome", "stage_time",
+                  ok=False)  # fmt: skip
+    assert missing.exit_code == 1 and "stage" in missing.stderr
+    checked = cli.json("why", "check", link["id"], "--variable", "segment", "--level", "Enterprise",
+                       "--outcome", "stage_time", "--filter", "stage=Proposal")  # fmt: skip
+    assert checked["check"]["verdict"] in {"supports", "contradicts", "inconclusive"}
+    assert checked["check"]["effect"]["variable"] == "segment"

@@ -15,6 +15,7 @@ from salesflow.cli.common import (
     out,
     print_json,
 )
+from salesflow.cli.workbench_cmds import pairs
 from salesflow.errors import ConfigError
 
 requests_app = new_app(
@@ -26,18 +27,6 @@ FilterOption = Annotated[
     list[str] | None,
     typer.Option("--filter", help="Only deals where COLUMN=VALUE (repeatable)."),
 ]
-
-
-def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
-    pairs = {}
-    for value in values or []:
-        key, sep, rest = value.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(
-                f"{option} {value!r} is not KEY=VALUE", hint=f"Write it like {option} segment=SMB"
-            )
-        pairs[key.strip()] = rest.strip()
-    return pairs
 
 
 def variables(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
@@ -107,9 +96,9 @@ def drivers(
             ws,
             outcome=outcome,
             variables=names,
-            filters=_pairs(filters, "--filter"),
+            filters=pairs(filters, "--filter"),
             stall_days=stall_days,
-            params=_pairs(params, "--param"),
+            params=pairs(params, "--param"),
         )
     if as_json:
         print_json(result.as_dict())
@@ -177,7 +166,7 @@ def patterns(
 
     with open_workspace(workspace, read_only=not accept) as ws:
         result = request_patterns(ws.data, k=themes)
-        renamed = {int(k): v for k, v in _pairs(name, "--name").items() if k.isdigit()}
+        renamed = {int(k): v for k, v in pairs(name, "--name").items() if k.isdigit()}
         if len(renamed) != len(name or []):
             raise ConfigError(
                 "--name takes a theme ID and a name: ID=NAME",

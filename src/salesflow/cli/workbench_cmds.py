@@ -253,6 +253,8 @@ def why_check(
         str,
         typer.Option("--claims", help="'worsens' (more of the variable hurts) or 'improves'."),
     ] = "worsens",
+    filters: FilterOption = None,
+    params: ParamOption = None,
     who: WhoOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
@@ -266,7 +268,13 @@ def why_check(
     """
     with open_bench(workspace, who) as bench:
         doc = bench.check_link(
-            link_id, variable=variable, outcome=outcome, level=level, claims=claims
+            link_id,
+            variable=variable,
+            outcome=outcome,
+            level=level,
+            claims=claims,
+            filters=pairs(filters, "--filter"),
+            params=pairs(params, "--param"),
         )
     if as_json:
         print_json(doc)

@@ -12,6 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 PG_SERVER = os.environ.get("SALESFLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium; `make browser` installs it
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
 @pytest.fixture
@@ -99,3 +102,21 @@ def pg_shared_url(pg_new_database: Callable[[], str]) -> str:
 def pg_url(pg_new_database: Callable[[], str]) -> str:
     """A new, empty PostgreSQL database of this test's own."""
     return pg_new_database()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run, driven by Playwright's sync API.
+
+    Shared because Playwright allows one sync instance per thread. Fails, never skips, in CI.
+    """
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI (`make browser` installs it)")
+        pytest.skip(f"{CHROMIUM} is not installed (`make browser` installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

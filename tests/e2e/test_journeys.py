@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import sign_in
+from e2e_helpers import sign_in
 
 pytestmark = pytest.mark.browser
 

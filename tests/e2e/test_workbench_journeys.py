@@ -10,8 +10,7 @@ import subprocess
 import sys
 
 import pytest
-
-from conftest import PASSWORD, SERVE, free_port, wait_until_up
+from e2e_helpers import PASSWORD, SERVE, free_port, wait_until_up
 
 pytestmark = pytest.mark.browser
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
 
 PASSWORD = "correct horse battery"
 # The serve command as the CLI runs it (works before and after it is wired into `salesflow`).
@@ -41,3 +45,37 @@ def sign_in(page, name: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+@contextmanager
+def serving_demo(folder: Path, *, opportunities: int, knowledge: bool = False):
+    """Build a demo in ``folder`` with accounts ann (admin) and vic (viewer), serve it on a free
+    port and yield ``(url, workspace)``; the server stops on exit."""
+    from salesflow.appdb import KnowledgeStore
+    from salesflow.demo import build_demo
+    from salesflow.settings import load_settings
+    from salesflow.web.auth import hash_password
+
+    path = folder / "demo"
+    build_demo(path, opportunities=opportunities, seed=7)
+    if knowledge:
+        from salesflow.workbench.demo_knowledge import seed_demo_knowledge
+
+        seed_demo_knowledge(path)
+    with KnowledgeStore.open(load_settings(path).resolved_app_url()) as store:
+        store.users.create("ann", role="admin", password_hash=hash_password(PASSWORD))
+        store.users.create("vic", role="viewer", password_hash=hash_password(PASSWORD))
+    port = free_port()
+    with (folder / "serve.log").open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVE, "serve", "--port", str(port), "-w", str(path)],
+            stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "SALESFLOW_WORKSPACE": str(path)},
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(url, proc)
+            yield url, path
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -5,12 +5,8 @@ ask why twice, start an improvement, and a viewer who cannot edit. Screenshots o
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from e2e_helpers import PASSWORD, SERVE, free_port, wait_until_up
+from e2e_helpers import PASSWORD, serving_demo
 
 pytestmark = pytest.mark.browser
 
@@ -18,33 +14,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def wb_server(tmp_path_factory: pytest.TempPathFactory):
     """``(url, workspace)`` of a server over the demo with UDRs, causes and improvements."""
-    from salesflow.appdb import KnowledgeStore
-    from salesflow.demo import build_demo
-    from salesflow.settings import load_settings
-    from salesflow.web.auth import hash_password
-    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
-
-    path = tmp_path_factory.mktemp("e2e-wb") / "demo"
-    build_demo(path, opportunities=1500, seed=7)
-    seed_demo_knowledge(path)
-    with KnowledgeStore.open(load_settings(path).resolved_app_url()) as store:
-        store.users.create("ann", role="admin", password_hash=hash_password(PASSWORD))
-        store.users.create("vic", role="viewer", password_hash=hash_password(PASSWORD))
-    port = free_port()
-    log = (path.parent / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "serve", "--port", str(port), "-w", str(path)],
-        stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "SALESFLOW_WORKSPACE": str(path)},
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, proc)
-        yield url, path
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+    with serving_demo(tmp_path_factory.mktemp("e2e-wb"), opportunities=1500, knowledge=True) as up:
+        yield up
 
 
 @pytest.fixture

@@ -73,8 +73,12 @@ def test_reimport_of_some_deals_equals_a_full_rebuild(workspace, tmp_path, monke
     first = history(1, deals)
     import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", first))
     paths = []  # which way each refresh went (the real function runs; we only listen)
-    chosen = derived._incremental
-    monkeypatch.setattr(derived, "_incremental", lambda *a: paths.append(chosen(*a)) or paths[-1])
+    from salesflow.derived import duckdb_build
+
+    chosen = duckdb_build.incremental
+    monkeypatch.setattr(
+        duckdb_build, "incremental", lambda *a: paths.append(chosen(*a)) or paths[-1]
+    )
     touched = deals[:25]  # new histories for a fifth of the deals, new variants among them
     second = history(2, touched)
     report = import_file(workspace, "stage_events", write_events(tmp_path / "b.csv", second))

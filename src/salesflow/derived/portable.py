@@ -1,0 +1,116 @@
+"""The portable build of the flow tables from Ibis expressions, for PostgreSQL and any other
+backend (and on DuckDB to check both builds agree)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+
+def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
+    """The same tables from Ibis expressions, for PostgreSQL and every other backend."""
+    import ibis
+
+    def save(name: str, expr: Any) -> Any:
+        _drop(con, name, temp=temp or name.startswith("_"))
+        con.create_table(name, expr, temp=temp or name.startswith("_"))
+        return con.table(name)
+
+    codes = ibis.memtable(
+        {"stage": [s for s, _, _ in stages], "rank": [r for _, r, _ in stages]}
+        | {"code": [c for _, _, c in stages]},
+        schema={"stage": "string", "rank": "int32", "code": "int32"},
+    )
+    flow_stages = save("flow_stages", codes)
+    events = save("_flow_events", _ordered_events(con.table("stage_events"), flow_stages))
+    save("flow_transitions", _transitions(events))
+    keys = save("_flow_case_keys", _case_keys(events))
+    variants = keys.group_by(codes=keys.variant).aggregate(n_cases=keys.count())
+    order = [ibis.desc(variants.n_cases), variants.codes]
+    variant_id = ibis.row_number().over(order_by=order).cast("int32")
+    variants = save(
+        "flow_variants", variants.select(variant_id=variant_id, codes="codes", n_cases="n_cases")
+    )
+    cases = keys.join(variants, keys.variant == variants.codes)
+    save(
+        "flow_cases",
+        cases.select(
+            "opportunity_id",
+            "variant_id",
+            "first_at",
+            "last_at",
+            "duration_ms",
+            "first_stage",
+            "last_stage",
+            "n_events",
+            "n_rework",
+        ),
+    )
+    save("flow_meta", ibis.memtable({"fingerprint": [meta]}))
+    for name in ("_flow_events", "_flow_case_keys"):
+        _drop(con, name, temp=True)
+
+
+def _drop(con: BaseBackend, name: str, *, temp: bool) -> None:
+    """``DROP TABLE IF EXISTS``, never touching a stored table when a temporary one is meant.
+
+    (Plain SQL: Ibis 12's own drop renders without a table name under the pinned sqlglot.)
+    """
+    schema = {"postgres": "pg_temp.", "duckdb": "temp.main."}.get(con.name, "") if temp else ""
+    cursor = con.raw_sql(f'DROP TABLE IF EXISTS {schema}"{name}"')
+    if con.name != "duckdb":  # DuckDB hands back the connection itself
+        cursor.close()
+
+
+def _ordered_events(events: Any, stages: Any) -> Any:
+    import ibis
+
+    e = events.filter(events.opportunity_id.notnull(), events.entered_at.notnull())
+    e = e.join(stages, "stage")
+    w = ibis.window(group_by=e.opportunity_id, order_by=[e.entered_at, e.code])
+    ms = (e.entered_at.epoch_seconds().cast("float64") * 1000).round().cast("int64")
+    return e.select(
+        "opportunity_id",
+        "stage",
+        "code",
+        "rank",
+        "entered_at",
+        ms=ms,
+        seq=(ibis.row_number().over(w) + 1).cast("int32"),
+        next_stage=e.stage.lead().over(w),
+        next_rank=e.rank.lead().over(w),
+        next_at=e.entered_at.lead().over(w),
+        next_ms=ms.lead().over(w),
+    )
+
+
+def _rework(e: Any) -> Any:
+    return (e.next_rank < e.rank) | (e.next_stage == e.stage)
+
+
+def _transitions(e: Any) -> Any:
+    return e.filter(e.next_stage.notnull()).select(
+        "opportunity_id",
+        "seq",
+        from_stage=e.stage,
+        to_stage=e.next_stage,
+        from_at=e.entered_at,
+        to_at=e.next_at,
+        duration_ms=e.next_ms - e.ms,
+        is_rework=_rework(e),
+    )
+
+
+def _case_keys(e: Any) -> Any:
+    return e.group_by("opportunity_id").aggregate(
+        variant=e.code.cast("string").group_concat(",", order_by=e.seq),
+        first_at=e.entered_at.min(),
+        last_at=e.entered_at.max(),
+        duration_ms=e.ms.max() - e.ms.min(),
+        first_stage=e.stage.max(where=e.seq == 1),
+        last_stage=e.stage.max(where=e.next_stage.isnull()),
+        n_events=e.count().cast("int32"),
+        n_rework=_rework(e).fill_null(False).cast("int32").sum().cast("int32"),
+    )

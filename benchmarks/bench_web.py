@@ -1,8 +1,8 @@
 """Page latency of the web app: p50/p95 of the main pages under 20 concurrent clients.
 
-Builds the demo workspace (default 5,000 deals), starts a real ``salesflow serve`` on a free
-loopback port (one worker), signs in, requests every page once (cold: the first computation of
-each page), then runs ``--clients`` threads, each with its own signed-in session, for
+Builds the demo workspace (default 5,000 deals) with its seeded knowledge (8 UDRs, causes,
+improvements), starts a real ``salesflow serve`` on a free loopback port (one worker), signs in,
+requests every page once (cold: the first computation of each page), then runs ``--clients`` threads, each with its own signed-in session, for
 ``--rounds`` passes over the pages (warm: the server's result cache is in use). Loopback only,
 a bounded number of requests.
 
@@ -29,6 +29,12 @@ PAGES = (
     "/forecasts",
     "/data",
     "/api/metrics/cycle_time?period=week",
+    "/udrs",
+    "/udrs?view=board",
+    "/udrs/1",
+    "/causes",
+    "/improvements",
+    "/improvements/1",
 )
 PASSWORD = "benchmark password"
 SERVE = (
@@ -42,9 +48,11 @@ def _workspace(folder: Path, deals: int) -> Path:
     from salesflow.demo import build_demo
     from salesflow.settings import load_settings
     from salesflow.web.auth import hash_password
+    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
 
     path = folder / "demo"
     build_demo(path, opportunities=deals, seed=7)
+    seed_demo_knowledge(path)  # the 8 UDRs, causes and improvements of the demo company
     with KnowledgeStore.open(load_settings(path).resolved_app_url()) as store:
         store.users.create("bench", role="viewer", password_hash=hash_password(PASSWORD))
     return path
@@ -132,15 +140,19 @@ def main() -> None:
         try:
             one = _client(url)
             cold = {p: _timed(one, p) * 1000 for p in PAGES}
+            load_before = os.getloadavg()[0]
             wall = time.perf_counter()
             times = _load(url, args.clients, args.rounds)
             wall = time.perf_counter() - wall
+            load_after = os.getloadavg()[0]
         finally:
             proc.terminate()
             proc.wait(timeout=10)
     total = sum(len(v) for v in times.values())
     print(f"{args.deals:,} deals, {args.clients} clients x {args.rounds} rounds x "
-          f"{len(PAGES)} pages = {total} requests in {wall:.1f} s ({total / wall:.0f}/s)")  # fmt: skip
+          f"{len(PAGES)} pages = {total} requests in {wall:.1f} s ({total / wall:.0f}/s); "
+          f"1-min load average {load_before:.2f} before, {load_after:.2f} after, "
+          f"{os.cpu_count()} cores")  # fmt: skip
     print("| page | cold (first) ms | warm p50 ms | warm p95 ms |\n|---|---|---|---|")
     for page, values in times.items():
         print(f"| `{page}` | {cold[page]:,.0f} | {_p(values, 50):,.0f} | {_p(values, 95):,.0f} |")

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from salesflow.web.charts import AMBER, GREY, behaviour_figure
+from salesflow.web.charts import AMBER, GREY, behaviour_figure, metric_title
 from salesflow.web.deps import Caller, state
 from salesflow.web.forms import pairs, pairs_from_rows
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from fastapi import Request
     from starlette.datastructures import FormData
 
+    from salesflow.settings import Settings
     from salesflow.workbench.service import Workbench
 
 __all__ = [
@@ -47,13 +48,22 @@ PERIODS = ("week", "month", "quarter")
 
 
 @contextmanager
-def bench(request: Request, caller: Caller) -> Iterator[Workbench]:
-    """The workbench for this request; holds the data lock (one DuckDB connection per process)."""
-    from salesflow.workbench.service import Workbench
+def bench(request: Request, caller: Caller, *, lock: bool = True) -> Iterator[Workbench]:
+    """The workbench for this request, its verdicts from the server's result cache.
+
+    ``lock=True`` holds the data lock (one DuckDB connection per process) for the whole block,
+    as anything that reads data directly needs (binding, checking a link, a new measure).
+    Pages that only show what is stored pass ``lock=False``: their verdicts take the lock
+    themselves on a cache miss, so twenty readers do not queue behind each other.
+    """
+    from salesflow.web.verdicts import CachedWorkbench
 
     st = state(request)
+    if not lock:
+        yield CachedWorkbench(st.data, st.store, who=caller.name)
+        return
     with st.data.reading():
-        yield Workbench(st.data.workspace, st.store, who=caller.name)
+        yield CachedWorkbench(st.data, st.store, who=caller.name)
 
 
 def metric_choices(request: Request) -> list[dict[str, Any]]:
@@ -104,13 +114,21 @@ def _note(x: Any, y: Any, text: str, *, xref: str = "x", yref: str = "paper") ->
             "xanchor": "left", "yanchor": "bottom"}  # fmt: skip
 
 
-def udr_figure(udr: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The UDR's behaviour chart with its threshold drawn as a dotted line."""
+def _series(chart: Mapping[str, Any], settings: Settings | None) -> str:
+    return metric_title(str(chart.get("metric", "")), settings)
+
+
+def udr_figure(udr: Mapping[str, Any], settings: Settings | None = None) -> dict[str, Any] | None:
+    """The UDR's behaviour chart with its threshold drawn as a dotted line.
+
+    ``settings`` lets the legend use a custom metric's title from ``salesflow.toml``.
+    """
     verdict = udr.get("verdict") or {}
     chart = verdict.get("chart")
     if not chart or not chart.get("points"):
         return None
-    fig = behaviour_figure(chart, udr.get("measure") or chart.get("metric", ""))
+    title = udr.get("measure") or chart.get("metric", "")
+    fig = behaviour_figure(chart, title, series=_series(chart, settings))
     threshold = (udr.get("binding") or {}).get("threshold")
     if threshold is not None:
         fig["layout"]["shapes"] = [_hline(threshold, "threshold", AMBER)]
@@ -119,13 +137,16 @@ def udr_figure(udr: Mapping[str, Any]) -> dict[str, Any] | None:
     return fig
 
 
-def improvement_figure(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+def improvement_figure(
+    doc: Mapping[str, Any], settings: Settings | None = None
+) -> dict[str, Any] | None:
     """Before and after: limits from the baseline, the baseline shaded, the start date marked."""
     verdict = doc.get("verdict") or {}
     chart = verdict.get("chart")
     if not chart or not chart.get("points"):
         return None
-    fig = behaviour_figure(chart, doc.get("measure_text") or chart.get("metric", ""))
+    title = doc.get("measure_text") or chart.get("metric", "")
+    fig = behaviour_figure(chart, title, series=_series(chart, settings))
     m = doc.get("measure") or {}
     shapes, notes = [], []
     if m.get("baseline_start") and m.get("baseline_end"):

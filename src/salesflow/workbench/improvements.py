@@ -89,7 +89,7 @@ def add(
         owner=owner,
         who=bench.who,
     )
-    return _doc(bench, record, verdict(bench, record), full=True)
+    return _doc(bench, record, bench.improvement_verdict(record), full=True)
 
 
 def _measure(
@@ -186,7 +186,7 @@ def _doc(bench: Workbench, record: ImprovementRecord, found: Verdict | None, *, 
 def show(bench: Workbench, id: int) -> dict[str, Any]:
     """One improvement: the three questions, the verdict with its chart, attacked causes, check-ins."""
     record = bench.store.improvements.get(id)
-    doc = _doc(bench, record, verdict(bench, record), full=True)
+    doc = _doc(bench, record, bench.improvement_verdict(record), full=True)
     texts = {
         n.id: (n.kind, getattr(n, "statement", None) or getattr(n, "text", ""))
         for n in bench.store.nodes()
@@ -202,7 +202,7 @@ def show(bench: Workbench, id: int) -> dict[str, Any]:
 def list_all(bench: Workbench, *, verdicts: bool = True) -> list[dict[str, Any]]:
     """Improvements by id with their verdicts in brief (no chart)."""
     return [
-        _doc(bench, r, verdict(bench, r) if verdicts else None, full=False)
+        _doc(bench, r, bench.improvement_verdict(r) if verdicts else None, full=False)
         for r in bench.store.improvements.list()
     ]
 

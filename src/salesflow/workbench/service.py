@@ -28,7 +28,7 @@ from salesflow.workbench.measures import binding_from_options, compute, describe
 from salesflow.workbench.verdict import Verdict, cannot_run, judge_udr
 
 if TYPE_CHECKING:
-    from salesflow.appdb import KnowledgeStore, UdrRecord
+    from salesflow.appdb import ImprovementRecord, KnowledgeStore, UdrRecord
     from salesflow.workspace import Workspace
 
 __all__ = ["ENTITIES", "Workbench", "resolve_who"]
@@ -249,6 +249,10 @@ class Workbench:
 
     def show_improvement(self, id: int) -> dict[str, Any]:
         return improvements.show(self, id)
+
+    def improvement_verdict(self, record: ImprovementRecord) -> Verdict:
+        """The improvement's verdict from data, computed now (the web app serves it from a cache)."""
+        return improvements.verdict(self, record)
 
     def list_improvements(self, *, verdicts: bool = True) -> list[dict[str, Any]]:
         return improvements.list_all(self, verdicts=verdicts)

@@ -70,7 +70,7 @@ class CheckIn(BaseModel):
 def api_causes(request: Request, caller: Caller = Depends(viewer)) -> dict:
     """Nodes with the UDRs they reach, root causes and core problems, and every link
     (`salesflow causes --json`)."""
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         return clean(wb.causes())
 
 
@@ -167,7 +167,7 @@ def _node_context(doc: dict[str, Any], node_id: int | None) -> dict[str, Any] | 
 
 
 def _context(request: Request, caller: Caller, node_id: int | None) -> dict[str, Any]:
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         doc = clean(wb.causes())
     return {
         "doc": doc,

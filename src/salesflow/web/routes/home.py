@@ -116,7 +116,7 @@ def mine(wb: Any, improvements: list[dict[str, Any]], name: str) -> list[dict[st
 
 def home_doc(request: Request, caller: Caller, since: datetime) -> dict[str, Any]:
     """Everything Home shows, as one JSON-ready document (also ``GET /api/home``)."""
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         udrs = wb.list_udrs()
         graph = wb.causes()
         improvements = wb.list_improvements()

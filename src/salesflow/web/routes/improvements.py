@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
-from salesflow.web.deps import Caller, editor, viewer
+from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, clean
 from salesflow.web.render import render
 from salesflow.web.routes.udrs import form_data
@@ -98,7 +98,7 @@ def _add_options(body: ImprovementIn) -> dict[str, Any]:
 
 @router.get("/api/improvements", tags=["improvements"], summary="Improvements and verdicts")
 def api_list(request: Request, caller: Caller = Depends(viewer)) -> dict:
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         return clean({"improvements": wb.list_improvements()})
 
 
@@ -114,7 +114,7 @@ def api_add(body: ImprovementIn, request: Request, caller: Caller = Depends(edit
 @router.get("/api/improvements/{improvement_id}", tags=["improvements"], summary="One improvement")
 def api_show(improvement_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
     """The three questions, the verdict with its chart, attacked causes and check-ins."""
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         return clean(wb.show_improvement(improvement_id))
 
 
@@ -150,7 +150,7 @@ def _set_status(wb: Any, id: int, status: str, version: int | None) -> dict[str,
 
 @router.get("/improvements", response_class=HTMLResponse, include_in_schema=False)
 def list_page(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         items = clean(wb.list_improvements())
         checkins = wb.store.checkins.list()
     last = {}
@@ -231,12 +231,12 @@ def _options_from_form(form: FormData) -> dict[str, Any]:
 
 
 def _detail_context(request: Request, caller: Caller, id: int) -> dict[str, Any]:
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         doc = clean(wb.show_improvement(id))
         history = wb.history("improvement", id)
     return {
         "imp": doc,
-        "figure": improvement_figure(doc),
+        "figure": improvement_figure(doc, state(request).web.settings),
         "checkins": list(reversed(doc["checkins"])),
         "history": list(reversed(history)),
         "statuses": STATUSES,

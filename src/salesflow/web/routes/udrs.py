@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
-from salesflow.web.deps import Caller, editor, viewer
+from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, clean
 from salesflow.web.render import render
 from salesflow.web.workbench import (
@@ -83,7 +83,7 @@ def _tags(text: Any) -> list[str]:
 @router.get("/api/udrs", tags=["udrs"], summary="UDRs with their verdicts")
 def api_list(request: Request, caller: Caller = Depends(viewer)) -> dict:
     """Every UDR with its verdict in brief, as `salesflow udr list --json`."""
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         return clean({"udrs": wb.list_udrs()})
 
 
@@ -109,7 +109,7 @@ def api_lint(
 @router.get("/api/udrs/{udr_id}", tags=["udrs"], summary="One UDR with its evidence")
 def api_show(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
     """Lint, verdict with its chart and numbers, and its causes (`salesflow udr show`)."""
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         return clean(wb.show_udr(udr_id))
 
 
@@ -149,7 +149,7 @@ def api_restore(udr_id: Id, request: Request, caller: Caller = Depends(editor)) 
 
 @router.get("/api/udrs/{udr_id}/history", tags=["udrs"], summary="Every change to a UDR")
 def api_history(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         return clean({"history": wb.history("udr", udr_id)})
 
 
@@ -157,7 +157,7 @@ def api_history(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) 
 
 
 def _list_context(request: Request, caller: Caller, view: str) -> dict[str, Any]:
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         udrs = wb.list_udrs()
         deleted = [u for u in wb.store.udrs.list(include_deleted=True) if u.deleted_at]
     columns = {v: [u for u in udrs if u["verdict"]["verdict"] == v] for v in BOARD}
@@ -211,13 +211,13 @@ def _list_problem(request: Request, caller: Caller, exc: SalesflowError, form: d
 
 
 def _detail_context(request: Request, caller: Caller, udr_id: int) -> dict[str, Any]:
-    with bench(request, caller) as wb:
+    with bench(request, caller, lock=False) as wb:
         doc = clean(wb.show_udr(udr_id))
         history = wb.history("udr", udr_id)
     binding = doc.get("binding") or {}
     return {
         "udr": doc,
-        "figure": udr_figure(doc),
+        "figure": udr_figure(doc, state(request).web.settings),
         "history": list(reversed(history)),
         "catalog": metric_choices(request),
         "dims": DIMENSIONS,

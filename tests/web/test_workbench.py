@@ -43,6 +43,21 @@ def test_udr_list_board_and_api_show_the_demo_verdicts(ann):
     assert "EMEA deals" in column.get_text() and "Deals we first answered" not in column.get_text()
 
 
+def test_chart_legends_name_the_metric_by_its_title_not_its_id(ann):
+    import json
+
+    from salesflow.metrics.registry import get
+
+    def first_series(page: str) -> str:
+        tag = soup_of(ann.get(page)).select_one('script[type="application/json"][data-plot]')
+        return json.loads(tag.string)["data"][0]["name"]
+
+    # UDR 1 is bound to the demo's custom metric; its title is in salesflow.toml
+    assert first_series("/udrs/1") == "Win rate when the first response took over 48 h"
+    metric = ann.get("/api/improvements/1").json()["measure"]["metric"]
+    assert first_series("/improvements/1") == get(metric).title != metric
+
+
 def test_lint_partial_returns_the_findings_of_lint(ann):
     text = "Win rate is poor because we need a CRM"
     html = ann.get("/udrs/lint", params={"statement": text}, headers={"HX-Request": "true"})
@@ -114,6 +129,7 @@ def test_two_whys_make_a_root_cause_and_a_loop_is_refused_with_its_path(ann):
     assert refused.status_code == 400
     message = soup_of_any(refused).select_one(".problem").get_text()
     assert "closes the loop" in message and "Reps chase too many deals" in message
+    assert "mark it as one: tick 'reinforcing loop'" in " ".join(message.split())
     assert sum(1 for li in ann.get("/api/causes").json()["links"] if li["cause"] == udr) == 0
 
 

@@ -106,7 +106,11 @@ def test_a_link_that_closes_a_loop_is_refused_with_its_path(graph):
         "the loop 'Win rate was 18% in Q3' → 'Quotes wait for VP approval' → "
         "'Reps have no discount authority'"
     )
-    assert "--loop" in message
+    assert message.endswith(
+        "(read each arrow as 'because of'). If it really is a reinforcing loop (each keeps the "
+        "other going), mark it as one: tick 'reinforcing loop' in the browser, or add --loop to "
+        "`salesflow why`"
+    )
     assert info.value.cycle == [1, "A", "B"]
     assert isinstance(info.value, SalesflowError)
     assert graph.links == before

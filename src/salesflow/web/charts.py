@@ -6,7 +6,10 @@ never as JavaScript built from strings, so a deal or request text cannot become 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from salesflow.settings import Settings
 
 __all__ = ["bar_figure", "behaviour_figure", "pareto_figure"]
 
@@ -39,8 +42,25 @@ def _limit(values: Any, count: int) -> list[float | None]:
     return [None if v is None or v != v else float(v) for v in values]
 
 
-def behaviour_figure(doc: dict[str, Any], title: str) -> dict[str, Any]:
-    """A process behaviour chart from a ``salesflow metric --json`` document."""
+def metric_title(metric_id: str, settings: Settings | None = None) -> str:
+    """The metric's title from the registry (custom metrics too with ``settings``), else its id."""
+    from salesflow.errors import SalesflowError
+    from salesflow.metrics.registry import get
+
+    try:
+        return get(metric_id, settings).title
+    except SalesflowError:
+        return metric_id
+
+
+def behaviour_figure(
+    doc: dict[str, Any], title: str, *, series: str | None = None
+) -> dict[str, Any]:
+    """A process behaviour chart from a ``salesflow metric --json`` document.
+
+    The legend names the series by ``series``, else the document's or the registry's title:
+    a sales leader reads "Time in stage", not ``stage_time``.
+    """
     x = [p["period"] for p in doc["points"]]
     y = [p["value"] for p in doc["points"]]
     n = [p.get("n") for p in doc["points"]]
@@ -48,7 +68,7 @@ def behaviour_figure(doc: dict[str, Any], title: str) -> dict[str, Any]:
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": doc["metric"],
+            "name": series or doc.get("title") or metric_title(doc["metric"]),
             "x": x,
             "y": y,
             "customdata": n,

@@ -41,12 +41,19 @@ class CauseGraphError(SalesflowError):
     """A cause link that the method does not allow (self-link, duplicate)."""
 
 
+#: one sentence for the CLI and the web form alike (the form's checkbox is "reinforcing loop")
+LOOP_HINT = (
+    "If it really is a reinforcing loop (each keeps the other going), mark it as one: "
+    "tick 'reinforcing loop' in the browser, or add --loop to `salesflow why`"
+)
+
+
 class CauseCycleError(CauseGraphError):
     """The link would close a loop that was not declared as a reinforcing loop."""
 
     def __init__(self, what: str, *, cycle: list[NodeId]) -> None:
         self.cycle = cycle
-        super().__init__(what, hint="Mark it --loop if it is a reinforcing loop")
+        super().__init__(what, hint=LOOP_HINT)
 
 
 @dataclass(frozen=True)

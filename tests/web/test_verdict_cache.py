@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from salesflow.web.data import DataAccess
-from salesflow.web.verdicts import CachedWorkbench, measure_key
+from salesflow.web.verdicts import CachedWorkbench, knowledge_version, measure_key
 from salesflow.workbench.service import Workbench
 
 
@@ -88,3 +88,25 @@ def store_of(data: DataAccess):
     from salesflow.appdb import KnowledgeStore
 
     return KnowledgeStore.open(data.settings.resolved_app_url())
+
+
+def test_documents_are_reused_until_anyone_writes_to_the_knowledge_base(data: DataAccess) -> None:
+    with store_of(data) as store, store_of(data) as other:
+        wb = CachedWorkbench(data, store, who="t")
+        udrs = wb.list_udrs()
+        assert wb.list_udrs() is udrs and wb.causes() is wb.causes()
+        version = knowledge_version(store)
+        first = udrs[0]
+        # another process (the CLI) edits the statement: the next read shows it
+        other.udrs.update(
+            first["id"],
+            who="cli",
+            expected_version=None,
+            statement=first["statement"] + " (edited)",
+        )
+        assert knowledge_version(store) == version + 1
+        again = wb.list_udrs()
+        assert again is not udrs
+        assert again[0]["statement"] == first["statement"] + " (edited)"
+        assert wb.show_udr(first["id"])["statement"].endswith("(edited)")
+        assert [h["who"] for h in wb.history("udr", first["id"])][-1] == "cli"

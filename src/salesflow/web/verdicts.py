@@ -1,4 +1,9 @@
-"""Verdicts from the server's result cache, so workbench pages do not recompute every chart.
+"""Workbench documents and verdicts from the server's result cache, so pages do not recompute.
+
+Documents (the UDR list, one UDR, the cause graph, improvements, history) are keyed by the
+*knowledge version*: the id of the latest change in the app database's history, which every
+write logs (through this app, the CLI or another server process alike). One cheap query per
+request tells whether anything changed, so an edit shows at once for everybody.
 
 A UDR's verdict depends only on its measure binding and the data; an improvement's only on its
 measure and the data. The cache key is therefore the binding (or measure) itself plus the data
@@ -21,7 +26,17 @@ if TYPE_CHECKING:
     from salesflow.web.data import DataAccess
     from salesflow.workbench.verdict import Verdict
 
-__all__ = ["CachedWorkbench", "measure_key"]
+__all__ = ["CachedWorkbench", "knowledge_version", "measure_key"]
+
+
+def knowledge_version(store: KnowledgeStore) -> int:
+    """The id of the latest change to the knowledge base (0 when there is none)."""
+    from sqlalchemy import func, select
+
+    from salesflow.appdb.models import History
+
+    with store.transaction() as session:
+        return int(session.scalar(select(func.max(History.id))) or 0)
 
 
 def measure_key(kind: str, measure: dict[str, Any] | None, as_of: Any = None) -> tuple[str, str]:
@@ -31,11 +46,44 @@ def measure_key(kind: str, measure: dict[str, Any] | None, as_of: Any = None) ->
 
 
 class CachedWorkbench(Workbench):
-    """The web app's :class:`Workbench`: same documents, verdicts served from the result cache."""
+    """The web app's :class:`Workbench`: same documents, served from the result cache.
+
+    Cached documents are shared between requests: callers copy (``clean``) before changing them.
+    """
 
     def __init__(self, data: DataAccess, store: KnowledgeStore, *, who: str) -> None:
         super().__init__(data.workspace, store, who=who)
         self._data = data
+
+    def _doc(self, key: tuple[Any, ...], compute: Any) -> Any:
+        """``compute()`` once per key, knowledge version and data generation."""
+        version = knowledge_version(self.store)  # asked every time: a write may come between
+        return self._data.cached(("workbench", version, *key), lambda _con: compute())
+
+    def list_udrs(self, *, verdicts: bool = True, include_deleted: bool = False) -> list[dict]:
+        return self._doc(("udrs", verdicts, include_deleted),
+                         lambda: Workbench.list_udrs(self, verdicts=verdicts,
+                                                     include_deleted=include_deleted))  # fmt: skip
+
+    def show_udr(self, id: int) -> dict[str, Any]:
+        return self._doc(("udr", id), lambda: Workbench.show_udr(self, id))
+
+    def causes(self) -> dict[str, Any]:
+        return self._doc(("causes",), lambda: Workbench.causes(self))
+
+    def list_improvements(self, *, verdicts: bool = True) -> list[dict[str, Any]]:
+        return self._doc(("improvements", verdicts),
+                         lambda: Workbench.list_improvements(self, verdicts=verdicts))  # fmt: skip
+
+    def show_improvement(self, id: int) -> dict[str, Any]:
+        return self._doc(("improvement", id), lambda: Workbench.show_improvement(self, id))
+
+    def history(self, entity: str, id: int) -> list[dict]:
+        return self._doc(("history", entity, id), lambda: Workbench.history(self, entity, id))
+
+    def checkins(self) -> list[Any]:
+        """Every check-in (for Home's "your improvements")."""
+        return self._doc(("checkins",), lambda: self.store.checkins.list())
 
     def udr_verdict(self, record: UdrRecord) -> Verdict:
         if record.binding is None:

@@ -101,7 +101,7 @@ def mine(wb: Any, improvements: list[dict[str, Any]], name: str) -> list[dict[st
     """Improvements this person owns or was asked about, with their latest check-in."""
     latest: dict[int, Any] = {}
     involved: set[int] = set()
-    for c in wb.store.checkins.list():
+    for c in wb.checkins():
         latest[c.improvement_id] = c
         if name in (c.asked_by, c.answered_by):
             involved.add(c.improvement_id)

@@ -81,6 +81,10 @@ class CachedWorkbench(Workbench):
     def history(self, entity: str, id: int) -> list[dict]:
         return self._doc(("history", entity, id), lambda: Workbench.history(self, entity, id))
 
+    def changes_since(self, since: Any) -> list[Any]:
+        """The knowledge base's changes after ``since`` (fixed for a whole visit, so it caches)."""
+        return self._doc(("changes", since), lambda: self.store.changes_since(since))
+
     def checkins(self) -> list[Any]:
         """Every check-in (for Home's "your improvements")."""
         return self._doc(("checkins",), lambda: self.store.checkins.list())

@@ -120,7 +120,7 @@ def home_doc(request: Request, caller: Caller, since: datetime) -> dict[str, Any
         udrs = wb.list_udrs()
         graph = wb.causes()
         improvements = wb.list_improvements()
-        changes = [change_doc(h) for h in wb.store.changes_since(since)]
+        changes = [change_doc(h) for h in wb.changes_since(since)]
         doc = {
             "since": since.isoformat(timespec="seconds"),
             "mine": mine(wb, improvements, caller.name),

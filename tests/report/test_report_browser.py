@@ -12,7 +12,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-
 def test_report_opens_offline_with_every_chart_drawn(browser, report_file, tmp_path):
     html, doc = report_file
     page = browser.new_page(viewport={"width": 1200, "height": 1000})

@@ -73,19 +73,46 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
     app.state.salesflow = AppState.build(web)
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def security_headers(request, call_next):  # type: ignore[no-untyped-def]
-        too_big = _too_big(request, web)
-        response = too_big if too_big is not None else await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        return response
+    app.add_middleware(SecurityHeaders, web=web)
 
     for name in ROUTERS:
         module = importlib.import_module(f"salesflow.web.routes.{name}")
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every response and refuses oversized bodies (413).
+
+    A plain ASGI middleware: ``@app.middleware("http")`` would cost every page an extra task
+    and a copy of the response stream, which shows under twenty concurrent clients.
+    """
+
+    def __init__(self, app, web: WebSettings) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.web = web
+        self.extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message) -> None:  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.extra if k not in have]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        from starlette.requests import Request
+
+        too_big = _too_big(Request(scope), self.web)
+        if too_big is not None:
+            await too_big(scope, receive, with_headers)
+        else:
+            await self.app(scope, receive, with_headers)
 
 
 def _too_big(request, web: WebSettings):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ request gets the whole page, an HTMX request (``HX-Request`` header) only the pa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from fastapi.responses import HTMLResponse
     from jinja2 import Environment
 
-__all__ = ["NAV", "environment", "is_htmx", "render"]
+__all__ = ["NAV", "environment", "is_htmx", "render", "render_cached"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -95,3 +96,27 @@ def render(
     name = f"_partials/{partial}" if partial and is_htmx(request) else template
     html = environment().get_template(name).render(ctx)
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def render_cached(
+    request: Request, template: str, key: Hashable, context: Callable[[], dict[str, Any]]
+) -> HTMLResponse:
+    """``render`` once per person, session, knowledge version and data generation.
+
+    For pages that only show stored documents: ``key`` names everything else the page depends
+    on (view, start of the visit). The person's id, name, role and CSRF token are part of the
+    key, so nobody sees another's page or form token; an edit (new knowledge version) or an
+    import (new data generation) renders afresh, and entries expire after ``cache_seconds``.
+    """
+    from fastapi.responses import HTMLResponse
+
+    from salesflow.web.deps import state
+    from salesflow.web.verdicts import knowledge_version
+
+    st = state(request)
+    caller = request.state.caller
+    who = (caller.user.id, caller.user.name, caller.user.role, caller.csrf, is_htmx(request))
+    version = knowledge_version(st.store)
+    full = ("page", template, version, who, key)
+    html = st.data.cached(full, lambda _con: bytes(render(request, template, context()).body))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})

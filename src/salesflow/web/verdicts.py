@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from salesflow.appdb.records import as_utc
 from salesflow.workbench.service import Workbench
 
 if TYPE_CHECKING:
@@ -49,16 +50,27 @@ class CachedWorkbench(Workbench):
     """The web app's :class:`Workbench`: same documents, served from the result cache.
 
     Cached documents are shared between requests: callers copy (``clean``) before changing them.
+    A ``snapshot`` workbench (a page that only reads) asks the knowledge version once; any other
+    asks before every document, since its own writes may come between.
     """
 
-    def __init__(self, data: DataAccess, store: KnowledgeStore, *, who: str) -> None:
+    def __init__(
+        self, data: DataAccess, store: KnowledgeStore, *, who: str, snapshot: bool = False
+    ) -> None:
         super().__init__(data.workspace, store, who=who)
         self._data = data
+        self._snapshot = snapshot
+        self._version: int | None = None
+
+    def version(self) -> int:
+        """The knowledge version the documents of this workbench are read at."""
+        if self._version is None or not self._snapshot:
+            self._version = knowledge_version(self.store)
+        return self._version
 
     def _doc(self, key: tuple[Any, ...], compute: Any) -> Any:
         """``compute()`` once per key, knowledge version and data generation."""
-        version = knowledge_version(self.store)  # asked every time: a write may come between
-        return self._data.cached(("workbench", version, *key), lambda _con: compute())
+        return self._data.cached(("workbench", self.version(), *key), lambda _con: compute())
 
     def list_udrs(self, *, verdicts: bool = True, include_deleted: bool = False) -> list[dict]:
         return self._doc(("udrs", verdicts, include_deleted),
@@ -82,8 +94,14 @@ class CachedWorkbench(Workbench):
         return self._doc(("history", entity, id), lambda: Workbench.history(self, entity, id))
 
     def changes_since(self, since: Any) -> list[Any]:
-        """The knowledge base's changes after ``since`` (fixed for a whole visit, so it caches)."""
-        return self._doc(("changes", since), lambda: self.store.changes_since(since))
+        """The knowledge base's changes after ``since``.
+
+        Read from the start of ``since``'s day and filtered here, so first visits (each with
+        its own second) share one cached list instead of one query each.
+        """
+        day = since.replace(hour=0, minute=0, second=0, microsecond=0)
+        every = self._doc(("changes", day), lambda: self.store.changes_since(day))
+        return [h for h in every if as_utc(h.at) > as_utc(since)]
 
     def checkins(self) -> list[Any]:
         """Every check-in (for Home's "your improvements")."""

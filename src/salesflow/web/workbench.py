@@ -60,7 +60,7 @@ def bench(request: Request, caller: Caller, *, lock: bool = True) -> Iterator[Wo
 
     st = state(request)
     if not lock:
-        yield CachedWorkbench(st.data, st.store, who=caller.name)
+        yield CachedWorkbench(st.data, st.store, who=caller.name, snapshot=True)
         return
     with st.data.reading():
         yield CachedWorkbench(st.data, st.store, who=caller.name)

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from salesflow.web.deps import AppState, Caller, state, viewer
 from salesflow.web.forms import clean
-from salesflow.web.render import render
+from salesflow.web.render import render_cached
 from salesflow.web.workbench import VERDICT_WORDS, bench
 
 router = APIRouter()
@@ -149,15 +149,21 @@ def api_home(request: Request, caller: Caller = Depends(viewer)) -> dict:
     return home_doc(request, caller, since)
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
-    since, cookie = visit_since(request, caller)
+def _home_context(request: Request, caller: Caller, since: datetime) -> dict[str, Any]:
     doc = home_doc(request, caller, since)
     tally = {v: sum(1 for u in doc["udrs"] if u["verdict"]["verdict"] == v) for v in VERDICT_WORDS}
     improved = sum(1 for i in doc["improvements"] if i["verdict"]["verdict"] == "improved")
-    ctx = {"status": status(state(request)), "home": doc, "tally": tally,
-           "improved": improved, "words": VERDICT_WORDS}  # fmt: skip
-    response = render(request, "home.html", ctx)
+    return {"status": status(state(request)), "home": doc, "tally": tally,
+            "improved": improved, "words": VERDICT_WORDS}  # fmt: skip
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
+    """Rendered once per person and visit start (and knowledge version, data generation)."""
+    since, cookie = visit_since(request, caller)
+    response = render_cached(
+        request, "home.html", ("home", since), lambda: _home_context(request, caller, since)
+    )
     st = state(request)
     response.set_cookie(SEEN, cookie, max_age=400 * 86400, httponly=True, samesite="lax",
                         secure=st.web.secure_cookies)  # fmt: skip

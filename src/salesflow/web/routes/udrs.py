@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, clean
-from salesflow.web.render import render
+from salesflow.web.render import render, render_cached
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
@@ -175,7 +175,10 @@ def _list_context(request: Request, caller: Caller, view: str) -> dict[str, Any]
 
 @router.get("/udrs", response_class=HTMLResponse, include_in_schema=False)
 def udrs_page(request: Request, view: str = "list", caller: Caller = Depends(viewer)):
-    return render(request, "udrs.html", _list_context(request, caller, view))
+    view = "board" if view == "board" else "list"
+    return render_cached(
+        request, "udrs.html", ("udrs", view), lambda: _list_context(request, caller, view)
+    )
 
 
 @router.get("/udrs/lint", response_class=HTMLResponse, include_in_schema=False)

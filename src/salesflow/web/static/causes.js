@@ -105,6 +105,21 @@
     return "M" + p.map(function (q) { return q.x.toFixed(1) + "," + q.y.toFixed(1); }).join(" L");
   }
 
+  // The picture scales to the box's width (its viewBox keeps the proportions) as long as the
+  // text stays at least MIN_FONT px; it never grows past MAX_ZOOM, and only a picture too wide
+  // for that scrolls sideways, drawn at the smallest readable size.
+  var MIN_FONT = 9, BASE_FONT = 12.5, MAX_ZOOM = 1.25;
+
+  function fit(svg, box, width) {
+    var room = box.clientWidth, smallest = width * MIN_FONT / BASE_FONT;
+    if (room >= smallest) {
+      svg.setAttribute("width", "100%");
+      svg.style.maxWidth = Math.round(width * MAX_ZOOM) + "px";
+    } else {
+      svg.setAttribute("width", String(Math.round(smallest)));
+    }
+  }
+
   function draw(box, graph, selected) {
     var g = layout(graph), size = g.graph();
     var svg = el("svg", { viewBox: "0 0 " + Math.max(size.width, 300) + " " + Math.max(size.height, 120),
@@ -160,8 +175,7 @@
     });
     box.textContent = "";
     box.appendChild(svg);
-    // Fit the box when that keeps the text readable; a very wide picture scrolls instead.
-    if (size.width <= box.clientWidth * 1.5) { svg.setAttribute("width", "100%"); }
+    fit(svg, box, Math.max(size.width, 300));
     box.dataset.drawn = "1";
   }
 

@@ -71,3 +71,14 @@ def test_changes_since_matches_the_store_for_any_moment(demo_path: Path) -> None
                 assert [h.id for h in wb.changes_since(since)] == expected
         finally:
             data.close()
+
+
+def test_causes_and_improvements_pages_show_outside_writes_at_once(as_user, demo_path) -> None:
+    client = as_user("vic")
+    causes, improvements = client.get("/causes").text, client.get("/improvements").text
+    with _cli_store(demo_path) as store:
+        store.udrs.create("Renewals slip past their end date for the cache test", who="cli")
+        store.improvements.create("Renewal desk for the cache test", objective="fewer", who="cli")
+    assert "Renewals slip past" not in causes and "Renewal desk for" not in improvements
+    assert "Renewals slip past their end date for the cache test" in client.get("/causes").text
+    assert "Renewal desk for the cache test" in client.get("/improvements").text

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import clean
-from salesflow.web.render import render
+from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import form_data
 from salesflow.web.workbench import VERDICT_WORDS, bench, text_or_none, version_of
 
@@ -190,8 +190,10 @@ def _node_param(request: Request) -> int | None:
 
 @router.get("/causes", response_class=HTMLResponse, include_in_schema=False)
 def causes_page(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
-    ctx = _context(request, caller, _node_param(request))
-    return render(request, "causes.html", ctx)
+    node = _node_param(request)
+    return render_cached(
+        request, "causes.html", ("causes", node), lambda: _context(request, caller, node)
+    )
 
 
 @router.get("/causes/node/{node_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, clean
-from salesflow.web.render import render
+from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import form_data
 from salesflow.web.workbench import (
     VERDICT_WORDS,
@@ -150,15 +150,19 @@ def _set_status(wb: Any, id: int, status: str, version: int | None) -> dict[str,
 
 @router.get("/improvements", response_class=HTMLResponse, include_in_schema=False)
 def list_page(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
+    return render_cached(
+        request, "improvements.html", ("improvements",), lambda: _list_context(request, caller)
+    )
+
+
+def _list_context(request: Request, caller: Caller) -> dict[str, Any]:
     with bench(request, caller, lock=False) as wb:
         items = clean(wb.list_improvements())
-        checkins = wb.store.checkins.list()
+        checkins = wb.store.checkins.list()  # a check-in is logged: it bumps the version
     last = {}
     for c in checkins:
         last[c.improvement_id] = c.asked_at.date().isoformat()
-    return render(
-        request, "improvements.html", {"items": items, "last": last, "words": VERDICT_WORDS}
-    )
+    return {"items": items, "last": last, "words": VERDICT_WORDS}
 
 
 def _form_context(request: Request, caller: Caller, form: dict[str, Any]) -> dict[str, Any]:

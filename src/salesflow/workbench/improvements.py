@@ -250,10 +250,17 @@ def checkin(
     return {**saved.to_dict(), "measure_period": period}
 
 
-def set_status(bench: Workbench, id: int, status: str) -> dict[str, Any]:
-    """proposed → running → verified, or abandoned; every change is in the history."""
-    record = bench.store.improvements.get(id)
+def set_status(
+    bench: Workbench, id: int, status: str, *, expected_version: int | None = None
+) -> dict[str, Any]:
+    """proposed → running → verified, or abandoned; every change is in the history.
+
+    ``expected_version`` is the version the person read: a stale one is refused. Without it the
+    version just read here is checked, so a concurrent change is still never overwritten.
+    """
+    if expected_version is None:
+        expected_version = bench.store.improvements.get(id).version
     updated = bench.store.improvements.update(
-        id, who=bench.who, expected_version=record.version, status=status
+        id, who=bench.who, expected_version=expected_version, status=status
     )
     return _doc(bench, updated, None, full=False)

@@ -260,5 +260,7 @@ class Workbench:
     def checkin(self, id: int, **answers: Any) -> dict[str, Any]:
         return improvements.checkin(self, id, **answers)
 
-    def set_status(self, id: int, status: str) -> dict[str, Any]:
-        return improvements.set_status(self, id, status)
+    def set_status(
+        self, id: int, status: str, *, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        return improvements.set_status(self, id, status, expected_version=expected_version)

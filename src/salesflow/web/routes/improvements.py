@@ -133,16 +133,7 @@ def api_status(
     improvement_id: Id, body: StatusIn, request: Request, caller: Caller = Depends(editor)
 ) -> dict:
     with bench(request, caller) as wb:
-        return clean(_set_status(wb, improvement_id, body.status, body.version))
-
-
-def _set_status(wb: Any, id: int, status: str, version: int | None) -> dict[str, Any]:
-    """The version the person read is checked first: a stale one is refused (409)."""
-    if version is not None:
-        current = wb.store.improvements.get(id)
-        if current.version != version:
-            wb.store.improvements.update(id, who=wb.who, expected_version=version, status=status)
-    return wb.set_status(id, status)
+        return clean(wb.set_status(improvement_id, body.status, expected_version=body.version))
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -288,7 +279,9 @@ def status_from_form(
 ) -> Response:
     try:
         with bench(request, caller) as wb:
-            _set_status(wb, improvement_id, str(form.get("status") or ""), version_of(form))
+            wb.set_status(
+                improvement_id, str(form.get("status") or ""), expected_version=version_of(form)
+            )
     except SalesflowError as exc:
         return _problem(request, caller, improvement_id, exc)
     return RedirectResponse(f"/improvements/{improvement_id}", status_code=303)

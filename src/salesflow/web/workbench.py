@@ -7,10 +7,13 @@ methods as the CLI; this module only adapts them (form fields in, figures out).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from fastapi.responses import RedirectResponse, Response
+
+from salesflow.errors import SalesflowError
 from salesflow.web.charts import AMBER, GREY, behaviour_figure, metric_title
 from salesflow.web.deps import Caller, state
 from salesflow.web.forms import pairs, pairs_from_rows
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "VERDICT_WORDS",
     "bench",
+    "change_then_redirect",
     "improvement_figure",
     "measure_fields",
     "metric_choices",
@@ -64,6 +68,28 @@ def bench(request: Request, caller: Caller, *, lock: bool = True) -> Iterator[Wo
         return
     with st.data.reading():
         yield CachedWorkbench(st.data, st.store, who=caller.name)
+
+
+def change_then_redirect(
+    request: Request,
+    caller: Caller,
+    change: Callable[[Workbench], Any],
+    *,
+    to: str | Callable[[Any], str],
+    on_error: Callable[[SalesflowError], Response],
+) -> Response:
+    """Post/redirect/get for a form that changes the workbench.
+
+    ``change`` runs inside :func:`bench`; on success the browser is sent (303) to ``to``, or to
+    ``to(result)`` when the address depends on what was made. A refused change shows the form
+    again through ``on_error``, with the same words as the CLI.
+    """
+    try:
+        with bench(request, caller) as wb:
+            result = change(wb)
+    except SalesflowError as exc:
+        return on_error(exc)
+    return RedirectResponse(to(result) if callable(to) else to, status_code=303)
 
 
 def metric_choices(request: Request) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
@@ -21,7 +21,13 @@ from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import clean
 from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import form_data
-from salesflow.web.workbench import VERDICT_WORDS, bench, text_or_none, version_of
+from salesflow.web.workbench import (
+    VERDICT_WORDS,
+    bench,
+    change_then_redirect,
+    text_or_none,
+    version_of,
+)
 
 router = APIRouter()
 
@@ -209,26 +215,32 @@ def why_from_form(
 ) -> Response:
     """Add a why to a node: an existing cause, or a new one typed in the form."""
     effect = _int(form.get("effect"))
-    try:
-        with bench(request, caller) as wb:
-            cause = _int(form.get("cause"))
-            new_text = text_or_none(form.get("new_cause"))
-            if new_text:
-                cause = wb.add_cause(new_text)["id"]
-            if cause is None or effect is None:
-                raise SalesflowError(
-                    "Pick the cause, or type a new one", hint="Answer: why does this happen?"
-                )
-            wb.link(
-                effect,
-                cause,
-                text=text_or_none(form.get("text")),
-                group=text_or_none(form.get("group")),
-                loop=form.get("loop") == "on",
+
+    def add_why(wb: Any) -> int:
+        cause = _int(form.get("cause"))
+        new_text = text_or_none(form.get("new_cause"))
+        if new_text:
+            cause = wb.add_cause(new_text)["id"]
+        if cause is None or effect is None:
+            raise SalesflowError(
+                "Pick the cause, or type a new one", hint="Answer: why does this happen?"
             )
-    except SalesflowError as exc:
-        return _problem(request, caller, effect, exc)
-    return RedirectResponse(f"/causes?node={cause}", status_code=303)
+        wb.link(
+            effect,
+            cause,
+            text=text_or_none(form.get("text")),
+            group=text_or_none(form.get("group")),
+            loop=form.get("loop") == "on",
+        )
+        return cause
+
+    return change_then_redirect(
+        request,
+        caller,
+        add_why,
+        to=lambda cause: f"/causes?node={cause}",
+        on_error=lambda exc: _problem(request, caller, effect, exc),
+    )
 
 
 @router.post("/causes/links/{link_id}/check", include_in_schema=False)
@@ -263,12 +275,13 @@ def delete_link_from_form(
     caller: Caller = Depends(editor),
 ) -> Response:
     node = _int(form.get("node"))
-    try:
-        with bench(request, caller) as wb:
-            wb.delete("link", link_id, expected_version=version_of(form))
-    except SalesflowError as exc:
-        return _problem(request, caller, node, exc)
-    return RedirectResponse(f"/causes?node={node or ''}", status_code=303)
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.delete("link", link_id, expected_version=version_of(form)),
+        to=f"/causes?node={node or ''}",
+        on_error=lambda exc: _problem(request, caller, node, exc),
+    )
 
 
 def _problem(request: Request, caller: Caller, node: int | None, exc: SalesflowError) -> Response:

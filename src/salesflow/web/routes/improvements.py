@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
@@ -22,6 +22,7 @@ from salesflow.web.routes.udrs import form_data
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
+    change_then_redirect,
     improvement_figure,
     measure_fields,
     metric_choices,
@@ -193,17 +194,21 @@ def add_from_form(
     """The three questions from the form; the measure is checked before anything is stored."""
     values = {k: v for k, v in form.multi_items() if k != "attacks"}
     values["attacks"] = form.getlist("attacks")
-    try:
-        options = _options_from_form(form)
-        with bench(request, caller) as wb:
-            doc = wb.add_improvement(**options)
-    except SalesflowError as exc:
+
+    def form_again(exc: SalesflowError) -> Response:
         from salesflow.web.errors import error_document, status_of
 
         ctx = _form_context(request, caller, values)
         ctx["problem"] = error_document(exc)
         return render(request, "improvement_new.html", ctx, status=status_of(exc))
-    return RedirectResponse(f"/improvements/{doc['id']}", status_code=303)
+
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.add_improvement(**_options_from_form(form)),
+        to=lambda doc: f"/improvements/{doc['id']}",
+        on_error=form_again,
+    )
 
 
 def _options_from_form(form: FormData) -> dict[str, Any]:
@@ -262,12 +267,13 @@ def checkin_from_form(
 ) -> Response:
     answers = {k: text_or_none(form.get(k))
                for k in ("answered_by", "objective", "method", "measure", "note")}  # fmt: skip
-    try:
-        with bench(request, caller) as wb:
-            wb.checkin(improvement_id, **answers)
-    except SalesflowError as exc:
-        return _problem(request, caller, improvement_id, exc)
-    return RedirectResponse(f"/improvements/{improvement_id}#checkins", status_code=303)
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.checkin(improvement_id, **answers),
+        to=f"/improvements/{improvement_id}#checkins",
+        on_error=lambda exc: _problem(request, caller, improvement_id, exc),
+    )
 
 
 @router.post("/improvements/{improvement_id}/status", include_in_schema=False)
@@ -277,11 +283,12 @@ def status_from_form(
     form: FormData = Depends(form_data),
     caller: Caller = Depends(editor),
 ) -> Response:
-    try:
-        with bench(request, caller) as wb:
-            wb.set_status(
-                improvement_id, str(form.get("status") or ""), expected_version=version_of(form)
-            )
-    except SalesflowError as exc:
-        return _problem(request, caller, improvement_id, exc)
-    return RedirectResponse(f"/improvements/{improvement_id}", status_code=303)
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.set_status(
+            improvement_id, str(form.get("status") or ""), expected_version=version_of(form)
+        ),
+        to=f"/improvements/{improvement_id}",
+        on_error=lambda exc: _problem(request, caller, improvement_id, exc),
+    )

@@ -20,6 +20,7 @@ from salesflow.web.render import render, render_cached
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
+    change_then_redirect,
     measure_fields,
     metric_choices,
     text_or_none,
@@ -194,15 +195,17 @@ def lint_partial(request: Request, statement: str = "", _: Caller = Depends(view
 def add_from_form(
     request: Request, form: FormData = Depends(form_data), caller: Caller = Depends(editor)
 ) -> Response:
-    statement = str(form.get("statement") or "")
-    try:
-        with bench(request, caller) as wb:
-            doc = wb.add_udr(
-                statement, owner=text_or_none(form.get("owner")), tags=_tags(form.get("tags"))
-            )
-    except SalesflowError as exc:
-        return _list_problem(request, caller, exc, dict(form))
-    return RedirectResponse(f"/udrs/{doc['udr']['id']}?added=1", status_code=303)
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.add_udr(
+            str(form.get("statement") or ""),
+            owner=text_or_none(form.get("owner")),
+            tags=_tags(form.get("tags")),
+        ),
+        to=lambda doc: f"/udrs/{doc['udr']['id']}?added=1",
+        on_error=lambda exc: _list_problem(request, caller, exc, dict(form)),
+    )
 
 
 def _list_problem(request: Request, caller: Caller, exc: SalesflowError, form: dict) -> Response:
@@ -255,18 +258,19 @@ def edit_from_form(
     caller: Caller = Depends(editor),
 ) -> Response:
     """Save the statement, owner and tags; a stale version shows 409 and saves nothing."""
-    try:
-        with bench(request, caller) as wb:
-            wb.edit_udr(
-                udr_id,
-                expected_version=version_of(form),
-                statement=str(form.get("statement") or ""),
-                owner=text_or_none(form.get("owner")) or "",
-                tags=_tags(form.get("tags")),
-            )
-    except SalesflowError as exc:
-        return _detail_problem(request, caller, udr_id, exc)
-    return RedirectResponse(f"/udrs/{udr_id}", status_code=303)
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.edit_udr(
+            udr_id,
+            expected_version=version_of(form),
+            statement=str(form.get("statement") or ""),
+            owner=text_or_none(form.get("owner")) or "",
+            tags=_tags(form.get("tags")),
+        ),
+        to=f"/udrs/{udr_id}",
+        on_error=lambda exc: _detail_problem(request, caller, udr_id, exc),
+    )
 
 
 @router.post("/udrs/{udr_id}/bind", include_in_schema=False)
@@ -277,18 +281,18 @@ def bind_from_form(
     caller: Caller = Depends(editor),
 ) -> Response:
     """Bind the picked measure; the page comes back with its chart and verdict."""
-    try:
-        options = measure_fields(form)
-        with bench(request, caller) as wb:
-            wb.bind_udr(
-                udr_id,
-                expected_version=version_of(form),
-                threshold=text_or_none(form.get("threshold")),
-                **options,
-            )
-    except SalesflowError as exc:
-        return _detail_problem(request, caller, udr_id, exc)
-    return RedirectResponse(f"/udrs/{udr_id}#verdict", status_code=303)
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.bind_udr(
+            udr_id,
+            expected_version=version_of(form),
+            threshold=text_or_none(form.get("threshold")),
+            **measure_fields(form),
+        ),
+        to=f"/udrs/{udr_id}#verdict",
+        on_error=lambda exc: _detail_problem(request, caller, udr_id, exc),
+    )
 
 
 @router.post("/udrs/{udr_id}/delete", include_in_schema=False)
@@ -298,12 +302,13 @@ def delete_from_form(
     form: FormData = Depends(form_data),
     caller: Caller = Depends(editor),
 ) -> Response:
-    try:
-        with bench(request, caller) as wb:
-            wb.delete("udr", udr_id, expected_version=version_of(form))
-    except SalesflowError as exc:
-        return _detail_problem(request, caller, udr_id, exc)
-    return RedirectResponse("/udrs", status_code=303)
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.delete("udr", udr_id, expected_version=version_of(form)),
+        to="/udrs",
+        on_error=lambda exc: _detail_problem(request, caller, udr_id, exc),
+    )
 
 
 @router.post("/udrs/{udr_id}/restore", include_in_schema=False)

@@ -189,3 +189,28 @@ def test_long_histories_and_many_stages_keep_exact_variants(workspace, n_stages)
         ).fetchall()
         seen = sorted({c for seq in expected.values() for c in seq})
         assert {o: [seen[int(x)] for x in codes.split(",")] for o, codes in got} == expected
+
+
+def test_a_full_build_swaps_new_tables_in_and_clears_an_interrupted_one(workspace):
+    """A full rebuild writes beside the old tables and swaps them in; the half-built tables of
+    an interrupted rebuild are dropped, never read."""
+    from salesflow.derived.duckdb_build import BUILDING
+
+    write(workspace, HISTORY)
+    derived.refresh(workspace.data, workspace.settings)
+    before = table(workspace, "flow_transitions", "opportunity_id, seq")
+    raw = workspace.data.con
+    raw.execute(f"CREATE TABLE flow_cases{BUILDING} AS SELECT 'stale' AS opportunity_id")
+    write(workspace, [("D", "Lead", T0), ("D", "Won", T0 + timedelta(hours=1))])
+    derived.refresh(workspace.data, workspace.settings)
+    names = {r[0] for r in raw.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert not [n for n in names if n.endswith(BUILDING)]
+    after = table(workspace, "flow_transitions", "opportunity_id, seq")
+    assert len(after) == len(before) + 1
+    assert table(workspace, "flow_cases", "opportunity_id")["opportunity_id"].tolist() == [
+        "A",
+        "B",
+        "C",
+        "D",
+    ]
+    assert derived.is_fresh(workspace.data, workspace.settings)

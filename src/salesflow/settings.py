@@ -10,12 +10,14 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from salesflow.errors import ConfigError, WorkspaceError
 
-__all__ = ["CONFIG_FILE", "Settings", "StageConfig", "load_settings"]
+__all__ = ["CONFIG_FILE", "Settings", "StageConfig", "load_settings", "time_zone"]
 
 CONFIG_FILE = "salesflow.toml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -79,6 +81,24 @@ class Settings:
 
     def resolved_app_url(self) -> str:
         return resolve_url(self.app_url, self.workspace)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The ``[calendar] timezone``: the data's timestamps are wall-clock times there."""
+        return time_zone(self.timezone, str(self.config_path))
+
+    def now(self, instant: datetime | None = None) -> datetime:
+        """The wall-clock time in the workspace's zone at ``instant`` (default: this moment; a
+        zone-less instant is UTC, like the app's audit times), zone-less like the data's
+        timestamps so the two compare."""
+        moment = instant or datetime.now(UTC)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.zone).replace(tzinfo=None)
+
+    def today(self, instant: datetime | None = None) -> date:
+        """The date in the workspace's zone at ``instant`` (default: today there)."""
+        return self.now(instant).date()
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with flag values applied (flags win over everything)."""
@@ -145,6 +165,8 @@ def settings_from_mapping(
             where=where,
             hint=f"Use one of {', '.join(WEEKDAYS)}",
         )
+    timezone = str(calendar.get("timezone", "UTC"))
+    time_zone(timezone, where)
     threshold = float(causes.get("core_threshold", 0.7))
     if not 0 < threshold <= 1:
         raise ConfigError("causes.core_threshold must be between 0 and 1", where=where)
@@ -154,10 +176,27 @@ def settings_from_mapping(
         app_url=env.get("SALESFLOW_APP_URL") or str(app.get("url", "sqlite:///app.db")),
         stages=stages,
         week_start=week_start,
-        timezone=str(calendar.get("timezone", "UTC")),
+        timezone=timezone,
         core_threshold=threshold,
         raw=raw,
     )
+
+
+def time_zone(name: str, where: str) -> ZoneInfo:
+    """The zone named in ``[calendar] timezone``; an unknown name is a ConfigError."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, sorted(available_timezones()), n=1)
+        guess = f'Did you mean "{close[0]}"? ' if close else ""
+        raise ConfigError(
+            f"[calendar] timezone = {name!r} is not a time zone salesflow knows",
+            where=where,
+            hint=f'{guess}Use an IANA zone name such as "Europe/Berlin", "America/New_York" '
+            'or "UTC"',
+        ) from None
 
 
 def _table(raw: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:

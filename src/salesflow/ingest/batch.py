@@ -33,6 +33,9 @@ class Plan:
     dates: dict[str, DateColumn] = field(default_factory=dict)
     outcome_given: bool = False
     flags: dict[str, str] = field(default_factory=dict)  # column -> "did not convert" flag
+    # the workspace's [calendar] timezone: values with a UTC offset become wall-clock time there
+    # (None: offsets are read as DuckDB reads them, ignored)
+    timezone: str | None = None
 
     @property
     def targets(self) -> list[str]:
@@ -73,15 +76,15 @@ def infer_extra_types(
     return types
 
 
-def _typed(column: str, sql_type: str, fmt: str | None) -> tuple[str, str]:
+def _typed(column: str, sql_type: str, fmt: str | None, zone: str | None) -> tuple[str, str]:
     """(inner expression on the text, outer expression on the inner result)."""
     col = ident(column)
     upper = sql_type.upper()
     plausible = f"CASE WHEN {col} >= TIMESTAMP '1900-01-01' THEN {col} END"
     if upper == "TIMESTAMP":
-        return parse_sql(col, fmt), plausible
+        return parse_sql(col, fmt, zone), plausible
     if upper == "DATE":
-        return parse_sql(col, fmt), f"CAST({plausible} AS DATE)"
+        return parse_sql(col, fmt, zone), f"CAST({plausible} AS DATE)"
     if upper.startswith(NUMERIC):
         return f"TRY_CAST({col} AS {sql_type})", col
     return col, col
@@ -96,7 +99,7 @@ def build_batch(
     inner, outer = [], []
     for i, column in enumerate(plan.targets):
         fmt = plan.dates[column].format if column in plan.dates else None
-        first, second = _typed(column, plan.types[column], fmt)
+        first, second = _typed(column, plan.types[column], fmt, plan.timezone)
         if column == "outcome":
             second = f"LOWER({second})"
         inner.append(f"{first} AS {ident(column)}")

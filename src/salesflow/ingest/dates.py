@@ -25,6 +25,8 @@ _OTHER = ("%Y/%m/%d", "%Y.%m.%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %
 _TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
 CANDIDATES = tuple(d + t for d in (*_DAY_FIRST, *_MONTH_FIRST, *_OTHER) for t in _TIMES)
 _EARLIEST = "TIMESTAMP '1900-01-01'"  # '%Y' reads "16" as the year 16: not a real CRM date
+# A time followed by a UTC offset as DuckDB reads one: Z, +02, +0200, +02:00, UTC (any case).
+_OFFSET = r"'\d:\d\d(:\d\d(\.\d*)?)?(z|[+-]\d\d(:?\d\d)*| ?utc)\s*$'"
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,23 @@ def _q(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def parse_sql(column_sql: str, fmt: str | None) -> str:
-    """SQL that turns the text column into a TIMESTAMP (NULL where it does not parse)."""
-    if fmt in (None, ISO):
-        return f"TRY_CAST({column_sql} AS TIMESTAMP)"
-    return f"TRY_STRPTIME({column_sql}, {_q(fmt)})"
+def parse_sql(column_sql: str, fmt: str | None, zone: str | None = None) -> str:
+    """SQL that turns the text column into a TIMESTAMP (NULL where it does not parse).
+
+    Timestamps are stored as wall-clock time in the workspace's ``zone``: a value that carries a
+    UTC offset (``2024-03-31T14:05:00Z``) is converted there; one without is local already and
+    kept as written. With no ``zone`` (date detection) offsets are read as DuckDB reads them.
+    """
+    if fmt not in (None, ISO):
+        parsed = f"TRY_STRPTIME({column_sql}, {_q(fmt)})"
+        return f"timezone({_q(zone or 'UTC')}, {parsed})" if "%z" in fmt.lower() else parsed
+    naive = f"TRY_CAST({column_sql} AS TIMESTAMP)"
+    if zone is None:
+        return naive
+    return (
+        f"CASE WHEN regexp_matches({column_sql}, {_OFFSET}, 'i') "
+        f"THEN timezone({_q(zone)}, TRY_CAST({column_sql} AS TIMESTAMPTZ)) ELSE {naive} END"
+    )
 
 
 def valid_sql(column_sql: str, fmt: str | None) -> str:

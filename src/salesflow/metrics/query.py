@@ -112,7 +112,7 @@ class Query:
         t = self.table("opportunities")
         agg = t.aggregate(lo=t.created_at.min(), hi=t.created_at.max(), hc=t.closed_at.max())
         row = agg.execute().iloc[0]
-        today = date.today()
+        today = self.settings.today()
         lo = _day(row["lo"]) or today
         hi = max(d for d in (_day(row["hi"]), _day(row["hc"]), lo) if d is not None)
         return self.start or lo, self.end or hi

@@ -55,7 +55,7 @@ def build_report(ws: Workspace, *, period: str = "month", as_of: date | None = N
     from salesflow.metrics.calendar import check_period
 
     check_period(period)
-    today = as_of or date.today()
+    today = as_of or ws.settings.today()
     status = ws.status()
     report = Report(
         title=f"Sales process review — {ws.path.name}",

@@ -234,7 +234,8 @@ def checkin(
 ) -> dict[str, Any]:
     """Record the three questions asked again, with the measure's value at that moment."""
     record = bench.store.improvements.get(id)
-    value, period = current_value(bench, record, as_of=asked_at.date() if asked_at else None)
+    day = bench.workspace.settings.today(asked_at) if asked_at else None
+    value, period = current_value(bench, record, as_of=day)
     saved = bench.store.checkins.create(
         id,
         who=bench.who,

@@ -144,7 +144,7 @@ def compute(
     from salesflow.metrics import series
     from salesflow.metrics.charted import chart_series
 
-    day = as_of or date.today()
+    day = as_of or workspace.settings.today()
     raw = series(
         workspace.data,
         workspace.settings,

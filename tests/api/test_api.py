@@ -91,8 +91,8 @@ def test_udrs_carry_the_workbench_verdicts(ws):
     frame = result.to_pandas()
     assert dict(zip(frame["id"], frame["verdict"], strict=True)) == expected
     # the demo company's documented verdicts (salesflow.workbench.demo_knowledge)
-    assert sorted(frame["verdict"]) == ["confirmed"] * 3 + ["contradicted", "unbound"]
-    assert result.summary() == "3 confirmed, 1 contradicted, 1 unbound"
+    assert sorted(frame["verdict"]) == ["confirmed"] * 4 + ["contradicted"]
+    assert result.summary() == "4 confirmed, 1 contradicted"
     assert isinstance(result.chart(), go.Figure)
 
 

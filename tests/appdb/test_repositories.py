@@ -41,6 +41,7 @@ def test_udr_round_trip_with_normalised_binding(store):
         "filters": {"stage": "Proposal"},
         "params": {},
         "period": "month",
+        "season": None,
         "bad_if": "above",
         "threshold": 10.0,
         "mode": "threshold",

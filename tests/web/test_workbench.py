@@ -17,7 +17,7 @@ from workbench_fixtures import *  # noqa: F403 (the shared session fixtures)
 from salesflow.workbench import lint
 
 # The demo's knowledge and what its data says (salesflow/workbench/demo_knowledge.py docstring).
-DEMO_VERDICTS = {1: "confirmed", 2: "contradicted", 3: "confirmed", 4: "unbound", 5: "confirmed"}
+DEMO_VERDICTS = {1: "confirmed", 2: "contradicted", 3: "confirmed", 4: "confirmed", 5: "confirmed"}
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_udr_list_board_and_api_show_the_demo_verdicts(ann):
     shown = {int(r.td.get_text()): r.select_one("[data-verdict]")["data-verdict"] for r in rows}
     assert {k: shown[k] for k in DEMO_VERDICTS} == DEMO_VERDICTS
     labels = {r.select_one("[data-verdict]").get_text() for r in rows}
-    assert {"Confirmed by the data", "Contradicted by the data", "Not measured yet"} <= labels
+    assert {"Confirmed by the data", "Contradicted by the data"} <= labels  # every demo UDR is bound
     board = soup_of(ann.get("/udrs", params={"view": "board"}))
     column = board.select_one('[data-column="contradicted"]')
     assert "EMEA deals" in column.get_text() and "Deals we first answered" not in column.get_text()

@@ -60,7 +60,7 @@ def test_demo_udr_verdicts(bench):
         UDR["slow"]: "confirmed",
         UDR["emea"]: "contradicted",
         UDR["contracts"]: "confirmed",
-        UDR["forecast"]: "unbound",
+        UDR["forecast"]: "confirmed",
         UDR["small"]: "confirmed",
     }
 

@@ -4,7 +4,7 @@
 >>> ws = sf.open(demo_path)                                        # doctest: +SKIP
 >>> ws.metric("win_rate", period="quarter").to_pandas()            # doctest: +SKIP
 >>> ws.udrs().summary()                                            # doctest: +SKIP
-'3 confirmed, 1 contradicted, 1 unbound'
+'4 confirmed, 1 contradicted'
 
 Each method calls the same core function as the matching CLI command and returns a result
 object (:mod:`salesflow.api.results`) holding that command's ``--json`` document.

@@ -22,7 +22,7 @@ PERIODS = ("week", "month", "quarter")
 
 
 def normalise_binding(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A UDR binding: metric, filters, params, period, bad_if, threshold, mode."""
+    """A UDR binding: metric, filters, params, period, season, bad_if, threshold, mode."""
     if raw is None:
         return None
     doc = _common(raw, "UDR binding")
@@ -63,7 +63,7 @@ def normalise_measure(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _common(raw: Mapping[str, Any], what: str) -> dict[str, Any]:
     unknown = set(raw) - {
-        "metric", "filters", "params", "period", "bad_if", "threshold", "mode",
+        "metric", "filters", "params", "period", "season", "bad_if", "threshold", "mode",
         "target", "baseline_start", "baseline_end", "start_date",
     }  # fmt: skip
     if unknown:
@@ -85,8 +85,23 @@ def _common(raw: Mapping[str, Any], what: str) -> dict[str, Any]:
         "filters": _str_map(raw.get("filters"), "filters", what),
         "params": _str_map(raw.get("params"), "params", what),
         "period": period,
+        "season": _season(raw.get("season"), period, what),
         "bad_if": bad_if,
     }
+
+
+def _season(value: Any, period: str, what: str) -> str | None:
+    """The canonical season (``Q4``, ``Nov-Dec``) or None; bindings stored before it have none."""
+    from salesflow.errors import ConfigError
+    from salesflow.metrics.seasons import parse_season
+
+    try:
+        season = parse_season(value, option=f"{what}: season")
+        if season is not None:
+            season.check_period(period, option=f"{what}: season")
+    except ConfigError as exc:
+        raise InvalidRecordError(exc.what, hint=exc.hint) from None
+    return season.label if season else None
 
 
 def _str_map(value: Any, key: str, what: str) -> dict[str, str]:

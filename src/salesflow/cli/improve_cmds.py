@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from salesflow.cli.common import JsonOption, WorkspaceOption, new_app, out, print_json
+from salesflow.cli.metrics_cmds import SeasonOption
 from salesflow.cli.workbench_cmds import (
     FilterOption,
     ParamOption,
@@ -64,6 +65,7 @@ def add(
     filters: FilterOption = None,
     params: ParamOption = None,
     period: PeriodOption = "month",
+    season: SeasonOption = None,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -93,7 +95,8 @@ def add(
         doc = bench.add_improvement(
             objective=objective, why=why, method=method, theory=theory, attacks=attacks or [],
             title=title, metric=metric, bad_if=bad_if, filters=pairs(filters, "--filter"),
-            params=pairs(params, "--param"), period=period, baseline=baseline, start=start,
+            params=pairs(params, "--param"), period=period, season=season, baseline=baseline,
+            start=start,
             target=target, owner=owner, status=status,
         )  # fmt: skip
     if as_json:

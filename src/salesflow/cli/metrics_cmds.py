@@ -11,6 +11,16 @@ import typer
 from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
 from salesflow.errors import ConfigError
 
+SeasonOption = Annotated[
+    str | None,
+    typer.Option(
+        "--season",
+        help="Only these parts of the year: Q4, Q3,Q4, Nov-Dec or 11,12. The chart is drawn "
+        "over them alone, so Q4 is compared with other years' Q4.",
+        show_default=False,
+    ),
+]
+
 
 def metrics(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
     """List the metric catalog: every built-in and custom metric with its definition.
@@ -73,6 +83,7 @@ def metric(
     params: Annotated[
         list[str] | None, typer.Option("--param", help="name=value metric parameter.")
     ] = None,
+    season: SeasonOption = None,
     chart: Annotated[
         str, typer.Option(help="auto, xmr, p, u, laney-p, laney-u, run or none.")
     ] = "auto",
@@ -97,6 +108,9 @@ def metric(
     """
     from salesflow.metrics import get
     from salesflow.metrics.filters import parse_pairs
+    from salesflow.metrics.seasons import parse_season
+
+    seasons = parse_season(season)
 
     query = {
         "filters": parse_pairs(filters or []),
@@ -109,28 +123,42 @@ def metric(
         if by is None and m.needs_filter and m.needs_filter not in query["filters"]:
             by = m.default_by
         if by is not None:
+            _no_season_by(seasons, by)
             return _breakdown(ws, m, by, query, html, as_json)
         phases = [_day(d, "--phase-from") for d in phase_from or []]
-        charted = _charted(ws, m, period, query, chart, _baseline(baseline), phases)
+        charted = _charted(ws, m, period, query, chart, _baseline(baseline), phases, seasons)
+    title = f"{m.title}, {seasons.phrase(period)}" if seasons else f"{m.title} per {period}"
     if html is not None:
         from salesflow.metrics.charted import write_html
 
-        write_html(charted, html, title=f"{m.title} per {period}")
+        write_html(charted, html, title=title)
     if as_json:
         print_json(charted.to_dict())
         return
-    _show_series(charted, m.title)
+    _show_series(charted, title)
     if html is not None:
         out.print(f"Chart written to {html}")  # after the table, so the verdict stays in view
 
 
-def _charted(ws: Any, m: Any, period: str, query: dict, chart: str, baseline: Any, phases: list):
-    """The series of one metric on its chart."""
+def _no_season_by(season: Any, by: str) -> None:
+    if season is not None:
+        raise ConfigError(
+            f"--season {season.label} cannot be combined with --by {by}",
+            hint="--season limits a chart per period; leave out --by to chart the season",
+        )
+
+
+def _charted(
+    ws: Any, m: Any, period: str, query: dict, chart: str, baseline: Any, phases: list, season: Any
+):
+    """The series of one metric, limited to its season, on its chart."""
     from salesflow.metrics import series
     from salesflow.metrics.charted import chart_series
+    from salesflow.metrics.seasons import in_season, seasonal
 
-    s = series(ws.data, ws.settings, m.id, period=period, **query)
-    return chart_series(s, ws.settings, chart=chart, baseline=baseline, phase_from=phases)
+    s = in_season(series(ws.data, ws.settings, m.id, period=period, **query), season)
+    charted = chart_series(s, ws.settings, chart=chart, baseline=baseline, phase_from=phases)
+    return seasonal(charted, season)
 
 
 def _breakdown(ws: Any, m: Any, by: str, query: dict, html: Path | None, as_json: bool) -> None:
@@ -172,7 +200,7 @@ def _show_series(charted: Any, title: str) -> None:
     extras = [k for k in (doc["points"][0] if doc["points"] else {}) if k not in BASIC]
     if all(p.get("denominator") == p["n"] for p in doc["points"]):
         extras = [k for k in extras if k != "denominator"]  # the same as n
-    table = Table(title=f"{title} per {doc['period']} ({unit})")
+    table = Table(title=f"{title} ({unit})")
     for col in ("period", "value", "n", *extras, "centre", "lower", "upper", ""):
         table.add_column(col, justify="left" if col == "period" else "right")
     for i, p in enumerate(doc["points"]):

@@ -12,6 +12,7 @@ import typer
 from salesflow.cli.common import JsonOption, WorkspaceOption, out, print_json
 from salesflow.cli.lint_cmd import _render as render_lint
 from salesflow.cli.lint_cmd import udr_app
+from salesflow.cli.metrics_cmds import SeasonOption
 from salesflow.cli.workbench_cmds import (
     BadIfOption,
     FilterOption,
@@ -72,6 +73,7 @@ def bind(
     filters: FilterOption = None,
     params: ParamOption = None,
     period: PeriodOption = "month",
+    season: SeasonOption = None,
     threshold: Annotated[
         str | None,
         typer.Option(
@@ -88,7 +90,8 @@ def bind(
     """Bind a UDR to a measure from your sales data, and show its verdict right away.
 
     The verdict uses complete periods only: the median of the last 3 against the threshold,
-    and any chart signal in the bad direction touching them.
+    and any chart signal in the bad direction touching them. With --season Q4 only Q4 periods
+    count (per month: October to December of each year).
 
     Example: `salesflow udr bind 1 --metric win_rate --filter region=EMEA --bad-if below --threshold 35%`
     """  # fmt: skip
@@ -100,6 +103,7 @@ def bind(
             filters=pairs(filters, "--filter"),
             params=pairs(params, "--param"),
             period=period,
+            season=season,
             threshold=threshold,
         )
     if as_json:

@@ -104,7 +104,7 @@ def _one_each(items: list[str], name: str) -> dict[str, str]:
 
 
 def measure_fields(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
-    """A measure picked in a form: metric, period, bad direction, filter and parameter rows."""
+    """A measure picked in a form: metric, period, season, bad direction, filter and parameter rows."""
     getlist = getattr(form, "getlist", lambda key: [form[key]] if key in form else [])
     period = str(form.get("period") or "month")
     filters = pairs_from_rows(getlist("fcol"), getlist("fval"))
@@ -112,6 +112,7 @@ def measure_fields(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
     return {
         "metric": str(form.get("metric") or "").strip(),
         "period": period if period in PERIODS else "month",
+        "season": text_or_none(form.get("season")),
         "bad_if": str(form.get("bad_if") or "above"),
         "filters": _one_each(filters, "filter"),
         "params": _one_each(params, "param"),

@@ -1,14 +1,16 @@
 """The demo company's knowledge: UDRs, causes, why-links and improvements that match the effects
 built into its data (:mod:`salesflow.demo.effects`), so a newcomer sees the method work on day one.
 
-What the data says about them (checked by tests/workbench/test_demo_knowledge.py):
+What the data says about them (checked by tests/workbench/test_service.py):
 
 - slow first response → win rate: the UDR is **confirmed** (≈ 12 points lower win rate);
 - EMEA win rate: **contradicted** (``region`` has no effect by design);
 - contract-change requests: **confirmed** by a signal (they grow 6 % a month);
 - small orders and requests: **confirmed** (3.5 × the requests per order);
-- Q4 commit forecasts: left **unbound** (the bias shows only in Q4; a manager would bind it to a
-  Q4-only measure);
+- Q4 commit forecasts: **confirmed** on forecast bias limited to season Q4, per month (the
+  median of the last three Q4 months is about 15 % against the 5 % accepted; the other months run
+  near 0 %, so the same measure over the whole year would contradict it). Per quarter, two years
+  hold only two Q4 points: that binding would honestly say insufficient_data;
 - the Proposal fast-track (from 2025-10-01) is **improved** (-30 % time in Proposal);
 - the discovery checklist, measured on overall win rate, shows **no_signal**.
 """
@@ -68,6 +70,8 @@ UDRS: dict[str, dict[str, Any]] = {
         "we accept",
         "owner": "Maria Lopez",
         "tags": ["forecast"],
+        "bind": {"metric": "forecast_bias", "period": "month", "season": "Q4", "bad_if": "above",
+                 "threshold": "5%"},
     },
     "small": {
         "statement": "Won orders under 10k raised about 4 requests each in 2026, against under "

@@ -4,8 +4,8 @@
 2. What could you do that might create improvement? — the causes it ``attacks``, the ``theory``
    and the countermeasure (``method``).
 3. How will you know you succeeded? — the measure: a metric binding (``bad_if`` says which
-   direction is bad, so the desired direction is the other one), a baseline window, a start
-   date and a target.
+   direction is bad, so the desired direction is the other one; a ``season`` keeps only those
+   parts of the year), a baseline window, a start date and a target.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def add(
     filters: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
     period: str = "month",
+    season: str | None = None,
     baseline: str | tuple[date, date] | None = None,
     start: str | date | None = None,
     target: str | float | None = None,
@@ -76,7 +77,8 @@ def add(
     """Store an improvement; a measure is computed once first, so a bad one stores nothing."""
     measure = None
     if metric is not None:
-        measure = _measure(bench, metric, bad_if, filters, params, period, baseline, start, target)
+        chosen = {"filters": filters, "params": params, "period": period, "season": season}
+        measure = _measure(bench, metric, bad_if, chosen, baseline, start, target)
     record = bench.store.improvements.create(
         title or _title(objective),
         objective=objective,
@@ -96,9 +98,7 @@ def _measure(
     bench: Workbench,
     metric: str,
     bad_if: str | None,
-    filters: dict[str, str] | None,
-    params: dict[str, str] | None,
-    period: str,
+    chosen: dict[str, Any],
     baseline: str | tuple[date, date] | None,
     start: str | date | None,
     target: str | float | None,
@@ -118,9 +118,8 @@ def _measure(
             hint="The baseline is how things were before the change: end it before --start",
         )
     doc = binding_from_options(
-        metric=metric, filters=filters, params=params, period=period, bad_if=bad_if,
-        settings=bench.workspace.settings,
-    )  # fmt: skip
+        metric=metric, bad_if=bad_if, settings=bench.workspace.settings, **chosen
+    )
     doc.pop("threshold")
     doc.pop("mode")
     doc.update(
@@ -175,6 +174,8 @@ def verdict(bench: Workbench, record: ImprovementRecord, *, as_of: date | None =
 
 def _doc(bench: Workbench, record: ImprovementRecord, found: Verdict | None, *, full: bool) -> dict:
     doc = record.to_dict()
+    if doc["measure"] is not None:  # measured before seasons existed: no season
+        doc["measure"].setdefault("season", None)
     doc["method"] = record.countermeasure
     doc["measure_text"] = (
         describe(record.measure, bench.workspace.settings) if record.measure else None

@@ -1,9 +1,13 @@
 """A UDR binding or an improvement measure, computed from the workspace's sales data.
 
-A binding names a catalog metric with one value per filter, parameters, a period and the bad
-direction (see :mod:`salesflow.appdb.bindings` for the stored shape). Computing it gives the
-metric's series of **complete** periods only: a period counts once its last day is before
-``as_of`` (today by default), so the month still running never makes a verdict.
+A binding names a catalog metric with one value per filter, parameters, a period, optionally a
+season, and the bad direction (see :mod:`salesflow.appdb.bindings` for the stored shape).
+Computing it gives the metric's series of **complete** periods only: a period counts once its last
+day is before ``as_of`` (today by default), so the month still running never makes a verdict.
+
+A season (``Q4``, ``Nov-Dec``; :mod:`salesflow.metrics.seasons`) keeps only the periods in those
+parts of the year, and the chart is drawn over them alone: Q4 is compared with other years' Q4s,
+not with the rest of the year.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
+from salesflow.workbench.verdict import PLURAL
 
 if TYPE_CHECKING:
     from salesflow.metrics.charted import Charted
@@ -29,6 +34,7 @@ __all__ = [
     "describe",
     "parse_pairs",
     "parse_threshold",
+    "season_label",
 ]
 
 
@@ -89,6 +95,7 @@ def binding_from_options(
     filters: Mapping[str, str] | None = None,
     params: Mapping[str, str] | None = None,
     period: str = "month",
+    season: str | None = None,
     bad_if: str,
     threshold: str | float | None = None,
     settings: Any = None,
@@ -103,14 +110,27 @@ def binding_from_options(
         "filters": dict(filters or {}),
         "params": dict(params or {}),
         "period": period,
+        "season": season_label(season, period),
         "bad_if": bad_if,
         "threshold": value,
         "mode": "threshold" if value is not None else "signal",
     }
 
 
+def season_label(text: str | None, period: str = "month") -> str | None:
+    """The season as stored (``"q4"`` → ``"Q4"``), checked against the period; None when absent."""
+    from salesflow.metrics.seasons import parse_season
+
+    season = parse_season(text)
+    if season is None:
+        return None
+    season.check_period(period)
+    return season.label
+
+
 def describe(binding: Mapping[str, Any], settings: Any = None, *, with_period: bool = True) -> str:
-    """The measure in words: ``Win rate (region = EMEA), per month``."""
+    """The measure in words: ``Win rate (region = EMEA), per month``, or with a season
+    ``Forecast bias, Q4 months only`` (``Forecast bias in Q4`` without the period)."""
     from salesflow.metrics import get
 
     try:
@@ -119,7 +139,12 @@ def describe(binding: Mapping[str, Any], settings: Any = None, *, with_period: b
         title = binding["metric"]
     named = {**binding.get("filters", {}), **binding.get("params", {})}
     where = f" ({', '.join(f'{k} = {v}' for k, v in named.items())})" if named else ""
-    per = f", per {binding.get('period') or 'month'}" if with_period else ""
+    period, season = binding.get("period") or "month", binding.get("season")
+    if season and with_period:
+        return f"{title}{where}, {season} {PLURAL[period]} only"
+    if season:
+        return f"{title}{where} in {season}"
+    per = f", per {period}" if with_period else ""
     return f"{title}{where}{per}"
 
 
@@ -140,11 +165,13 @@ def compute(
     as_of: date | None = None,
     baseline: tuple[date, date] | None = None,
 ) -> Measured:
-    """The binding's metric per period, complete periods only, on its behaviour chart."""
+    """The binding's metric per period, complete in-season periods only, on its behaviour chart."""
     from salesflow.metrics import series
     from salesflow.metrics.charted import chart_series
+    from salesflow.metrics.seasons import in_season, parse_season, seasonal
 
     day = as_of or workspace.settings.today()
+    season = parse_season(binding.get("season"))
     raw = series(
         workspace.data,
         workspace.settings,
@@ -153,12 +180,12 @@ def compute(
         filters=binding.get("filters") or None,
         params=binding.get("params") or None,
     )
-    complete, dropped = complete_periods(raw, day)
+    complete, dropped = complete_periods(in_season(raw, season), day)
     try:
         charted = chart_series(complete, workspace.settings, baseline=baseline)
     except ConfigError as exc:
         if baseline is None:
             raise
         none = chart_series(complete, workspace.settings, chart="none")
-        return Measured(none, dropped, day, problem=exc.message)
-    return Measured(charted, dropped, day)
+        return Measured(seasonal(none, season), dropped, day, problem=exc.message)
+    return Measured(seasonal(charted, season), dropped, day)

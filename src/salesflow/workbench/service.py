@@ -150,16 +150,21 @@ class Workbench:
         filters: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         period: str = "month",
+        season: str | None = None,
         threshold: str | float | None = None,
         expected_version: int | None = None,
     ) -> dict[str, Any]:
-        """Bind a UDR to a measure; the measure is computed first, so a bad one stores nothing."""
+        """Bind a UDR to a measure; the measure is computed first, so a bad one stores nothing.
+
+        ``season`` (``Q4``, ``Nov-Dec``) keeps only the periods in those parts of the year.
+        """
         self.store.udrs.get(id)  # a wrong id fails before the data is read
         binding = binding_from_options(
             metric=metric,
             filters=filters,
             params=params,
             period=period,
+            season=season,
             bad_if=bad_if,
             threshold=threshold,
             settings=self.workspace.settings,
@@ -221,6 +226,8 @@ class Workbench:
 
     def _udr_doc(self, record: UdrRecord, verdict: Verdict | None, *, full: bool) -> dict:
         doc = record.to_dict()
+        if doc["binding"] is not None:  # bound before seasons existed: no season
+            doc["binding"].setdefault("season", None)
         doc["measure"] = (
             describe(record.binding, self.workspace.settings) if record.binding else None
         )

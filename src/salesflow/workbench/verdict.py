@@ -13,6 +13,10 @@ UDR (``judge_udr``) — "latest" means the last :data:`RECENT` complete periods 
   the chart has limits and shows none; **insufficient_data** when it has no limits yet.
 - **insufficient_data** also when fewer than :data:`RECENT` complete periods have a value.
 
+A measure limited to a season (``Q4``) is charted over its in-season periods only, so "the last
+3 complete periods" are the last 3 in-season ones (Oct, Nov and Dec per month; the last three
+years' Q4 per quarter), and the sentences name the season.
+
 Improvement (``judge_improvement``) — limits come from the baseline window and are held after it;
 only signals that fire on or after the start date with most of their points after it count:
 **improved** (signals in the desired direction only), **worse** (against it only; when both show,
@@ -124,8 +128,8 @@ def judge_udr(charted: Charted, binding: dict[str, Any], *, title: str) -> Verdi
         return Verdict(
             "insufficient_data",
             "too_few_periods",
-            f"{title}: only {len(usable)} complete {PLURAL[period]} have data; "
-            f"at least {RECENT} are needed for a verdict.",
+            f"{title}: only {len(usable)} complete {_periods(period, binding)} have data; "
+            f"at least {RECENT} are needed for a verdict.{_season_advice(period, binding)}",
             {"periods_with_data": len(usable), "needed": RECENT},
             chart=chart,
         )
@@ -139,12 +143,31 @@ def judge_udr(charted: Charted, binding: dict[str, Any], *, title: str) -> Verdi
         "threshold": binding.get("threshold"),
         "bad_if": binding["bad_if"],
         "mode": binding["mode"],
+        "season": binding.get("season"),
         "unit": unit,
     }
     bad = _recent_bad_signals(charted, binding["bad_if"], set(recent))
     if binding["mode"] == "threshold":
         return _by_threshold(charted, title, values, bad, chart)
     return _by_signal(charted, title, values, bad, chart)
+
+
+def _periods(period: str, binding: dict[str, Any]) -> str:
+    """``months``, or ``Q4 months`` for a measure limited to a season."""
+    season = binding.get("season")
+    return f"{season} {PLURAL[period]}" if season else PLURAL[period]
+
+
+def _season_advice(period: str, binding: dict[str, Any]) -> str:
+    """A season gives one quarter a year: say so, and how to judge it sooner."""
+    if not binding.get("season"):
+        return ""
+    if period == "quarter":
+        return (
+            f" A season gives one {binding['season']} quarter a year; measure it per month to "
+            "judge its months against the same months of other years."
+        )
+    return f" A season gives only its own {PLURAL[period]} of each year."
 
 
 def _recent_bad_signals(charted: Charted, bad_if: str, recent: set[int]) -> list[Signal]:
@@ -160,7 +183,7 @@ def _latest_words(values: dict[str, Any], period: str, unit: str) -> str:
     shown = ", ".join(format_value(v["value"], each) for v in values["recent"])
     return (
         f"was {format_value(values['median'], unit)} in the last {RECENT} complete "
-        f"{PLURAL[period]} (median of {shown})"
+        f"{_periods(period, values)} (median of {shown})"
     )
 
 
@@ -209,7 +232,7 @@ def _by_signal(
     if bad:
         sentence = (
             f"{title} is {worse}: the chart shows a signal in the last {RECENT} complete "
-            f"{PLURAL[period]}. {docs[-1]['explanation']}"
+            f"{_periods(period, values)}. {docs[-1]['explanation']}"
         )
         return Verdict("confirmed", "signal", sentence, values, docs, chart)
     sentence = (
@@ -251,7 +274,8 @@ def judge_improvement(
         more = min_after - len(after)
         early = f" {len(counted)} early signal(s) so far." if counted else ""
         sentence = (
-            f"{title}: only {len(after)} complete {PLURAL[period]} since the start on {start}; "
+            f"{title}: only {len(after)} complete {_periods(period, measure)} since the start on "
+            f"{start}; "
             f"{more} more needed before the chart can judge the change.{early}"
         )
         values["periods_needed"] = more

@@ -18,7 +18,7 @@ from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, clean
 from salesflow.web.render import render, render_cached
-from salesflow.web.routes.udrs import form_data
+from salesflow.web.routes.udrs import Season, form_data
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
@@ -56,6 +56,7 @@ class ImprovementIn(BaseModel):
     metric: Annotated[str | None, Field(max_length=100)] = None
     bad_if: Literal["above", "below"] | None = None
     period: Literal["week", "month", "quarter"] = "month"
+    season: Season = None
     filters: Pairs = {}
     params: Pairs = {}
     baseline_start: date | None = None
@@ -89,7 +90,7 @@ def _add_options(body: ImprovementIn) -> dict[str, Any]:
     if body.baseline_start and body.baseline_end:
         doc["baseline"] = f"{body.baseline_start}:{body.baseline_end}"
     if not body.metric:
-        for key in ("metric", "bad_if", "filters", "params", "start", "target"):
+        for key in ("metric", "bad_if", "filters", "params", "season", "start", "target"):
             doc.pop(key)
     return {k: v for k, v in doc.items() if v is not None}
 
@@ -161,7 +162,7 @@ def _form_context(request: Request, caller: Caller, form: dict[str, Any]) -> dic
     with bench(request, caller) as wb:
         nodes = wb.causes()["nodes"]
     chosen = {"metric": form.get("metric"), "period": form.get("period", "month"),
-              "bad_if": form.get("bad_if", "above")}  # fmt: skip
+              "season": form.get("season"), "bad_if": form.get("bad_if", "above")}  # fmt: skip
     return {
         "form": form,
         "nodes": sorted(nodes, key=lambda n: (not n["root"], n["kind"] == "udr", n["id"])),

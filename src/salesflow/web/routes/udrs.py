@@ -33,6 +33,10 @@ router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="the UDR's id")]
 BOARD = ("confirmed", "contradicted", "insufficient_data", "unbound")
 Short = Annotated[str | None, Field(default=None, max_length=200)]
+Season = Annotated[
+    str | None,
+    Field(default=None, max_length=40, description="Only these parts of the year: Q4, Nov-Dec"),
+]
 
 
 class UdrIn(BaseModel):
@@ -57,13 +61,15 @@ class UdrEdit(BaseModel):
 
 
 class BindingIn(BaseModel):
-    """A measure: a catalog metric, one value per filter, the bad direction, a threshold."""
+    """A measure: a catalog metric, one value per filter, the bad direction, a threshold;
+    ``season`` (Q4, Nov-Dec) keeps only those parts of the year."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     metric: str = Field(min_length=1, max_length=100)
     bad_if: Literal["above", "below"]
     period: Literal["week", "month", "quarter"] = "month"
+    season: Season = None
     filters: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
     params: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
     threshold: float | None = Field(default=None, allow_inf_nan=False)

@@ -265,6 +265,10 @@ def test_metric_season_json(cli, ws):
     assert winter["season"] == "Nov-Dec"
     kept = [p for p in plain["points"] if date.fromisoformat(p["period"]).month in (11, 12)]
     assert winter["points"] == kept
+    assert winter["chart"]["reason"].endswith(
+        "Nov-Dec months only: the chart is drawn over these periods alone, so Nov-Dec is compared "
+        "with Nov-Dec of other years, not with the rest of the year."
+    )
 
 
 def test_improve_add_keeps_the_season(cli, ws):

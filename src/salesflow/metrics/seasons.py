@@ -46,9 +46,10 @@ class Season:
 
     def explanation(self, period: str) -> str:
         """Why the chart is drawn over in-season periods alone, for the chart's reason text."""
-        each = "one point per year, so" if period == "quarter" else "these periods alone, so"
+        yearly = period == "quarter" and len(self.months) == 3
+        each = "one point per year, so" if yearly else "these periods alone, so"
         return (
-            f"{self.phrase(period).capitalize()}: the chart is drawn over {each} {self.label} is "
+            f"{self.phrase(period)}: the chart is drawn over {each} {self.label} is "
             f"compared with {self.label} of other years, not with the rest of the year."
         )
 

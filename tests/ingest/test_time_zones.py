@@ -16,7 +16,7 @@ from ingest_helpers import query, write_csv
 
 from salesflow.errors import ImportValidationError
 from salesflow.ingest import import_file
-from salesflow.ingest.dates import ISO, parse_sql
+from salesflow.ingest.dates import ISO, detect, parse_sql
 from salesflow.settings import CONFIG_FILE
 
 # The importer passes the workspace's zone to the batch with one line in importer._plan
@@ -93,6 +93,31 @@ def test_utc_workspace_reads_z_and_naive_values_as_before_and_converts_other_off
 
 def test_unparseable_values_with_an_offset_stay_null():
     assert _convert(["2024-02-30T10:00:00Z", "2024-03-31T25:00:00+02:00"], BERLIN) == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("values", "offsets"),
+    [
+        (NAIVE, False),  # local times: the plain, fast cast, as before
+        (["2024-01-15T09:00:00Z", "2024-01-16T09:00:00Z"], True),
+        ([*NAIVE, "2024-03-31T16:05:00+02:00"], True),  # one is enough: each value is checked
+    ],
+)
+def test_only_columns_whose_values_have_offsets_are_converted(values, offsets):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src (created_at VARCHAR)")
+    con.executemany("INSERT INTO src VALUES (?)", [[v] for v in values])
+    found = detect(con, "src", "created_at", file="d.csv", given=None)
+    assert (found.format, found.offsets) == (ISO, offsets)
+
+
+def test_a_given_format_with_an_offset_is_converted_too():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src (created_at VARCHAR)")
+    fmt = "%d.%m.%Y %H:%M %z"
+    assert detect(con, "src", "created_at", file="d.csv", given=fmt).offsets
+    sql = parse_sql("'15.01.2024 09:00 +0000'", fmt, BERLIN)
+    assert con.sql(f"SELECT {sql}").fetchone()[0] == datetime(2024, 1, 15, 10, 0)
 
 
 # -- through the importer --------------------------------------------------------------------

@@ -33,8 +33,8 @@ class Plan:
     dates: dict[str, DateColumn] = field(default_factory=dict)
     outcome_given: bool = False
     flags: dict[str, str] = field(default_factory=dict)  # column -> "did not convert" flag
-    # the workspace's [calendar] timezone: values with a UTC offset become wall-clock time there
-    # (None: offsets are read as DuckDB reads them, ignored)
+    # the workspace's [calendar] timezone: in date columns with offsets, values with a UTC offset
+    # become wall-clock time there (None: not given, offsets ignored as DuckDB does)
     timezone: str | None = None
 
     @property
@@ -98,8 +98,10 @@ def build_batch(
     ``name`` adding ``_row``."""
     inner, outer = [], []
     for i, column in enumerate(plan.targets):
-        fmt = plan.dates[column].format if column in plan.dates else None
-        first, second = _typed(column, plan.types[column], fmt, plan.timezone)
+        dated = plan.dates.get(column)
+        fmt = dated.format if dated else None
+        zone = plan.timezone if dated and dated.offsets else None
+        first, second = _typed(column, plan.types[column], fmt, zone)
         if column == "outcome":
             second = f"LOWER({second})"
         inner.append(f"{first} AS {ident(column)}")

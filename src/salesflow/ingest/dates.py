@@ -4,6 +4,10 @@ ISO dates (``2024-03-31``, ``2024-03-31 14:05:00``, ``2024-03-31T14:05:00Z``) ar
 common export formats are tried on the column's distinct values; a format is chosen only when it
 reads every value. When both a day-first and a month-first format read every value (all days are
 12 or less) the column is ambiguous and the user is asked to say which with ``--date-format``.
+
+Timestamps are stored as wall-clock time in the workspace's zone. An ISO column whose sample has
+values with a UTC offset (``Z``, ``+02:00``: API exports) is marked ``offsets``; only such columns
+pay for the conversion, so a file of local times is read as fast as before.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class DateColumn:
     column: str
     format: str | None
     ambiguity: RowError | None = None
+    offsets: bool = False  # values carry a UTC offset: convert them to the workspace's zone
 
     def describe(self) -> str:
         return self.format or "ambiguous"
@@ -48,9 +53,9 @@ def _q(text: str) -> str:
 def parse_sql(column_sql: str, fmt: str | None, zone: str | None = None) -> str:
     """SQL that turns the text column into a TIMESTAMP (NULL where it does not parse).
 
-    Timestamps are stored as wall-clock time in the workspace's ``zone``: a value that carries a
-    UTC offset (``2024-03-31T14:05:00Z``) is converted there; one without is local already and
-    kept as written. With no ``zone`` (date detection) offsets are read as DuckDB reads them.
+    With ``zone``, a value that carries a UTC offset (``2024-03-31T14:05:00Z``) becomes the
+    wall-clock time there; one without is local already and kept as written. Without ``zone``
+    the offset is ignored (DuckDB keeps the written wall-clock time).
     """
     if fmt not in (None, ISO):
         parsed = f"TRY_STRPTIME({column_sql}, {_q(fmt)})"
@@ -70,10 +75,16 @@ def valid_sql(column_sql: str, fmt: str | None) -> str:
     return f"COALESCE({parsed} >= {_EARLIEST}, false)"
 
 
-def _failures(con: duckdb.DuckDBPyConnection, view: str, column: str, fmt: str | None) -> int:
+def _iso_sample(con: duckdb.DuckDBPyConnection, view: str, column: str) -> tuple[int, bool]:
+    """In one read of the first 10,000 rows: how many values are not ISO dates, and whether any
+    carries a UTC offset."""
     col = f'"{column}"'
-    sql = f"SELECT count(*) FROM {view} WHERE {col} IS NOT NULL AND NOT {valid_sql(col, fmt)}"
-    return con.sql(sql).fetchone()[0]
+    not_iso = f"{col} IS NOT NULL AND NOT {valid_sql(col, ISO)}"
+    offset = f"regexp_matches({col}, {_OFFSET}, 'i')"
+    sample = f"(SELECT * FROM {view} LIMIT 10000)"
+    sql = f"SELECT count(*) FILTER (WHERE {not_iso}), bool_or({offset}) FROM {sample}"
+    failures, offsets = con.sql(sql).fetchone()
+    return failures, bool(offsets)
 
 
 def detect(
@@ -81,10 +92,11 @@ def detect(
 ) -> DateColumn:
     """Choose the format of ``view.column`` (a text column); ambiguity is reported, not guessed."""
     if given:
-        return DateColumn(column, given)
-    if _failures(con, f"(SELECT * FROM {view} LIMIT 10000)", column, ISO) == 0:
+        return DateColumn(column, given, offsets="%z" in given.lower())
+    not_iso, offsets = _iso_sample(con, view, column)
+    if not_iso == 0:
         # ISO on a sample: assume ISO; any later value that is not becomes a row error
-        return DateColumn(column, ISO)
+        return DateColumn(column, ISO, offsets=offsets)
     col = f'"{column}"'
     counts = ", ".join(
         f"count(*) FILTER (WHERE NOT {valid_sql('v', f)})" for f in (ISO, *CANDIDATES)
@@ -98,10 +110,9 @@ def detect(
     month = [f for f in fitting if f.startswith(_MONTH_FIRST)]
     if day and month:
         return DateColumn(column, None, _ambiguous(con, view, column, file, day[0], month[0]))
-    if fitting:
-        return DateColumn(column, fitting[0])
-    # No format reads everything: keep the one that reads most; the rest are row errors.
-    return DateColumn(column, min(failures, key=lambda f: failures[f]))
+    best = fitting[0] if fitting else min(failures, key=lambda f: failures[f])
+    # (when no format reads everything, the one that reads most; the rest are row errors)
+    return DateColumn(column, best, offsets=best == ISO and offsets)
 
 
 def _ambiguous(

@@ -19,13 +19,6 @@ from salesflow.ingest import import_file
 from salesflow.ingest.dates import ISO, detect, parse_sql
 from salesflow.settings import CONFIG_FILE
 
-# The importer passes the workspace's zone to the batch with one line in importer._plan
-# (``plan.timezone = ws.settings.timezone``); until that line is in, these tests fail as expected
-# and, once it is, pass: strict, so the marker is removed then.
-needs_importer_hook = pytest.mark.xfail(
-    strict=True, reason="importer._plan does not pass ws.settings.timezone to the Plan yet"
-)
-
 BERLIN = "Europe/Berlin"
 # (value in the file, wall-clock time in Berlin), by hand: CET is UTC+1, CEST is UTC+2; on
 # 2024-03-31 at 01:00 UTC clocks jump 02:00 -> 03:00, on 2024-10-27 at 01:00 UTC 03:00 -> 02:00.
@@ -149,13 +142,11 @@ def test_utc_workspace_import_keeps_z_and_naive_values(ws, tmp_path):
     assert _created(ws) == [datetime.fromisoformat(v) for v in expected]
 
 
-@needs_importer_hook
 def test_utc_workspace_import_converts_other_offsets_to_utc(ws, tmp_path):
     _import(ws, tmp_path, ["2024-03-31T16:05:00+02:00", "2024-03-31T09:05:00-05:00"])
     assert _created(ws) == [datetime(2024, 3, 31, 14, 5), datetime(2024, 3, 31, 14, 5)]
 
 
-@needs_importer_hook
 def test_berlin_workspace_import_converts_offsets_and_keeps_naive_values(ws, tmp_path):
     ws = _zone(ws, BERLIN)
     report = _import(ws, tmp_path, [*(v for v, _ in BERLIN_CASES), *NAIVE])

@@ -176,3 +176,23 @@ def test_api_import_dry_run(ed):
                 files={"file": ("x.csv", csv)}, headers={"X-CSRF-Token": ed.csrf})  # fmt: skip
     assert r.status_code == 200 and r.json()["dry_run"] is True and r.json()["inserted"] == 1
     assert r.json()["file"] == "x.csv"
+
+
+def test_a_request_logged_without_a_time_gets_the_workspace_clock(workspace):
+    """Kiritimati is UTC+14: its date is never the UTC date at 10:00-24:00 UTC, so a request
+    stamped with UTC (or the server's zone) would land on the wrong day."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from salesflow.settings import CONFIG_FILE, load_settings
+    from salesflow.web.data import DataAccess
+    from salesflow.web.requests_log import log_request
+
+    config = workspace.path / CONFIG_FILE
+    config.write_text(config.read_text().replace('"UTC"', '"Pacific/Kiritimati"'))
+    workspace.close()
+    data = DataAccess(load_settings(workspace.path))
+    row = log_request(data, {"description": "Where is my invoice?"}, who="ed")
+    stamped = datetime.fromisoformat(str(row["received_at"]))
+    there = datetime.now(UTC).astimezone(ZoneInfo("Pacific/Kiritimati")).replace(tzinfo=None)
+    assert abs(stamped - there) < timedelta(minutes=2)

@@ -191,7 +191,7 @@ def _target(con, backend, mem, plan: Plan, events):
 
 def _plan(mem, spec, tm, header, ws, report, file) -> Plan:
     resolved = resolve_columns(spec, tm, header)
-    plan = Plan(spec, resolved.canonical, resolved.extras)
+    plan = Plan(spec, resolved.canonical, resolved.extras, timezone=ws.settings.timezone)
     plan.outcome_given = "outcome" in plan.columns
     missing = missing_columns(plan, file, tm.columns)
     if missing:

@@ -59,10 +59,11 @@ def _write(data: DataAccess, row: dict[str, Any]) -> None:
 
 
 def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[str, Any]:
-    """Add one request; ``received_at`` defaults to now (UTC), ``handled_by`` to ``who``."""
+    """Add one request; ``received_at`` defaults to now (the workspace's clock time, like every
+    timestamp of its data), ``handled_by`` to ``who``."""
     row = {c: fields.get(c) for c in COLUMNS}
     row["request_id"] = row["request_id"] or new_request_id()
-    row["received_at"] = row["received_at"] or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    row["received_at"] = row["received_at"] or data.settings.now().strftime("%Y-%m-%d %H:%M:%S")
     row["handled_by"] = row["handled_by"] or who
     _write(data, row)
     return get_request(data, row["request_id"])

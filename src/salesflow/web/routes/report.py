@@ -5,7 +5,6 @@ printed by headless Chromium when the server has one).
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -39,7 +38,7 @@ def download(
     from salesflow.report.html import print_pdf
 
     html = report_html(request, caller)
-    name = f"salesflow-report-{date.today().isoformat()}"
+    name = f"salesflow-report-{state(request).data.settings.today().isoformat()}"
     if format == "html":
         return Response(html, media_type="text/html; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.html"'})  # fmt: skip

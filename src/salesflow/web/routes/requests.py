@@ -36,7 +36,8 @@ class RequestIn(BaseModel):
     handled_by: Text = None
     request_id: Text = Field(default=None, description="Your id; generated when omitted")
     received_at: Text = Field(
-        default=None, description="YYYY-MM-DD HH:MM[:SS] (UTC); now when omitted"
+        default=None,
+        description="YYYY-MM-DD HH:MM[:SS] in the workspace's time zone; now when omitted",
     )
 
 

@@ -39,3 +39,11 @@ def seeded_copy(seeded: Path, tmp_path: Path) -> Path:
     path = tmp_path / "ws"
     shutil.copytree(seeded, path)
     return path
+
+
+@pytest.fixture
+def facilitator_ws(seeded_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private seeded copy as the current workspace, with a facilitator at the keyboard."""
+    monkeypatch.setenv("SALESFLOW_WORKSPACE", str(seeded_copy))
+    monkeypatch.setenv("SALESFLOW_USER", "facilitator")
+    return seeded_copy

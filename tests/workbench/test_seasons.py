@@ -229,10 +229,8 @@ def test_the_store_refuses_a_bad_season(seeded_copy):
 
 
 @pytest.fixture
-def ws(seeded_copy, monkeypatch):
-    monkeypatch.setenv("SALESFLOW_WORKSPACE", str(seeded_copy))
-    monkeypatch.setenv("SALESFLOW_USER", "facilitator")
-    return seeded_copy
+def ws(facilitator_ws):
+    return facilitator_ws
 
 
 def test_udr_bind_season_round_trip(cli, ws):

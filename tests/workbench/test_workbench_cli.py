@@ -10,10 +10,8 @@ SLOW, EMEA, QUEUE, STANDARD = 1, 2, 6, 12
 
 
 @pytest.fixture
-def ws(seeded_copy, monkeypatch):
-    monkeypatch.setenv("SALESFLOW_WORKSPACE", str(seeded_copy))
-    monkeypatch.setenv("SALESFLOW_USER", "facilitator")
-    return seeded_copy
+def ws(facilitator_ws):
+    return facilitator_ws
 
 
 def test_udr_add_prints_the_id_and_the_lint(cli, ws):

@@ -115,7 +115,10 @@ def test_only_the_named_deals_are_recomputed(workspace, tmp_path):
     assert got == [(2, 5 * 3_600_000, "Won")]
     assert con.execute("SELECT * FROM flow_cases WHERE opportunity_id = 'B'").fetchall() == old_b
     derived.refresh(workspace.data, workspace.settings)  # no ids: everything
-    transitions = "SELECT from_stage, to_stage FROM flow_transitions WHERE opportunity_id = 'B'"
+    transitions = (
+        "SELECT f.stage, g.stage FROM flow_transitions t JOIN flow_stages f ON f.code = t.from_code "
+        "JOIN flow_stages g ON g.code = t.to_code WHERE opportunity_id = 'B'"
+    )
     assert con.execute(transitions).fetchall() == [("Lead", "Lost")]
 
 

@@ -44,10 +44,19 @@ def table(ws: Workspace, name: str, order: str) -> pd.DataFrame:
     return ws.data.con.execute(f"SELECT * FROM {name} ORDER BY {order}").df()
 
 
+def named_transitions(ws: Workspace) -> pd.DataFrame:
+    """``flow_transitions`` with the stage names its codes stand for (from ``flow_stages``)."""
+    return ws.data.con.execute(
+        "SELECT t.*, f.stage AS from_stage, g.stage AS to_stage FROM flow_transitions t "
+        "JOIN flow_stages f ON f.code = t.from_code JOIN flow_stages g ON g.code = t.to_code "
+        "ORDER BY opportunity_id, seq"
+    ).df()
+
+
 def test_transitions_and_cases_of_a_worked_history(workspace):
     write(workspace, HISTORY)
     derived.refresh(workspace.data, workspace.settings)
-    tr = table(workspace, "flow_transitions", "opportunity_id, seq")
+    tr = named_transitions(workspace)
     pairs = list(zip(tr["from_stage"], tr["to_stage"], tr["is_rework"], strict=True))
     assert pairs[:5] == [
         ("Lead", "Qualified", False),

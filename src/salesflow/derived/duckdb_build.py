@@ -98,8 +98,8 @@ def _duckdb_statements(
         WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, s.code)""",
         into(
             "flow_transitions",
-            f"""SELECT opportunity_id, seq::INTEGER AS seq, {names}[code + 1] AS from_stage,
-               {names}[next_code + 1] AS to_stage, entered_at AS from_at, next_at AS to_at,
+            f"""SELECT opportunity_id, seq::INTEGER AS seq, code::SMALLINT AS from_code,
+               next_code::SMALLINT AS to_code, entered_at AS from_at, next_at AS to_at,
                {_ms("next_at")} - {_ms("entered_at")} AS duration_ms, {rework} AS is_rework
             FROM _flow_events WHERE next_code IS NOT NULL""",
         ),

@@ -80,6 +80,7 @@ def _ordered_events(events: Any, stages: Any) -> Any:
         ms=ms,
         seq=(ibis.row_number().over(w) + 1).cast("int32"),
         next_stage=e.stage.lead().over(w),
+        next_code=e.code.lead().over(w),
         next_rank=e.rank.lead().over(w),
         next_at=e.entered_at.lead().over(w),
         next_ms=ms.lead().over(w),
@@ -94,8 +95,8 @@ def _transitions(e: Any) -> Any:
     return e.filter(e.next_stage.notnull()).select(
         "opportunity_id",
         "seq",
-        from_stage=e.stage,
-        to_stage=e.next_stage,
+        from_code=e.code.cast("int16"),
+        to_code=e.next_code.cast("int16"),
         from_at=e.entered_at,
         to_at=e.next_at,
         duration_ms=e.next_ms - e.ms,

@@ -99,9 +99,9 @@ def process_map(
     seen = con.table("flow_stages").execute().sort_values("code")
     names = [str(s) for s in seen["stage"]]
     order = [*settings.stages.all, *(s for s in names if s not in settings.stages.all)]
-    edges = _edge_rows(transitions, order)
+    edges = _edge_rows(transitions, names, order)
     return {
-        "stages": _stage_stats(cases, transitions, edges, order),
+        "stages": _stage_stats(cases, transitions, edges, names, order),
         "edges": edges,
         "variants": _variants(con, cases, names, top),
         "cases": _case_stats(cases),
@@ -158,10 +158,11 @@ def _hours(ms: object) -> float | None:
     return None if ms is None or pd.isna(ms) else float(ms) / MS_PER_HOUR
 
 
-def _edge_rows(transitions: Any, order: list[str]) -> list[dict[str, Any]]:
+def _edge_rows(transitions: Any, names: list[str], order: list[str]) -> list[dict[str, Any]]:
+    """One row per directly-follows pair; ``names[code]`` is the stage of a code."""
     t = transitions
     agg = (
-        t.group_by(["from_stage", "to_stage"])
+        t.group_by(["from_code", "to_code"])
         .aggregate(
             n=t.count(),
             total=t.duration_ms.sum(),
@@ -171,27 +172,32 @@ def _edge_rows(transitions: Any, order: list[str]) -> list[dict[str, Any]]:
         .execute()
     )
     rank = {s: i for i, s in enumerate(order)}
-    rows = sorted(agg.itertuples(), key=lambda r: (rank[r.from_stage], rank[r.to_stage]))
+    pairs = [(names[int(r.from_code)], names[int(r.to_code)], r) for r in agg.itertuples()]
+    pairs.sort(key=lambda p: (rank[p[0]], rank[p[1]]))
     return [
         {
-            "from": r.from_stage,
-            "to": r.to_stage,
+            "from": a,
+            "to": b,
             "count": int(r.n),
             "mean_hours": int(r.total) / int(r.n) / MS_PER_HOUR,
             "median_hours": _hours(r.med),
             "rework": bool(r.rework),
         }
-        for r in rows
+        for a, b, r in pairs
     ]
 
 
 def _stage_stats(
-    cases: Any, transitions: Any, edges: list[dict[str, Any]], order: list[str]
+    cases: Any,
+    transitions: Any,
+    edges: list[dict[str, Any]],
+    names: list[str],
+    order: list[str],
 ) -> list[StageStats]:
     """Entries are a deal's first event plus incoming edges; exits are outgoing edges."""
     t = transitions
-    medians = t.group_by(stage=t.from_stage).aggregate(med=t.duration_ms.median()).execute()
-    median = dict(zip(medians["stage"], medians["med"], strict=True))
+    medians = t.group_by(code=t.from_code).aggregate(med=t.duration_ms.median()).execute()
+    median = {names[int(c)]: m for c, m in zip(medians["code"], medians["med"], strict=True)}
     starts = cases.group_by(stage=cases.first_stage).aggregate(n=cases.count()).execute()
     entries = {s: int(n) for s, n in zip(starts["stage"], starts["n"], strict=True)}
     exits: dict[str, int] = {}

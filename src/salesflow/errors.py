@@ -36,8 +36,8 @@ class SalesflowError(Exception):
         text = self.what
         if self.where:
             text = f"{text} ({self.where})"
-        if self.hint:
-            text = f"{text}. {self.hint}"
+        if self.hint:  # a message ending in a list of lines takes the hint on a line of its own
+            text = f"{text}{'' if text.endswith(chr(10)) else '. '}{self.hint}"
         return text
 
 

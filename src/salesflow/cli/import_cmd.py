@@ -33,6 +33,16 @@ def import_(
     date_format: Annotated[
         str | None, typer.Option("--date-format", help="How dates are written, e.g. '%d/%m/%Y'.")
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding", help="A CSV file's text encoding: utf-8 (default), latin-1, utf-16."
+        ),
+    ] = None,
+    decimal_comma: Annotated[
+        bool,
+        typer.Option("--decimal-comma", help="Numbers are written 1.234,56 (European exports)."),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check everything, write nothing.")
     ] = False,
@@ -51,6 +61,9 @@ def import_(
     Re-importing a file updates the same deals instead of duplicating them.
 
     Example: `salesflow import opportunities sales_pipeline.csv --preset maven-crm`
+
+    A European export (semicolons, 1.234,56, Windows text):
+    `salesflow import opportunities deals.csv --mapping deals.toml --decimal-comma --encoding latin-1`
     """
     from salesflow.ingest import import_file
 
@@ -62,6 +75,8 @@ def import_(
             mapping=mapping,
             preset=preset,
             date_format=date_format,
+            encoding=encoding,
+            decimal_comma=decimal_comma,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
             progress=bar.update,

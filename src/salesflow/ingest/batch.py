@@ -17,7 +17,7 @@ from salesflow.settings import StageConfig
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["Plan", "build_batch", "infer_extra_types", "outcome_sql", "sql_literal"]
+__all__ = ["Plan", "build_batch", "infer_extra_types", "number_sql", "outcome_sql", "sql_literal"]
 
 NUMERIC = ("DOUBLE", "DOUBLE PRECISION", "BIGINT", "INTEGER", "FLOAT", "REAL", "DECIMAL")
 
@@ -36,6 +36,7 @@ class Plan:
     # the workspace's [calendar] timezone: in date columns with offsets, values with a UTC offset
     # become wall-clock time there (None: not given, offsets ignored as DuckDB does)
     timezone: str | None = None
+    decimal_comma: bool = False  # numbers written 1.234,56 (European exports)
 
     @property
     def targets(self) -> list[str]:
@@ -56,8 +57,19 @@ def outcome_sql(stage_sql: str, stages: StageConfig) -> str:
     )
 
 
+def number_sql(column_sql: str, sql_type: str, decimal_comma: bool) -> str:
+    """SQL reading the text as a number (NULL where it is not one). With a decimal comma,
+    ``1.234,56`` reads as 1234.56: dots are thousands separators, the comma the decimal point."""
+    text = f"replace(replace({column_sql}, '.', ''), ',', '.')" if decimal_comma else column_sql
+    return f"TRY_CAST({text} AS {sql_type})"
+
+
 def infer_extra_types(
-    con: duckdb.DuckDBPyConnection, view: str, extras: list[str], existing: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    extras: list[str],
+    existing: dict[str, str],
+    decimal_comma: bool = False,
 ) -> dict[str, str]:
     """Existing columns keep their type; new ones are DOUBLE when every value is a number."""
     types = {c: existing[c] for c in extras if c in existing}
@@ -65,7 +77,7 @@ def infer_extra_types(
     if not new:
         return types
     checks = ", ".join(
-        f"bool_and(TRY_CAST({ident(c)} AS DOUBLE) IS NOT NULL) FILTER "
+        f"bool_and({number_sql(ident(c), 'DOUBLE', decimal_comma)} IS NOT NULL) FILTER "
         f"(WHERE {ident(c)} IS NOT NULL), count({ident(c)})"
         for c in new
     )
@@ -76,7 +88,9 @@ def infer_extra_types(
     return types
 
 
-def _typed(column: str, sql_type: str, fmt: str | None, zone: str | None) -> tuple[str, str]:
+def _typed(
+    column: str, sql_type: str, fmt: str | None, zone: str | None, decimal_comma: bool
+) -> tuple[str, str]:
     """(inner expression on the text, outer expression on the inner result)."""
     col = ident(column)
     upper = sql_type.upper()
@@ -86,7 +100,7 @@ def _typed(column: str, sql_type: str, fmt: str | None, zone: str | None) -> tup
     if upper == "DATE":
         return parse_sql(col, fmt, zone), f"CAST({plausible} AS DATE)"
     if upper.startswith(NUMERIC):
-        return f"TRY_CAST({col} AS {sql_type})", col
+        return number_sql(col, sql_type, decimal_comma), col
     return col, col
 
 
@@ -101,7 +115,7 @@ def build_batch(
         dated = plan.dates.get(column)
         fmt = dated.format if dated else None
         zone = plan.timezone if dated and dated.offsets else None
-        first, second = _typed(column, plan.types[column], fmt, zone)
+        first, second = _typed(column, plan.types[column], fmt, zone, plan.decimal_comma)
         if column == "outcome":
             second = f"LOWER({second})"
         inner.append(f"{first} AS {ident(column)}")

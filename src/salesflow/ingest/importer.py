@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import ConfigError, DataError, ImportValidationError, RowError
+from salesflow.errors import ConfigError, ImportValidationError, RowError
 from salesflow.ingest import stages as stage_rules
 from salesflow.ingest.batch import Plan, build_batch, infer_extra_types
 from salesflow.ingest.dates import detect
@@ -27,7 +27,15 @@ from salesflow.ingest.mapping import (
     load_preset,
     resolve_columns,
 )
-from salesflow.ingest.read import file_kind, ident, materialise, read_into, source_view
+from salesflow.ingest.read import (
+    encoding_name,
+    file_kind,
+    ident,
+    materialise,
+    read_into,
+    source_view,
+    unreadable,
+)
 from salesflow.ingest.report import ImportReport
 from salesflow.ingest.validate import (
     ERRORS,
@@ -87,6 +95,8 @@ def import_file(
     mapping: Path | None = None,
     preset: str | None = None,
     date_format: str | None = None,
+    encoding: str | None = None,
+    decimal_comma: bool = False,
     dry_run: bool = False,
     skip_invalid: Path | None = None,
     progress: Progress | None = None,
@@ -94,7 +104,8 @@ def import_file(
     """Import ``path`` into canonical ``table`` of ``workspace``; all or nothing by default.
 
     Raises :class:`~salesflow.errors.ImportValidationError` listing bad rows (nothing written)
-    unless ``skip_invalid`` names a file for the rejected rows.
+    unless ``skip_invalid`` names a file for the rejected rows. ``encoding`` (a CSV file's text
+    encoding) and ``decimal_comma`` (numbers written ``1.234,56``) override the mapping's.
     """
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
@@ -108,10 +119,12 @@ def import_file(
     mem = _engine(tmp)
     try:
         step("Reading the file", 1, _STEPS)
-        header = read_into(mem, path, "raw")
+        coding = encoding_name(encoding) if encoding else tm.encoding
+        header = read_into(mem, path, "raw", encoding=coding)
         with WorkspaceData.attach(mem, workspace.settings) as ws:
             stages, adopted = stage_rules.choose(workspace.settings, chosen, ws)
-            plan = _plan(mem, spec, tm, header, ws, report, path.name)
+            comma = decimal_comma or tm.decimal == ","
+            plan = _plan(mem, spec, tm, header, ws, report, path.name, comma)
             step("Checking every row", 2, _STEPS)
             _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid)
             if adopted:
@@ -189,16 +202,18 @@ def _target(con, backend, mem, plan: Plan, events):
     return IbisTarget(backend, batch, derived)
 
 
-def _plan(mem, spec, tm, header, ws, report, file) -> Plan:
+def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
     resolved = resolve_columns(spec, tm, header)
     plan = Plan(spec, resolved.canonical, resolved.extras, timezone=ws.settings.timezone)
+    plan.decimal_comma = decimal_comma
     plan.outcome_given = "outcome" in plan.columns
     missing = missing_columns(plan, file, tm.columns)
     if missing:
         raise ImportValidationError(missing)
     source_view(mem, "raw", "src", {**plan.columns, **plan.extras}, tm.values)
     plan.types = {c: spec.column(c).sql_type for c in plan.columns}
-    plan.types.update(infer_extra_types(mem, "src", list(plan.extras), ws.columns(spec.name)))
+    existing = ws.columns(spec.name)
+    plan.types.update(infer_extra_types(mem, "src", list(plan.extras), existing, decimal_comma))
     report.columns = dict(plan.columns)
     report.extra_columns = list(plan.extras)
     return plan
@@ -222,11 +237,7 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
     try:
         build_batch(mem, "src", "batch", plan, stages)
     except duckdb.Error as exc:  # a malformed line surfaces while reading the whole file
-        raise DataError(
-            f"{file} cannot be read: {exc}",
-            where=str(path),
-            hint="Check that the file is a complete, well-formed export",
-        ) from exc
+        raise unreadable(exc, path, report.format) from exc
     report.rows_read = mem.sql("SELECT count(*) FROM batch_t").fetchone()[0]
 
     def rows_view() -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from salesflow.errors import ConfigError, NotFoundError
+from salesflow.ingest.read import encoding_name
 from salesflow.schema import Table
 from salesflow.settings import StageConfig
 
@@ -54,6 +55,8 @@ class TableMapping:
     date_format: str | None = None
     first_stage: str | None = None  # stage entered at created_at when deriving stage events
     enrich: tuple[Enrichment, ...] = ()
+    encoding: str | None = None  # of a CSV file: utf-8 (default), utf-16 or latin-1
+    decimal: str | None = None  # "," when numbers are written 1.234,56
 
     def merged(self, other: TableMapping | None) -> TableMapping:
         """This mapping with ``other``'s entries winning (a user's file over a preset)."""
@@ -67,6 +70,8 @@ class TableMapping:
             date_format=other.date_format or self.date_format,
             first_stage=other.first_stage or self.first_stage,
             enrich=other.enrich or self.enrich,
+            encoding=other.encoding or self.encoding,
+            decimal=other.decimal or self.decimal,
         )
 
 
@@ -120,6 +125,14 @@ def _parse_table(name: str, raw: AnyMapping[str, Any], where: str) -> TableMappi
         for e in raw.get("enrich", [])
     )
     fmt = raw.get("date_format")
+    decimal = raw.get("decimal")
+    if decimal not in (None, ".", ","):
+        raise ConfigError(
+            f'[{name}] decimal = "{decimal}" is not a decimal separator',
+            where=where,
+            hint='Write decimal = "," for numbers like 1.234,56 or decimal = "." (the default)',
+        )
+    encoding = raw.get("encoding")
     return TableMapping(
         table=name,
         columns=columns,
@@ -127,6 +140,8 @@ def _parse_table(name: str, raw: AnyMapping[str, Any], where: str) -> TableMappi
         date_format=str(fmt) if fmt else None,
         first_stage=raw.get("first_stage"),
         enrich=enrich,
+        encoding=encoding_name(str(encoding), where=where) if encoding else None,
+        decimal=decimal,
     )
 
 

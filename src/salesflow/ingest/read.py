@@ -6,25 +6,71 @@ the checks then say exactly which row and value could not be read as a date or a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from salesflow.errors import DataError, NotFoundError
+from salesflow.errors import ConfigError, DataError, NotFoundError
 
 if TYPE_CHECKING:
     import duckdb
 
 __all__ = [
+    "ENCODINGS",
     "FORMATS",
+    "encoding_name",
     "file_kind",
     "ident",
     "materialise",
     "read_into",
     "source_view",
     "trimmed",
+    "unreadable",
 ]
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".parquet": "parquet"}
+#: The text encodings DuckDB's CSV reader knows without extensions, and names people use for them.
+ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
+_ENCODING_HINT = (
+    "Save it from Excel as 'CSV UTF-8', or name its encoding: --encoding latin-1 (Windows and "
+    "older Excel exports) or --encoding utf-16"
+)
+
+
+def encoding_name(text: str, *, where: str = "--encoding") -> str:
+    """The reader's name for an encoding (``Latin1`` -> ``latin-1``); a clear error otherwise."""
+    name = ENCODINGS.get(text.strip().lower().replace("_", "-"))
+    if name is None:
+        raise ConfigError(
+            f"salesflow cannot read text encoded as {text!r}",
+            where=where,
+            hint="Use utf-8, utf-16 or latin-1 (for Windows-1252 files too, apart from € and "
+            "curly quotes); or save the file from Excel as 'CSV UTF-8'",
+        )
+    return name
+
+
+def unreadable(exc: Exception, path: Path, kind: str = "csv") -> DataError:
+    """DuckDB's reader error as one line a sales-ops analyst can act on."""
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    at = f" (line {line.group(1)})" if line else ""
+    if "Invalid unicode" in text or "not utf-8 encoded" in text:
+        return DataError(f"{path.name} is not UTF-8 text{at}", where=str(path), hint=_ENCODING_HINT)
+    first = text.split("\n", 1)[0].removeprefix("Invalid Input Error: ")
+    return DataError(
+        f"{path.name} cannot be read as {kind.upper()}{at}: {first}",
+        where=str(path),
+        hint="Check that the file is a complete, well-formed export",
+    )
 
 
 def file_kind(path: Path) -> str:
@@ -47,20 +93,24 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def read_into(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
+def read_into(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, *, encoding: str | None = None
+) -> list[str]:
     """Make ``name`` the file's columns as text, in file order; return the header.
 
     For CSV and Parquet ``name`` is a view over the file (read again only when needed, so a
-    large file is held once, as the typed batch); for Excel it is a table.
+    large file is held once, as the typed batch); for Excel it is a table. ``encoding`` is a
+    CSV file's text encoding (default UTF-8, with or without a byte-order mark).
     """
     if not path.is_file():
         raise NotFoundError(f"No file at {path}", hint="Check the path of the file to import")
     kind = file_kind(path)
+    coded = f", encoding = {_q(encoding)}" if encoding and encoding != "utf-8" else ""
     try:
         if kind == "csv":
             con.execute(
                 f"CREATE VIEW {name} AS SELECT * FROM read_csv({_q(str(path))}, "
-                "all_varchar = true, header = true)"
+                f"all_varchar = true, header = true{coded})"
             )
         elif kind == "parquet":
             con.execute(
@@ -73,11 +123,7 @@ def read_into(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str
     except DataError:
         raise
     except Exception as exc:
-        raise DataError(
-            f"{path.name} cannot be read as {kind.upper()}: {exc}",
-            where=str(path),
-            hint="Check that the file is a complete, well-formed export",
-        ) from exc
+        raise unreadable(exc, path, kind) from exc
 
 
 def materialise(con: duckdb.DuckDBPyConnection, name: str) -> str:

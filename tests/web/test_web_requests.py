@@ -178,6 +178,23 @@ def test_api_import_dry_run(ed):
     assert r.json()["file"] == "x.csv"
 
 
+def test_api_import_of_a_european_export_says_which_option_it_needs(ed):
+    csv = "opportunity_id;created_at;account;amount\nEU-1;2026-09-01;Müller;1.234,50\n"
+
+    def dry(**options: str):
+        return ed.post("/api/imports", data={"table": "opportunities", "dry_run": "true", **options},
+                       files={"file": ("eu.csv", csv.encode("latin-1"))},
+                       headers={"X-CSRF-Token": ed.csrf})  # fmt: skip
+
+    r = dry()
+    assert r.status_code == 400 and "--encoding latin-1" in r.json()["hint"]
+    r = dry(encoding="latin-1")
+    assert r.status_code == 400 and "decimal comma" in r.json()["problems"][0]["reason"]
+    r = dry(encoding="latin-1", decimal_comma="on")
+    assert r.status_code == 200 and r.json()["inserted"] == 1
+    assert dry(encoding="klingon").status_code == 400
+
+
 def test_a_request_logged_without_a_time_gets_the_workspace_clock(workspace):
     """Kiritimati is UTC+14: its date is never the UTC date at 10:00-24:00 UTC, so a request
     stamped with UTC (or the server's zone) would land on the wrong day."""

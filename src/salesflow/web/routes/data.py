@@ -26,7 +26,13 @@ def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) 
 
     with st.data.writing(changes=not dry_run) as ws:
         report = import_file(
-            ws, meta["table"], path, preset=meta.get("preset") or None, dry_run=dry_run
+            ws,
+            meta["table"],
+            path,
+            preset=meta.get("preset") or None,
+            encoding=meta.get("encoding") or None,
+            decimal_comma=bool(meta.get("decimal_comma")),
+            dry_run=dry_run,
         )
     doc = report.to_dict()
     doc["file"] = meta["file"]  # not the server's path
@@ -52,24 +58,35 @@ async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str,
         if preset not in preset_names():
             raise ConfigError(f"Preset {preset!r} is unknown", where="preset",
                               hint=f"Use one of {', '.join(preset_names())}")  # fmt: skip
+    encoding = str(form.get("encoding") or "") or None
+    if encoding is not None:
+        from salesflow.ingest.read import encoding_name
+
+        encoding = encoding_name(encoding, where="encoding")
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise ConfigError("No file was sent", where="file", hint="Choose a file to upload")
-    meta = {"table": table, "preset": preset}
+    meta = {"table": table, "preset": preset, "encoding": encoding,
+            "decimal_comma": _checked(form.get("decimal_comma"))}  # fmt: skip
     token, path = await uploads.hold(st.web.workspace, upload, limit=limit, meta=meta)
-    return token, path, {**meta, "file": path.name, "dry_run": form.get("dry_run")}
+    return token, path, {**meta, "file": path.name, "dry_run": _checked(form.get("dry_run"))}
+
+
+def _checked(value: Any) -> bool:
+    """A form checkbox or flag: ``on``, ``true``, ``1`` or ``yes``."""
+    return str(value or "").lower() in ("1", "true", "yes", "on")
 
 
 @router.post("/api/imports", tags=["data"], summary="Import a CRM export")
 async def api_import(request: Request, _: Caller = Depends(editor)) -> dict:
-    """Multipart form: `table`, `file` (CSV, .xlsx or .parquet), optional `preset`, and
+    """Multipart form: `table`, `file` (CSV, .xlsx or .parquet), optional `preset`,
+    `encoding` (utf-8, latin-1, utf-16), `decimal_comma=true` for numbers written 1.234,56, and
     `dry_run=true` to only check. Bad rows: 400 with `problems` (file, row, column, value,
     reason), nothing written."""
     st = state(request)
     token, path, meta = await _received(request, st)
     try:
-        dry = str(meta.get("dry_run") or "").lower() in ("1", "true", "yes", "on")
-        return run_import(st, path, meta, dry_run=dry)
+        return run_import(st, path, meta, dry_run=meta["dry_run"])
     finally:
         uploads.release(st.web.workspace, token)
 

@@ -163,3 +163,23 @@ def test_berlin_workspace_bad_value_with_offset_names_row_column_and_value(ws, t
     assert [(e.row, e.column, e.value) for e in info.value.errors] == [
         (2, "created_at", "2024-02-30T09:00:00Z")
     ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "late", "wall_clock"),
+    [
+        (BERLIN, "2024-07-15T09:00:00Z", datetime(2024, 7, 15, 11, 0)),  # CEST, by hand
+        ("UTC", "2024-07-15T09:00:00+02:00", datetime(2024, 7, 15, 7, 0)),
+        (BERLIN, "2024-01-16T09:00:00.250+02:00", datetime(2024, 1, 16, 8, 0, 0, 250_000)),  # CET
+    ],
+)
+def test_an_offset_after_the_sampled_rows_is_converted_too(ws, tmp_path, zone, late, wall_clock):
+    """Detection samples 10,000 rows; a value with an offset further down is still converted,
+    and the naive values around it stay as written."""
+    ws = _zone(ws, zone) if zone != "UTC" else ws
+    naive = "2024-01-15 09:00:00"
+    _import(ws, tmp_path, [naive] * 10_050 + [late, naive])
+    rows = dict(query(ws, "SELECT opportunity_id, created_at FROM opportunities"))
+    assert rows.pop("O10050") == wall_clock
+    assert _zoneinfo_wall_clock(late, zone) == wall_clock  # the same, independently
+    assert len(rows) == 10_051 and set(rows.values()) == {datetime(2024, 1, 15, 9, 0)}

@@ -6,10 +6,10 @@ batch, and :mod:`salesflow.ingest.validate` reports it from the text, row by row
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from salesflow.ingest.dates import DateColumn, parse_sql
+from salesflow.ingest.dates import ISO, DateColumn, late_offset_sql, parse_sql
 from salesflow.ingest.read import ident
 from salesflow.schema import Table
 from salesflow.settings import StageConfig
@@ -17,7 +17,15 @@ from salesflow.settings import StageConfig
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["Plan", "build_batch", "infer_extra_types", "number_sql", "outcome_sql", "sql_literal"]
+__all__ = [
+    "Plan",
+    "build_batch",
+    "convert_late_offsets",
+    "infer_extra_types",
+    "number_sql",
+    "outcome_sql",
+    "sql_literal",
+]
 
 NUMERIC = ("DOUBLE", "DOUBLE PRECISION", "BIGINT", "INTEGER", "FLOAT", "REAL", "DECIMAL")
 
@@ -37,6 +45,7 @@ class Plan:
     # become wall-clock time there (None: not given, offsets ignored as DuckDB does)
     timezone: str | None = None
     decimal_comma: bool = False  # numbers written 1.234,56 (European exports)
+    late_offsets: dict[str, str] = field(default_factory=dict)  # column -> "offset after sample"
 
     @property
     def targets(self) -> list[str]:
@@ -125,6 +134,9 @@ def build_batch(
             inner.append(f"{ident(column)} AS {ident('_text_' + str(i))}")
             outer.append(f"(_text_{i} IS NOT NULL AND ({second}) IS NULL) AS {flag}")
             plan.flags[column] = flag
+            if dated and dated.format == ISO and not dated.offsets and plan.timezone:
+                outer.append(f"{late_offset_sql(f'_text_{i}')} AS _late_{i}")
+                plan.late_offsets[column] = f"_late_{i}"
     if plan.spec.name == "opportunities" and not plan.outcome_given:
         derived = outcome_sql(ident("stage"), stages) if "stage" in plan.columns else "NULL"
         outer.append(f"CAST({derived} AS VARCHAR) AS outcome")
@@ -135,3 +147,26 @@ def build_batch(
     )
     # rows keep file order, so rowid + 1 is the data row number (stable across deletes)
     con.execute(f"CREATE VIEW {name} AS SELECT rowid + 1 AS _row, * FROM {name}_t")
+
+
+def convert_late_offsets(
+    con: duckdb.DuckDBPyConnection, view: str, name: str, plan: Plan, stages: StageConfig
+) -> list[str]:
+    """Date columns whose sample had no UTC offset but later values do: the batch is built
+    again converting them (rare, so the common file is read once). Returns those columns."""
+    if not plan.late_offsets:
+        return []
+    found = con.sql(
+        "SELECT "
+        + ", ".join(f"bool_or({f})" for f in plan.late_offsets.values())
+        + f" FROM {name}_t"
+    ).fetchone()
+    late = [c for c, hit in zip(plan.late_offsets, found, strict=True) if hit]
+    plan.late_offsets = {}
+    if late:
+        for column in late:
+            plan.dates[column] = replace(plan.dates[column], offsets=True)
+        con.execute(f"DROP VIEW {name}")
+        con.execute(f"DROP TABLE {name}_t")
+        build_batch(con, view, name, plan, stages)
+    return late

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, ImportValidationError, RowError
 from salesflow.ingest import stages as stage_rules
-from salesflow.ingest.batch import Plan, build_batch, infer_extra_types
+from salesflow.ingest.batch import Plan, build_batch, convert_late_offsets, infer_extra_types
 from salesflow.ingest.dates import detect
 from salesflow.ingest.derive import derive_snapshot_events
 from salesflow.ingest.enrich import enrich
@@ -236,6 +236,7 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
         raise ImportValidationError(ambiguous)
     try:
         build_batch(mem, "src", "batch", plan, stages)
+        convert_late_offsets(mem, "src", "batch", plan, stages)
     except duckdb.Error as exc:  # a malformed line surfaces while reading the whole file
         raise unreadable(exc, path, report.format) from exc
     report.rows_read = mem.sql("SELECT count(*) FROM batch_t").fetchone()[0]

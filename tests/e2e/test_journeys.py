@@ -53,6 +53,25 @@ def test_log_a_request_and_see_it_in_the_pareto(page, shots):
     page.screenshot(path=shots / "requests.png", full_page=True)
 
 
+def test_check_a_european_export_on_the_data_page(page, shots, tmp_path):
+    """Latin-1 text with decimal commas: refused with the fix named, then read with the options."""
+    deals = tmp_path / "eu-deals.csv"
+    deals.write_text("opportunity_id;created_at;account;amount\nEU-9;2026-09-01;Müller;1.234,50\n",
+                     encoding="latin-1")  # fmt: skip
+    sign_in(page, "ann")
+    page.goto("/data")
+    page.set_input_files("#file", str(deals))
+    page.click("text=Check the file")
+    page.wait_for_selector('[data-testid="import-report"]:has-text("not UTF-8")')
+    page.click("summary:has-text('European exports')")
+    page.check("#decimal_comma")
+    page.select_option("#encoding", "latin-1")
+    page.set_input_files("#file", str(deals))
+    page.click("text=Check the file")
+    page.wait_for_selector('[data-testid="import-report"]:has-text("1 new")')
+    page.screenshot(path=shots / "data-european.png", full_page=True)
+
+
 def test_viewer_cannot_edit(page, shots):
     sign_in(page, "vic")
     page.goto("/requests")

@@ -37,7 +37,8 @@ class SalesflowError(Exception):
         if self.where:
             text = f"{text} ({self.where})"
         if self.hint:  # a message ending in a list of lines takes the hint on a line of its own
-            text = f"{text}{'' if text.endswith(chr(10)) else '. '}{self.hint}"
+            separator = "" if text.endswith("\n") else ". "
+            text = f"{text}{separator}{self.hint}"
         return text
 
 

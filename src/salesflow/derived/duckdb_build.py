@@ -164,9 +164,9 @@ def build(
     """Build so that readers see all new tables or none.
 
     A full stored build writes new tables beside the old ones and swaps them in with one short
-    transaction: DuckDB runs statements inside an explicit transaction on one thread, so a
-    build inside one took twice as long on two cores (17 s instead of 9 s at ten million
-    events). An update of a few deals, or a temporary build, runs in one transaction.
+    transaction: DuckDB ran this build's statements on one thread inside an explicit
+    transaction (20 s instead of 12.7 s at ten million events on two cores). An update of a
+    few deals, or a temporary build, runs in one transaction.
     Stored rows are written in any order (parallel, nothing left for the checkpoint to
     re-compress) within a 1 GB buffer that spills to disk, keeping ten million events under
     1.5 GiB; the connection's own settings are restored afterwards.

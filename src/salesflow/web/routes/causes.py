@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import clean
+from salesflow.web.forms import MAX_ID, VersionQuery, clean
 from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import form_data
 from salesflow.web.workbench import (
@@ -31,8 +31,8 @@ from salesflow.web.workbench import (
 
 router = APIRouter()
 
-NodeId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a UDR's or cause's id")]
-LinkId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a why-link's id")]
+NodeId = Annotated[int, Path(ge=1, le=MAX_ID, description="a UDR's or cause's id")]
+LinkId = Annotated[int, Path(ge=1, le=MAX_ID, description="a why-link's id")]
 OUTCOMES = ("won", "cycle_time", "stalled")
 Group = Annotated[str | None, Field(default=None, max_length=100)]
 
@@ -51,8 +51,8 @@ class LinkIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    effect: int = Field(ge=1, le=2**31 - 1)
-    cause: int = Field(ge=1, le=2**31 - 1)
+    effect: int = Field(ge=1, le=MAX_ID)
+    cause: int = Field(ge=1, le=MAX_ID)
     text: Annotated[str | None, Field(max_length=2000)] = None
     group: Group = None
     loop: bool = False
@@ -90,7 +90,7 @@ def api_add_cause(body: CauseIn, request: Request, caller: Caller = Depends(edit
 def api_delete_cause(
     node_id: NodeId,
     request: Request,
-    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    version: VersionQuery = None,
     caller: Caller = Depends(editor),
 ) -> dict:
     with bench(request, caller) as wb:
@@ -109,7 +109,7 @@ def api_link(body: LinkIn, request: Request, caller: Caller = Depends(editor)) -
 def api_delete_link(
     link_id: LinkId,
     request: Request,
-    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    version: VersionQuery = None,
     caller: Caller = Depends(editor),
 ) -> dict:
     with bench(request, caller) as wb:

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, clean
+from salesflow.web.forms import DIMENSIONS, MAX_ID, clean
 from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import Season, form_data
 from salesflow.web.workbench import (
@@ -32,7 +32,7 @@ from salesflow.web.workbench import (
 
 router = APIRouter()
 
-Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="the improvement's id")]
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="the improvement's id")]
 STATUSES = ("proposed", "running", "verified", "abandoned")
 Text = Annotated[str | None, Field(default=None, max_length=5000)]
 Name = Annotated[str | None, Field(default=None, max_length=200)]
@@ -50,7 +50,7 @@ class ImprovementIn(BaseModel):
     why: Text = None
     method: Text = Field(default=None, description="The countermeasure")
     theory: Text = None
-    attacks: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default=[], max_length=50)
+    attacks: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default=[], max_length=50)
     title: Annotated[str | None, Field(max_length=200)] = None
     owner: Name = None
     metric: Annotated[str | None, Field(max_length=100)] = None
@@ -82,7 +82,7 @@ class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["proposed", "running", "verified", "abandoned"]
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 def _add_options(body: ImprovementIn) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, clean
+from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean
 from salesflow.web.render import render, render_cached
 from salesflow.web.workbench import (
     VERDICT_WORDS,
@@ -30,7 +30,7 @@ from salesflow.web.workbench import (
 
 router = APIRouter()
 
-Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="the UDR's id")]
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="the UDR's id")]
 BOARD = ("confirmed", "contradicted", "insufficient_data", "unbound")
 Short = Annotated[str | None, Field(default=None, max_length=200)]
 Season = Annotated[
@@ -54,7 +54,7 @@ class UdrEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(ge=1, le=2**31 - 1)
+    version: int = Field(ge=1, le=MAX_ID)
     statement: str | None = Field(default=None, min_length=1, max_length=2000)
     owner: Short = None
     tags: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=20)
@@ -73,7 +73,7 @@ class BindingIn(BaseModel):
     filters: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
     params: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
     threshold: float | None = Field(default=None, allow_inf_nan=False)
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 async def form_data(request: Request) -> FormData:
@@ -141,7 +141,7 @@ def api_bind(
 def api_delete(
     udr_id: Id,
     request: Request,
-    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    version: VersionQuery = None,
     caller: Caller = Depends(editor),
 ) -> dict:
     with bench(request, caller) as wb:

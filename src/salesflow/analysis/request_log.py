@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from ibis.backends import BaseBackend
 
-__all__ = ["categorise", "monthly_trend", "pareto_by_theme", "pareto_per_won_order"]
+__all__ = ["categorise", "monthly_trend", "pareto", "pareto_by_theme", "pareto_per_won_order"]
 
 MIN_MONTHS = 3
 
@@ -52,13 +52,15 @@ def monthly_trend(stamps: pd.Series, span: tuple[Any, Any]) -> dict[str, Any]:
     return doc
 
 
-def _pareto(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+def pareto(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """``rows`` largest ``key`` first (ties by name), each with its ``share`` of the total and
+    the ``cumulative_share`` up to it."""
     rows = sorted(rows, key=lambda r: (-r[key], str(r.get("name"))))
-    total = sum(r["requests"] for r in rows) or 1
+    total = sum(r[key] for r in rows) or 1
     running = 0
     for r in rows:
-        running += r["requests"]
-        r["share"] = r["requests"] / total
+        running += r[key]
+        r["share"] = r[key] / total
         r["cumulative_share"] = running / total
     return rows
 
@@ -66,7 +68,7 @@ def _pareto(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 def pareto_by_theme(themes: Sequence[Any]) -> list[dict[str, Any]]:
     """Themes by number of requests, largest first, with cumulative shares."""
     rows = [{"name": t.label, "theme": t.id, "requests": t.count} for t in themes]
-    return _pareto(rows, "requests")
+    return pareto(rows, "requests")
 
 
 def pareto_per_won_order(con: BaseBackend) -> dict[str, list[dict[str, Any]]]:
@@ -100,7 +102,7 @@ def pareto_per_won_order(con: BaseBackend) -> dict[str, list[dict[str, Any]]]:
             }
             for r in agg.itertuples()
         ]
-        out[f"by_{dim}"] = _pareto(rows, "requests")
+        out[f"by_{dim}"] = pareto(rows, "requests")
     return out
 
 

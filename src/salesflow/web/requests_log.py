@@ -145,17 +145,10 @@ def pareto(data: DataAccess, *, start: str | None = None) -> list[dict[str, Any]
             .aggregate(count=t.count())
             .execute()
         )
-        rows = sorted(
-            ({"name": str(n), "count": int(c)} for n, c in zip(counts["name"], counts["count"], strict=True)),
-            key=lambda r: (-r["count"], r["name"]),
-        )  # fmt: skip
-        total = sum(r["count"] for r in rows) or 1
-        running = 0
-        for r in rows:
-            running += r["count"]
-            r["share"] = r["count"] / total
-            r["cumulative_share"] = running / total
-        return rows
+        from salesflow.analysis.request_log import pareto as shares
+
+        pairs = zip(counts["name"], counts["count"], strict=True)
+        return shares([{"name": str(n), "count": int(c)} for n, c in pairs], "count")
 
     return data.cached(("pareto", start), compute)
 

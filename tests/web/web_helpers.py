@@ -31,3 +31,37 @@ def csrf_of(client) -> str:
 
     soup = BeautifulSoup(client.get("/").text, "html.parser")
     return soup.select_one('form[action="/logout"] input[name="csrf_token"]')["value"]
+
+
+ACCOUNTS = {"ann": "admin", "ed": "editor", "vic": "viewer"}
+
+
+def demo_with_accounts(path, *, opportunities: int, knowledge: bool = False):
+    """A demo workspace at ``path`` (seed 7) with the ACCOUNTS, all with PASSWORD; with
+    ``knowledge`` its UDRs, causes and improvements are seeded too."""
+    from salesflow.appdb import KnowledgeStore
+    from salesflow.demo import build_demo
+    from salesflow.settings import load_settings
+    from salesflow.web.auth import hash_password
+    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
+
+    build_demo(path, opportunities=opportunities, seed=7)
+    if knowledge:
+        seed_demo_knowledge(path)
+    with KnowledgeStore.open(load_settings(path).resolved_app_url()) as store:
+        for name, role in ACCOUNTS.items():
+            store.users.create(name, role=role, password_hash=hash_password(PASSWORD))
+    return path
+
+
+def signed_in(app):
+    """``make("ann")`` → a client of ``app`` signed in as ann, with ``.csrf`` set."""
+
+    def make(name: str):
+        client = client_for(app, raise_server_exceptions=False)
+        response = login(client, name)
+        assert response.status_code == 303, response.text
+        client.csrf = csrf_of(client)
+        return client
+
+    return make

@@ -129,6 +129,7 @@ def _fresh_workspace(folder: Path, *, force: bool, data_url: str) -> Workspace:
     workspace = init_workspace(
         folder, data_url=data_url, stages=STAGE_NAMES, won=("Won",), lost=("Lost",), force=force
     )
+    workspace = _exported_on(workspace)
     if force:  # a non-file data source (PostgreSQL…) keeps its tables: empty them
         for name in TABLES:
             workspace.data.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
@@ -136,6 +137,22 @@ def _fresh_workspace(folder: Path, *, force: bool, data_url: str) -> Workspace:
 
         ensure_tables(workspace.data)
     return workspace
+
+
+def _exported_on(workspace: Workspace) -> Workspace:
+    """The demo describes the moment its export was taken (the first day after its data, so
+    its last month is complete): ``[calendar] as_of`` in its settings."""
+    from salesflow.demo.effects import DATA_END
+    from salesflow.workspace import Workspace as Opened
+
+    config = workspace.settings.config_path
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        f"{text}as_of = {DATA_END.isoformat()}  # the moment the data describes (the export)\n",
+        encoding="utf-8",
+    )
+    workspace.close()
+    return Opened.open(workspace.path)
 
 
 def _remove_local_file(url: str, folder: Path) -> None:

@@ -36,16 +36,23 @@ class Charted:
         return [p.period.isoformat() for p in self.series.points]
 
     def to_dict(self) -> dict[str, Any]:
-        """The series JSON: metric, period, unit, points, chart and signals."""
+        """The series JSON: metric, period, unit, points, chart and signals. The chart is drawn
+        over the complete points only; its per-point lists hold null for the others."""
         doc = self.series.to_dict()
         if self.result is None:
             doc.update(chart=None, signals=[])
         else:
             doc.update(self.result.to_dict(self.labels))
+            _pad(doc["chart"], len(self.series.points))
         return doc
 
     def verdict(self) -> str:
         """One line a sales leader can read: is there a signal, or only routine variation?"""
+        words = self._verdict()
+        unjudged = self.series.not_judged()
+        return f"{words} {unjudged}" if unjudged else words
+
+    def _verdict(self) -> str:
         if self.result is None:
             return "No chart requested."
         if self.result.status != "ok":
@@ -55,6 +62,17 @@ class Charted:
             return "No signals: the variation is routine; judge the system, not single periods."
         first = self.result.explain(signals[-1], self.labels)
         return f"{len(signals)} signal(s) of a real change; latest: {first}"
+
+
+PER_POINT = ("center", "lcl", "ucl", "moving_range")
+
+
+def _pad(chart: dict[str, Any], count: int) -> None:
+    """Per-point lists as long as the points: null where a point is not judged."""
+    for key in PER_POINT:
+        value = chart.get(key)
+        if isinstance(value, list) and len(value) < count:
+            chart[key] = value + [None] * (count - len(value))
 
 
 def _index_from(series: Series, day: date) -> int:
@@ -103,11 +121,12 @@ def chart_series(
         return Charted(series, None)
     metric = get(series.metric, settings)
     kind = metric.chart if chart == "auto" else chart
-    base, phases = _indices(series, baseline, phase_from or [])
-    values = [float("nan") if p.value is None else p.value for p in series.points]
+    judged = replace(series, points=series.points[: series.judged])  # complete points only
+    base, phases = _indices(judged, baseline, phase_from or [])
+    values = [float("nan") if p.value is None else p.value for p in judged.points]
     sizes = None
     if series.kind in ("proportion", "rate"):
-        sizes = [p.denominator if p.denominator is not None else p.n for p in series.points]
+        sizes = [p.denominator if p.denominator is not None else p.n for p in judged.points]
     result = spc_chart(
         values,
         n=sizes,
@@ -129,14 +148,25 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
     s, r = charted.series, charted.result
     x = [p.period for p in s.points]
     fig = go.Figure()
+    judged = s.judged
     fig.add_scatter(
-        x=x,
-        y=s.values,
+        x=x[:judged],
+        y=s.values[:judged],
         mode="lines+markers",
         name=s.metric,
-        customdata=s.sizes,
+        customdata=s.sizes[:judged],
         hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>",
     )
+    if judged < len(x):  # running and maturing periods: hollow, grey, labelled, never judged
+        fig.add_scatter(
+            x=x[judged:],
+            y=s.values[judged:],
+            mode="markers+text",
+            name="not judged yet",
+            text=[p.status for p in s.points[judged:]],
+            textposition="top center",
+            marker={"symbol": "circle-open", "size": 9, "color": "#7b8794"},
+        )
     if r is not None and r.status == "ok":
         for name, arr, dash in (
             ("centre", r.center, "solid"),

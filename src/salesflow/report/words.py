@@ -81,9 +81,15 @@ def signal_words(signal: Mapping[str, Any]) -> str:
 
 
 def chart_words(doc: Mapping[str, Any] | None) -> str:
-    """What a chart says, in one or two sentences."""
+    """What a chart says, in one or two sentences, and which periods it does not judge."""
     if not doc:
         return "No chart: the measure has not been computed."
+    said = _chart_words(doc)
+    unjudged = doc.get("not_judged")
+    return f"{said} {unjudged}" if unjudged else said
+
+
+def _chart_words(doc: Mapping[str, Any]) -> str:
     chart = doc.get("chart") or {}
     if chart.get("status") != "ok":
         return (

@@ -198,7 +198,9 @@ def test_forecast_error_and_bias(backend, data, metric_id):
         assert got[m].n == n
         extra = dict(got[m].extra)
         assert extra.pop("submitted_at") == f"{m.isoformat()}T00:00:00"  # the on-time one
-        assert extra == pytest.approx({"forecast": forecast, "actual": den, "error": forecast - den})
+        assert extra == pytest.approx(
+            {"forecast": forecast, "actual": den, "error": forecast - den}
+        )
         assert got[m].value == (pytest.approx(num / den) if den else None)
     owners = metrics.breakdown(con, settings, metric_id, by="owner")
     ann = [(f, a) for _, owner, f, a in rows if owner == "Ann"]

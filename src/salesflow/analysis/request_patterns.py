@@ -86,7 +86,7 @@ def load_requests(con: BaseBackend) -> pd.DataFrame:
     return frame.sort_values("request_id", kind="stable").reset_index(drop=True)
 
 
-def find_themes(frame: pd.DataFrame, *, k: int | None = None) -> ThemeResult:
+def find_themes(frame: pd.DataFrame, *, k: int | None = None, as_of: Any = None) -> ThemeResult:
     """Cluster the uncategorised requests of ``frame`` (from :func:`load_requests`) into themes."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
@@ -136,7 +136,7 @@ def find_themes(frame: pd.DataFrame, *, k: int | None = None) -> ThemeResult:
         for rid, t in zip(todo["request_id"], labels, strict=True)
     ]
     result = ThemeResult(themes, assignments, len(themes), score, len(todo))
-    _add_trends(result, todo.assign(theme=labels), frame)
+    _add_trends(result, todo.assign(theme=labels), frame, as_of)
     return result
 
 
@@ -210,22 +210,35 @@ def _name(
     return " / ".join(top[:2]), False
 
 
-def _add_trends(result: ThemeResult, themed: pd.DataFrame, frame: pd.DataFrame) -> None:
+def _add_trends(
+    result: ThemeResult, themed: pd.DataFrame, frame: pd.DataFrame, as_of: Any = None
+) -> None:
+    """Each theme's monthly counts up to as-of; the month still running is not fitted."""
+    import pandas as pd
+
     from salesflow.analysis.request_log import monthly_trend, pareto_by_theme
 
     months = frame["received_at"].dt.to_period("M")
-    span = (months.min(), months.max())
+    span, running = (months.min(), months.max()), None
+    if as_of is not None:
+        moment = pd.Timestamp(as_of)
+        running = moment.to_period("M")  # the month holding as-of is complete only at its end
+        span = (span[0], max(span[1], (moment - pd.Timedelta(microseconds=1)).to_period("M")))
     for theme in result.themes:
         stamps = themed.loc[themed["theme"] == theme.id, "received_at"]
-        theme.trend = monthly_trend(stamps, span)
+        theme.trend = monthly_trend(stamps, span, complete_until=running)
     result.pareto["by_theme"] = pareto_by_theme(result.themes)
 
 
-def request_patterns(con: BaseBackend, *, k: int | None = None) -> ThemeResult:
-    """Themes, trends and Pareto tables for the workspace's request log."""
+def request_patterns(con: BaseBackend, *, k: int | None = None, as_of: Any = None) -> ThemeResult:
+    """Themes, trends and Pareto tables for the workspace's request log; trends are fitted on
+    the months complete at ``as_of`` (default: the data's latest timestamp)."""
     from salesflow.analysis.request_log import pareto_per_won_order
+    from salesflow.workspace import data_bounds
 
     frame = load_requests(con)
-    result = find_themes(frame, k=k)
+    if as_of is None:
+        as_of = data_bounds(con)[1]
+    result = find_themes(frame, k=k, as_of=as_of)
     result.pareto.update(pareto_per_won_order(con))
     return result

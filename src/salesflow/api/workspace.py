@@ -173,7 +173,7 @@ class Workspace:
         """Themes in uncategorised requests, their monthly trend, and Pareto tables."""
         from salesflow.analysis import request_patterns
 
-        return PatternsResult(request_patterns(self.core.data, k=k).as_dict())
+        return PatternsResult(request_patterns(self.core.data, k=k, as_of=self.as_of).as_dict())
 
     # -- the knowledge base -----------------------------------------------------------------
 

@@ -119,7 +119,13 @@ def lint_words(lint: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def trend_words(trend: Mapping[str, Any]) -> str:
-    """A theme's monthly trend in words."""
+    """A theme's monthly trend in words, and the month it does not judge."""
+    said = _trend_words(trend)
+    unjudged = trend.get("not_judged")
+    return f"{said} ({unjudged})" if said and unjudged else said
+
+
+def _trend_words(trend: Mapping[str, Any]) -> str:
     growth = trend.get("growth_per_month")
     if growth is None:
         return ""

@@ -217,14 +217,7 @@ def parse_moment(value: Any, name: str, where: str | None = None) -> datetime:
 
 def _frozen_today(text: str | None) -> date | None:
     """The date in ``SALESFLOW_TODAY``, or None when it is not set."""
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ConfigError(
-            f"SALESFLOW_TODAY={text!r} is not a date", hint="Write it as YYYY-MM-DD or unset it"
-        ) from None
+    return parse_moment(text, "SALESFLOW_TODAY").date() if text else None
 
 
 def time_zone(name: str, where: str) -> ZoneInfo:

@@ -184,11 +184,12 @@ def compute(
 ) -> Measured:
     """The binding's metric per period, complete in-season periods only, on its behaviour chart."""
     from salesflow.metrics import series
-    from salesflow.metrics.asof import resolve_as_of
+    from salesflow.metrics.asof import as_moment, resolve_as_of
     from salesflow.metrics.charted import chart_series
     from salesflow.metrics.seasons import in_season, parse_season, seasonal
 
-    day = resolve_as_of(workspace.settings, workspace.data, as_of)
+    # a given moment was checked where the user gave it (--as-of); the default is the data's end
+    day = resolve_as_of(workspace.settings, workspace.data) if as_of is None else as_moment(as_of)
     season = parse_season(binding.get("season"))
     raw = series(
         workspace.data,

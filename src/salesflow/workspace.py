@@ -204,7 +204,8 @@ def workspace_status(workspace: Workspace, *, as_of: date | datetime | str | Non
 
     The shape is the ``salesflow status --json`` contract:
     ``{"workspace", "as_of", "tables": {name: {"rows", "min_date", "max_date"}}, "outcomes"}``;
-    ``as_of`` (ISO 8601) is the moment the data describes (see :func:`resolve_as_of`).
+    ``as_of`` (ISO 8601) is the moment the data describes (see :func:`resolve_as_of`), null for
+    an empty workspace.
     """
     from salesflow.schema import OUTCOMES, TABLES
 
@@ -229,10 +230,13 @@ def workspace_status(workspace: Workspace, *, as_of: date | datetime | str | Non
         counts = t.group_by("outcome").aggregate(n=t.count()).execute()
         for outcome, n in zip(counts["outcome"], counts["n"], strict=True):
             outcomes[str(outcome) if outcome is not None else "open"] += int(n)
-    moment = resolve_as_of(workspace.settings, con, as_of)
+    if as_of is None and workspace.settings.as_of is None:
+        moment = data_bounds(con)[1]  # None for an empty workspace: it describes no moment yet
+    else:
+        moment = resolve_as_of(workspace.settings, con, as_of)
     return {
         "workspace": str(workspace.path),
-        "as_of": moment.isoformat(),
+        "as_of": moment.isoformat() if moment is not None else None,
         "tables": tables,
         "outcomes": outcomes,
     }

@@ -96,6 +96,11 @@ def render_status(doc: dict) -> None:
         f"Opportunities: [green]{o['won']:,} won[/], [red]{o['lost']:,} lost[/], "
         f"{o['open']:,} open — win rate {rate}"
     )
+    if doc.get("as_of"):
+        out.print(
+            f"As of {doc['as_of'].replace('T', ' ')[:16]}: periods not over by then are shown "
+            "as running and never judged."
+        )
 
 
 def register(app: typer.Typer) -> None:

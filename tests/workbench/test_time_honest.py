@@ -9,13 +9,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from time_logs import WIN_SHARE, deals, make_workspace
 
 from salesflow import metrics
 from salesflow.workbench.measures import compute
 from salesflow.workbench.service import Workbench
 from salesflow.workbench.verdict import judge_improvement, judge_udr
 from salesflow.workspace import Workspace
+from time_logs import WIN_SHARE, deals, make_workspace
 
 EXPORT = datetime(2026, 3, 14, 17, 0)  # the export was taken mid-March
 COHORT = {"metric": "cohort_conversion", "params": {"within_days": "90"}, "period": "month"}
@@ -235,3 +235,19 @@ def test_rates_with_no_deals_say_so(stalled):
         "period": "2024-01-01", "value": None, "n": 0, "numerator": 0.0, "denominator": 0.0,
         "status": "complete", "note": "no deals closed",
     }  # fmt: skip
+
+
+def test_the_notebook_api_judges_as_of_its_moment(constant):
+    import salesflow as sf
+
+    with sf.open(constant) as ws:
+        assert ws.status()["as_of"] == ws.as_of.isoformat()
+        doc = ws.metric("throughput").to_dict()
+    assert doc["points"][-1]["status"] == "running" and doc["points"][-1]["period"] == "2026-03-01"
+    with sf.open(constant, as_of="2026-01-15") as ws:
+        doc = ws.metric("throughput").to_dict()
+        assert ws.status()["as_of"] == "2026-01-15T00:00:00"
+    last = doc["points"][-1]
+    assert (last["period"], last["status"]) == ("2026-01-01", "running")
+    assert doc["not_judged"] == "January 2026 is still running and is not judged."
+    assert doc["points"][-2]["status"] == "complete"

@@ -2,7 +2,10 @@
 
 Every workspace has an **as-of moment**, the moment its data describes: by default the latest
 timestamp in the canonical tables (never the wall clock, so an export analysed a month later gives
-the same answers), else ``[calendar] as_of`` in ``salesflow.toml``, else ``--as-of``. A period is
+the same answers); ``[calendar] as_of`` in ``salesflow.toml`` overrides it, and ``--as-of`` (or
+``salesflow.open(path, as_of=...)``) overrides both. The moment itself is resolved in
+:mod:`salesflow.workspace` (it is a fact about the data); this module says what it means for a
+period. A period is
 
 - ``running`` while it has not ended at as-of,
 - ``maturing`` when it has ended but the outcome window of its cohort has not (deals created in it
@@ -28,6 +31,7 @@ __all__ = [
     "as_moment",
     "data_bounds",
     "not_judged_sentence",
+    "period_end",
     "period_name",
     "point_status",
     "resolve_as_of",

@@ -213,17 +213,17 @@ def _name(
 def _add_trends(
     result: ThemeResult, themed: pd.DataFrame, frame: pd.DataFrame, as_of: Any = None
 ) -> None:
-    """Each theme's monthly counts up to as-of; the month still running is not fitted."""
+    """Each theme's monthly counts over the request log's months; the month still running at
+    as-of is shown but not fitted. (The log is not zero-filled up to as-of: a request log is
+    often a separate export that ends before the CRM's.)"""
     import pandas as pd
 
     from salesflow.analysis.request_log import monthly_trend, pareto_by_theme
 
     months = frame["received_at"].dt.to_period("M")
-    span, running = (months.min(), months.max()), None
+    span, running = (months.min(), months.max()), None  # the request log's own months
     if as_of is not None:
-        moment = pd.Timestamp(as_of)
-        running = moment.to_period("M")  # the month holding as-of is complete only at its end
-        span = (span[0], max(span[1], (moment - pd.Timedelta(microseconds=1)).to_period("M")))
+        running = pd.Timestamp(as_of).to_period("M")  # complete only once as-of is past its end
     for theme in result.themes:
         stamps = themed.loc[themed["theme"] == theme.id, "received_at"]
         theme.trend = monthly_trend(stamps, span, complete_until=running)

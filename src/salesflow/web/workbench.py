@@ -57,8 +57,10 @@ def bench(request: Request, caller: Caller, *, lock: bool = True) -> Iterator[Wo
 
     ``lock=True`` holds the data lock (one DuckDB connection per process) for the whole block,
     as anything that reads data directly needs (binding, checking a link, a new measure).
-    Pages that only show what is stored pass ``lock=False``: their verdicts take the lock
-    themselves on a cache miss, so twenty readers do not queue behind each other.
+    Pages that only show what is stored, and changes that touch only the knowledge base (an
+    edit, a delete, a status), pass ``lock=False``: verdicts take the lock themselves on a cache
+    miss, so twenty readers or editors do not queue behind each other (the app DB's version
+    check keeps concurrent edits apart).
     """
     from salesflow.web.verdicts import CachedWorkbench
 
@@ -120,7 +122,8 @@ def measure_fields(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def version_of(form: FormData | Mapping[str, Any]) -> int | None:
-    """The version the person read (hidden field); a stale one is refused by the store (409)."""
+    """The version the person read (hidden field); a stale one is refused by the store (409),
+    a missing one too (428): a form always carries the version it was drawn from."""
     raw = str(form.get("version") or "").strip()
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 

@@ -29,6 +29,7 @@ __all__ = [
     "VERDICT_WORDS",
     "bench",
     "change_then_redirect",
+    "delete_at_version",
     "improvement_figure",
     "measure_fields",
     "metric_choices",
@@ -92,6 +93,25 @@ def change_then_redirect(
     except SalesflowError as exc:
         return on_error(exc)
     return RedirectResponse(to(result) if callable(to) else to, status_code=303)
+
+
+def delete_at_version(
+    request: Request,
+    caller: Caller,
+    entity: str,
+    id: int,
+    version: int | None,
+    if_match: str | None,
+) -> dict[str, Any]:
+    """``DELETE /api/{entity}s/{id}``: soft delete at the version named by ``?version=`` or
+    ``If-Match`` (none: 428, stale: 409). Knowledge only, so no data lock."""
+    from salesflow.web.forms import clean
+    from salesflow.web.preconditions import expected
+
+    label = "UDR" if entity == "udr" else entity
+    expected_version = expected(version, if_match, what=f"{label} {id}")
+    with bench(request, caller, lock=False) as wb:
+        return clean(wb.delete(entity, id, expected_version=expected_version))
 
 
 def metric_choices(request: Request) -> list[dict[str, Any]]:

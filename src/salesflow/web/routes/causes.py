@@ -19,13 +19,14 @@ from starlette.datastructures import FormData
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import MAX_ID, VersionQuery, clean
-from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch, expected
+from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch
 from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import form_data
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
+    delete_at_version,
     text_or_none,
     version_of,
 )
@@ -97,9 +98,7 @@ def api_delete_cause(
     caller: Caller = Depends(editor),
 ) -> dict:
     """Name the version you read (`?version=N` or `If-Match`; nodes in `/api/causes` carry it)."""
-    expected_version = expected(version, if_match, what=f"cause {node_id}")
-    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
-        return clean(wb.delete("cause", node_id, expected_version=expected_version))
+    return delete_at_version(request, caller, "cause", node_id, version, if_match)
 
 
 @router.post("/api/links", tags=["causes"], summary="Add a why-link", status_code=201,
@@ -122,9 +121,7 @@ def api_delete_link(
     caller: Caller = Depends(editor),
 ) -> dict:
     """Name the version you read (`?version=N` or `If-Match`)."""
-    expected_version = expected(version, if_match, what=f"link {link_id}")
-    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
-        return clean(wb.delete("link", link_id, expected_version=expected_version))
+    return delete_at_version(request, caller, "link", link_id, version, if_match)
 
 
 @router.post("/api/links/{link_id}/check", tags=["causes"], summary="Check a link against the data",

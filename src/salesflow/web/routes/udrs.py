@@ -22,6 +22,7 @@ from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
+    delete_at_version,
     measure_fields,
     metric_choices,
     text_or_none,
@@ -168,9 +169,7 @@ def api_delete(
     caller: Caller = Depends(editor),
 ) -> dict:
     """Name the version you read (`?version=N` or `If-Match`)."""
-    expected_version = expected(version, if_match, what=f"UDR {udr_id}")
-    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
-        return clean(wb.delete("udr", udr_id, expected_version=expected_version))
+    return delete_at_version(request, caller, "udr", udr_id, version, if_match)
 
 
 @router.post("/api/udrs/{udr_id}/restore", tags=["udrs"], summary="Undo a delete",

@@ -150,7 +150,13 @@ class VersionedRepository(Generic[R]):
         """The row, locked for this transaction at the expected version; else why not (404/409)."""
         table = self.model.__table__
         if not claim(session, table, id, expected, table.c.deleted_at.is_(None)):
-            self._check_version(session, self._row(session, id), expected)
+            row = self._row(session, id)
+            self._check_version(session, row, expected)
+            raise StaleEditError(  # it moved between our claim and our look: say so, never guess
+                f"{self.label} {id} was changed by someone else while you saved; nothing was saved",
+                hint="Reload it, apply your change again and save",
+                current=self._record(session, row).to_dict(),
+            )
         return self._row(session, id)
 
     def _check_version(self, session: Session, row: Any, expected: Expected) -> None:

@@ -20,6 +20,7 @@ from salesflow.workbench.verdict import Verdict, cannot_run, judge_improvement
 
 if TYPE_CHECKING:
     from salesflow.appdb import ImprovementRecord
+    from salesflow.appdb.versions import Expected
     from salesflow.workbench.service import Workbench
 
 __all__ = ["add", "checkin", "list_all", "parse_window", "set_status", "show", "verdict"]
@@ -253,15 +254,13 @@ def checkin(
 
 
 def set_status(
-    bench: Workbench, id: int, status: str, *, expected_version: int | None = None
+    bench: Workbench, id: int, status: str, *, expected_version: Expected
 ) -> dict[str, Any]:
     """proposed → running → verified, or abandoned; every change is in the history.
 
-    ``expected_version`` is the version the person read: a stale one is refused. Without it the
-    version just read here is checked, so a concurrent change is still never overwritten.
+    ``expected_version`` is the version the person read (a stale one is refused), or ``CURRENT``
+    for whatever is stored when the change is written.
     """
-    if expected_version is None:
-        expected_version = bench.store.improvements.get(id).version
     updated = bench.store.improvements.update(
         id, who=bench.who, expected_version=expected_version, status=status
     )

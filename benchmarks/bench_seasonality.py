@@ -7,7 +7,7 @@ per week, at realistic lengths, each started in a random month (so the first and
 are often incomplete, as in real logs). Seasonal cases: the same noise plus a quarter-end effect
 (the last month of each quarter runs higher by 1 or 2 standard deviations of the noise).
 
-    .venv/bin/python benchmarks/bench_seasonality.py               # 1,000 series per case
+    .venv/bin/python benchmarks/bench_seasonality.py               # 500 series per case
     .venv/bin/python benchmarks/bench_seasonality.py --reps 200    # quicker
 
 Prints a Markdown table (the one in benchmarks/README.md).
@@ -95,7 +95,7 @@ def cases() -> list[Case]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=1000, help="series per case")
+    parser.add_argument("--reps", type=int, default=500, help="series per case")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     began = time.perf_counter()

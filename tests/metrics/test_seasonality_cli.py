@@ -101,3 +101,13 @@ def test_a_udr_on_maven_win_rate_suggests_the_quarter_end_season(cli, maven):
     cli("-w", maven, "udr", "bind", uid, "--metric", "win_rate", "--bad-if", "below",
         "--threshold", "60%", "--season", "Mar,Jun,Sep,Dec")  # fmt: skip
     assert cli.json("-w", maven, "udr", "show", uid)["verdict"]["values"]["seasonality"] is None
+
+
+def test_an_improvement_on_maven_win_rate_suggests_the_season_too(cli, maven):
+    doc = cli.json("-w", maven, "improve", "add", "--objective", "Win more deals mid-quarter",
+                   "--metric", "win_rate", "--bad-if", "below", "--start", "2017-09-01")  # fmt: skip
+    advice = doc["verdict"]["values"]["seasonality"]
+    assert advice["suggested_season"] == "Mar,Jun,Sep,Dec" and advice["effect"] > 0.2
+    assert "--season Mar,Jun,Sep,Dec" in doc["verdict"]["sentence"]
+    shown = cli.json("-w", maven, "improve", "show", str(doc["id"]))
+    assert shown["verdict"]["values"]["seasonality"]["pattern"] == "month_of_quarter"

@@ -3,6 +3,11 @@
 The chart maths live in :mod:`salesflow.spc`; this module picks the chart from the metric's kind,
 turns baseline and phase dates into point indices, and joins points, limits and signals into the
 ``salesflow metric --json`` document.
+
+Before charting it looks at the history: a ramp-up at the start of the log
+(:mod:`salesflow.spc.rampup`) is drawn but left out of default limits, and a seasonal pattern of
+the judged points (:mod:`salesflow.spc.seasonality`) is named and allowed for in the limits. Only
+complete points are judged (a point whose ``status`` says otherwise is drawn only).
 """
 
 from __future__ import annotations

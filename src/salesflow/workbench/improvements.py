@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
 from salesflow.workbench.measures import binding_from_options, compute, describe
-from salesflow.workbench.verdict import Verdict, cannot_run, judge_improvement
+from salesflow.workbench.verdict import (
+    Verdict,
+    cannot_run,
+    judge_improvement,
+    with_season_advice,
+)
 
 if TYPE_CHECKING:
     from salesflow.appdb import ImprovementRecord
@@ -170,7 +175,8 @@ def verdict(bench: Workbench, record: ImprovementRecord, *, as_of: date | None =
             f"{title}: {measured.problem}",
             chart=measured.charted.to_dict(),
         )
-    return measured.stamp(judge_improvement(measured.charted, m, title=title, start=start))
+    found = judge_improvement(measured.charted, m, title=title, start=start)
+    return measured.stamp(with_season_advice(found, measured.charted, m))
 
 
 def _doc(bench: Workbench, record: ImprovementRecord, found: Verdict | None, *, full: bool) -> dict:

@@ -26,7 +26,7 @@ from salesflow.errors import NotFoundError, SalesflowError
 from salesflow.workbench import graph, improvements
 from salesflow.workbench.lint import lint
 from salesflow.workbench.measures import binding_from_options, compute, describe
-from salesflow.workbench.verdict import Verdict, cannot_run, judge_udr
+from salesflow.workbench.verdict import Verdict, cannot_run, judge_udr, with_season_advice
 
 if TYPE_CHECKING:
     from salesflow.appdb import ImprovementRecord, KnowledgeStore, UdrRecord
@@ -216,7 +216,8 @@ class Workbench:
                 raise
             return cannot_run(exc)
         title = describe(binding, settings, with_period=False)
-        return measured.stamp(judge_udr(measured.charted, binding, title=title))
+        found = judge_udr(measured.charted, binding, title=title)
+        return measured.stamp(with_season_advice(found, measured.charted, binding))
 
     def list_udrs(self, *, verdicts: bool = True, include_deleted: bool = False) -> list[dict]:
         """UDRs by id, each with its verdict in brief (no chart)."""

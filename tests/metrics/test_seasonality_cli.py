@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from metrics_data import load
 
-MAVEN = Path(os.environ.get("SALESFLOW_MAVEN_CRM", "/work/shared/data/maven-crm"))
+# shared/ sits beside the checkout (here and in CI's fresh clone); SALESFLOW_MAVEN_CRM overrides it.
+_BESIDE_CHECKOUT = Path(__file__).resolve().parents[3] / "shared" / "data" / "maven-crm"
+MAVEN = Path(os.environ.get("SALESFLOW_MAVEN_CRM", _BESIDE_CHECKOUT))
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,11 @@ line on stderr and exits non-zero, the web app answers 4xx with the same words. 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ConfigError",
+    "ConflictError",
     "DataError",
     "ImportValidationError",
     "NotFoundError",
@@ -52,6 +54,24 @@ class ConfigError(SalesflowError):
 
 class NotFoundError(SalesflowError):
     """A named thing (metric, UDR, table, preset…) does not exist."""
+
+
+class ConflictError(SalesflowError):
+    """The change clashes with what is stored now (someone changed it, or it exists already);
+    nothing was written. ``current`` is the stored record as JSON, when there is one."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        hint: str | None = None,
+        current: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(what, where=where, hint=hint)
+        self.current = current
 
 
 class DataError(SalesflowError):

@@ -178,7 +178,7 @@ def test_why_check_uses_the_metric_and_the_udr_direction(custom):
 
     with Workbench.open(custom, who="test") as bench:
         udr = bench.add_udr("Win rate on deals over 20k was 40 % in 2024")["udr"]["id"]
-        bench.bind_udr(udr, metric="big_deal_win_rate", bad_if="below")
+        bench.bind_udr(udr, metric="big_deal_win_rate", bad_if="below", expected_version=1)
         cause = bench.add_cause("First response is slow")["id"]
         link = bench.link(udr, cause)["id"]
         doc = bench.check_link(

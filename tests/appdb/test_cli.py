@@ -82,13 +82,17 @@ def test_broken_files_get_one_line_with_the_place(appdb_cli, tmp_path):
     assert "not a salesflow knowledge file" in wrong.stderr
 
 
-def test_an_outdated_app_db_is_refused_until_upgraded(appdb_cli, tmp_path, monkeypatch):
+def test_an_outdated_app_db_is_refused_until_upgraded(appdb_cli, tmp_path):
     ws = _workspace(tmp_path, "acme")
-    appdb_cli("upgrade", "-w", ws)
-    monkeypatch.setattr("salesflow.appdb.migrate.head_revision", lambda: "0002")
+    from salesflow.appdb import upgrade
+
+    upgrade(f"sqlite:///{ws / 'app.db'}", "0001")  # as release 0.1 left it
     result = appdb_cli("export", tmp_path / "k.json", "-w", ws, ok=False)
     assert result.exit_code == 1
-    assert "this salesflow needs 0002" in result.stderr and "salesflow upgrade" in result.stderr
+    assert (
+        f"this salesflow needs {head_revision()}" in result.stderr
+        and "salesflow upgrade" in result.stderr
+    )
     assert not (tmp_path / "k.json").exists()
 
 
@@ -96,3 +100,19 @@ def _open(path: Path):
     from salesflow.workspace import Workspace
 
     return Workspace.open(path)
+
+
+def test_upgrade_refuses_someone_else_s_database_in_one_line(appdb_cli, tmp_path):
+    import sqlite3
+
+    ws = _workspace(tmp_path, "acme")
+    with sqlite3.connect(ws / "app.db") as con:  # e.g. [app] url pointed at another tool's file
+        con.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    result = appdb_cli("upgrade", "-w", ws, ok=False)
+    assert result.exit_code == 1 and result.stdout == ""
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert "holds tables salesflow did not create (invoices); nothing was changed" in line
+    with sqlite3.connect(ws / "app.db") as con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"invoices"}

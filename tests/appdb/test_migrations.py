@@ -75,13 +75,11 @@ def test_a_new_database_is_created_when_opened(db_url):
         assert current_revision(store.engine) == head_revision()
 
 
-def test_an_older_database_is_refused_with_the_command_to_run(db_url, monkeypatch):
-    upgrade(db_url)
-    # No release has a second migration yet: pretend this code expects one.
-    monkeypatch.setattr("salesflow.appdb.migrate.head_revision", lambda: "0002")
+def test_an_older_database_is_refused_with_the_command_to_run(db_url):
+    upgrade(db_url, "0001")  # as release 0.1 left it
     with pytest.raises(AppDbVersionError) as caught:
         open_engine(db_url)
-    assert "at revision 0001; this salesflow needs 0002" in caught.value.message
+    assert f"at revision 0001; this salesflow needs {head_revision()}" in caught.value.message
     assert "run `salesflow upgrade`" in caught.value.message
 
 
@@ -139,3 +137,48 @@ def test_the_public_names_are_exactly_all():
         and name != "annotations"
     }
     assert public == set(appdb.__all__)
+
+
+def test_upgrade_refuses_a_database_from_a_newer_release(db_url):
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(AppDbVersionError) as caught:
+        upgrade(db_url)
+    assert caught.value.message.startswith(
+        "The app database is at revision 0099, made by a newer salesflow than this one "
+        f"(which knows revisions up to {head_revision()}); nothing was changed"
+    )
+    assert "Install the newer salesflow release" in caught.value.message
+    assert current_revision(engine) == "0099"  # untouched
+    engine.dispose()
+
+
+def test_upgrade_refuses_a_database_that_is_not_salesflow_s(db_url):
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)"))
+        connection.execute(text("INSERT INTO customers VALUES (1, 'Acme')"))
+    with pytest.raises(AppDbVersionError) as caught:
+        upgrade(db_url)
+    assert caught.value.message.startswith(
+        "The app database holds tables salesflow did not create (customers); nothing was changed"
+    )
+    assert set(inspect(engine).get_table_names()) == {"customers"}  # nothing added
+    with engine.begin() as connection:  # another tool's Alembic history: not "a newer salesflow"
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('ae1027a6acf')"))
+    with pytest.raises(AppDbVersionError, match="is not a salesflow database: it is at revision"):
+        upgrade(db_url)
+    with pytest.raises(AppDbVersionError, match="is not a salesflow database"):
+        open_engine(db_url)
+    engine.dispose()
+
+
+def test_a_file_that_is_no_database_is_refused_in_words(tmp_path):
+    path = tmp_path / "app.db"
+    path.write_text("name,amount\nAcme,100\n" * 200)
+    with pytest.raises(AppDbVersionError, match=r"is not a salesflow database .*not a database"):
+        upgrade(f"sqlite:///{path}")
+    assert path.read_text().startswith("name,amount")

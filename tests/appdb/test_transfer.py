@@ -27,13 +27,13 @@ def fill(store: KnowledgeStore) -> None:
         },
     )
     gone = store.udrs.create("Win rate was 18% in Q2", who="ann")
-    store.udrs.delete(gone.id, who="bob")
+    store.udrs.delete(gone.id, who="bob", expected_version=gone.version)
     cause = store.causes.create("Pricing approval needs two signatures", who="ann")
     deeper = store.causes.create("Finance reviews approvals weekly", who="bob")
     store.causes.update(deeper.id, who="bob", expected_version=1, owner="finance")
     store.links.create(udr.id, cause.id, who="ann", text="approvals queue", evidence=["3 of 5"])
     link = store.links.create(cause.id, deeper.id, who="ann", and_group="g1")
-    store.links.delete(link.id, who="ann")
+    store.links.delete(link.id, who="ann", expected_version=link.version)
     store.links.restore(link.id, who="bob")
     imp = store.improvements.create(
         "One signature under 20k",

@@ -39,7 +39,8 @@ def test_binding_from_the_form_stores_the_season(ann):
 
 def test_the_api_refuses_a_bad_season_and_stores_nothing(ann):
     before = ann.get(f"/api/udrs/{FORECAST_UDR}").json()
-    body = {"metric": "forecast_bias", "bad_if": "above", "season": "Q5", "threshold": 0.05}
+    body = {"metric": "forecast_bias", "bad_if": "above", "season": "Q5", "threshold": 0.05,
+            "version": before["version"]}  # fmt: skip
     response = ann.put(f"/api/udrs/{FORECAST_UDR}/binding", json=body,
                        headers={"X-CSRF-Token": ann.csrf})  # fmt: skip
     assert response.status_code == 400 and "Q5" in response.text and "Nov-Dec" in response.text

@@ -101,7 +101,7 @@ def test_documents_are_reused_until_anyone_writes_to_the_knowledge_base(data: Da
         other.udrs.update(
             first["id"],
             who="cli",
-            expected_version=None,
+            expected_version=first["version"],
             statement=first["statement"] + " (edited)",
         )
         assert knowledge_version(store) == version + 1

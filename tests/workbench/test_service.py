@@ -221,7 +221,7 @@ def private_ws(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]
 
 def test_changes_soft_delete_and_history(private_ws):
     """Cycle refusal with its path, stale edits, soft delete and restore, history."""
-    from salesflow.appdb import StaleEditError
+    from salesflow.appdb import CURRENT, StaleEditError
     from salesflow.workbench.causes import CauseCycleError
     from salesflow.workbench.service import Workbench
 
@@ -235,7 +235,7 @@ def test_changes_soft_delete_and_history(private_ws):
         wb.edit_udr(udr["id"], expected_version=udr["version"], owner="bob")
         with pytest.raises(StaleEditError):
             wb.edit_udr(udr["id"], expected_version=udr["version"], owner="eve")
-        wb.delete("udr", UDR["emea"])
+        wb.delete("udr", UDR["emea"], expected_version=CURRENT)
         assert UDR["emea"] not in {d["id"] for d in wb.list_udrs(verdicts=False)}
         assert all(x["effect"] != UDR["emea"] for x in wb.causes()["links"])
         wb.restore("udr", UDR["emea"])

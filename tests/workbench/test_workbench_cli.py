@@ -102,7 +102,14 @@ def test_udr_history_soft_delete_and_who(cli, ws):
     cli("udr", "edit", new, "--owner", "Bob", "--version", version, "--who", "ann")
     stale = cli("udr", "edit", new, "--owner", "Eve", "--version", version, ok=False)
     assert stale.exit_code == 2 and "nothing was saved" in stale.stderr
-    assert "deleted" in cli("udr", "delete", new).stdout
+    assert "you edited version 1, it is now version 2" in stale.stderr
+    assert stale.stdout == "" and "Traceback" not in stale.stderr
+    for command in (("udr", "delete", new), ("udr", "bind", new, "--metric", "win_rate",
+                                              "--bad-if", "below")):  # fmt: skip
+        refused = cli(*command, "--version", 1, ok=False)
+        assert refused.exit_code == 2 and "it is now version 2" in refused.stderr, command
+    assert cli.json("udr", "show", new)["binding"] is None  # the stale bind stored nothing
+    assert "deleted" in cli("udr", "delete", new).stdout  # without --version: the stored one
     assert new not in {u["id"] for u in cli.json("udr", "list", "--no-verdicts")["udrs"]}
     cli("udr", "restore", new)
     history = cli.json("udr", "history", new)["history"]
@@ -130,10 +137,14 @@ def test_improvement_commands(cli, ws):
     assert shown["checkins"][0]["measure_value"] == check["measure_value"]
     assert shown["attacks_detail"][0]["kind"] == "cause"
     assert cli.json("improve", "status", doc["id"], "running")["status"] == "running"
+    stale = cli("improve", "status", doc["id"], "verified", "--version", 1, ok=False)
+    assert stale.exit_code == 2 and "it is now version 2" in stale.stderr
+    moved = cli.json("improve", "status", doc["id"], "verified", "--version", 2)
+    assert (moved["status"], moved["version"]) == ("verified", 3)
     listed = {i["id"]: i["verdict"]["verdict"] for i in cli.json("improve", "list")["improvements"]}
     assert listed[1] == "improved" and listed[2] == "no_signal" and listed[doc["id"]] == "too_early"
     actions = [h["action"] for h in cli.json("improve", "history", doc["id"])["history"]]
-    assert actions == ["create", "update"]
+    assert actions == ["create", "update", "update"]
     bad = cli("improve", "add", "--objective", "x", "--metric", "win_rate", "--bad-if", "below",
               "--baseline", "2025-01-01:2025-12-31", "--start", "2025-10-01", ok=False)  # fmt: skip
     assert bad.exit_code == 1 and "before the start" in bad.stderr

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from salesflow.appdb.engine import make_engine, make_session_factory
 from salesflow.appdb.errors import (
+    AlreadyExistsError,
     AppDbUnavailableError,
     AppDbVersionError,
+    ConflictError,
     InvalidRecordError,
     StaleEditError,
+    VersionRequiredError,
 )
 from salesflow.appdb.migrate import current_revision, downgrade, head_revision, open_engine, upgrade
 from salesflow.appdb.records import (
@@ -27,12 +30,16 @@ from salesflow.appdb.records import (
 )
 from salesflow.appdb.store import KnowledgeStore
 from salesflow.appdb.transfer import export_knowledge, import_knowledge
+from salesflow.appdb.versions import CURRENT
 
 __all__ = [
+    "CURRENT",
+    "AlreadyExistsError",
     "AppDbUnavailableError",
     "AppDbVersionError",
     "CauseRecord",
     "CheckinRecord",
+    "ConflictError",
     "HistoryRecord",
     "ImprovementRecord",
     "InvalidRecordError",
@@ -42,6 +49,7 @@ __all__ = [
     "TokenRecord",
     "UdrRecord",
     "UserRecord",
+    "VersionRequiredError",
     "current_revision",
     "downgrade",
     "export_knowledge",

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from salesflow.errors import SalesflowError
+from salesflow.errors import ConflictError, SalesflowError
 
-__all__ = ["AppDbUnavailableError", "AppDbVersionError", "InvalidRecordError", "StaleEditError"]
+__all__ = [
+    "AlreadyExistsError",
+    "AppDbUnavailableError",
+    "AppDbVersionError",
+    "ConflictError",
+    "InvalidRecordError",
+    "StaleEditError",
+    "VersionRequiredError",
+]
 
 
 class AppDbUnavailableError(SalesflowError):
@@ -19,7 +27,13 @@ class InvalidRecordError(SalesflowError):
     """A value cannot be stored in the knowledge base as given."""
 
 
-class StaleEditError(SalesflowError):
+class VersionRequiredError(InvalidRecordError):
+    """A change did not say which version it was based on, so it could overwrite someone's work."""
+
+
+class StaleEditError(ConflictError):
     """Someone else saved a newer version since the caller read it; nothing was overwritten."""
 
-    exit_code = 2
+
+class AlreadyExistsError(ConflictError, InvalidRecordError):
+    """Something with this id or name is already stored; creating it again would replace it."""

@@ -14,6 +14,7 @@ from salesflow.appdb.errors import InvalidRecordError
 from salesflow.appdb.models import STATUSES, Checkin, Improvement, ImprovementAttack, Node
 from salesflow.appdb.records import CheckinRecord, ImprovementRecord, as_utc, now
 from salesflow.appdb.repositories import VersionedRepository
+from salesflow.appdb.versions import CURRENT, claim
 from salesflow.errors import NotFoundError
 
 __all__ = ["CheckinRepository", "ImprovementRepository"]
@@ -135,8 +136,9 @@ class CheckinRepository:
     ) -> CheckinRecord:
         """Record the three questions asked again (``asked_at`` defaults to now)."""
         with self._store.transaction() as session:
-            improvement = session.get(Improvement, improvement_id)
-            if improvement is None or improvement.deleted_at is not None:
+            table = Improvement.__table__
+            # locks the improvement, so it cannot be deleted while its check-in is written
+            if not claim(session, table, improvement_id, CURRENT, table.c.deleted_at.is_(None)):
                 raise NotFoundError(
                     f"Improvement {improvement_id} does not exist",
                     hint="List improvements with `salesflow improve list`",

@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
 from salesflow.appdb.engine import make_engine, normalise_url
 from salesflow.appdb.errors import AppDbUnavailableError, AppDbVersionError
@@ -66,7 +66,8 @@ def upgrade(url: str | Engine, revision: str = "head") -> tuple[str | None, str 
     """Migrate to ``revision`` (default: newest); returns the revisions before and after."""
     engine = url if isinstance(url, Engine) else _engine_creating_database(url)
     try:
-        before = current_revision(engine)
+        before = _revision(engine, url if isinstance(url, str) else None)
+        _refuse_unknown(engine, before, url if isinstance(url, str) else None)
         command.upgrade(alembic_config(engine), revision)
         return before, current_revision(engine)
     finally:
@@ -88,29 +89,85 @@ def downgrade(url: str | Engine, revision: str) -> str | None:
 def open_engine(url: str) -> Engine:
     """An engine on an app DB at the newest revision: new databases are created, old ones refused."""
     engine = _engine_creating_database(url)
-    current = current_revision(engine)
+    try:
+        current = _revision(engine, url)
+    except AppDbVersionError:
+        engine.dispose()
+        raise
     head = head_revision()
     if current == head:
         return engine
-    if current is None and not inspect(engine).get_table_names():
+    if current is None and not _tables(engine):
         upgrade(engine)
         return engine
-    engine.dispose()
+    try:
+        _refuse_unknown(engine, current, url)
+    finally:
+        engine.dispose()
     raise _version_error(url, current, head)
 
 
-def _version_error(url: str, current: str | None, head: str) -> AppDbVersionError:
+def _revision(engine: Engine, url: str | None) -> str | None:
+    """The stamped revision; a file that is no database at all is refused in words."""
+    try:
+        return current_revision(engine)
+    except DatabaseError as exc:
+        if isinstance(exc, OperationalError):  # locked, unreachable: never "not ours"
+            raise _unavailable(url or str(engine.url), exc) from None
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise AppDbVersionError(
+            f"The app database is not a salesflow database ({reason}); nothing was changed",
+            where=describe_url(url or engine.url.render_as_string(hide_password=True)),
+            hint="Point [app] url in salesflow.toml at an empty database or a salesflow one",
+        ) from None
+
+
+#: Tables every salesflow app DB has had since its first release.
+OWN_TABLES = frozenset({"nodes", "udrs", "causes", "history"})
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def _refuse_unknown(engine: Engine, current: str | None, url: str | None) -> None:
+    """Refuse a database this release must not migrate: not salesflow's, or from a newer release."""
+    tables = _tables(engine)
+    url = url or engine.url.render_as_string(hide_password=True)
+    if current is None and tables:
+        raise _version_error(url, None, head_revision(), tables)
+    if current is not None and current not in _known_revisions():
+        if tables >= OWN_TABLES:
+            raise _version_error(url, current, head_revision())
+        raise AppDbVersionError(
+            f"The app database is not a salesflow database: it is at revision {current} of "
+            "something else, and holds none of salesflow's tables; nothing was changed",
+            where=describe_url(url),
+            hint="Point [app] url in salesflow.toml at an empty database or a salesflow one",
+        )
+
+
+def _known_revisions() -> set[str]:
+    return {s.revision for s in _scripts().walk_revisions()}
+
+
+def _version_error(
+    url: str, current: str | None, head: str, tables: set[str] | None = None
+) -> AppDbVersionError:
     where = describe_url(url)
     if current is None:
+        listed = ", ".join(sorted(tables or ())[:5])
         return AppDbVersionError(
-            "The app database holds tables salesflow did not create",
+            "The app database holds tables salesflow did not create"
+            + (f" ({listed})" if listed else "")
+            + "; nothing was changed",
             where=where,
             hint="Point [app] url in salesflow.toml at an empty database or a salesflow one",
         )
-    known = {s.revision for s in _scripts().walk_revisions()}
-    if current not in known:
+    if current not in _known_revisions():
         return AppDbVersionError(
-            f"The app database is at revision {current}, made by a newer salesflow",
+            f"The app database is at revision {current}, made by a newer salesflow than this "
+            f"one (which knows revisions up to {head}); nothing was changed",
             where=where,
             hint="Install the newer salesflow release to open it",
         )

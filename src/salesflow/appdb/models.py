@@ -2,8 +2,9 @@
 
 UDRs and causes share one id space through ``nodes`` (each ``udrs.id`` and ``causes.id`` is also a
 ``nodes.id``), so a cause link or an improvement points at "node 7" with a real foreign key, and
-``salesflow why 7 12`` needs no kind prefix. Edited entities carry a ``version`` counter (optimistic
-concurrency: SQLAlchemy refuses an UPDATE whose version moved on) and a ``deleted_at`` (soft delete).
+``salesflow why 7 12`` needs no kind prefix. Edited entities (and accounts) carry a ``version``
+counter (optimistic concurrency, see ``versions.py``; SQLAlchemy also refuses an UPDATE whose
+version moved on) and a ``deleted_at`` (soft delete).
 Changing a model means writing a migration in ``migrations/versions`` (see docs/appdb.md).
 """
 
@@ -94,6 +95,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class ApiToken(Base):

@@ -177,6 +177,7 @@ class UserRecord(Record):
     role: str
     created_at: datetime
     disabled: bool
+    version: int = 1
     password_hash: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:

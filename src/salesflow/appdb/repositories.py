@@ -2,7 +2,8 @@
 
 Every method runs in its own transaction and returns frozen records, so callers never hold a
 session. Every change is written to ``history`` with full before/after snapshots in the same
-transaction. Updates name the version the caller read: if it moved on, :class:`StaleEditError`.
+transaction. Updates and deletes name the version the caller read, checked by the statement that
+locks the row (:mod:`salesflow.appdb.versions`): if it moved on, :class:`StaleEditError`.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from salesflow.appdb.bindings import normalise_binding
-from salesflow.appdb.errors import InvalidRecordError, StaleEditError
+from salesflow.appdb.errors import AlreadyExistsError, InvalidRecordError, StaleEditError
 from salesflow.appdb.models import Cause, CauseLink, History, Node, Udr
 from salesflow.appdb.records import (
     CauseRecord,
@@ -26,6 +27,7 @@ from salesflow.appdb.records import (
     as_utc,
     now,
 )
+from salesflow.appdb.versions import CURRENT, Expected, claim, require_version
 from salesflow.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -60,8 +62,9 @@ class VersionedRepository(Generic[R]):
                 query = query.where(self.model.deleted_at.is_(None))
             return [self._record(session, row) for row in session.scalars(query)]
 
-    def update(self, id: int, *, who: str, expected_version: int | None, **changes: Any) -> R:
-        """Change fields; ``expected_version`` is the version the caller read (None: don't check)."""
+    def update(self, id: int, *, who: str, expected_version: Expected, **changes: Any) -> R:
+        """Change fields; ``expected_version`` is the version the caller read (or ``CURRENT``)."""
+        expected = require_version(expected_version, self.label, id)
         unknown = set(changes) - self.editable
         if unknown:
             raise InvalidRecordError(
@@ -70,8 +73,7 @@ class VersionedRepository(Generic[R]):
             )
         changes = self._normalise(changes)
         with self._store.transaction() as session:
-            row = self._row(session, id)
-            self._check_version(session, row, expected_version)
+            row = self._claimed(session, id, expected)
             before = self._record(session, row)
             with session.no_autoflush:  # one UPDATE, so one version step per edit
                 changed = self._apply(session, row, changes)
@@ -80,21 +82,28 @@ class VersionedRepository(Generic[R]):
             row.updated_at = now()
             return self._save(session, row, "update", who, before)
 
-    def delete(self, id: int, *, who: str, expected_version: int | None = None) -> R:
+    def delete(self, id: int, *, who: str, expected_version: Expected) -> R:
         """Soft delete: the row stays, hidden from lists, and ``restore`` brings it back."""
+        expected = require_version(expected_version, self.label, id)
         with self._store.transaction() as session:
-            row = self._row(session, id)
-            self._check_version(session, row, expected_version)
+            row = self._claimed(session, id, expected)
             before = self._record(session, row)
             row.deleted_at = row.updated_at = now()
             return self._save(session, row, "delete", who, before)
 
-    def restore(self, id: int, *, who: str) -> R:
-        """Undo a soft delete."""
+    def restore(self, id: int, *, who: str, expected_version: Expected = CURRENT) -> R:
+        """Undo a soft delete (only a deleted entry changes, so the version is optional)."""
+        expected = require_version(expected_version, self.label, id)
         with self._store.transaction() as session:
+            table = self.model.__table__
+            if not claim(session, table, id, expected, table.c.deleted_at.is_not(None)):
+                row = self._row(session, id, include_deleted=True)
+                if row.deleted_at is None:
+                    raise InvalidRecordError(
+                        f"{self.label} {id} is not deleted; nothing to restore"
+                    )
+                self._check_version(session, row, expected)
             row = self._row(session, id, include_deleted=True)
-            if row.deleted_at is None:
-                raise InvalidRecordError(f"{self.label} {id} is not deleted; nothing to restore")
             self._check_restorable(session, row)
             before = self._record(session, row)
             row.deleted_at = None
@@ -137,8 +146,21 @@ class VersionedRepository(Generic[R]):
             )
         return row
 
-    def _check_version(self, session: Session, row: Any, expected: int | None) -> None:
-        if expected is None or expected == row.version:
+    def _claimed(self, session: Session, id: int, expected: Expected) -> Any:
+        """The row, locked for this transaction at the expected version; else why not (404/409)."""
+        table = self.model.__table__
+        if not claim(session, table, id, expected, table.c.deleted_at.is_(None)):
+            row = self._row(session, id)
+            self._check_version(session, row, expected)
+            raise StaleEditError(  # it moved between our claim and our look: say so, never guess
+                f"{self.label} {id} was changed by someone else while you saved; nothing was saved",
+                hint="Reload it, apply your change again and save",
+                current=self._record(session, row).to_dict(),
+            )
+        return self._row(session, id)
+
+    def _check_version(self, session: Session, row: Any, expected: Expected) -> None:
+        if expected is CURRENT or expected == row.version:
             return
         last = session.scalars(
             select(History)
@@ -151,6 +173,7 @@ class VersionedRepository(Generic[R]):
             f"{self.label} {row.id} was changed{by} after you opened it "
             f"(you edited version {expected}, it is now version {row.version}); nothing was saved",
             hint="Reload it, apply your change again and save",
+            current=self._record(session, row).to_dict(),
         )
 
     def _save(self, session: Session, row: Any, action: str, who: str, before: R | None) -> R:
@@ -237,7 +260,7 @@ class CauseRepository(VersionedRepository[CauseRecord]):
         id: int,
         *,
         who: str,
-        expected_version: int | None = None,
+        expected_version: Expected,
         statement: str | None = None,
         binding: dict[str, Any] | None = None,
     ) -> UdrRecord:
@@ -245,10 +268,10 @@ class CauseRepository(VersionedRepository[CauseRecord]):
 
         History shows the cause deleted and the UDR created, by ``who``, in one transaction.
         """
+        expected = require_version(expected_version, self.label, id)
         udrs = self._store.udrs
         with self._store.transaction() as session:
-            row = self._row(session, id)
-            self._check_version(session, row, expected_version)
+            row = self._claimed(session, id, expected)
             fields = udrs._normalise(
                 {"statement": statement or row.text, "tags": [], "binding": binding}
             )
@@ -296,6 +319,9 @@ class LinkRepository(VersionedRepository[LinkRecord]):
                 f"Node {effect_id} cannot be its own cause", hint="Link two different nodes"
             )
         with self._store.transaction() as session:
+            # one writer per effect at a time, so two equal links cannot both pass the check below
+            nodes = Node.__table__
+            session.execute(update(nodes).where(nodes.c.id == effect_id).values(kind=nodes.c.kind))
             active = self._store.active_node_ids(session, (effect_id, cause_id))
             for node in (effect_id, cause_id):
                 if node not in active:
@@ -311,7 +337,7 @@ class LinkRepository(VersionedRepository[LinkRecord]):
                 )
             ).first()
             if duplicate is not None:
-                raise InvalidRecordError(
+                raise AlreadyExistsError(
                     f"{cause_id} is already recorded as a cause of {effect_id} (link {duplicate})",
                     hint="Edit that link instead",
                 )

@@ -1,4 +1,8 @@
-"""Accounts and API tokens for the web app. Hashing is the caller's job: only hashes are stored."""
+"""Accounts and API tokens for the web app. Hashing is the caller's job: only hashes are stored.
+
+An account change names the version it was based on (``salesflow.appdb.versions``); tokens are
+only created and revoked, never edited.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from salesflow.appdb.errors import InvalidRecordError
+from salesflow.appdb.errors import AlreadyExistsError, InvalidRecordError, StaleEditError
 from salesflow.appdb.models import ROLES, ApiToken, User
 from salesflow.appdb.records import TokenRecord, UserRecord, as_utc, now
+from salesflow.appdb.versions import Expected, claim, require_version
 from salesflow.errors import NotFoundError
 
 __all__ = ["UserRepository"]
@@ -39,7 +44,7 @@ class UserRepository:
                 session.flush()
                 return UserRecord.from_row(row)
         except IntegrityError:
-            raise InvalidRecordError(
+            raise AlreadyExistsError(
                 f"A user named {name!r} already exists", hint="Choose another name"
             ) from None
 
@@ -61,15 +66,26 @@ class UserRepository:
         self,
         id: int,
         *,
+        expected_version: Expected,
         role: str | None = None,
         disabled: bool | None = None,
         password_hash: str | None = None,
     ) -> UserRecord:
-        """Change role, disable/enable, or set a new password hash."""
+        """Change role, disable/enable, or set a new password hash, at the version the caller read."""
+        expected = require_version(expected_version, "User", id)
+        if role is not None:
+            _check_role(role)
         with self._store.transaction() as session:
+            if not claim(session, User.__table__, id, expected):
+                row = self._row(session, id)
+                raise StaleEditError(
+                    f"User {row.name} was changed after you read it (you changed version "
+                    f"{expected}, it is now version {row.version}); nothing was saved",
+                    hint="Reload the account and try again",
+                    current=UserRecord.from_row(row).to_dict(),
+                )
             row = self._row(session, id)
             if role is not None:
-                _check_role(role)
                 row.role = role
             if disabled is not None:
                 row.disabled = disabled

@@ -14,7 +14,9 @@ from salesflow.cli.workbench_cmds import (
     FilterOption,
     ParamOption,
     PeriodOption,
+    VersionOption,
     WhoOption,
+    expected,
     history_command,
     open_bench,
     pairs,
@@ -224,6 +226,7 @@ def list_improvements(
 def status(
     id: IdArgument,
     new: Annotated[str, typer.Argument(help="proposed, running, verified or abandoned.")],
+    version: VersionOption = None,
     who: WhoOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
@@ -233,7 +236,7 @@ def status(
     Example: `salesflow improve status 1 verified`
     """
     with open_bench(workspace, who) as bench:
-        doc = bench.set_status(id, new)
+        doc = bench.set_status(id, new, expected_version=expected(version))
     if as_json:
         print_json(doc)
         return

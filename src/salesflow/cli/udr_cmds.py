@@ -18,8 +18,10 @@ from salesflow.cli.workbench_cmds import (
     FilterOption,
     ParamOption,
     PeriodOption,
+    VersionOption,
     WhoOption,
     change_command,
+    expected,
     history_command,
     open_bench,
     pairs,
@@ -83,6 +85,7 @@ def bind(
             show_default=False,
         ),
     ] = None,
+    version: VersionOption = None,
     who: WhoOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
@@ -105,6 +108,7 @@ def bind(
             period=period,
             season=season,
             threshold=threshold,
+            expected_version=expected(version),
         )
     if as_json:
         print_json(doc)
@@ -184,12 +188,7 @@ def edit(
         typer.Option("--tag", help="Replace the tags (repeat for more).", show_default=False),
     ] = None,
     unbind: Annotated[bool, typer.Option("--unbind", help="Remove the measure.")] = False,
-    version: Annotated[
-        int | None,
-        typer.Option(
-            "--version", help="The version you read: refused if someone changed it since."
-        ),
-    ] = None,
+    version: VersionOption = None,
     who: WhoOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
@@ -200,7 +199,12 @@ def edit(
     """
     with open_bench(workspace, who) as bench:
         doc = bench.edit_udr(
-            id, expected_version=version, unbind=unbind, statement=statement, owner=owner, tags=tag
+            id,
+            expected_version=expected(version),
+            unbind=unbind,
+            statement=statement,
+            owner=owner,
+            tags=tag,
         )
     if as_json:
         print_json(doc)

@@ -53,6 +53,16 @@ BadIfOption = Annotated[
                  show_default=False),
 ]  # fmt: skip
 NodeArgument = Annotated[int, typer.Argument(help="The id (see `salesflow causes`).")]
+VersionOption = Annotated[
+    int | None,
+    typer.Option(
+        "--version",
+        min=1,
+        help="The version you read (in the `--json` output): refused if someone changed it "
+        "since. Without it: the version stored when the command runs.",
+        show_default=False,
+    ),
+]
 COLOURS = {
     "confirmed": "red",
     "contradicted": "green",
@@ -75,6 +85,13 @@ def open_bench(workspace: Path, who: str | None = None, as_of: str | None = None
     ws = open_workspace(workspace)
     moment = None if as_of is None else resolve_as_of(ws.settings, ws.data, as_of)
     return Workbench(ws, who=who, as_of=moment)
+
+
+def expected(version: int | None) -> Any:
+    """``--version N``, else ``CURRENT``: read and checked in the one transaction that writes."""
+    from salesflow.appdb import CURRENT
+
+    return CURRENT if version is None else version
 
 
 def pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -122,12 +139,13 @@ def change_command(
 
     def command(
         id: int,
+        version: VersionOption = None,
         who: WhoOption = None,
         workspace: WorkspaceOption = Path("."),
         as_json: JsonOption = False,
     ) -> None:
         with open_bench(workspace, who) as bench:
-            result = getattr(bench, action)(entity, id)
+            result = getattr(bench, action)(entity, id, expected_version=expected(version))
         if as_json:
             print_json(result)
             return

@@ -3,6 +3,11 @@
 The chart maths live in :mod:`salesflow.spc`; this module picks the chart from the metric's kind,
 turns baseline and phase dates into point indices, and joins points, limits and signals into the
 ``salesflow metric --json`` document.
+
+Before charting it looks at the history: a ramp-up at the start of the log
+(:mod:`salesflow.spc.rampup`) is drawn but left out of default limits, and a seasonal pattern of
+the judged points (:mod:`salesflow.spc.seasonality`) is named and allowed for in the limits. Only
+complete points are judged (a point whose ``status`` says otherwise is drawn only).
 """
 
 from __future__ import annotations
@@ -20,30 +25,66 @@ if TYPE_CHECKING:
     from salesflow.metrics.results import Breakdown, Series
     from salesflow.settings import Settings
     from salesflow.spc import ChartResult
+    from salesflow.spc.seasonality import Seasonality
 
-__all__ = ["CHART_CHOICES", "Charted", "chart_series", "write_breakdown_html", "write_html"]
+__all__ = [
+    "CHART_CHOICES",
+    "Charted",
+    "RampUp",
+    "chart_series",
+    "write_breakdown_html",
+    "write_html",
+]
 
 CHART_CHOICES = ("auto", "xmr", "p", "u", "laney-p", "laney-u", "run", "none")
 
 
 @dataclass(frozen=True)
+class RampUp:
+    """The first periods of the log, while the CRM was being adopted: drawn, never judged."""
+
+    until: date  # the first period after the ramp-up starts here
+    periods: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"until": self.until.isoformat(), "periods": self.periods, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Charted:
+    """A series on its chart, with the seasonal pattern and the ramp-up it found (None if none).
+
+    ``seasonality`` carries its ``sentence`` ("Win rate is higher in the last month of each
+    quarter: …"); both sentences are also appended to the chart's reason, where charts are
+    explained.
+    """
+
     series: Series
     result: ChartResult | None
+    seasonality: Seasonality | None = None
+    ramp_up: RampUp | None = None
+    seasonality_sentence: str | None = None
 
     @property
     def labels(self) -> list[str]:
         return [p.period.isoformat() for p in self.series.points]
 
     def to_dict(self) -> dict[str, Any]:
-        """The series JSON: metric, period, unit, points, chart and signals. The chart is drawn
-        over the complete points only; its per-point lists hold null for the others."""
+        """The series JSON: metric, period, unit, points (each with its ``status``), chart,
+        signals and seasonality; limits and signals come from the complete points only."""
         doc = self.series.to_dict()
         if self.result is None:
             doc.update(chart=None, signals=[])
         else:
             doc.update(self.result.to_dict(self.labels))
-            _pad(doc["chart"], len(self.series.points))
+            doc["chart"]["ramp_up"] = self.ramp_up.to_dict() if self.ramp_up else None
+        doc["seasonality"] = None
+        if self.seasonality is not None:
+            doc["seasonality"] = {
+                **self.seasonality.to_dict(),
+                "sentence": self.seasonality_sentence,
+            }
         return doc
 
     def verdict(self) -> str:
@@ -62,17 +103,6 @@ class Charted:
             return "No signals: the variation is routine; judge the system, not single periods."
         first = self.result.explain(signals[-1], self.labels)
         return f"{len(signals)} signal(s) of a real change; latest: {first}"
-
-
-PER_POINT = ("center", "lcl", "ucl", "moving_range")
-
-
-def _pad(chart: dict[str, Any], count: int) -> None:
-    """Per-point lists as long as the points: null where a point is not judged."""
-    for key in PER_POINT:
-        value = chart.get(key)
-        if isinstance(value, list) and len(value) < count:
-            chart[key] = value + [None] * (count - len(value))
 
 
 def _index_from(series: Series, day: date) -> int:
@@ -121,12 +151,18 @@ def chart_series(
         return Charted(series, None)
     metric = get(series.metric, settings)
     kind = metric.chart if chart == "auto" else chart
-    judged = replace(series, points=series.points[: series.judged])  # complete points only
-    base, phases = _indices(judged, baseline, phase_from or [])
-    values = [float("nan") if p.value is None else p.value for p in judged.points]
+    base, phases = _indices(series, baseline, phase_from or [])
     sizes = None
     if series.kind in ("proportion", "rate"):
-        sizes = [p.denominator if p.denominator is not None else p.n for p in judged.points]
+        sizes = [p.denominator if p.denominator is not None else p.n for p in series.points]
+    ramp = _ramp_up(series, explicit=baseline is not None)
+    judged = _judged(series, ramp.periods if ramp and baseline is None else 0)
+    values = [p.value if ok and p.value is not None else float("nan")
+              for p, ok in zip(series.points, judged, strict=True)]  # fmt: skip
+    pattern = _seasonality(series, values)
+    offset = None
+    if pattern is not None:
+        offset = [pattern.offset(p.period, series.period) for p in series.points]
     result = spc_chart(
         values,
         n=sizes,
@@ -135,10 +171,65 @@ def chart_series(
         baseline=base,
         phase_starts=phases,
         min_points=min_points,
+        offset=offset,
     )
     if chart == "auto" and metric.chart_why:
         result = replace(result, reason=metric.chart_why)
-    return Charted(series, result)
+    sentence = (
+        pattern.sentence(metric.title, _amount(pattern.effect, series.unit)) if pattern else None
+    )
+    more = [text for text in (sentence, ramp.reason if ramp else None) if text]
+    if more:
+        result = replace(result, reason=" ".join([result.reason, *more]))
+    return Charted(series, result, pattern, ramp, sentence)
+
+
+def _judged(series: Series, ramp: int) -> list[bool]:
+    """Which points may enter limits, rules and the seasonal test: complete ones after a ramp-up.
+
+    A point that says it is not complete (``status`` "running" or "maturing") is drawn only.
+    """
+    return [
+        i >= ramp and getattr(p, "status", "complete") == "complete"
+        for i, p in enumerate(series.points)
+    ]
+
+
+def _ramp_up(series: Series, *, explicit: bool) -> RampUp | None:
+    """The leading periods with far fewer records than the rest (see :mod:`salesflow.spc.rampup`)."""
+    from salesflow.spc.rampup import FRACTION, ramp_up
+
+    points = series.points
+    count = ramp_up([p.denominator if p.denominator is not None else p.n for p in points])
+    if count == 0:
+        return None
+    plural = "period" if count == 1 else f"{count} periods"
+    left = (
+        "judged like the rest, as the baseline was chosen by hand"
+        if explicit
+        else ("left out of the limits")
+    )
+    reason = (
+        f"Ramp-up: the first {plural} (to {points[count - 1].period.isoformat()}) hold fewer than "
+        f"{FRACTION:.0%} of the records of a usual period, as while a CRM is being adopted; "
+        f"they are drawn but {left}."
+    )
+    return RampUp(points[count].period, count, reason)
+
+
+def _seasonality(series: Series, values: list[float]) -> Seasonality | None:
+    """The seasonal pattern of the judged points, or None (see :mod:`salesflow.spc.seasonality`)."""
+    from salesflow.spc.seasonality import detect
+
+    return detect(values, [p.period for p in series.points], series.period)
+
+
+def _amount(effect: float, unit: str) -> str:
+    """``+0.28 (+28 percentage points)`` for a share, ``-3.1 days`` otherwise."""
+    if unit == "%":
+        return f"{effect:+.2f} ({effect * 100:+.0f} percentage points)"
+    text = f"{effect:+,.0f}" if abs(effect) >= 100 else f"{effect:+.3g}"
+    return f"{text} {unit}".strip() if unit not in ("rows", "") else text
 
 
 def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Path:

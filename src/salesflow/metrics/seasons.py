@@ -13,7 +13,7 @@ its days; a quarter must lie wholly inside or outside the season.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -160,4 +160,5 @@ def seasonal(charted: Charted, season: Season | None) -> SeasonCharted:
         result = replace(
             result, reason=f"{result.reason} {season.explanation(charted.series.period)}"
         )
-    return SeasonCharted(charted.series, result, season)
+    carried = {f.name: getattr(charted, f.name) for f in fields(Charted)}
+    return SeasonCharted(**{**carried, "result": result}, season=season)

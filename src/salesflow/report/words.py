@@ -91,19 +91,28 @@ def chart_words(doc: Mapping[str, Any] | None) -> str:
 
 def _chart_words(doc: Mapping[str, Any]) -> str:
     chart = doc.get("chart") or {}
+    context = _context_words(doc)
     if chart.get("status") != "ok":
-        return (
+        message = (
             chart.get("message") or "Too few periods for limits yet: read the values, not signals."
         )
+        return f"{message}{context}"
     signals = doc.get("signals") or []
     if not signals:
         return (
             "Routine variation only: no period stands out from the others, so none needs its "
-            "own explanation."
+            f"own explanation.{context}"
         )
     latest = max(signals, key=lambda s: s.get("index", 0))
     more = f" ({len(signals)} signals in all.)" if len(signals) > 1 else ""
-    return f"{signal_words(latest)}{more}"
+    return f"{signal_words(latest)}{more}{context}"
+
+
+def _context_words(doc: Mapping[str, Any]) -> str:
+    """The seasonal pattern and the ramp-up a chart allowed for, as extra sentences."""
+    season = (doc.get("seasonality") or {}).get("sentence")
+    ramp = ((doc.get("chart") or {}).get("ramp_up") or {}).get("reason")
+    return "".join(f" {text}" for text in (season, ramp) if text)
 
 
 def lint_words(lint: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ def chart(
     phase_starts: Sequence[int] = (),
     rules: Sequence[str] | None = None,
     min_points: int = 8,
+    offset: Sequence[float] | np.ndarray | None = None,
 ) -> ChartResult:
     """Chart a series of one value per period.
 
@@ -40,14 +41,19 @@ def chart(
     ``n`` the subgroup size behind each (denominator or exposure). NaN values, or ``n`` of 0,
     are gaps: skipped for limits and rules, kept in every per-point list. ``baseline`` is a
     half-open index range like a slice; ``phase_starts`` are indices where new limits begin.
-    ``rules`` default to Western Electric 1-4, or Anhøj's rules on a run chart.
+    ``rules`` default to Western Electric 1-4, or Anhøj's rules on a run chart. ``offset`` is a
+    known seasonal pattern, one value per point (:mod:`salesflow.spc.seasonality`): it is taken
+    out before limits and rules and put back into the centre line and limits, so each period is
+    compared with what its season leads to expect.
     """
     if min_points < 2:
         raise ConfigError(f"min_points must be at least 2, not {min_points}", where="min_points")
     x, size = _prepare(values, n)
+    shift = _offset(offset, x)
+    adjusted = x if shift is None else x - shift
     specs = split_phases(len(x), baseline, phase_starts)
     if kind == "auto":
-        chart_type, reason = choose(x, size, metric_kind, specs, min_points)
+        chart_type, reason = choose(adjusted, size, metric_kind, specs, min_points, observed=x)
     elif kind in CHART_TYPES:
         chart_type, reason = cast(ChartType, kind), f"{_TITLES[kind]}, as requested."
     else:
@@ -58,8 +64,34 @@ def chart(
         )
     _check_data(chart_type, x, size)
     rule_ids = resolve_rules(rules, chart_type)
-    limits = [_limits(chart_type, x, size, spec, min_points) for spec in specs]
-    return _assemble(chart_type, reason, x, size, limits, rule_ids, min_points)
+    limits = [_limits(chart_type, adjusted, size, spec, min_points) for spec in specs]
+    result = _assemble(chart_type, reason, adjusted, size, limits, rule_ids, min_points)
+    return result if shift is None else _restore(result, x, shift)
+
+
+def _offset(offset: Sequence[float] | np.ndarray | None, x: np.ndarray) -> np.ndarray | None:
+    if offset is None:
+        return None
+    shift = np.array(offset, dtype=float).ravel()
+    if shift.shape != x.shape or not np.all(np.isfinite(shift)):
+        raise ConfigError(
+            f"{x.size} values but {shift.size} seasonal offsets (or an offset is not a number)",
+            where="chart input",
+            hint="Give one finite offset per value",
+        )
+    return shift
+
+
+def _restore(result: ChartResult, original: np.ndarray, shift: np.ndarray) -> ChartResult:
+    """The chart of the adjusted values, drawn back on the original scale."""
+    from dataclasses import replace
+
+    center, lcl, ucl = (a + shift for a in (result.center, result.lcl, result.ucl))
+    if ATTRIBUTE.get(result.type) == "p":
+        lcl, ucl = np.clip(lcl, 0.0, 1.0), np.clip(ucl, 0.0, 1.0)
+    elif ATTRIBUTE.get(result.type) == "u":
+        lcl = np.maximum(lcl, 0.0)
+    return replace(result, values=original, center=center, lcl=lcl, ucl=ucl, offset=shift)
 
 
 _TITLES = {
@@ -169,8 +201,14 @@ def choose(
     metric_kind: str | None,
     specs: list[PhaseSpec],
     min_points: int,
+    *,
+    observed: np.ndarray | None = None,
 ) -> tuple[ChartType, str]:
-    """The chart for a metric kind, and the sentence that says why."""
+    """The chart for a metric kind, and the sentence that says why.
+
+    ``x`` is what the limits will be computed from (seasonally adjusted, when a pattern is known);
+    ``observed`` the values as measured, checked against the chart's range.
+    """
     family = {"proportion": "p", "rate": "u"}.get(metric_kind or "")
     if family and size is None:
         return "xmr", (f"A {metric_kind} without subgroup sizes: XmR chart, which needs no sizes.")
@@ -178,7 +216,7 @@ def choose(
         what = f"A {metric_kind} measure" if metric_kind else "No metric kind given"
         return "xmr", f"{what}: XmR chart, which fits any series of one value per period."
     plain: ChartType = "p" if family == "p" else "u"
-    _check_data(plain, x, size)
+    _check_data(plain, x if observed is None else observed, size)
     noun = "proportion with a subgroup size" if family == "p" else "rate with an exposure"
     basic = "binomial" if family == "p" else "Poisson"
     sigma_z, outside, total = _dispersion(plain, x, size, specs, min_points)

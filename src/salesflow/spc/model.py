@@ -144,6 +144,7 @@ class ChartResult:
     rules: tuple[str, ...]
     moving_range: np.ndarray | None = None
     message: str | None = field(default=None)
+    offset: np.ndarray | None = None  # a seasonal pattern taken out before limits, per point
 
     @property
     def status(self) -> Literal["ok", "insufficient_data"]:
@@ -192,19 +193,22 @@ class ChartResult:
         return out
 
     def _limits_dict(self) -> dict[str, Any]:
-        single = len(self.phases) == 1
+        one_phase = len(self.phases) == 1
+        single = one_phase and self.offset is None  # one centre line and one pair of limits
         first = self.phases[0]
         out: dict[str, Any] = {}
         out["center"] = _num(first.center) if single else _nums(self.center)
+        if self.offset is not None:
+            out["seasonal_offset"] = _nums(self.offset)
         if self.type == "run":
             out["lcl"] = out["ucl"] = None
         elif single and self.type == "xmr":
             out["lcl"], out["ucl"] = _num(first.lcl), _num(first.ucl)
         else:
             out["lcl"], out["ucl"] = _nums(self.lcl), _nums(self.ucl)
-        if single and first.mr_center is not None:
+        if one_phase and first.mr_center is not None:
             out["mr_center"], out["mr_ucl"] = _num(first.mr_center), _num(first.mr_ucl)
-        if single and first.sigma_z is not None:
+        if one_phase and first.sigma_z is not None:
             out["sigma_z"] = _num(first.sigma_z)
         return out
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from salesflow.errors import ImportValidationError, NotFoundError, SalesflowError
+from salesflow.errors import ConflictError, ImportValidationError, NotFoundError, SalesflowError
 from salesflow.web.auth import AuthError, Forbidden
 
 if TYPE_CHECKING:
@@ -24,8 +24,9 @@ log = logging.getLogger("salesflow.web")
 
 
 def status_of(exc: SalesflowError) -> int:
-    """401 not signed in, 403 not allowed, 404 unknown thing, 409 stale edit, else 400."""
-    from salesflow.appdb import StaleEditError
+    """401 not signed in, 403 not allowed, 404 unknown thing, 409 stale edit or existing id,
+    428 no version named, else 400."""
+    from salesflow.appdb import VersionRequiredError
 
     if isinstance(exc, AuthError):
         return 401
@@ -33,13 +34,18 @@ def status_of(exc: SalesflowError) -> int:
         return 403
     if isinstance(exc, NotFoundError):
         return 404
-    if isinstance(exc, StaleEditError):
+    if isinstance(exc, ConflictError):
         return 409
+    if isinstance(exc, VersionRequiredError):
+        return 428
     return 400
 
 
 def error_document(exc: SalesflowError) -> dict[str, Any]:
+    """``error``, ``where``, ``hint``; ``current`` (the stored record) with a 409."""
     doc: dict[str, Any] = {"error": exc.what, "where": exc.where, "hint": exc.hint}
+    if isinstance(exc, ConflictError) and exc.current is not None:
+        doc["current"] = exc.current
     if isinstance(exc, ImportValidationError):
         doc["error"] = f"{exc.total} problem(s) found, nothing was imported"
         doc["problems"] = [vars(e) for e in exc.errors[: exc.SHOWN]]
@@ -81,7 +87,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SalesflowError)
     async def _salesflow(request: Request, exc: SalesflowError) -> Response:
-        return _answer(request, status_of(exc), error_document(exc))
+        doc = error_document(exc)
+        response = _answer(request, status_of(exc), doc)
+        if (doc.get("current") or {}).get("version") is not None:
+            response.headers["ETag"] = f'"{doc["current"]["version"]}"'
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

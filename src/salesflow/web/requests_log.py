@@ -4,7 +4,8 @@ Every write goes through the importer (:func:`salesflow.ingest.import_file`) wit
 so a request typed in the browser or posted by a CRM webhook passes exactly the checks of
 ``salesflow import requests FILE``. Rows in the data source carry no version column, so an
 edit names the *version* it read: a hash of the row's values. If the row changed since, the
-edit is refused (409), never silently overwritten.
+edit is refused (409), never silently overwritten; a new request whose id exists is refused too.
+The check runs under the same lock as the write (one writer per server process at a time).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import hashlib
 import json
 import secrets
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from salesflow.appdb.errors import AlreadyExistsError, StaleEditError
 from salesflow.errors import NotFoundError
 from salesflow.schema import TABLES
 from salesflow.web.forms import clean
@@ -41,21 +44,25 @@ def row_version(row: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:16]
 
 
-def _write(data: DataAccess, row: dict[str, Any]) -> None:
+def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]]) -> str:
+    """Import the row ``make_row()`` gives; it runs under the write lock, so what it checked
+    cannot change before the row is written. Returns the request's id."""
     from salesflow.ingest import import_file
 
     folder = Path(tempfile.mkdtemp(prefix="salesflow-web-"))
     path = folder / "request.csv"
     try:
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
-            writer.writerow(COLUMNS)
-            writer.writerow(["" if row.get(c) is None else str(row[c]) for c in COLUMNS])
         with data.writing() as ws:
+            row = make_row()
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
+                writer.writerow(COLUMNS)
+                writer.writerow(["" if row.get(c) is None else str(row[c]) for c in COLUMNS])
             import_file(ws, "requests", path)
     finally:
         path.unlink(missing_ok=True)
         folder.rmdir()
+    return str(row["request_id"])
 
 
 def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[str, Any]:
@@ -65,8 +72,26 @@ def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[s
     row["request_id"] = row["request_id"] or new_request_id()
     row["received_at"] = row["received_at"] or data.settings.now().strftime("%Y-%m-%d %H:%M:%S")
     row["handled_by"] = row["handled_by"] or who
-    _write(data, row)
-    return get_request(data, row["request_id"])
+
+    def new_row() -> dict[str, Any]:
+        if fields.get("request_id"):  # the caller's id: it must not replace a logged request
+            _refuse_existing(data, row["request_id"])
+        return row
+
+    return get_request(data, _write(data, new_row))
+
+
+def _refuse_existing(data: DataAccess, request_id: str) -> None:
+    try:
+        current = get_request(data, request_id)
+    except NotFoundError:
+        return
+    raise AlreadyExistsError(
+        f"Request {request_id} exists already; nothing was saved",
+        where=f"request {request_id}",
+        hint="Change it with PATCH and the version you read, or send a new request_id",
+        current=current,
+    )
 
 
 def get_request(data: DataAccess, request_id: str) -> dict[str, Any]:
@@ -87,20 +112,22 @@ def edit_request(
     data: DataAccess, request_id: str, changes: dict[str, Any], *, version: str, who: str
 ) -> dict[str, Any]:
     """Apply ``changes`` if the request is still at ``version``; else a StaleEditError."""
-    from salesflow.appdb import StaleEditError
 
-    current = get_request(data, request_id)
-    if current["version"] != version:
-        raise StaleEditError(
-            f"Request {request_id} was changed by someone else since you opened it "
-            f"(you edited version {version}, it is now {current['version']}); nothing was saved",
-            where=f"request {request_id}",
-            hint="Reload it, apply your change again and save",
-        )
-    row = {c: current[c] for c in COLUMNS}
-    row.update({k: v for k, v in changes.items() if k in COLUMNS and k != "request_id"})
-    _write(data, row)
-    return get_request(data, request_id)
+    def changed_row() -> dict[str, Any]:
+        current = get_request(data, request_id)
+        if current["version"] != version:
+            raise StaleEditError(
+                f"Request {request_id} was changed by someone else since you opened it (you "
+                f"edited version {version}, it is now {current['version']}); nothing was saved",
+                where=f"request {request_id}",
+                hint="Reload it, apply your change again and save",
+                current=current,
+            )
+        row = {c: current[c] for c in COLUMNS}
+        row.update({k: v for k, v in changes.items() if k in COLUMNS and k != "request_id"})
+        return row
+
+    return get_request(data, _write(data, changed_row))
 
 
 def _value(v: Any) -> Any:

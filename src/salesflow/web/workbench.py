@@ -29,6 +29,7 @@ __all__ = [
     "VERDICT_WORDS",
     "bench",
     "change_then_redirect",
+    "delete_at_version",
     "improvement_figure",
     "measure_fields",
     "metric_choices",
@@ -57,8 +58,10 @@ def bench(request: Request, caller: Caller, *, lock: bool = True) -> Iterator[Wo
 
     ``lock=True`` holds the data lock (one DuckDB connection per process) for the whole block,
     as anything that reads data directly needs (binding, checking a link, a new measure).
-    Pages that only show what is stored pass ``lock=False``: their verdicts take the lock
-    themselves on a cache miss, so twenty readers do not queue behind each other.
+    Pages that only show what is stored, and changes that touch only the knowledge base (an
+    edit, a delete, a status), pass ``lock=False``: verdicts take the lock themselves on a cache
+    miss, so twenty readers or editors do not queue behind each other (the app DB's version
+    check keeps concurrent edits apart).
     """
     from salesflow.web.verdicts import CachedWorkbench
 
@@ -92,6 +95,25 @@ def change_then_redirect(
     return RedirectResponse(to(result) if callable(to) else to, status_code=303)
 
 
+def delete_at_version(
+    request: Request,
+    caller: Caller,
+    entity: str,
+    id: int,
+    version: int | None,
+    if_match: str | None,
+) -> dict[str, Any]:
+    """``DELETE /api/{entity}s/{id}``: soft delete at the version named by ``?version=`` or
+    ``If-Match`` (none: 428, stale: 409). Knowledge only, so no data lock."""
+    from salesflow.web.forms import clean
+    from salesflow.web.preconditions import expected
+
+    label = "UDR" if entity == "udr" else entity
+    expected_version = expected(version, if_match, what=f"{label} {id}")
+    with bench(request, caller, lock=False) as wb:
+        return clean(wb.delete(entity, id, expected_version=expected_version))
+
+
 def metric_choices(request: Request) -> list[dict[str, Any]]:
     """The catalog for the metric pickers (same list as the Measures page)."""
     from salesflow.web.routes.measures import catalog_entries
@@ -120,7 +142,8 @@ def measure_fields(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def version_of(form: FormData | Mapping[str, Any]) -> int | None:
-    """The version the person read (hidden field); a stale one is refused by the store (409)."""
+    """The version the person read (hidden field); a stale one is refused by the store (409),
+    a missing one too (428): a form always carries the version it was drawn from."""
     raw = str(form.get("version") or "").strip()
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 

@@ -19,12 +19,13 @@ from typing import Literal
 
 import networkx as nx
 
-from salesflow.errors import NotFoundError, SalesflowError
+from salesflow.errors import ConflictError, NotFoundError, SalesflowError
 
 __all__ = [
     "CauseCycleError",
     "CauseGraph",
     "CauseGraphError",
+    "DuplicateLinkError",
     "Link",
     "Node",
     "NodeRank",
@@ -46,6 +47,10 @@ LOOP_HINT = (
     "If it really is a reinforcing loop (each keeps the other going), mark it as one: "
     "tick 'reinforcing loop' in the browser, or add --loop to `salesflow why`"
 )
+
+
+class DuplicateLinkError(CauseGraphError, ConflictError):
+    """The link is recorded already: adding it again would duplicate it (the API's 409)."""
 
 
 class CauseCycleError(CauseGraphError):
@@ -138,7 +143,7 @@ def add_link(
             f"{_label(graph, effect)} cannot be its own cause", hint="Link two different nodes"
         )
     if any(x.effect == effect and x.cause == cause for x in graph.links):
-        raise CauseGraphError(
+        raise DuplicateLinkError(
             f"{_label(graph, cause)} is already a cause of {_label(graph, effect)}",
             hint="Edit the existing link instead",
         )

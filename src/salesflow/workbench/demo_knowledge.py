@@ -216,7 +216,7 @@ def _nodes(bench: Any) -> dict[str, int]:
         made = bench.add_udr(spec["statement"], owner=spec["owner"], tags=spec["tags"])
         nodes[key] = made["udr"]["id"]
         if "bind" in spec:
-            bench.bind_udr(nodes[key], **spec["bind"])
+            bench.bind_udr(nodes[key], expected_version=made["udr"]["version"], **spec["bind"])
     for key, text in CAUSES.items():
         nodes[key] = bench.add_cause(text)["id"]
     return nodes

@@ -99,6 +99,7 @@ def links_of(bench: Workbench, effect: int) -> list[dict[str, Any]]:
 def causes(bench: Workbench) -> dict[str, Any]:
     """The ``salesflow causes --json`` document: every node ranked, every link, the tree."""
     nodes, records = load_graph(bench)
+    versions = {n.id: n.version for n in bench.store.nodes()}  # what a delete must name
     links = _as_links(records)
     ranks = rank(nodes, links, core_threshold=bench.workspace.settings.core_threshold)
     return {
@@ -107,6 +108,7 @@ def causes(bench: Workbench) -> dict[str, Any]:
                 "id": r.id,
                 "kind": r.kind,
                 "text": r.text,
+                "version": versions.get(r.id),
                 "reaches": r.reaches,
                 "count": r.count,
                 "share": r.share,

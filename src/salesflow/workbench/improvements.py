@@ -16,10 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
 from salesflow.workbench.measures import binding_from_options, compute, describe
-from salesflow.workbench.verdict import Verdict, cannot_run, judge_improvement
+from salesflow.workbench.verdict import (
+    Verdict,
+    cannot_run,
+    judge_improvement,
+    with_season_advice,
+)
 
 if TYPE_CHECKING:
     from salesflow.appdb import ImprovementRecord
+    from salesflow.appdb.versions import Expected
     from salesflow.workbench.service import Workbench
 
 __all__ = ["add", "checkin", "list_all", "parse_window", "set_status", "show", "verdict"]
@@ -171,7 +177,8 @@ def verdict(bench: Workbench, record: ImprovementRecord, *, as_of: date | None =
             f"{title}: {measured.problem}",
             chart=measured.charted.to_dict(),
         )
-    return measured.stamp(judge_improvement(measured.charted, m, title=title, start=start))
+    found = judge_improvement(measured.charted, m, title=title, start=start)
+    return measured.stamp(with_season_advice(found, measured.charted, m))
 
 
 def _doc(bench: Workbench, record: ImprovementRecord, found: Verdict | None, *, full: bool) -> dict:
@@ -255,15 +262,13 @@ def checkin(
 
 
 def set_status(
-    bench: Workbench, id: int, status: str, *, expected_version: int | None = None
+    bench: Workbench, id: int, status: str, *, expected_version: Expected
 ) -> dict[str, Any]:
     """proposed → running → verified, or abandoned; every change is in the history.
 
-    ``expected_version`` is the version the person read: a stale one is refused. Without it the
-    version just read here is checked, so a concurrent change is still never overwritten.
+    ``expected_version`` is the version the person read (a stale one is refused), or ``CURRENT``
+    for whatever is stored when the change is written.
     """
-    if expected_version is None:
-        expected_version = bench.store.improvements.get(id).version
     updated = bench.store.improvements.update(
         id, who=bench.who, expected_version=expected_version, status=status
     )

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesflow.appdb.bindings import normalise_binding
+from salesflow.appdb.versions import CURRENT, Expected
 from salesflow.errors import NotFoundError, SalesflowError
 from salesflow.workbench import graph, improvements
 from salesflow.workbench.lint import lint
 from salesflow.workbench.measures import binding_from_options, compute, describe
-from salesflow.workbench.verdict import Verdict, cannot_run, judge_udr
+from salesflow.workbench.verdict import Verdict, cannot_run, judge_udr, with_season_advice
 
 if TYPE_CHECKING:
     from salesflow.appdb import ImprovementRecord, KnowledgeStore, UdrRecord
@@ -130,13 +131,17 @@ class Workbench:
             "improvement": self.store.improvements,
         }[entity]
 
-    def delete(self, entity: str, id: int, *, expected_version: int | None = None) -> dict:
-        """Soft delete: hidden from lists and the cause graph; ``restore`` brings it back."""
+    def delete(self, entity: str, id: int, *, expected_version: Expected) -> dict:
+        """Soft delete: hidden from lists and the cause graph; ``restore`` brings it back.
+
+        ``expected_version`` is the version the person read (``CURRENT``: whatever is stored).
+        """
         record = self.repository(entity).delete(id, who=self.who, expected_version=expected_version)
         return record.to_dict()
 
-    def restore(self, entity: str, id: int) -> dict:
-        return self.repository(entity).restore(id, who=self.who).to_dict()
+    def restore(self, entity: str, id: int, *, expected_version: Expected = CURRENT) -> dict:
+        repository = self.repository(entity)
+        return repository.restore(id, who=self.who, expected_version=expected_version).to_dict()
 
     def history(self, entity: str, id: int) -> list[dict]:
         """Every change to one entry, oldest first: who, when, before and after."""
@@ -163,13 +168,17 @@ class Workbench:
         period: str = "month",
         season: str | None = None,
         threshold: str | float | None = None,
-        expected_version: int | None = None,
+        expected_version: Expected,
     ) -> dict[str, Any]:
         """Bind a UDR to a measure; the measure is computed first, so a bad one stores nothing.
 
         ``season`` (``Q4``, ``Nov-Dec``) keeps only the periods in those parts of the year.
+        ``CURRENT`` means the version read as this call starts: a change made while the
+        measure is computed is still refused, never overwritten.
         """
-        self.store.udrs.get(id)  # a wrong id fails before the data is read
+        current = self.store.udrs.get(id)  # a wrong id fails before the data is read
+        if expected_version is CURRENT:
+            expected_version = current.version
         binding = binding_from_options(
             metric=metric,
             filters=filters,
@@ -187,7 +196,7 @@ class Workbench:
         return self._udr_doc(record, verdict, full=True)
 
     def edit_udr(
-        self, id: int, *, expected_version: int | None = None, unbind: bool = False, **changes: Any
+        self, id: int, *, expected_version: Expected, unbind: bool = False, **changes: Any
     ) -> dict[str, Any]:
         """Change the statement, owner or tags (None leaves a field as it is); ``unbind`` drops the measure."""
         fields = {k: v for k, v in changes.items() if v is not None}
@@ -218,7 +227,8 @@ class Workbench:
                 raise
             return cannot_run(exc)
         title = describe(binding, settings, with_period=False)
-        return measured.stamp(judge_udr(measured.charted, binding, title=title))
+        found = judge_udr(measured.charted, binding, title=title)
+        return measured.stamp(with_season_advice(found, measured.charted, binding))
 
     def list_udrs(self, *, verdicts: bool = True, include_deleted: bool = False) -> list[dict]:
         """UDRs by id, each with its verdict in brief (no chart)."""
@@ -278,7 +288,5 @@ class Workbench:
     def checkin(self, id: int, **answers: Any) -> dict[str, Any]:
         return improvements.checkin(self, id, **answers)
 
-    def set_status(
-        self, id: int, status: str, *, expected_version: int | None = None
-    ) -> dict[str, Any]:
+    def set_status(self, id: int, status: str, *, expected_version: Expected) -> dict[str, Any]:
         return improvements.set_status(self, id, status, expected_version=expected_version)

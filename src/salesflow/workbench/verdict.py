@@ -13,6 +13,10 @@ UDR (``judge_udr``) — "latest" means the last :data:`RECENT` complete periods 
   the chart has limits and shows none; **insufficient_data** when it has no limits yet.
 - **insufficient_data** also when fewer than :data:`RECENT` complete periods have a value.
 
+A measure whose history shows a seasonal pattern (:mod:`salesflow.spc.seasonality`) is charted
+against seasonally adjusted limits, and its verdict carries ``values.seasonality`` with the
+season-aware binding it suggests (``suggested_season``, e.g. ``Mar,Jun,Sep,Dec``), also in words.
+
 A measure limited to a season (``Q4``) is charted over its in-season periods only, so "the last
 3 complete periods" are the last 3 in-season ones (Oct, Nov and Dec per month; the last three
 years' Q4 per quarter), and the sentences name the season.
@@ -27,7 +31,7 @@ after the start) and **insufficient_data** (the baseline has too few periods for
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +49,8 @@ __all__ = [
     "format_value",
     "judge_improvement",
     "judge_udr",
+    "season_advice",
+    "with_season_advice",
 ]
 
 UDR_VERDICTS = ("confirmed", "contradicted", "insufficient_data", "unbound")
@@ -343,3 +349,36 @@ def _medians_words(values: dict[str, Any], unit: str) -> str:
         text += f" (target {format_value(values['target'], unit)}: "
         text += "met)" if values["target_met"] else "not met yet)"
     return text
+
+
+# -- Seasonality -------------------------------------------------------------------------------
+
+
+def season_advice(charted: Charted, binding: dict[str, Any]) -> dict[str, Any] | None:
+    """The seasonal pattern of a bound measure and the season-aware binding it suggests.
+
+    The chart's limits already allow for the pattern (seasonally adjusted); binding the measure to
+    the standout season instead compares those periods only with the same periods of other
+    quarters or years. None when the measure shows no pattern or is already bound to a season.
+    """
+    found = charted.seasonality
+    if found is None or binding.get("season"):
+        return None
+    from salesflow.metrics.seasons import parse_season
+
+    season = parse_season(",".join(str(m) for m in found.months))
+    assert season is not None
+    suggestion = (
+        f"{charted.seasonality_sentence} To judge those periods only against each other, bind "
+        f"the measure to the season {season.label} (--season {season.label})."
+    )
+    return {**found.to_dict(), "suggested_season": season.label, "suggestion": suggestion}
+
+
+def with_season_advice(verdict: Verdict, charted: Charted, binding: dict[str, Any]) -> Verdict:
+    """The verdict with its measure's seasonality in ``values`` and the suggestion in words."""
+    advice = season_advice(charted, binding)
+    verdict.values["seasonality"] = advice
+    if advice is None:
+        return verdict
+    return replace(verdict, sentence=f"{verdict.sentence} {advice['suggestion']}")

@@ -19,12 +19,14 @@ from starlette.datastructures import FormData
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import MAX_ID, VersionQuery, clean
+from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch
 from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import form_data
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
+    delete_at_version,
     text_or_none,
     version_of,
 )
@@ -86,42 +88,50 @@ def api_add_cause(body: CauseIn, request: Request, caller: Caller = Depends(edit
         return clean(wb.add_cause(body.text, owner=body.owner))
 
 
-@router.delete("/api/causes/{node_id}", tags=["causes"], summary="Delete a cause (can be undone)")
+@router.delete("/api/causes/{node_id}", tags=["causes"], summary="Delete a cause (can be undone)",
+               responses=CHANGE_RESPONSES)  # fmt: skip
 def api_delete_cause(
     node_id: NodeId,
     request: Request,
     version: VersionQuery = None,
+    if_match: IfMatch = None,
     caller: Caller = Depends(editor),
 ) -> dict:
-    with bench(request, caller) as wb:
-        return clean(wb.delete("cause", node_id, expected_version=version))
+    """Name the version you read (`?version=N` or `If-Match`; nodes in `/api/causes` carry it)."""
+    return delete_at_version(request, caller, "cause", node_id, version, if_match)
 
 
-@router.post("/api/links", tags=["causes"], summary="Add a why-link", status_code=201)
+@router.post("/api/links", tags=["causes"], summary="Add a why-link", status_code=201,
+             responses=CREATE_RESPONSES)  # fmt: skip
 def api_link(body: LinkIn, request: Request, caller: Caller = Depends(editor)) -> dict:
-    """A loop not declared with `loop` is refused with the path it would close (400)."""
+    """A loop not declared with `loop` is refused with the path it would close (400); a link
+    that exists already is a 409."""
     options = body.model_dump(exclude={"effect", "cause"})
     with bench(request, caller) as wb:
         return clean(wb.link(body.effect, body.cause, **options))
 
 
-@router.delete("/api/links/{link_id}", tags=["causes"], summary="Delete a why-link")
+@router.delete("/api/links/{link_id}", tags=["causes"], summary="Delete a why-link",
+               responses=CHANGE_RESPONSES)  # fmt: skip
 def api_delete_link(
     link_id: LinkId,
     request: Request,
     version: VersionQuery = None,
+    if_match: IfMatch = None,
     caller: Caller = Depends(editor),
 ) -> dict:
-    with bench(request, caller) as wb:
-        return clean(wb.delete("link", link_id, expected_version=version))
+    """Name the version you read (`?version=N` or `If-Match`)."""
+    return delete_at_version(request, caller, "link", link_id, version, if_match)
 
 
-@router.post("/api/links/{link_id}/check", tags=["causes"], summary="Check a link against the data")
+@router.post("/api/links/{link_id}/check", tags=["causes"], summary="Check a link against the data",
+             responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
 def api_check(
     link_id: LinkId, body: CheckIn, request: Request, caller: Caller = Depends(editor)
 ) -> dict:
-    """Supports, contradicts or inconclusive, with the effect and its interval; stored as
-    the link's evidence (`salesflow why check`)."""
+    """Supports, contradicts or inconclusive, with the effect and its interval; appended to
+    the link's evidence (`salesflow why check`). It adds rather than replaces, so it names no
+    version; a link changed while the check ran is a 409 (run it again)."""
     with bench(request, caller) as wb:
         return clean(wb.check_link(link_id, **body.model_dump()))
 

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, MAX_ID, clean
+from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import Season, form_data
 from salesflow.web.workbench import (
@@ -82,7 +83,9 @@ class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["proposed", "running", "verified", "abandoned"]
-    version: int | None = Field(default=None, ge=1, le=MAX_ID)
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The version you read (or send If-Match)"
+    )
 
 
 def _add_options(body: ImprovementIn) -> dict[str, Any]:
@@ -114,10 +117,15 @@ def api_add(body: ImprovementIn, request: Request, caller: Caller = Depends(edit
 
 
 @router.get("/api/improvements/{improvement_id}", tags=["improvements"], summary="One improvement")
-def api_show(improvement_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    """The three questions, the verdict with its chart, attacked causes and check-ins."""
+def api_show(
+    improvement_id: Id, request: Request, response: Response, caller: Caller = Depends(viewer)
+) -> dict:
+    """The three questions, the verdict with its chart, attacked causes and check-ins; the
+    `ETag` header is its version."""
     with bench(request, caller, lock=False) as wb:
-        return clean(wb.show_improvement(improvement_id))
+        doc = clean(wb.show_improvement(improvement_id))
+    etag(response, doc["version"])
+    return doc
 
 
 @router.post("/api/improvements/{improvement_id}/checkins", tags=["improvements"],
@@ -130,12 +138,18 @@ def api_checkin(
 
 
 @router.put("/api/improvements/{improvement_id}/status", tags=["improvements"],
-            summary="Change the status")  # fmt: skip
+            summary="Change the status", responses=CHANGE_RESPONSES)  # fmt: skip
 def api_status(
-    improvement_id: Id, body: StatusIn, request: Request, caller: Caller = Depends(editor)
+    improvement_id: Id,
+    body: StatusIn,
+    request: Request,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
 ) -> dict:
-    with bench(request, caller) as wb:
-        return clean(wb.set_status(improvement_id, body.status, expected_version=body.version))
+    """Name the version you read (`version` or `If-Match`); a stale one is a 409."""
+    version = expected(body.version, if_match, what=f"improvement {improvement_id}")
+    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
+        return clean(wb.set_status(improvement_id, body.status, expected_version=version))
 
 
 # -- pages ------------------------------------------------------------------------------------

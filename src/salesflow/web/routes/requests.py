@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesflow.web import requests_log as log
 from salesflow.web.charts import behaviour_figure, pareto_figure
 from salesflow.web.deps import AppState, Caller, editor, state, viewer
+from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render
 
 router = APIRouter()
@@ -34,7 +35,10 @@ class RequestIn(BaseModel):
     account: Text = None
     opportunity_id: Text = None
     handled_by: Text = None
-    request_id: Text = Field(default=None, description="Your id; generated when omitted")
+    request_id: Text = Field(
+        default=None,
+        description="Your id (one that exists already is a 409); generated when omitted",
+    )
     received_at: Text = Field(
         default=None,
         description="YYYY-MM-DD HH:MM[:SS] in the workspace's time zone; now when omitted",
@@ -42,11 +46,11 @@ class RequestIn(BaseModel):
 
 
 class RequestEdit(BaseModel):
-    """Changes to a request, with the ``version`` you read (a stale version is refused: 409)."""
+    """Changes to a request, with the ``version`` you read, here or as ``If-Match`` (stale: 409)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: str = Field(min_length=1, max_length=64)
+    version: str | None = Field(default=None, min_length=1, max_length=64)
     category: Text = None
     outcome: Text = None
     handled_by: Text = None
@@ -66,20 +70,31 @@ def api_requests(
     return {"requests": log.recent(state(request).data, limit=limit, category=category)}
 
 
-@router.post("/api/requests", tags=["requests"], summary="Log a request", status_code=201)
+@router.post("/api/requests", tags=["requests"], summary="Log a request", status_code=201,
+             responses=CREATE_RESPONSES)  # fmt: skip
 def api_log_request(body: RequestIn, request: Request, caller: Caller = Depends(editor)) -> dict:
     """For people and CRM webhooks (`Authorization: Bearer TOKEN`); validated like
-    `salesflow import requests FILE`."""
+    `salesflow import requests FILE`. A `request_id` that exists is refused (409), never replaced."""
     return log.log_request(state(request).data, body.model_dump(), who=caller.name)
 
 
-@router.patch("/api/requests/{request_id}", tags=["requests"], summary="Edit a request")
+RequestId = Annotated[str, Path(max_length=200, description="the request's id")]
+
+
+@router.patch("/api/requests/{request_id}", tags=["requests"], summary="Edit a request",
+              responses=CHANGE_RESPONSES)  # fmt: skip
 def api_edit_request(
-    request_id: str, body: RequestEdit, request: Request, caller: Caller = Depends(editor)
+    request_id: RequestId,
+    body: RequestEdit,
+    request: Request,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
 ) -> dict:
+    """Name the version you read (`version` or `If-Match`); a stale one is a 409."""
+    version = expected(body.version, if_match, what=f"request {request_id}", numeric=False)
     changes = body.model_dump(exclude={"version"}, exclude_none=True)
     return log.edit_request(
-        state(request).data, request_id, changes, version=body.version, who=caller.name
+        state(request).data, request_id, changes, version=version, who=caller.name
     )
 
 
@@ -94,6 +109,16 @@ def api_pareto(
 
     day(start, "start")
     return {"categories": log.pareto(state(request).data, start=start)}
+
+
+@router.get("/api/requests/{request_id}", tags=["requests"], summary="One request")
+def api_request(
+    request_id: RequestId, request: Request, response: Response, _: Caller = Depends(viewer)
+) -> dict:
+    """The request with its `version`, also sent as the `ETag` header."""
+    doc = log.get_request(state(request).data, request_id)
+    etag(response, doc["version"])
+    return doc
 
 
 def _weekly(st: AppState) -> dict[str, Any] | None:

@@ -16,11 +16,13 @@ from starlette.datastructures import FormData
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean
+from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected, optional
 from salesflow.web.render import render, render_cached
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
+    delete_at_version,
     measure_fields,
     metric_choices,
     text_or_none,
@@ -50,11 +52,11 @@ class UdrIn(BaseModel):
 
 
 class UdrEdit(BaseModel):
-    """Changes to a UDR with the ``version`` you read (a stale one is refused: 409)."""
+    """Changes to a UDR with the ``version`` you read, here or as ``If-Match`` (stale: 409)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(ge=1, le=MAX_ID)
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
     statement: str | None = Field(default=None, min_length=1, max_length=2000)
     owner: Short = None
     tags: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=20)
@@ -114,44 +116,72 @@ def api_lint(
 
 
 @router.get("/api/udrs/{udr_id}", tags=["udrs"], summary="One UDR with its evidence")
-def api_show(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    """Lint, verdict with its chart and numbers, and its causes (`salesflow udr show`)."""
-    with bench(request, caller, lock=False) as wb:
-        return clean(wb.show_udr(udr_id))
-
-
-@router.patch("/api/udrs/{udr_id}", tags=["udrs"], summary="Edit a UDR")
-def api_edit(udr_id: Id, body: UdrEdit, request: Request, caller: Caller = Depends(editor)) -> dict:
-    changes = body.model_dump(exclude={"version"}, exclude_none=True)
-    with bench(request, caller) as wb:
-        return clean(wb.edit_udr(udr_id, expected_version=body.version, **changes))
-
-
-@router.put("/api/udrs/{udr_id}/binding", tags=["udrs"], summary="Bind a UDR to a measure")
-def api_bind(
-    udr_id: Id, body: BindingIn, request: Request, caller: Caller = Depends(editor)
+def api_show(
+    udr_id: Id, request: Request, response: Response, caller: Caller = Depends(viewer)
 ) -> dict:
-    """The measure is computed first: a bad one stores nothing. Returns the verdict."""
+    """Lint, verdict with its chart and numbers, and its causes (`salesflow udr show`); the
+    `ETag` header is its version."""
+    with bench(request, caller, lock=False) as wb:
+        doc = clean(wb.show_udr(udr_id))
+    etag(response, doc["version"])
+    return doc
+
+
+@router.patch("/api/udrs/{udr_id}", tags=["udrs"], summary="Edit a UDR", responses=CHANGE_RESPONSES)
+def api_edit(
+    udr_id: Id,
+    body: UdrEdit,
+    request: Request,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    """Name the version you read (`version` or `If-Match`); a stale one is a 409."""
+    version = expected(body.version, if_match, what=f"UDR {udr_id}")
+    changes = body.model_dump(exclude={"version"}, exclude_none=True)
+    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
+        return clean(wb.edit_udr(udr_id, expected_version=version, **changes))
+
+
+@router.put("/api/udrs/{udr_id}/binding", tags=["udrs"], summary="Bind a UDR to a measure",
+            responses=CHANGE_RESPONSES)  # fmt: skip
+def api_bind(
+    udr_id: Id,
+    body: BindingIn,
+    request: Request,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    """The measure is computed first: a bad one stores nothing. Returns the verdict. Name the
+    version you read (`version` or `If-Match`)."""
+    version = expected(body.version, if_match, what=f"UDR {udr_id}")
     options = body.model_dump(exclude={"version"})
     with bench(request, caller) as wb:
-        return clean(wb.bind_udr(udr_id, expected_version=body.version, **options))
+        return clean(wb.bind_udr(udr_id, expected_version=version, **options))
 
 
-@router.delete("/api/udrs/{udr_id}", tags=["udrs"], summary="Delete a UDR (can be undone)")
+@router.delete("/api/udrs/{udr_id}", tags=["udrs"], summary="Delete a UDR (can be undone)",
+               responses=CHANGE_RESPONSES)  # fmt: skip
 def api_delete(
     udr_id: Id,
     request: Request,
     version: VersionQuery = None,
+    if_match: IfMatch = None,
     caller: Caller = Depends(editor),
 ) -> dict:
-    with bench(request, caller) as wb:
-        return clean(wb.delete("udr", udr_id, expected_version=version))
+    """Name the version you read (`?version=N` or `If-Match`)."""
+    return delete_at_version(request, caller, "udr", udr_id, version, if_match)
 
 
-@router.post("/api/udrs/{udr_id}/restore", tags=["udrs"], summary="Undo a delete")
-def api_restore(udr_id: Id, request: Request, caller: Caller = Depends(editor)) -> dict:
-    with bench(request, caller) as wb:
-        return clean(wb.restore("udr", udr_id))
+@router.post("/api/udrs/{udr_id}/restore", tags=["udrs"], summary="Undo a delete",
+             responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
+def api_restore(
+    udr_id: Id, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
+) -> dict:
+    """Only a deleted UDR changes, so the version is optional here (`If-Match` is checked)."""
+    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
+        return clean(
+            wb.restore("udr", udr_id, expected_version=optional(if_match, what=f"UDR {udr_id}"))
+        )
 
 
 @router.get("/api/udrs/{udr_id}/history", tags=["udrs"], summary="Every change to a UDR")
@@ -239,6 +269,7 @@ def _detail_context(request: Request, caller: Caller, udr_id: int) -> dict[str, 
         "param_rows": [*binding.get("params", {}).items(), ("", "")],
         "lint": doc["lint"],
         "added": request.query_params.get("added") == "1",
+        "unsaved": None,
         "problem": None,
     }
 
@@ -248,11 +279,21 @@ def udr_page(udr_id: Id, request: Request, caller: Caller = Depends(viewer)):
     return render(request, "udr.html", _detail_context(request, caller, udr_id))
 
 
-def _detail_problem(request: Request, caller: Caller, udr_id: int, exc: SalesflowError):
+def _detail_problem(
+    request: Request,
+    caller: Caller,
+    udr_id: int,
+    exc: SalesflowError,
+    unsaved: str | None = None,
+):
+    """The page again, showing what is stored now; after a clash also the words not saved."""
+    from salesflow.appdb import ConflictError
     from salesflow.web.errors import error_document, status_of
 
     ctx = _detail_context(request, caller, udr_id)
     ctx["problem"] = error_document(exc)
+    if isinstance(exc, ConflictError) and unsaved and unsaved != ctx["udr"]["statement"]:
+        ctx["unsaved"] = unsaved
     return render(request, "udr.html", ctx, status=status_of(exc))
 
 
@@ -275,7 +316,9 @@ def edit_from_form(
             tags=_tags(form.get("tags")),
         ),
         to=f"/udrs/{udr_id}",
-        on_error=lambda exc: _detail_problem(request, caller, udr_id, exc),
+        on_error=lambda exc: _detail_problem(
+            request, caller, udr_id, exc, str(form.get("statement") or "").strip()
+        ),
     )
 
 

@@ -6,7 +6,7 @@ Connections are opened lazily, on first use, never at import time.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ __all__ = [
     "Workspace",
     "as_moment",
     "data_bounds",
+    "data_end",
     "init_workspace",
     "resolve_as_of",
     "workspace_status",
@@ -160,6 +161,16 @@ def data_bounds(con: BaseBackend) -> tuple[datetime | None, datetime | None]:
     return min(stamps).replace(tzinfo=None), max(stamps).replace(tzinfo=None)
 
 
+def data_end(con: BaseBackend) -> datetime | None:
+    """The moment the data describes by default: its latest timestamp, or — when that falls on
+    midnight, as in a date-only export — the end of that day (an export dated 31 December holds
+    the whole of 31 December)."""
+    _, end = data_bounds(con)
+    if end is not None and end.time() == time():
+        return end + timedelta(days=1)
+    return end
+
+
 def resolve_as_of(
     settings: Settings,
     con: BaseBackend,
@@ -170,7 +181,7 @@ def resolve_as_of(
     """The as-of moment: ``given`` (a flag) > ``[calendar] as_of`` > the data's latest timestamp
     > now. A chosen moment before the earliest data or after the wall clock is refused."""
     if given is None and settings.as_of is None:
-        _, end = data_bounds(con)
+        end = data_end(con)
         return end if end is not None else settings.now()
     if given is None:
         moment, option = settings.as_of, "[calendar] as_of"
@@ -231,7 +242,7 @@ def workspace_status(workspace: Workspace, *, as_of: date | datetime | str | Non
         for outcome, n in zip(counts["outcome"], counts["n"], strict=True):
             outcomes[str(outcome) if outcome is not None else "open"] += int(n)
     if as_of is None and workspace.settings.as_of is None:
-        moment = data_bounds(con)[1]  # None for an empty workspace: it describes no moment yet
+        moment = data_end(con)  # None for an empty workspace: it describes no moment yet
     else:
         moment = resolve_as_of(workspace.settings, con, as_of)
     return {

@@ -234,11 +234,11 @@ def request_patterns(con: BaseBackend, *, k: int | None = None, as_of: Any = Non
     """Themes, trends and Pareto tables for the workspace's request log; trends are fitted on
     the months complete at ``as_of`` (default: the data's latest timestamp)."""
     from salesflow.analysis.request_log import pareto_per_won_order
-    from salesflow.workspace import data_bounds
+    from salesflow.workspace import data_end
 
     frame = load_requests(con)
     if as_of is None:
-        as_of = data_bounds(con)[1]
+        as_of = data_end(con)
     result = find_themes(frame, k=k, as_of=as_of)
     result.pareto.update(pareto_per_won_order(con))
     return result

@@ -38,8 +38,8 @@ TIME = """\
 
 Every workspace has an **as-of moment** (`as_of`, ISO 8601 in `salesflow status --json` and in
 every series): the moment the data describes. By default it is the latest timestamp in the
-canonical tables — not today's date, so an export analysed a month later gives the same answers —
-overridden by `[calendar] as_of = 2026-03-14` in `salesflow.toml` or `--as-of YYYY-MM-DD` on the
+canonical tables (the end of that day when it falls on midnight, as in a date-only export) — not
+today's date, so an export analysed a month later gives the same answers — overridden by `[calendar] as_of = 2026-03-14` in `salesflow.toml` or `--as-of YYYY-MM-DD` on the
 commands that compute. A moment before the earliest data or after today is refused.
 
 Each point of a series carries a `status`:

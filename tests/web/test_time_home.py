@@ -22,7 +22,13 @@ def test_stalled_wins_show_as_a_confirmed_signal_on_home(tmp_path):
     folder = make_workspace(tmp_path / "ws", rows, toml="as_of = 2026-04-01\n")
     with Workbench.open(folder, who="ann") as bench:
         udr = bench.add_udr("We stopped winning deals: won deals per month fell")["udr"]
-        bench.bind_udr(udr["id"], metric="throughput", filters={"outcome": "won"}, bad_if="below")
+        bench.bind_udr(
+            udr["id"],
+            metric="throughput",
+            filters={"outcome": "won"},
+            bad_if="below",
+            expected_version=udr["version"],
+        )
     settings = load_settings(folder)
     with KnowledgeStore.open(settings.resolved_app_url()) as store:
         for name, role in ACCOUNTS.items():

@@ -61,10 +61,11 @@ def new_app(help_text: str) -> typer.Typer:
     )
 
 
-def open_workspace(path: Path, *, read_only: bool = False) -> Workspace:
+def open_workspace(path: Path) -> Workspace:
+    """The workspace for reading; changes go through ``Workspace.writing`` (see storage)."""
     from salesflow.workspace import Workspace
 
-    return Workspace.open(path, read_only=read_only)
+    return Workspace.open(path)
 
 
 def _jsonable(value: Any) -> Any:

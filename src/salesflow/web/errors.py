@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from salesflow.errors import ImportValidationError, NotFoundError, SalesflowError
+from salesflow.errors import ImportValidationError, NotFoundError, SalesflowError, StorageError
 from salesflow.web.auth import AuthError, Forbidden
 
 if TYPE_CHECKING:
@@ -24,7 +24,8 @@ log = logging.getLogger("salesflow.web")
 
 
 def status_of(exc: SalesflowError) -> int:
-    """401 not signed in, 403 not allowed, 404 unknown thing, 409 stale edit, else 400."""
+    """401 not signed in, 403 not allowed, 404 unknown thing, 409 stale edit, 503 the data could
+    not be read or written (busy, locked, disk), else 400."""
     from salesflow.appdb import StaleEditError
 
     if isinstance(exc, AuthError):
@@ -35,6 +36,8 @@ def status_of(exc: SalesflowError) -> int:
         return 404
     if isinstance(exc, StaleEditError):
         return 409
+    if isinstance(exc, StorageError):
+        return 503
     return 400
 
 

@@ -41,7 +41,7 @@ def row_version(row: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:16]
 
 
-def _write(data: DataAccess, row: dict[str, Any]) -> None:
+def _write(data: DataAccess, row: dict[str, Any], *, who: str) -> None:
     from salesflow.ingest import import_file
 
     folder = Path(tempfile.mkdtemp(prefix="salesflow-web-"))
@@ -52,7 +52,7 @@ def _write(data: DataAccess, row: dict[str, Any]) -> None:
             writer.writerow(COLUMNS)
             writer.writerow(["" if row.get(c) is None else str(row[c]) for c in COLUMNS])
         with data.writing() as ws:
-            import_file(ws, "requests", path)
+            import_file(ws, "requests", path, who=who)
     finally:
         path.unlink(missing_ok=True)
         folder.rmdir()
@@ -65,7 +65,7 @@ def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[s
     row["request_id"] = row["request_id"] or new_request_id()
     row["received_at"] = row["received_at"] or data.settings.now().strftime("%Y-%m-%d %H:%M:%S")
     row["handled_by"] = row["handled_by"] or who
-    _write(data, row)
+    _write(data, row, who=who)
     return get_request(data, row["request_id"])
 
 
@@ -99,7 +99,7 @@ def edit_request(
         )
     row = {c: current[c] for c in COLUMNS}
     row.update({k: v for k, v in changes.items() if k in COLUMNS and k != "request_id"})
-    _write(data, row)
+    _write(data, row, who=who)
     return get_request(data, request_id)
 
 

@@ -88,6 +88,12 @@ class Workspace:
         return connect(self.settings.resolved_data_url(), read_only=True)
 
     @property
+    def published(self) -> tuple[int, int] | None:
+        """Which generation of the data file is live now (``None`` for a database server)."""
+        file = self.data_file
+        return None if file is None else _identity(file)
+
+    @property
     def changed(self) -> bool:
         """True when another writer has published new data since :attr:`data` was opened."""
         file = self.data_file

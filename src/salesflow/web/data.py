@@ -43,6 +43,7 @@ class DataAccess:
         self._workspace: Workspace | None = None
         self._cache: OrderedDict[Hashable, tuple[float, int, Any]] = OrderedDict()
         self.generation = 0
+        self._seen: tuple[int, int] | None = None  # the data file's generation last followed
 
     @property
     def workspace(self) -> Workspace:
@@ -52,10 +53,10 @@ class DataAccess:
 
     def _follow(self, *, changes: bool = False) -> None:
         """Move to the newest data when a writer has swapped it in (or ``changes`` says so)."""
-        ws = self._workspace
-        if changes or (ws is not None and ws.changed):
-            if ws is not None:
-                ws.close()
+        live = self.workspace.published
+        if changes or live != self._seen:
+            self._seen = live
+            self.workspace.refresh()
             self.generation += 1
             self._cache.clear()
 

@@ -40,24 +40,12 @@ def demo(tmp_path_factory) -> Path:
     return path
 
 
-def deals_csv(folder: Path, prefix: str, n: int) -> Path:
-    path = folder / f"{prefix}.csv"
-    rows = ["opportunity_id,account,owner,created_at,closed_at,outcome,amount"]
-    rows += [
-        f"{prefix}-{i},Acme {i},Ann,2025-0{1 + i % 9}-03,2025-1{i % 2}-20,"
-        f"{'won' if i % 3 else 'lost'},{1000 + i}"
-        for i in range(n)
-    ]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
-
-
 def opportunities(path: Path) -> int:
     with Workspace.open(path) as ws:
         return int(ws.data.table("opportunities").count().execute())
 
 
-def test_a_waiting_import_names_the_holder_then_gives_up_cleanly(demo, tmp_path):
+def test_a_waiting_import_names_the_holder_then_gives_up_cleanly(demo, tmp_path, deals_csv):
     before = opportunities(demo)
     file = deals_csv(tmp_path, "WAIT", 5)
     with Workspace.open(demo).write_lock("import of leads.csv", who="ann"):
@@ -70,7 +58,7 @@ def test_a_waiting_import_names_the_holder_then_gives_up_cleanly(demo, tmp_path)
     assert opportunities(demo) == before  # nothing was written
 
 
-def test_an_import_that_waits_runs_once_the_lock_is_free(demo, tmp_path):
+def test_an_import_that_waits_runs_once_the_lock_is_free(demo, tmp_path, deals_csv):
     before = opportunities(demo)
     file = deals_csv(tmp_path, "LATER", 7)
     with Workspace.open(demo).write_lock("nightly sync", who="bob"):
@@ -88,7 +76,7 @@ def test_an_import_that_waits_runs_once_the_lock_is_free(demo, tmp_path):
     assert opportunities(demo) == before + 7
 
 
-def test_two_concurrent_cli_imports_both_land_one_after_the_other(demo, tmp_path):
+def test_two_concurrent_cli_imports_both_land_one_after_the_other(demo, tmp_path, deals_csv):
     before = opportunities(demo)
     files = [deals_csv(tmp_path, f"PAR{k}", 300 + k) for k in range(2)]
     procs = [

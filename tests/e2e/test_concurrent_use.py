@@ -38,19 +38,6 @@ def read(command: list[str]) -> str:
     return got.stdout
 
 
-def won_deals(folder: Path, n: int) -> Path:
-    """``n`` new deals, all won in 2026: the win rate of those months moves."""
-    path = folder / "won.csv"
-    lines = ["opportunity_id,account,owner,source,segment,created_at,closed_at,outcome,amount"]
-    lines += [
-        f"NEW-{i},New {i % 97},Ann Lee,Website,SMB,2026-0{1 + i % 8}-02,2026-0{1 + i % 8}-25,won,"
-        f"{5000 + i}"
-        for i in range(n)
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def api_token(path: Path) -> str:
     from salesflow.appdb import KnowledgeStore
     from salesflow.settings import load_settings
@@ -63,11 +50,11 @@ def api_token(path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_cli_and_notebook_read_before_or_after_while_the_server_imports(tmp_path):
+def test_cli_and_notebook_read_before_or_after_while_the_server_imports(tmp_path, deals_csv):
     with serving_demo(tmp_path, opportunities=600, knowledge=True) as (url, path):
         commands = readers(path)
         before = {name: read(cmd) for name, cmd in commands.items()}
-        file = won_deals(tmp_path, 20_000)
+        file = deals_csv(tmp_path, "NEW", 20_000, won_only=True)
         token = api_token(path)
         seen: dict[str, list[str]] = {name: [] for name in commands}
         done, problems = threading.Event(), []
@@ -112,14 +99,14 @@ def test_cli_and_notebook_read_before_or_after_while_the_server_imports(tmp_path
         assert metric.json()["points"] == json.loads(after["metric"])["points"]
 
 
-def test_a_busy_workspace_is_a_503_naming_who_writes(tmp_path, monkeypatch):
+def test_a_busy_workspace_is_a_503_naming_who_writes(tmp_path, monkeypatch, deals_csv):
     """An import through the server waits for the CLI's, then says whose it was."""
     from salesflow.workspace import Workspace
 
     monkeypatch.setenv("SALESFLOW_WRITE_WAIT", "1")  # the server's bounded wait
     with serving_demo(tmp_path, opportunities=300) as (url, path):
         token = api_token(path)
-        file = won_deals(tmp_path, 50)
+        file = deals_csv(tmp_path, "NEW", 50)
         with Workspace.open(path).write_lock("import of crm.csv", who="bob"):
             answer = httpx.post(
                 f"{url}/api/imports",

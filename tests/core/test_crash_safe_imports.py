@@ -14,7 +14,7 @@ import pytest
 
 from salesflow.schema import TABLES
 
-TRIES = 20  # imports killed; benchmarks/bench_kill.py runs the same with more
+TRIES = 20  # imports killed; benchmarks/bench_kill.py runs the same at a larger size
 DEMO_TRIES = 4  # demo rebuilds killed
 # Jobs start in processes forked from one that has salesflow loaded already: the kill points
 # fall in the work, not in Python's start-up, and each try costs a fork, not an interpreter.
@@ -133,27 +133,27 @@ def kill_somewhere(runner: Runner, path: Path, rng: random.Random, total: float,
     runner.kill()
 
 
-@pytest.mark.slow
-def test_imports_and_rebuilds_killed_anywhere_leave_before_or_after(tmp_path):
+def kill_trials(folder: Path, *, tries: int, demo_tries: int, deals: int, seed: int) -> dict:
+    """Kill ``tries`` imports and ``demo_tries`` demo rebuilds of a ``deals``-deal demo at random
+    points; assert each leaves before or after; return how often each was seen."""
     from salesflow.demo import build_demo
 
-    path = tmp_path / "demo"
-    build_demo(path, opportunities=400, seed=11)
-    file = histories(path, tmp_path / "history.csv", 150)
+    path = folder / "demo"
+    build_demo(path, opportunities=deals, seed=11)
+    file = histories(path, folder / "history.csv", max(150, deals // 3))
     saved = (path / "data.duckdb").read_bytes()
     before = state(path)
     total, write = timed(Runner("import", str(path), str(file)), path)
     after = state(path)
     assert after != before and after["flow_fresh"] and before["flow_fresh"]
 
-    rng, seen = random.Random(14), {"before": 0, "after": 0}
-    for _ in range(TRIES):
+    rng, seen = random.Random(seed), {"before": 0, "after": 0}
+    for _ in range(tries):
         restore(path, saved)
         kill_somewhere(Runner("import", str(path), str(file)), path, rng, total, write)
         now = state(path)
         assert now in (before, after)
         seen["before" if now == before else "after"] += 1
-    assert seen["before"] > 0  # the kills did land before the end
 
     # a killed writer's leftovers need no repair: the next import cleans up and lands
     restore(path, saved)
@@ -165,10 +165,17 @@ def test_imports_and_rebuilds_killed_anywhere_leave_before_or_after(tmp_path):
     assert not (path / "data.duckdb.next").exists()
 
     restore(path, saved)
-    demo_total, demo_write = timed(Runner("demo", str(path), "300"), path)
+    demo_total, demo_write = timed(Runner("demo", str(path), str(deals)), path)
     demo_after = state(path)
     assert demo_after not in (before, after)
-    for _ in range(DEMO_TRIES):
+    for _ in range(demo_tries):
         restore(path, saved)
-        kill_somewhere(Runner("demo", str(path), "300"), path, rng, demo_total, demo_write)
+        kill_somewhere(Runner("demo", str(path), str(deals)), path, rng, demo_total, demo_write)
         assert state(path) in (before, demo_after)
+    return seen
+
+
+@pytest.mark.slow
+def test_imports_and_rebuilds_killed_anywhere_leave_before_or_after(tmp_path):
+    seen = kill_trials(tmp_path, tries=TRIES, demo_tries=DEMO_TRIES, deals=400, seed=14)
+    assert seen["before"] > 0  # the kills did land before the end

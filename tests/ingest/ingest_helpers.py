@@ -18,11 +18,12 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
 
 
 def folder_hashes(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``folder`` (the byte-for-byte state of a workspace)."""
+    """SHA-256 of every file under ``folder`` (the byte-for-byte state of a workspace), but the
+    write lock, whose note of the last writer is bookkeeping, not data."""
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.suffix != ".lock"
     }
 
 

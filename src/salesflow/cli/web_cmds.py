@@ -144,7 +144,7 @@ def serve(
     settings = load_settings(workspace)
     if workers > 1 and settings.resolved_data_url().startswith("duckdb://"):
         raise ConfigError(
-            "Several workers cannot share an embedded DuckDB file (one process may write it)",
+            "Several workers on an embedded DuckDB file are not supported yet",
             where="[data] url",
             hint="Run one worker (it serves many people at once), or move the data to "
             "PostgreSQL; see docs/web.md",

@@ -62,7 +62,7 @@ def status(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) 
     """
     from salesflow.workspace import workspace_status
 
-    with open_workspace(workspace, read_only=True) as ws:
+    with open_workspace(workspace) as ws:
         doc = workspace_status(ws)
     if as_json:
         print_json(doc)

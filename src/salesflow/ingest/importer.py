@@ -1,7 +1,9 @@
 """``import_file``: read, map, validate in an in-memory engine, then write all or nothing.
 
-The workspace's data file is only read (attached read-only) until every check has passed, so a
-failing import leaves the workspace byte-for-byte unchanged.
+The file is read before the workspace's write lock is taken; then the workspace's data file is
+only read (attached read-only) until every check has passed, so a failing import leaves the
+workspace byte-for-byte unchanged. The write goes to the next generation of the data file
+(:meth:`salesflow.workspace.Workspace.next_generation`), published in one rename.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import ConfigError, ImportValidationError, RowError
+from salesflow.errors import ConfigError, ImportValidationError, RowError, StorageError
 from salesflow.ingest import stages as stage_rules
 from salesflow.ingest.batch import Plan, build_batch, convert_late_offsets, infer_extra_types
 from salesflow.ingest.dates import detect
@@ -100,12 +104,15 @@ def import_file(
     dry_run: bool = False,
     skip_invalid: Path | None = None,
     progress: Progress | None = None,
+    who: str | None = None,
 ) -> ImportReport:
     """Import ``path`` into canonical ``table`` of ``workspace``; all or nothing by default.
 
     Raises :class:`~salesflow.errors.ImportValidationError` listing bad rows (nothing written)
     unless ``skip_invalid`` names a file for the rejected rows. ``encoding`` (a CSV file's text
     encoding) and ``decimal_comma`` (numbers written ``1.234,56``) override the mapping's.
+    ``who`` is named to anyone who has to wait for this import (default: ``SALESFLOW_USER``).
+    The rows and the flow tables are published together, or not at all (even under ``kill -9``).
     """
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
@@ -121,7 +128,9 @@ def import_file(
         step("Reading the file", 1, _STEPS)
         coding = encoding_name(encoding) if encoding else tm.encoding
         header = read_into(mem, path, "raw", encoding=coding)
-        with WorkspaceData.attach(mem, workspace.settings) as ws:
+        # one writer at a time, from the check of the workspace's rows to the published result
+        lock = nullcontext() if dry_run else workspace.write_lock(f"import of {path.name}", who=who)
+        with lock, WorkspaceData.attach(mem, workspace.settings) as ws:
             stages, adopted = stage_rules.choose(workspace.settings, chosen, ws)
             comma = decimal_comma or tm.decimal == ","
             plan = _plan(mem, spec, tm, header, ws, report, path.name, comma)
@@ -143,20 +152,24 @@ def import_file(
                 return report
             step("Writing to the workspace", 3, _STEPS)
             changed = _changed_deals(mem, spec.name, ws, workspace.settings)
-            result = ws.write(
-                lambda target_con, backend: _target(target_con, backend, mem, plan, events),
-                lambda target: write(target, plan, stages, ws.columns(spec.name)),
-            )
+            with workspace.next_generation() as nxt:
+                result = ws.write(
+                    nxt.data_file,
+                    lambda target_con, backend: _target(target_con, backend, mem, plan, events),
+                    lambda target: write(target, plan, stages, ws.columns(spec.name)),
+                )
+                ws.detach()
+                mem.close()  # free the batch before the flow tables take their own memory
+                step("Refreshing derived tables", 4, _STEPS)
+                settings = replace(nxt.settings, stages=stages)
+                _refresh_derived(nxt.data, settings, report, changed)
+            if adopted:  # after the data: a crash in between leaves flow tables to rebuild
+                stage_rules.write_settings(workspace, stages)
         report.inserted, report.updated = result.inserted, result.updated
         report.added_columns = result.added_columns
         report.refreshed_opportunities = result.refreshed_opportunities
         if spec.name == "opportunities" and result.derived_stage_events is not None:
             report.derived_stage_events = result.derived_stage_events
-        if adopted:
-            stage_rules.write_settings(workspace, stages)
-        mem.close()  # free the batch before the flow tables take their own memory
-        step("Refreshing derived tables", 4, _STEPS)
-        _refresh_derived(workspace, report, changed)
         step("Done", 5, _STEPS)
         return report
     finally:
@@ -181,12 +194,17 @@ def _changed_deals(mem, table: str, ws: WorkspaceData, settings) -> Any:
     return mem.sql("SELECT DISTINCT opportunity_id FROM batch").to_arrow_table()
 
 
-def _refresh_derived(workspace: Workspace, report: ImportReport, changed: Any = None) -> None:
-    """Update the flow tables; the import is committed already, so a failure is a warning."""
+def _refresh_derived(con, settings, report: ImportReport, changed: Any = None) -> None:
+    """Update the flow tables in the generation being written. A query that fails is a warning
+    (readers rebuild stale tables for themselves); a storage failure aborts the whole import."""
+    import duckdb
+
     from salesflow import derived
 
     try:
-        derived.refresh(workspace.data, workspace.settings, changed=changed)
+        derived.refresh(con, settings, changed=changed)
+    except (OSError, StorageError, duckdb.IOException):
+        raise
     except Exception as exc:  # the rows are in; say what is stale rather than fail the import
         report.warnings.append(
             f"The data was imported, but the derived flow tables could not be refreshed "

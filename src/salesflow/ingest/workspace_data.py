@@ -133,14 +133,19 @@ class WorkspaceData:
             f"(SELECT 1 FROM ws.main.{ident(spec.name)} t WHERE {cond})"
         ).fetchone()[0]
 
-    def write(self, make_target: Callable[..., Any], statements: Callable[[Any], Any]) -> Any:
-        """Open the data source for writing (only now) and run ``statements`` on it."""
+    def write(
+        self,
+        file: Path | None,
+        make_target: Callable[..., Any],
+        statements: Callable[[Any], Any],
+    ) -> Any:
+        """Run ``statements`` on the data source, opened for writing only now: for DuckDB on
+        ``file``, the next generation of the data file (a copy of the one read so far)."""
         self._columns = {t: self.columns(t) for t in ("opportunities", "stage_events")}
         if self.backend is not None:
             return statements(make_target(None, self.backend))
         if self.attached:
             self.mem.execute("DETACH ws")
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        self.mem.execute(f"ATTACH {sql_literal(str(self.file))} AS ws")
+        self.mem.execute(f"ATTACH {sql_literal(str(file))} AS ws")
         self.attached = True
         return statements(make_target(self.mem, None))

@@ -44,7 +44,7 @@ def row_version(row: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:16]
 
 
-def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]]) -> str:
+def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]], *, who: str) -> str:
     """Import the row ``make_row()`` gives; it runs under the write lock, so what it checked
     cannot change before the row is written. Returns the request's id."""
     from salesflow.ingest import import_file
@@ -58,7 +58,7 @@ def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]]) -> str:
                 writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
                 writer.writerow(COLUMNS)
                 writer.writerow(["" if row.get(c) is None else str(row[c]) for c in COLUMNS])
-            import_file(ws, "requests", path)
+            import_file(ws, "requests", path, who=who)
     finally:
         path.unlink(missing_ok=True)
         folder.rmdir()
@@ -78,7 +78,7 @@ def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[s
             _refuse_existing(data, row["request_id"])
         return row
 
-    return get_request(data, _write(data, new_row))
+    return get_request(data, _write(data, new_row, who=who))
 
 
 def _refuse_existing(data: DataAccess, request_id: str) -> None:
@@ -127,7 +127,7 @@ def edit_request(
         row.update({k: v for k, v in changes.items() if k in COLUMNS and k != "request_id"})
         return row
 
-    return get_request(data, _write(data, changed_row))
+    return get_request(data, _write(data, changed_row, who=who))
 
 
 def _value(v: Any) -> Any:

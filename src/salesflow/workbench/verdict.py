@@ -35,6 +35,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from salesflow.errors import never_a_result
+
 if TYPE_CHECKING:
     from salesflow.metrics.charted import Charted
     from salesflow.spc import Signal
@@ -94,7 +96,11 @@ class Verdict:
 
 
 def cannot_run(exc: Exception) -> Verdict:
-    """The verdict of a measure that fails on the data (a wrong filter, a missing column)."""
+    """The verdict of a measure that fails on the data (a wrong filter, a missing column).
+
+    A storage error (a locked or unreadable file) is raised again: it says nothing about the data.
+    """
+    never_a_result(exc)
     return Verdict("insufficient_data", "measure_error", f"The measure cannot run: {exc}")
 
 

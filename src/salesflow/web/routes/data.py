@@ -20,8 +20,17 @@ from salesflow.web.routes.home import status
 router = APIRouter()
 
 
-def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) -> dict:
-    """The importer on a held file (``dry_run`` writes nothing)."""
+async def run_import(
+    st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool, who: str
+) -> dict:
+    """The importer on a held file (``dry_run`` writes nothing), in a worker thread so other
+    requests are answered meanwhile; anyone else writing is told ``who`` imports."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_import, st, path, meta, dry_run=dry_run, who=who)
+
+
+def _import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool, who: str) -> dict:
     from salesflow.ingest import import_file
 
     with st.data.writing(changes=not dry_run) as ws:
@@ -33,6 +42,7 @@ def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) 
             encoding=meta.get("encoding") or None,
             decimal_comma=bool(meta.get("decimal_comma")),
             dry_run=dry_run,
+            who=who,
         )
     doc = report.to_dict()
     doc["file"] = meta["file"]  # not the server's path
@@ -78,7 +88,7 @@ def _checked(value: Any) -> bool:
 
 
 @router.post("/api/imports", tags=["data"], summary="Import a CRM export")
-async def api_import(request: Request, _: Caller = Depends(editor)) -> dict:
+async def api_import(request: Request, caller: Caller = Depends(editor)) -> dict:
     """Multipart form: `table`, `file` (CSV, .xlsx or .parquet), optional `preset`,
     `encoding` (utf-8, latin-1, utf-16), `decimal_comma=true` for numbers written 1.234,56, and
     `dry_run=true` to only check. Bad rows: 400 with `problems` (file, row, column, value,
@@ -86,7 +96,7 @@ async def api_import(request: Request, _: Caller = Depends(editor)) -> dict:
     st = state(request)
     token, path, meta = await _received(request, st)
     try:
-        return run_import(st, path, meta, dry_run=meta["dry_run"])
+        return await run_import(st, path, meta, dry_run=meta["dry_run"], who=caller.name)
     finally:
         uploads.release(st.web.workspace, token)
 
@@ -109,13 +119,13 @@ def data_page(request: Request, _: Caller = Depends(viewer)) -> HTMLResponse:
 
 
 @router.post("/data/upload", response_class=HTMLResponse, include_in_schema=False)
-async def upload(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
+async def upload(request: Request, caller: Caller = Depends(editor)) -> HTMLResponse:
     """Step 1: hold the file and show the importer's dry-run report."""
     st = state(request)
     token = None
     try:
         token, path, meta = await _received(request, st)
-        report = run_import(st, path, meta, dry_run=True)
+        report = await run_import(st, path, meta, dry_run=True, who=caller.name)
     except SalesflowError as exc:
         if token:
             uploads.release(st.web.workspace, token)
@@ -124,14 +134,14 @@ async def upload(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
 
 
 @router.post("/data/import", response_class=HTMLResponse, include_in_schema=False)
-async def confirm(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
+async def confirm(request: Request, caller: Caller = Depends(editor)) -> HTMLResponse:
     """Step 2: the user confirmed; import the held file for real."""
     st = state(request)
     form = await request.form()
     token = str(form.get("token") or "")
     try:
         path, meta = uploads.held(st.web.workspace, token)
-        report = run_import(st, path, meta, dry_run=False)
+        report = await run_import(st, path, meta, dry_run=False, who=caller.name)
     except SalesflowError as exc:
         return _page(request, problem=error_document(exc), status=status_of(exc))
     uploads.release(st.web.workspace, token)

@@ -17,25 +17,19 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from salesflow.analysis import find_themes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from analysis.request_texts import request_log  # the tests' generator
+from analysis.request_texts import as_requests, request_log  # the tests' generator
 
 
 def one(seed: int, n: int) -> tuple[float, int, int]:
     """ARI, themes found and true topics for one seeded log of ``n`` requests."""
     log = request_log(seed, n)
-    frame = log.assign(
-        category=None,
-        opportunity_id=None,
-        received_at=pd.Timestamp("2025-01-01") + pd.to_timedelta(range(n), unit="h"),
-    )
-    result = find_themes(frame)
+    result = find_themes(as_requests(log))
     truth = log.set_index("request_id")["topic"]
     pairs = [(truth[a["request_id"]], a["theme"]) for a in result.assignments]
     ari = adjusted_rand_score([t for t, _ in pairs], [k for _, k in pairs])

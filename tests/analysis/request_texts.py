@@ -84,6 +84,16 @@ def request_log(seed: int, n: int = 600) -> pd.DataFrame:
     )
 
 
+def as_requests(log: pd.DataFrame) -> pd.DataFrame:
+    """The log as :func:`salesflow.analysis.request_patterns.load_requests` gives it: all
+    uncategorised, one request an hour from 2025-01-01."""
+    return log.assign(
+        category=None,
+        opportunity_id=None,
+        received_at=pd.Timestamp("2025-01-01") + pd.to_timedelta(range(len(log)), unit="h"),
+    )
+
+
 def _text(rng: np.random.Generator, vocab: dict[str, list[str]]) -> str:
     length = int(rng.choice([1, 2, 3], p=[0.35, 0.45, 0.2]))  # sentences of content
     parts: list[str] = []

@@ -99,20 +99,14 @@ def test_categorise_on_postgres(pg_url):
 @pytest.mark.parametrize("seed", [3, 11])
 def test_themes_recover_generated_topics_without_over_splitting(seed):
     """Typos, shared filler words and uneven lengths (request_texts.py); the data choose k."""
-    import pandas as pd
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     from salesflow.analysis import find_themes
 
-    from .request_texts import request_log
+    from .request_texts import as_requests, request_log
 
     log = request_log(seed, 600)
-    frame = log.assign(
-        category=None,
-        opportunity_id=None,
-        received_at=pd.Timestamp("2025-01-01") + pd.to_timedelta(range(len(log)), unit="h"),
-    )
-    result = find_themes(frame)
+    result = find_themes(as_requests(log))
     truth = log.set_index("request_id")["topic"]
     got = [(truth[a["request_id"]], a["theme"]) for a in result.assignments]
     ari = adjusted_rand_score([t for t, _ in got], [k for _, k in got])

@@ -66,25 +66,13 @@ def parse_threshold(
 ) -> float | None:
     """A threshold or target in the metric's unit; None stays None.
 
-    Shares (metrics in %) are fractions: ``"30%"`` and ``0.3`` are both 0.30, and a bare number
-    above 1 is refused (``15`` would mean 1500 %). Other metrics take a plain number in their
-    unit (``"7"`` days); a ``%`` on them is refused rather than silently divided by 100.
+    Metrics in % are fractions: ``"30%"`` and ``0.3`` are both 0.30, and a bare number above 1
+    is refused (``15`` would mean 1500 %). Other metrics take a plain number in their unit
+    (``"7"`` days); a ``%`` on them is refused rather than silently divided by 100.
     """
-    import math
-
     if text is None:
         return None
-    raw = str(text).strip().replace(",", "")
-    percent = raw.endswith("%")
-    try:
-        value = float(raw.rstrip("%").strip())
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise ConfigError(
-            f"{what} {text!r} is not a number",
-            hint="Write it like 0.30, 30% (for a share) or 7 (in the metric's unit)",
-        )
+    value, percent = _number(text, what)
     if metric is None:
         return value / 100 if percent else value
     if metric.unit != "%":
@@ -101,9 +89,28 @@ def parse_threshold(
         raise ConfigError(
             f"{what} {value:g} for {metric.title} would be {value * 100:,.0f} %: "
             f"did you mean {value:g}% ({value / 100:g})?",
-            hint=f"{metric.title} is a share: write {value:g}% or {value / 100:g}",
+            hint=f"{metric.title} is measured as a fraction (0.15 = 15 %): write "
+            f"{value:g}% or {value / 100:g}",
         )
     return value
+
+
+def _number(text: str | float, what: str) -> tuple[float, bool]:
+    """The finite number in ``text`` and whether it ended in ``%`` (``"1,500"`` is 1500)."""
+    import math
+
+    raw = str(text).strip().replace(",", "")
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.rstrip("%").strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ConfigError(
+            f"{what} {text!r} is not a number",
+            hint="Write it like 0.30, 30% (for a share) or 7 (in the metric's unit)",
+        )
+    return value, percent
 
 
 def parse_pairs(pairs: Iterable[str], *, option: str) -> dict[str, str]:

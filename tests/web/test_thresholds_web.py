@@ -21,7 +21,7 @@ def _bind(ann, threshold):
 def test_the_api_takes_a_percent_and_refuses_a_bare_15_on_a_share(ann):
     before = ann.get(f"/api/udrs/{EMEA}").json()["binding"]
     refused = _bind(ann, 15)
-    assert refused.status_code == 400 and "did you mean 15% (0.15)?" in refused.text
+    assert refused.status_code == 400 and "Did you mean 15% (0.15)?" in refused.text
     assert ann.get(f"/api/udrs/{EMEA}").json()["binding"] == before
     for given in ("15%", 0.15, "0.15"):
         bound = _bind(ann, given)
@@ -45,4 +45,4 @@ def test_the_bind_form_shows_the_did_you_mean(ann):
     form = {"metric": "win_rate", "period": "month", "bad_if": "below", "threshold": "35",
             "fcol": "", "fval": "", "version": version, "csrf_token": ann.csrf}  # fmt: skip
     response = ann.post(f"/udrs/{EMEA}/bind", data=form)
-    assert response.status_code == 400 and "did you mean 35% (0.35)?" in response.text
+    assert response.status_code == 400 and "Did you mean 35% (0.35)?" in response.text

@@ -31,7 +31,7 @@ def test_a_threshold_in_the_metric_unit(metric, text, value):
     assert got == (pytest.approx(value) if value is not None else None)
 
 
-@pytest.mark.parametrize(("text", "shown"), [("15", "did you mean 15% (0.15)?"), (15.0, "15%")])
+@pytest.mark.parametrize(("text", "shown"), [("15", "Did you mean 15% (0.15)?"), (15.0, "15%")])
 def test_a_bare_number_above_one_on_a_share_is_refused(text, shown):
     with pytest.raises(ConfigError, match="1,500 %") as info:
         parse_threshold(text, get("win_rate"))
@@ -56,7 +56,7 @@ def test_udr_bind_refuses_15_on_a_share_and_takes_15_percent(cli, facilitator_ws
     before = cli.json("udr", "show", EMEA)["binding"]
     args = ("udr", "bind", EMEA, "--metric", "win_rate", "--bad-if", "below", "--threshold")
     refused = cli(*args, "15", ok=False)
-    assert refused.exit_code == 1 and "did you mean 15% (0.15)?" in refused.stderr
+    assert refused.exit_code == 1 and "Did you mean 15% (0.15)?" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert cli.json("udr", "show", EMEA)["binding"] == before  # nothing stored
     assert cli.json(*args, "15%")["binding"]["threshold"] == pytest.approx(0.15)

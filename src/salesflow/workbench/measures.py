@@ -87,10 +87,9 @@ def parse_threshold(
         return value / 100
     if abs(value) > 1:
         raise ConfigError(
-            f"{what} {value:g} for {metric.title} would be {value * 100:,.0f} %: "
-            f"did you mean {value:g}% ({value / 100:g})?",
-            hint=f"{metric.title} is measured as a fraction (0.15 = 15 %): write "
-            f"{value:g}% or {value / 100:g}",
+            f"{what} {value:g} for {metric.title} would be {value * 100:,.0f} %",
+            hint=f"Did you mean {value:g}% ({value / 100:g})? {metric.title} is measured as a "
+            f"fraction: write {value:g}% or {value / 100:g}",
         )
     return value
 

@@ -15,11 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, ImportValidationError, RowError
 from salesflow.ingest import stages as stage_rules
-from salesflow.ingest.batch import Plan, build_batch, convert_late_offsets, infer_extra_types
+from salesflow.ingest.batch import (
+    NUMERIC,
+    Plan,
+    build_batch,
+    convert_late_offsets,
+    infer_extra_types,
+)
 from salesflow.ingest.dates import detect
 from salesflow.ingest.derive import derive_snapshot_events
 from salesflow.ingest.enrich import enrich
-from salesflow.ingest.load import DuckTarget, IbisTarget, write
+from salesflow.ingest.load import DuckTarget, IbisTarget, upsert_key, write
 from salesflow.ingest.mapping import (
     Preset,
     TableMapping,
@@ -27,6 +33,7 @@ from salesflow.ingest.mapping import (
     load_preset,
     resolve_columns,
 )
+from salesflow.ingest.numbers import NumberStyle, thousands_separator
 from salesflow.ingest.read import (
     encoding_name,
     file_kind,
@@ -97,19 +104,29 @@ def import_file(
     date_format: str | None = None,
     encoding: str | None = None,
     decimal_comma: bool = False,
+    thousands: str | None = None,
     dry_run: bool = False,
     skip_invalid: Path | None = None,
+    replace_history: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import ``path`` into canonical ``table`` of ``workspace``; all or nothing by default.
 
     Raises :class:`~salesflow.errors.ImportValidationError` listing bad rows (nothing written)
     unless ``skip_invalid`` names a file for the rejected rows. ``encoding`` (a CSV file's text
-    encoding) and ``decimal_comma`` (numbers written ``1.234,56``) override the mapping's.
+    encoding), ``decimal_comma`` (numbers written ``1.234,56``) and ``thousands`` (the thousands
+    separator: ``,`` for ``12,500.00``) override the mapping's.
+    Stage events are added to their deals' histories; ``replace_history`` makes the file replace
+    the whole history of each deal it names.
     """
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
     spec = table_spec(table)
+    if replace_history and spec.name != "stage_events":
+        raise ConfigError(
+            f"--replace-history applies to stage_events, not {spec.name}",
+            hint=f"Import {spec.name} without it: rows with the same key are replaced anyway",
+        )
     chosen = load_preset(preset) if preset else None
     tm = _mapping(table, mapping, chosen)
     report = ImportReport(table, str(path), file_kind(path), preset, dry_run)
@@ -123,8 +140,12 @@ def import_file(
         header = read_into(mem, path, "raw", encoding=coding)
         with WorkspaceData.attach(mem, workspace.settings) as ws:
             stages, adopted = stage_rules.choose(workspace.settings, chosen, ws)
-            comma = decimal_comma or tm.decimal == ","
-            plan = _plan(mem, spec, tm, header, ws, report, path.name, comma)
+            style = NumberStyle(
+                decimal_comma or tm.decimal == ",",
+                thousands_separator(thousands) if thousands else tm.thousands,
+            )
+            plan = _plan(mem, spec, tm, header, ws, report, path.name, style)
+            plan.replace_history = replace_history
             step("Checking every row", 2, _STEPS)
             _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid)
             if adopted:
@@ -138,7 +159,7 @@ def import_file(
                 events = "_derived_events"
             report.rows_written = mem.sql("SELECT count(*) FROM batch").fetchone()[0]
             if dry_run:
-                report.updated = ws.existing_keys(plan.spec, "batch")
+                report.updated = ws.existing_keys(plan.spec, "batch", upsert_key(plan))
                 report.inserted = report.rows_written - report.updated
                 return report
             step("Writing to the workspace", 3, _STEPS)
@@ -202,10 +223,10 @@ def _target(con, backend, mem, plan: Plan, events):
     return IbisTarget(backend, batch, derived)
 
 
-def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
+def _plan(mem, spec, tm, header, ws, report, file, numbers: NumberStyle) -> Plan:
     resolved = resolve_columns(spec, tm, header)
     plan = Plan(spec, resolved.canonical, resolved.extras, timezone=ws.settings.timezone)
-    plan.decimal_comma = decimal_comma
+    plan.numbers = numbers
     plan.outcome_given = "outcome" in plan.columns
     missing = missing_columns(plan, file, tm.columns)
     if missing:
@@ -213,7 +234,7 @@ def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
     source_view(mem, "raw", "src", {**plan.columns, **plan.extras}, tm.values)
     plan.types = {c: spec.column(c).sql_type for c in plan.columns}
     existing = ws.columns(spec.name)
-    plan.types.update(infer_extra_types(mem, "src", list(plan.extras), existing, decimal_comma))
+    plan.types.update(infer_extra_types(mem, "src", list(plan.extras), existing, numbers))
     report.columns = dict(plan.columns)
     report.extra_columns = list(plan.extras)
     return plan
@@ -246,6 +267,10 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
         return "src_rows"
 
     columns = {**plan.columns, **plan.extras}
+    numeric = [c for c, t in plan.types.items() if t.upper().startswith(NUMERIC)]
+    ambiguous = plan.numbers.ambiguous(mem, "src", rows_view, numeric, file)
+    if ambiguous:
+        raise ImportValidationError(ambiguous)
     check_text(mem, rows_view, "batch", plan)
     if plan.spec.name == "opportunities":
         report.enriched_from = enrich(mem, "batch_t", plan, path.parent, tm.enrich, report.warnings)

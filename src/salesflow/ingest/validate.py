@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from salesflow.errors import RowError
 from salesflow.ingest.batch import Plan, sql_literal
+from salesflow.ingest.numbers import hint_numbers
 from salesflow.ingest.read import ident
 from salesflow.schema import OUTCOMES
 from salesflow.settings import StageConfig
@@ -91,21 +92,8 @@ def check_text(
             f"SELECT _row, {sql_literal(column)}, {ident(column)}, {sql_literal(reason)} "
             f"FROM {rows_view()} WHERE _row IN (SELECT _row FROM {batch} WHERE {flag})",
         )
-        if info is None and not plan.decimal_comma:
-            _hint_decimal_comma(con, column)
-
-
-#: 1.234,56 or 1234,5: a number written with a decimal comma.
-_DECIMAL_COMMA = r"'^\s*-?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+),[0-9]+\s*$'"
-
-
-def _hint_decimal_comma(con: duckdb.DuckDBPyConnection, column: str) -> None:
-    """Say how to read the column when its bad values are numbers with a decimal comma."""
-    con.execute(
-        f"UPDATE {ERRORS} SET reason = reason || ': it looks written with a decimal comma; "
-        'add --decimal-comma (or decimal = "," in the mapping file)\' '
-        f"WHERE col = {sql_literal(column)} AND regexp_matches(value, {_DECIMAL_COMMA})"
-    )
+        if info is None:
+            hint_numbers(con, ERRORS, column, plan.numbers)
 
 
 def check_batch(

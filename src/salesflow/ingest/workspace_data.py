@@ -122,11 +122,10 @@ class WorkspaceData:
             )
         return name
 
-    def existing_keys(self, spec: Table, batch: str) -> int:
+    def existing_keys(self, spec: Table, batch: str, key: tuple[str, ...]) -> int:
         """How many batch rows would replace rows already there (for --dry-run)."""
         if spec.name not in self.tables() or self.backend is not None:
             return 0
-        key = ("opportunity_id",) if spec.name == "stage_events" else spec.key
         cond = " AND ".join(f"t.{ident(k)} IS NOT DISTINCT FROM b.{ident(k)}" for k in key)
         return self.mem.execute(
             f"SELECT count(*) FROM {batch} b WHERE EXISTS "

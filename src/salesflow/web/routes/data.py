@@ -32,6 +32,8 @@ def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) 
             preset=meta.get("preset") or None,
             encoding=meta.get("encoding") or None,
             decimal_comma=bool(meta.get("decimal_comma")),
+            thousands=meta.get("thousands") or None,
+            replace_history=bool(meta.get("replace_history")),
             dry_run=dry_run,
         )
     doc = report.to_dict()
@@ -66,8 +68,14 @@ async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str,
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise ConfigError("No file was sent", where="file", hint="Choose a file to upload")
-    meta = {"table": table, "preset": preset, "encoding": encoding,
-            "decimal_comma": _checked(form.get("decimal_comma"))}  # fmt: skip
+    thousands = str(form.get("thousands") or "") or None
+    if thousands is not None:
+        from salesflow.ingest.numbers import thousands_separator
+
+        thousands = thousands_separator(thousands, where="thousands")
+    meta = {"table": table, "preset": preset, "encoding": encoding, "thousands": thousands,
+            "decimal_comma": _checked(form.get("decimal_comma")),
+            "replace_history": _checked(form.get("replace_history"))}  # fmt: skip
     token, path = await uploads.hold(st.web.workspace, upload, limit=limit, meta=meta)
     return token, path, {**meta, "file": path.name, "dry_run": _checked(form.get("dry_run"))}
 
@@ -80,9 +88,11 @@ def _checked(value: Any) -> bool:
 @router.post("/api/imports", tags=["data"], summary="Import a CRM export")
 async def api_import(request: Request, _: Caller = Depends(editor)) -> dict:
     """Multipart form: `table`, `file` (CSV, .xlsx or .parquet), optional `preset`,
-    `encoding` (utf-8, latin-1, utf-16), `decimal_comma=true` for numbers written 1.234,56, and
-    `dry_run=true` to only check. Bad rows: 400 with `problems` (file, row, column, value,
-    reason), nothing written."""
+    `encoding` (utf-8, latin-1, utf-16), `decimal_comma=true` for numbers written 1.234,56,
+    `thousands` (`,` `.` ` ` or `'`: the thousands separator), `replace_history=true` (stage
+    events replace the whole history of their deals instead of adding to it) and `dry_run=true`
+    to only check. Bad rows: 400 with `problems` (file, row, column, value, reason), nothing
+    written."""
     st = state(request)
     token, path, meta = await _received(request, st)
     try:

@@ -40,6 +40,7 @@ from salesflow.ingest.read import (
     ident,
     materialise,
     read_into,
+    reader_error,
     source_view,
     unreadable,
 )
@@ -180,6 +181,10 @@ def import_file(
         _refresh_derived(workspace, report, changed)
         step("Done", 5, _STEPS)
         return report
+    except Exception as exc:
+        if reader_error(exc):  # a malformed line met while reading the file, at any step
+            raise unreadable(exc, path, report.format) from exc
+        raise
     finally:
         mem.close()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -185,21 +185,35 @@ def _rules(batch: str, plan: Plan, stages: StageConfig) -> list[tuple[str, str]]
 def _unknown_opportunities(
     con: duckdb.DuckDBPyConnection, batch: str, plan: Plan, known: str | None
 ) -> None:
-    """Rows naming a deal the workspace does not have (counted by an anti-join first)."""
+    """Rows naming a deal the workspace does not have, and stage events dated before their
+    deal was created (a negative cycle time): both counted in one join first."""
     spec = plan.spec
     if spec.name == "opportunities" or "opportunity_id" not in plan.targets or not known:
         return
     if not spec.column("opportunity_id").required:
         return
-    unknown = (
-        f"FROM {batch} b ANTI JOIN {known} k ON b.opportunity_id = k.opportunity_id "
+    early = "b.entered_at < k.created_at" if spec.name == "stage_events" else "false"
+    joined = (
+        f"FROM {batch} b LEFT JOIN {known} k ON b.opportunity_id = k.opportunity_id "
         f"WHERE b.opportunity_id IS NOT NULL"
     )
-    if con.sql(f"SELECT count(*) {unknown}").fetchone()[0]:
+    missing, before = con.sql(
+        f"SELECT count(*) FILTER (WHERE k.opportunity_id IS NULL), count(*) FILTER (WHERE {early}) "
+        f"{joined}"
+    ).fetchone()
+    if missing:
         _insert(
             con,
             f"SELECT b._row, 'opportunity_id', b.opportunity_id, "
-            f"'no such opportunity in the workspace; import the opportunities first' {unknown}",
+            f"'no such opportunity in the workspace; import the opportunities first' "
+            f"{joined} AND k.opportunity_id IS NULL",
+        )
+    if before:
+        _insert(
+            con,
+            f"SELECT b._row, 'entered_at', CAST(b.entered_at AS VARCHAR), 'before the deal was "
+            f"created (' || CAST(k.created_at AS VARCHAR) || '); correct the date here or the "
+            f"deal''s created_at in the opportunities file' {joined} AND {early}",
         )
 
 

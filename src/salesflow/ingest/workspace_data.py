@@ -108,17 +108,20 @@ class WorkspaceData:
         return self.mem.execute(f"SELECT count(*) FROM ws.main.{ident(table)}").fetchone()[0]
 
     def known_opportunities(self) -> str:
-        """A relation of the opportunity ids already in the workspace."""
+        """A relation of the deals already in the workspace: opportunity_id, created_at."""
         name = "_known_opportunities"
         if "opportunities" not in self.tables():
-            self.mem.execute(f"CREATE OR REPLACE TABLE {name} (opportunity_id VARCHAR)")
+            self.mem.execute(
+                f"CREATE OR REPLACE TABLE {name} (opportunity_id VARCHAR, created_at TIMESTAMP)"
+            )
         elif self.backend is not None:
-            ids = self.backend.table("opportunities").select("opportunity_id").to_pyarrow()
-            self.mem.register("_known_arrow", ids)
+            deals = self.backend.table("opportunities").select("opportunity_id", "created_at")
+            self.mem.register("_known_arrow", deals.to_pyarrow())
             self.mem.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _known_arrow")
         else:
             self.mem.execute(
-                f"CREATE OR REPLACE VIEW {name} AS SELECT opportunity_id FROM ws.main.opportunities"
+                f"CREATE OR REPLACE VIEW {name} AS "
+                f"SELECT opportunity_id, created_at FROM ws.main.opportunities"
             )
         return name
 

@@ -22,8 +22,10 @@ router = APIRouter()
 
 def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) -> dict:
     """The importer on a held file (``dry_run`` writes nothing)."""
-    from salesflow.ingest import import_file
+    from salesflow.ingest import check_file, import_file
 
+    # before any lock: a workbook that unpacks to gigabytes is refused at once, blocking no one
+    check_file(path, encoding=meta.get("encoding"))
     with st.data.writing(changes=not dry_run) as ws:
         report = import_file(
             ws,

@@ -186,9 +186,10 @@ def _track_derived_events(t) -> None:
 
 
 def _same_or_both_ends(a: str, b: str, stages: StageConfig) -> str:
-    """SQL: stage ``a`` stands for stage ``b`` (equal, or both won/lost end stages)."""
+    """SQL: stage ``a`` stands for stage ``b`` (equal, or both won/lost end stages); written as
+    one equality so the engine joins on it by hashing."""
     ends = ", ".join(sql_literal(s) for s in (*stages.won, *stages.lost))
-    return f"({a} = {b} OR ({a} IN ({ends}) AND {b} IN ({ends})))"
+    return f"(CASE WHEN {a} IN ({ends}) THEN '' ELSE {a} END) = (CASE WHEN {b} IN ({ends}) THEN '' ELSE {b} END)"
 
 
 def _drop_derived_events(t, stages: StageConfig, *, whole_history: bool) -> None:
@@ -219,6 +220,8 @@ def _match(key: tuple[str, ...], outer: str, inner: str) -> str:
         k = ident(key[0])
         return f"{outer}.{k} IN (SELECT {k} FROM {inner})"
     cond = " AND ".join(f"i.{ident(k)} IS NOT DISTINCT FROM {outer}.{ident(k)}" for k in key)
+    if key == TABLES["stage_events"].key:  # every part required (never NULL): a plain equality
+        cond = " AND ".join(f"i.{ident(k)} = {outer}.{ident(k)}" for k in key)
     return f"EXISTS (SELECT 1 FROM {inner} i WHERE {cond})"
 
 

@@ -146,7 +146,8 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
     key = upsert_key(plan)
     if spec.name == "stage_events":
         _drop_derived_events(t, stages, whole_history=plan.replace_history)
-    if t.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) x"):  # else a first load
+    stored = t.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) x")
+    if stored:  # else a first load
         result.updated = t.scalar(
             f"SELECT count(*) FROM {t.batch} b WHERE {_match(key, 'b', table)}"
         )
@@ -157,7 +158,8 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
     if spec.name == "opportunities":
         _after_opportunities(t, plan, stages, result)
     elif spec.name == "stage_events":
-        _after_stage_events(t, stages, result, whole=plan.replace_history)
+        # the batch is its deals' whole history when it replaces it or the table was empty
+        _after_stage_events(t, stages, result, whole=plan.replace_history or not stored)
     return result
 
 
@@ -203,15 +205,19 @@ def _drop_derived_events(t, stages: StageConfig, *, whole_history: bool) -> None
             f"DELETE FROM {listed} WHERE opportunity_id IN (SELECT opportunity_id FROM {t.batch})"
         )
         return  # the deals' events themselves go with the upsert (its key is the deal)
-    replaced = (
-        f"EXISTS (SELECT 1 FROM {t.batch} b WHERE b.opportunity_id = d.opportunity_id "
+    replaced = f"{p}_salesflow_replaced"  # matched against the batch once, used twice
+    t.execute(f"DROP TABLE IF EXISTS {replaced}")
+    t.execute(
+        f"CREATE TABLE {replaced} AS SELECT d.opportunity_id, d.stage FROM {listed} d WHERE EXISTS "
+        f"(SELECT 1 FROM {t.batch} b WHERE b.opportunity_id = d.opportunity_id "
         f"AND {_same_or_both_ends('b.stage', 'd.stage', stages)})"
     )
-    t.execute(
-        f"DELETE FROM {p}stage_events AS e WHERE EXISTS (SELECT 1 FROM {listed} d WHERE "
-        f"d.opportunity_id = e.opportunity_id AND d.stage = e.stage AND {replaced})"
-    )
-    t.execute(f"DELETE FROM {listed} AS d WHERE {replaced}")
+    for target in (f"{p}stage_events", listed):
+        t.execute(
+            f"DELETE FROM {target} AS e WHERE EXISTS (SELECT 1 FROM {replaced} r WHERE "
+            f"r.opportunity_id = e.opportunity_id AND r.stage = e.stage)"
+        )
+    t.execute(f"DROP TABLE {replaced}")
 
 
 def _match(key: tuple[str, ...], outer: str, inner: str) -> str:

@@ -190,7 +190,7 @@ def test_a_workbook_too_large_to_unpack_is_refused_before_parsing(held, tmp_path
     assert "big.xlsx unpacks to" in str(error) and "Save the sheet as CSV" in error.hint
     monkeypatch.setattr(excel, "LIMITS", excel.ExcelLimits(cells=3 * 2001 - 1))
     error = refused(held, DataError, "opportunities", tmp_path / "big.xlsx")
-    assert "has 6,003 cells, more than the 6,002" in str(error)
+    assert "has 6,003 cells (the limit is 6,002), more than salesflow reads" in str(error)
 
 
 def test_a_real_decompression_bomb_is_refused_in_a_moment(tmp_path):

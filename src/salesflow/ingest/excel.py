@@ -36,15 +36,25 @@ class ExcelLimits:
 LIMITS = ExcelLimits()
 
 
+def _unreadable(path: Path, detail: object) -> DataError:
+    return DataError(
+        f"{path.name} is not a readable Excel workbook ({detail})",
+        where=str(path),
+        hint="Open it in Excel and save it as .xlsx again, or export the data as CSV",
+    )
+
+
+def _too_large(path: Path, what: str) -> DataError:
+    return DataError(
+        f"{what}, more than salesflow reads from a workbook", where=str(path), hint=_SAVE_AS_CSV
+    )
+
+
 def _zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(
-            f"{path.name} is not a readable Excel workbook ({exc})",
-            where=str(path),
-            hint="Open it in Excel and save it as .xlsx again, or export the data as CSV",
-        ) from exc
+        raise _unreadable(path, exc) from exc
 
 
 def first_sheet(book: zipfile.ZipFile) -> str:
@@ -90,27 +100,20 @@ def check_workbook(path: Path, limits: ExcelLimits | None = None) -> None:
     with _zip(path) as book:
         unpacked = sum(info.file_size for info in book.infolist())
         if unpacked > limits.unpacked_bytes:
-            raise DataError(
-                f"{path.name} unpacks to {unpacked / 2**20:,.0f} MiB, more than the "
-                f"{limits.unpacked_bytes / 2**20:,.0f} MiB salesflow reads from a workbook",
-                where=str(path),
-                hint=_SAVE_AS_CSV,
+            raise _too_large(
+                path,
+                f"{path.name} unpacks to {unpacked / 2**20:,.0f} MiB (the limit is "
+                f"{limits.unpacked_bytes / 2**20:,.0f} MiB)",
             )
         try:
             member = first_sheet(book)
             cells, formulas = _scan(book, member)
         except (KeyError, StopIteration, ElementTree.ParseError, zipfile.BadZipFile) as exc:
-            raise DataError(
-                f"{path.name} is not a readable Excel workbook (no first sheet: {exc})",
-                where=str(path),
-                hint="Open it in Excel and save it as .xlsx again, or export the data as CSV",
-            ) from exc
+            raise _unreadable(path, f"no first sheet: {exc}") from exc
         if cells > limits.cells:
-            raise DataError(
-                f"The first sheet of {path.name} has {cells:,} cells, more than the "
-                f"{limits.cells:,} salesflow reads from a workbook",
-                where=str(path),
-                hint=_SAVE_AS_CSV,
+            raise _too_large(
+                path,
+                f"The first sheet of {path.name} has {cells:,} cells (the limit is {limits.cells:,})",
             )
         missing = _formulas_without_values(book, member) if formulas else []
     if missing:

@@ -75,3 +75,18 @@ def test_a_workbook_bomb_is_refused_while_the_data_is_busy(ed, app, tmp_path, mo
     r = result["r"]
     assert r.status_code == 400 and "unpacks to" in r.json()["error"]
     assert "Save the sheet as CSV" in r.json()["hint"]
+
+
+def test_the_data_page_offers_the_options_and_the_form_passes_them(ed):
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(ed.get("/data").text, "html.parser")
+    assert [o["value"] for o in page.select("#thousands option")] == ["", ",", ".", " ", "'"]
+    assert page.select_one("#replace_history")["name"] == "replace_history"
+    csv = b'opportunity_id,created_at,amount\nTH-2,2026-09-01,"12,500"\n'
+    r = ed.post("/data/upload", data={"table": "opportunities", "thousands": ",", "csrf_token": ed.csrf},
+                files={"file": ("k.csv", csv)})  # fmt: skip
+    assert (
+        r.status_code == 200
+        and "1 new and 0 updated" in BeautifulSoup(r.text, "html.parser").get_text()
+    )

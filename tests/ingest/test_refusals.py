@@ -273,3 +273,25 @@ def test_thousands_separator_checks_its_groups_and_comes_from_the_mapping_too(he
         import_file(held, "opportunities", path, decimal_comma=True, thousands=",")
     with pytest.raises(ConfigError, match="not a thousands separator"):
         import_file(held, "opportunities", path, thousands="x")
+
+
+def test_parquet_with_a_repeated_column_or_a_nul_byte(held, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["opportunity_id", "created_at", "amount", "amount"]
+    columns = [
+        pa.array(["P1", "P2"]),
+        pa.array(["2024-03-01"] * 2),
+        pa.array(["1", "2"]),
+        pa.array(["3", "4"]),
+    ]
+    pq.write_table(pa.table(columns, names=names), tmp_path / "dup.parquet")
+    error = refused(held, ImportValidationError, "opportunities", tmp_path / "dup.parquet")
+    assert "columns 3 and 4 of the header are both called 'amount'" in str(error)
+    columns[1] = pa.array(["2024-03-01", "2024-03\x0001"])
+    pq.write_table(pa.table(columns[:3], names=names[:3]), tmp_path / "nul.parquet")
+    error = refused(held, DataError, "opportunities", tmp_path / "nul.parquet")
+    assert "holds a NUL byte (an invisible \\0 character) in row 2, column 'created_at'" in str(
+        error
+    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from salesflow.errors import ConfigError, DataError, ImportValidationError, NotFoundError
 from salesflow.ingest.excel import check_workbook
-from salesflow.ingest.textfile import check_csv, duplicate_columns, header_fields
+from salesflow.ingest.textfile import check_csv, duplicate_columns, header_fields, nul_error
 
 if TYPE_CHECKING:
     import duckdb
@@ -158,7 +158,33 @@ def read_into(
         raise unreadable(exc, path, kind) from exc
     if kind == "csv" and _renamed(header):  # DuckDB calls a repeated "amount" "amount_1"
         duplicate_columns(header_fields(path, encoding, len(header))[1], path.name)
+    if kind == "parquet":
+        _check_parquet(con, name, path, header)
     return header
+
+
+def _check_parquet(
+    con: duckdb.DuckDBPyConnection, name: str, path: Path, header: list[str]
+) -> None:
+    """A column named twice, or a NUL byte in a value (one scan of the text columns)."""
+    if _renamed(header):
+        import pyarrow.parquet as pq
+
+        duplicate_columns(pq.read_schema(path).names, path.name)
+    if not header:
+        return
+    hits = con.execute(
+        "SELECT "
+        + ", ".join(f"bool_or(contains({ident(c)}, chr(0)))" for c in header)
+        + f" FROM {name}"
+    ).fetchone()
+    column = next((c for c, hit in zip(header, hits, strict=True) if hit), None)
+    if column is not None:
+        row = con.execute(
+            f"SELECT min(_r) FROM (SELECT row_number() OVER () AS _r, {ident(column)} AS v "
+            f"FROM {name}) WHERE contains(v, chr(0))"
+        ).fetchone()[0]
+        raise nul_error(path, f"in row {row}, column {column!r}", f"{path}, row {row}")
 
 
 def _csv_view(con: duckdb.DuckDBPyConnection, path: Path, name: str, encoding: str | None) -> None:

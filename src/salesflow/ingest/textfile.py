@@ -14,7 +14,7 @@ from pathlib import Path
 
 from salesflow.errors import DataError, ImportValidationError, RowError
 
-__all__ = ["check_csv", "duplicate_columns", "header_fields"]
+__all__ = ["check_csv", "duplicate_columns", "header_fields", "nul_error"]
 
 _DELIMITERS = (",", ";", "\t", "|")
 _CHUNK = 1 << 24
@@ -112,9 +112,14 @@ def _refuse_nul(path: Path, encoding: str | None, offset: int) -> None:
         (header[i] for i, f in enumerate(fields) if "\x00" in f and i < len(header)), None
     )
     where = f", column {column!r}" if column else ""
-    raise DataError(
-        f"{path.name} holds a NUL byte (an invisible \\0 character) on line {line} (row "
-        f"{line - 1}{where}): a sign of a binary or corrupted file; nothing was imported",
-        where=f"{path}, line {line}",
+    raise nul_error(path, f"on line {line} (row {line - 1}{where})", f"{path}, line {line}")
+
+
+def nul_error(path: Path, place: str, where: str) -> DataError:
+    """A NUL byte found ``place`` (``on line 3 (row 2, column 'owner')``)."""
+    return DataError(
+        f"{path.name} holds a NUL byte (an invisible \\0 character) {place}: a sign of a binary "
+        f"or corrupted file; nothing was imported",
+        where=where,
         hint="Export the file again from the CRM, or remove the character and save the file",
     )

@@ -6,6 +6,7 @@ failing import leaves the workspace byte-for-byte unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -113,12 +114,13 @@ def import_file(
 ) -> ImportReport:
     """Import ``path`` into canonical ``table`` of ``workspace``; all or nothing by default.
 
+    Stage events are added to their deals' histories; ``replace_history`` makes the file replace
+    the whole history of each deal it names. ``thousands`` (the thousands separator: ``,`` for
+    ``12,500.00``) overrides the mapping's.
+
     Raises :class:`~salesflow.errors.ImportValidationError` listing bad rows (nothing written)
     unless ``skip_invalid`` names a file for the rejected rows. ``encoding`` (a CSV file's text
-    encoding), ``decimal_comma`` (numbers written ``1.234,56``) and ``thousands`` (the thousands
-    separator: ``,`` for ``12,500.00``) override the mapping's.
-    Stage events are added to their deals' histories; ``replace_history`` makes the file replace
-    the whole history of each deal it names.
+    encoding) and ``decimal_comma`` (numbers written ``1.234,56``) override the mapping's.
     """
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
@@ -130,6 +132,8 @@ def import_file(
         )
     chosen = load_preset(preset) if preset else None
     tm = _mapping(table, mapping, chosen)
+    if thousands:
+        tm = dataclasses.replace(tm, thousands=thousands_separator(thousands))
     report = ImportReport(table, str(path), file_kind(path), preset, dry_run)
     step = progress or (lambda *_: None)
     workspace.close()  # nothing of ours holds the data file open while we validate
@@ -141,11 +145,8 @@ def import_file(
         header = read_into(mem, path, "raw", encoding=coding)
         with WorkspaceData.attach(mem, workspace.settings) as ws:
             stages, adopted = stage_rules.choose(workspace.settings, chosen, ws)
-            style = NumberStyle(
-                decimal_comma or tm.decimal == ",",
-                thousands_separator(thousands) if thousands else tm.thousands,
-            )
-            plan = _plan(mem, spec, tm, header, ws, report, path.name, style)
+            comma = decimal_comma or tm.decimal == ","
+            plan = _plan(mem, spec, tm, header, ws, report, path.name, comma)
             plan.replace_history = replace_history
             step("Checking every row", 2, _STEPS)
             _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid)
@@ -228,10 +229,10 @@ def _target(con, backend, mem, plan: Plan, events):
     return IbisTarget(backend, batch, derived)
 
 
-def _plan(mem, spec, tm, header, ws, report, file, numbers: NumberStyle) -> Plan:
+def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
     resolved = resolve_columns(spec, tm, header)
     plan = Plan(spec, resolved.canonical, resolved.extras, timezone=ws.settings.timezone)
-    plan.numbers = numbers
+    plan.numbers = numbers = NumberStyle(decimal_comma, tm.thousands)
     plan.outcome_given = "outcome" in plan.columns
     missing = missing_columns(plan, file, tm.columns)
     if missing:

@@ -22,10 +22,8 @@ router = APIRouter()
 
 def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) -> dict:
     """The importer on a held file (``dry_run`` writes nothing)."""
-    from salesflow.ingest import check_file, import_file
+    from salesflow.ingest import import_file
 
-    # before any lock: a workbook that unpacks to gigabytes is refused at once, blocking no one
-    check_file(path, encoding=meta.get("encoding"))
     with st.data.writing(changes=not dry_run) as ws:
         report = import_file(
             ws,
@@ -79,7 +77,20 @@ async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str,
             "decimal_comma": _checked(form.get("decimal_comma")),
             "replace_history": _checked(form.get("replace_history"))}  # fmt: skip
     token, path = await uploads.hold(st.web.workspace, upload, limit=limit, meta=meta)
+    _checked_file(st, token, path, encoding)
     return token, path, {**meta, "file": path.name, "dry_run": _checked(form.get("dry_run"))}
+
+
+def _checked_file(st: AppState, token: str, path: Any, encoding: str | None) -> None:
+    """The importer's checks that need no data, run before any lock: a workbook that unpacks
+    to gigabytes or a file cut short is refused at once, keeping no one waiting."""
+    from salesflow.ingest import check_file
+
+    try:
+        check_file(path, encoding=encoding)
+    except SalesflowError:
+        uploads.release(st.web.workspace, token)
+        raise
 
 
 def _checked(value: Any) -> bool:

@@ -170,7 +170,6 @@ def test_nul_bytes(held, tmp_path):
 
 
 def test_a_workbook_too_large_to_unpack_is_refused_before_parsing(held, tmp_path, monkeypatch):
-    import time
     import zipfile
 
     import openpyxl
@@ -184,9 +183,7 @@ def test_a_workbook_too_large_to_unpack_is_refused_before_parsing(held, tmp_path
     book.save(tmp_path / "big.xlsx")
     unpacked = sum(i.file_size for i in zipfile.ZipFile(tmp_path / "big.xlsx").infolist())
     monkeypatch.setattr(excel, "LIMITS", excel.ExcelLimits(unpacked_bytes=unpacked - 1))
-    started = time.perf_counter()
     error = refused(held, DataError, "opportunities", tmp_path / "big.xlsx")
-    assert time.perf_counter() - started < 5
     assert "big.xlsx unpacks to" in str(error) and "Save the sheet as CSV" in error.hint
     monkeypatch.setattr(excel, "LIMITS", excel.ExcelLimits(cells=3 * 2001 - 1))
     error = refused(held, DataError, "opportunities", tmp_path / "big.xlsx")
@@ -194,7 +191,8 @@ def test_a_workbook_too_large_to_unpack_is_refused_before_parsing(held, tmp_path
 
 
 def test_a_real_decompression_bomb_is_refused_in_a_moment(tmp_path):
-    """A 600 MiB sheet of one repeated cell zips to about 1 MiB."""
+    """A 600 MiB sheet of one repeated cell zips to about 1 MiB: refused from the zip's
+    directory, without unpacking it."""
     import time
     import zipfile
 
@@ -222,7 +220,7 @@ def test_a_real_decompression_bomb_is_refused_in_a_moment(tmp_path):
     started = time.perf_counter()
     with pytest.raises(DataError, match="unpacks to 600 MiB"):
         check_file(tmp_path / "bomb2.xlsx")
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 10  # parsing 600 MiB of XML would take minutes
 
 
 def test_thousands_and_decimal_commas_are_never_guessed(held, tmp_path):

@@ -37,3 +37,16 @@ def query(workspace, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def snapshot(workspace) -> dict[str, tuple[int, str]]:
+    """Row count and an MD5 of the sorted rows of every table in the workspace data file."""
+    tables = [r[0] for r in query(workspace, "SELECT table_name FROM duckdb_tables() ORDER BY 1")]
+    return {
+        t: query(
+            workspace,
+            f"SELECT count(*), md5(COALESCE(string_agg(CAST(x AS VARCHAR), chr(10) ORDER BY "
+            f"CAST(x AS VARCHAR)), '')) FROM \"{t}\" x",
+        )[0]
+        for t in tables
+    }

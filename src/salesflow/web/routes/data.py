@@ -41,6 +41,8 @@ def _import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool, who
             preset=meta.get("preset") or None,
             encoding=meta.get("encoding") or None,
             decimal_comma=bool(meta.get("decimal_comma")),
+            thousands=meta.get("thousands") or None,
+            replace_history=bool(meta.get("replace_history")),
             dry_run=dry_run,
             who=who,
         )
@@ -76,10 +78,29 @@ async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str,
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise ConfigError("No file was sent", where="file", hint="Choose a file to upload")
-    meta = {"table": table, "preset": preset, "encoding": encoding,
-            "decimal_comma": _checked(form.get("decimal_comma"))}  # fmt: skip
+    thousands = str(form.get("thousands") or "") or None
+    if thousands is not None:
+        from salesflow.ingest.numbers import thousands_separator
+
+        thousands = thousands_separator(thousands, where="thousands")
+    meta = {"table": table, "preset": preset, "encoding": encoding, "thousands": thousands,
+            "decimal_comma": _checked(form.get("decimal_comma")),
+            "replace_history": _checked(form.get("replace_history"))}  # fmt: skip
     token, path = await uploads.hold(st.web.workspace, upload, limit=limit, meta=meta)
+    _checked_file(st, token, path, encoding)
     return token, path, {**meta, "file": path.name, "dry_run": _checked(form.get("dry_run"))}
+
+
+def _checked_file(st: AppState, token: str, path: Any, encoding: str | None) -> None:
+    """The importer's checks that need no data, run before any lock: a workbook that unpacks
+    to gigabytes or a file cut short is refused at once, keeping no one waiting."""
+    from salesflow.ingest import check_file
+
+    try:
+        check_file(path, encoding=encoding)
+    except SalesflowError:
+        uploads.release(st.web.workspace, token)
+        raise
 
 
 def _checked(value: Any) -> bool:
@@ -90,9 +111,11 @@ def _checked(value: Any) -> bool:
 @router.post("/api/imports", tags=["data"], summary="Import a CRM export")
 async def api_import(request: Request, caller: Caller = Depends(editor)) -> dict:
     """Multipart form: `table`, `file` (CSV, .xlsx or .parquet), optional `preset`,
-    `encoding` (utf-8, latin-1, utf-16), `decimal_comma=true` for numbers written 1.234,56, and
-    `dry_run=true` to only check. Bad rows: 400 with `problems` (file, row, column, value,
-    reason), nothing written."""
+    `encoding` (utf-8, latin-1, utf-16), `decimal_comma=true` for numbers written 1.234,56,
+    `thousands` (`,` `.` ` ` or `'`: the thousands separator), `replace_history=true` (stage
+    events replace the whole history of their deals instead of adding to it) and `dry_run=true`
+    to only check. Bad rows: 400 with `problems` (file, row, column, value, reason), nothing
+    written."""
     st = state(request)
     token, path, meta = await _received(request, st)
     try:

@@ -178,12 +178,15 @@ def test_too_early_says_how_many_more_periods():
 
 def test_strong_carry_over_needs_more_periods():
     # A slow wave: each month close to the last (lag-1 autocorrelation of the residuals ≈ 0.8).
-    # Five months in a row below the median prove nothing when months move in long swings.
+    # Five months in a row below the median prove nothing when months move in long swings: no
+    # sustained shift yet, and the sentence says how many more months could show one.
     wave = [10, 11, 12, 13, 14, 14, 13, 12, 11, 10, 9, 8, 8, 9, 10]
     v = improvement([*wave, 7, 7, 6, 7, 6], baseline=(0, 15), start_index=15)
     assert v.values["autocorrelation"] > 0.6
-    assert v.verdict == "too_early" and v.values["periods_needed"] >= 1
-    assert f"{v.values['periods_needed']} more needed" in v.sentence
+    assert v.verdict == "no_signal" and v.values["periods_needed"] >= 1
+    more = v.values["periods_needed"]
+    assert v.values["periods_on_side_needed"] > v.values["periods_on_side"] == 5
+    assert f"{more} more needed" in v.sentence
     assert "carries over strongly" in v.sentence
 
 

@@ -22,8 +22,9 @@ window, by :mod:`salesflow.workbench.shift`'s calibrated rule (false-alarm and d
 ``benchmarks/README.md``): **improved** / **worse** only when the shift is both significant (its
 95 % interval, corrected for autocorrelation, excludes no change) and sustained (enough periods
 since on one side of the baseline median), in the desired / the wrong direction; else
-**no_signal**; **too_early** (fewer than :data:`MIN_AFTER` periods of its granularity after the
-start, or too few for the measure's autocorrelation: the sentence says how many more) and
+**no_signal** (with ``periods_needed`` when the measure carries over so strongly from period to
+period that even a clean run since the start would be too short); **too_early** (fewer than
+:data:`MIN_AFTER` periods of its granularity after the start: the sentence says how many more) and
 **insufficient_data** (the baseline has too few periods for limits). The chart's own signals
 after the start are reported beside the verdict; a point beyond a limit alone decides nothing.
 """
@@ -288,15 +289,17 @@ def judge_improvement(
         )
     shift = _shift(charted, start_index, after)
     values.update(_shift_values(shift))
-    if shift.needed > shift.n_after:  # so much carry-over that even every period is not enough
-        more = _more_for_autocorrelation(shift)
-        tail = (
-            f" The measure carries over strongly from one {period} to the next (lag-1 "
-            f"autocorrelation {shift.autocorrelation:.2f}), so a run of {shift.n_after} proves "
-            "nothing yet."
-        )
-        return _too_early(title, period, start, measure, values, more, tail, docs, chart)
     effect = _effect_words(shift, unit)
+    if shift.needed > shift.n_after:  # so much carry-over that even every period is too few
+        values["periods_needed"] = _more_for_autocorrelation(shift)
+        sentence = (
+            f"{title}: no sustained shift can show yet — the measure carries over strongly from "
+            f"one {period} to the next (lag-1 autocorrelation {shift.autocorrelation:.2f}), so "
+            f"{shift.n_after} {PLURAL[period]} since {start} prove nothing; "
+            f"{values['periods_needed']} more needed. {_upper_first(_medians_words(values, unit))}; "
+            f"{effect}."
+        )
+        return Verdict("no_signal", "sustained_shift", sentence, values, docs, chart)
     if shift.direction is None:
         why = _no_shift_words(shift, period, values["desired"])
         noted = (
@@ -390,6 +393,10 @@ def _effect_words(shift: Shift, unit: str) -> str:
         f"mean change {format_change(shift.effect, unit)} "
         f"(95 % interval {low} to {format_change(shift.ci_high, unit)})"
     )
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _side_words(shift: Shift, period: str) -> str:

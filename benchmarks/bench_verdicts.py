@@ -216,9 +216,11 @@ def check(rows: list) -> list[str]:
 # -- end to end: a real workspace -------------------------------------------------------------
 
 
-def workspace_case(folder, teams: int, seed: int, phi: float = 0.3) -> Tally:
-    """One team per series: monthly win rates with AR(1) movement and no change, imported as
-    deals, one improvement per team (filter team = T), judged by the workbench from DuckDB."""
+def workspace_case(folder, teams: int, seed: int, phi: float = 0.3) -> tuple[Tally, Tally]:
+    """One team per series: monthly win rates with AR(1) movement, imported as deals; the first
+    half of the teams has no change, the second half a 2 σ rise from its start month. One
+    improvement per team (filter team = T) is added through the workbench and judged from DuckDB.
+    Returns the tallies of the no-change and the shifted teams."""
     import csv
     import shutil
     from pathlib import Path
@@ -232,12 +234,15 @@ def workspace_case(folder, teams: int, seed: int, phi: float = 0.3) -> Tally:
     shutil.rmtree(folder, ignore_errors=True)
     ws = init_workspace(folder)
     months = period_starts("month", 36, 0)
+    starts = [int(rng.integers(24, 32)) for _ in range(teams)]  # 5–12 months after
     path = folder / "deals.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(["opportunity_id", "team", "created_at", "closed_at", "outcome"])
-        for team in range(teams):
+        for team, start_index in enumerate(starts):
             z = noise(rng, f"ar{phi}", months, "month")
+            if team >= teams // 2:
+                z[start_index:] += shift_in_z("win_rate", "month", 2.0)
             for m, day in enumerate(months):
                 p = float(np.clip(WIN_RATE + WIN_SPREAD * z[m], 0.01, 0.99))
                 for k in range(DEALS["month"]):
@@ -247,24 +252,23 @@ def workspace_case(folder, teams: int, seed: int, phi: float = 0.3) -> Tally:
                                   closed, "won" if won else "lost"])  # fmt: skip
     import_file(ws, "opportunities", path)
     ws.close()
-    tally = Tally()
+    same, shifted = Tally(), Tally()
     end = months[-1] + timedelta(days=40)
     with Workbench.open(folder, who="bench", as_of=end.replace(day=1)) as bench:
-        for team in range(teams):
-            start_index = int(rng.integers(24, 32))  # 5–12 months after
+        for team, start_index in enumerate(starts):
             before = int(rng.integers(12, 25))
             start = months[start_index]
-            window = f"{months[start_index - before]}:{start - timedelta(days=1)}"
             doc = bench.add_improvement(
                 objective=f"Win more deals in team T{team}",
                 metric="win_rate",
                 filters={"team": f"T{team}"},
                 bad_if="below",
-                baseline=window,
+                baseline=f"{months[start_index - before]}:{start - timedelta(days=1)}",
                 start=start.isoformat(),
             )
+            tally = shifted if team >= teams // 2 else same
             tally.add(doc["verdict"]["verdict"], 36 - start_index, None)
-    return tally
+    return same, shifted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,12 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.reps} series per case, seed {args.seed}, {time.perf_counter() - began:.0f} s")
     if args.workspace:
         began = time.perf_counter()
-        t = workspace_case(args.workspace, args.teams, args.seed)
+        same, shifted = workspace_case(args.workspace, args.teams, args.seed)
         print(
-            f"\nEnd to end (workspace, monthly win rate, AR(1) 0.3, no change, {t.made} teams): "
-            f"judged {t.judged}, improved {t.improved}, worse {t.worse}: false alarm "
-            f"{pct(t.improved + t.worse, t.judged)} of judged "
-            f"({time.perf_counter() - began:.0f} s)"
+            f"\nEnd to end (a workspace, monthly win rate per team, AR(1) 0.3, "
+            f"{time.perf_counter() - began:.0f} s): no change: {same.judged} of {same.made} "
+            f"teams judged, false alarm {pct(same.improved + same.worse, same.judged)}; "
+            f"2 σ rise: detected {pct(shifted.improved8, shifted.judged8)} of those with "
+            f"≥ 8 months after, {pct(shifted.improved, shifted.judged)} of all judged"
         )
     problems = check(rows)
     for line in problems:

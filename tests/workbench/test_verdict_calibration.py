@@ -54,3 +54,12 @@ def test_the_table_and_the_targets(bench):
     assert "| stage_time | month | iid | 0 σ | 80.0 % | 3.0 % | 3.8 % |  |  | 3.0 % |" in text
     assert "| stage_time | month | iid | 2 σ | 80.0 % |  |  | 75.0 % | 0.0 % |  |" in text
     assert bench.check(rows) == ["stage_time/month: 2 σ detection below 80 %"]
+
+
+@pytest.mark.slow
+def test_end_to_end_through_a_workspace(bench, tmp_path):
+    """Deals imported into a real workspace, improvements added through the workbench: no change
+    reads no_signal, a 2 σ rise with 8 or more months after reads improved."""
+    same, shifted = bench.workspace_case(tmp_path / "ws", 8, 5)
+    assert (same.made, same.judged, same.improved + same.worse) == (4, 4, 0)
+    assert shifted.worse == 0 and shifted.improved8 == shifted.judged8 >= 1

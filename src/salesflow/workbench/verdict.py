@@ -267,7 +267,7 @@ def judge_improvement(
     autocorrelation, and a sign test on the periods since); the chart's own signals after the
     start are reported beside it, but a point beyond a limit alone decides nothing."""
     series, result = charted.series, charted.result
-    unit, period = series.unit, series.period
+    period = series.period
     chart = charted.to_dict()
     start_index = next(
         (i for i, p in enumerate(series.points) if p.period >= start), len(series.points)
@@ -283,63 +283,51 @@ def judge_improvement(
     docs = _signal_docs(charted, counted)
     needed = min_after or MIN_AFTER[period]
     if len(after) < needed:
+        more = needed - len(after)
         early = f" The chart marks {len(counted)} early signal(s) so far." if counted else ""
-        return _too_early(
-            title, period, start, measure, values, needed - len(after), early, docs, chart
+        sentence = (
+            f"{title}: only {len(after)} complete {_periods(period, measure)} since the start on "
+            f"{start}; {more} more needed before the change can be judged.{early}"
         )
+        values["periods_needed"] = more
+        return Verdict("too_early", "too_few_periods_after_start", sentence, values, docs, chart)
     shift = _shift(charted, start_index, after)
     values.update(_shift_values(shift))
-    effect = _effect_words(shift, unit)
-    if shift.needed > shift.n_after:  # so much carry-over that even every period is too few
-        values["periods_needed"] = _more_for_autocorrelation(shift)
-        sentence = (
-            f"{title}: no sustained shift can show yet — the measure carries over strongly from "
-            f"one {period} to the next (lag-1 autocorrelation {shift.autocorrelation:.2f}), so "
-            f"{shift.n_after} {PLURAL[period]} since {start} prove nothing; "
-            f"{values['periods_needed']} more needed. {_upper_first(_medians_words(values, unit))}; "
-            f"{effect}."
-        )
-        return Verdict("no_signal", "sustained_shift", sentence, values, docs, chart)
-    if shift.direction is None:
-        why = _no_shift_words(shift, period, values["desired"])
-        noted = (
-            f" The chart marks {len(counted)} period(s) beyond its limits, but a point or a "
-            "short burst is not a sustained shift."
-            if counted
-            else ""
-        )
-        sentence = (
-            f"{title}: no sustained shift since {start} — {_medians_words(values, unit)}; "
-            f"{effect}; {why}.{noted}"
-        )
-        return Verdict("no_signal", "sustained_shift", sentence, values, docs, chart)
-    good = shift.direction == values["desired"]
-    verdict = "improved" if good else "worse"
-    moved = "in the desired direction" if good else "the wrong way"
-    sentence = (
-        f"{title} moved {moved} after {start}: {_medians_words(values, unit)}; {effect}; "
-        f"{_side_words(shift, period)}."
-    )
+    verdict, sentence = _by_shift(shift, values, title, start, period, len(counted))
     return Verdict(verdict, "sustained_shift", sentence, values, docs, chart)
 
 
-def _too_early(
-    title: str,
-    period: str,
-    start: date,
-    measure: dict[str, Any],
-    values: dict[str, Any],
-    more: int,
-    tail: str,
-    docs: list[dict[str, Any]],
-    chart: dict[str, Any],
-) -> Verdict:
-    sentence = (
-        f"{title}: only {values['periods_after']} complete {_periods(period, measure)} since the "
-        f"start on {start}; {more} more needed before the change can be judged.{tail}"
+def _by_shift(
+    shift: Shift, values: dict[str, Any], title: str, start: date, period: str, marked: int
+) -> tuple[str, str]:
+    """The verdict and its sentence once enough periods are in (``values`` gains
+    ``periods_needed`` when the measure's carry-over makes even a clean run too short)."""
+    unit = values["unit"]
+    medians, effect = _medians_words(values, unit), _effect_words(shift, unit)
+    if shift.needed > shift.n_after:
+        values["periods_needed"] = _more_for_autocorrelation(shift)
+        return "no_signal", (
+            f"{title}: no sustained shift can show yet — the measure carries over strongly from "
+            f"one {period} to the next (lag-1 autocorrelation {shift.autocorrelation:.2f}), so "
+            f"{shift.n_after} {PLURAL[period]} since {start} prove nothing; "
+            f"{values['periods_needed']} more needed. {_upper_first(medians)}; {effect}."
+        )
+    if shift.direction is None:
+        noted = (
+            f" The chart marks {marked} period(s) beyond its limits, but a point or a short "
+            "burst is not a sustained shift."
+            if marked
+            else ""
+        )
+        return "no_signal", (
+            f"{title}: no sustained shift since {start} — {medians}; {effect}; "
+            f"{_no_shift_words(shift, period)}.{noted}"
+        )
+    good = shift.direction == values["desired"]
+    moved = "in the desired direction" if good else "the wrong way"
+    return "improved" if good else "worse", (
+        f"{title} moved {moved} after {start}: {medians}; {effect}; {_side_words(shift, period)}."
     )
-    values["periods_needed"] = more
-    return Verdict("too_early", "too_few_periods_after_start", sentence, values, docs, chart)
 
 
 def _shift(charted: Charted, start_index: int, after: list[int]) -> Shift:
@@ -407,7 +395,7 @@ def _side_words(shift: Shift, period: str) -> str:
     )
 
 
-def _no_shift_words(shift: Shift, period: str, desired: str) -> str:
+def _no_shift_words(shift: Shift, period: str) -> str:
     if not shift.significant:
         return "the interval includes no change, so the difference is within routine variation"
     return f"the difference is not sustained: {_side_words(shift, period)}, {shift.needed} needed"

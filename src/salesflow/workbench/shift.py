@@ -183,7 +183,8 @@ def compare(
     r1 = lag1_autocorrelation(residuals, pos)
     nb = b.size
     cautious = r1 + CAUTION * math.sqrt(max(1 - r1**2, 0.0) / n)
-    rho = _unbiased_rho(cautious, pos, nb)
+    still = not np.any(residuals)  # no variation around either mean: nothing carries over
+    rho = 0.0 if still else _unbiased_rho(cautious, pos, nb)
     corr = _ar1_correlation(rho, pos)
     within = corr[:nb, :nb].sum() / nb + corr[nb:, nb:].sum() / a.size
     sigma2 = float(np.sum(residuals**2)) / max(n - within, 1e-9)  # E[SS] = σ²(n − within)

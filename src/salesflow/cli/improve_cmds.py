@@ -61,7 +61,7 @@ def add(
         str | None,
         typer.Option(
             "--bad-if",
-            help="above|below: the direction that is bad; success is a signal the other way.",
+            help="above|below: the direction that is bad; success is a sustained shift the other way.",
         ),
     ] = None,
     filters: FilterOption = None,

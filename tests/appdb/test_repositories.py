@@ -235,6 +235,7 @@ def test_users_and_tokens(store):
         store.users.create("bob", role="boss")
     assert store.users.by_name("ann").password_hash == "argon2$x"
     assert store.users.by_name("nobody") is None
+    store.users.create("root", role="admin")  # ann is not the last admin
     off = store.users.update(admin.id, disabled=True, role="editor")
     assert (off.disabled, off.role) == (True, "editor")
     token = store.users.add_token(admin.id, token_hash="sha256:abc", name="crm webhook")

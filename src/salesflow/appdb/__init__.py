@@ -16,11 +16,13 @@ from salesflow.appdb.errors import (
 )
 from salesflow.appdb.migrate import current_revision, downgrade, head_revision, open_engine, upgrade
 from salesflow.appdb.records import (
+    AccountEventRecord,
     CauseRecord,
     CheckinRecord,
     HistoryRecord,
     ImprovementRecord,
     LinkRecord,
+    SessionRecord,
     TokenRecord,
     UdrRecord,
     UserRecord,
@@ -29,6 +31,7 @@ from salesflow.appdb.store import KnowledgeStore
 from salesflow.appdb.transfer import export_knowledge, import_knowledge
 
 __all__ = [
+    "AccountEventRecord",
     "AppDbUnavailableError",
     "AppDbVersionError",
     "CauseRecord",
@@ -38,6 +41,7 @@ __all__ = [
     "InvalidRecordError",
     "KnowledgeStore",
     "LinkRecord",
+    "SessionRecord",
     "StaleEditError",
     "TokenRecord",
     "UdrRecord",

@@ -63,6 +63,16 @@ class UserRepository:
             row = session.scalars(select(User).where(User.name == name)).first()
             return None if row is None else UserRecord.from_row(row)
 
+    def named(self, name: str) -> UserRecord:
+        """The account with this name, or a NotFoundError saying how to see the names."""
+        user = self.by_name(name.strip())
+        if user is None:
+            raise NotFoundError(
+                f"There is no account named {name!r}",
+                hint="List the accounts with `salesflow user list`",
+            )
+        return user
+
     def list(self) -> list[UserRecord]:
         with self._store.transaction() as session:
             return [UserRecord.from_row(r) for r in session.scalars(select(User).order_by(User.id))]

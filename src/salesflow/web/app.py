@@ -25,6 +25,7 @@ __all__ = ["ROUTERS", "create_app"]
 HERE = Path(__file__).parent
 ROUTERS = (
     "auth_routes",
+    "accounts",
     "home",
     "udrs",
     "causes",

@@ -245,3 +245,59 @@ def test_client_address_reads_forwarded_for_right_to_left():
     assert client_address("::1", "", proxies) == "::1"
     assert client_address("10.0.0.1", "not-an-ip", proxies) == "not-an-ip"
     assert client_address(None, "203.0.113.9", proxies) == "unknown"
+
+
+def test_the_user_cli_ends_sessions_and_revokes_tokens(app, team, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from salesflow.cli import web_cmds
+    from salesflow.cli.common import new_app
+
+    cli = new_app("test")
+    web_cmds.register(cli)
+
+    def run(*args: str) -> dict:
+        result = CliRunner().invoke(cli, [*args, "--json", "-w", str(team)])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    vic = signed_in(app, "vic")
+    thief = stolen(app, vic)
+    sessions = run("user", "sessions", "vic")["sessions"]
+    assert [s["user"] for s in sessions] == ["vic"] and sessions[0]["client"] == "testclient"
+    assert run("user", "role", "vic", "editor")["sessions_ended"] == 1
+    assert refused(vic) and refused(thief)
+    vic = signed_in(app, "vic")
+    assert run("user", "sign-out", "vic") == {"user": "vic", "sessions_ended": 1}
+    assert refused(vic)
+    vic = signed_in(app, "vic")
+    assert run("user", "disable", "vic")["disabled"] is True and refused(vic)
+    assert run("user", "enable", "vic")["disabled"] is False
+    password = tmp_path / "pw.txt"
+    password.write_text("another long password\n")
+    vic = signed_in(app, "vic")
+    run("user", "reset-password", "vic", "--password-file", str(password))
+    assert refused(vic)
+    assert login(client_for(app), "vic", password="another long password").status_code == 303
+
+    made = run("user", "token", "vic", "--label", "crm", "--expires-in", "30")
+    from datetime import UTC, datetime, timedelta
+
+    left = datetime.fromisoformat(made["expires_at"]) - datetime.now(UTC)
+    assert timedelta(days=29.9) < left <= timedelta(days=30) and made["label"] == "crm"
+    bearer = {"Authorization": f"Bearer {made['token']}"}
+    client = client_for(app)
+    assert client.get("/api/me", headers=bearer).json()["name"] == "vic"
+    listed = run("user", "token", "list")["tokens"]
+    assert [(t["id"], t["user"], t["name"]) for t in listed] == [(made["id"], "vic", "crm")]
+    assert all("token_hash" not in t and "token" not in t for t in listed)
+    assert run("user", "token", "revoke", str(made["id"]))["revoked"] is True
+    assert client.get("/api/me", headers=bearer).status_code == 401
+
+    actions = [(e["action"], e["account"]) for e in run("user", "history", "vic")["events"]]
+    assert actions == [("create", "vic"), ("role", "vic"), ("sessions-end", "vic"),
+                       ("disable", "vic"), ("enable", "vic"), ("password", "vic"),
+                       ("token-create", "vic"), ("token-revoke", "vic")]  # fmt: skip
+    assert all("(command line)" in e["who"] for e in run("user", "history", "vic")["events"][1:])

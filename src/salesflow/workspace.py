@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesflow.errors import WorkspaceError
+from salesflow.filemodes import private_dir, private_file
 from salesflow.settings import CONFIG_FILE, Settings, load_settings
 from salesflow.source import connect, ensure_tables
 
@@ -94,7 +95,7 @@ def init_workspace(
             f"{folder} is already a salesflow workspace",
             hint="Use it as it is, choose another folder, or pass --force to rewrite its settings",
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     config.write_text(
         CONFIG_TEMPLATE.format(
             data_url=data_url,
@@ -107,8 +108,12 @@ def init_workspace(
         ),
         encoding="utf-8",
     )
+    private_file(config)
     workspace = Workspace.open(folder)
     ensure_tables(workspace.data)
+    data = workspace.settings.resolved_data_url()
+    if data.startswith("duckdb:///"):
+        private_file(Path(data.removeprefix("duckdb:///")))
     return workspace
 
 

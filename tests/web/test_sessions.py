@@ -301,3 +301,28 @@ def test_the_user_cli_ends_sessions_and_revokes_tokens(app, team, tmp_path):
                        ("disable", "vic"), ("enable", "vic"), ("password", "vic"),
                        ("token-create", "vic"), ("token-revoke", "vic")]  # fmt: skip
     assert all("(command line)" in e["who"] for e in run("user", "history", "vic")["events"][1:])
+
+
+def test_every_web_setting_is_documented():
+    from pathlib import Path
+
+    from salesflow.web.config import KEYS
+
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = docs.split("## `[web]`", 1)[1]
+    assert [key for key in KEYS if f"| `{key}` |" not in section] == []
+
+
+def test_web_settings_come_from_the_file_and_the_environment(team):
+    from salesflow.errors import ConfigError
+    from salesflow.settings import load_settings
+    from salesflow.web.config import web_settings
+
+    config = team / "salesflow.toml"
+    config.write_text(config.read_text() + '\n[web]\npublic_url = "https://sales.example.com"\n'
+                      'trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]\nlogin_attempts = 3\n')  # fmt: skip
+    web = web_settings(load_settings(team), env={"SALESFLOW_WEB_SESSION_IDLE_MINUTES": "5"})
+    assert web.secure_cookies and web.login_attempts == 3 and web.session_idle_minutes == 5
+    assert [str(n) for n in web.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
+    with pytest.raises(ConfigError, match="'proxy.internal' is not an IP address"):
+        web_settings(load_settings(team), env={"SALESFLOW_WEB_TRUSTED_PROXIES": "proxy.internal"})

@@ -324,5 +324,5 @@ def test_web_settings_come_from_the_file_and_the_environment(team):
     web = web_settings(load_settings(team), env={"SALESFLOW_WEB_SESSION_IDLE_MINUTES": "5"})
     assert web.secure_cookies and web.login_attempts == 3 and web.session_idle_minutes == 5
     assert [str(n) for n in web.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
-    with pytest.raises(ConfigError, match="'proxy.internal' is not an IP address"):
+    with pytest.raises(ConfigError, match="is not an IP address or network"):
         web_settings(load_settings(team), env={"SALESFLOW_WEB_TRUSTED_PROXIES": "proxy.internal"})

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import NotFoundError
+from salesflow.errors import ConfigError, NotFoundError
 from salesflow.schema import TABLES
 from salesflow.web.forms import clean
 
@@ -43,6 +43,14 @@ def row_version(row: dict[str, Any]) -> str:
 
 def _write(data: DataAccess, row: dict[str, Any]) -> None:
     from salesflow.ingest import import_file
+
+    for column, value in row.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ConfigError(
+                f"{column} contains a NUL character (\\x00), which cannot be stored",
+                where=column,
+                hint="Remove it; it usually comes from a binary file pasted as text",
+            )
 
     folder = Path(tempfile.mkdtemp(prefix="salesflow-web-"))
     path = folder / "request.csv"

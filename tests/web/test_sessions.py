@@ -326,3 +326,27 @@ def test_web_settings_come_from_the_file_and_the_environment(team):
     assert [str(n) for n in web.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
     with pytest.raises(ConfigError, match="is not an IP address or network"):
         web_settings(load_settings(team), env={"SALESFLOW_WEB_TRUSTED_PROXIES": "proxy.internal"})
+
+
+def test_the_accounts_page_lists_sessions_and_tokens_with_working_buttons(app, team):
+    from bs4 import BeautifulSoup
+
+    from salesflow.appdb import KnowledgeStore
+    from salesflow.settings import load_settings
+
+    with KnowledgeStore.open(load_settings(team).resolved_app_url()) as store:
+        store.users.add_token(store.users.named("ed").id, token_hash="h", name="crm")
+    ed = signed_in(app, "ed")
+    ann = signed_in(app, "ann")
+    soup = BeautifulSoup(ann.get("/accounts").text, "html.parser")
+    actions = [f["action"] for f in soup.select("form[method=post]")]
+    assert "/accounts/vic/disable" in actions and "/accounts/tokens/1/revoke" in actions
+    end = next(a for a in actions if a.startswith("/accounts/sessions/"))
+    assert all(f.select_one("input[name=csrf_token]")["value"] == ann.csrf
+               for f in soup.select("form[method=post]") if f["action"] != "/logout")  # fmt: skip
+    r = ann.post(end, data={"csrf_token": ann.csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    assert refused(ed) and ann.get("/api/me").status_code == 200  # the first session: ed's
+    assert ann.post("/accounts/tokens/1/revoke", data={"csrf_token": ann.csrf},
+                    follow_redirects=False).status_code == 303  # fmt: skip
+    assert ann.get("/api/accounts").json()["tokens"] == []

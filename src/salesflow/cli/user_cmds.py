@@ -101,14 +101,26 @@ def list_users(workspace: WorkspaceOption = Path("."), as_json: JsonOption = Fal
     """
     with open_store(workspace) as store:
         users = [u.to_dict() for u in store.users.list()]
+    empty = "No accounts yet. Add the first admin: salesflow user add NAME --role admin"
+    _listing("users", users, as_json, empty, "Accounts", {"id": "id", "name": "name",
+             "role": "role", "created": "created_at", "disabled": "disabled"})  # fmt: skip
+
+
+def _listing(
+    key: str,
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    empty: str,
+    title: str,
+    columns: dict[str, str],
+) -> None:
+    """``{key: rows}`` as JSON, else a table (``columns``: heading → key), or ``empty`` words."""
     if as_json:
-        print_json({"users": users})
-        return
-    if not users:
-        out.print("No accounts yet. Add the first admin: salesflow user add NAME --role admin")
-        return
-    _table("Accounts", users, {"id": "id", "name": "name", "role": "role",
-                               "created": "created_at", "disabled": "disabled"})  # fmt: skip
+        print_json({key: rows})
+    elif not rows:
+        out.print(empty)
+    else:
+        _table(title, rows, columns)
 
 
 def _table(title: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
@@ -208,14 +220,9 @@ def sessions(
     with open_store(workspace) as store:
         user_id = None if name is None else store.users.named(name).id
         found = [s.to_dict() for s in store.sessions.list(user_id)]
-    if as_json:
-        print_json({"sessions": found})
-        return
-    if not found:
-        out.print("Nobody is signed in.")
-        return
-    _table("Sessions", found, {"id": "id", "name": "user", "since": "created_at",
-                               "last seen": "last_seen_at", "from": "client"})  # fmt: skip
+    _listing("sessions", found, as_json, "Nobody is signed in.", "Sessions", {"id": "id",
+             "name": "user", "since": "created_at", "last seen": "last_seen_at",
+             "from": "client"})  # fmt: skip
 
 
 def sign_out(
@@ -261,11 +268,9 @@ def history(
     """
     with open_store(workspace) as store:
         events = [e.to_dict() for e in store.users.events(name)]
-    if as_json:
-        print_json({"events": events})
-        return
-    _table("Account changes", events, {"when": "at", "who": "who", "action": "action",
-                                       "account": "account", "detail": "detail"})  # fmt: skip
+    _listing("events", events, as_json, "No account changes yet.", "Account changes",
+             {"when": "at", "who": "who", "action": "action", "account": "account",
+              "detail": "detail"})  # fmt: skip
 
 
 class TokenGroup(SalesflowGroup):
@@ -341,14 +346,9 @@ def token_list(
         names = {u.id: u.name for u in store.users.list()}
         user_id = None if name is None else store.users.named(name).id
         tokens = [{**t.to_dict(), "user": names[t.user_id]} for t in store.users.tokens(user_id)]
-    if as_json:
-        print_json({"tokens": tokens})
-        return
-    if not tokens:
-        out.print("No API tokens. Create one with `salesflow user token NAME`.")
-        return
-    _table("API tokens", tokens, {"id": "id", "account": "user", "label": "name",
-                                  "last used": "last_used_at", "expires": "expires_at"})  # fmt: skip
+    empty = "No API tokens. Create one with `salesflow user token NAME`."
+    _listing("tokens", tokens, as_json, empty, "API tokens", {"id": "id", "account": "user",
+             "label": "name", "last used": "last_used_at", "expires": "expires_at"})  # fmt: skip
 
 
 def token_revoke(

@@ -350,3 +350,18 @@ def test_the_accounts_page_lists_sessions_and_tokens_with_working_buttons(app, t
     assert ann.post("/accounts/tokens/1/revoke", data={"csrf_token": ann.csrf},
                     follow_redirects=False).status_code == 303  # fmt: skip
     assert ann.get("/api/accounts").json()["tokens"] == []
+
+
+def test_changing_your_own_password_signs_out_every_copy(app):
+    vic = signed_in(app, "vic")  # a viewer may change their own password
+    thief = stolen(app, vic)
+    body = {"current": PASSWORD, "new": "a brand new passphrase"}
+    assert vic.post("/api/me/password", json=body).status_code == 403  # no CSRF token
+    wrong = {**body, "current": "not it"}
+    r = vic.post("/api/me/password", json=wrong, headers={"X-CSRF-Token": vic.csrf})
+    assert r.status_code == 400 and "current password is wrong" in r.json()["error"]
+    r = vic.post("/api/me/password", json=body, headers={"X-CSRF-Token": vic.csrf})
+    assert r.status_code == 200 and r.json()["signed_out"] is True
+    assert refused(vic) and refused(thief)
+    assert login(client_for(app), "vic").status_code == 401
+    assert login(client_for(app), "vic", password="a brand new passphrase").status_code == 303

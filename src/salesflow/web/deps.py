@@ -37,6 +37,7 @@ __all__ = [
     "admin_reader",
     "client_of",
     "editor",
+    "own_change",
     "state",
     "viewer",
 ]
@@ -169,8 +170,8 @@ async def _sent_csrf(request: Request) -> str:
     return sent
 
 
-async def editor(request: Request, caller: Caller = Depends(viewer)) -> Caller:
-    """An admin or editor; cookie sessions must also send their CSRF token."""
+async def own_change(request: Request, caller: Caller = Depends(viewer)) -> Caller:
+    """Anyone signed in, changing something of their own; cookie sessions send the CSRF token."""
     import hmac
 
     if caller.via == "cookie":
@@ -180,6 +181,11 @@ async def editor(request: Request, caller: Caller = Depends(viewer)) -> Caller:
                 "This form has expired or did not come from salesflow (missing CSRF token)",
                 hint="Reload the page and try again",
             )
+    return caller
+
+
+async def editor(caller: Caller = Depends(own_change)) -> Caller:
+    """An admin or editor; cookie sessions must also send their CSRF token."""
     if not caller.can_edit:
         raise Forbidden(
             f"{caller.name} has the viewer role: viewers can look at everything but change nothing",

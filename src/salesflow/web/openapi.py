@@ -57,11 +57,12 @@ WORDS = {
 
 
 def _needs(route: APIRoute) -> set[str]:
-    """Which of ``viewer``, ``editor``, ``admin`` the route depends on, however deeply."""
+    """Which access gates (``viewer``, ``change``, ``editor``, ``admin``, ``admin_read``) the
+    route depends on, however deeply."""
     from salesflow.web import deps
 
-    gates = {deps.viewer: "viewer", deps.editor: "editor", deps.admin: "admin",
-             deps.admin_reader: "admin"}  # fmt: skip
+    gates = {deps.viewer: "viewer", deps.own_change: "change", deps.editor: "editor",
+             deps.admin: "admin", deps.admin_reader: "admin_read"}  # fmt: skip
     found: set[str] = set()
     stack = [route.dependant]
     while stack:
@@ -76,7 +77,7 @@ def _errors(route: APIRoute, needs: set[str]) -> list[str]:
     codes = []
     if needs:
         codes.append("401")
-    if needs & {"editor", "admin"}:
+    if needs - {"viewer"}:
         codes.append("403")
     if "{" in route.path_format or route.body_field:  # a body may name a record (a link's cause)
         codes.append("404")
@@ -115,7 +116,7 @@ def describe(routes: list[Any], schema: dict[str, Any]) -> dict[str, Any]:
             if operation is None:
                 continue
             if needs:
-                changes = bool(needs & {"editor", "admin"})
+                changes = bool(needs & {"change", "editor", "admin"})
                 session = {"session": [], "csrf": []} if changes else {"session": []}
                 operation["security"] = [session, {"bearer": []}]
             responses = operation.setdefault("responses", {})

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from salesflow.web.auth import (
     COOKIE,
@@ -20,7 +21,15 @@ from salesflow.web.auth import (
     seal_session,
     verify_password,
 )
-from salesflow.web.deps import Caller, client_of, editor, optional_caller, state, viewer
+from salesflow.web.deps import (
+    Caller,
+    client_of,
+    editor,
+    optional_caller,
+    own_change,
+    state,
+    viewer,
+)
 from salesflow.web.render import render
 
 router = APIRouter()
@@ -136,6 +145,32 @@ async def logout(request: Request) -> Response:
 def me(caller: Caller = Depends(viewer)) -> dict:
     """The signed-in account, its role, and whether it may change things."""
     return {**caller.user.to_dict(), "can_edit": caller.can_edit, "via": caller.via}
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current: str = Field(max_length=1000, description="The password you signed in with")
+    new: str = Field(min_length=8, max_length=1000, description="At least 8 characters")
+
+
+@router.post("/api/me/password", tags=["account"], summary="Change your own password")
+def change_password(
+    request: Request, body: PasswordChange, caller: Caller = Depends(own_change)
+) -> dict:
+    """Needs the current password (wrong ones count towards the sign-in throttle); every
+    session of the account ends, this one included, so sign in again with the new one."""
+    from salesflow.errors import SalesflowError
+    from salesflow.web.auth import hash_password
+
+    st, client = state(request), client_of(request)
+    st.throttle.check(caller.name, client)
+    if not verify_password(caller.user.password_hash, body.current):
+        st.throttle.failed(caller.name, client)
+        raise SalesflowError("The current password is wrong", hint="Type the one you sign in with")
+    user = st.store.users.update(
+        caller.user.id, password_hash=hash_password(body.new), who=caller.name
+    )
+    return {**user.to_dict(), "signed_out": True}
 
 
 @router.post("/api/check-edit", tags=["account"], summary="Check you may change things")

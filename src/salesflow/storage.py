@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 from salesflow.errors import StorageError, WorkspaceBusy
+from salesflow.filemodes import private_file
 
 __all__ = [
     "LOCK_SUFFIX",
@@ -208,6 +209,7 @@ def _publish(nxt: Path, live: Path) -> None:
     if nxt.with_name(nxt.name + WAL_SUFFIX).exists():
         _checkpoint(nxt)
     try:
+        private_file(nxt)  # a new generation is as private as the workspace's other files
         _fsync(nxt)
         live.with_name(live.name + WAL_SUFFIX).unlink(missing_ok=True)
         os.replace(nxt, live)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from salesflow import storage
 from salesflow.errors import WorkspaceError
+from salesflow.filemodes import private_dir, private_file
 from salesflow.schema import TABLES
 from salesflow.settings import CONFIG_FILE, Settings, load_settings
 from salesflow.source import connect, ensure_tables
@@ -204,7 +205,7 @@ def init_workspace(
             f"{folder} is already a salesflow workspace",
             hint="Use it as it is, choose another folder, or pass --force to rewrite its settings",
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     config.write_text(
         CONFIG_TEMPLATE.format(
             data_url=data_url,
@@ -217,6 +218,7 @@ def init_workspace(
         ),
         encoding="utf-8",
     )
+    private_file(config)
     Workspace.open(folder).ensure_tables()
     return Workspace.open(folder, read_only=False)
 

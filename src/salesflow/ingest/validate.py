@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesflow.errors import RowError
+from salesflow.filemodes import private_file
 from salesflow.ingest.batch import Plan, sql_literal
 from salesflow.ingest.numbers import hint_numbers
 from salesflow.ingest.read import ident
+from salesflow.ingest.spreadsheet_safe import neutralise_sql
 from salesflow.schema import OUTCOMES
 from salesflow.settings import StageConfig
 
@@ -262,10 +264,18 @@ def rejected_rows(con: duckdb.DuckDBPyConnection) -> int:
 def write_rejects(con: duckdb.DuckDBPyConnection, raw: str, path: Path) -> int:
     """Every rejected row with all its original columns, plus ``_row`` and ``_reason``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"COPY (SELECT r.* EXCLUDE (_row_id), e._row, e._reason FROM (SELECT rowid + 1 AS _row_id, * FROM {raw}) r "
+    rows = (
+        f"SELECT r.* EXCLUDE (_row_id), e._row, e._reason FROM (SELECT rowid + 1 AS _row_id, * FROM {raw}) r "
         f"JOIN (SELECT _row, string_agg(col || ': ' || reason, '; ' ORDER BY col) AS _reason "
-        f"FROM {ERRORS} GROUP BY _row) e ON r._row_id = e._row ORDER BY e._row) "
+        f"FROM {ERRORS} GROUP BY _row) e ON r._row_id = e._row ORDER BY e._row"
+    )
+    columns = [
+        neutralise_sql(ident(name)) + f" AS {ident(name)}" if kind == "VARCHAR" else ident(name)
+        for name, kind, *_ in con.execute(f"DESCRIBE {rows}").fetchall()
+    ]  # a rejects file is opened in a spreadsheet: no cell may run as a formula
+    con.execute(
+        f"COPY (SELECT {', '.join(columns)} FROM ({rows})) "
         f"TO {sql_literal(str(path))} (HEADER, DELIMITER ',')"
     )
+    private_file(path)
     return rejected_rows(con)

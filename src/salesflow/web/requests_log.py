@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesflow.appdb.errors import AlreadyExistsError, StaleEditError
-from salesflow.errors import NotFoundError
+from salesflow.errors import ConfigError, NotFoundError
 from salesflow.schema import TABLES
 from salesflow.web.forms import clean
 
@@ -65,6 +65,17 @@ def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]], *, who: str
     return str(row["request_id"])
 
 
+def _refuse_nul(values: dict[str, Any]) -> None:
+    """A NUL character cannot be stored: say which field holds it, before any lock is taken."""
+    for column, value in values.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ConfigError(
+                f"{column} contains a NUL character (\\x00), which cannot be stored",
+                where=column,
+                hint="Remove it; it usually comes from a binary file pasted as text",
+            )
+
+
 def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[str, Any]:
     """Add one request; ``received_at`` defaults to now (the workspace's clock time, like every
     timestamp of its data), ``handled_by`` to ``who``."""
@@ -72,6 +83,7 @@ def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[s
     row["request_id"] = row["request_id"] or new_request_id()
     row["received_at"] = row["received_at"] or data.settings.now().strftime("%Y-%m-%d %H:%M:%S")
     row["handled_by"] = row["handled_by"] or who
+    _refuse_nul(row)
 
     def new_row() -> dict[str, Any]:
         if fields.get("request_id"):  # the caller's id: it must not replace a logged request
@@ -112,6 +124,7 @@ def edit_request(
     data: DataAccess, request_id: str, changes: dict[str, Any], *, version: str, who: str
 ) -> dict[str, Any]:
     """Apply ``changes`` if the request is still at ``version``; else a StaleEditError."""
+    _refuse_nul(changes)
 
     def changed_row() -> dict[str, Any]:
         current = get_request(data, request_id)

@@ -166,7 +166,7 @@ _EDIT = """
 import sys
 from pathlib import Path
 from salesflow.workspace import Workspace
-with Workspace.open(Path(sys.argv[1])) as ws:
+with Workspace.open(Path(sys.argv[1]), read_only=False) as ws:
     con = ws.data.con
     con.execute("SET memory_limit = '1GB'")
     con.execute("CREATE OR REPLACE TABLE _bench_changed AS SELECT DISTINCT opportunity_id "
@@ -186,7 +186,7 @@ def peak_mib():  # VmHWM starts afresh at exec; ru_maxrss keeps the forking pare
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-with Workspace.open(Path(sys.argv[1])) as ws:
+with Workspace.open(Path(sys.argv[1]), read_only=False) as ws:
     con, changed = ws.data.con, None
     if float(sys.argv[2]):
         changed = con.execute("SELECT opportunity_id FROM _bench_changed").to_arrow_table()

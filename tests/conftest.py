@@ -27,6 +27,25 @@ def workspace(tmp_path: Path):
     ws.close()
 
 
+@pytest.fixture
+def deals_csv() -> Callable[..., Path]:
+    """Writes ``n`` new deals ``PREFIX-0…`` to ``folder/PREFIX.csv``: closed in 2026, two in
+    three won (all of them with ``won_only``), so an import of them moves the win rate."""
+
+    def write(folder: Path, prefix: str, n: int, *, won_only: bool = False) -> Path:
+        path = folder / f"{prefix}.csv"
+        rows = ["opportunity_id,account,owner,source,created_at,closed_at,outcome,amount"]
+        rows += [
+            f"{prefix}-{i},Acme {i % 97},Ann Lee,Website,2026-0{1 + i % 8}-02,"
+            f"2026-0{1 + i % 8}-25,{'won' if won_only or i % 3 else 'lost'},{1000 + i}"
+            for i in range(n)
+        ]
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+    return write
+
+
 class Cli:
     """Runs salesflow commands in-process, the way a user types them."""
 

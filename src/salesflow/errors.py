@@ -18,7 +18,10 @@ __all__ = [
     "NotFoundError",
     "RowError",
     "SalesflowError",
+    "StorageError",
+    "WorkspaceBusy",
     "WorkspaceError",
+    "never_a_result",
 ]
 
 
@@ -46,6 +49,29 @@ class SalesflowError(Exception):
 
 class WorkspaceError(SalesflowError):
     """The workspace folder or its ``salesflow.toml`` is missing or unusable."""
+
+
+class StorageError(SalesflowError):
+    """The data could not be read or written (a lock, a full disk, a damaged file).
+
+    Never a fact about the sales data: code that turns errors into results (a verdict's
+    ``measure_error``, a report's missing section, an empty list) lets this one through.
+    """
+
+    exit_code = 3
+
+
+class WorkspaceBusy(StorageError):
+    """Another process holds the workspace for writing longer than we were willing to wait."""
+
+    exit_code = 4
+
+
+def never_a_result(exc: BaseException) -> None:
+    """Raise ``exc`` again when it is a :class:`StorageError`; call it first in every
+    ``except SalesflowError`` that turns the error into a result."""
+    if isinstance(exc, StorageError):
+        raise exc
 
 
 class ConfigError(SalesflowError):

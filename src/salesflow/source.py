@@ -6,10 +6,11 @@ except for the importer's bulk path on DuckDB, which uses DuckDB's native CSV/Pa
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from salesflow.errors import ConfigError, DataError
+from salesflow.errors import ConfigError, DataError, StorageError, WorkspaceBusy
 from salesflow.schema import TABLES
 
 if TYPE_CHECKING:
@@ -19,7 +20,12 @@ __all__ = ["connect", "ensure_tables", "is_duckdb", "table_exists"]
 
 
 def connect(url: str, *, read_only: bool = False) -> BaseBackend:
-    """Open the Ibis backend behind ``url`` (already resolved to absolute paths)."""
+    """Open the Ibis backend behind ``url`` (already resolved to absolute paths).
+
+    A DuckDB file another program holds for writing is retried for ``SALESFLOW_READ_WAIT``
+    seconds, then reported as :class:`WorkspaceBusy`; other I/O failures are a
+    :class:`StorageError`: neither is ever mistaken for a setting or a fact about the data.
+    """
     import ibis
 
     try:
@@ -27,16 +33,45 @@ def connect(url: str, *, read_only: bool = False) -> BaseBackend:
             path = url[len("duckdb:///") :] or ":memory:"
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            con = ibis.duckdb.connect(path, read_only=read_only)
+            con = _duckdb(path, read_only=read_only)
             # DuckDB draws its own progress bar on stdout for long queries: that would corrupt --json.
             con.raw_sql("SET enable_progress_bar = false")
             return con
         return ibis.connect(url)
+    except StorageError:
+        raise
     except Exception as exc:  # the driver's own words are the most useful detail
         raise ConfigError(
             f"Cannot open the data source {url!r}: {exc}",
             hint="Check [data] url in salesflow.toml (any Ibis URL, e.g. duckdb:///data.duckdb)",
         ) from exc
+
+
+def _duckdb(path: str, *, read_only: bool) -> BaseBackend:
+    import duckdb
+    import ibis
+
+    from salesflow.storage import read_wait
+
+    deadline = time.monotonic() + read_wait()
+    while True:
+        try:
+            return ibis.duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StorageError(
+                    f"The data file cannot be opened: {exc}",
+                    where=path,
+                    hint="Check the file exists, is readable and the disk is not full",
+                ) from exc
+            if time.monotonic() >= deadline:
+                raise WorkspaceBusy(
+                    f"The data file is held for writing by another program: {exc}",
+                    where=path,
+                    hint="Close the program holding it (a DuckDB shell, another tool) and try "
+                    "again; salesflow itself never writes the file in place",
+                ) from exc
+            time.sleep(0.2)
 
 
 def is_duckdb(con: BaseBackend) -> bool:

@@ -1,17 +1,26 @@
 """A workspace: a folder with ``salesflow.toml``, the data source and the app database.
 
 ``Workspace.open(path)`` is the one entry point every command, the web app and the Python API use.
-Connections are opened lazily, on first use, never at import time.
+Connections are opened lazily, on first use, never at import time. A DuckDB data file is only
+ever opened read-only here; every change goes through :meth:`Workspace.writing`, which builds the
+next generation of the file and swaps it in (see :mod:`salesflow.storage`).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from salesflow import storage
 from salesflow.errors import ConfigError, WorkspaceError
+from salesflow.filemodes import private_dir, private_file
+from salesflow.schema import TABLES
 from salesflow.settings import CONFIG_FILE, Settings, load_settings, parse_moment
 from salesflow.source import connect, ensure_tables
 
@@ -50,35 +59,133 @@ timezone = "{timezone}"
 
 
 class Workspace:
-    """One workspace folder and lazily opened connections to its two stores."""
+    """One workspace folder and lazily opened connections to its two stores.
 
-    def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
+    Read-only (the default) is how every salesflow command, the web app and ``salesflow.open``
+    read the data: any number of processes at once. ``read_only=False`` opens a DuckDB file
+    read-write *in place*, locking every other process out and without the crash safety of
+    :meth:`writing`: for test fixtures and one-off maintenance scripts only.
+    """
+
+    def __init__(
+        self, settings: Settings, *, read_only: bool = True, _generation: bool = False
+    ) -> None:
         self.settings = settings
         self.read_only = read_only
+        self._generation = _generation  # the private next generation a writer builds
+        self._opened: tuple[int, int] | None = None
 
     @classmethod
-    def open(cls, path: Path | str = ".", *, read_only: bool = False) -> Workspace:
+    def open(cls, path: Path | str = ".", *, read_only: bool = True) -> Workspace:
         return cls(load_settings(path), read_only=read_only)
 
     @property
     def path(self) -> Path:
         return self.settings.workspace
 
+    @property
+    def data_file(self) -> Path | None:
+        """The DuckDB file holding the data (``None`` for a database server)."""
+        return storage.data_file(self.settings.resolved_data_url())
+
     @cached_property
     def data(self) -> BaseBackend:
-        """The Ibis backend holding the canonical tables."""
-        return connect(self.settings.resolved_data_url(), read_only=self.read_only)
+        """The Ibis backend holding the canonical tables (the live file: read-only)."""
+        file = self.data_file
+        if file is None or self._generation or not self.read_only:
+            return connect(self.settings.resolved_data_url(), read_only=False)
+        if not file.exists():
+            self.ensure_tables()
+        self._opened = _identity(file)
+        return connect(self.settings.resolved_data_url(), read_only=True)
+
+    @property
+    def published(self) -> tuple[int, int] | None:
+        """Which generation of the data file is live now (``None`` for a database server)."""
+        file = self.data_file
+        return None if file is None else _identity(file)
+
+    @property
+    def changed(self) -> bool:
+        """True when another writer has published new data since :attr:`data` was opened."""
+        file = self.data_file
+        return self._opened is not None and file is not None and _identity(file) != self._opened
+
+    def refresh(self) -> None:
+        """Let the next use of :attr:`data` see the last published data (a no-op if unchanged)."""
+        if self.changed:
+            self.close()
+
+    def write_lock(self, what: str, *, who: str | None = None, wait: float | None = None):
+        """The workspace's write lock, held for ``what`` on behalf of ``who``."""
+        file = self.data_file
+        lock = (
+            file.with_name(file.name + storage.LOCK_SUFFIX)
+            if file is not None
+            else self.path / ".salesflow-write.lock"
+        )
+        return storage.write_lock(lock, what, who=who or storage.default_who(), wait=wait)
+
+    @contextmanager
+    def next_generation(self, *, fresh: bool = False) -> Iterator[Workspace]:
+        """A workspace writing the next generation of the data, published when the block ends.
+
+        Hold :meth:`write_lock` around it. ``fresh`` starts from an empty file instead of a copy.
+        A database server is written in place (its own transactions keep readers safe).
+        """
+        file = self.data_file
+        if file is None:
+            yield self
+            return
+        with storage.next_generation(file, fresh=fresh) as nxt:
+            writer = Workspace(
+                replace(self.settings, data_url=f"duckdb:///{nxt}"), _generation=True
+            )
+            try:
+                yield writer
+            finally:
+                writer.close()
+        self.close()  # our own reader still sees the old generation
+
+    @contextmanager
+    def writing(
+        self, what: str, *, who: str | None = None, fresh: bool = False
+    ) -> Iterator[Workspace]:
+        """Lock, write the next generation in the block, publish: all of it or none of it."""
+        with self.write_lock(what, who=who), self.next_generation(fresh=fresh) as writer:
+            yield writer
+
+    def ensure_tables(self) -> None:
+        """Create any missing canonical table (in a new generation of a DuckDB file)."""
+        file = self.data_file
+        if file is None or self._generation or not self.read_only:
+            ensure_tables(self.data)
+            return
+        if file.exists() and set(TABLES) <= set(self.data.list_tables()):
+            return
+        with self.writing("creation of the data tables", fresh=not file.exists()) as writer:
+            ensure_tables(writer.data)
 
     def close(self) -> None:
         if "data" in self.__dict__:
             self.data.disconnect()
             del self.__dict__["data"]
+        self._opened = None
 
     def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _identity(file: Path) -> tuple[int, int]:
+    """What changes when a writer swaps a new generation in: the file's inode and mtime."""
+    try:
+        st = os.stat(file)
+    except FileNotFoundError:
+        return (0, 0)
+    return (st.st_ino, st.st_mtime_ns)
 
 
 def _quoted(names: list[str] | tuple[str, ...]) -> str:
@@ -97,7 +204,11 @@ def init_workspace(
     timezone: str = "UTC",
     force: bool = False,
 ) -> Workspace:
-    """Write ``salesflow.toml`` and create the empty canonical tables."""
+    """Write ``salesflow.toml`` and create the empty canonical tables.
+
+    The workspace returned may write its data in place (``read_only=False``), as a script that
+    sets up data expects; it opens nothing until used.
+    """
     folder = Path(path).expanduser().resolve()
     config = folder / CONFIG_FILE
     if config.exists() and not force:
@@ -105,7 +216,7 @@ def init_workspace(
             f"{folder} is already a salesflow workspace",
             hint="Use it as it is, choose another folder, or pass --force to rewrite its settings",
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     config.write_text(
         CONFIG_TEMPLATE.format(
             data_url=data_url,
@@ -118,9 +229,9 @@ def init_workspace(
         ),
         encoding="utf-8",
     )
-    workspace = Workspace.open(folder)
-    ensure_tables(workspace.data)
-    return workspace
+    private_file(config)
+    Workspace.open(folder).ensure_tables()
+    return Workspace.open(folder, read_only=False)
 
 
 # Every timestamp that says "this had happened by then".

@@ -94,3 +94,26 @@ def test_categorise_on_postgres(pg_url):
     assert n == 2 and rows == {"a": "Invoices", "b": "Invoices", "c": "kept"}
     fresh.raw_sql("DROP TABLE requests")
     fresh.disconnect()
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_themes_recover_generated_topics_without_over_splitting(seed):
+    """Typos, shared filler words and uneven lengths (request_texts.py); the data choose k."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from salesflow.analysis import find_themes
+
+    from .request_texts import as_requests, request_log
+
+    log = request_log(seed, 600)
+    result = find_themes(as_requests(log))
+    truth = log.set_index("request_id")["topic"]
+    got = [(truth[a["request_id"]], a["theme"]) for a in result.assignments]
+    ari = adjusted_rand_score([t for t, _ in got], [k for _, k in got])
+    topics = log["topic"].nunique()
+    print(f"seed {seed}: ARI {ari:.3f}, {result.k} themes for {topics} topics")
+    assert ari >= 0.8 and topics - 1 <= result.k <= topics + 1
+    for theme in result.themes:
+        words = theme.label.replace("/", " ").split()
+        assert words and all(w.isalpha() for w in words), theme.label
+        assert not all(w in ENGLISH_STOP_WORDS for w in words), theme.label

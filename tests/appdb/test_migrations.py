@@ -83,6 +83,30 @@ def test_an_older_database_is_refused_with_the_command_to_run(db_url):
     assert "run `salesflow upgrade`" in caught.value.message
 
 
+def test_sessions_arrive_with_an_upgrade_that_keeps_accounts_and_tokens(db_url):
+    upgrade(db_url, "0001")
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, name, role, password_hash, created_at, disabled) "
+                "VALUES (1, 'ann', 'admin', 'argon2$x', '2026-01-02 03:04:05', false)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_tokens (user_id, token_hash, name, created_at) "
+                "VALUES (1, 'sha256:cafe', 'crm', '2026-01-02 03:04:05')"
+            )
+        )
+    assert upgrade(engine) == ("0001", head_revision())
+    store = KnowledgeStore(engine)
+    token = store.users.token_by_hash("sha256:cafe")
+    assert (token.name, token.expires_at) == ("crm", None)
+    assert store.sessions.list() == []
+    engine.dispose()
+
+
 def test_a_newer_or_foreign_database_is_refused(db_url):
     upgrade(db_url)
     engine = make_engine(db_url)

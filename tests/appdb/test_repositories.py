@@ -235,6 +235,7 @@ def test_users_and_tokens(store):
         store.users.create("bob", role="boss")
     assert store.users.by_name("ann").password_hash == "argon2$x"
     assert store.users.by_name("nobody") is None
+    store.users.create("root", role="admin")  # ann is not the last admin
     off = store.users.update(admin.id, expected_version=1, disabled=True, role="editor")
     assert (off.disabled, off.role, off.version) == (True, "editor", 2)
     with pytest.raises(StaleEditError, match="it is now version 2") as stale:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from salesflow import derived
 from salesflow.ingest import import_file
@@ -67,11 +68,14 @@ def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
         pd.testing.assert_frame_equal(a[name], b[name], check_dtype=False, obj=name)
 
 
-def test_reimport_of_some_deals_equals_a_full_rebuild(workspace, tmp_path, monkeypatch):
+@pytest.mark.parametrize("replace", [True, False], ids=["replace-history", "add-to-history"])
+def test_reimport_of_some_deals_equals_a_full_rebuild(workspace, tmp_path, monkeypatch, replace):
     deals = [f"D{i:03d}" for i in range(120)]
     with_deals(workspace, tmp_path, deals)
     first = history(1, deals)
-    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", first))
+    import_file(
+        workspace, "stage_events", write_events(tmp_path / "a.csv", first), replace_history=True
+    )
     paths = []  # which way each refresh went (the real function runs; we only listen)
     from salesflow.derived import duckdb_build
 
@@ -81,7 +85,9 @@ def test_reimport_of_some_deals_equals_a_full_rebuild(workspace, tmp_path, monke
     )
     touched = deals[:25]  # new histories for a fifth of the deals, new variants among them
     second = history(2, touched)
-    report = import_file(workspace, "stage_events", write_events(tmp_path / "b.csv", second))
+    report = import_file(
+        workspace, "stage_events", write_events(tmp_path / "b.csv", second), replace_history=replace
+    )
     assert report.rows_written == len(second)
     assert paths == ["_flow_ids"]  # incremental, not a rebuild
     con = workspace.data.con
@@ -92,7 +98,11 @@ def test_reimport_of_some_deals_equals_a_full_rebuild(workspace, tmp_path, monke
     assert_same(updated, flow_state(con))
     assert process_map(workspace.data, workspace.settings, top=1000) == before_map
     untouched = [r for r in first if r[0] not in touched]
-    assert len(updated["transitions"]) == len(untouched) + len(second) - len(deals)
+    kept = untouched if replace else first
+    stored = workspace.data.con.execute("SELECT count(*) FROM stage_events").fetchone()[0]
+    assert stored == len(set(kept) | set(second))
+    if replace:
+        assert len(updated["transitions"]) == len(untouched) + len(second) - len(deals)
 
 
 def test_only_the_named_deals_are_recomputed(workspace, tmp_path):

@@ -11,8 +11,9 @@ import pytest
 from metrics_data import load
 
 # shared/ sits beside the checkout (here and in CI's fresh clone); SALESFLOW_MAVEN_CRM overrides it.
-_BESIDE_CHECKOUT = Path(__file__).resolve().parents[3] / "shared" / "data" / "maven-crm"
-MAVEN = Path(os.environ.get("SALESFLOW_MAVEN_CRM", _BESIDE_CHECKOUT))
+_PLACES = [Path(__file__).resolve().parents[3], Path("/work")]
+_FOUND = [p / "shared/data/maven-crm" for p in _PLACES if (p / "shared/data/maven-crm").is_dir()]
+MAVEN = Path(os.environ.get("SALESFLOW_MAVEN_CRM", (_FOUND or [_PLACES[0] / "shared"])[0]))
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from salesflow.workbench.verdict import (
     IMPROVEMENT_VERDICTS,
     MIN_AFTER,
     UDR_VERDICTS,
+    format_change,
     format_value,
     judge_improvement,
     judge_udr,
@@ -123,16 +124,42 @@ def improvement(values, *, baseline=(0, 12), start_index=12, bad_if="above", tar
 
 def test_improved_worse_and_no_signal():
     better = improvement([*NOISE, 6, 5, 6, 7, 5, 6], target=6)
-    assert (better.verdict, better.rule) == ("improved", "baseline_limits")
+    assert (better.verdict, better.rule) == ("improved", "sustained_shift")
     assert better.values["before_median"] == 10.5 and better.values["after_median"] == 6
     assert better.values["target_met"] is True and better.values["desired"] == "down"
     assert {s["direction"] for s in better.signals} == {"down"}
+    # The effect is the difference of means: 35 / 6 - 126 / 12 = -4.667 days, all 6 below 10.5.
+    assert better.values["effect"] == pytest.approx(35 / 6 - 10.5)
+    assert better.values["ci_low"] < better.values["effect"] < better.values["ci_high"] < 0
+    assert (better.values["periods_on_side"], better.values["periods_on_side_needed"]) == (6, 6)
+    assert "mean change -4.67 opportunities (95 % interval" in better.sentence
+    assert "6 of the 6 months since are below the baseline median" in better.sentence
     worse = improvement([*NOISE, 15, 16, 15, 16, 15, 16])
     assert worse.verdict == "worse"
     same = improvement([*NOISE, 10, 12, 9, 11, 10, 13])
     assert (same.verdict, same.signals) == ("no_signal", [])
+    assert same.values["ci_low"] < 0 < same.values["ci_high"]
+    assert "within routine variation" in same.sentence
     up_is_good = improvement([*NOISE, 15, 16, 15, 16, 15, 16], bad_if="below")
     assert up_is_good.verdict == "improved"
+
+
+def test_one_point_beyond_a_limit_is_not_a_shift():
+    # 2 lies beyond the lower limit (3.97): the old rule said "improved" on this single point;
+    # the other five periods are routine, so the shift is neither significant nor sustained.
+    v = improvement([*NOISE, 11, 2, 10, 12, 9, 11])
+    assert v.verdict == "no_signal"
+    assert [s["rule"] for s in v.signals] == ["we1"]  # the chart still marks the point
+    assert "a point or a short burst is not a sustained shift" in v.sentence
+
+
+def test_a_significant_but_unsustained_difference_is_no_signal():
+    # Three deep dips pull the mean down by 4.5 (the interval excludes 0), but only 3 of the 6
+    # periods since sit below the baseline median of 10.5 (6 needed): not a sustained shift.
+    v = improvement([*NOISE, 11, 1, 11, 1, 11, 1])
+    assert v.values["effect"] == pytest.approx(-4.5) and v.values["ci_high"] < 0
+    assert (v.values["periods_on_side"], v.values["periods_on_side_needed"]) == (3, 6)
+    assert v.verdict == "no_signal" and "not sustained" in v.sentence
 
 
 def test_a_signal_before_the_start_does_not_count():
@@ -144,9 +171,23 @@ def test_a_signal_before_the_start_does_not_count():
 def test_too_early_says_how_many_more_periods():
     early = improvement([*NOISE, 5, 5])
     assert early.verdict == "too_early"
-    assert early.values["periods_needed"] == MIN_AFTER - 2
-    assert f"{MIN_AFTER - 2} more needed" in early.sentence
+    assert early.values["periods_needed"] == MIN_AFTER["month"] - 2
+    assert f"{MIN_AFTER['month'] - 2} more needed" in early.sentence
     assert "early signal" in early.sentence  # 5 is beyond the lower limit already
+
+
+def test_strong_carry_over_needs_more_periods():
+    # A slow wave: each month close to the last (lag-1 autocorrelation of the residuals ≈ 0.8).
+    # Five months in a row below the median prove nothing when months move in long swings: no
+    # sustained shift yet, and the sentence says how many more months could show one.
+    wave = [10, 11, 12, 13, 14, 14, 13, 12, 11, 10, 9, 8, 8, 9, 10]
+    v = improvement([*wave, 7, 7, 6, 7, 6], baseline=(0, 15), start_index=15)
+    assert v.values["autocorrelation"] > 0.6
+    assert v.verdict == "no_signal" and v.values["periods_needed"] >= 1
+    more = v.values["periods_needed"]
+    assert v.values["periods_on_side_needed"] > v.values["periods_on_side"] == 5
+    assert f"{more} more needed" in v.sentence
+    assert "carries over strongly" in v.sentence
 
 
 def test_baseline_too_short_for_limits():
@@ -190,3 +231,11 @@ def test_a_threshold_that_is_not_a_number():
 )
 def test_values_read_as_a_sales_leader_says_them(value, unit, text):
     assert format_value(value, unit) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(0.043, "%", "+4.3 points"), (-2.44, "days", "-2.44 days"), (-1234.5, "EUR", "-1,234 EUR")],
+)
+def test_changes_read_as_a_sales_leader_says_them(value, unit, text):
+    assert format_change(value, unit) == text

@@ -1,7 +1,7 @@
 """Warnings that keep a driver analysis honest: too few cases, collinearity, confounding, leakage.
 
-Thresholds are the usual rules of thumb: fewer than 30 deals in a level or fewer than 10 events
-per model parameter (Peduzzi et al. 1996) is too few; |r| > 0.8 between two variables or a
+Thresholds are the usual rules of thumb: fewer than 30 deals in a level is too few (fewer than 10
+events per model term is refused outright, see :mod:`salesflow.analysis.estimable`); |r| > 0.8 between two variables or a
 variance inflation factor above 5 is collinear; a variable that is associated with both a driver
 and the outcome and moves the driver's coefficient by more than 20 % when added is a possible
 confounder (the change-in-estimate criterion, Greenland 1989).
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["collinearity", "confounders", "leakage", "too_few_cases"]
 
 MIN_PER_LEVEL = 30
-MIN_EVENTS_PER_PARAMETER = 10
 MAX_CORRELATION = 0.8
 MAX_VIF = 5.0
 CONFOUNDING_CHANGE = 0.2
@@ -32,7 +31,7 @@ def _warning(kind: str, variables: list[str], message: str) -> dict:
 
 
 def too_few_cases(d: Design, spec: OutcomeSpec) -> list[dict]:
-    """Small levels, too few events per parameter, or too few deals overall."""
+    """Small levels, or too few deals overall."""
     found = []
     n = len(d.y)
     if n < MIN_PER_LEVEL:
@@ -54,19 +53,6 @@ def too_few_cases(d: Design, spec: OutcomeSpec) -> list[dict]:
                     [variable],
                     f"{what}: only {small} deals on "
                     f"one side; its effect is imprecise (want {MIN_PER_LEVEL}+)",
-                )
-            )
-    if spec.kind == "binary" and d.X.shape[1]:
-        events = int(min(d.y.sum(), n - d.y.sum()))
-        per = events / d.X.shape[1]
-        if per < MIN_EVENTS_PER_PARAMETER:
-            found.append(
-                _warning(
-                    "too_few_cases",
-                    [],
-                    f"{events} deals in the smaller outcome "
-                    f"group for {d.X.shape[1]} model terms ({per:.1f} per term; "
-                    f"want {MIN_EVENTS_PER_PARAMETER}+): use fewer variables",
                 )
             )
     for variable, reference in d.references.items():

@@ -13,10 +13,11 @@ For checking a why-link, :func:`variable_effect` gives one variable's effect and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from salesflow.analysis import diagnostics, wording
+from salesflow.analysis import diagnostics, estimable, wording
+from salesflow.analysis.effects import ALPHA, DriverResult, Effect, LinkEvidence
 from salesflow.analysis.features import Catalog, feature_frame
 from salesflow.analysis.model import OUTCOMES, OutcomeSpec, design, fit, outcome_spec
 from salesflow.analysis.outcomes import attach, metric_outcome, prepare_outcome
@@ -40,7 +41,6 @@ __all__ = [
     "variable_effect",
 ]
 
-ALPHA = 0.05
 MIN_COVERAGE = 0.8
 MAX_DEFAULT_LEVELS = 20
 DEFAULT_BUILTINS = (
@@ -59,90 +59,6 @@ MODELS = {
     "linear": "linear regression on the value per deal (statsmodels OLS, HC3 robust errors); "
     "effects are differences in the mean, in the metric's unit",
 }
-
-
-@dataclass(frozen=True)
-class Effect:
-    """One variable's (or one level's) association with the outcome, in plain units."""
-
-    variable: str
-    level: str | None
-    reference: str | None
-    effect: float
-    ci_low: float
-    ci_high: float
-    p: float
-    p_adj: float
-    n: int
-    unit: str  # "points" or "percent"
-    per: str  # what the effect compares: "over 48 h vs within 48 h", "per week", "vs inbound"
-    outcome: str = ""
-    phrase: str = ""
-    worse: str = field(default="", compare=False)  # the bad direction of the outcome
-
-    @property
-    def direction(self) -> Literal["increases", "decreases"]:
-        return "increases" if self.effect >= 0 else "decreases"
-
-    @property
-    def significant(self) -> bool:
-        return self.p_adj < ALPHA
-
-    def as_dict(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("worse")
-        doc.update(direction=self.direction, significant=self.significant)
-        if self.level is None:
-            doc.pop("level")
-            doc.pop("reference")
-        return doc
-
-
-@dataclass
-class DriverResult:
-    """The ``salesflow drivers --json`` document."""
-
-    outcome: str
-    n: int
-    model: str
-    variables: list[str]
-    effects: list[Effect]
-    warnings: list[dict] = field(default_factory=list)
-    summary: str = ""
-    experiment: str = ""
-    params: dict[str, Any] | None = None  # a metric outcome's parameters
-
-    def as_dict(self) -> dict[str, Any]:
-        extra = {} if self.params is None else {"params": self.params}
-        return {
-            "outcome": self.outcome,
-            **extra,
-            "n": self.n,
-            "model": self.model,
-            "variables": self.variables,
-            "effects": [e.as_dict() for e in self.effects],
-            "warnings": self.warnings,
-            "summary": self.summary,
-            "experiment": self.experiment,
-        }
-
-
-@dataclass(frozen=True)
-class LinkEvidence:
-    """What the data says about a claimed cause → effect link."""
-
-    verdict: Literal["supports", "contradicts", "inconclusive"]
-    reason: str
-    effect: Effect | None
-    warnings: list[dict]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "reason": self.reason,
-            "effect": self.effect.as_dict() if self.effect else None,
-            "warnings": self.warnings,
-        }
 
 
 def drivers(
@@ -209,6 +125,7 @@ def analyse(frame: pd.DataFrame, spec: OutcomeSpec, variables: list[Variable]) -
         raise DataError(
             f"No {spec.population} to analyse", hint="Check the filters, or import closed deals"
         )
+    estimable.check(d, spec)
     fitted = fit(d.X, d.y, spec)
     p_adj = multipletests(fitted["p"].to_numpy(), method="fdr_bh")[1] if len(fitted) else []
     by_name = {v.name: v for v in variables}
@@ -259,8 +176,6 @@ def _effect(spec: OutcomeSpec, v: Variable, d: Any, column: str, row: Any, p_adj
 
 
 def _with_phrase(effect: Effect, v: Variable, spec: OutcomeSpec) -> Effect:
-    from dataclasses import replace
-
     return replace(effect, phrase=wording.phrase(effect, v, spec))
 
 

@@ -1,10 +1,20 @@
 """Patterns in the request log: themes in uncategorised requests, their trends, and who causes them.
 
-Themes: TF-IDF over the descriptions (English stop words, words and word pairs), reduced by
-latent semantic analysis (truncated SVD, then unit length), clustered by k-means for every k in
-2..12; the k with the best silhouette score wins. Every random step has a fixed seed, so the same
-log always gives the same themes. Each theme is named by its top terms and, when its centroid is
-close to the requests already filed under a category, by that category.
+Themes: TF-IDF over the descriptions' words and word pairs (letters only, so order numbers never
+make a theme; English stop words; terms in more than half the requests carry no topic), reduced
+by latent semantic analysis (truncated SVD to 50 dimensions, at most one per 10 requests, then
+unit length) and clustered by k-means for every k in 2..12; the k with the best cosine silhouette
+wins. K-means splits a topic written in a few set phrasings into one cluster per phrasing, so
+clusters whose TF-IDF centroids are alike (cosine ≥ 0.3) are then merged: the number of themes
+is the data's, not the top of the range. Each theme is named by its most *distinctive* terms
+(mean weight inside minus outside, so words every theme shares never name one) and, when its
+centroid is close to the requests already filed under a category, by that category. Every
+random step has a fixed seed and runs on one thread, so the same log always gives the same
+themes.
+
+Measured on generated logs with known topics (3–7 topics, shared filler words, typos, a few to
+sixty words per request; tests/analysis/request_texts.py): adjusted Rand index in
+benchmarks/README.md (``bench_themes.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +40,10 @@ CATEGORY_MATCH = 0.3  # cosine similarity to an existing category's centroid to 
 SILHOUETTE_SAMPLE = 3000
 LSA_DIMS = 50
 N_INIT = 3
+MERGE_SIMILARITY = 0.3  # TF-IDF centroid cosine above which two clusters are one theme
+REQUESTS_PER_DIM = 10  # LSA keeps at most one dimension per 10 requests (noise on small logs)
+MAX_SHARE = 0.5  # words in more than this share of requests name no topic
+WORDS = r"(?u)\b[^\W\d_]{2,}\b"  # letters only: no order numbers, no prices
 
 
 @dataclass
@@ -87,12 +101,11 @@ def load_requests(con: BaseBackend) -> pd.DataFrame:
 
 
 def find_themes(frame: pd.DataFrame, *, k: int | None = None, as_of: Any = None) -> ThemeResult:
-    """Cluster the uncategorised requests of ``frame`` (from :func:`load_requests`) into themes."""
-    from sklearn.cluster import KMeans
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics import silhouette_score
-    from sklearn.preprocessing import normalize
+    """Cluster the uncategorised requests of ``frame`` (from :func:`load_requests`) into themes.
+
+    With ``k`` the number of themes is forced (no merging); without it the data choose.
+    """
+    from threadpoolctl import threadpool_limits
 
     todo = frame[frame["category"].isna() & (frame["description"].str.strip() != "")]
     if len(todo) < MIN_REQUESTS:
@@ -100,33 +113,12 @@ def find_themes(frame: pd.DataFrame, *, k: int | None = None, as_of: Any = None)
             f"Only {len(todo)} uncategorised requests with a description",
             hint=f"Themes need at least {MIN_REQUESTS}; log more requests first",
         )
-    vectorizer = TfidfVectorizer(
-        stop_words="english", ngram_range=(1, 2), min_df=2, sublinear_tf=True
-    )
-    tfidf = vectorizer.fit_transform(todo["description"])
-    dims = max(2, min(LSA_DIMS, tfidf.shape[1] - 1, len(todo) - 1))
-    lsa = normalize(TruncatedSVD(dims, random_state=SEED).fit_transform(tfidf))
-    candidates = [k] if k else range(K_RANGE[0], min(K_RANGE[1], len(todo) - 1) + 1)
-    best: tuple[float, Any] | None = None
-    for n in candidates:
-        model = KMeans(n, n_init=N_INIT, random_state=SEED).fit(lsa)
-        score = (
-            float(
-                silhouette_score(
-                    lsa,
-                    model.labels_,
-                    sample_size=min(SILHOUETTE_SAMPLE, len(todo)),
-                    random_state=SEED,
-                )
-            )
-            if n > 1
-            else 0.0
-        )
-        if best is None or score > best[0] + 1e-9:
-            best = (score, model)
-    assert best is not None
-    score, model = best
-    labels = _stable_ids(model.labels_)
+    with threadpool_limits(1):  # small matrices: one thread is faster and deterministic
+        tfidf, lsa, vectorizer = _embed(todo["description"])
+        labels, score = _cluster(lsa, k)
+        if k is None:
+            labels = _merge_alike(tfidf, labels)
+    labels = _stable_ids(labels)
     themes = _describe(todo, tfidf, lsa, labels, vectorizer, frame)
     labels = _merge_same_category(labels, themes)
     if len(set(labels.tolist())) < len(themes):
@@ -138,6 +130,81 @@ def find_themes(frame: pd.DataFrame, *, k: int | None = None, as_of: Any = None)
     result = ThemeResult(themes, assignments, len(themes), score, len(todo))
     _add_trends(result, todo.assign(theme=labels), frame, as_of)
     return result
+
+
+def _embed(texts: pd.Series):
+    """TF-IDF of the words (the matrix, its LSA rows at unit length, and the vectorizer)."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    vectorizer = TfidfVectorizer(
+        stop_words="english",
+        token_pattern=WORDS,
+        ngram_range=(1, 2),
+        min_df=2,
+        max_df=MAX_SHARE,
+        sublinear_tf=True,
+    )
+    try:
+        tfidf = vectorizer.fit_transform(texts)
+    except ValueError:  # every word is a stop word, a number, or in one request only
+        raise DataError(
+            "The request descriptions share no words to group them by",
+            hint="Themes need descriptions in words (not only numbers or one-off terms)",
+        ) from None
+    dims = min(LSA_DIMS, max(2, len(texts) // REQUESTS_PER_DIM), tfidf.shape[1] - 1)
+    dims = max(1, min(dims, len(texts) - 1))
+    lsa = normalize(TruncatedSVD(dims, random_state=SEED).fit_transform(tfidf))
+    return tfidf, lsa, vectorizer
+
+
+def _cluster(lsa: np.ndarray, k: int | None) -> tuple[np.ndarray, float | None]:
+    """K-means labels for ``k``, or for the k in :data:`K_RANGE` with the best silhouette."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    candidates = [k] if k else range(K_RANGE[0], min(K_RANGE[1], len(lsa) - 1) + 1)
+    best: tuple[float, np.ndarray] | None = None
+    for n in candidates:
+        labels = KMeans(n, n_init=N_INIT, random_state=SEED).fit(lsa).labels_
+        score = (
+            float(
+                silhouette_score(
+                    lsa,
+                    labels,
+                    metric="cosine",
+                    sample_size=min(SILHOUETTE_SAMPLE, len(lsa)),
+                    random_state=SEED,
+                )
+            )
+            if len(set(labels.tolist())) > 1
+            else 0.0
+        )
+        if best is None or score > best[0] + 1e-9:
+            best = (score, labels)
+    assert best is not None
+    return best[1], best[0]
+
+
+def _merge_alike(tfidf, labels: np.ndarray) -> np.ndarray:
+    """Merge the two clusters with the most alike TF-IDF centroids until none reach
+    :data:`MERGE_SIMILARITY` (one topic's phrasings are one theme)."""
+    import numpy as np
+    from sklearn.preprocessing import normalize
+
+    labels = labels.copy()
+    while len(ids := sorted(set(labels.tolist()))) > 1:
+        centroids = normalize(
+            np.vstack([np.asarray(tfidf[labels == i].mean(axis=0)).ravel() for i in ids])
+        )
+        alike = centroids @ centroids.T
+        np.fill_diagonal(alike, -1.0)
+        a, b = np.unravel_index(int(alike.argmax()), alike.shape)
+        if alike[a, b] < MERGE_SIMILARITY:
+            break
+        labels[labels == ids[b]] = ids[a]
+    return labels
 
 
 def _stable_ids(labels: np.ndarray) -> np.ndarray:
@@ -171,7 +238,8 @@ def _describe(todo, tfidf, lsa, labels, vectorizer, frame) -> list[Theme]:
     for theme in sorted(set(labels.tolist())):
         mask = labels == theme
         centroid = np.asarray(tfidf[mask].mean(axis=0)).ravel()
-        top = [str(t) for t in terms[np.argsort(-centroid, kind="stable")[:6]]]
+        rest = np.asarray(tfidf[~mask].mean(axis=0)).ravel() if (~mask).any() else 0.0
+        top = [str(t) for t in terms[np.argsort(-(centroid - rest), kind="stable")[:6]]]
         center = lsa[mask].mean(axis=0)
         closest = np.argsort(-(lsa[mask] @ center), kind="stable")[:3]
         examples = todo["description"].to_numpy()[mask][closest].tolist()
@@ -196,7 +264,7 @@ def _category_centroids(frame: pd.DataFrame, vectorizer) -> dict[str, np.ndarray
 def _name(
     centroid: np.ndarray, categories: Mapping[str, np.ndarray], top: list[str]
 ) -> tuple[str, bool]:
-    """The closest existing category, or the top two terms."""
+    """The closest existing category, or the two most distinctive terms."""
     import numpy as np
 
     best, score = None, 0.0
@@ -207,7 +275,19 @@ def _name(
             best, score = name, sim
     if best is not None and score >= CATEGORY_MATCH:
         return best, True
-    return " / ".join(top[:2]), False
+    return _label(top), False
+
+
+def _label(terms: list[str]) -> str:
+    """The two most distinctive terms that share no word ("credit note / refund", never
+    "users / new users")."""
+    chosen: list[str] = []
+    for term in terms:
+        if not any(set(term.split()) & set(c.split()) for c in chosen):
+            chosen.append(term)
+        if len(chosen) == 2:
+            break
+    return " / ".join(chosen)
 
 
 def _add_trends(

@@ -5,17 +5,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from salesflow.analysis.drivers import DriverResult, Effect
+    from salesflow.analysis.effects import DriverResult, Effect
     from salesflow.analysis.model import OutcomeSpec
     from salesflow.analysis.variables import Variable
 
-__all__ = ["effect_words", "experiment", "metric_words", "phrase", "summary"]
+__all__ = [
+    "effect_words",
+    "experiment",
+    "metric_words",
+    "outcome_goal",
+    "phrase",
+    "sides",
+    "summary",
+]
 
 VERBS = {
     "won": ("win", "points more often", "points less often"),
     "stalled": ("stall", "points more often", "points less often"),
     "cycle_time": ("take", "% longer to close", "% less time to close"),
 }
+
+# A binary outcome's two groups of deals, and what "going with" the outcome means.
+SIDES = {"won": ("won", "lost"), "stalled": ("stalled", "not stalled")}
+GOALS = {"won": "winning", "stalled": "stalling", "cycle_time": "a longer or shorter cycle time"}
 
 
 def label(name: str) -> str:
@@ -67,6 +79,21 @@ def _metric_size(effect: Effect, spec: OutcomeSpec) -> str:
 
 def metric_words(spec: OutcomeSpec) -> str:
     return spec.label or label(spec.name)
+
+
+def sides(spec: OutcomeSpec) -> tuple[str, str]:
+    """The deals a binary outcome counts and the others: ("won", "lost")."""
+    if spec.metric is None and spec.name in SIDES:
+        return SIDES[spec.name]
+    words = metric_words(spec)
+    return f"counted in the {words}", f"not counted in the {words}"
+
+
+def outcome_goal(spec: OutcomeSpec) -> str:
+    """ "winning", "stalling", "the rework rate"."""
+    if spec.metric is None and spec.name in GOALS:
+        return GOALS[spec.name]
+    return f"the {metric_words(spec)}"
 
 
 def effect_words(effect: Effect) -> str:

@@ -12,11 +12,11 @@ object (:mod:`salesflow.api.results`) holding that command's ``--json`` document
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from salesflow.api.results import (
     CausesResult,
@@ -35,11 +35,26 @@ if TYPE_CHECKING:
 
 __all__ = ["Workspace", "open"]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _latest(method: F) -> F:
+    """Answer from the last published data: reopen if a writer swapped a new file in since."""
+
+    @wraps(method)
+    def call(self: Workspace, *args: Any, **kwargs: Any) -> Any:
+        self.core.refresh()
+        return method(self, *args, **kwargs)
+
+    return call  # type: ignore[return-value]
+
 
 class Workspace:
     """One salesflow workspace: its sales data, its knowledge base and every analysis on them.
 
-    Open it with :func:`open`; close it (or use ``with``) to release the database files.
+    Open it with :func:`open`; close it (or use ``with``) to release the database files. Each
+    call answers from the last data published (an import elsewhere shows in the next call), and
+    all figures of one call come from one version of the data.
     """
 
     def __init__(
@@ -93,6 +108,7 @@ class Workspace:
 
     # -- the data ---------------------------------------------------------------------------
 
+    @_latest
     def status(self) -> dict[str, Any]:
         """Rows and date range per table, deals by outcome and ``as_of`` (``salesflow status
         --json``)."""
@@ -106,6 +122,7 @@ class Workspace:
 
         return [m.describe() for m in catalog(self.settings)]
 
+    @_latest
     def metric(
         self,
         metric_id: str,
@@ -143,6 +160,7 @@ class Workspace:
         )
         return MetricResult(charted.to_dict(), charted=charted)
 
+    @_latest
     def flow(
         self, *, filters: Mapping[str, Sequence[str]] | None = None, top: int = 10
     ) -> FlowResult:
@@ -153,6 +171,7 @@ class Workspace:
             dict(process_map(self.core.data, self.settings, filters=filters, top=top))
         )
 
+    @_latest
     def drivers(
         self,
         outcome: str = "won",
@@ -169,6 +188,7 @@ class Workspace:
         )
         return DriversResult(found.as_dict())
 
+    @_latest
     def request_patterns(self, *, k: int | None = None) -> PatternsResult:
         """Themes in uncategorised requests, their monthly trend, and Pareto tables."""
         from salesflow.analysis import request_patterns
@@ -183,16 +203,19 @@ class Workspace:
 
         return lint_doc(statement)
 
+    @_latest
     def udrs(self) -> UdrsResult:
         """Every UDR with its lint, verdict from data (chart included) and recorded causes."""
         bench = self.workbench
         docs = [bench.show_udr(r["id"]) for r in bench.list_udrs(verdicts=False)]
         return UdrsResult({"udrs": docs})
 
+    @_latest
     def causes(self) -> CausesResult:
         """The cause graph: each node ranked by the UDRs it leads to, root causes, core problems."""
         return CausesResult(self.workbench.causes())
 
+    @_latest
     def improvements(self) -> ImprovementsResult:
         """Every improvement: the three questions, its verdict with the chart, and check-ins."""
         bench = self.workbench

@@ -19,11 +19,13 @@ from salesflow.appdb.errors import (
 )
 from salesflow.appdb.migrate import current_revision, downgrade, head_revision, open_engine, upgrade
 from salesflow.appdb.records import (
+    AccountEventRecord,
     CauseRecord,
     CheckinRecord,
     HistoryRecord,
     ImprovementRecord,
     LinkRecord,
+    SessionRecord,
     TokenRecord,
     UdrRecord,
     UserRecord,
@@ -34,6 +36,7 @@ from salesflow.appdb.versions import CURRENT
 
 __all__ = [
     "CURRENT",
+    "AccountEventRecord",
     "AlreadyExistsError",
     "AppDbUnavailableError",
     "AppDbVersionError",
@@ -45,6 +48,7 @@ __all__ = [
     "InvalidRecordError",
     "KnowledgeStore",
     "LinkRecord",
+    "SessionRecord",
     "StaleEditError",
     "TokenRecord",
     "UdrRecord",

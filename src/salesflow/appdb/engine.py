@@ -41,10 +41,12 @@ def _sqlite_pragmas(*, wal: bool):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
-        if (
-            wal
-        ):  # readers never wait for the writer; NORMAL sync is safe with WAL, fsync at checkpoints
+        # readers never wait for the writer; NORMAL sync is safe with WAL, fsync at checkpoints.
+        # The mode is kept in the file: switching it needs a lock a writer may hold, so a new
+        # connection (a CLI run during a server's write) only switches a file not yet in WAL.
+        if wal and cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             cursor.execute("PRAGMA journal_mode=WAL")
+        if wal:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

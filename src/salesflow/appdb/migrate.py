@@ -21,6 +21,7 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
 from salesflow.appdb.engine import make_engine, normalise_url
 from salesflow.appdb.errors import AppDbUnavailableError, AppDbVersionError
+from salesflow.filemodes import touch_private
 
 __all__ = [
     "alembic_config",
@@ -188,7 +189,7 @@ def _engine_creating_database(url: str) -> Engine:
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            touch_private(Path(parsed.database).expanduser())  # 0600, and so are its journals
         return make_engine(url)
     engine = make_engine(url)
     try:

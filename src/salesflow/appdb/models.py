@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 __all__ = [
+    "AccountEvent",
     "ApiToken",
     "Base",
     "Cause",
@@ -37,6 +38,7 @@ __all__ = [
     "History",
     "Improvement",
     "ImprovementAttack",
+    "LoginSession",
     "Node",
     "Udr",
     "User",
@@ -109,6 +111,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
 
 class Node(Base):
@@ -218,3 +221,37 @@ class History(Base):
     at: Mapped[datetime]
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+
+
+class LoginSession(Base):
+    """A signed-in browser: the cookie carries a random key, the table only its SHA-256.
+
+    Deleting the row ends the session at once (sign-out, a new password, a new role, disabling).
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    client: Mapped[str | None] = mapped_column(String(100))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class AccountEvent(Base):
+    """The audit trail of accounts: who changed which account or token, what, and when.
+
+    Kept apart from ``history`` (the team's knowledge, which travels in knowledge files).
+    """
+
+    __tablename__ = "account_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    who: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    account: Mapped[str] = mapped_column(String(200), index=True)
+    detail: Mapped[dict[str, Any] | None]

@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "AccountEventRecord",
     "CauseRecord",
     "CheckinRecord",
     "HistoryRecord",
     "ImprovementRecord",
     "LinkRecord",
+    "SessionRecord",
     "TokenRecord",
     "UdrRecord",
     "UserRecord",
@@ -196,8 +198,38 @@ class TokenRecord(Record):
     created_at: datetime
     last_used_at: datetime | None
     token_hash: str = field(repr=False)
+    expires_at: datetime | None = None
+
+    def expired(self, at: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= at
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         out.pop("token_hash")
         return out
+
+
+@dataclass(frozen=True)
+class SessionRecord(Record):
+    """A signed-in browser (the cookie's key is never stored, only its hash)."""
+
+    id: int
+    user_id: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client: str | None
+    user_agent: str | None
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class AccountEventRecord(Record):
+    """One entry of the accounts' audit trail."""
+
+    id: int
+    at: datetime
+    who: str
+    action: str
+    account: str
+    detail: dict[str, Any] | None

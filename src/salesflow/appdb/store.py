@@ -31,6 +31,7 @@ from salesflow.appdb.records import (
     now,
 )
 from salesflow.appdb.repositories import CauseRepository, LinkRepository, UdrRepository
+from salesflow.appdb.sessions import SessionRepository
 from salesflow.appdb.users import UserRepository
 from salesflow.errors import NotFoundError
 
@@ -56,6 +57,7 @@ class KnowledgeStore:
         self.improvements = ImprovementRepository(self)
         self.checkins = CheckinRepository(self)
         self.users = UserRepository(self)
+        self.sessions = SessionRepository(self)
 
     @classmethod
     def open(cls, url: str) -> KnowledgeStore:

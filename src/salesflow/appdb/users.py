@@ -1,7 +1,9 @@
 """Accounts and API tokens for the web app. Hashing is the caller's job: only hashes are stored.
 
 An account change names the version it was based on (``salesflow.appdb.versions``); tokens are
-only created and revoked, never edited.
+only created and revoked, never edited. Every change is written to the accounts' audit trail
+(``audit.py``) with who made it. A new role, a new password or disabling an account ends that
+account's sessions in the same transaction, so no browser keeps rights the account no longer has.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from salesflow.appdb.audit import account_events, log_account
 from salesflow.appdb.errors import AlreadyExistsError, InvalidRecordError, StaleEditError
 from salesflow.appdb.models import ROLES, ApiToken, User
-from salesflow.appdb.records import TokenRecord, UserRecord, as_utc, now
+from salesflow.appdb.records import AccountEventRecord, TokenRecord, UserRecord, as_utc, now
+from salesflow.appdb.sessions import end_user_sessions
 from salesflow.appdb.versions import Expected, claim, require_version
 from salesflow.errors import NotFoundError
 
@@ -25,7 +29,9 @@ class UserRepository:
     def __init__(self, store: Any) -> None:
         self._store = store
 
-    def create(self, name: str, *, role: str, password_hash: str | None = None) -> UserRecord:
+    def create(
+        self, name: str, *, role: str, password_hash: str | None = None, who: str = "salesflow"
+    ) -> UserRecord:
         """A new account; names are unique."""
         name = name.strip()
         if not name:
@@ -42,6 +48,7 @@ class UserRepository:
                 )
                 session.add(row)
                 session.flush()
+                log_account(session, who, "create", name, role=role)
                 return UserRecord.from_row(row)
         except IntegrityError:
             raise AlreadyExistsError(
@@ -58,6 +65,16 @@ class UserRepository:
             row = session.scalars(select(User).where(User.name == name)).first()
             return None if row is None else UserRecord.from_row(row)
 
+    def named(self, name: str) -> UserRecord:
+        """The account with this name, or a NotFoundError saying how to see the names."""
+        user = self.by_name(name.strip())
+        if user is None:
+            raise NotFoundError(
+                f"There is no account named {name!r}",
+                hint="List the accounts with `salesflow user list`",
+            )
+        return user
+
     def list(self) -> list[UserRecord]:
         with self._store.transaction() as session:
             return [UserRecord.from_row(r) for r in session.scalars(select(User).order_by(User.id))]
@@ -70,8 +87,11 @@ class UserRepository:
         role: str | None = None,
         disabled: bool | None = None,
         password_hash: str | None = None,
+        who: str = "salesflow",
     ) -> UserRecord:
-        """Change role, disable/enable, or set a new password hash, at the version the caller read."""
+        """Change role, disable/enable, or set a new password hash, at the version the caller
+        read; ends the account's sessions when its rights change, and refuses to leave the
+        workspace without an enabled admin."""
         expected = require_version(expected_version, "User", id)
         if role is not None:
             _check_role(role)
@@ -85,21 +105,56 @@ class UserRepository:
                     current=UserRecord.from_row(row).to_dict(),
                 )
             row = self._row(session, id)
-            if role is not None:
+            was_admin = row.role == "admin" and not row.disabled
+            changes: dict[str, Any] = {}
+            if role is not None and role != row.role:
+                changes["role"] = [row.role, role]
                 row.role = role
-            if disabled is not None:
+            if disabled is not None and disabled != row.disabled:
+                changes["disabled"] = disabled
                 row.disabled = disabled
             if password_hash is not None:
+                changes["password"] = "changed"
                 row.password_hash = password_hash
             session.flush()
+            if was_admin and (row.role != "admin" or row.disabled):
+                _keep_an_admin(session, row.name)
+            if changes:
+                if set(changes) != {"disabled"} or disabled:
+                    changes["sessions_ended"] = end_user_sessions(session, id)
+                log_account(session, who, _action(changes), row.name, **changes)
             return UserRecord.from_row(row)
 
-    def add_token(self, user_id: int, *, token_hash: str, name: str) -> TokenRecord:
+    def events(self, account: str | None = None) -> list[AccountEventRecord]:
+        """The audit trail (one account's, or everyone's), oldest first."""
         with self._store.transaction() as session:
-            self._row(session, user_id)
-            row = ApiToken(user_id=user_id, token_hash=token_hash, name=name, created_at=now())
+            return account_events(session, account)
+
+    def add_token(
+        self,
+        user_id: int,
+        *,
+        token_hash: str,
+        name: str,
+        expires_at: datetime | None = None,
+        who: str = "salesflow",
+    ) -> TokenRecord:
+        """A new API token (its hash); ``expires_at`` None means until revoked."""
+        with self._store.transaction() as session:
+            user = self._row(session, user_id)
+            row = ApiToken(
+                user_id=user_id,
+                token_hash=token_hash,
+                name=name,
+                created_at=now(),
+                expires_at=as_utc(expires_at),
+            )
             session.add(row)
             session.flush()
+            log_account(
+                session, who, "token-create", user.name, token=row.id, name=name,
+                expires_at=None if expires_at is None else as_utc(expires_at).isoformat(),
+            )  # fmt: skip
             return TokenRecord.from_row(row)
 
     def token_by_hash(self, token_hash: str) -> TokenRecord | None:
@@ -107,12 +162,13 @@ class UserRepository:
             row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
             return None if row is None else TokenRecord.from_row(row)
 
-    def tokens(self, user_id: int) -> list[TokenRecord]:
+    def tokens(self, user_id: int | None = None) -> list[TokenRecord]:
+        """One account's tokens, or everyone's (``user_id`` None)."""
         with self._store.transaction() as session:
-            rows = session.scalars(
-                select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
-            )
-            return [TokenRecord.from_row(r) for r in rows]
+            query = select(ApiToken).order_by(ApiToken.id)
+            if user_id is not None:
+                query = query.where(ApiToken.user_id == user_id)
+            return [TokenRecord.from_row(r) for r in session.scalars(query)]
 
     def touch_token(self, token_id: int, at: datetime | None = None) -> None:
         """Remember when a token was last used."""
@@ -121,12 +177,20 @@ class UserRepository:
             if row is not None:
                 row.last_used_at = as_utc(at) or now()
 
-    def revoke_token(self, token_id: int) -> None:
+    def revoke_token(self, token_id: int, *, who: str = "salesflow") -> TokenRecord:
+        """Delete a token: the next request carrying it gets 401."""
         with self._store.transaction() as session:
             row = session.get(ApiToken, token_id)
             if row is None:
-                raise NotFoundError(f"API token {token_id} does not exist")
+                raise NotFoundError(
+                    f"API token {token_id} does not exist",
+                    hint="List tokens with `salesflow user token list`",
+                )
+            record = TokenRecord.from_row(row)
             session.delete(row)
+            owner = self._row(session, row.user_id).name
+            log_account(session, who, "token-revoke", owner, token=token_id, name=row.name)
+            return record
 
     @staticmethod
     def _row(session: Any, id: int) -> User:
@@ -136,6 +200,22 @@ class UserRepository:
                 f"User {id} does not exist", hint="List users with `salesflow user list`"
             )
         return row
+
+
+def _action(changes: dict[str, Any]) -> str:
+    if "disabled" in changes:
+        return "disable" if changes["disabled"] else "enable"
+    return "role" if "role" in changes else "password"
+
+
+def _keep_an_admin(session: Any, name: str) -> None:
+    """Refuse the change that would leave nobody able to manage accounts."""
+    admins = select(func.count()).where(User.role == "admin", User.disabled.is_(False))
+    if not session.scalar(admins):
+        raise InvalidRecordError(
+            f"This would leave no enabled admin ({name} is the last one); nothing was changed",
+            hint="Make another account admin first: salesflow user role NAME admin",
+        )
 
 
 def _check_role(role: str) -> None:

@@ -64,4 +64,7 @@ for module in (
 
 
 def main() -> None:
+    from salesflow.filemodes import private_umask
+
+    private_umask()  # everything the command writes is for its user only (docs/web.md)
     app()

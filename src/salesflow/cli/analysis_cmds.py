@@ -36,7 +36,7 @@ def variables(workspace: WorkspaceOption = Path("."), as_json: JsonOption = Fals
     """
     from salesflow.analysis import describe_variables
 
-    with open_workspace(workspace, read_only=True) as ws:
+    with open_workspace(workspace) as ws:
         rows = describe_variables(ws)
     if as_json:
         print_json({"variables": rows})
@@ -91,7 +91,7 @@ def drivers(
     from salesflow.analysis import drivers as run
 
     names = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
-    with open_workspace(workspace, read_only=True) as ws:
+    with open_workspace(workspace) as ws:
         result = run(
             ws,
             outcome=outcome,
@@ -164,18 +164,21 @@ def patterns(
     """
     from salesflow.analysis import categorise, request_patterns
 
-    with open_workspace(workspace, read_only=not accept) as ws:
+    renamed = {int(k): v for k, v in pairs(name, "--name").items() if k.isdigit()}
+    if len(renamed) != len(name or []):
+        raise ConfigError(
+            "--name takes a theme ID and a name: ID=NAME",
+            hint='For example --name 3="Delivery delays"',
+        )
+    with open_workspace(workspace) as ws:
         result = request_patterns(ws.data, k=themes)
-        renamed = {int(k): v for k, v in pairs(name, "--name").items() if k.isdigit()}
-        if len(renamed) != len(name or []):
-            raise ConfigError(
-                "--name takes a theme ID and a name: ID=NAME",
-                hint='For example --name 3="Delivery delays"',
-            )
         names = {
             t.id: renamed.get(t.id, t.label) for t in result.themes if t.id not in set(skip or [])
         }
-        filed = categorise(ws.data, result.assignments, names) if accept else 0
+        filed = 0
+        if accept:
+            with ws.writing("filing of requests under their themes") as writer:
+                filed = categorise(writer.data, result.assignments, names)
     doc = result.as_dict()
     if accept:
         doc["accepted"] = {"requests": filed, "categories": {str(k): v for k, v in names.items()}}

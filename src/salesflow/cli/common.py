@@ -52,10 +52,20 @@ class SalesflowGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except SalesflowError as exc:
-            from rich.markup import escape
+            _fail(exc)
+        except Exception as exc:  # DuckDB failing to read or write its file mid-command
+            if type(exc).__name__ != "IOException" or "duckdb" not in type(exc).__module__:
+                raise
+            from salesflow.errors import StorageError
 
-            err.print(f"[bold red]Error:[/] {escape(exc.message)}", soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
+            _fail(StorageError(f"The data could not be read or written: {exc}"))
+
+
+def _fail(exc: SalesflowError) -> None:
+    from rich.markup import escape
+
+    err.print(f"[bold red]Error:[/] {escape(exc.message)}", soft_wrap=True)
+    raise typer.Exit(exc.exit_code) from None
 
 
 def new_app(help_text: str) -> typer.Typer:
@@ -70,10 +80,11 @@ def new_app(help_text: str) -> typer.Typer:
     )
 
 
-def open_workspace(path: Path, *, read_only: bool = False) -> Workspace:
+def open_workspace(path: Path) -> Workspace:
+    """The workspace for reading; changes go through ``Workspace.writing`` (see storage)."""
     from salesflow.workspace import Workspace
 
-    return Workspace.open(path, read_only=read_only)
+    return Workspace.open(path)
 
 
 def _jsonable(value: Any) -> Any:

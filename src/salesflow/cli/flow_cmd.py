@@ -57,7 +57,7 @@ def flow(
     from salesflow.metrics.process_map import process_map
 
     filters = parse_filters(filter_ or [])
-    with open_workspace(workspace, read_only=True) as ws:
+    with open_workspace(workspace) as ws:
         doc = process_map(ws.data, ws.settings, filters=filters, top=top)
     if as_json:
         print_json(doc)

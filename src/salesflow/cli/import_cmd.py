@@ -43,6 +43,22 @@ def import_(
         bool,
         typer.Option("--decimal-comma", help="Numbers are written 1.234,56 (European exports)."),
     ] = False,
+    thousands: Annotated[
+        str | None,
+        typer.Option(
+            "--thousands",
+            help="The thousands separator in numbers: ',' (12,500.00), '.' (with "
+            "--decimal-comma), ' ' or \"'\".",
+        ),
+    ] = None,
+    replace_history: Annotated[
+        bool,
+        typer.Option(
+            "--replace-history",
+            help="stage_events: the file replaces the whole history of each deal it names "
+            "(default: its events are added).",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check everything, write nothing.")
     ] = False,
@@ -58,12 +74,16 @@ def import_(
     """Import a CRM export (CSV, Excel, Parquet) into a canonical table.
 
     Every row is checked first; one bad row means nothing is written, unless --skip-invalid.
-    Re-importing a file updates the same deals instead of duplicating them.
+    Re-importing a file updates the same deals instead of duplicating them. Stage events are
+    added to each deal's history; --replace-history replaces the history of the deals in the file.
 
     Example: `salesflow import opportunities sales_pipeline.csv --preset maven-crm`
 
     A European export (semicolons, 1.234,56, Windows text):
     `salesflow import opportunities deals.csv --mapping deals.toml --decimal-comma --encoding latin-1`
+
+    Won deals exported apart from the leads (each deal keeps its first stage):
+    `salesflow import stage_events closed_deals.csv --mapping olist.toml`
     """
     from salesflow.ingest import import_file
 
@@ -77,8 +97,10 @@ def import_(
             date_format=date_format,
             encoding=encoding,
             decimal_comma=decimal_comma,
+            thousands=thousands,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
+            replace_history=replace_history,
             progress=bar.update,
         )
     if as_json:

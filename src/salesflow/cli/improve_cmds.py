@@ -61,7 +61,7 @@ def add(
         str | None,
         typer.Option(
             "--bad-if",
-            help="above|below: the direction that is bad; success is a signal the other way.",
+            help="above|below: the direction that is bad; success is a sustained shift the other way.",
         ),
     ] = None,
     filters: FilterOption = None,
@@ -79,7 +79,12 @@ def add(
         str | None, typer.Option("--start", help="Date the change started, YYYY-MM-DD.")
     ] = None,
     target: Annotated[
-        str | None, typer.Option("--target", help="The value you aim for (45% or 0.45 for shares).")
+        str | None,
+        typer.Option(
+            "--target",
+            help="The value you aim for, in the metric's unit: 45% or 0.45 for a share, "
+            "6 for 6 days.",
+        ),
     ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Who leads it.")] = None,
     status: Annotated[

@@ -129,7 +129,7 @@ def metric(
         "start": _day(start, "--from"),
         "end": _day(end, "--to"),
     }
-    with open_workspace(workspace, read_only=True) as ws:
+    with open_workspace(workspace) as ws:
         m = get(metric_id, ws.settings)
         if by is None and m.needs_filter and m.needs_filter not in query["filters"]:
             by = m.default_by

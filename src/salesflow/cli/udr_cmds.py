@@ -80,7 +80,8 @@ def bind(
         str | None,
         typer.Option(
             "--threshold",
-            help="Bad beyond this value (0.3 or 30% for shares). "
+            help="Bad beyond this value, in the metric's unit: 0.3 or 30% for a share, "
+            "7 for 7 days (no % there). "
             "Without one: any chart signal in the bad direction.",
             show_default=False,
         ),

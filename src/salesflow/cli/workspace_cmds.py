@@ -72,7 +72,7 @@ def status(
     """
     from salesflow.workspace import workspace_status
 
-    with open_workspace(workspace, read_only=True) as ws:
+    with open_workspace(workspace) as ws:
         doc = workspace_status(ws, as_of=as_of)
     if as_json:
         print_json(doc)

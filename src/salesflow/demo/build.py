@@ -96,47 +96,52 @@ def build_demo(
             hint="Try the default of 5,000 or up to 1,000,000 for benchmarks",
         )
     started = time.perf_counter()
-    workspace = _fresh_workspace(Path(path), force=force, data_url=data_url)
-    try:
-        con = workspace.data
+    workspace, old_app = _fresh_workspace(Path(path), force=force, data_url=data_url)
+    # the new data is built beside the old and swapped in whole: a rebuild killed half-way
+    # leaves the previous data as it was
+    with workspace.writing("demo rebuild", fresh=True) as writer:
+        con = writer.data
+        _empty_tables(con, drop=force)
         _add_extra_columns(con)
         rows = _fill(con, seed, opportunities, progress)
         if con.name == "duckdb":  # the derived tables choose their own memory budget
             con.con.execute("RESET memory_limit")
         from salesflow.derived import refresh
 
-        refresh(con, workspace.settings)
-    finally:
-        workspace.close()
+        refresh(con, writer.settings)
+    if old_app is not None:  # the old knowledge base goes once the new data is in place
+        _remove_local_file(old_app, workspace.path)
     return DemoReport(workspace.path, seed, opportunities, rows, time.perf_counter() - started)
 
 
-def _fresh_workspace(folder: Path, *, force: bool, data_url: str) -> Workspace:
-    """A new workspace; with ``force`` an existing one's local data and app files are removed."""
+def _fresh_workspace(folder: Path, *, force: bool, data_url: str) -> tuple[Workspace, str | None]:
+    """A workspace to fill, and with ``force`` the app DB URL of the one it replaces."""
     from salesflow.settings import load_settings
     from salesflow.workspace import init_workspace
 
     folder = folder.expanduser().resolve()
+    old_app = None
     if (folder / CONFIG_FILE).exists():
         if not force:
             raise WorkspaceError(
                 f"{folder} is already a salesflow workspace",
                 hint="Choose another folder, or pass --force to replace it with a fresh demo",
             )
-        old = load_settings(folder)
-        for url in (old.resolved_data_url(), old.resolved_app_url()):
-            _remove_local_file(url, folder)
+        old_app = load_settings(folder).resolved_app_url()
     workspace = init_workspace(
         folder, data_url=data_url, stages=STAGE_NAMES, won=("Won",), lost=("Lost",), force=force
     )
     workspace = _exported_on(workspace)
-    if force:  # a non-file data source (PostgreSQL…) keeps its tables: empty them
-        for name in TABLES:
-            workspace.data.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
-        from salesflow.source import ensure_tables
+    return workspace, old_app
 
-        ensure_tables(workspace.data)
-    return workspace
+
+def _empty_tables(con: BaseBackend, *, drop: bool) -> None:
+    """Start from empty canonical tables (with ``drop`` a database server's old ones go)."""
+    from salesflow.source import ensure_tables
+
+    for name in TABLES if drop else ():
+        con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+    ensure_tables(con)
 
 
 def _exported_on(workspace: Workspace) -> Workspace:

@@ -83,13 +83,15 @@ _CORES: dict[str, tuple[str, ...]] = {
         "what are the system requirements for {p}",
     ),
 }
+# Each detail names its topic in words people use for it ("quote", "invoice", "ticket"), so a
+# request's topic shows in its vocabulary even when its core sentence is a one-off phrasing.
 _DETAILS: dict[str, tuple[str, ...]] = {
-    "pricing": (" before the budget meeting.", " for the renewal.", ", discount approval needed.", " in EUR please.", "."),
-    "contract": (" before signature.", ", their lawyer is waiting.", " for the renewal.", ", see attached redlines.", "."),
-    "delivery": (" for the go-live next week.", ", the site is waiting.", " as promised in the order.", ".", ", please share tracking."),
-    "support": (" for all users.", ", ticket attached.", " since yesterday.", ".", ", production is affected."),
-    "billing": (" for last month.", ", finance is asking.", " with VAT shown.", ".", ", payment is on hold."),
-    "product": (" before the evaluation.", " for the IT review.", ".", " for their security team.", " in the trial."),
+    "pricing": (" before the budget meeting, the price matters.", " for the renewal quote.", ", discount approval needed.", ", price in EUR please.", ", the quote is needed this week."),
+    "contract": (" before contract signature.", ", their lawyer is waiting on the contract.", " for the renewal contract.", ", see attached contract redlines.", ", legal needs the contract terms."),
+    "delivery": (" for the go-live next week, delivery is critical.", ", the site is waiting for the delivery.", " as promised in the delivery plan.", ", delivery tracking please.", ", please share the delivery tracking."),
+    "support": (", all users get the error.", ", support ticket attached.", " since yesterday, support ticket open.", ", error logs attached for support.", ", production is affected, support please help."),
+    "billing": (" for last month's invoice.", ", finance is asking about the invoice.", " with VAT shown on the invoice.", ", billing contact in copy.", ", invoice payment is on hold."),
+    "product": (" before the evaluation, product details please.", " for the IT review of the product.", ", product documentation would help.", " for their security team's product review.", ", product questions from the trial."),
 }  # fmt: skip
 
 

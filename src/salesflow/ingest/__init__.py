@@ -7,12 +7,14 @@ one transaction. See docs/import.md.
 
 from salesflow.ingest.importer import Progress, import_file
 from salesflow.ingest.mapping import load_preset, preset_names, preset_stages
+from salesflow.ingest.read import check_file
 from salesflow.ingest.report import REPORT_KEYS, ImportReport
 
 __all__ = [
     "REPORT_KEYS",
     "ImportReport",
     "Progress",
+    "check_file",
     "import_file",
     "load_preset",
     "preset_names",

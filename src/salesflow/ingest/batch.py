@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from salesflow.ingest.dates import ISO, DateColumn, late_offset_sql, parse_sql
+from salesflow.ingest.numbers import NumberStyle
 from salesflow.ingest.read import ident
 from salesflow.schema import Table
 from salesflow.settings import StageConfig
@@ -22,7 +23,6 @@ __all__ = [
     "build_batch",
     "convert_late_offsets",
     "infer_extra_types",
-    "number_sql",
     "outcome_sql",
     "sql_literal",
 ]
@@ -44,8 +44,9 @@ class Plan:
     # the workspace's [calendar] timezone: in date columns with offsets, values with a UTC offset
     # become wall-clock time there (None: not given, offsets ignored as DuckDB does)
     timezone: str | None = None
-    decimal_comma: bool = False  # numbers written 1.234,56 (European exports)
+    numbers: NumberStyle = field(default_factory=NumberStyle)  # decimal mark, thousands
     late_offsets: dict[str, str] = field(default_factory=dict)  # column -> "offset after sample"
+    replace_history: bool = False  # stage events: the file replaces its deals' whole history
 
     @property
     def targets(self) -> list[str]:
@@ -66,27 +67,22 @@ def outcome_sql(stage_sql: str, stages: StageConfig) -> str:
     )
 
 
-def number_sql(column_sql: str, sql_type: str, decimal_comma: bool) -> str:
-    """SQL reading the text as a number (NULL where it is not one). With a decimal comma,
-    ``1.234,56`` reads as 1234.56: dots are thousands separators, the comma the decimal point."""
-    text = f"replace(replace({column_sql}, '.', ''), ',', '.')" if decimal_comma else column_sql
-    return f"TRY_CAST({text} AS {sql_type})"
-
-
 def infer_extra_types(
     con: duckdb.DuckDBPyConnection,
     view: str,
     extras: list[str],
     existing: dict[str, str],
-    decimal_comma: bool = False,
+    numbers: NumberStyle | None = None,
 ) -> dict[str, str]:
-    """Existing columns keep their type; new ones are DOUBLE when every value is a number."""
+    """Existing columns keep their type; new ones are DOUBLE when every value is a finite
+    number (``NaN`` makes a column text, as ``n/a`` does)."""
+    style = numbers or NumberStyle()
     types = {c: existing[c] for c in extras if c in existing}
     new = [c for c in extras if c not in existing]
     if not new:
         return types
     checks = ", ".join(
-        f"bool_and({number_sql(ident(c), 'DOUBLE', decimal_comma)} IS NOT NULL) FILTER "
+        f"bool_and(COALESCE(isfinite({style.sql(ident(c), 'DOUBLE')}), false)) FILTER "
         f"(WHERE {ident(c)} IS NOT NULL), count({ident(c)})"
         for c in new
     )
@@ -98,7 +94,7 @@ def infer_extra_types(
 
 
 def _typed(
-    column: str, sql_type: str, fmt: str | None, zone: str | None, decimal_comma: bool
+    column: str, sql_type: str, fmt: str | None, zone: str | None, numbers: NumberStyle
 ) -> tuple[str, str]:
     """(inner expression on the text, outer expression on the inner result)."""
     col = ident(column)
@@ -109,7 +105,8 @@ def _typed(
     if upper == "DATE":
         return parse_sql(col, fmt, zone), f"CAST({plausible} AS DATE)"
     if upper.startswith(NUMERIC):
-        return number_sql(col, sql_type, decimal_comma), col
+        finite = f"CASE WHEN isfinite({col}) THEN {col} END" if "INT" not in upper else col
+        return numbers.sql(col, sql_type), finite
     return col, col
 
 
@@ -124,7 +121,7 @@ def build_batch(
         dated = plan.dates.get(column)
         fmt = dated.format if dated else None
         zone = plan.timezone if dated and dated.offsets else None
-        first, second = _typed(column, plan.types[column], fmt, zone, plan.decimal_comma)
+        first, second = _typed(column, plan.types[column], fmt, zone, plan.numbers)
         if column == "outcome":
             second = f"LOWER({second})"
         inner.append(f"{first} AS {ident(column)}")

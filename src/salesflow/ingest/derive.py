@@ -18,11 +18,21 @@ if TYPE_CHECKING:
 
     from salesflow.settings import StageConfig
 
-__all__ = ["BOOKKEEPING", "derive_snapshot_events", "last_events_sql", "stage_rank_sql"]
+__all__ = [
+    "BOOKKEEPING",
+    "DERIVED_EVENTS",
+    "derive_snapshot_events",
+    "last_events_sql",
+    "stage_rank_sql",
+]
 
 #: Which opportunities have derived values: what = 'outcome' (outcome, closed_at and stage may be
-#: refreshed from stage events) or 'events' (their stage events were derived from dates).
+#: refreshed from stage events); 'events' (all their stage events derived) only in workspaces
+#: written before :data:`DERIVED_EVENTS`, which replaces it at the next write.
 BOOKKEEPING = "_salesflow_derived"
+#: The stage events salesflow derived from dates, one row per (opportunity_id, stage): an imported
+#: event of the same stage replaces them; imported events of other stages are added beside them.
+DERIVED_EVENTS = "_salesflow_derived_events"
 
 
 def derive_snapshot_events(

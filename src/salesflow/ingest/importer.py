@@ -1,25 +1,36 @@
 """``import_file``: read, map, validate in an in-memory engine, then write all or nothing.
 
-The workspace's data file is only read (attached read-only) until every check has passed, so a
-failing import leaves the workspace byte-for-byte unchanged.
+The file is read before the workspace's write lock is taken; then the workspace's data file is
+only read (attached read-only) until every check has passed, so a failing import leaves the
+workspace byte-for-byte unchanged. The write goes to the next generation of the data file
+(:meth:`salesflow.workspace.Workspace.next_generation`), published in one rename.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import ConfigError, ImportValidationError, RowError
+from salesflow.errors import ConfigError, ImportValidationError, RowError, StorageError
 from salesflow.ingest import stages as stage_rules
-from salesflow.ingest.batch import Plan, build_batch, convert_late_offsets, infer_extra_types
+from salesflow.ingest.batch import (
+    NUMERIC,
+    Plan,
+    build_batch,
+    convert_late_offsets,
+    infer_extra_types,
+)
 from salesflow.ingest.dates import detect
 from salesflow.ingest.derive import derive_snapshot_events
 from salesflow.ingest.enrich import enrich
-from salesflow.ingest.load import DuckTarget, IbisTarget, write
+from salesflow.ingest.load import DuckTarget, IbisTarget, upsert_key, write
 from salesflow.ingest.mapping import (
     Preset,
     TableMapping,
@@ -27,12 +38,14 @@ from salesflow.ingest.mapping import (
     load_preset,
     resolve_columns,
 )
+from salesflow.ingest.numbers import NumberStyle, thousands_separator
 from salesflow.ingest.read import (
     encoding_name,
     file_kind,
     ident,
     materialise,
     read_into,
+    reader_error,
     source_view,
     unreadable,
 )
@@ -97,21 +110,37 @@ def import_file(
     date_format: str | None = None,
     encoding: str | None = None,
     decimal_comma: bool = False,
+    thousands: str | None = None,
     dry_run: bool = False,
     skip_invalid: Path | None = None,
+    replace_history: bool = False,
     progress: Progress | None = None,
+    who: str | None = None,
 ) -> ImportReport:
     """Import ``path`` into canonical ``table`` of ``workspace``; all or nothing by default.
+
+    Stage events are added to their deals' histories; ``replace_history`` makes the file replace
+    the whole history of each deal it names. ``thousands`` (the thousands separator: ``,`` for
+    ``12,500.00``) overrides the mapping's.
 
     Raises :class:`~salesflow.errors.ImportValidationError` listing bad rows (nothing written)
     unless ``skip_invalid`` names a file for the rejected rows. ``encoding`` (a CSV file's text
     encoding) and ``decimal_comma`` (numbers written ``1.234,56``) override the mapping's.
+    ``who`` is named to anyone who has to wait for this import (default: ``SALESFLOW_USER``).
+    The rows and the flow tables are published together, or not at all (even under ``kill -9``).
     """
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
     spec = table_spec(table)
+    if replace_history and spec.name != "stage_events":
+        raise ConfigError(
+            f"--replace-history applies to stage_events, not {spec.name}",
+            hint=f"Import {spec.name} without it: rows with the same key are replaced anyway",
+        )
     chosen = load_preset(preset) if preset else None
     tm = _mapping(table, mapping, chosen)
+    if thousands:
+        tm = dataclasses.replace(tm, thousands=thousands_separator(thousands))
     report = ImportReport(table, str(path), file_kind(path), preset, dry_run)
     step = progress or (lambda *_: None)
     workspace.close()  # nothing of ours holds the data file open while we validate
@@ -121,10 +150,13 @@ def import_file(
         step("Reading the file", 1, _STEPS)
         coding = encoding_name(encoding) if encoding else tm.encoding
         header = read_into(mem, path, "raw", encoding=coding)
-        with WorkspaceData.attach(mem, workspace.settings) as ws:
+        # one writer at a time, from the check of the workspace's rows to the published result
+        lock = nullcontext() if dry_run else workspace.write_lock(f"import of {path.name}", who=who)
+        with lock, WorkspaceData.attach(mem, workspace.settings) as ws:
             stages, adopted = stage_rules.choose(workspace.settings, chosen, ws)
             comma = decimal_comma or tm.decimal == ","
             plan = _plan(mem, spec, tm, header, ws, report, path.name, comma)
+            plan.replace_history = replace_history
             step("Checking every row", 2, _STEPS)
             _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid)
             if adopted:
@@ -138,27 +170,35 @@ def import_file(
                 events = "_derived_events"
             report.rows_written = mem.sql("SELECT count(*) FROM batch").fetchone()[0]
             if dry_run:
-                report.updated = ws.existing_keys(plan.spec, "batch")
+                report.updated = ws.existing_keys(plan.spec, "batch", upsert_key(plan))
                 report.inserted = report.rows_written - report.updated
                 return report
             step("Writing to the workspace", 3, _STEPS)
             changed = _changed_deals(mem, spec.name, ws, workspace.settings)
-            result = ws.write(
-                lambda target_con, backend: _target(target_con, backend, mem, plan, events),
-                lambda target: write(target, plan, stages, ws.columns(spec.name)),
-            )
+            with workspace.next_generation() as nxt:
+                result = ws.write(
+                    nxt.data_file,
+                    lambda target_con, backend: _target(target_con, backend, mem, plan, events),
+                    lambda target: write(target, plan, stages, ws.columns(spec.name)),
+                )
+                ws.detach()
+                mem.close()  # free the batch before the flow tables take their own memory
+                step("Refreshing derived tables", 4, _STEPS)
+                settings = replace(nxt.settings, stages=stages)
+                _refresh_derived(nxt.data, settings, report, changed)
+            if adopted:  # after the data: a crash in between leaves flow tables to rebuild
+                stage_rules.write_settings(workspace, stages)
         report.inserted, report.updated = result.inserted, result.updated
         report.added_columns = result.added_columns
         report.refreshed_opportunities = result.refreshed_opportunities
         if spec.name == "opportunities" and result.derived_stage_events is not None:
             report.derived_stage_events = result.derived_stage_events
-        if adopted:
-            stage_rules.write_settings(workspace, stages)
-        mem.close()  # free the batch before the flow tables take their own memory
-        step("Refreshing derived tables", 4, _STEPS)
-        _refresh_derived(workspace, report, changed)
         step("Done", 5, _STEPS)
         return report
+    except Exception as exc:
+        if reader_error(exc):  # a malformed line met while reading the file, at any step
+            raise unreadable(exc, path, report.format) from exc
+        raise
     finally:
         mem.close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -181,12 +221,17 @@ def _changed_deals(mem, table: str, ws: WorkspaceData, settings) -> Any:
     return mem.sql("SELECT DISTINCT opportunity_id FROM batch").to_arrow_table()
 
 
-def _refresh_derived(workspace: Workspace, report: ImportReport, changed: Any = None) -> None:
-    """Update the flow tables; the import is committed already, so a failure is a warning."""
+def _refresh_derived(con, settings, report: ImportReport, changed: Any = None) -> None:
+    """Update the flow tables in the generation being written. A query that fails is a warning
+    (readers rebuild stale tables for themselves); a storage failure aborts the whole import."""
+    import duckdb
+
     from salesflow import derived
 
     try:
-        derived.refresh(workspace.data, workspace.settings, changed=changed)
+        derived.refresh(con, settings, changed=changed)
+    except (OSError, StorageError, duckdb.IOException):
+        raise
     except Exception as exc:  # the rows are in; say what is stale rather than fail the import
         report.warnings.append(
             f"The data was imported, but the derived flow tables could not be refreshed "
@@ -205,7 +250,7 @@ def _target(con, backend, mem, plan: Plan, events):
 def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
     resolved = resolve_columns(spec, tm, header)
     plan = Plan(spec, resolved.canonical, resolved.extras, timezone=ws.settings.timezone)
-    plan.decimal_comma = decimal_comma
+    plan.numbers = numbers = NumberStyle(decimal_comma, tm.thousands)
     plan.outcome_given = "outcome" in plan.columns
     missing = missing_columns(plan, file, tm.columns)
     if missing:
@@ -213,7 +258,7 @@ def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
     source_view(mem, "raw", "src", {**plan.columns, **plan.extras}, tm.values)
     plan.types = {c: spec.column(c).sql_type for c in plan.columns}
     existing = ws.columns(spec.name)
-    plan.types.update(infer_extra_types(mem, "src", list(plan.extras), existing, decimal_comma))
+    plan.types.update(infer_extra_types(mem, "src", list(plan.extras), existing, numbers))
     report.columns = dict(plan.columns)
     report.extra_columns = list(plan.extras)
     return plan
@@ -246,6 +291,10 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
         return "src_rows"
 
     columns = {**plan.columns, **plan.extras}
+    numeric = [c for c, t in plan.types.items() if t.upper().startswith(NUMERIC)]
+    ambiguous = plan.numbers.ambiguous(mem, "src", rows_view, numeric, file)
+    if ambiguous:
+        raise ImportValidationError(ambiguous)
     check_text(mem, rows_view, "batch", plan)
     if plan.spec.name == "opportunities":
         report.enriched_from = enrich(mem, "batch_t", plan, path.parent, tm.enrich, report.warnings)

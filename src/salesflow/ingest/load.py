@@ -3,6 +3,11 @@
 Delete-then-insert is faster than ``ON CONFLICT`` and needs no index. The same statements run on
 the embedded DuckDB file (attached to the in-memory engine that validated the batch) and on any
 other SQL backend reached through Ibis (the batch is first copied there as a table).
+
+Stage events are added to a deal's history (key: deal, stage, entered_at); only when asked
+(``replace_history``) does a file replace the whole history of its deals. Events salesflow derived
+from a deal's dates are listed in ``_salesflow_derived_events`` (deal, stage): a file's event of
+the same stage (any end stage, for a derived won or lost event) replaces them, the others stay.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from salesflow.ingest.batch import Plan
-from salesflow.ingest.derive import BOOKKEEPING, last_events_sql
+from salesflow.ingest.batch import Plan, sql_literal
+from salesflow.ingest.derive import BOOKKEEPING, DERIVED_EVENTS, last_events_sql
 from salesflow.ingest.read import ident
 from salesflow.schema import TABLES
 
@@ -21,7 +26,7 @@ if TYPE_CHECKING:
 
     from salesflow.settings import StageConfig
 
-__all__ = ["DuckTarget", "IbisTarget", "WriteResult", "sql_type", "write"]
+__all__ = ["DuckTarget", "IbisTarget", "WriteResult", "sql_type", "upsert_key", "write"]
 
 
 def sql_type(name: str) -> str:
@@ -130,6 +135,7 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
         cols = ", ".join(f"{ident(c.name)} {c.sql_type}" for c in TABLES[name].columns)
         t.execute(f"CREATE TABLE IF NOT EXISTS {p}{name} ({cols})")
     t.execute(f"CREATE TABLE IF NOT EXISTS {p}{BOOKKEEPING} (opportunity_id VARCHAR, what VARCHAR)")
+    _track_derived_events(t)
     have = set(existing or {}) | set(spec.names)
     for column in plan.types:
         if column not in have:
@@ -137,8 +143,11 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
                 f"ALTER TABLE {table} ADD COLUMN {ident(column)} {sql_type(plan.types[column])}"
             )
             result.added_columns.append(column)
-    key = ("opportunity_id",) if spec.name == "stage_events" else spec.key
-    if t.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) x"):  # else a first load
+    key = upsert_key(plan)
+    if spec.name == "stage_events":
+        _drop_derived_events(t, stages, whole_history=plan.replace_history)
+    stored = t.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) x")
+    if stored:  # else a first load
         result.updated = t.scalar(
             f"SELECT count(*) FROM {t.batch} b WHERE {_match(key, 'b', table)}"
         )
@@ -149,8 +158,66 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
     if spec.name == "opportunities":
         _after_opportunities(t, plan, stages, result)
     elif spec.name == "stage_events":
-        _after_stage_events(t, stages, result)
+        # the batch is its deals' whole history when it replaces it or the table was empty
+        _after_stage_events(t, stages, result, whole=plan.replace_history or not stored)
     return result
+
+
+def upsert_key(plan: Plan) -> tuple[str, ...]:
+    """The columns whose equal values make a batch row replace a stored one: for stage events
+    the deal alone when its history is replaced, else (deal, stage, entered_at)."""
+    if plan.spec.name == "stage_events" and plan.replace_history:
+        return ("opportunity_id",)
+    return plan.spec.key
+
+
+def _track_derived_events(t) -> None:
+    """Create the list of derived events; a workspace written before it existed marked whole
+    deals (``what = 'events'``): all their events were derived, so list each of them."""
+    p, book = t.prefix, f"{t.prefix}{BOOKKEEPING}"
+    t.execute(
+        f"CREATE TABLE IF NOT EXISTS {p}{DERIVED_EVENTS} (opportunity_id VARCHAR, stage VARCHAR)"
+    )
+    if t.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {book} WHERE what = 'events' LIMIT 1) x"):
+        t.execute(
+            f"INSERT INTO {p}{DERIVED_EVENTS} SELECT DISTINCT opportunity_id, stage "
+            f"FROM {p}stage_events WHERE opportunity_id IN "
+            f"(SELECT opportunity_id FROM {book} WHERE what = 'events')"
+        )
+        t.execute(f"DELETE FROM {book} WHERE what = 'events'")
+
+
+def _same_or_both_ends(a: str, b: str, stages: StageConfig) -> str:
+    """SQL: stage ``a`` stands for stage ``b`` (equal, or both won/lost end stages); written as
+    one equality so the engine joins on it by hashing."""
+    ends = ", ".join(sql_literal(s) for s in (*stages.won, *stages.lost))
+    return f"(CASE WHEN {a} IN ({ends}) THEN '' ELSE {a} END) = (CASE WHEN {b} IN ({ends}) THEN '' ELSE {b} END)"
+
+
+def _drop_derived_events(t, stages: StageConfig, *, whole_history: bool) -> None:
+    """Remove the derived events the batch replaces: all of its deals' (``whole_history``), or
+    those whose stage the batch brings for the same deal (a derived first stage stays)."""
+    p, listed = t.prefix, f"{t.prefix}{DERIVED_EVENTS}"
+    if not t.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {listed} LIMIT 1) x"):
+        return
+    if whole_history:
+        t.execute(
+            f"DELETE FROM {listed} WHERE opportunity_id IN (SELECT opportunity_id FROM {t.batch})"
+        )
+        return  # the deals' events themselves go with the upsert (its key is the deal)
+    replaced = f"{p}_salesflow_replaced"  # matched against the batch once, used twice
+    t.execute(f"DROP TABLE IF EXISTS {replaced}")
+    t.execute(
+        f"CREATE TABLE {replaced} AS SELECT d.opportunity_id, d.stage FROM {listed} d WHERE EXISTS "
+        f"(SELECT 1 FROM {t.batch} b WHERE b.opportunity_id = d.opportunity_id "
+        f"AND {_same_or_both_ends('b.stage', 'd.stage', stages)})"
+    )
+    for target in (f"{p}stage_events", listed):
+        t.execute(
+            f"DELETE FROM {target} AS e WHERE EXISTS (SELECT 1 FROM {replaced} r WHERE "
+            f"r.opportunity_id = e.opportunity_id AND r.stage = e.stage)"
+        )
+    t.execute(f"DROP TABLE {replaced}")
 
 
 def _match(key: tuple[str, ...], outer: str, inner: str) -> str:
@@ -159,6 +226,8 @@ def _match(key: tuple[str, ...], outer: str, inner: str) -> str:
         k = ident(key[0])
         return f"{outer}.{k} IN (SELECT {k} FROM {inner})"
     cond = " AND ".join(f"i.{ident(k)} IS NOT DISTINCT FROM {outer}.{ident(k)}" for k in key)
+    if key == TABLES["stage_events"].key:  # every part required (never NULL): a plain equality
+        cond = " AND ".join(f"i.{ident(k)} = {outer}.{ident(k)}" for k in key)
     return f"EXISTS (SELECT 1 FROM {inner} i WHERE {cond})"
 
 
@@ -169,19 +238,7 @@ def _after_opportunities(t, plan: Plan, stages: StageConfig, result: WriteResult
     if not plan.outcome_given:
         t.execute(f"INSERT INTO {book} SELECT opportunity_id, 'outcome' FROM {t.batch}")
     if t.events is not None:
-        derived = f"SELECT opportunity_id FROM {book} WHERE what = 'events'"
-        t.execute(
-            f"DELETE FROM {events} WHERE opportunity_id IN ({ids}) AND opportunity_id IN ({derived})"
-        )
-        t.execute(f"DELETE FROM {book} WHERE what = 'events' AND opportunity_id IN ({ids})")
-        fresh = f"opportunity_id NOT IN (SELECT opportunity_id FROM {events})"
-        t.execute(
-            f"INSERT INTO {book} SELECT DISTINCT opportunity_id, 'events' FROM {t.events} "
-            f"WHERE {fresh}"
-        )
-        cols = _columns_sql([c.name for c in TABLES["stage_events"].columns])
-        result.derived_stage_events = t.scalar(f"SELECT count(*) FROM {t.events} WHERE {fresh}")
-        t.execute(f"INSERT INTO {events} ({cols}) SELECT {cols} FROM {t.events} WHERE {fresh}")
+        result.derived_stage_events = _rederive_events(t, stages, ids)
     if not plan.outcome_given and "stage" not in plan.types:
         result.refreshed_opportunities = _refresh_from_events(t, stages, ids, opps, events)
     t.execute(
@@ -190,16 +247,48 @@ def _after_opportunities(t, plan: Plan, stages: StageConfig, result: WriteResult
     )
 
 
-def _after_stage_events(t, stages: StageConfig, result: WriteResult) -> None:
+def _rederive_events(t, stages: StageConfig, ids: str) -> int:
+    """Replace the batch deals' derived events by ones from their new dates: for deals with no
+    history or a derived one, and only stages their real events do not already cover."""
+    events, listed = f"{t.prefix}stage_events", f"{t.prefix}{DERIVED_EVENTS}"
+    fresh = f"{t.prefix}_salesflow_rederived"  # chosen before the old ones go (in the target)
+    is_derived = (
+        f"EXISTS (SELECT 1 FROM {listed} d WHERE d.opportunity_id = e.opportunity_id "
+        f"AND d.stage = e.stage)"
+    )
+    covered = (
+        f"EXISTS (SELECT 1 FROM {events} e WHERE e.opportunity_id = c.opportunity_id AND "
+        f"{_same_or_both_ends('e.stage', 'c.stage', stages)} AND NOT {is_derived})"
+    )
+    t.execute(f"DROP TABLE IF EXISTS {fresh}")
+    t.execute(
+        f"CREATE TABLE {fresh} AS SELECT * FROM {t.events} c WHERE NOT {covered} AND "
+        f"(c.opportunity_id IN (SELECT opportunity_id FROM {listed}) OR c.opportunity_id NOT IN "
+        f"(SELECT opportunity_id FROM {events}))"
+    )
+    t.execute(f"DELETE FROM {events} AS e WHERE e.opportunity_id IN ({ids}) AND {is_derived}")
+    t.execute(f"DELETE FROM {listed} WHERE opportunity_id IN ({ids})")
+    cols = _columns_sql([c.name for c in TABLES["stage_events"].columns])
+    t.execute(f"INSERT INTO {events} ({cols}) SELECT {cols} FROM {fresh}")
+    t.execute(f"INSERT INTO {listed} SELECT opportunity_id, stage FROM {fresh}")
+    count = t.scalar(f"SELECT count(*) FROM {fresh}")
+    t.execute(f"DROP TABLE {fresh}")
+    return count
+
+
+def _after_stage_events(t, stages: StageConfig, result: WriteResult, *, whole: bool) -> None:
+    """Deals whose outcome was derived take stage, outcome and closed_at from their last event:
+    in the batch when it is their whole history, else in the stored history."""
     p = t.prefix
-    book = f"{p}{BOOKKEEPING}"
-    ids = f"SELECT DISTINCT opportunity_id FROM {t.batch}"
-    t.execute(f"DELETE FROM {book} WHERE what = 'events' AND opportunity_id IN ({ids})")
-    derived = f"SELECT opportunity_id FROM {book} WHERE what = 'outcome'"
-    # the batch is the whole history of its opportunities, so their last event is in it (and
-    # aggregating the batch first keeps only its own deals: no need to match ids twice)
+    derived = f"SELECT opportunity_id FROM {p}{BOOKKEEPING} WHERE what = 'outcome'"
+    if whole:  # aggregating the batch first keeps only its own deals: no need to match ids twice
+        result.refreshed_opportunities = _refresh_from_events(
+            t, stages, derived, f"{p}opportunities", t.batch, whole=True
+        )
+        return
+    ids = f"SELECT DISTINCT b.opportunity_id FROM {t.batch} b WHERE b.opportunity_id IN ({derived})"
     result.refreshed_opportunities = _refresh_from_events(
-        t, stages, derived, f"{p}opportunities", t.batch, whole=True
+        t, stages, ids, f"{p}opportunities", f"{p}stage_events"
     )
 
 

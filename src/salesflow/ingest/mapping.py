@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from salesflow.errors import ConfigError, NotFoundError
+from salesflow.ingest.numbers import thousands_separator
 from salesflow.ingest.read import encoding_name
 from salesflow.schema import Table
 from salesflow.settings import StageConfig
@@ -57,6 +58,7 @@ class TableMapping:
     enrich: tuple[Enrichment, ...] = ()
     encoding: str | None = None  # of a CSV file: utf-8 (default), utf-16 or latin-1
     decimal: str | None = None  # "," when numbers are written 1.234,56
+    thousands: str | None = None  # the thousands separator: "," "." " " or "'"
 
     def merged(self, other: TableMapping | None) -> TableMapping:
         """This mapping with ``other``'s entries winning (a user's file over a preset)."""
@@ -72,6 +74,7 @@ class TableMapping:
             enrich=other.enrich or self.enrich,
             encoding=other.encoding or self.encoding,
             decimal=other.decimal or self.decimal,
+            thousands=other.thousands or self.thousands,
         )
 
 
@@ -133,6 +136,7 @@ def _parse_table(name: str, raw: AnyMapping[str, Any], where: str) -> TableMappi
             hint='Write decimal = "," for numbers like 1.234,56 or decimal = "." (the default)',
         )
     encoding = raw.get("encoding")
+    thousands = raw.get("thousands")
     return TableMapping(
         table=name,
         columns=columns,
@@ -142,6 +146,7 @@ def _parse_table(name: str, raw: AnyMapping[str, Any], where: str) -> TableMappi
         enrich=enrich,
         encoding=encoding_name(str(encoding), where=where) if encoding else None,
         decimal=decimal,
+        thousands=thousands_separator(str(thousands), where=where) if thousands else None,
     )
 
 

@@ -6,11 +6,14 @@ the checks then say exactly which row and value could not be read as a date or a
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from salesflow.errors import ConfigError, DataError, NotFoundError
+from salesflow.errors import ConfigError, DataError, ImportValidationError, NotFoundError
+from salesflow.ingest.excel import check_workbook
+from salesflow.ingest.textfile import check_csv, duplicate_columns, header_fields, nul_error
 
 if TYPE_CHECKING:
     import duckdb
@@ -18,11 +21,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ENCODINGS",
     "FORMATS",
+    "check_file",
     "encoding_name",
     "file_kind",
     "ident",
     "materialise",
     "read_into",
+    "reader_error",
     "source_view",
     "trimmed",
     "unreadable",
@@ -65,11 +70,44 @@ def unreadable(exc: Exception, path: Path, kind: str = "csv") -> DataError:
     at = f" (line {line.group(1)})" if line else ""
     if "Invalid unicode" in text or "not utf-8 encoded" in text:
         return DataError(f"{path.name} is not UTF-8 text{at}", where=str(path), hint=_ENCODING_HINT)
+    where = f"{path}, line {line.group(1)}" if line else str(path)
+    fix = "Export the file again, or correct that line and save the file"
+    if "unterminated quote" in text:
+        return DataError(
+            f'{path.name}{at} opens a quote (") that is never closed: the export may have been '
+            f"cut short, or a value holds a stray quote; nothing was imported",
+            where=where,
+            hint=fix,
+        )
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        return DataError(
+            f"{path.name}{at} has {columns.group(2)} values where the header has "
+            f"{columns.group(1)}: the export may have been cut short, or a value holds an "
+            f"unquoted separator; nothing was imported",
+            where=where,
+            hint=fix,
+        )
+    if "sniffing file" in text:
+        return DataError(
+            f"salesflow cannot tell how the values of {path.name} are separated: a row may have "
+            f'fewer values than the header, or a quote (") may be left open',
+            where=str(path),
+            hint="Check that the file is a complete export, with one header line",
+        )
     first = text.split("\n", 1)[0].removeprefix("Invalid Input Error: ")
     return DataError(
         f"{path.name} cannot be read as {kind.upper()}{at}: {first}",
         where=str(path),
         hint="Check that the file is a complete, well-formed export",
+    )
+
+
+def reader_error(exc: Exception) -> bool:
+    """Whether DuckDB's error comes from reading a malformed file (rather than from the data)."""
+    text = str(exc)
+    return type(exc).__name__ == "InvalidInputException" and (
+        "CSV Error on Line" in text or "sniffing file" in text or "Invalid unicode" in text
     )
 
 
@@ -102,16 +140,10 @@ def read_into(
     large file is held once, as the typed batch); for Excel it is a table. ``encoding`` is a
     CSV file's text encoding (default UTF-8, with or without a byte-order mark).
     """
-    if not path.is_file():
-        raise NotFoundError(f"No file at {path}", hint="Check the path of the file to import")
-    kind = file_kind(path)
-    coded = f", encoding = {_q(encoding)}" if encoding and encoding != "utf-8" else ""
+    kind = check_file(path, encoding=encoding)
     try:
         if kind == "csv":
-            con.execute(
-                f"CREATE VIEW {name} AS SELECT * FROM read_csv({_q(str(path))}, "
-                f"all_varchar = true, header = true{coded})"
-            )
+            _csv_view(con, path, name, encoding)
         elif kind == "parquet":
             con.execute(
                 f"CREATE VIEW {name} AS SELECT COLUMNS(*)::VARCHAR "
@@ -119,11 +151,98 @@ def read_into(
             )
         else:
             _read_excel(con, path, name)
-        return [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
-    except DataError:
+        header = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+    except (DataError, ImportValidationError):
         raise
     except Exception as exc:
         raise unreadable(exc, path, kind) from exc
+    if kind == "csv" and _renamed(header):  # DuckDB calls a repeated "amount" "amount_1"
+        duplicate_columns(header_fields(path, encoding, len(header))[1], path.name)
+    if kind == "parquet":
+        _check_parquet(con, name, path, header)
+    return header
+
+
+def _check_parquet(
+    con: duckdb.DuckDBPyConnection, name: str, path: Path, header: list[str]
+) -> None:
+    """A column named twice, or a NUL byte in a value (one scan of the text columns)."""
+    if _renamed(header):
+        import pyarrow.parquet as pq
+
+        duplicate_columns(pq.read_schema(path).names, path.name)
+    if not header:
+        return
+    hits = con.execute(
+        "SELECT "
+        + ", ".join(f"bool_or(contains({ident(c)}, chr(0)))" for c in header)
+        + f" FROM {name}"
+    ).fetchone()
+    column = next((c for c, hit in zip(header, hits, strict=True) if hit), None)
+    if column is not None:
+        row = con.execute(
+            f"SELECT min(_r) FROM (SELECT row_number() OVER () AS _r, {ident(column)} AS v "
+            f"FROM {name}) WHERE contains(v, chr(0))"
+        ).fetchone()[0]
+        raise nul_error(path, f"in row {row}, column {column!r}", f"{path}, row {row}")
+
+
+def _csv_view(con: duckdb.DuckDBPyConnection, path: Path, name: str, encoding: str | None) -> None:
+    """A view over the CSV, every column text. Quote and escape are named, so a quote left open
+    is an error rather than part of a value. When DuckDB's sniffer sees one column (a short or
+    broken row in its sample) but the header has several, the delimiter is named too, so the
+    reader says which line is wrong instead of reading every line as one value."""
+    coded = f", encoding = {_q(encoding)}" if encoding and encoding != "utf-8" else ""
+    options = f"all_varchar = true, header = true, quote = '\"', escape = '\"'{coded}"
+    source = _q(str(path))
+    try:
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_csv({source}, {options})")
+        width = len(con.execute(f"DESCRIBE {name}").fetchall())
+    except Exception:  # the sniffer gave up: name the delimiter and let the reader say where
+        width = 0
+        with contextlib.suppress(Exception):
+            con.execute("ROLLBACK")
+    if width > 1:
+        return
+    delimiter, fields = header_fields(path, encoding)
+    if len(fields) > 1 or width == 0:
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_csv({source}, {options}, "
+            f"delim = {_q(delimiter)}, auto_detect = false, columns = {_columns(fields)})"
+        )
+
+
+def _columns(fields: list[str]) -> str:
+    """``{'name': 'VARCHAR', …}`` for ``read_csv``; unnamed or repeated columns get numbers
+    (repeated names are refused afterwards, by the header check)."""
+    seen: set[str] = set()
+    names = []
+    for i, field in enumerate(fields):
+        name = field.strip() or f"column{i}"
+        while name.lower() in seen:
+            name = f"{name}_1"
+        seen.add(name.lower())
+        names.append(name)
+    return "{" + ", ".join(f"{_q(n)}: 'VARCHAR'" for n in names) + "}"
+
+
+def check_file(path: Path, *, encoding: str | None = None) -> str:
+    """The file's kind, after the checks that need no engine: a CSV's bytes (NUL, a cut-short
+    last line), a workbook's unpacked size, cell count and unsaved formulas. Cheap, so the web
+    app runs them before it takes any lock."""
+    if not path.is_file():
+        raise NotFoundError(f"No file at {path}", hint="Check the path of the file to import")
+    kind = file_kind(path)
+    if kind == "csv":
+        check_csv(path, encoding)
+    elif kind == "excel":
+        check_workbook(path)
+    return kind
+
+
+def _renamed(header: list[str]) -> bool:
+    names = {h.lower() for h in header}
+    return any((m := re.match(r"^(.*)_\d+$", h)) and m.group(1).lower() in names for h in header)
 
 
 def materialise(con: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -143,9 +262,19 @@ def _read_excel(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
     import pandas as pd
     import pyarrow as pa
 
-    # na_filter=False: "n/a" or "NULL" typed in a cell are values to check, not blanks
-    frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl", na_filter=False)
-    frame.columns = [str(c) for c in frame.columns]
+    # na_filter=False: "n/a" or "NULL" typed in a cell are values to check, not blanks;
+    # header=None: the header as written (pandas would rename a repeated "amount" "amount.1")
+    frame = pd.read_excel(
+        path, sheet_name=0, dtype=object, engine="openpyxl", na_filter=False, header=None
+    )
+    names = (
+        [_cell_text(c) or f"Unnamed: {i}" for i, c in enumerate(frame.iloc[0])]
+        if len(frame)
+        else []
+    )
+    duplicate_columns(names, path.name)
+    frame = frame.iloc[1:]
+    frame.columns = names
     columns = {
         c: pa.array([_cell_text(v) for v in frame[c].tolist()], type=pa.string())
         for c in frame.columns

@@ -8,6 +8,7 @@ not know is an error that lists the stages and says where to add them.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,9 @@ def write_settings(workspace: Workspace, stages: StageConfig) -> None:
         text = pattern.sub(lambda _: block + "\n", text, count=1)
     else:
         text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text, encoding="utf-8")
+    spare = path.with_name(path.name + ".new")  # a crash mid-write never leaves half a file
+    spare.write_text(text, encoding="utf-8")
+    os.replace(spare, path)
     workspace.settings = load_settings(workspace.path)
 
 

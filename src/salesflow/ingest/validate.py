@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesflow.errors import RowError
+from salesflow.filemodes import private_file
 from salesflow.ingest.batch import Plan, sql_literal
+from salesflow.ingest.numbers import hint_numbers
 from salesflow.ingest.read import ident
+from salesflow.ingest.spreadsheet_safe import neutralise_sql
 from salesflow.schema import OUTCOMES
 from salesflow.settings import StageConfig
 
@@ -91,21 +94,8 @@ def check_text(
             f"SELECT _row, {sql_literal(column)}, {ident(column)}, {sql_literal(reason)} "
             f"FROM {rows_view()} WHERE _row IN (SELECT _row FROM {batch} WHERE {flag})",
         )
-        if info is None and not plan.decimal_comma:
-            _hint_decimal_comma(con, column)
-
-
-#: 1.234,56 or 1234,5: a number written with a decimal comma.
-_DECIMAL_COMMA = r"'^\s*-?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+),[0-9]+\s*$'"
-
-
-def _hint_decimal_comma(con: duckdb.DuckDBPyConnection, column: str) -> None:
-    """Say how to read the column when its bad values are numbers with a decimal comma."""
-    con.execute(
-        f"UPDATE {ERRORS} SET reason = reason || ': it looks written with a decimal comma; "
-        'add --decimal-comma (or decimal = "," in the mapping file)\' '
-        f"WHERE col = {sql_literal(column)} AND regexp_matches(value, {_DECIMAL_COMMA})"
-    )
+        if info is None:
+            hint_numbers(con, ERRORS, column, plan.numbers)
 
 
 def check_batch(
@@ -197,21 +187,35 @@ def _rules(batch: str, plan: Plan, stages: StageConfig) -> list[tuple[str, str]]
 def _unknown_opportunities(
     con: duckdb.DuckDBPyConnection, batch: str, plan: Plan, known: str | None
 ) -> None:
-    """Rows naming a deal the workspace does not have (counted by an anti-join first)."""
+    """Rows naming a deal the workspace does not have, and stage events dated before their
+    deal was created (a negative cycle time): both counted in one join first."""
     spec = plan.spec
     if spec.name == "opportunities" or "opportunity_id" not in plan.targets or not known:
         return
     if not spec.column("opportunity_id").required:
         return
-    unknown = (
-        f"FROM {batch} b ANTI JOIN {known} k ON b.opportunity_id = k.opportunity_id "
+    early = "b.entered_at < k.created_at" if spec.name == "stage_events" else "false"
+    joined = (
+        f"FROM {batch} b LEFT JOIN {known} k ON b.opportunity_id = k.opportunity_id "
         f"WHERE b.opportunity_id IS NOT NULL"
     )
-    if con.sql(f"SELECT count(*) {unknown}").fetchone()[0]:
+    missing, before = con.sql(
+        f"SELECT count(*) FILTER (WHERE k.opportunity_id IS NULL), count(*) FILTER (WHERE {early}) "
+        f"{joined}"
+    ).fetchone()
+    if missing:
         _insert(
             con,
             f"SELECT b._row, 'opportunity_id', b.opportunity_id, "
-            f"'no such opportunity in the workspace; import the opportunities first' {unknown}",
+            f"'no such opportunity in the workspace; import the opportunities first' "
+            f"{joined} AND k.opportunity_id IS NULL",
+        )
+    if before:
+        _insert(
+            con,
+            f"SELECT b._row, 'entered_at', CAST(b.entered_at AS VARCHAR), 'before the deal was "
+            f"created (' || CAST(k.created_at AS VARCHAR) || '); correct the date here or the "
+            f"deal''s created_at in the opportunities file' {joined} AND {early}",
         )
 
 
@@ -260,10 +264,18 @@ def rejected_rows(con: duckdb.DuckDBPyConnection) -> int:
 def write_rejects(con: duckdb.DuckDBPyConnection, raw: str, path: Path) -> int:
     """Every rejected row with all its original columns, plus ``_row`` and ``_reason``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"COPY (SELECT r.* EXCLUDE (_row_id), e._row, e._reason FROM (SELECT rowid + 1 AS _row_id, * FROM {raw}) r "
+    rows = (
+        f"SELECT r.* EXCLUDE (_row_id), e._row, e._reason FROM (SELECT rowid + 1 AS _row_id, * FROM {raw}) r "
         f"JOIN (SELECT _row, string_agg(col || ': ' || reason, '; ' ORDER BY col) AS _reason "
-        f"FROM {ERRORS} GROUP BY _row) e ON r._row_id = e._row ORDER BY e._row) "
+        f"FROM {ERRORS} GROUP BY _row) e ON r._row_id = e._row ORDER BY e._row"
+    )
+    columns = [
+        neutralise_sql(ident(name)) + f" AS {ident(name)}" if kind == "VARCHAR" else ident(name)
+        for name, kind, *_ in con.execute(f"DESCRIBE {rows}").fetchall()
+    ]  # a rejects file is opened in a spreadsheet: no cell may run as a formula
+    con.execute(
+        f"COPY (SELECT {', '.join(columns)} FROM ({rows})) "
         f"TO {sql_literal(str(path))} (HEADER, DELIMITER ',')"
     )
+    private_file(path)
     return rejected_rows(con)

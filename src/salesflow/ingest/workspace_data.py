@@ -108,39 +108,46 @@ class WorkspaceData:
         return self.mem.execute(f"SELECT count(*) FROM ws.main.{ident(table)}").fetchone()[0]
 
     def known_opportunities(self) -> str:
-        """A relation of the opportunity ids already in the workspace."""
+        """A relation of the deals already in the workspace: opportunity_id, created_at."""
         name = "_known_opportunities"
         if "opportunities" not in self.tables():
-            self.mem.execute(f"CREATE OR REPLACE TABLE {name} (opportunity_id VARCHAR)")
+            self.mem.execute(
+                f"CREATE OR REPLACE TABLE {name} (opportunity_id VARCHAR, created_at TIMESTAMP)"
+            )
         elif self.backend is not None:
-            ids = self.backend.table("opportunities").select("opportunity_id").to_pyarrow()
-            self.mem.register("_known_arrow", ids)
+            deals = self.backend.table("opportunities").select("opportunity_id", "created_at")
+            self.mem.register("_known_arrow", deals.to_pyarrow())
             self.mem.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _known_arrow")
         else:
             self.mem.execute(
-                f"CREATE OR REPLACE VIEW {name} AS SELECT opportunity_id FROM ws.main.opportunities"
+                f"CREATE OR REPLACE VIEW {name} AS "
+                f"SELECT opportunity_id, created_at FROM ws.main.opportunities"
             )
         return name
 
-    def existing_keys(self, spec: Table, batch: str) -> int:
+    def existing_keys(self, spec: Table, batch: str, key: tuple[str, ...]) -> int:
         """How many batch rows would replace rows already there (for --dry-run)."""
         if spec.name not in self.tables() or self.backend is not None:
             return 0
-        key = ("opportunity_id",) if spec.name == "stage_events" else spec.key
         cond = " AND ".join(f"t.{ident(k)} IS NOT DISTINCT FROM b.{ident(k)}" for k in key)
         return self.mem.execute(
             f"SELECT count(*) FROM {batch} b WHERE EXISTS "
             f"(SELECT 1 FROM ws.main.{ident(spec.name)} t WHERE {cond})"
         ).fetchone()[0]
 
-    def write(self, make_target: Callable[..., Any], statements: Callable[[Any], Any]) -> Any:
-        """Open the data source for writing (only now) and run ``statements`` on it."""
+    def write(
+        self,
+        file: Path | None,
+        make_target: Callable[..., Any],
+        statements: Callable[[Any], Any],
+    ) -> Any:
+        """Run ``statements`` on the data source, opened for writing only now: for DuckDB on
+        ``file``, the next generation of the data file (a copy of the one read so far)."""
         self._columns = {t: self.columns(t) for t in ("opportunities", "stage_events")}
         if self.backend is not None:
             return statements(make_target(None, self.backend))
         if self.attached:
             self.mem.execute("DETACH ws")
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        self.mem.execute(f"ATTACH {sql_literal(str(self.file))} AS ws")
+        self.mem.execute(f"ATTACH {sql_literal(str(file))} AS ws")
         self.attached = True
         return statements(make_target(self.mem, None))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import SalesflowError
+from salesflow.errors import SalesflowError, never_a_result
 from salesflow.report import figures, words
 
 if TYPE_CHECKING:
@@ -83,7 +83,8 @@ def build_report(
     for name, step in steps:
         try:
             step(report, ws)
-        except SalesflowError as exc:
+        except SalesflowError as exc:  # a section the data cannot fill, never a storage error
+            never_a_result(exc)
             report.missing[name] = exc.message
     report.meta["kpis"] = _kpis(report, status)
     return report

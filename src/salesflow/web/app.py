@@ -25,6 +25,7 @@ __all__ = ["ROUTERS", "create_app"]
 HERE = Path(__file__).parent
 ROUTERS = (
     "auth_routes",
+    "accounts",
     "home",
     "udrs",
     "causes",
@@ -59,6 +60,7 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
 
     from salesflow.web.deps import AppState
     from salesflow.web.errors import install_error_handlers
+    from salesflow.web.openapi import install_openapi
 
     web = settings if isinstance(settings, WebSettings) else web_settings(settings)
     app = FastAPI(
@@ -75,10 +77,13 @@ def create_app(settings: Settings | WebSettings) -> FastAPI:
 
     app.add_middleware(SecurityHeaders, web=web)
 
+    routes = []
     for name in ROUTERS:
         module = importlib.import_module(f"salesflow.web.routes.{name}")
         app.include_router(module.router)
+        routes += module.router.routes
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    install_openapi(app, routes)
     return app
 
 
@@ -108,11 +113,28 @@ class SecurityHeaders:
 
         from starlette.requests import Request
 
-        too_big = _too_big(Request(scope), self.web)
-        if too_big is not None:
-            await too_big(scope, receive, with_headers)
+        refusal = _nul_in_address(scope) or _too_big(Request(scope), self.web)
+        if refusal is not None:
+            await refusal(scope, receive, with_headers)
         else:
             await self.app(scope, receive, with_headers)
+
+
+def _nul_in_address(scope):  # type: ignore[no-untyped-def]
+    """Refuse a NUL byte anywhere in the path or query (400): no column, filter or name holds one,
+    and PostgreSQL cannot even store it."""
+    raw = scope.get("raw_path") or scope.get("path", "").encode()
+    address = raw + b"?" + scope.get("query_string", b"")
+    if b"%00" not in address and b"\x00" not in address:
+        return None
+    from fastapi.responses import JSONResponse
+
+    doc = {
+        "error": "The address contains a NUL character (%00), which no name or value may hold",
+        "where": scope.get("path", "").replace("\x00", "\\x00") or None,
+        "hint": "Remove it; it usually comes from a binary file pasted as text",
+    }
+    return JSONResponse(doc, status_code=400)
 
 
 def _too_big(request, web: WebSettings):  # type: ignore[no-untyped-def]

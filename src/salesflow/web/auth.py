@@ -1,25 +1,21 @@
-"""Accounts in the browser: argon2 passwords, signed session cookies, CSRF tokens, API tokens,
+"""Accounts in the browser: argon2 passwords, revocable sessions, CSRF tokens, API tokens,
 login throttling and roles.
 
-Sessions are stateless signed cookies (HMAC-SHA256 with the workspace's secret key), so any
-worker can check them. A session names the user and a fingerprint of the password hash: a new
-password ends every old session. The CSRF token is derived from the session (synchronizer
-token): forms send it as ``csrf_token``, HTMX and API calls made with the cookie send it in
-the ``X-CSRF-Token`` header. Requests with ``Authorization: Bearer TOKEN`` need no CSRF token,
-because a browser never adds that header on its own.
+A session is a row in the app DB (``appdb/sessions.py``); the cookie carries its random key,
+signed with the workspace's secret by itsdangerous, so a forged cookie is refused before the
+database is asked. Deleting the row ends the session at once. The CSRF token is the signature of
+the session key (synchronizer token): forms send it as ``csrf_token``, HTMX and API calls made
+with the cookie send it in the ``X-CSRF-Token`` header. Requests with ``Authorization: Bearer
+TOKEN`` need no CSRF token, because a browser never adds that header on its own.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
 
 from salesflow.errors import SalesflowError
 
@@ -28,14 +24,16 @@ __all__ = [
     "AuthError",
     "Forbidden",
     "LoginThrottle",
-    "Session",
     "can_edit",
+    "client_address",
     "csrf_token",
     "hash_password",
     "hash_token",
     "new_api_token",
-    "read_session",
-    "sign_session",
+    "new_session_key",
+    "normalise_name",
+    "open_session",
+    "seal_session",
     "verify_password",
 ]
 
@@ -89,7 +87,7 @@ def new_api_token() -> str:
 
 
 def hash_token(token: str) -> str:
-    """SHA-256 is enough here: tokens are 256 random bits, not guessable passwords."""
+    """SHA-256 is enough here: tokens and session keys are 256 random bits, not passwords."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -97,75 +95,66 @@ def can_edit(role: str) -> bool:
     return role in ("admin", "editor")
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def new_session_key() -> str:
+    """The random key a session cookie carries (256 bits); the app DB keeps only its hash."""
+    return secrets.token_urlsafe(32)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _serializer(secret: str):  # type: ignore[no-untyped-def]
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(secret, salt="salesflow-session")
 
 
-def _mac(secret: str, payload: str) -> str:
-    return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+def seal_session(secret: str, key: str) -> str:
+    """The cookie value: the key, signed and timestamped by itsdangerous."""
+    return _serializer(secret).dumps(key)
 
 
-def password_fingerprint(password_hash: str | None) -> str:
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+def open_session(secret: str, cookie: str | None, max_age_seconds: float) -> str | None:
+    """The key in a cookie, or None when it is missing, forged or older than ``max_age``."""
+    from itsdangerous import BadData
 
-
-@dataclass(frozen=True)
-class Session:
-    user_id: int
-    fingerprint: str
-    issued: float
-    nonce: str
-
-
-def sign_session(secret: str, user_id: int, password_hash: str | None) -> str:
-    """The cookie value for a fresh session."""
-    body = {
-        "u": user_id,
-        "p": password_fingerprint(password_hash),
-        "t": int(time.time()),
-        "n": secrets.token_hex(8),
-    }
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-    return f"{payload}.{_mac(secret, payload)}"
-
-
-def read_session(secret: str, cookie: str | None, max_age_seconds: float) -> Session | None:
-    """The session in a cookie, or None when it is missing, forged or expired."""
-    if not cookie or "." not in cookie:
-        return None
-    payload, mac = cookie.rsplit(".", 1)
-    if not hmac.compare_digest(mac, _mac(secret, payload)):
+    if not cookie:
         return None
     try:
-        body = json.loads(_unb64(payload))
-        session = Session(int(body["u"]), str(body["p"]), float(body["t"]), str(body["n"]))
-    except (ValueError, KeyError, TypeError):
+        key = _serializer(secret).loads(cookie, max_age=max_age_seconds)
+    except BadData:
         return None
-    if time.time() - session.issued > max_age_seconds:
-        return None
-    return session
+    return key if isinstance(key, str) else None
 
 
-def csrf_token(secret: str, session: Session) -> str:
-    """The synchronizer token of one session (a new login gives a new token)."""
-    return _mac(secret, f"csrf:{session.user_id}:{session.nonce}:{session.issued}")
+def csrf_token(secret: str, key: str) -> str:
+    """The synchronizer token of one session (a new sign-in gives a new token)."""
+    from itsdangerous import Signer
+
+    return Signer(secret, salt="salesflow-csrf").get_signature(key).decode()
+
+
+def normalise_name(name: str) -> str:
+    """The form of a sign-in name the throttle counts: `` Ann`` and ``ANN`` are ``ann``."""
+    return " ".join(name.split()).casefold()
 
 
 class LoginThrottle:
-    """At most ``attempts`` failed logins per user name and client address per window.
+    """Failed sign-ins counted per account (the normalised name, whatever the address) and per
+    client address (whatever the name): at most ``attempts`` for one account and
+    ``address_attempts`` from one address per window.
 
-    Kept in memory, so with several workers the limit applies per worker.
+    Kept in memory, so with several workers the limits apply per worker.
     """
 
-    def __init__(self, attempts: int = 5, window_seconds: float = 900.0) -> None:
-        self.attempts = attempts
+    def __init__(
+        self, attempts: int = 5, window_seconds: float = 900.0, address_attempts: int = 20
+    ) -> None:
+        self.limits = {"name": attempts, "address": address_attempts}
         self.window = window_seconds
         self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _keys(name: str, client: str) -> tuple[tuple[str, str], tuple[str, str]]:
+        return ("name", normalise_name(name)), ("address", client)
 
     def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
         stamps = self._failures[key]
@@ -174,22 +163,52 @@ class LoginThrottle:
         return stamps
 
     def check(self, name: str, client: str) -> None:
-        """Raise when this name and address have failed too often lately."""
+        """Raise when this account or this address has failed too often lately."""
         now = time.monotonic()
         with self._lock:
-            stamps = self._recent((name.lower(), client), now)
-            if len(stamps) >= self.attempts:
-                wait = int(self.window - (now - stamps[0])) // 60 + 1
-                raise AuthError(
-                    "Too many failed sign-ins for this account from your address",
-                    hint=f"Wait {wait} minute(s) and try again, or ask an admin to reset "
-                    "your password",
-                )
+            for key in self._keys(name, client):
+                stamps = self._recent(key, now)
+                if len(stamps) >= self.limits[key[0]]:
+                    wait = int(self.window - (now - stamps[0])) // 60 + 1
+                    whose = "this account" if key[0] == "name" else "your address"
+                    raise AuthError(
+                        f"Too many failed sign-ins for {whose}",
+                        hint=f"Wait {wait} minute(s) and try again, or ask an admin to reset "
+                        "your password",
+                    )
 
     def failed(self, name: str, client: str) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._recent((name.lower(), client), time.monotonic()).append(time.monotonic())
+            for key in self._keys(name, client):
+                self._recent(key, now).append(now)
 
     def succeeded(self, name: str, client: str) -> None:
+        """A right password clears the account's count (the address keeps its own)."""
         with self._lock:
-            self._failures.pop((name.lower(), client), None)
+            self._failures.pop(self._keys(name, client)[0], None)
+
+
+def client_address(peer: str | None, forwarded_for: str, trusted: tuple) -> str:  # type: ignore[type-arg]
+    """Who sent the request. ``X-Forwarded-For`` is believed only when the connection comes from
+    a proxy in ``[web] trusted_proxies``; its entries are read right to left, skipping trusted
+    proxies, so the first untrusted one is the client (a client can prepend anything it likes).
+    """
+    address = peer or "unknown"
+    if not _trusted(address, trusted):
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if not _trusted(hop, trusted):
+            return hop[:100]
+        address = hop
+    return address
+
+
+def _trusted(address: str, trusted: tuple) -> bool:  # type: ignore[type-arg]
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)

@@ -1,11 +1,14 @@
-"""How the server holds the data source: one connection per process, a lock, and a result cache.
+"""How the server holds the data source: one read-only connection per process, a lock, and a
+result cache.
 
-DuckDB lets one process write a file, and a DuckDB connection must not run two queries at once.
-Opening a connection costs ~0.2 s (too slow per request), so each server process keeps one,
-serialises queries on it with a lock, and caches computed documents (keyed by the question and
-a *generation* bumped by every write through the web app; entries also expire after
-``cache_seconds`` so changes made elsewhere, e.g. in a PostgreSQL source, show up).
-Writes (imports, logged requests) close the connection, run the importer, and reopen it.
+A DuckDB connection must not run two queries at once, and opening one costs ~0.2 s (too slow per
+request), so each server process keeps one, read-only, serialises queries on it with a lock, and
+caches computed documents keyed by the question and a *generation*. A read-only connection locks
+nobody out: writers (this server's imports, the CLI's) build the next data file beside it and swap
+it in (:mod:`salesflow.storage`). Before each use the connection checks whether a new file was
+swapped in (one ``stat``); if so it reopens and the generation moves on, so cached documents of
+older data are never served. Entries also expire after ``cache_seconds`` so changes made in a
+database server (PostgreSQL…) show up.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class DataAccess:
         self._workspace: Workspace | None = None
         self._cache: OrderedDict[Hashable, tuple[float, int, Any]] = OrderedDict()
         self.generation = 0
+        self._seen: tuple[int, int] | None = None  # the data file's generation last followed
 
     @property
     def workspace(self) -> Workspace:
@@ -47,31 +51,42 @@ class DataAccess:
             self._workspace = Workspace(self.settings)
         return self._workspace
 
+    def _follow(self, *, changes: bool = False) -> None:
+        """Move to the newest data when a writer has swapped it in (or ``changes`` says so)."""
+        live = self.workspace.published
+        if changes or live != self._seen:
+            self._seen = live
+            self.workspace.refresh()
+            self.generation += 1
+            self._cache.clear()
+
     @contextmanager
     def reading(self) -> Iterator[BaseBackend]:
         """The shared connection, held by this thread alone until the block ends."""
         with self._lock:
+            self._follow()
             yield self.workspace.data
 
     @contextmanager
     def writing(self, *, changes: bool = True) -> Iterator[Workspace]:
-        """The workspace with our connection closed, for the importer (which opens its own).
+        """A workspace of its own for the importer; requests go on reading meanwhile.
 
         ``changes=False`` for a dry run: the cache stays valid.
         """
-        with self._lock:
-            self.workspace.close()
-            try:
-                yield self.workspace
-            finally:
-                self.workspace.close()
-                if changes:
-                    self.generation += 1
-                    self._cache.clear()
+        writer = Workspace(self.settings)
+        try:
+            yield writer
+        finally:
+            writer.close()
+            if changes:
+                with self._lock:
+                    self._follow(changes=True)
 
     def cached(self, key: Hashable, compute: Callable[[BaseBackend], T]) -> T:
         """``compute(con)`` once per key and generation, for at most ``cache_seconds``."""
         now = time.monotonic()
+        with self._lock:
+            self._follow()
         hit = self._cache.get(key)
         if hit is not None and hit[1] == self.generation and now - hit[0] < self.cache_seconds:
             return hit[2]

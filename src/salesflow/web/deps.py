@@ -17,11 +17,11 @@ from salesflow.web.auth import (
     AuthError,
     Forbidden,
     LoginThrottle,
-    Session,
     can_edit,
+    client_address,
     csrf_token,
     hash_token,
-    read_session,
+    open_session,
 )
 from salesflow.web.config import WebSettings
 from salesflow.web.data import DataAccess
@@ -29,7 +29,18 @@ from salesflow.web.data import DataAccess
 if TYPE_CHECKING:
     from salesflow.appdb import KnowledgeStore, UserRecord
 
-__all__ = ["AppState", "Caller", "LoginRequired", "editor", "state", "viewer"]
+__all__ = [
+    "AppState",
+    "Caller",
+    "LoginRequired",
+    "admin",
+    "admin_reader",
+    "client_of",
+    "editor",
+    "own_change",
+    "state",
+    "viewer",
+]
 
 
 class LoginRequired(AuthError):
@@ -51,7 +62,9 @@ class AppState:
         return cls(
             web=web,
             data=DataAccess(web.settings, cache_seconds=web.cache_seconds),
-            throttle=LoginThrottle(web.login_attempts, web.login_window_minutes * 60),
+            throttle=LoginThrottle(
+                web.login_attempts, web.login_window_minutes * 60, web.login_address_attempts
+            ),
         )
 
     @property
@@ -72,11 +85,13 @@ class AppState:
 
 @dataclass(frozen=True)
 class Caller:
-    """The signed-in person and how they proved it (``cookie`` or ``token``)."""
+    """The signed-in person and how they proved it (``cookie`` or ``token``); ``session`` is the
+    hash of the cookie's key (what sign-out ends)."""
 
     user: UserRecord
     via: str
     csrf: str = ""
+    session: str = ""
 
     @property
     def name(self) -> str:
@@ -91,17 +106,21 @@ def state(request: Request) -> AppState:
     return request.app.state.salesflow
 
 
-def session_of(request: Request) -> Session | None:
-    st = state(request)
-    return read_session(st.web.secret_key, request.cookies.get(COOKIE), st.web.session_hours * 3600)
+def client_of(request: Request) -> str:
+    """The client's address (``X-Forwarded-For`` only from ``[web] trusted_proxies``)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for", "")
+    return client_address(peer, forwarded, state(request).web.trusted_proxies)
 
 
 def _from_token(st: AppState, header: str) -> Caller:
+    from salesflow.appdb.records import now
+
     token = header.partition(" ")[2].strip()
     record = st.store.users.token_by_hash(hash_token(token)) if token else None
-    if record is None:
+    if record is None or record.expired(now()):
         raise AuthError(
-            "The API token is not valid",
+            "The API token is not valid" if record is None else "The API token has expired",
             hint="Create one with `salesflow user token NAME` and send it as "
             "'Authorization: Bearer TOKEN'",
         )
@@ -113,24 +132,22 @@ def _from_token(st: AppState, header: str) -> Caller:
 
 
 def optional_caller(request: Request) -> Caller | None:
-    """The caller when signed in (cookie) or holding an API token, else None."""
+    """The caller when signed in (a live session) or holding an API token, else None."""
+    from datetime import timedelta
+
     st = state(request)
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return _from_token(st, header)
-    session = session_of(request)
-    if session is None:
+    key = open_session(st.web.secret_key, request.cookies.get(COOKIE), st.web.session_hours * 3600)
+    if key is None:
         return None
-    from salesflow.errors import NotFoundError
-    from salesflow.web.auth import password_fingerprint
-
-    try:
-        user = st.store.users.get(session.user_id)
-    except NotFoundError:
+    found = st.store.sessions.resolve(
+        hash_token(key), idle=timedelta(minutes=st.web.session_idle_minutes)
+    )
+    if found is None:
         return None
-    if user.disabled or password_fingerprint(user.password_hash) != session.fingerprint:
-        return None
-    return Caller(user, "cookie", csrf_token(st.web.secret_key, session))
+    return Caller(found[1], "cookie", csrf_token(st.web.secret_key, key), hash_token(key))
 
 
 def viewer(request: Request) -> Caller:
@@ -153,8 +170,8 @@ async def _sent_csrf(request: Request) -> str:
     return sent
 
 
-async def editor(request: Request, caller: Caller = Depends(viewer)) -> Caller:
-    """An admin or editor; cookie sessions must also send their CSRF token."""
+async def own_change(request: Request, caller: Caller = Depends(viewer)) -> Caller:
+    """Anyone signed in, changing something of their own; cookie sessions send the CSRF token."""
     import hmac
 
     if caller.via == "cookie":
@@ -164,6 +181,11 @@ async def editor(request: Request, caller: Caller = Depends(viewer)) -> Caller:
                 "This form has expired or did not come from salesflow (missing CSRF token)",
                 hint="Reload the page and try again",
             )
+    return caller
+
+
+async def editor(caller: Caller = Depends(own_change)) -> Caller:
+    """An admin or editor; cookie sessions must also send their CSRF token."""
     if not caller.can_edit:
         raise Forbidden(
             f"{caller.name} has the viewer role: viewers can look at everything but change nothing",
@@ -172,7 +194,20 @@ async def editor(request: Request, caller: Caller = Depends(viewer)) -> Caller:
     return caller
 
 
-def admin(caller: Caller = Depends(editor)) -> Caller:
+def _only_admins(caller: Caller) -> Caller:
     if caller.user.role != "admin":
-        raise Forbidden("Only admins can do this", hint="Ask an admin")
+        raise Forbidden(
+            f"Only admins can manage accounts ({caller.name} is {caller.user.role})",
+            hint="Ask an admin",
+        )
     return caller
+
+
+def admin(caller: Caller = Depends(editor)) -> Caller:
+    """An admin making a change (cookie sessions send their CSRF token)."""
+    return _only_admins(caller)
+
+
+def admin_reader(caller: Caller = Depends(viewer)) -> Caller:
+    """An admin looking at accounts, sessions or tokens."""
+    return _only_admins(caller)

@@ -12,7 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from salesflow.errors import ConflictError, ImportValidationError, NotFoundError, SalesflowError
+from salesflow.errors import (
+    ConflictError,
+    ImportValidationError,
+    NotFoundError,
+    SalesflowError,
+    StorageError,
+)
 from salesflow.web.auth import AuthError, Forbidden
 
 if TYPE_CHECKING:
@@ -25,7 +31,7 @@ log = logging.getLogger("salesflow.web")
 
 def status_of(exc: SalesflowError) -> int:
     """401 not signed in, 403 not allowed, 404 unknown thing, 409 stale edit or existing id,
-    428 no version named, else 400."""
+    428 no version named, 503 the data could not be read or written (busy, locked, disk), else 400."""
     from salesflow.appdb import VersionRequiredError
 
     if isinstance(exc, AuthError):
@@ -38,6 +44,8 @@ def status_of(exc: SalesflowError) -> int:
         return 409
     if isinstance(exc, VersionRequiredError):
         return 428
+    if isinstance(exc, StorageError):
+        return 503
     return 400
 
 

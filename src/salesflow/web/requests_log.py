@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesflow.appdb.errors import AlreadyExistsError, StaleEditError
-from salesflow.errors import NotFoundError
+from salesflow.errors import ConfigError, NotFoundError
 from salesflow.schema import TABLES
 from salesflow.web.forms import clean
 
@@ -44,7 +44,7 @@ def row_version(row: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:16]
 
 
-def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]]) -> str:
+def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]], *, who: str) -> str:
     """Import the row ``make_row()`` gives; it runs under the write lock, so what it checked
     cannot change before the row is written. Returns the request's id."""
     from salesflow.ingest import import_file
@@ -58,11 +58,22 @@ def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]]) -> str:
                 writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
                 writer.writerow(COLUMNS)
                 writer.writerow(["" if row.get(c) is None else str(row[c]) for c in COLUMNS])
-            import_file(ws, "requests", path)
+            import_file(ws, "requests", path, who=who)
     finally:
         path.unlink(missing_ok=True)
         folder.rmdir()
     return str(row["request_id"])
+
+
+def _refuse_nul(values: dict[str, Any]) -> None:
+    """A NUL character cannot be stored: say which field holds it, before any lock is taken."""
+    for column, value in values.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ConfigError(
+                f"{column} contains a NUL character (\\x00), which cannot be stored",
+                where=column,
+                hint="Remove it; it usually comes from a binary file pasted as text",
+            )
 
 
 def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[str, Any]:
@@ -72,13 +83,14 @@ def log_request(data: DataAccess, fields: dict[str, Any], *, who: str) -> dict[s
     row["request_id"] = row["request_id"] or new_request_id()
     row["received_at"] = row["received_at"] or data.settings.now().strftime("%Y-%m-%d %H:%M:%S")
     row["handled_by"] = row["handled_by"] or who
+    _refuse_nul(row)
 
     def new_row() -> dict[str, Any]:
         if fields.get("request_id"):  # the caller's id: it must not replace a logged request
             _refuse_existing(data, row["request_id"])
         return row
 
-    return get_request(data, _write(data, new_row))
+    return get_request(data, _write(data, new_row, who=who))
 
 
 def _refuse_existing(data: DataAccess, request_id: str) -> None:
@@ -112,6 +124,7 @@ def edit_request(
     data: DataAccess, request_id: str, changes: dict[str, Any], *, version: str, who: str
 ) -> dict[str, Any]:
     """Apply ``changes`` if the request is still at ``version``; else a StaleEditError."""
+    _refuse_nul(changes)
 
     def changed_row() -> dict[str, Any]:
         current = get_request(data, request_id)
@@ -127,7 +140,7 @@ def edit_request(
         row.update({k: v for k, v in changes.items() if k in COLUMNS and k != "request_id"})
         return row
 
-    return get_request(data, _write(data, changed_row))
+    return get_request(data, _write(data, changed_row, who=who))
 
 
 def _value(v: Any) -> Any:

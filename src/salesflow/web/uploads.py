@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import NotFoundError, SalesflowError
+from salesflow.filemodes import private_dir, touch_private
 
 if TYPE_CHECKING:
     from starlette.datastructures import UploadFile
@@ -62,6 +63,16 @@ def _text(head: bytes) -> bool:
     return False
 
 
+def safe_name(filename: str | None) -> str:
+    """The upload's own name without folders, control characters (NUL…) or excess length: it
+    becomes a file name on the server (most file systems stop at 255 bytes)."""
+    name = "".join(c for c in Path(filename or "").name if c.isprintable()).strip(" .")
+    stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
+    stem = stem.encode()[:100].decode(errors="ignore")
+    name = f"{stem}{dot}{suffix[:10]}"
+    return name if stem else "upload.csv"
+
+
 def _root(workspace: Path) -> Path:
     return workspace / "uploads"
 
@@ -78,15 +89,16 @@ async def hold(
     workspace: Path, upload: UploadFile, *, limit: int, meta: dict[str, Any]
 ) -> tuple[str, Path]:
     """Copy the upload to its holding folder, checking size and type; return (token, path)."""
-    name = Path(upload.filename or "upload.csv").name
+    name = safe_name(upload.filename)
     head = await upload.read(8192)
     sniff(head, Path(name).suffix, name)
     root = _root(workspace)
     _cleanup(root)
     token = secrets.token_urlsafe(16)
     folder = root / token
-    folder.mkdir(parents=True)
-    path = folder / name
+    private_dir(root)
+    private_dir(folder)
+    path = touch_private(folder / name)
     size = len(head)
     with path.open("wb") as fh:
         fh.write(head)
@@ -97,7 +109,8 @@ async def hold(
                 shutil.rmtree(folder, ignore_errors=True)
                 raise too_large(name, limit)
             fh.write(chunk)
-    (folder / "meta.json").write_text(json.dumps({**meta, "file": name}), encoding="utf-8")
+    meta_file = touch_private(folder / "meta.json")
+    meta_file.write_text(json.dumps({**meta, "file": name}), encoding="utf-8")
     return token, path
 
 

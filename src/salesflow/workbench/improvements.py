@@ -15,7 +15,12 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
-from salesflow.workbench.measures import binding_from_options, compute, describe
+from salesflow.workbench.measures import (
+    binding_from_options,
+    compute,
+    describe,
+    parse_threshold,
+)
 from salesflow.workbench.verdict import (
     Verdict,
     cannot_run,
@@ -110,6 +115,7 @@ def _measure(
     target: str | float | None,
 ) -> dict[str, Any]:
     from salesflow.appdb.bindings import normalise_measure
+    from salesflow.metrics import get
 
     if bad_if is None or start is None:
         raise ConfigError(
@@ -129,7 +135,7 @@ def _measure(
     doc.pop("threshold")
     doc.pop("mode")
     doc.update(
-        target=target if target is None else _target(target),
+        target=parse_threshold(target, get(metric, bench.workspace.settings), what="Target"),
         baseline_start=window[0].isoformat() if window else None,
         baseline_end=window[1].isoformat() if window else None,
         start_date=begin.isoformat() if begin else None,
@@ -137,12 +143,6 @@ def _measure(
     measure = normalise_measure(doc) or {}
     compute(bench.workspace, measure, as_of=bench.moment())  # a wrong filter fails here, not later
     return measure
-
-
-def _target(value: str | float) -> float | None:
-    from salesflow.workbench.measures import parse_threshold
-
-    return parse_threshold(value)
 
 
 def _title(objective: str) -> str:

@@ -23,6 +23,7 @@ from salesflow.errors import ConfigError, SalesflowError
 from salesflow.workbench.verdict import PLURAL
 
 if TYPE_CHECKING:
+    from salesflow.metrics.base import Metric
     from salesflow.metrics.charted import Charted
     from salesflow.metrics.results import Series
     from salesflow.workbench.verdict import Verdict
@@ -38,6 +39,8 @@ __all__ = [
     "parse_threshold",
     "season_label",
 ]
+
+UNIT_WORDS = {"opportunities": "deals"}  # a metric's unit as a sales leader says it
 
 
 @dataclass(frozen=True)
@@ -72,20 +75,55 @@ class Measured:
         return replace(verdict, sentence=sentence, chart=chart)
 
 
-def parse_threshold(text: str | float | None) -> float | None:
-    """``"30%"`` → 0.30 (proportions are fractions), ``"7"`` → 7.0, None stays None."""
-    if text is None or isinstance(text, int | float):
-        return None if text is None else float(text)
-    raw = text.strip().replace(",", "")
+def parse_threshold(
+    text: str | float | None, metric: Metric | None = None, *, what: str = "Threshold"
+) -> float | None:
+    """A threshold or target in the metric's unit; None stays None.
+
+    Metrics in % are fractions: ``"30%"`` and ``0.3`` are both 0.30, and a bare number above 1
+    is refused (``15`` would mean 1500 %). Other metrics take a plain number in their unit
+    (``"7"`` days); a ``%`` on them is refused rather than silently divided by 100.
+    """
+    if text is None:
+        return None
+    value, percent = _number(text, what)
+    if metric is None:
+        return value / 100 if percent else value
+    if metric.unit != "%":
+        if percent:
+            unit = UNIT_WORDS.get(metric.unit, metric.unit)
+            raise ConfigError(
+                f"{what} {text!r} for {metric.title} has a %, but {metric.title} is in {unit}",
+                hint=f"Write the number of {unit}, like {value:g}",
+            )
+        return value
+    if percent:
+        return value / 100
+    if abs(value) > 1:
+        raise ConfigError(
+            f"{what} {value:g} for {metric.title} would be {value * 100:,.0f} %",
+            hint=f"Did you mean {value:g}% ({value / 100:g})? {metric.title} is measured as a "
+            f"fraction: write {value:g}% or {value / 100:g}",
+        )
+    return value
+
+
+def _number(text: str | float, what: str) -> tuple[float, bool]:
+    """The finite number in ``text`` and whether it ended in ``%`` (``"1,500"`` is 1500)."""
+    import math
+
+    raw = str(text).strip().replace(",", "")
     percent = raw.endswith("%")
     try:
         value = float(raw.rstrip("%").strip())
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
         raise ConfigError(
-            f"Threshold {text!r} is not a number",
+            f"{what} {text!r} is not a number",
             hint="Write it like 0.30, 30% (for a share) or 7 (in the metric's unit)",
-        ) from None
-    return value / 100 if percent else value
+        )
+    return value, percent
 
 
 def parse_pairs(pairs: Iterable[str], *, option: str) -> dict[str, str]:
@@ -117,8 +155,8 @@ def binding_from_options(
     """The stored binding document; the metric must exist in the catalog."""
     from salesflow.metrics import get
 
-    get(metric, settings)
-    value = parse_threshold(threshold)
+    found = get(metric, settings)
+    value = parse_threshold(threshold, found)
     return {
         "metric": metric,
         "filters": dict(filters or {}),

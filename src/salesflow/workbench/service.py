@@ -13,8 +13,6 @@ checks live in :mod:`salesflow.workbench.graph`, improvements in
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -39,15 +37,11 @@ ENTITIES = ("udr", "cause", "link", "improvement")
 
 def resolve_who(explicit: str | None = None) -> str:
     """Who makes a change: ``--who``, else ``SALESFLOW_USER``, else the operating system user."""
+    from salesflow.storage import default_who
+
     if explicit and explicit.strip():
         return explicit.strip()
-    env = os.environ.get("SALESFLOW_USER", "").strip()
-    if env:
-        return env
-    try:
-        return getpass.getuser() or "unknown"
-    except (OSError, KeyError):
-        return "unknown"
+    return default_who()
 
 
 def lint_doc(statement: str) -> dict[str, Any]:

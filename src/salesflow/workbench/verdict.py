@@ -21,11 +21,16 @@ A measure limited to a season (``Q4``) is charted over its in-season periods onl
 3 complete periods" are the last 3 in-season ones (Oct, Nov and Dec per month; the last three
 years' Q4 per quarter), and the sentences name the season.
 
-Improvement (``judge_improvement``) — limits come from the baseline window and are held after it;
-only signals that fire on or after the start date with most of their points after it count:
-**improved** (signals in the desired direction only), **worse** (against it only; when both show,
-the latest signal decides), **no_signal**, **too_early** (fewer than :data:`MIN_AFTER` periods
-after the start) and **insufficient_data** (the baseline has too few periods for limits).
+Improvement (``judge_improvement``) — the periods since the start date against the baseline
+window, by :mod:`salesflow.workbench.shift`'s calibrated rule (false-alarm and detection rates in
+``benchmarks/README.md``): **improved** / **worse** only when the shift is both significant (its
+95 % interval, corrected for autocorrelation, excludes no change) and sustained (enough periods
+since on one side of the baseline median), in the desired / the wrong direction; else
+**no_signal** (with ``periods_needed`` when the measure carries over so strongly from period to
+period that even a clean run since the start would be too short); **too_early** (fewer than
+:data:`MIN_AFTER` periods of its granularity after the start: the sentence says how many more) and
+**insufficient_data** (the baseline has too few periods for limits). The chart's own signals
+after the start are reported beside the verdict; a point beyond a limit alone decides nothing.
 """
 
 from __future__ import annotations
@@ -35,9 +40,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from salesflow.errors import never_a_result
+from salesflow.workbench.shift import MIN_AFTER
+
 if TYPE_CHECKING:
     from salesflow.metrics.charted import Charted
     from salesflow.spc import Signal
+    from salesflow.workbench.shift import Shift
 
 __all__ = [
     "IMPROVEMENT_VERDICTS",
@@ -46,6 +55,7 @@ __all__ = [
     "UDR_VERDICTS",
     "Verdict",
     "cannot_run",
+    "format_change",
     "format_value",
     "judge_improvement",
     "judge_udr",
@@ -63,7 +73,6 @@ IMPROVEMENT_VERDICTS = (
     "not_measured",
 )
 RECENT = 3  # complete periods that make up "the latest"
-MIN_AFTER = 5  # periods after an improvement's start before the chart can judge it
 PLURAL = {"week": "weeks", "month": "months", "quarter": "quarters"}
 
 
@@ -94,7 +103,11 @@ class Verdict:
 
 
 def cannot_run(exc: Exception) -> Verdict:
-    """The verdict of a measure that fails on the data (a wrong filter, a missing column)."""
+    """The verdict of a measure that fails on the data (a wrong filter, a missing column).
+
+    A storage error (a locked or unreadable file) is raised again: it says nothing about the data.
+    """
+    never_a_result(exc)
     return Verdict("insufficient_data", "measure_error", f"The measure cannot run: {exc}")
 
 
@@ -257,11 +270,15 @@ def judge_improvement(
     *,
     title: str,
     start: date,
-    min_after: int = MIN_AFTER,
+    min_after: int | None = None,
 ) -> Verdict:
-    """Did the measure move in the desired direction after ``start``, beyond baseline limits?"""
+    """Did the measure shift, sustained, in the desired direction after ``start``?
+
+    The rule is :mod:`salesflow.workbench.shift`'s (effect interval corrected for
+    autocorrelation, and a sign test on the periods since); the chart's own signals after the
+    start are reported beside it, but a point beyond a limit alone decides nothing."""
     series, result = charted.series, charted.result
-    unit, period = series.unit, series.period
+    period = series.period
     chart = charted.to_dict()
     start_index = next(
         (i for i, p in enumerate(series.points) if p.period >= start), len(series.points)
@@ -273,35 +290,126 @@ def judge_improvement(
         message = result.message if result is not None else "No chart could be drawn."
         sentence = f"{title}: the baseline has too few periods for limits. {message}"
         return Verdict("insufficient_data", "baseline_too_short", sentence, values, [], chart)
-    desired = "down" if measure["bad_if"] == "above" else "up"
     counted = [s for s in result.signals if _after_start(s, start_index) and s.direction]
     docs = _signal_docs(charted, counted)
-    if len(after) < min_after:
-        more = min_after - len(after)
-        early = f" {len(counted)} early signal(s) so far." if counted else ""
+    needed = min_after or MIN_AFTER[period]
+    if len(after) < needed:
+        more = needed - len(after)
+        early = f" The chart marks {len(counted)} early signal(s) so far." if counted else ""
         sentence = (
             f"{title}: only {len(after)} complete {_periods(period, measure)} since the start on "
-            f"{start}; "
-            f"{more} more needed before the chart can judge the change.{early}"
+            f"{start}; {more} more needed before the change can be judged.{early}"
         )
         values["periods_needed"] = more
         return Verdict("too_early", "too_few_periods_after_start", sentence, values, docs, chart)
-    if not counted:
-        sentence = (
-            f"{title}: no signal since {start} against the baseline limits — "
-            f"{_medians_words(values, unit)}; the difference is within routine variation."
+    shift = _shift(charted, start_index, after)
+    values.update(_shift_values(shift))
+    verdict, sentence = _by_shift(shift, values, title, start, period, len(counted))
+    return Verdict(verdict, "sustained_shift", sentence, values, docs, chart)
+
+
+def _by_shift(
+    shift: Shift, values: dict[str, Any], title: str, start: date, period: str, marked: int
+) -> tuple[str, str]:
+    """The verdict and its sentence once enough periods are in (``values`` gains
+    ``periods_needed`` when the measure's carry-over makes even a clean run too short)."""
+    unit = values["unit"]
+    medians, effect = _medians_words(values, unit), _effect_words(shift, unit)
+    if shift.needed > shift.n_after:
+        values["periods_needed"] = _more_for_autocorrelation(shift)
+        return "no_signal", (
+            f"{title}: no sustained shift can show yet — the measure carries over strongly from "
+            f"one {period} to the next (lag-1 autocorrelation {shift.autocorrelation:.2f}), so "
+            f"{shift.n_after} {PLURAL[period]} since {start} prove nothing; "
+            f"{values['periods_needed']} more needed. {_upper_first(medians)}; {effect}."
         )
-        return Verdict("no_signal", "baseline_limits", sentence, values, [], chart)
-    latest = max(counted, key=lambda s: s.index)
-    good = latest.direction == desired
-    verdict = "improved" if good else "worse"
+    if shift.direction is None:
+        noted = (
+            f" The chart marks {marked} period(s) beyond its limits, but a point or a short "
+            "burst is not a sustained shift."
+            if marked
+            else ""
+        )
+        return "no_signal", (
+            f"{title}: no sustained shift since {start} — {medians}; {effect}; "
+            f"{_no_shift_words(shift, period)}.{noted}"
+        )
+    good = shift.direction == values["desired"]
     moved = "in the desired direction" if good else "the wrong way"
-    sentence = (
-        f"{title} moved {moved} after {start}: {_medians_words(values, unit)}. "
-        f"{len(counted)} signal(s) against the baseline limits; latest: "
-        f"{docs[counted.index(latest)]['explanation']}"
+    return "improved" if good else "worse", (
+        f"{title} moved {moved} after {start}: {medians}; {effect}; {_side_words(shift, period)}."
     )
-    return Verdict(verdict, "baseline_limits", sentence, values, docs, chart)
+
+
+def _shift(charted: Charted, start_index: int, after: list[int]) -> Shift:
+    from salesflow.workbench.shift import compare
+
+    points = charted.series.points
+    basis = charted.result.phases[0].basis  # type: ignore[union-attr]
+    before = [i for i in range(*basis) if points[i].value is not None]
+    return compare(
+        [points[i].value for i in before],  # type: ignore[misc]
+        [points[i].value for i in after],  # type: ignore[misc]
+        positions=(before, after),
+    )
+
+
+def _shift_values(shift: Shift) -> dict[str, Any]:
+    return {
+        "effect": shift.effect,
+        "ci_low": shift.ci_low,
+        "ci_high": shift.ci_high,
+        "autocorrelation": shift.autocorrelation,
+        "periods_on_side": shift.on_side,
+        "periods_on_side_needed": shift.needed,
+    }
+
+
+def _more_for_autocorrelation(shift: Shift) -> int:
+    """How many more periods the sign test needs before all of them on one side could count."""
+    from salesflow.workbench.shift import needed_on_side
+
+    m = shift.n_after
+    while needed_on_side(m, shift.corrected) > m:
+        m += 1
+    return m - shift.n_after
+
+
+def format_change(value: float, unit: str, *, with_unit: bool = True) -> str:
+    """A difference the way a sales leader says it: ``+4.3 points``, ``-2.44 days``."""
+    text = (
+        f"{value * 100:+.1f}"
+        if unit == "%"
+        else (f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}")
+    )
+    name = "points" if unit == "%" else "" if unit in ("rows", "") else unit
+    return f"{text} {name}" if with_unit and name else text
+
+
+def _effect_words(shift: Shift, unit: str) -> str:
+    low = format_change(shift.ci_low, unit, with_unit=False)
+    return (
+        f"mean change {format_change(shift.effect, unit)} "
+        f"(95 % interval {low} to {format_change(shift.ci_high, unit)})"
+    )
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _side_words(shift: Shift, period: str) -> str:
+    side = "above" if shift.effect > 0 else "below"
+    return (
+        f"{shift.on_side} of the {shift.n_after} {PLURAL[period]} since are {side} the "
+        f"baseline median"
+    )
+
+
+def _no_shift_words(shift: Shift, period: str) -> str:
+    if not shift.significant:
+        return "the interval includes no change, so the difference is within routine variation"
+    return f"the difference is not sustained: {_side_words(shift, period)}, {shift.needed} needed"
 
 
 def _after_start(signal: Signal, start_index: int) -> bool:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
-from salesflow.errors import SalesflowError
+from salesflow.errors import SalesflowError, never_a_result
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import MAX_ID, VersionQuery, clean
 from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch
@@ -151,7 +151,8 @@ def variables(request: Request) -> list[dict[str, Any]]:
 
     try:
         return st.data.cached(("variables",), compute)
-    except SalesflowError:
+    except SalesflowError as exc:  # no variables to offer, unless the data could not be read
+        never_a_result(exc)
         return []
 
 

@@ -20,8 +20,17 @@ from salesflow.web.routes.home import status
 router = APIRouter()
 
 
-def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) -> dict:
-    """The importer on a held file (``dry_run`` writes nothing)."""
+async def run_import(
+    st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool, who: str
+) -> dict:
+    """The importer on a held file (``dry_run`` writes nothing), in a worker thread so other
+    requests are answered meanwhile; anyone else writing is told ``who`` imports."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_import, st, path, meta, dry_run=dry_run, who=who)
+
+
+def _import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool, who: str) -> dict:
     from salesflow.ingest import import_file
 
     with st.data.writing(changes=not dry_run) as ws:
@@ -32,7 +41,10 @@ def run_import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool) 
             preset=meta.get("preset") or None,
             encoding=meta.get("encoding") or None,
             decimal_comma=bool(meta.get("decimal_comma")),
+            thousands=meta.get("thousands") or None,
+            replace_history=bool(meta.get("replace_history")),
             dry_run=dry_run,
+            who=who,
         )
     doc = report.to_dict()
     doc["file"] = meta["file"]  # not the server's path
@@ -66,10 +78,29 @@ async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str,
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise ConfigError("No file was sent", where="file", hint="Choose a file to upload")
-    meta = {"table": table, "preset": preset, "encoding": encoding,
-            "decimal_comma": _checked(form.get("decimal_comma"))}  # fmt: skip
+    thousands = str(form.get("thousands") or "") or None
+    if thousands is not None:
+        from salesflow.ingest.numbers import thousands_separator
+
+        thousands = thousands_separator(thousands, where="thousands")
+    meta = {"table": table, "preset": preset, "encoding": encoding, "thousands": thousands,
+            "decimal_comma": _checked(form.get("decimal_comma")),
+            "replace_history": _checked(form.get("replace_history"))}  # fmt: skip
     token, path = await uploads.hold(st.web.workspace, upload, limit=limit, meta=meta)
+    _checked_file(st, token, path, encoding)
     return token, path, {**meta, "file": path.name, "dry_run": _checked(form.get("dry_run"))}
+
+
+def _checked_file(st: AppState, token: str, path: Any, encoding: str | None) -> None:
+    """The importer's checks that need no data, run before any lock: a workbook that unpacks
+    to gigabytes or a file cut short is refused at once, keeping no one waiting."""
+    from salesflow.ingest import check_file
+
+    try:
+        check_file(path, encoding=encoding)
+    except SalesflowError:
+        uploads.release(st.web.workspace, token)
+        raise
 
 
 def _checked(value: Any) -> bool:
@@ -78,15 +109,17 @@ def _checked(value: Any) -> bool:
 
 
 @router.post("/api/imports", tags=["data"], summary="Import a CRM export")
-async def api_import(request: Request, _: Caller = Depends(editor)) -> dict:
+async def api_import(request: Request, caller: Caller = Depends(editor)) -> dict:
     """Multipart form: `table`, `file` (CSV, .xlsx or .parquet), optional `preset`,
-    `encoding` (utf-8, latin-1, utf-16), `decimal_comma=true` for numbers written 1.234,56, and
-    `dry_run=true` to only check. Bad rows: 400 with `problems` (file, row, column, value,
-    reason), nothing written."""
+    `encoding` (utf-8, latin-1, utf-16), `decimal_comma=true` for numbers written 1.234,56,
+    `thousands` (`,` `.` ` ` or `'`: the thousands separator), `replace_history=true` (stage
+    events replace the whole history of their deals instead of adding to it) and `dry_run=true`
+    to only check. Bad rows: 400 with `problems` (file, row, column, value, reason), nothing
+    written."""
     st = state(request)
     token, path, meta = await _received(request, st)
     try:
-        return run_import(st, path, meta, dry_run=meta["dry_run"])
+        return await run_import(st, path, meta, dry_run=meta["dry_run"], who=caller.name)
     finally:
         uploads.release(st.web.workspace, token)
 
@@ -109,13 +142,13 @@ def data_page(request: Request, _: Caller = Depends(viewer)) -> HTMLResponse:
 
 
 @router.post("/data/upload", response_class=HTMLResponse, include_in_schema=False)
-async def upload(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
+async def upload(request: Request, caller: Caller = Depends(editor)) -> HTMLResponse:
     """Step 1: hold the file and show the importer's dry-run report."""
     st = state(request)
     token = None
     try:
         token, path, meta = await _received(request, st)
-        report = run_import(st, path, meta, dry_run=True)
+        report = await run_import(st, path, meta, dry_run=True, who=caller.name)
     except SalesflowError as exc:
         if token:
             uploads.release(st.web.workspace, token)
@@ -124,14 +157,14 @@ async def upload(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
 
 
 @router.post("/data/import", response_class=HTMLResponse, include_in_schema=False)
-async def confirm(request: Request, _: Caller = Depends(editor)) -> HTMLResponse:
+async def confirm(request: Request, caller: Caller = Depends(editor)) -> HTMLResponse:
     """Step 2: the user confirmed; import the held file for real."""
     st = state(request)
     form = await request.form()
     token = str(form.get("token") or "")
     try:
         path, meta = uploads.held(st.web.workspace, token)
-        report = run_import(st, path, meta, dry_run=False)
+        report = await run_import(st, path, meta, dry_run=False, who=caller.name)
     except SalesflowError as exc:
         return _page(request, problem=error_document(exc), status=status_of(exc))
     uploads.release(st.web.workspace, token)

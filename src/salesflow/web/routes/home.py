@@ -7,7 +7,6 @@ visit, last request), so no table is needed: a visit ends after 30 minutes witho
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from datetime import UTC, datetime, timedelta
@@ -46,7 +45,10 @@ def status(st: AppState) -> dict[str, Any]:
 
 
 def _sign(secret: str, body: str) -> str:
-    return hmac.new(secret.encode(), f"seen:{body}".encode(), hashlib.sha256).hexdigest()[:32]
+    """The cookie's signature (itsdangerous, its own salt: no other cookie's signature fits)."""
+    from itsdangerous import Signer
+
+    return Signer(secret, salt="salesflow-seen").get_signature(body).decode()
 
 
 def read_visit(request: Request, caller: Caller) -> tuple[float | None, float | None]:

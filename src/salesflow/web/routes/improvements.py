@@ -19,7 +19,7 @@ from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, MAX_ID, clean
 from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
-from salesflow.web.routes.udrs import Season, form_data
+from salesflow.web.routes.udrs import Season, Threshold, form_data
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
@@ -63,7 +63,7 @@ class ImprovementIn(BaseModel):
     baseline_start: date | None = None
     baseline_end: date | None = None
     start: date | None = None
-    target: float | None = Field(default=None, allow_inf_nan=False)
+    target: Threshold = None
 
 
 class CheckinIn(BaseModel):

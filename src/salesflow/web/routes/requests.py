@@ -122,12 +122,13 @@ def api_request(
 
 
 def _weekly(st: AppState) -> dict[str, Any] | None:
-    from salesflow.errors import SalesflowError
+    from salesflow.errors import SalesflowError, never_a_result
     from salesflow.web.routes.measures import MeasureQuery, measure
 
     try:
         return measure(st, MeasureQuery(metric="request_volume", period="week"))
-    except SalesflowError:
+    except SalesflowError as exc:  # no weekly chart, unless the data could not be read
+        never_a_result(exc)
         return None
 
 

@@ -40,6 +40,12 @@ Season = Annotated[
     Field(default=None, max_length=40, description="Only these parts of the year: Q4, Nov-Dec"),
 ]
 
+# In the metric's unit: 0.15 or "15%" for a share, 7 for days; checked against the metric.
+Threshold = Annotated[
+    float | Annotated[str, Field(max_length=40)] | None,
+    Field(default=None, description="0.15 or '15%' for a share; 7 for 7 days"),
+]
+
 
 class UdrIn(BaseModel):
     """A new UDR in the manager's words."""
@@ -74,7 +80,7 @@ class BindingIn(BaseModel):
     season: Season = None
     filters: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
     params: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
-    threshold: float | None = Field(default=None, allow_inf_nan=False)
+    threshold: Threshold = None
     version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 

@@ -1,0 +1,65 @@
+"""A small run of benchmarks/bench_verdicts.py: improvement verdicts on simulated series whose
+truth is known, through the same chart and judge functions ``improve show`` uses.
+
+The full benchmark (1,000 series per case, the table in benchmarks/README.md) holds false alarms
+at or below 5 %; this seeded run of 100 series per no-change case fails above 10 %, and checks
+that a 2 σ shift with at least 8 periods after the start is found (≥ 70 % of 60 series here).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_verdicts.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_verdicts", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_verdicts"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules["bench_verdicts"]
+
+
+@pytest.mark.parametrize("metric", ["stage_time", "win_rate"])
+@pytest.mark.parametrize("period", ["week", "month"])
+def test_no_change_rarely_reads_improved_or_worse(bench, metric, period):
+    rng = np.random.default_rng(13)
+    for process in bench.PROCESSES:
+        tally = bench.run_case(rng, metric, period, process, 0, 100)
+        assert tally.judged >= 20, f"{process}: too few series judged to count"
+        alarms = tally.improved + tally.worse
+        assert alarms / tally.judged <= 0.10, f"{process}: {alarms} of {tally.judged}"
+
+
+@pytest.mark.parametrize("period", ["week", "month"])
+def test_a_two_sigma_shift_is_found(bench, period):
+    tally = bench.run_case(np.random.default_rng(17), "stage_time", period, "iid", 2.0, 60)
+    assert tally.judged8 >= 10
+    assert tally.improved8 / tally.judged8 >= 0.7  # 87-92 % on 1,000 series (benchmarks/README.md)
+    assert tally.worse == 0  # never the wrong way
+
+
+def test_the_table_and_the_targets(bench):
+    rows = [("stage_time", "month", "iid", 0.0, bench.Tally(100, 80, 2, 1, 40, 0, 3))]
+    rows.append(("stage_time", "month", "iid", 2.0, bench.Tally(100, 80, 70, 0, 40, 30, 0)))
+    text = bench.table(rows)
+    assert "| stage_time | month | iid | 0 σ | 80.0 % | 3.0 % | 3.8 % |  |  | 3.0 % |" in text
+    assert "| stage_time | month | iid | 2 σ | 80.0 % |  |  | 75.0 % | 0.0 % |  |" in text
+    assert bench.check(rows) == ["stage_time/month: 2 σ detection below 80 %"]
+
+
+@pytest.mark.slow
+def test_end_to_end_through_a_workspace(bench, tmp_path):
+    """Deals imported into a real workspace, improvements added through the workbench: no change
+    reads no_signal, a 2 σ rise with 8 or more months after reads improved."""
+    same, shifted = bench.workspace_case(tmp_path / "ws", 8, 5)
+    assert (same.made, same.judged, same.improved + same.worse) == (4, 4, 0)
+    assert shifted.worse == 0 and shifted.improved8 == shifted.judged8 >= 1

@@ -25,6 +25,7 @@ import os
 import shutil
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,6 +134,10 @@ def write_lock(
     """
     import fcntl
 
+    key = str(lock.resolve())
+    if key in _held_here():  # this thread holds it already (a check, then the import it guards)
+        yield
+        return
     limit = write_wait() if wait is None else wait
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -164,9 +169,23 @@ def write_lock(
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(doc).encode(), 0)
-        yield
+        _held_here().add(key)
+        try:
+            yield
+        finally:
+            _held_here().discard(key)
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+_THREAD = threading.local()
+
+
+def _held_here() -> set[str]:
+    """The write locks this thread holds: taking one again nests instead of waiting for itself."""
+    if not hasattr(_THREAD, "held"):
+        _THREAD.held = set()
+    return _THREAD.held
 
 
 def _discard(path: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from salesflow.appdb import InvalidRecordError
+from salesflow.appdb import CURRENT, InvalidRecordError
 from salesflow.appdb.models import LoginSession
 from salesflow.errors import NotFoundError
 
@@ -56,7 +56,7 @@ def test_a_change_of_rights_ends_the_accounts_sessions(store, change):
     _start(store, ann.id, "a1")
     _start(store, ann.id, "a2")
     _start(store, bob.id, "b1")
-    store.users.update(ann.id, who="root", **change)
+    store.users.update(ann.id, expected_version=CURRENT, who="root", **change)
     assert store.sessions.resolve("a1", idle=HOUR) is None
     assert store.sessions.resolve("a2", idle=HOUR) is None
     assert store.sessions.resolve("b1", idle=HOUR) is not None  # others keep theirs
@@ -74,9 +74,9 @@ def test_admins_end_sessions_and_every_change_is_audited(store):
     assert store.sessions.end_all(ann.id, who="root") == 1
     with pytest.raises(NotFoundError, match="has ended already"):
         store.sessions.end(one.id, who="root")
-    store.users.update(ann.id, role="viewer", who="root")
-    store.users.update(ann.id, disabled=True, who="root")
-    store.users.update(ann.id, disabled=False, who="root")
+    store.users.update(ann.id, expected_version=CURRENT, role="viewer", who="root")
+    store.users.update(ann.id, expected_version=CURRENT, disabled=True, who="root")
+    store.users.update(ann.id, expected_version=CURRENT, disabled=False, who="root")
     expires = datetime(2030, 1, 1, tzinfo=UTC)
     token = store.users.add_token(
         ann.id, token_hash="h", name="crm", expires_at=expires, who="root"
@@ -103,9 +103,9 @@ def test_admins_end_sessions_and_every_change_is_audited(store):
 def test_the_last_enabled_admin_cannot_be_removed(store):
     ann = store.users.create("ann", role="admin")
     with pytest.raises(InvalidRecordError, match="no enabled admin"):
-        store.users.update(ann.id, role="editor")
+        store.users.update(ann.id, expected_version=CURRENT, role="editor")
     with pytest.raises(InvalidRecordError, match="no enabled admin"):
-        store.users.update(ann.id, disabled=True)
+        store.users.update(ann.id, expected_version=CURRENT, disabled=True)
     assert store.users.get(ann.id).role == "admin"  # nothing was changed
     store.users.create("bob", role="admin")
-    assert store.users.update(ann.id, disabled=True).disabled
+    assert store.users.update(ann.id, expected_version=CURRENT, disabled=True).disabled

@@ -144,3 +144,33 @@ def test_an_unreadable_file_is_a_storage_error(tmp_path, monkeypatch):
         Workspace.open(ws.path).data.list_tables()
     assert not isinstance(caught.value, WorkspaceBusy)
     assert "data.duckdb" in caught.value.message
+
+
+def test_the_thread_holding_the_lock_nests_it_and_another_thread_waits(tmp_path):
+    """A check made under the lock and the import it guards take the lock twice in one thread:
+    that nests; another thread (another web request) still waits its turn and then gives up."""
+    import threading
+
+    from salesflow.storage import write_lock
+
+    lock = tmp_path / "data.duckdb.lock"
+    seen: list[str] = []
+    with write_lock(lock, "change of a request", who="ann"), write_lock(lock, "import", who="ann"):
+        seen.append("nested")
+
+        def other() -> None:
+            try:
+                with write_lock(lock, "a second change", who="bob", wait=0.3, notify=seen.append):
+                    seen.append("bob wrote")
+            except WorkspaceBusy as exc:
+                seen.append(f"busy: {exc.message}")
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert seen[0] == "nested" and seen[1].startswith(
+        "Waiting for the change of a request started by ann"
+    )
+    assert "busy: The workspace is busy: the change of a request started by ann" in seen[2]
+    with write_lock(lock, "after", who="bob", wait=0.3):  # released by the outer block
+        pass

@@ -9,6 +9,8 @@ from dataclasses import replace
 import pytest
 from web_helpers import ACCOUNTS, PASSWORD, client_for, csrf_of, login
 
+from salesflow.appdb import CURRENT
+
 
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory):
@@ -142,7 +144,9 @@ def test_a_disabled_account_cannot_sign_in_and_its_tokens_stop(app, team):
     token = new_api_token()
     with KnowledgeStore.open(load_settings(team).resolved_app_url()) as store:
         store.users.add_token(store.users.named("ed").id, token_hash=hash_token(token), name="crm")
-        store.users.update(store.users.named("ed").id, disabled=True, who="root")
+        store.users.update(
+            store.users.named("ed").id, expected_version=CURRENT, disabled=True, who="root"
+        )
     client = client_for(app, raise_server_exceptions=False)
     assert login(client, "ed").status_code == 401
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

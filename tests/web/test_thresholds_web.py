@@ -14,7 +14,8 @@ def ann(wb_user):
 
 
 def _bind(ann, threshold):
-    body = {"metric": "win_rate", "bad_if": "below", "threshold": threshold}
+    version = ann.get(f"/api/udrs/{EMEA}").json()["version"]
+    body = {"metric": "win_rate", "bad_if": "below", "threshold": threshold, "version": version}
     return ann.put(f"/api/udrs/{EMEA}/binding", json=body, headers={"X-CSRF-Token": ann.csrf})
 
 

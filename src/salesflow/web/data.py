@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from salesflow.workspace import Workspace
@@ -68,14 +68,19 @@ class DataAccess:
             yield self.workspace.data
 
     @contextmanager
-    def writing(self, *, changes: bool = True) -> Iterator[Workspace]:
+    def writing(
+        self, *, changes: bool = True, hold: str | None = None, who: str | None = None
+    ) -> Iterator[Workspace]:
         """A workspace of its own for the importer; requests go on reading meanwhile.
 
-        ``changes=False`` for a dry run: the cache stays valid.
+        ``changes=False`` for a dry run: the cache stays valid. ``hold`` takes the workspace's
+        write lock for the whole block (named for whoever waits), so what the block checks
+        before importing cannot change before the import is written, whichever process writes.
         """
         writer = Workspace(self.settings)
         try:
-            yield writer
+            with writer.write_lock(hold, who=who) if hold else nullcontext():
+                yield writer
         finally:
             writer.close()
             if changes:

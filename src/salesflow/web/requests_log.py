@@ -52,7 +52,7 @@ def _write(data: DataAccess, make_row: Callable[[], dict[str, Any]], *, who: str
     folder = Path(tempfile.mkdtemp(prefix="salesflow-web-"))
     path = folder / "request.csv"
     try:
-        with data.writing() as ws:
+        with data.writing(hold="change to the request log", who=who) as ws:
             row = make_row()
             with path.open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh, quoting=csv.QUOTE_ALL)

@@ -50,7 +50,6 @@ def deals(export: datetime, *, wins_until: datetime | None = None) -> list[dict]
 def make_workspace(folder: Path, rows: list[dict], *, forecasts: list[dict] = (), toml: str = ""):
     """A real workspace in ``folder`` holding ``rows`` as its opportunities (and ``forecasts``);
     ``toml`` is appended to its settings (e.g. a [calendar] as_of line)."""
-    import pandas as pd
 
     from salesflow.workspace import Workspace, init_workspace
 
@@ -59,13 +58,20 @@ def make_workspace(folder: Path, rows: list[dict], *, forecasts: list[dict] = ()
         with ws.settings.config_path.open("a", encoding="utf-8") as f:
             f.write(toml)
     ws.close()
-    ws = Workspace.open(folder)
-    for name, table in (("opportunities", rows), ("forecasts", forecasts)):
-        if table:
-            frame = pd.DataFrame(table)
-            cols = ", ".join(f'"{c}"' for c in frame.columns)
-            ws.data.con.register("_rows", frame)
-            ws.data.raw_sql(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _rows')
-            ws.data.con.unregister("_rows")
-    ws.close()
+    with Workspace.open(folder) as ws:
+        insert(ws, {"opportunities": rows, "forecasts": forecasts})
     return folder
+
+
+def insert(ws, tables: dict[str, list[dict]]) -> None:
+    """Append rows to canonical tables in one new data generation (all or nothing)."""
+    import pandas as pd
+
+    with ws.writing("test rows") as writer:
+        for name, table in tables.items():
+            if table:
+                frame = pd.DataFrame(table)
+                cols = ", ".join(f'"{c}"' for c in frame.columns)
+                writer.data.con.register("_rows", frame)
+                writer.data.raw_sql(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _rows')
+                writer.data.con.unregister("_rows")

@@ -30,8 +30,6 @@ FORECASTS = [  # (owner, month, submitted_at, amount)
 
 
 def _fill(ws) -> None:
-    import pandas as pd
-
     opps = [
         {
             "opportunity_id": f"W{i}",
@@ -60,12 +58,9 @@ def _fill(ws) -> None:
          "category": "commit", "amount": a}
         for o, m, at, a in FORECASTS
     ]  # fmt: skip
-    for name, table in (("opportunities", opps), ("forecasts", rows)):
-        frame = pd.DataFrame(table)
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        ws.data.con.register("_rows", frame)
-        ws.data.raw_sql(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _rows')
-        ws.data.con.unregister("_rows")
+    from time_logs import insert
+
+    insert(ws, {"opportunities": opps, "forecasts": rows})
 
 
 def _error(forecasts: dict) -> float:

@@ -10,14 +10,21 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from salesflow.errors import ConfigError, WorkspaceError
 
-__all__ = ["CONFIG_FILE", "Settings", "StageConfig", "load_settings", "time_zone"]
+__all__ = [
+    "CONFIG_FILE",
+    "Settings",
+    "StageConfig",
+    "load_settings",
+    "parse_moment",
+    "time_zone",
+]
 
 CONFIG_FILE = "salesflow.toml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -65,6 +72,8 @@ class Settings:
     week_start: str = "monday"
     timezone: str = "UTC"
     core_threshold: float = 0.7
+    as_of: datetime | None = None  # ``[calendar] as_of``: the moment the data describes
+    frozen_today: date | None = None  # ``SALESFLOW_TODAY``: the wall clock, frozen (tests, replays)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -90,7 +99,10 @@ class Settings:
     def now(self, instant: datetime | None = None) -> datetime:
         """The wall-clock time in the workspace's zone at ``instant`` (default: this moment; a
         zone-less instant is UTC, like the app's audit times), zone-less like the data's
-        timestamps so the two compare."""
+        timestamps so the two compare. ``SALESFLOW_TODAY=YYYY-MM-DD`` freezes "this moment" to
+        the start of that day, so a replayed command gives the same answer on any date."""
+        if instant is None and self.frozen_today is not None:
+            return datetime.combine(self.frozen_today, time())
         moment = instant or datetime.now(UTC)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
@@ -167,6 +179,7 @@ def settings_from_mapping(
         )
     timezone = str(calendar.get("timezone", "UTC"))
     time_zone(timezone, where)
+    as_of = calendar.get("as_of")
     threshold = float(causes.get("core_threshold", 0.7))
     if not 0 < threshold <= 1:
         raise ConfigError("causes.core_threshold must be between 0 and 1", where=where)
@@ -178,8 +191,33 @@ def settings_from_mapping(
         week_start=week_start,
         timezone=timezone,
         core_threshold=threshold,
+        as_of=None if as_of is None else parse_moment(as_of, "[calendar] as_of", where),
+        frozen_today=_frozen_today(env.get("SALESFLOW_TODAY")),
         raw=raw,
     )
+
+
+def parse_moment(value: Any, name: str, where: str | None = None) -> datetime:
+    """``2026-03-14`` or ``2026-03-14T17:30`` (a TOML date or datetime too) as a zone-less moment;
+    a date means the start of that day."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    try:
+        moment = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(
+            f"{name} {value!r} is not a date",
+            where=where,
+            hint="Write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM",
+        ) from None
+    return moment.replace(tzinfo=None)
+
+
+def _frozen_today(text: str | None) -> date | None:
+    """The date in ``SALESFLOW_TODAY``, or None when it is not set."""
+    return parse_moment(text, "SALESFLOW_TODAY").date() if text else None
 
 
 def time_zone(name: str, where: str) -> ZoneInfo:

@@ -12,21 +12,32 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesflow import storage
-from salesflow.errors import WorkspaceError
+from salesflow.errors import ConfigError, WorkspaceError
 from salesflow.filemodes import private_dir, private_file
 from salesflow.schema import TABLES
-from salesflow.settings import CONFIG_FILE, Settings, load_settings
+from salesflow.settings import CONFIG_FILE, Settings, load_settings, parse_moment
 from salesflow.source import connect, ensure_tables
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-__all__ = ["CONFIG_TEMPLATE", "Workspace", "init_workspace", "workspace_status"]
+__all__ = [
+    "CONFIG_TEMPLATE",
+    "TIME_COLUMNS",
+    "Workspace",
+    "as_moment",
+    "data_bounds",
+    "data_end",
+    "init_workspace",
+    "resolve_as_of",
+    "workspace_status",
+]
 
 CONFIG_TEMPLATE = """\
 # salesflow workspace settings. Docs: docs/configuration.md
@@ -223,11 +234,100 @@ def init_workspace(
     return Workspace.open(folder, read_only=False)
 
 
-def workspace_status(workspace: Workspace) -> dict:
+# Every timestamp that says "this had happened by then".
+TIME_COLUMNS = {
+    "opportunities": ("created_at", "closed_at"),
+    "stage_events": ("entered_at",),
+    "activities": ("occurred_at",),
+    "requests": ("received_at", "first_response_at", "resolved_at"),
+    "forecasts": ("submitted_at",),
+}
+
+
+def as_moment(value: date | datetime) -> datetime:
+    """A date as the start of that day; a datetime unchanged (zone-less, like the data)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime.combine(value, time())
+
+
+def data_bounds(con: BaseBackend) -> tuple[datetime | None, datetime | None]:
+    """The earliest and latest timestamps in the canonical tables (None when they are empty)."""
+    import pandas as pd
+
+    existing = set(con.list_tables())
+    stamps: list[datetime] = []
+    for name, columns in TIME_COLUMNS.items():
+        if name not in existing:
+            continue
+        t = con.table(name)
+        cols = [c for c in columns if c in t.columns]
+        if not cols:
+            continue
+        aggs = {f"lo_{c}": t[c].min() for c in cols} | {f"hi_{c}": t[c].max() for c in cols}
+        row = t.aggregate(**aggs).execute().iloc[0]
+        stamps += [pd.Timestamp(v).to_pydatetime() for v in row.values if not pd.isna(v)]
+    if not stamps:
+        return None, None
+    return min(stamps).replace(tzinfo=None), max(stamps).replace(tzinfo=None)
+
+
+def data_end(con: BaseBackend) -> datetime | None:
+    """The moment the data describes by default: its latest timestamp, or — when that falls on
+    midnight, as in a date-only export — the end of that day (an export dated 31 December holds
+    the whole of 31 December)."""
+    _, end = data_bounds(con)
+    if end is not None and end.time() == time():
+        return end + timedelta(days=1)
+    return end
+
+
+def resolve_as_of(
+    settings: Settings,
+    con: BaseBackend,
+    given: date | datetime | str | None = None,
+    *,
+    option: str = "--as-of",
+) -> datetime:
+    """The as-of moment: ``given`` (a flag) > ``[calendar] as_of`` > the data's latest timestamp
+    > now. A chosen moment before the earliest data or after the wall clock is refused."""
+    if given is None and settings.as_of is None:
+        end = data_end(con)
+        return end if end is not None else settings.now()
+    if given is None:
+        moment, option = settings.as_of, "[calendar] as_of"
+    else:
+        moment = given if isinstance(given, date) else parse_moment(given, option)
+        moment = as_moment(moment)
+    assert moment is not None
+    return _checked(settings, con, moment, option)
+
+
+def _checked(settings: Settings, con: BaseBackend, moment: datetime, option: str) -> datetime:
+    now = settings.now()
+    if moment > now:
+        raise ConfigError(
+            f"{option} {moment:%Y-%m-%d %H:%M} is after today ({now:%Y-%m-%d}): the data cannot "
+            "describe a moment that has not happened",
+            hint="Choose a moment up to today, or leave it out to use the data's latest date",
+        )
+    start, _ = data_bounds(con)
+    if start is not None and moment.date() < start.date():
+        raise ConfigError(
+            f"{option} {moment:%Y-%m-%d} is before the earliest data ({start:%Y-%m-%d}): "
+            "nothing can be judged as of then",
+            hint=f"Choose a date on or after {start:%Y-%m-%d}",
+        )
+    return moment
+
+
+def workspace_status(workspace: Workspace, *, as_of: date | datetime | str | None = None) -> dict:
     """Row counts and date ranges per canonical table, and opportunities by outcome.
 
     The shape is the ``salesflow status --json`` contract:
-    ``{"workspace", "tables": {name: {"rows", "min_date", "max_date"}}, "outcomes": {...}}``.
+    ``{"workspace", "as_of", "tables": {name: {"rows", "min_date", "max_date"}}, "outcomes"}``;
+    ``as_of`` (ISO 8601) is the moment the data describes (see :func:`resolve_as_of`), null for
+    an empty workspace.
     """
     from salesflow.schema import OUTCOMES, TABLES
 
@@ -252,7 +352,16 @@ def workspace_status(workspace: Workspace) -> dict:
         counts = t.group_by("outcome").aggregate(n=t.count()).execute()
         for outcome, n in zip(counts["outcome"], counts["n"], strict=True):
             outcomes[str(outcome) if outcome is not None else "open"] += int(n)
-    return {"workspace": str(workspace.path), "tables": tables, "outcomes": outcomes}
+    if as_of is None and workspace.settings.as_of is None:
+        moment = data_end(con)  # None for an empty workspace: it describes no moment yet
+    else:
+        moment = resolve_as_of(workspace.settings, con, as_of)
+    return {
+        "workspace": str(workspace.path),
+        "as_of": moment.isoformat() if moment is not None else None,
+        "tables": tables,
+        "outcomes": outcomes,
+    }
 
 
 def _iso_date(value: object) -> str | None:

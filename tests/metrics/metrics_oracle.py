@@ -111,10 +111,13 @@ def group(rows, key, value) -> dict:
 
 
 def forecast_rows(data, category: str = "commit") -> list[tuple[date, str, float, float]]:
-    """(month, owner, latest forecast, won amount) per forecast month and owner."""
+    """(month, owner, forecast, won amount) per forecast month and owner: the forecast is the
+    latest submitted at or before the month's start; later revisions do not count."""
     latest: dict = {}
     for f in data.forecasts:
         if f["category"] != category or f["owner"] is None:
+            continue
+        if f["submitted_at"] > datetime.combine(f["period_start"], datetime.min.time()):
             continue
         key = (f["period_start"], f["owner"])
         if key not in latest or f["submitted_at"] > latest[key]["submitted_at"]:

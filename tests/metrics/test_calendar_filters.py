@@ -43,6 +43,8 @@ def test_weekly_buckets_follow_the_week_start(duck, data, week_start):
 def test_quarters(duck, data):
     con, settings = duck
     got = metrics.series(con, settings, "throughput", period="quarter")
+    assert got.points[-1].value == 0.0  # the quarter holding as-of closed nothing yet: a zero
+    got = replace(got, points=got.points[:-1])
     expected = Counter(
         date(o["closed_at"].year, 3 * ((o["closed_at"].month - 1) // 3) + 1, 1)
         for o in oracle.closed(data)

@@ -49,8 +49,10 @@ def test_catalog_lists_every_metric_with_its_definition(cli, ws):
 def test_xmr_limits_reproduce_by_hand(cli, ws):
     doc = cli.json("-w", ws, "metric", "new_opportunities", "--period", "week", "--chart", "xmr")
     assert set(doc) >= {"metric", "period", "unit", "points", "chart", "signals"}
-    x = [p["value"] for p in doc["points"]]
-    assert all(set(p) >= {"period", "value", "n"} for p in doc["points"])
+    assert all(set(p) >= {"period", "value", "n", "status"} for p in doc["points"])
+    judged = [p for p in doc["points"] if p["status"] == "complete"]  # limits use only these
+    assert doc["points"][-1]["status"] == "running" and len(judged) == len(doc["points"]) - 1
+    x = [p["value"] for p in judged]
     center = statistics.fmean(x)
     mr = statistics.fmean(abs(b - a) for a, b in itertools.pairwise(x))
     chart = doc["chart"]
@@ -58,13 +60,13 @@ def test_xmr_limits_reproduce_by_hand(cli, ws):
     assert chart["center"] == pytest.approx(center)
     assert chart["ucl"] == pytest.approx(center + 2.66 * mr)
     assert chart["lcl"] == pytest.approx(center - 2.66 * mr)
-    beyond = {p["period"] for p in doc["points"] if not chart["lcl"] <= p["value"] <= chart["ucl"]}
+    beyond = {p["period"] for p in judged if not chart["lcl"] <= p["value"] <= chart["ucl"]}
     assert beyond == {s["period"] for s in doc["signals"] if s["rule"] == "we1"}
 
 
 def test_p_chart_limits_reproduce_by_hand(cli, ws):
     doc = cli.json("-w", ws, "metric", "win_rate", "--chart", "p")
-    pts = doc["points"]
+    pts = [p for p in doc["points"] if p["status"] == "complete" and p["n"]]
     pbar = sum(p["numerator"] for p in pts) / sum(p["denominator"] for p in pts)
     for i, p in enumerate(pts):
         half = 3 * math.sqrt(pbar * (1 - pbar) / p["n"])

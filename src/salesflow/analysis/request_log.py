@@ -22,21 +22,39 @@ __all__ = ["categorise", "monthly_trend", "pareto", "pareto_by_theme", "pareto_p
 MIN_MONTHS = 3
 
 
-def monthly_trend(stamps: pd.Series, span: tuple[Any, Any]) -> dict[str, Any]:
-    """Monthly counts over ``span`` (first and last month of the log) and a growth estimate."""
+def monthly_trend(
+    stamps: pd.Series, span: tuple[Any, Any], *, complete_until: Any = None
+) -> dict[str, Any]:
+    """Monthly counts over ``span`` (first and last month up to as-of) and a growth estimate
+    fitted on the complete months only: a month still running at as-of (``complete_until``,
+    the first month that is not complete) is shown, marked, and never fitted."""
     import numpy as np
     import pandas as pd
     import statsmodels.api as sm
 
+    from salesflow.metrics.asof import period_name
+
     months = pd.period_range(span[0], span[1], freq="M")
     counts = stamps.dt.to_period("M").value_counts().reindex(months, fill_value=0)
+    done = [complete_until is None or m < complete_until for m in months]
+    running = [m for m, ok in zip(months, done, strict=True) if not ok]
     doc: dict[str, Any] = {
-        "months": [{"month": str(m), "count": int(c)} for m, c in counts.items()],
+        "months": [
+            {"month": str(m), "count": int(c), "status": "complete" if ok else "running"}
+            for (m, c), ok in zip(counts.items(), done, strict=True)
+        ],
+        "not_judged": " ".join(
+            f"{period_name(m.start_time.date(), 'month')} is still running and is not judged."
+            for m in running
+        )
+        or None,
         "growth_per_month": None,
         "ci_low": None,
         "ci_high": None,
         "growing": None,
     }
+    counts = counts[done]
+    months = counts.index
     if len(months) < MIN_MONTHS or counts.sum() == 0:
         return doc
     x = sm.add_constant(np.arange(len(months), dtype=float))

@@ -100,7 +100,7 @@ def load_requests(con: BaseBackend) -> pd.DataFrame:
     return frame.sort_values("request_id", kind="stable").reset_index(drop=True)
 
 
-def find_themes(frame: pd.DataFrame, *, k: int | None = None) -> ThemeResult:
+def find_themes(frame: pd.DataFrame, *, k: int | None = None, as_of: Any = None) -> ThemeResult:
     """Cluster the uncategorised requests of ``frame`` (from :func:`load_requests`) into themes.
 
     With ``k`` the number of themes is forced (no merging); without it the data choose.
@@ -128,7 +128,7 @@ def find_themes(frame: pd.DataFrame, *, k: int | None = None) -> ThemeResult:
         for rid, t in zip(todo["request_id"], labels, strict=True)
     ]
     result = ThemeResult(themes, assignments, len(themes), score, len(todo))
-    _add_trends(result, todo.assign(theme=labels), frame)
+    _add_trends(result, todo.assign(theme=labels), frame, as_of)
     return result
 
 
@@ -290,22 +290,35 @@ def _label(terms: list[str]) -> str:
     return " / ".join(chosen)
 
 
-def _add_trends(result: ThemeResult, themed: pd.DataFrame, frame: pd.DataFrame) -> None:
+def _add_trends(
+    result: ThemeResult, themed: pd.DataFrame, frame: pd.DataFrame, as_of: Any = None
+) -> None:
+    """Each theme's monthly counts over the request log's months; the month still running at
+    as-of is shown but not fitted. (The log is not zero-filled up to as-of: a request log is
+    often a separate export that ends before the CRM's.)"""
+    import pandas as pd
+
     from salesflow.analysis.request_log import monthly_trend, pareto_by_theme
 
     months = frame["received_at"].dt.to_period("M")
-    span = (months.min(), months.max())
+    span, running = (months.min(), months.max()), None  # the request log's own months
+    if as_of is not None:
+        running = pd.Timestamp(as_of).to_period("M")  # complete only once as-of is past its end
     for theme in result.themes:
         stamps = themed.loc[themed["theme"] == theme.id, "received_at"]
-        theme.trend = monthly_trend(stamps, span)
+        theme.trend = monthly_trend(stamps, span, complete_until=running)
     result.pareto["by_theme"] = pareto_by_theme(result.themes)
 
 
-def request_patterns(con: BaseBackend, *, k: int | None = None) -> ThemeResult:
-    """Themes, trends and Pareto tables for the workspace's request log."""
+def request_patterns(con: BaseBackend, *, k: int | None = None, as_of: Any = None) -> ThemeResult:
+    """Themes, trends and Pareto tables for the workspace's request log; trends are fitted on
+    the months complete at ``as_of`` (default: the data's latest timestamp)."""
     from salesflow.analysis.request_log import pareto_per_won_order
+    from salesflow.workspace import data_end
 
     frame = load_requests(con)
-    result = find_themes(frame, k=k)
+    if as_of is None:
+        as_of = data_end(con)
+    result = find_themes(frame, k=k, as_of=as_of)
     result.pareto.update(pareto_per_won_order(con))
     return result

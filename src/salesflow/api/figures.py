@@ -26,6 +26,7 @@ __all__ = [
     "driver_effects",
     "stage_times",
     "theme_bars",
+    "unjudged",
 ]
 
 COLORS = {
@@ -69,6 +70,33 @@ def _per_point(value: Any, count: int) -> list[float | None]:
     return [float(value)] * count
 
 
+UNJUDGED_WORDS = {"running": "running", "maturing": "still maturing"}
+
+
+def unjudged(points: Sequence[Mapping[str, Any]]) -> tuple[list[Any], dict[str, Any] | None]:
+    """The values of the complete points (None elsewhere) for the judged line, and one plain
+    Plotly trace drawing the running and maturing points hollow, grey and labelled, so nobody
+    reads them as data. Shared by the web pages and the report."""
+    judged = [p["value"] if p.get("status", "complete") == "complete" else None for p in points]
+    rest = [p for p in points if p.get("status", "complete") != "complete"]
+    if not rest:
+        return judged, None
+    trace = {
+        "type": "scatter",
+        "mode": "markers+text",
+        "name": "not judged yet",
+        "x": [p["period"] for p in rest],
+        "y": [p["value"] for p in rest],
+        "text": [UNJUDGED_WORDS.get(p["status"], p["status"]) for p in rest],
+        "textposition": "top center",
+        "textfont": {"color": COLORS["muted"], "size": 10},
+        "marker": {"symbol": "circle-open", "size": 9, "color": COLORS["muted"],
+                   "line": {"width": 2}},
+        "hovertemplate": "%{y} (%{text}: not judged)<extra></extra>",
+    }  # fmt: skip
+    return judged, trace
+
+
 def control_chart(
     doc: Mapping[str, Any],
     *,
@@ -88,7 +116,7 @@ def control_chart(
 
     points = doc["points"]
     x = [p["period"] for p in points]
-    y = [p["value"] for p in points]
+    y, others = unjudged(points)
     unit = doc.get("unit", "")
     fig = go.Figure()
     if baseline is not None:
@@ -100,6 +128,8 @@ def control_chart(
         customdata=[p.get("n") for p in points],
         hovertemplate="%{y}<br>n=%{customdata}<extra></extra>",
     )  # fmt: skip
+    if others is not None:
+        fig.add_scatter(**{k: v for k, v in others.items() if k != "type"})
     chart = doc.get("chart") or {}
     if chart.get("status") == "ok":
         _limits(fig, x, chart)

@@ -13,7 +13,7 @@ object (:mod:`salesflow.api.results`) holding that command's ``--json`` document
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -57,9 +57,24 @@ class Workspace:
     all figures of one call come from one version of the data.
     """
 
-    def __init__(self, core: CoreWorkspace, *, who: str | None = None) -> None:
+    def __init__(
+        self,
+        core: CoreWorkspace,
+        *,
+        who: str | None = None,
+        as_of: date | datetime | str | None = None,
+    ) -> None:
         self.core = core
         self._who = who
+        self._as_of = as_of
+
+    @cached_property
+    def as_of(self) -> datetime:
+        """The moment the data describes: ``open(..., as_of=)``, else ``[calendar] as_of``, else
+        the data's latest timestamp. Periods not over by then are running and never judged."""
+        from salesflow.workspace import resolve_as_of
+
+        return resolve_as_of(self.settings, self.core.data, self._as_of, option="as_of")
 
     @property
     def path(self) -> Path:
@@ -74,7 +89,7 @@ class Workspace:
         """The workbench service, for changes: ``ws.workbench.add_udr("…")``, ``link``, ``checkin``."""
         from salesflow.workbench.service import Workbench
 
-        return Workbench(self.core, who=self._who)
+        return Workbench(self.core, who=self._who, as_of=self.as_of)
 
     def close(self) -> None:
         if "workbench" in self.__dict__:
@@ -95,10 +110,11 @@ class Workspace:
 
     @_latest
     def status(self) -> dict[str, Any]:
-        """Rows and date range per table, deals by outcome (``salesflow status --json``)."""
+        """Rows and date range per table, deals by outcome and ``as_of`` (``salesflow status
+        --json``)."""
         from salesflow.workspace import workspace_status
 
-        return workspace_status(self.core)
+        return workspace_status(self.core, as_of=self.as_of)
 
     def metrics(self) -> list[dict[str, Any]]:
         """The metric catalog: id, title, definition, unit and parameters of every metric."""
@@ -136,7 +152,9 @@ class Workspace:
         if by is not None:
             result = breakdown(self.core.data, self.settings, metric_id, by=by, **query)
             return MetricResult(result.to_dict(), breakdown=result)
-        s = series(self.core.data, self.settings, metric_id, period=period, **query)
+        s = series(
+            self.core.data, self.settings, metric_id, period=period, **query, as_of=self.as_of
+        )
         charted = chart_series(
             s, self.settings, chart=chart, baseline=baseline, phase_from=list(phase_from)
         )
@@ -175,7 +193,7 @@ class Workspace:
         """Themes in uncategorised requests, their monthly trend, and Pareto tables."""
         from salesflow.analysis import request_patterns
 
-        return PatternsResult(request_patterns(self.core.data, k=k).as_dict())
+        return PatternsResult(request_patterns(self.core.data, k=k, as_of=self.as_of).as_dict())
 
     # -- the knowledge base -----------------------------------------------------------------
 
@@ -205,13 +223,20 @@ class Workspace:
         return ImprovementsResult({"improvements": docs})
 
 
-def open(path: Path | str = ".", *, read_only: bool = True, who: str | None = None) -> Workspace:
+def open(
+    path: Path | str = ".",
+    *,
+    read_only: bool = True,
+    who: str | None = None,
+    as_of: date | datetime | str | None = None,
+) -> Workspace:
     """Open the workspace at ``path`` (the folder holding ``salesflow.toml``).
 
     ``read_only`` applies to the sales data; the knowledge base stays writable through
     ``ws.workbench``, whose changes are recorded under ``who`` (default: ``SALESFLOW_USER`` or
-    the login name).
+    the login name). ``as_of`` is the moment the data describes (default: its latest timestamp);
+    every series and verdict judges only the periods complete by then.
     """
     from salesflow.workspace import Workspace as CoreWorkspace
 
-    return Workspace(CoreWorkspace.open(path, read_only=read_only), who=who)
+    return Workspace(CoreWorkspace.open(path, read_only=read_only), who=who, as_of=as_of)

@@ -204,6 +204,9 @@ def _render_patterns(doc: dict) -> None:
         )
         table.add_row(str(t["id"]), t["label"], f"{t['count']:,}", ", ".join(t["terms"][:4]), text)
     out.print(table)
+    unjudged = next((t["trend"].get("not_judged") for t in doc["themes"]), None)
+    if unjudged:
+        out.print(f"[dim]Trends use complete months only: {unjudged}[/]")
     for t in doc["themes"]:
         out.print(f"[bold]{t['id']}. {t['label']}[/] — e.g. " + " | ".join(t["examples"][:2]))
     for key in ("by_segment", "by_amount_band"):

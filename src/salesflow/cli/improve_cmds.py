@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from salesflow.cli.common import JsonOption, WorkspaceOption, new_app, out, print_json
+from salesflow.cli.common import AsOfOption, JsonOption, WorkspaceOption, new_app, out, print_json
 from salesflow.cli.metrics_cmds import SeasonOption
 from salesflow.cli.workbench_cmds import (
     FilterOption,
@@ -159,13 +159,16 @@ def checkin(
 
 @improve_app.command("show")
 def show(
-    id: IdArgument, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
+    id: IdArgument,
+    workspace: WorkspaceOption = Path("."),
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """One improvement: the three questions, its verdict with the chart, and its check-ins.
 
-    Example: `salesflow -w demo-ws improve show 1 --json`
+    Example: `salesflow -w demo-ws improve show 1 --as-of 2026-10-01 --json`
     """
-    with open_bench(workspace) as bench:
+    with open_bench(workspace, as_of=as_of) as bench:
         doc = bench.show_improvement(id)
     if as_json:
         print_json(doc)
@@ -201,13 +204,14 @@ def list_improvements(
         bool, typer.Option("--no-verdicts", help="Skip computing verdicts (faster).")
     ] = False,
     workspace: WorkspaceOption = Path("."),
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List improvements with their status and verdict.
 
     Example: `salesflow -w demo-ws improve list --json`
     """
-    with open_bench(workspace) as bench:
+    with open_bench(workspace, as_of=as_of) as bench:
         docs = bench.list_improvements(verdicts=not no_verdicts)
     if as_json:
         print_json({"improvements": docs})

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
+from salesflow.cli.common import (
+    AsOfOption,
+    JsonOption,
+    WorkspaceOption,
+    open_workspace,
+    out,
+    print_json,
+)
 from salesflow.errors import ConfigError
 
 SeasonOption = Annotated[
@@ -99,16 +106,20 @@ def metric(
     html: Annotated[
         Path | None, typer.Option(help="Write an interactive chart to this HTML file.")
     ] = None,
+    as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
     """Show one metric per period on a process behaviour chart, or broken down with --by.
+    Each point says whether it is complete, running or still maturing at the as-of moment;
+    only complete ones set the limits.
 
     Example: `salesflow -w demo-ws metric win_rate --period quarter --filter segment=SMB --json`
     """
     from salesflow.metrics import get
     from salesflow.metrics.filters import parse_pairs
     from salesflow.metrics.seasons import parse_season
+    from salesflow.workspace import resolve_as_of
 
     seasons = parse_season(season)
 
@@ -126,6 +137,7 @@ def metric(
             _no_season_by(seasons, by)
             return _breakdown(ws, m, by, query, html, as_json)
         phases = [_day(d, "--phase-from") for d in phase_from or []]
+        query["as_of"] = resolve_as_of(ws.settings, ws.data, as_of)
         charted = _charted(ws, m, period, query, chart, _baseline(baseline), phases, seasons)
     title = f"{m.title}, {seasons.phrase(period)}" if seasons else f"{m.title} per {period}"
     if html is not None:
@@ -177,6 +189,8 @@ def _breakdown(ws: Any, m: Any, by: str, query: dict, html: Path | None, as_json
 def _fmt(value: Any, unit: str) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str):
+        return value
     if unit == "%":
         return f"{value:.1%}"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -188,7 +202,8 @@ def _per_point(values: Any, i: int) -> Any:
     return values[i]
 
 
-BASIC = ("period", "value", "n")
+BASIC = ("period", "value", "n", "status", "note")
+UNJUDGED = {"running": "running, not judged", "maturing": "still maturing, not judged"}
 
 
 def _show_series(charted: Any, title: str) -> None:
@@ -206,7 +221,7 @@ def _show_series(charted: Any, title: str) -> None:
     for i, p in enumerate(doc["points"]):
         limits = [_fmt(_per_point(info.get(k), i), unit) for k in ("center", "lcl", "ucl")]
         more = [_fmt(p[k], unit if k == "mean" else "") for k in extras]
-        flag = "◀ signal" if i in flagged else ""
+        flag = "◀ signal" if i in flagged else UNJUDGED.get(p["status"], p.get("note", ""))
         table.add_row(p["period"], _fmt(p["value"], unit), f"{p['n']:,}", *more, *limits, flag)
     out.print(table)
     if info:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from salesflow.cli.common import JsonOption, WorkspaceOption, err, out, print_json
+from salesflow.cli.common import AsOfOption, JsonOption, WorkspaceOption, err, out, print_json
 
 
 def report(
@@ -22,6 +22,7 @@ def report(
         str, typer.Option(help="week, month or quarter: the rhythm of the flow charts.")
     ] = "month",
     workspace: WorkspaceOption = Path("."),
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write the executive report: summary, UDRs with evidence, cause picture, improvements,
@@ -33,7 +34,7 @@ def report(
     from salesflow.api import open as open_api
     from salesflow.report import write_report
 
-    with open_api(workspace) as ws:
+    with open_api(workspace, as_of=as_of) as ws:
         if not as_json:
             err.print("[dim]Computing the report…[/]")
         doc = write_report(ws, out_file, pdf=pdf, period=period)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from salesflow.cli.common import JsonOption, WorkspaceOption, out, print_json
+from salesflow.cli.common import AsOfOption, JsonOption, WorkspaceOption, out, print_json
 from salesflow.cli.lint_cmd import _render as render_lint
 from salesflow.cli.lint_cmd import udr_app
 from salesflow.cli.metrics_cmds import SeasonOption
@@ -125,13 +125,14 @@ def list_udrs(
     ] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Include deleted UDRs.")] = False,
     workspace: WorkspaceOption = Path("."),
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the UDRs with their verdicts from data.
 
     Example: `salesflow -w demo-ws udr list --json`
     """
-    with open_bench(workspace) as bench:
+    with open_bench(workspace, as_of=as_of) as bench:
         docs = bench.list_udrs(verdicts=not no_verdicts, include_deleted=deleted)
     if as_json:
         print_json({"udrs": docs})
@@ -150,13 +151,16 @@ def list_udrs(
 
 @udr_app.command("show")
 def show(
-    id: IdArgument, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
+    id: IdArgument,
+    workspace: WorkspaceOption = Path("."),
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """One UDR: its measure, verdict and evidence (values, chart, rule), lint and causes.
 
-    Example: `salesflow -w demo-ws udr show 1 --json`
+    Example: `salesflow -w demo-ws udr show 1 --as-of 2026-10-01 --json`
     """
-    with open_bench(workspace) as bench:
+    with open_bench(workspace, as_of=as_of) as bench:
         doc = bench.show_udr(id)
     if as_json:
         print_json(doc)

@@ -76,11 +76,15 @@ COLOURS = {
 }
 
 
-def open_bench(workspace: Path, who: str | None = None) -> Workbench:
-    """The workbench of a workspace, with the person making changes."""
+def open_bench(workspace: Path, who: str | None = None, as_of: str | None = None) -> Workbench:
+    """The workbench of a workspace, with the person making changes; verdicts are judged at
+    ``as_of`` (``--as-of``; default: the data's latest timestamp)."""
     from salesflow.workbench.service import Workbench
+    from salesflow.workspace import resolve_as_of
 
-    return Workbench(open_workspace(workspace), who=who)
+    ws = open_workspace(workspace)
+    moment = None if as_of is None else resolve_as_of(ws.settings, ws.data, as_of)
+    return Workbench(ws, who=who, as_of=moment)
 
 
 def expected(version: int | None) -> Any:

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
+from salesflow.cli.common import (
+    AsOfOption,
+    JsonOption,
+    WorkspaceOption,
+    open_workspace,
+    out,
+    print_json,
+)
 
 
 def init(
@@ -55,15 +62,18 @@ def init(
     )
 
 
-def status(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
-    """Show what data the workspace holds: rows and date range per table, deals by outcome.
+def status(
+    workspace: WorkspaceOption = Path("."), as_of: AsOfOption = None, as_json: JsonOption = False
+) -> None:
+    """Show what data the workspace holds: rows and date range per table, deals by outcome, and
+    the as-of moment the data describes (periods after it are running, never judged).
 
     Example: `salesflow -w demo-ws status --json`
     """
     from salesflow.workspace import workspace_status
 
     with open_workspace(workspace) as ws:
-        doc = workspace_status(ws)
+        doc = workspace_status(ws, as_of=as_of)
     if as_json:
         print_json(doc)
         return
@@ -86,6 +96,11 @@ def render_status(doc: dict) -> None:
         f"Opportunities: [green]{o['won']:,} won[/], [red]{o['lost']:,} lost[/], "
         f"{o['open']:,} open — win rate {rate}"
     )
+    if doc.get("as_of"):
+        out.print(
+            f"As of {doc['as_of'].replace('T', ' ')[:16]}: periods not over by then are shown "
+            "as running and never judged."
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -131,6 +131,7 @@ def _fresh_workspace(folder: Path, *, force: bool, data_url: str) -> tuple[Works
     workspace = init_workspace(
         folder, data_url=data_url, stages=STAGE_NAMES, won=("Won",), lost=("Lost",), force=force
     )
+    workspace = _exported_on(workspace)
     return workspace, old_app
 
 
@@ -141,6 +142,22 @@ def _empty_tables(con: BaseBackend, *, drop: bool) -> None:
     for name in TABLES if drop else ():
         con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
     ensure_tables(con)
+
+
+def _exported_on(workspace: Workspace) -> Workspace:
+    """The demo describes the moment its export was taken (the first day after its data, so
+    its last month is complete): ``[calendar] as_of`` in its settings."""
+    from salesflow.demo.effects import DATA_END
+    from salesflow.workspace import Workspace as Opened
+
+    config = workspace.settings.config_path
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        f"{text}as_of = {DATA_END.isoformat()}  # the moment the data describes (the export)\n",
+        encoding="utf-8",
+    )
+    workspace.close()
+    return Opened.open(workspace.path)
 
 
 def _remove_local_file(url: str, folder: Path) -> None:

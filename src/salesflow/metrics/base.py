@@ -78,6 +78,20 @@ class Metric:
     needs_filter: str | None = None
     default_by: str | None = None
     extra: tuple[str, ...] = field(default=())
+    # A cohort metric's outcome window: days after a period's end before its cohort can be judged
+    # (called with the Query and the builder's parameters; None: no window), and the rule in words.
+    maturity: Callable[..., float | None] | None = None
+    maturity_rule: str = ""
+    empty_note: str = ""  # what an empty period means (``no deals closed``)
+
+    @property
+    def zero_when_empty(self) -> bool:
+        """Counts and sums are 0 in a period where nothing happened; other kinds have no value."""
+        return self.kind == "count" or self.aggregate in (count_agg, sum_agg)
+
+    @property
+    def empty_sentence(self) -> str:
+        return self.empty_note or "nothing to measure in this period"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -123,6 +137,7 @@ class Metric:
             "table": self.table,
             "time": self.time,
             "chart": self.chart,
+            "maturity": self.maturity_rule or None,
             "params": [
                 {"name": p.name, "type": p.type.__name__, "default": p.default, "doc": p.doc}
                 for p in self.params

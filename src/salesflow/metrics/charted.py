@@ -71,7 +71,8 @@ class Charted:
         return [p.period.isoformat() for p in self.series.points]
 
     def to_dict(self) -> dict[str, Any]:
-        """The series JSON: metric, period, unit, points, chart, signals and seasonality."""
+        """The series JSON: metric, period, unit, points (each with its ``status``), chart,
+        signals and seasonality; limits and signals come from the complete points only."""
         doc = self.series.to_dict()
         if self.result is None:
             doc.update(chart=None, signals=[])
@@ -88,6 +89,11 @@ class Charted:
 
     def verdict(self) -> str:
         """One line a sales leader can read: is there a signal, or only routine variation?"""
+        words = self._verdict()
+        unjudged = self.series.not_judged()
+        return f"{words} {unjudged}" if unjudged else words
+
+    def _verdict(self) -> str:
         if self.result is None:
             return "No chart requested."
         if self.result.status != "ok":
@@ -233,14 +239,25 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
     s, r = charted.series, charted.result
     x = [p.period for p in s.points]
     fig = go.Figure()
+    judged = s.judged
     fig.add_scatter(
-        x=x,
-        y=s.values,
+        x=x[:judged],
+        y=s.values[:judged],
         mode="lines+markers",
         name=s.metric,
-        customdata=s.sizes,
+        customdata=s.sizes[:judged],
         hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>",
     )
+    if judged < len(x):  # running and maturing periods: hollow, grey, labelled, never judged
+        fig.add_scatter(
+            x=x[judged:],
+            y=s.values[judged:],
+            mode="markers+text",
+            name="not judged yet",
+            text=[p.status for p in s.points[judged:]],
+            textposition="top center",
+            marker={"symbol": "circle-open", "size": 9, "color": "#7b8794"},
+        )
     if r is not None and r.status == "ok":
         for name, arr, dash in (
             ("centre", r.center, "solid"),

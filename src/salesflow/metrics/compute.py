@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError
@@ -45,13 +46,14 @@ def unit_rows(
     params: Mapping[str, Any] | None = None,
     start: date | None = None,
     end: date | None = None,
+    as_of: date | None = None,
 ) -> tuple[ir.Table, Query]:
     """The metric's rows inside the window, filtered, each with its ``period``."""
     from salesflow.metrics.query import Query
 
     if period is not None:
         check_period(period)
-    q = Query(con, settings, period=period, start=start, end=end)
+    q = Query(con, settings, period=period, start=start, end=end, as_of=as_of)
     rows = metric.build(q, **metric.typed_params(params, settings))
     rows = rows.filter(rows.period.notnull())
     return apply_filters(rows, _filters(filters), q.opportunities(), metric.id), q
@@ -68,11 +70,14 @@ def expression(
     params: Mapping[str, Any] | None = None,
     start: date | None = None,
     end: date | None = None,
+    as_of: date | None = None,
 ) -> ir.Table:
-    """The lazy aggregated table: one row per period (or per ``by`` group when period is None)."""
+    """The lazy aggregated table: one row per period (or per ``by`` group when period is None);
+    snapshot metrics get periods up to ``as_of`` even after the last row."""
     metric = get(metric_id, settings)
+    window = {"start": start, "end": end, "as_of": as_of}
     rows, q = unit_rows(
-        metric, con, settings, period=period, filters=filters, params=params, start=start, end=end
+        metric, con, settings, period=period, filters=filters, params=params, **window
     )
     keys = ["period"]
     if by is not None:
@@ -91,8 +96,15 @@ def series(
     params: Mapping[str, Any] | None = None,
     start: date | None = None,
     end: date | None = None,
+    as_of: date | datetime | None = None,
 ) -> Series:
-    """The metric per calendar period, oldest first."""
+    """The metric per calendar period, oldest first, up to the period holding ``as_of`` (default:
+    the data's latest timestamp), each point marked complete, running or maturing.
+
+    Empty periods are data: counts and sums are 0, other kinds have no value and a note saying why.
+    """
+    from salesflow.metrics.asof import as_moment, resolve_as_of
+
     metric = get(metric_id, settings)
     if metric.needs_filter and metric.needs_filter not in (filters or {}):
         raise ConfigError(
@@ -100,14 +112,56 @@ def series(
             hint=f"Pick one with --filter {metric.needs_filter}=NAME, "
             f"or compare them with --by {metric.default_by or metric.needs_filter}",
         )
+    moment = resolve_as_of(settings, con) if as_of is None else as_moment(as_of)
     common = {"filters": filters, "params": params, "start": start, "end": end}
-    expr = expression(con, settings, metric_id, period=period, **common)
+    expr = expression(con, settings, metric_id, period=period, **common, as_of=moment.date())
     records = expr.execute().to_dict("records")
     points = [Point(period=_as_date(r["period"]), **from_record(r, metric.extra)) for r in records]
-    if metric.kind == "count":
-        points = _fill_zeros(points, period, settings.week_start, start, end)
+    # the period holding the last instant before as-of: an as-of at midnight ends the day before
+    last_day = (moment - timedelta(microseconds=1)).date()
+    last = last_day if end is None else min(end, last_day)
+    points = _fill_empty(metric, points, period, settings.week_start, start, last)
+    days, rule = _maturity(metric, con, settings, period, params)
+    points = _with_status(points, period, moment, days)
     described = {"filters": _filters(filters), "params": metric.public_params(params, settings)}
-    return Series(metric.id, period, metric.unit, metric.kind, points, **described)
+    return Series(
+        metric.id,
+        period,
+        metric.unit,
+        metric.kind,
+        points,
+        **described,
+        as_of=moment,
+        maturity=rule,
+    )
+
+
+def _maturity(
+    metric: Metric,
+    con: BaseBackend,
+    settings: Settings,
+    period: str,
+    params: Mapping[str, Any] | None,
+) -> tuple[float | None, str | None]:
+    """Days a cohort needs after its period's end, and the rule in words (None: no cohort)."""
+    if metric.maturity is None:
+        return None, None
+    from salesflow.metrics.query import Query
+
+    q = Query(con, settings, period=period)
+    days = metric.maturity(q, **metric.typed_params(params, settings))
+    if days is None:
+        return None, f"{metric.maturity_rule} (no history yet: no cohort is held back)"
+    return days, f"{metric.maturity_rule}: {days:.0f} days after the period ends"
+
+
+def _with_status(
+    points: list[Point], period: str, as_of: datetime, days: float | None
+) -> list[Point]:
+    """Each point marked complete, running or maturing at ``as_of``."""
+    from salesflow.metrics.asof import point_status
+
+    return [replace(p, status=point_status(p.period, period, as_of, days)) for p in points]
 
 
 def breakdown(
@@ -158,16 +212,31 @@ def _key(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _fill_zeros(
-    points: list[Point], period: str, week_start: str, start: date | None, end: date | None
+def _fill_empty(
+    metric: Metric,
+    points: list[Point],
+    period: str,
+    week_start: str,
+    start: date | None,
+    last: date,
 ) -> list[Point]:
-    """Counts are zero, not missing, in periods where nothing happened."""
-    if not points and (start is None or end is None):
+    """Every period from the first (``start`` or the first row) to the one holding ``last``:
+    counts and sums are 0 where nothing happened, other kinds have no value and say why.
+    Periods after ``last`` (data beyond the as-of moment) are left out."""
+    if not points and start is None:
         return points
     first = start or points[0].period
-    last = end or points[-1].period
     have = {p.period: p for p in points}
-    return [
-        have.get(s) or Point(period=s, value=0.0, n=0)
-        for s in period_range(first, last, period, week_start=week_start)
-    ]
+    out = []
+    for s in period_range(first, last, period, week_start=week_start):
+        p = have.get(s) or _empty_point(metric, s)
+        out.append(p if p.value is not None or p.note else replace(p, note=metric.empty_sentence))
+    return out
+
+
+def _empty_point(metric: Metric, start: date) -> Point:
+    extra = dict.fromkeys(metric.extra)
+    if metric.zero_when_empty:
+        return Point(period=start, value=0.0, n=0, extra=extra)
+    sides = {"numerator": 0.0, "denominator": 0.0} if metric.kind in ("proportion", "rate") else {}
+    return Point(period=start, value=None, n=0, extra=extra, note=metric.empty_sentence, **sides)

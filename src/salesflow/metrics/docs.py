@@ -33,6 +33,36 @@ salesflow metric requests_per_order --by amount_band --json
 ```
 """
 
+TIME = """\
+## Time: as-of, status and maturing cohorts
+
+Every workspace has an **as-of moment** (`as_of`, ISO 8601 in `salesflow status --json` and in
+every series): the moment the data describes. By default it is the latest timestamp in the
+canonical tables (the end of that day when it falls on midnight, as in a date-only export) — not
+today's date, so an export analysed a month later gives the same answers — overridden by `[calendar] as_of = 2026-03-14` in `salesflow.toml` or `--as-of YYYY-MM-DD` on the
+commands that compute. A moment before the earliest data or after today is refused.
+
+Each point of a series carries a `status`:
+
+| status | meaning |
+|---|---|
+| `complete` | the period ended by `as_of` (and, for a cohort metric, its cohort has matured) |
+| `running` | the period is not over at `as_of` |
+| `maturing` | the period is over, but its cohort's outcome window is not (see the metric's maturity rule) |
+
+Only `complete` points enter chart limits, detection rules, UDR verdicts and improvement verdicts;
+charts draw the others hollow and grey, labelled "running" or "still maturing", and `not_judged`
+says which periods were left out ("March 2026 is still running and is not judged."). Counts and
+sums are 0 in every period without rows up to `as_of` (silence is data: wins that stop show as
+zeros); other metrics give `"value": null` with a `note` saying why (`"no deals closed"`).
+
+Forecast metrics take, for each period, the latest submission at or before a cut-off and ignore
+later revisions: `[forecasts] cutoff = "period start"` (the default: at or before the period's
+first moment) or `"N days before period end"`. `submitted_at` names the latest submission counted;
+a period with no submission by its cut-off has no value ("no forecast submitted before the
+cut-off").
+"""
+
 CUSTOM = """\
 ## Custom metrics
 
@@ -61,6 +91,8 @@ def _entry(m) -> str:
     facts = f"Unit: {m.unit} · kind: {m.kind} · reads: `{m.table}` · period by: {m.time}"
     facts += f" · default chart: {m.chart}"
     lines.append(facts)
+    if m.maturity_rule:
+        lines += ["", f"Maturity rule: {m.maturity_rule}."]
     if m.params:
         lines += ["", "| parameter | type | default | meaning |", "|---|---|---|---|"]
         for p in m.params:
@@ -71,7 +103,7 @@ def _entry(m) -> str:
 
 def catalog_markdown() -> str:
     """The whole catalog page: built-in metrics by family, then how to declare custom ones."""
-    parts = [HEADER]
+    parts = [HEADER, TIME]
     metrics = list(builtins().values())
     for family in FAMILIES:
         chosen = [m for m in metrics if m.family == family]

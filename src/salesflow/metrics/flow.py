@@ -21,6 +21,19 @@ def days_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.Floatin
     return (end.epoch_seconds() - start.epoch_seconds()).cast("float64") / DAY
 
 
+MATURE_SHARE = 0.9  # a cohort is mature once 90 % of the historical outcomes would have happened
+
+
+def typical_wait(start: ir.TimestampValue, end: ir.TimestampValue) -> float | None:
+    """Days within which 90 % of the historical outcomes happened (start → end), or None when
+    there is no history: the window a cohort needs before its rate can be judged."""
+    import pandas as pd
+
+    days = days_between(start, end)
+    value = days.quantile(MATURE_SHARE).execute()
+    return None if value is None or pd.isna(value) else max(float(value), 0.0)
+
+
 def closed(q: Query) -> ir.Table:
     """Deals won or lost with a known close date."""
     o = q.opportunities()
@@ -162,6 +175,7 @@ METRICS = (
         table="opportunities",
         build=cycle_time,
         time="closed_at",
+        empty_note="no deals closed",
         extra=("mean",),
         **DURATION,
     ),
@@ -174,6 +188,7 @@ METRICS = (
         table="stage_events",
         build=stage_time,
         time="left the stage",
+        empty_note="no stage visits ended",
         needs_filter="stage",
         default_by="stage",
         extra=("mean",),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from salesflow.errors import ConfigError
 from salesflow.metrics.base import Metric, Param, flag, ratio_agg
-from salesflow.metrics.flow import closed
+from salesflow.metrics.flow import closed, typical_wait
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -40,6 +40,35 @@ def cohort_conversion(q: Query, *, within_days: int = 0) -> ir.Table:
     if within_days > 0:
         won &= o.closed_at <= o.created_at + ibis.interval(days=within_days)
     return o.mutate(period=q.bucket(o.created_at), _num=flag(won), _den=1.0)
+
+
+def cohort_maturity(q: Query, *, within_days: int = 0) -> float | None:
+    """``within_days`` when set; else the days within which 90 % of past wins were won."""
+    if within_days > 0:
+        return float(within_days)
+    o = q.opportunities()
+    won = o.filter((o.outcome == "won") & o.closed_at.notnull())
+    return typical_wait(won.created_at, won.closed_at)
+
+
+def stage_maturity(
+    q: Query, *, from_stage: str | None = None, to_stage: str | None = None
+) -> float | None:
+    """The days within which 90 % of the past conversions from ``from`` reached ``to``."""
+    rows = stage_conversion(q, from_stage=from_stage, to_stage=to_stage)
+    done = rows.filter(rows._num > 0)
+    return typical_wait(done._x_at, done._y_at)
+
+
+COHORT_RULE = (
+    "a cohort is maturing until within_days have passed since its period ended; with "
+    "within_days=0, until the time within which 90 % of past wins were won (created → won) has "
+    "passed"
+)
+STAGE_RULE = (
+    "a cohort is maturing until the time within which 90 % of past conversions reached TO "
+    "(first entry into FROM → TO) has passed since its period ended"
+)
 
 
 def stage_conversion(
@@ -89,6 +118,7 @@ METRICS = (
         table="opportunities",
         build=win_rate,
         time="closed_at",
+        empty_note="no deals closed",
         **SHARE,
     ),
     Metric(
@@ -100,6 +130,9 @@ METRICS = (
         build=cohort_conversion,
         params=(Param("within_days", int, 0, "count wins within this many days (0: any time)"),),
         time="created_at",
+        maturity=cohort_maturity,
+        maturity_rule=COHORT_RULE,
+        empty_note="no deals created",
         **SHARE,
     ),
     Metric(
@@ -128,6 +161,9 @@ METRICS = (
             ),
         ),
         time="entered FROM",
+        maturity=stage_maturity,
+        maturity_rule=STAGE_RULE,
+        empty_note="no deal entered the stage",
         **SHARE,
     ),
     Metric(
@@ -138,6 +174,7 @@ METRICS = (
         table="stage_events",
         build=rework_rate,
         time="closed_at",
+        empty_note="no deals closed",
         **SHARE,
     ),
 )

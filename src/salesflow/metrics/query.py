@@ -35,6 +35,7 @@ class Query:
     period: str | None = "month"
     start: date | None = None
     end: date | None = None  # inclusive
+    as_of: date | None = None  # snapshot periods run up to the as-of day, not only the last row
     _cache: dict = field(default_factory=dict, repr=False)
 
     # -- tables -------------------------------------------------------------------------------
@@ -114,7 +115,7 @@ class Query:
         row = agg.execute().iloc[0]
         today = self.settings.today()
         lo = _day(row["lo"]) or today
-        hi = max(d for d in (_day(row["hi"]), _day(row["hc"]), lo) if d is not None)
+        hi = max(d for d in (_day(row["hi"]), _day(row["hc"]), lo, self.as_of) if d is not None)
         return self.start or lo, self.end or hi
 
 

@@ -29,6 +29,15 @@ def first_response_time(q: Query) -> ir.Table:
     )
 
 
+def response_maturity(q: Query) -> float | None:
+    """The days within which 90 % of past requests got their first response."""
+    from salesflow.metrics.flow import typical_wait
+
+    r = q.table("requests")
+    answered = r.filter(r.first_response_at.notnull())
+    return typical_wait(answered.received_at, answered.first_response_at)
+
+
 def requests_per_order(q: Query) -> ir.Table:
     """Won deals, each with the number of requests recorded against it."""
     r = q.table("requests")
@@ -68,6 +77,11 @@ METRICS = (
         aggregate=median_agg,
         time="received_at",
         extra=("mean",),
+        maturity=response_maturity,
+        maturity_rule="the requests of a period are maturing (slow answers still missing) until "
+        "the time within which 90 % of past requests were first answered has passed since the "
+        "period ended",
+        empty_note="no requests answered",
     ),
     Metric(
         "requests_per_order",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 __all__ = ["Breakdown", "Group", "Point", "Series"]
@@ -18,14 +18,29 @@ def _num(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _extra(value: Any) -> float | str | None:
+    """An extra column: a number, or a moment as ISO 8601 (``submitted_at``)."""
+    if isinstance(value, datetime | date):
+        import pandas as pd
+
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, str):
+        return value
+    return _num(value)
+
+
 @dataclass(frozen=True)
 class Point:
+    """One period's value; ``status`` says whether it can be judged (see metrics.asof)."""
+
     period: date
     value: float | None
     n: int
     numerator: float | None = None
     denominator: float | None = None
-    extra: dict[str, float | None] = field(default_factory=dict)
+    extra: dict[str, float | str | None] = field(default_factory=dict)
+    status: str = "complete"
+    note: str | None = None  # why there is no value (``no deals closed``)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"period": self.period.isoformat(), "value": self.value, "n": self.n}
@@ -33,6 +48,9 @@ class Point:
             out["numerator"] = self.numerator
             out["denominator"] = self.denominator
         out.update(self.extra)
+        out["status"] = self.status
+        if self.note:
+            out["note"] = self.note
         return out
 
 
@@ -45,10 +63,26 @@ class Series:
     points: list[Point]
     filters: dict[str, list[Any]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    as_of: datetime | None = None
+    maturity: str | None = None  # the maturity rule applied, in words, for cohort metrics
 
     @property
     def values(self) -> list[float | None]:
         return [p.value for p in self.points]
+
+    @property
+    def judged(self) -> int:
+        """How many leading points are complete: the only ones limits and verdicts may read."""
+        for i, p in enumerate(self.points):
+            if p.status != "complete":
+                return i
+        return len(self.points)
+
+    def not_judged(self) -> str | None:
+        """The sentence naming the running and maturing periods, or None when all are complete."""
+        from salesflow.metrics.asof import not_judged_sentence
+
+        return not_judged_sentence(self.points[self.judged :], self.period)
 
     @property
     def sizes(self) -> list[int]:
@@ -62,6 +96,9 @@ class Series:
             "kind": self.kind,
             "filters": self.filters,
             "params": self.params,
+            "as_of": self.as_of.isoformat() if self.as_of is not None else None,
+            "maturity": self.maturity,
+            "not_judged": self.not_judged(),
             "points": [p.to_dict() for p in self.points],
         }
 
@@ -121,5 +158,5 @@ def from_record(record: dict[str, Any], extra_names: tuple[str, ...]) -> dict[st
         "n": 0 if n is None or (isinstance(n, float) and math.isnan(n)) else int(n),
         "numerator": _num(record.get("numerator")),
         "denominator": _num(record.get("denominator")),
-        "extra": {k: _num(record.get(k)) for k in extra_names},
+        "extra": {k: _extra(record.get(k)) for k in extra_names},
     }

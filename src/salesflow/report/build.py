@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import SalesflowError, never_a_result
@@ -32,7 +32,7 @@ class Report:
 
     title: str
     period: str
-    as_of: date
+    as_of: datetime  # the moment the data describes; periods after it are not judged
     meta: dict[str, Any]
     udrs: list[dict[str, Any]] = field(default_factory=list)
     causes: dict[str, Any] | None = None
@@ -50,18 +50,27 @@ class Report:
         return key
 
 
-def build_report(ws: Workspace, *, period: str = "month", as_of: date | None = None) -> Report:
-    """Collect every section of the report for ``ws``; ``period`` sets the flow charts' rhythm."""
+def build_report(
+    ws: Workspace, *, period: str = "month", as_of: date | datetime | None = None
+) -> Report:
+    """Collect every section of the report for ``ws``; ``period`` sets the flow charts' rhythm.
+    Everything is judged as of ``as_of`` (default: the workspace's as-of moment)."""
     from salesflow.metrics.calendar import check_period
+    from salesflow.workspace import as_moment
 
     check_period(period)
-    today = as_of or ws.settings.today()
+    moment = ws.as_of if as_of is None else as_moment(as_of)
     status = ws.status()
     report = Report(
         title=f"Sales process review — {ws.path.name}",
         period=period,
-        as_of=today,
-        meta={"workspace": str(ws.path), "status": status, "week_start": ws.settings.week_start},
+        as_of=moment,
+        meta={
+            "workspace": str(ws.path),
+            "status": status,
+            "week_start": ws.settings.week_start,
+            "prepared": ws.settings.today(),
+        },
     )
     steps: list[tuple[str, Callable[[Report, Workspace], None]]] = [
         ("udrs", _udrs),
@@ -79,22 +88,6 @@ def build_report(ws: Workspace, *, period: str = "month", as_of: date | None = N
             report.missing[name] = exc.message
     report.meta["kpis"] = _kpis(report, status)
     return report
-
-
-def _last_complete_day(report: Report) -> date:
-    """The last day of the latest period that is over, both today and in the data.
-
-    A month still running (or cut off by the last import) would look like a sudden drop.
-    """
-    from salesflow.metrics.calendar import period_start
-
-    last = report.meta["status"]["tables"]["opportunities"]["max_date"]
-    days = [report.as_of]
-    if last:
-        days.append(date.fromisoformat(last) + timedelta(days=1))
-    return min(
-        period_start(d, report.period, week_start=report.meta["week_start"]) for d in days
-    ) - timedelta(1)
 
 
 def _udrs(report: Report, ws: Workspace) -> None:
@@ -156,11 +149,12 @@ def _improvements(report: Report, ws: Workspace) -> None:
 
 
 def _metric(report: Report, ws: Workspace, metric_id: str, title: str, **options: Any) -> dict:
-    """A metric over complete periods, charted, with its plain-words reading."""
-    result = ws.metric(metric_id, period=report.period, end=_last_complete_day(report), **options)
+    """A metric charted over its periods (the running and maturing ones drawn hollow, never
+    judged), with its plain-words reading of the complete ones."""
+    result = ws.metric(metric_id, period=report.period, **options)
     doc = result.to_dict()
     key = report.add_figure(metric_id, figures.metric_chart(doc, f"{title} per {report.period}"))
-    points = [p for p in doc["points"] if p["value"] is not None]
+    points = [p for p in doc["points"] if p["value"] is not None and p["status"] == "complete"]
     return {
         "id": metric_id,
         "title": title,

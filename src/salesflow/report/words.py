@@ -81,9 +81,15 @@ def signal_words(signal: Mapping[str, Any]) -> str:
 
 
 def chart_words(doc: Mapping[str, Any] | None) -> str:
-    """What a chart says, in one or two sentences."""
+    """What a chart says, in one or two sentences, and which periods it does not judge."""
     if not doc:
         return "No chart: the measure has not been computed."
+    said = _chart_words(doc)
+    unjudged = doc.get("not_judged")
+    return f"{said} {unjudged}" if unjudged else said
+
+
+def _chart_words(doc: Mapping[str, Any]) -> str:
     chart = doc.get("chart") or {}
     context = _context_words(doc)
     if chart.get("status") != "ok":
@@ -122,7 +128,13 @@ def lint_words(lint: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def trend_words(trend: Mapping[str, Any]) -> str:
-    """A theme's monthly trend in words."""
+    """A theme's monthly trend in words, and the month it does not judge."""
+    said = _trend_words(trend)
+    unjudged = trend.get("not_judged")
+    return f"{said} ({unjudged})" if said and unjudged else said
+
+
+def _trend_words(trend: Mapping[str, Any]) -> str:
     growth = trend.get("growth_per_month")
     if growth is None:
         return ""

@@ -61,8 +61,10 @@ def behaviour_figure(
     The legend names the series by ``series``, else the document's or the registry's title:
     a sales leader reads "Time in stage", not ``stage_time``.
     """
+    from salesflow.api.figures import unjudged
+
     x = [p["period"] for p in doc["points"]]
-    y = [p["value"] for p in doc["points"]]
+    y, others = unjudged(doc["points"])
     n = [p.get("n") for p in doc["points"]]
     data: list[dict[str, Any]] = [
         {
@@ -77,6 +79,8 @@ def behaviour_figure(
             "hovertemplate": "%{y}<br>n = %{customdata}<extra></extra>",
         }
     ]
+    if others is not None:
+        data.append(others)
     chart = doc.get("chart") or {}
     if chart.get("status") == "ok":
         for key, name, dash, color in (

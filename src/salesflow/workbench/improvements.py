@@ -141,7 +141,7 @@ def _measure(
         start_date=begin.isoformat() if begin else None,
     )
     measure = normalise_measure(doc) or {}
-    compute(bench.workspace, measure, as_of=bench.as_of)  # a wrong filter fails here, not later
+    compute(bench.workspace, measure, as_of=bench.moment())  # a wrong filter fails here, not later
     return measure
 
 
@@ -165,7 +165,9 @@ def verdict(bench: Workbench, record: ImprovementRecord, *, as_of: date | None =
     last = date.fromisoformat(m["baseline_end"]) if m.get("baseline_end") else start - timedelta(1)
     title = describe(m, bench.workspace.settings, with_period=False)
     try:
-        measured = compute(bench.workspace, m, as_of=as_of or bench.as_of, baseline=(first, last))
+        measured = compute(
+            bench.workspace, m, as_of=as_of or bench.moment(), baseline=(first, last)
+        )
     except SalesflowError as exc:
         return cannot_run(exc)
     if measured.problem:
@@ -221,7 +223,7 @@ def current_value(
     """The measure's value in the latest complete period before ``as_of``, and that period."""
     if not record.measure:
         return None, None
-    measured = compute(bench.workspace, record.measure, as_of=as_of or bench.as_of)
+    measured = compute(bench.workspace, record.measure, as_of=as_of or bench.moment())
     points = [p for p in measured.series.points if p.value is not None]
     if not points:
         return None, None

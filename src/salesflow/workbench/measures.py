@@ -2,8 +2,10 @@
 
 A binding names a catalog metric with one value per filter, parameters, a period, optionally a
 season, and the bad direction (see :mod:`salesflow.appdb.bindings` for the stored shape).
-Computing it gives the metric's series of **complete** periods only: a period counts once its last
-day is before ``as_of`` (today by default), so the month still running never makes a verdict.
+Computing it gives the metric's series of **complete** periods only: a period counts once it ended
+by the workspace's as-of moment (the data's latest timestamp by default, not today; see
+:mod:`salesflow.metrics.asof`) and, for a cohort metric, once its cohort has matured — so neither
+the month still running nor the deals that have not had time to win make a verdict.
 
 A season (``Q4``, ``Nov-Dec``; :mod:`salesflow.metrics.seasons`) keeps only the periods in those
 parts of the year, and the chart is drawn over them alone: Q4 is compared with other years' Q4s,
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
@@ -47,18 +49,30 @@ class Measured:
 
     charted: Charted
     dropped: list[str]
-    as_of: date
+    as_of: datetime
     problem: str | None = None  # why no chart could be drawn (e.g. a baseline of one period)
+    not_judged: str | None = None  # "March 2026 is still running and is not judged."
+    shown: Series | None = None  # every period, the running and maturing ones too (to draw)
 
     @property
     def series(self) -> Series:
         return self.charted.series
 
     def stamp(self, verdict: Verdict) -> Verdict:
-        """The verdict with what it was judged on: the periods left out and the as-of date."""
+        """The verdict with what it was judged on: the periods left out, why, and the as-of
+        moment; the sentence says which periods were not judged."""
         verdict.values["incomplete_periods_left_out"] = self.dropped
         verdict.values["as_of"] = self.as_of.isoformat()
-        return verdict
+        verdict.values["not_judged"] = self.not_judged
+        if not self.not_judged:
+            return verdict
+        chart = verdict.chart
+        if chart is not None and self.shown is not None:
+            chart = replace(self.charted, series=self.shown).to_dict()  # unjudged drawn too
+        sentence = verdict.sentence
+        if self.not_judged not in sentence:
+            sentence = f"{sentence} {self.not_judged}"
+        return replace(verdict, sentence=sentence, chart=chart)
 
 
 def parse_threshold(
@@ -186,13 +200,16 @@ def describe(binding: Mapping[str, Any], settings: Any = None, *, with_period: b
     return f"{title}{where}{per}"
 
 
-def complete_periods(series: Series, as_of: date) -> tuple[Series, list[str]]:
-    """Keep the periods that ended before ``as_of``; return the dropped period labels too."""
-    from salesflow.metrics.calendar import next_start
+def complete_periods(series: Series, as_of: date | datetime) -> tuple[Series, list[str]]:
+    """Keep the complete periods — ended by ``as_of`` and, for a cohort metric, matured — and
+    return the labels of the running and maturing ones left out."""
+    from salesflow.metrics.asof import as_moment, period_end
 
+    moment = as_moment(as_of)
     keep, dropped = [], []
     for point in series.points:
-        (keep if next_start(point.period, series.period) <= as_of else dropped).append(point)
+        done = point.status == "complete" and period_end(point.period, series.period) <= moment
+        (keep if done else dropped).append(point)
     return replace(series, points=keep), [p.period.isoformat() for p in dropped]
 
 
@@ -200,15 +217,17 @@ def compute(
     workspace: Workspace,
     binding: Mapping[str, Any],
     *,
-    as_of: date | None = None,
+    as_of: date | datetime | None = None,
     baseline: tuple[date, date] | None = None,
 ) -> Measured:
     """The binding's metric per period, complete in-season periods only, on its behaviour chart."""
     from salesflow.metrics import series
+    from salesflow.metrics.asof import as_moment, resolve_as_of
     from salesflow.metrics.charted import chart_series
     from salesflow.metrics.seasons import in_season, parse_season, seasonal
 
-    day = as_of or workspace.settings.today()
+    # a given moment was checked where the user gave it (--as-of); the default is the data's end
+    day = resolve_as_of(workspace.settings, workspace.data) if as_of is None else as_moment(as_of)
     season = parse_season(binding.get("season"))
     raw = series(
         workspace.data,
@@ -217,13 +236,16 @@ def compute(
         period=binding.get("period") or "month",
         filters=binding.get("filters") or None,
         params=binding.get("params") or None,
+        as_of=day,
     )
-    complete, dropped = complete_periods(in_season(raw, season), day)
+    shown = in_season(raw, season)
+    complete, dropped = complete_periods(shown, day)
+    words = shown.not_judged()
     try:
         charted = chart_series(complete, workspace.settings, baseline=baseline)
     except ConfigError as exc:
         if baseline is None:
             raise
         none = chart_series(complete, workspace.settings, chart="none")
-        return Measured(seasonal(none, season), dropped, day, problem=exc.message)
-    return Measured(seasonal(charted, season), dropped, day)
+        return Measured(seasonal(none, season), dropped, day, exc.message, words, shown)
+    return Measured(seasonal(charted, season), dropped, day, not_judged=words, shown=shown)

@@ -14,7 +14,7 @@ checks live in :mod:`salesflow.workbench.graph`, improvements in
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,7 @@ class Workbench:
         store: KnowledgeStore | None = None,
         *,
         who: str | None = None,
-        as_of: date | None = None,
+        as_of: date | datetime | None = None,
     ) -> None:
         from salesflow.appdb import KnowledgeStore
 
@@ -68,17 +68,28 @@ class Workbench:
         self._owns_workspace = False
         self.who = resolve_who(who)
         self.as_of = as_of
+        self._moment: datetime | None = None
         self._frame: Any = None
 
     @classmethod
     def open(
-        cls, path: Path | str = ".", *, who: str | None = None, as_of: date | None = None
+        cls, path: Path | str = ".", *, who: str | None = None, as_of: date | datetime | None = None
     ) -> Workbench:
         from salesflow.workspace import Workspace
 
         bench = cls(Workspace.open(path), who=who, as_of=as_of)
         bench._owns_workspace = True
         return bench
+
+    def moment(self) -> datetime:
+        """The as-of moment verdicts are judged at: ``as_of`` when given, else the data's latest
+        timestamp (or ``[calendar] as_of``), resolved once per workbench."""
+        if self._moment is None:
+            from salesflow.workspace import resolve_as_of
+
+            data = self.workspace
+            self._moment = resolve_as_of(data.settings, data.data, self.as_of)
+        return self._moment
 
     def close(self) -> None:
         if self._owns_store:
@@ -204,7 +215,7 @@ class Workbench:
         """Compute the measure and judge it; a measure that cannot run says why in the verdict."""
         settings = self.workspace.settings
         try:
-            measured = compute(self.workspace, binding, as_of=self.as_of)
+            measured = compute(self.workspace, binding, as_of=self.moment())
         except SalesflowError as exc:
             if strict:
                 raise

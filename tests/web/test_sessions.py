@@ -92,12 +92,40 @@ def test_a_copied_cookie_dies_when_an_admin_changes_the_account(app, path, body)
     ed = signed_in(app, "ed")
     thief = stolen(app, ed)
     ann = signed_in(app, "ann")
-    r = ann.post(f"/api/accounts/ed/{path}", json=body, headers={"X-CSRF-Token": ann.csrf})
+    version = account(ann, "ed")["version"]
+    url = f"/api/accounts/ed/{path}"
+    if body is None:  # disable has no body: the version goes in the query
+        r = ann.post(f"{url}?version={version}", headers={"X-CSRF-Token": ann.csrf})
+    else:
+        r = ann.post(url, json={**body, "version": version}, headers={"X-CSRF-Token": ann.csrf})
     assert r.status_code == 200, r.text
     assert refused(ed) and refused(thief)
     assert ann.get("/api/me").status_code == 200  # the admin's own session is untouched
     event = ann.get("/api/accounts").json()["events"][-1]
     assert (event["who"], event["account"], event["detail"]["sessions_ended"]) == ("ann", "ed", 1)
+
+
+def account(client, name: str) -> dict:
+    return next(u for u in client.get("/api/accounts").json()["users"] if u["name"] == name)
+
+
+def test_account_changes_name_the_version_they_read(app):
+    """Two admins at once: the second change, based on what the first replaced, is refused with
+    the account as it now is; a change naming no version is a 428."""
+    ann = signed_in(app, "ann")
+    headers = {"X-CSRF-Token": ann.csrf}
+    r = ann.post("/api/accounts/vic/role", json={"role": "editor"}, headers=headers)
+    assert r.status_code == 428 and "Say which version of account vic" in r.json()["error"]
+    read = account(ann, "vic")["version"]
+    r = ann.post(
+        "/api/accounts/vic/role", json={"role": "editor", "version": read}, headers=headers
+    )
+    assert r.status_code == 200 and r.json()["version"] == read + 1
+    r = ann.post(f"/api/accounts/vic/disable?version={read}", headers=headers)
+    assert r.status_code == 409 and r.json()["current"]["role"] == "editor"
+    assert account(ann, "vic")["disabled"] is False
+    r = ann.post("/api/accounts/vic/disable", headers={**headers, "If-Match": f'"{read + 1}"'})
+    assert r.status_code == 200 and r.json()["disabled"] is True
 
 
 def test_an_admin_lists_and_ends_sessions(app):
@@ -127,12 +155,15 @@ def test_the_accounts_page_changes_roles_through_forms(app):
     ann = signed_in(app, "ann")
     page = ann.get("/accounts")
     assert page.status_code == 200 and 'data-testid="sessions"' in page.text
-    r = ann.post("/accounts/vic/role", data={"role": "editor", "csrf_token": ann.csrf},
-                 follow_redirects=False)  # fmt: skip
+    form = {"role": "editor", "csrf_token": ann.csrf, "version": account(ann, "vic")["version"]}
+    r = ann.post("/accounts/vic/role", data=form, follow_redirects=False)
     assert r.status_code == 303
-    users = {u["name"]: u["role"] for u in ann.get("/api/accounts").json()["users"]}
-    assert users["vic"] == "editor"
-    r = ann.post("/accounts/vic/password", data={"password": "short", "csrf_token": ann.csrf})
+    assert account(ann, "vic")["role"] == "editor"
+    r = ann.post("/accounts/vic/role", data={**form, "role": "viewer"})  # the page read before
+    assert r.status_code == 409 and "changed after you read it" in r.text
+    assert account(ann, "vic")["role"] == "editor"
+    r = ann.post("/accounts/vic/password", data={"password": "short", "csrf_token": ann.csrf,
+                                                 "version": account(ann, "vic")["version"]})  # fmt: skip
     assert r.status_code == 400 and "too short" in r.text
 
 
@@ -278,7 +309,26 @@ def test_the_user_cli_ends_sessions_and_revokes_tokens(app, team, tmp_path):
     assert refused(vic)
     vic = signed_in(app, "vic")
     assert run("user", "disable", "vic")["disabled"] is True and refused(vic)
-    assert run("user", "enable", "vic")["disabled"] is False
+    enabled = run("user", "enable", "vic")
+    assert enabled["disabled"] is False
+    stale = CliRunner().invoke(
+        cli,
+        [
+            "user",
+            "role",
+            "vic",
+            "viewer",
+            "--version",
+            str(enabled["version"] - 1),
+            "-w",
+            str(team),
+        ],
+    )
+    assert stale.exit_code == 2 and "was changed after you read it" in stale.output
+    assert (
+        run("user", "role", "vic", "viewer", "--version", str(enabled["version"]))["role"]
+        == "viewer"
+    )
     password = tmp_path / "pw.txt"
     password.write_text("another long password\n")
     vic = signed_in(app, "vic")
@@ -302,7 +352,7 @@ def test_the_user_cli_ends_sessions_and_revokes_tokens(app, team, tmp_path):
 
     actions = [(e["action"], e["account"]) for e in run("user", "history", "vic")["events"]]
     assert actions == [("create", "vic"), ("role", "vic"), ("sessions-end", "vic"),
-                       ("disable", "vic"), ("enable", "vic"), ("password", "vic"),
+                       ("disable", "vic"), ("enable", "vic"), ("role", "vic"), ("password", "vic"),
                        ("token-create", "vic"), ("token-revoke", "vic")]  # fmt: skip
     assert all("(command line)" in e["who"] for e in run("user", "history", "vic")["events"][1:])
 
@@ -345,6 +395,8 @@ def test_the_accounts_page_lists_sessions_and_tokens_with_working_buttons(app, t
     soup = BeautifulSoup(ann.get("/accounts").text, "html.parser")
     actions = [f["action"] for f in soup.select("form[method=post]")]
     assert "/accounts/vic/disable" in actions and "/accounts/tokens/1/revoke" in actions
+    disable = soup.select_one('form[action="/accounts/vic/disable"]')
+    assert disable.select_one("input[name=version]")["value"] == str(account(ann, "vic")["version"])
     end = next(a for a in actions if a.startswith("/accounts/sessions/"))
     assert all(f.select_one("input[name=csrf_token]")["value"] == ann.csrf
                for f in soup.select("form[method=post]") if f["action"] != "/logout")  # fmt: skip

@@ -122,3 +122,22 @@ def print_json(document: Any) -> None:
     sys.stdout.write(text)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+VersionOption = Annotated[
+    int | None,
+    typer.Option(
+        "--version",
+        min=1,
+        help="The version you read (in the `--json` output): refused if someone changed it "
+        "since. Without it: the version stored when the command runs.",
+        show_default=False,
+    ),
+]
+
+
+def expected(version: int | None) -> Any:
+    """``--version N``, else ``CURRENT``: read and checked in the one transaction that writes."""
+    from salesflow.appdb import CURRENT
+
+    return CURRENT if version is None else version

@@ -8,15 +8,22 @@ from typing import Annotated, Any
 
 import typer
 
-from salesflow.cli.common import AsOfOption, JsonOption, WorkspaceOption, new_app, out, print_json
+from salesflow.cli.common import (
+    AsOfOption,
+    JsonOption,
+    VersionOption,
+    WorkspaceOption,
+    expected,
+    new_app,
+    out,
+    print_json,
+)
 from salesflow.cli.metrics_cmds import SeasonOption
 from salesflow.cli.workbench_cmds import (
     FilterOption,
     ParamOption,
     PeriodOption,
-    VersionOption,
     WhoOption,
-    expected,
     history_command,
     open_bench,
     pairs,

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from salesflow.cli.common import AsOfOption, JsonOption, WorkspaceOption, out, print_json
+from salesflow.cli.common import (
+    AsOfOption,
+    JsonOption,
+    VersionOption,
+    WorkspaceOption,
+    expected,
+    out,
+    print_json,
+)
 from salesflow.cli.lint_cmd import _render as render_lint
 from salesflow.cli.lint_cmd import udr_app
 from salesflow.cli.metrics_cmds import SeasonOption
@@ -18,10 +26,8 @@ from salesflow.cli.workbench_cmds import (
     FilterOption,
     ParamOption,
     PeriodOption,
-    VersionOption,
     WhoOption,
     change_command,
-    expected,
     history_command,
     open_bench,
     pairs,

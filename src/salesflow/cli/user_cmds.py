@@ -14,7 +14,9 @@ import typer
 from salesflow.cli.common import (
     JsonOption,
     SalesflowGroup,
+    VersionOption,
     WorkspaceOption,
+    expected,
     new_app,
     out,
     print_json,
@@ -146,12 +148,12 @@ def _cell(value: Any) -> str:
     return text[:16] if len(text) > 16 and text[:4].isdigit() and "T" in text else text
 
 
-def _change(workspace: Path, name: str, as_json: bool, said: str, **change: Any) -> None:
-    from salesflow.appdb import CURRENT
-
+def _change(
+    workspace: Path, name: str, as_json: bool, said: str, version: int | None, **change: Any
+) -> None:
     with open_store(workspace) as store:
         user = store.users.update(
-            store.users.named(name).id, expected_version=CURRENT, who=_who(), **change
+            store.users.named(name).id, expected_version=expected(version), who=_who(), **change
         )
         ended = store.users.events(user.name)[-1].detail or {}
     if as_json:
@@ -163,28 +165,35 @@ def _change(workspace: Path, name: str, as_json: bool, said: str, **change: Any)
 
 
 def disable(
-    name: NameArg, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
+    name: NameArg,
+    version: VersionOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Disable an account: it cannot sign in, its sessions end and its API tokens stop working.
 
     Example: `salesflow user disable bob`
     """
-    _change(workspace, name, as_json, "is disabled", disabled=True)
+    _change(workspace, name, as_json, "is disabled", version, disabled=True)
 
 
 def enable(
-    name: NameArg, workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
+    name: NameArg,
+    version: VersionOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Enable a disabled account again.
 
     Example: `salesflow user enable bob`
     """
-    _change(workspace, name, as_json, "is enabled", disabled=False)
+    _change(workspace, name, as_json, "is enabled", version, disabled=False)
 
 
 def role(
     name: NameArg,
     new_role: Annotated[str, typer.Argument(metavar="ROLE", help="admin, editor or viewer.")],
+    version: VersionOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -193,12 +202,13 @@ def role(
     Example: `salesflow user role bob viewer`
     """
     _check_role(new_role)
-    _change(workspace, name, as_json, f"is now {new_role}", role=new_role)
+    _change(workspace, name, as_json, f"is now {new_role}", version, role=new_role)
 
 
 def reset_password(
     name: NameArg,
     password_file: PasswordFile = None,
+    version: VersionOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -209,7 +219,7 @@ def reset_password(
     from salesflow.web.auth import hash_password
 
     password_hash = hash_password(_read_password(password_file))
-    _change(workspace, name, as_json, "has a new password", password_hash=password_hash)
+    _change(workspace, name, as_json, "has a new password", version, password_hash=password_hash)
 
 
 def sessions(

@@ -16,7 +16,9 @@ import typer
 from salesflow.cli.common import (
     JsonOption,
     SalesflowGroup,
+    VersionOption,
     WorkspaceOption,
+    expected,
     new_app,
     open_workspace,
     out,
@@ -53,16 +55,6 @@ BadIfOption = Annotated[
                  show_default=False),
 ]  # fmt: skip
 NodeArgument = Annotated[int, typer.Argument(help="The id (see `salesflow causes`).")]
-VersionOption = Annotated[
-    int | None,
-    typer.Option(
-        "--version",
-        min=1,
-        help="The version you read (in the `--json` output): refused if someone changed it "
-        "since. Without it: the version stored when the command runs.",
-        show_default=False,
-    ),
-]
 COLOURS = {
     "confirmed": "red",
     "contradicted": "green",
@@ -85,13 +77,6 @@ def open_bench(workspace: Path, who: str | None = None, as_of: str | None = None
     ws = open_workspace(workspace)
     moment = None if as_of is None else resolve_as_of(ws.settings, ws.data, as_of)
     return Workbench(ws, who=who, as_of=moment)
-
-
-def expected(version: int | None) -> Any:
-    """``--version N``, else ``CURRENT``: read and checked in the one transaction that writes."""
-    from salesflow.appdb import CURRENT
-
-    return CURRENT if version is None else version
 
 
 def pairs(values: list[str] | None, option: str) -> dict[str, str]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, admin, admin_reader, state
 from salesflow.web.forms import MAX_ID
-from salesflow.web.preconditions import IfMatch, optional
+from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, expected
 from salesflow.web.render import render
 
 router = APIRouter()
@@ -28,14 +28,26 @@ Role = Literal["admin", "editor", "viewer"]
 Password = Annotated[str, Field(min_length=8, max_length=1000)]
 
 
+#: The account version a change is based on (it comes with every account in `/api/accounts`).
+VersionField = Field(
+    default=None, ge=1, le=MAX_ID, description="The version of the account you read"
+)
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="The version of the account you read")
+]
+VersionForm = Annotated[int | None, Form(ge=1, le=MAX_ID)]
+
+
 class RoleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
+    version: int | None = VersionField
 
 
 class PasswordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     password: Password = Field(description="The new password (at least 8 characters)")
+    version: int | None = VersionField
 
 
 def overview(request: Request) -> dict[str, Any]:
@@ -52,24 +64,38 @@ def overview(request: Request) -> dict[str, Any]:
 
 
 def _update(
-    request: Request, caller: Caller, name: str, *, if_match: str | None = None, **change: Any
+    request: Request,
+    caller: Caller,
+    name: str,
+    *,
+    version: int | None,
+    if_match: str | None = None,
+    **change: Any,
 ) -> dict[str, Any]:
-    """An admin action on an account: checked against ``If-Match`` when sent, else applied to the
-    account as stored (each action sets one thing outright, and every one is in the audit trail)."""
+    """An admin's change to an account, at the version the admin read (``version`` or
+    ``If-Match``): a change made by another admin meanwhile is refused, not overwritten."""
     store = state(request).store
-    version = optional(if_match, what=f"account {name}")
-    user = store.users.update(
-        store.users.named(name).id, expected_version=version, who=caller.name, **change
-    )
+    account = store.users.named(name)  # an unknown name is a 404 before anything else
+    at = expected(version, if_match, what=f"account {name}")
+    user = store.users.update(account.id, expected_version=at, who=caller.name, **change)
     return user.to_dict()
 
 
 def _password(
-    request: Request, caller: Caller, name: str, password: str, *, if_match: str | None = None
+    request: Request,
+    caller: Caller,
+    name: str,
+    password: str,
+    *,
+    version: int | None,
+    if_match: str | None = None,
 ) -> dict[str, Any]:
     from salesflow.web.auth import hash_password
 
-    return _update(request, caller, name, if_match=if_match, password_hash=hash_password(password))
+    return _update(
+        request, caller, name, version=version, if_match=if_match,
+        password_hash=hash_password(password),
+    )  # fmt: skip
 
 
 @router.get("/api/accounts", tags=["accounts"], summary="Accounts, sessions, tokens, audit")
@@ -78,7 +104,8 @@ def accounts_json(request: Request, _: Caller = Depends(admin_reader)) -> dict[s
     return overview(request)
 
 
-@router.post("/api/accounts/{name}/role", tags=["accounts"], summary="Change an account's role")
+@router.post("/api/accounts/{name}/role", tags=["accounts"], summary="Change an account's role",
+             responses=CHANGE_RESPONSES)  # fmt: skip
 def role_json(
     request: Request,
     name: Name,
@@ -87,25 +114,38 @@ def role_json(
     caller: Caller = Depends(admin),
 ) -> dict:
     """Ends the account's sessions; refused when it would leave no enabled admin."""
-    return _update(request, caller, name, if_match=if_match, role=body.role)
+    return _update(request, caller, name, version=body.version, if_match=if_match, role=body.role)
 
 
-@router.post("/api/accounts/{name}/disable", tags=["accounts"], summary="Disable an account")
+@router.post("/api/accounts/{name}/disable", tags=["accounts"], summary="Disable an account",
+             responses=CHANGE_RESPONSES)  # fmt: skip
 def disable_json(
-    request: Request, name: Name, if_match: IfMatch = None, caller: Caller = Depends(admin)
+    request: Request,
+    name: Name,
+    version: VersionQuery = None,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(admin),
 ) -> dict:
-    """The account can no longer sign in; its sessions end and its API tokens stop working."""
-    return _update(request, caller, name, if_match=if_match, disabled=True)
+    """The account can no longer sign in; its sessions end and its API tokens stop working.
+    Name the version you read (`?version=N` or `If-Match`)."""
+    return _update(request, caller, name, version=version, if_match=if_match, disabled=True)
 
 
-@router.post("/api/accounts/{name}/enable", tags=["accounts"], summary="Enable an account")
+@router.post("/api/accounts/{name}/enable", tags=["accounts"], summary="Enable an account",
+             responses=CHANGE_RESPONSES)  # fmt: skip
 def enable_json(
-    request: Request, name: Name, if_match: IfMatch = None, caller: Caller = Depends(admin)
+    request: Request,
+    name: Name,
+    version: VersionQuery = None,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(admin),
 ) -> dict:
-    return _update(request, caller, name, if_match=if_match, disabled=False)
+    """Name the version you read (`?version=N` or `If-Match`)."""
+    return _update(request, caller, name, version=version, if_match=if_match, disabled=False)
 
 
-@router.post("/api/accounts/{name}/password", tags=["accounts"], summary="Reset a password")
+@router.post("/api/accounts/{name}/password", tags=["accounts"], summary="Reset a password",
+             responses=CHANGE_RESPONSES)  # fmt: skip
 def password_json(
     request: Request,
     name: Name,
@@ -114,7 +154,7 @@ def password_json(
     caller: Caller = Depends(admin),
 ) -> dict:
     """Sets a new password and ends the account's sessions."""
-    return _password(request, caller, name, body.password, if_match=if_match)
+    return _password(request, caller, name, body.password, version=body.version, if_match=if_match)
 
 
 @router.delete("/api/sessions/{session_id}", tags=["accounts"], summary="End a sign-in session")
@@ -155,9 +195,13 @@ def _then_back(request: Request, change: Any) -> Response:
 
 @router.post("/accounts/{name}/role", include_in_schema=False)
 def role_form(
-    request: Request, name: Name, role: Annotated[Role, Form()], caller: Caller = Depends(admin)
+    request: Request,
+    name: Name,
+    role: Annotated[Role, Form()],
+    version: VersionForm = None,
+    caller: Caller = Depends(admin),
 ) -> Response:
-    return _then_back(request, lambda: _update(request, caller, name, role=role))
+    return _then_back(request, lambda: _update(request, caller, name, version=version, role=role))
 
 
 @router.post("/accounts/{name}/password", include_in_schema=False)
@@ -165,9 +209,10 @@ def password_form(
     request: Request,
     name: Name,
     password: Annotated[str, Form(max_length=1000)],
+    version: VersionForm = None,
     caller: Caller = Depends(admin),
 ) -> Response:
-    return _then_back(request, lambda: _password(request, caller, name, password))
+    return _then_back(request, lambda: _password(request, caller, name, password, version=version))
 
 
 @router.post("/accounts/{name}/{switch}", include_in_schema=False)
@@ -175,10 +220,13 @@ def switch_form(
     request: Request,
     name: Name,
     switch: Literal["disable", "enable"],
+    version: VersionForm = None,
     caller: Caller = Depends(admin),
 ) -> Response:
     disabled = switch == "disable"
-    return _then_back(request, lambda: _update(request, caller, name, disabled=disabled))
+    return _then_back(
+        request, lambda: _update(request, caller, name, version=version, disabled=disabled)
+    )
 
 
 @router.post("/accounts/sessions/{session_id}/end", include_in_schema=False)

@@ -64,7 +64,9 @@ def test_over_long_names_and_wrong_types_are_422(as_user):
 
 
 def test_the_openapi_document_says_how_to_sign_in_and_which_errors_come(anon):
-    doc = anon.get("/api/openapi.json").json()
+    moved = anon.get("/openapi.json", follow_redirects=False)  # where tools look first
+    assert moved.status_code == 308 and moved.headers["location"] == "/api/openapi.json"
+    doc = anon.get("/openapi.json").json()
     schemes = doc["components"]["securitySchemes"]
     assert (
         schemes["session"]["in"] == "cookie" and schemes["session"]["name"] == "salesflow_session"

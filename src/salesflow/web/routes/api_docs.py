@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from salesflow.web.render import render
 
@@ -46,3 +46,9 @@ def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
 def api_docs(request: Request) -> HTMLResponse:
     schema = request.app.openapi()
     return render(request, "api_docs.html", {"ops": _operations(schema), "info": schema["info"]})
+
+
+@router.get("/openapi.json")
+def openapi_at_the_usual_place() -> RedirectResponse:
+    """Tools look for the schema at ``/openapi.json`` (FastAPI's default): point them to it."""
+    return RedirectResponse("/api/openapi.json", status_code=308)

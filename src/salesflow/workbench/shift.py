@@ -44,6 +44,7 @@ __all__ = [
     "MIN_AFTER",
     "SIGN_ALPHA",
     "Shift",
+    "carry_over",
     "compare",
     "lag1_autocorrelation",
     "needed_on_side",
@@ -54,6 +55,7 @@ LEVEL = 0.95  # confidence of the effect's interval
 SIGN_ALPHA = 0.05  # one-sided level of the sign test that makes a shift "sustained"
 MIN_AFTER = {"week": 8, "month": 5, "quarter": 5}  # periods after the start before judging
 MAX_AUTOCORRELATION = 0.9  # beyond this the inflation explodes; cap it
+STEP_WITHIN = 4  # carry_over() looks for a step within the last 4×``last`` periods
 CAUTION = 0.75  # standard errors of r₁ added before its bias is removed (see compare())
 
 
@@ -125,10 +127,11 @@ def _ar1_correlation(rho: float, pos: np.ndarray) -> np.ndarray:
 
 
 def _demean_matrix(n: int, nb: int) -> np.ndarray:
-    """M = I − P: the residuals around each part's own mean are M·x."""
+    """M = I − P: the residuals around each part's own mean are M·x (one part when nb = n)."""
     m = np.eye(n)
     m[:nb, :nb] -= 1 / nb
-    m[nb:, nb:] -= 1 / (n - nb)
+    if nb < n:
+        m[nb:, nb:] -= 1 / (n - nb)
     return m
 
 
@@ -159,6 +162,38 @@ def _unbiased_rho(r1: float, pos: np.ndarray, nb: int) -> float:
     return (low + high) / 2
 
 
+def _cautious(r1: float, n: int) -> float:
+    """r₁ moved :data:`CAUTION` of its standard error √((1 − r₁²)/n) towards more carry-over."""
+    return r1 + CAUTION * math.sqrt(max(1 - r1**2, 0.0) / n)
+
+
+def carry_over(
+    values: Sequence[float], positions: Sequence[int] | None = None, *, last: int = 3
+) -> tuple[float, float]:
+    """How strongly a series carries over from one period to the next, allowing for one step in
+    its level: (r₁ of the values around the two means of the best-fitting step, the
+    autocorrelation to allow for, estimated as in :func:`compare` — bias-corrected for that
+    design and pushed to the cautious side, in [0, cap]). The step is the split with between
+    ``last`` and ``STEP_WITHIN·last`` periods after it that leaves the smallest residual sum of
+    squares: without it a real recent shift would read as carry-over and hide itself; kept to
+    the recent periods so that on a long series the best split cannot soak up an old swing. (0, 0) for fewer than
+    ``2·last`` values or no variation."""
+    x = np.asarray(values, dtype=float)
+    n = x.size
+    if n < 2 * last or not np.any(x - x.mean()):
+        return 0.0, 0.0
+    pos = np.asarray(range(n) if positions is None else positions, dtype=float)
+    splits = range(max(last, n - STEP_WITHIN * last), n - last + 1)
+    split = min(splits, key=lambda k: _two_means_ss(x, k))
+    residuals = np.concatenate((x[:split] - x[:split].mean(), x[split:] - x[split:].mean()))
+    r1 = lag1_autocorrelation(residuals, pos)
+    return r1, _unbiased_rho(_cautious(r1, n), pos, split)
+
+
+def _two_means_ss(x: np.ndarray, k: int) -> float:
+    return float(np.sum((x[:k] - x[:k].mean()) ** 2) + np.sum((x[k:] - x[k:].mean()) ** 2))
+
+
 def compare(
     before: Sequence[float],
     after: Sequence[float],
@@ -182,7 +217,7 @@ def compare(
     n = residuals.size
     r1 = lag1_autocorrelation(residuals, pos)
     nb = b.size
-    cautious = r1 + CAUTION * math.sqrt(max(1 - r1**2, 0.0) / n)
+    cautious = _cautious(r1, n)
     still = not np.any(residuals)  # no variation around either mean: nothing carries over
     rho = 0.0 if still else _unbiased_rho(cautious, pos, nb)
     corr = _ar1_correlation(rho, pos)

@@ -39,7 +39,19 @@ def test_a_step_is_not_mistaken_for_carry_over():
     around_the_step = np.sum(parts[1:] * parts[:-1]) / np.sum(parts**2)
     r1, _ = carry_over(x)
     assert around_one_mean > 0.5  # read naively, the step looks like strong carry-over
-    assert r1 == around_the_step  # the best split is the true one
+    assert math.isclose(r1, around_the_step, abs_tol=1e-9)  # the best split is the true one
+    assert r1 < 0.3
+
+
+def test_steady_growth_is_not_mistaken_for_carry_over():
+    rng = np.random.default_rng(3)
+    t = np.arange(30.0)
+    x = 10 + 0.3 * t + rng.standard_normal(30)  # 9 σ of growth over the series
+    slope, intercept = np.polyfit(t, x, 1)
+    e = x - (intercept + slope * t)
+    around_the_line = np.sum(e[1:] * e[:-1]) / np.sum(e**2)
+    r1, _ = carry_over(x)
+    assert math.isclose(r1, around_the_line, abs_tol=1e-9)
     assert r1 < 0.3
 
 

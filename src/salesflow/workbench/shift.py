@@ -142,11 +142,13 @@ def _expected_r1(rho: float, pos: np.ndarray, demean: np.ndarray, lag: np.ndarra
     return float(np.sum(lag * cov) / np.trace(cov))
 
 
-def _unbiased_rho(r1: float, pos: np.ndarray, nb: int) -> float:
+def _unbiased_rho(r1: float, pos: np.ndarray, nb: int, demean: np.ndarray | None = None) -> float:
     """The autocorrelation whose expected residual r₁ equals the observed one (bisection), so the
-    downward bias of r₁ on short series with two fitted means is removed; in [0, cap]."""
+    downward bias of r₁ on short series with two fitted means (or the fit ``demean`` leaves
+    residuals of) is removed; in [0, cap]."""
     n = pos.size
-    demean = _demean_matrix(n, nb)
+    if demean is None:
+        demean = _demean_matrix(n, nb)
     successive = (np.diff(pos) == 1).astype(float)
     lag = np.zeros((n, n))
     lag[np.arange(n - 1), np.arange(1, n)] = successive / 2
@@ -170,28 +172,31 @@ def _cautious(r1: float, n: int) -> float:
 def carry_over(
     values: Sequence[float], positions: Sequence[int] | None = None, *, last: int = 3
 ) -> tuple[float, float]:
-    """How strongly a series carries over from one period to the next, allowing for one step in
-    its level: (r₁ of the values around the two means of the best-fitting step, the
-    autocorrelation to allow for, estimated as in :func:`compare` — bias-corrected for that
-    design and pushed to the cautious side, in [0, cap]). The step is the split with between
-    ``last`` and ``STEP_WITHIN·last`` periods after it that leaves the smallest residual sum of
-    squares: without it a real recent shift would read as carry-over and hide itself; kept to
-    the recent periods so that on a long series the best split cannot soak up an old swing. (0, 0) for fewer than
-    ``2·last`` values or no variation."""
+    """How strongly a series carries over from one period to the next, allowing for a real
+    change in its level: (r₁ of the residuals around the best-fitting level, the autocorrelation
+    to allow for, estimated as in :func:`compare` — bias-corrected for that fit and pushed to the
+    cautious side, in [0, cap]). The level is whichever leaves the smallest residual sum of
+    squares of a straight line through time and one step with between ``last`` and
+    ``STEP_WITHIN·last`` periods after it: without them a real recent shift or a steady growth
+    would read as carry-over and hide itself; the step is kept to the recent periods so that on
+    a long series it cannot soak up an old swing. (0, 0) for fewer than ``2·last`` values or no
+    variation."""
     x = np.asarray(values, dtype=float)
     n = x.size
     if n < 2 * last or not np.any(x - x.mean()):
         return 0.0, 0.0
     pos = np.asarray(range(n) if positions is None else positions, dtype=float)
-    splits = range(max(last, n - STEP_WITHIN * last), n - last + 1)
-    split = min(splits, key=lambda k: _two_means_ss(x, k))
-    residuals = np.concatenate((x[:split] - x[:split].mean(), x[split:] - x[split:].mean()))
-    r1 = lag1_autocorrelation(residuals, pos)
-    return r1, _unbiased_rho(_cautious(r1, n), pos, split)
+    fits = [_demean_matrix(n, k) for k in range(max(last, n - STEP_WITHIN * last), n - last + 1)]
+    fits.append(_detrend_matrix(pos))
+    demean = min(fits, key=lambda m: float(np.sum((m @ x) ** 2)))
+    r1 = lag1_autocorrelation(demean @ x, pos)
+    return r1, _unbiased_rho(_cautious(r1, n), pos, n, demean)
 
 
-def _two_means_ss(x: np.ndarray, k: int) -> float:
-    return float(np.sum((x[:k] - x[:k].mean()) ** 2) + np.sum((x[k:] - x[k:].mean()) ** 2))
+def _detrend_matrix(pos: np.ndarray) -> np.ndarray:
+    """M = I − X(X'X)⁻¹X' for a straight line through time: the residuals around it are M·x."""
+    design = np.column_stack((np.ones(pos.size), pos - pos.mean()))
+    return np.eye(pos.size) - design @ np.linalg.pinv(design)
 
 
 def compare(

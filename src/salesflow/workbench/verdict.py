@@ -10,7 +10,10 @@ UDR (``judge_udr``) — "latest" means the last :data:`RECENT` complete periods 
   (strictly above for ``bad_if="above"``, strictly below for ``"below"``), or when the chart shows
   a signal in the bad direction touching one of those periods; **contradicted** otherwise.
 - ``signal`` mode: **confirmed** when such a bad-direction signal exists, **contradicted** when
-  the chart has limits and shows none; **insufficient_data** when it has no limits yet.
+  the chart has limits and shows none; **insufficient_data** when it has no limits yet. The
+  signals are read against limits widened for the measure's autocorrelation
+  (:mod:`salesflow.workbench.carryover`: one point beyond the usual limits of a measure that
+  carries over from period to period is not evidence), and ``values`` say what was allowed for.
 - **insufficient_data** also when fewer than :data:`RECENT` complete periods have a value.
 
 A measure whose history shows a seasonal pattern (:mod:`salesflow.spc.seasonality`) is charted

@@ -115,7 +115,7 @@ def test_a_udr_on_a_carrying_over_measure_is_not_confirmed_by_one_point():
     assert verdict.values["autocorrelation_allowed"] == carry.allowed > 0.3
     assert verdict.values["limits_widened_by"] == carry.widening > 1.2
     assert verdict.values["run_length"] == carry.run_length
-    assert "carries over from one month to the next" in verdict.sentence
+    assert "carry over from one month to the next" in verdict.sentence
     assert "against its usual limits, but none remains" in verdict.sentence
 
 

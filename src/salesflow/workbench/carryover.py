@@ -13,9 +13,11 @@ last three periods 18 % of the time (``benchmarks/bench_verdicts.py``).
 - the run rule (8 in a row on one side) lengthened to the same evidence in independent periods:
   8·(1 + ρ)/(1 − ρ) periods (the effective sample size n(1 − ρ)/(1 + ρ)),
 
-where ρ is :func:`salesflow.workbench.shift.carry_over`'s estimate (bias-corrected and pushed to
-the cautious side, the one improvement verdicts use). Nothing changes when ρ is 0; run charts
-(no σ) are left as they are.
+where ρ is :func:`salesflow.workbench.shift.carry_over`'s estimate: the lag-1 autocorrelation
+of the residuals around the best-fitting level (a straight line through time, or one step in the
+last 3–12 periods, so that the worsening a UDR is about is not itself read as carry-over),
+bias-corrected and pushed to the cautious side as for improvement verdicts. Nothing changes
+when ρ is 0; run charts (no σ) are left as they are.
 """
 
 from __future__ import annotations

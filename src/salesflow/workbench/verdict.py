@@ -292,7 +292,7 @@ def _carry_over_words(carry: CarryOver, period: str) -> str:
         return ""
     return (
         f"reading the limits {carry.widening:.2f} times as wide and runs as "
-        f"{carry.run_length} {PLURAL[period]} long because the measure carries over from one "
+        f"{carry.run_length} {PLURAL[period]} long because the measure may carry over from one "
         f"{period} to the next (lag-1 autocorrelation {carry.autocorrelation:.2f}; "
         f"{carry.allowed:.2f} is allowed for, as a short series understates it)"
     )

@@ -8,7 +8,9 @@ periods, charted by :func:`~salesflow.metrics.charted.chart_series` with the bas
 ``improve`` uses, then :func:`~salesflow.workbench.verdict.judge_improvement`. Two metrics: time
 in a stage (days, an XmR chart) and win rate (a share of deals, a p or Laney p′ chart, binomial
 counts around a moving true rate). The same no-change series also get the UDR ``signal``-mode
-verdict (``judge_udr``, chart over all periods, bad if above), whose false-alarm rate is reported.
+verdict (``judge_udr``, chart over all periods, bad if above), whose false-alarm rate is reported;
+its detection rate is measured on series whose last :data:`UDR_WORSE_PERIODS` periods are
+:data:`UDR_WORSE` σ worse (``udr_rows``).
 ``--workspace`` adds an end-to-end case: a real workspace with one team per series, the deals
 imported from CSV, one improvement per team added through the workbench, each judged from DuckDB.
 
@@ -33,6 +35,7 @@ FIRST = date(2020, 1, 6)  # a Monday: weekly periods start on Mondays
 DEALS = {"week": 12, "month": 50}  # closed deals per period behind a win rate
 WIN_RATE, WIN_SPREAD = 0.40, 0.05  # true win rate and the σ of its period-to-period movement
 DAYS, DAYS_SPREAD = 8.0, 1.5  # time in stage, days
+UDR_WORSE, UDR_WORSE_PERIODS = 2.0, 6  # the UDR's real problem: the last 6 periods 2 σ worse
 
 
 @dataclass
@@ -153,6 +156,51 @@ def run_case(
     return tally
 
 
+def run_udr_case(
+    rng: np.random.Generator, metric: str, period: str, process: str, sigmas: float, reps: int
+) -> tuple[int, int]:
+    """(confirmed, made) of signal-mode UDR verdicts (bad if above) on series of 15–36 periods
+    whose last :data:`UDR_WORSE_PERIODS` periods are ``sigmas`` σ worse."""
+    from salesflow.metrics.calendar import next_start
+    from salesflow.metrics.charted import chart_series
+    from salesflow.workbench.measures import complete_periods
+    from salesflow.workbench.verdict import judge_udr
+
+    confirmed = 0
+    binding = {"bad_if": "above", "threshold": None, "mode": "signal"}
+    for _ in range(reps):
+        n = int(rng.integers(15, 37))
+        days = period_starts(period, n, int(rng.integers(0, 52)))
+        z = noise(rng, process, days, period)
+        z[-UDR_WORSE_PERIODS:] += shift_in_z(metric, period, sigmas)
+        series = make_series(metric, period, days, z, rng)
+        complete, _ = complete_periods(series, next_start(days[-1], series.period))
+        found = judge_udr(chart_series(complete, None), binding, title="Measure").verdict
+        confirmed += found == "confirmed"
+    return confirmed, reps
+
+
+def udr_rows(reps: int, seed: int) -> list[tuple[str, str, str, int, int]]:
+    """The UDR detection case per metric, period and noise: (metric, period, process,
+    confirmed, made)."""
+    rng = np.random.default_rng(seed)
+    return [
+        (metric, period, process, *run_udr_case(rng, metric, period, process, UDR_WORSE, reps))
+        for metric in ("stage_time", "win_rate")
+        for period in ("week", "month")
+        for process in ("iid", "ar0.3")
+    ]
+
+
+def udr_table(rows: list[tuple[str, str, str, int, int]]) -> str:
+    head = (
+        f"| metric | period | process | UDR signal-mode confirmed (last {UDR_WORSE_PERIODS} "
+        f"periods {UDR_WORSE:g} σ worse) |\n|---|---|---|---:|"
+    )
+    body = [f"| {m} | {p} | {proc} | {pct(k, n)} |" for m, p, proc, k, n in rows]
+    return "\n".join([head, *body])
+
+
 def pct(k: int, n: int) -> str:
     return f"{100 * k / n:.1f} %" if n else "–"
 
@@ -202,12 +250,14 @@ def grid(reps: int, seed: int, metrics: tuple[str, ...] = ("stage_time", "win_ra
 
 
 def check(rows: list) -> list[str]:
-    """The targets: ≤ 5 % false alarms (judged) in every no-change case, ≥ 80 % detection of an
-    i.i.d. 2 σ shift with ≥ 8 periods after."""
+    """The targets: ≤ 5 % false alarms (judged) in every no-change case, for improvements and
+    signal-mode UDRs; ≥ 80 % detection of an i.i.d. 2 σ shift with ≥ 8 periods after."""
     problems = []
     for metric, period, process, sigmas, t in rows:
         if sigmas == 0 and t.judged and (t.improved + t.worse) / t.judged > 0.05:
             problems.append(f"{metric}/{period}/{process}: false alarms above 5 %")
+        if sigmas == 0 and t.made and t.udr_confirmed / t.made > 0.05:
+            problems.append(f"{metric}/{period}/{process}: UDR false alarms above 5 %")
         if sigmas == 2 and process == "iid" and t.judged8 and t.improved8 / t.judged8 < 0.8:
             problems.append(f"{metric}/{period}: 2 σ detection below 80 %")
     return problems
@@ -282,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = grid(args.reps, args.seed)
     print(table(rows))
     print(f"\n{args.reps} series per case, seed {args.seed}, {time.perf_counter() - began:.0f} s")
+    began = time.perf_counter()
+    print("\n" + udr_table(udr_rows(args.reps, args.seed)))
+    print(f"\n{args.reps} series per case, {time.perf_counter() - began:.0f} s")
     if args.workspace:
         began = time.perf_counter()
         same, shifted = workspace_case(args.workspace, args.teams, args.seed)

@@ -63,3 +63,24 @@ def test_end_to_end_through_a_workspace(bench, tmp_path):
     same, shifted = bench.workspace_case(tmp_path / "ws", 8, 5)
     assert (same.made, same.judged, same.improved + same.worse) == (4, 4, 0)
     assert shifted.worse == 0 and shifted.improved8 == shifted.judged8 >= 1
+
+
+@pytest.mark.parametrize("metric", ["stage_time", "win_rate"])
+@pytest.mark.parametrize("period", ["week", "month"])
+def test_udr_signal_mode_rarely_confirms_on_no_change(bench, metric, period):
+    """The UDR signal-mode verdict on the same no-change processes: at most 3.7 % on 1,000
+    series per case (benchmarks/README.md), 18 % before limits allowed for autocorrelation."""
+    rng = np.random.default_rng(29)
+    for process in bench.PROCESSES:
+        confirmed, made = bench.run_udr_case(rng, metric, period, process, 0.0, 100)
+        assert confirmed / made <= 0.10, f"{process}: {confirmed} of {made}"
+
+
+@pytest.mark.parametrize("period", ["week", "month"])
+def test_udr_signal_mode_confirms_a_real_worsening(bench, period):
+    """The last 6 periods 2 σ worse: confirmed on about half of the series or more (benchmarks
+    README; the price of calibration), far more often than on no change."""
+    confirmed, made = bench.run_udr_case(
+        np.random.default_rng(31), "stage_time", period, "ar0.3", bench.UDR_WORSE, 60
+    )
+    assert confirmed / made >= 0.35, f"{confirmed} of {made}"

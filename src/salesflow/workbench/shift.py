@@ -44,6 +44,7 @@ __all__ = [
     "MIN_AFTER",
     "SIGN_ALPHA",
     "Shift",
+    "carry_over",
     "compare",
     "lag1_autocorrelation",
     "needed_on_side",
@@ -54,6 +55,7 @@ LEVEL = 0.95  # confidence of the effect's interval
 SIGN_ALPHA = 0.05  # one-sided level of the sign test that makes a shift "sustained"
 MIN_AFTER = {"week": 8, "month": 5, "quarter": 5}  # periods after the start before judging
 MAX_AUTOCORRELATION = 0.9  # beyond this the inflation explodes; cap it
+STEP_WITHIN = 4  # carry_over() looks for a step within the last 4×``last`` periods
 CAUTION = 0.75  # standard errors of r₁ added before its bias is removed (see compare())
 
 
@@ -125,10 +127,11 @@ def _ar1_correlation(rho: float, pos: np.ndarray) -> np.ndarray:
 
 
 def _demean_matrix(n: int, nb: int) -> np.ndarray:
-    """M = I − P: the residuals around each part's own mean are M·x."""
+    """M = I − P: the residuals around each part's own mean are M·x (one part when nb = n)."""
     m = np.eye(n)
     m[:nb, :nb] -= 1 / nb
-    m[nb:, nb:] -= 1 / (n - nb)
+    if nb < n:
+        m[nb:, nb:] -= 1 / (n - nb)
     return m
 
 
@@ -139,11 +142,13 @@ def _expected_r1(rho: float, pos: np.ndarray, demean: np.ndarray, lag: np.ndarra
     return float(np.sum(lag * cov) / np.trace(cov))
 
 
-def _unbiased_rho(r1: float, pos: np.ndarray, nb: int) -> float:
+def _unbiased_rho(r1: float, pos: np.ndarray, nb: int, demean: np.ndarray | None = None) -> float:
     """The autocorrelation whose expected residual r₁ equals the observed one (bisection), so the
-    downward bias of r₁ on short series with two fitted means is removed; in [0, cap]."""
+    downward bias of r₁ on short series with two fitted means (or the fit ``demean`` leaves
+    residuals of) is removed; in [0, cap]."""
     n = pos.size
-    demean = _demean_matrix(n, nb)
+    if demean is None:
+        demean = _demean_matrix(n, nb)
     successive = (np.diff(pos) == 1).astype(float)
     lag = np.zeros((n, n))
     lag[np.arange(n - 1), np.arange(1, n)] = successive / 2
@@ -157,6 +162,41 @@ def _unbiased_rho(r1: float, pos: np.ndarray, nb: int) -> float:
         mid = (low + high) / 2
         low, high = (mid, high) if _expected_r1(mid, pos, demean, lag) < r1 else (low, mid)
     return (low + high) / 2
+
+
+def _cautious(r1: float, n: int) -> float:
+    """r₁ moved :data:`CAUTION` of its standard error √((1 − r₁²)/n) towards more carry-over."""
+    return r1 + CAUTION * math.sqrt(max(1 - r1**2, 0.0) / n)
+
+
+def carry_over(
+    values: Sequence[float], positions: Sequence[int] | None = None, *, last: int = 3
+) -> tuple[float, float]:
+    """How strongly a series carries over from one period to the next, allowing for a real
+    change in its level: (r₁ of the residuals around the best-fitting level, the autocorrelation
+    to allow for, estimated as in :func:`compare` — bias-corrected for that fit and pushed to the
+    cautious side, in [0, cap]). The level is whichever leaves the smallest residual sum of
+    squares of a straight line through time and one step with between ``last`` and
+    ``STEP_WITHIN·last`` periods after it: without them a real recent shift or a steady growth
+    would read as carry-over and hide itself; the step is kept to the recent periods so that on
+    a long series it cannot soak up an old swing. (0, 0) for fewer than ``2·last`` values or no
+    variation."""
+    x = np.asarray(values, dtype=float)
+    n = x.size
+    if n < 2 * last or not np.any(x - x.mean()):
+        return 0.0, 0.0
+    pos = np.asarray(range(n) if positions is None else positions, dtype=float)
+    fits = [_demean_matrix(n, k) for k in range(max(last, n - STEP_WITHIN * last), n - last + 1)]
+    fits.append(_detrend_matrix(pos))
+    demean = min(fits, key=lambda m: float(np.sum((m @ x) ** 2)))
+    r1 = lag1_autocorrelation(demean @ x, pos)
+    return r1, _unbiased_rho(_cautious(r1, n), pos, n, demean)
+
+
+def _detrend_matrix(pos: np.ndarray) -> np.ndarray:
+    """M = I − X(X'X)⁻¹X' for a straight line through time: the residuals around it are M·x."""
+    design = np.column_stack((np.ones(pos.size), pos - pos.mean()))
+    return np.eye(pos.size) - design @ np.linalg.pinv(design)
 
 
 def compare(
@@ -182,7 +222,7 @@ def compare(
     n = residuals.size
     r1 = lag1_autocorrelation(residuals, pos)
     nb = b.size
-    cautious = r1 + CAUTION * math.sqrt(max(1 - r1**2, 0.0) / n)
+    cautious = _cautious(r1, n)
     still = not np.any(residuals)  # no variation around either mean: nothing carries over
     rho = 0.0 if still else _unbiased_rho(cautious, pos, nb)
     corr = _ar1_correlation(rho, pos)

@@ -10,7 +10,10 @@ UDR (``judge_udr``) — "latest" means the last :data:`RECENT` complete periods 
   (strictly above for ``bad_if="above"``, strictly below for ``"below"``), or when the chart shows
   a signal in the bad direction touching one of those periods; **contradicted** otherwise.
 - ``signal`` mode: **confirmed** when such a bad-direction signal exists, **contradicted** when
-  the chart has limits and shows none; **insufficient_data** when it has no limits yet.
+  the chart has limits and shows none; **insufficient_data** when it has no limits yet. The
+  signals are read against limits widened for the measure's autocorrelation
+  (:mod:`salesflow.workbench.carryover`: one point beyond the usual limits of a measure that
+  carries over from period to period is not evidence), and ``values`` say what was allowed for.
 - **insufficient_data** also when fewer than :data:`RECENT` complete periods have a value.
 
 A measure whose history shows a seasonal pattern (:mod:`salesflow.spc.seasonality`) is charted
@@ -46,6 +49,7 @@ from salesflow.workbench.shift import MIN_AFTER
 if TYPE_CHECKING:
     from salesflow.metrics.charted import Charted
     from salesflow.spc import Signal
+    from salesflow.workbench.carryover import CarryOver
     from salesflow.workbench.shift import Shift
 
 __all__ = [
@@ -165,10 +169,10 @@ def judge_udr(charted: Charted, binding: dict[str, Any], *, title: str) -> Verdi
         "season": binding.get("season"),
         "unit": unit,
     }
-    bad = _recent_bad_signals(charted, binding["bad_if"], set(recent))
     if binding["mode"] == "threshold":
+        bad = _recent_bad_signals(charted, binding["bad_if"], set(recent))
         return _by_threshold(charted, title, values, bad, chart)
-    return _by_signal(charted, title, values, bad, chart)
+    return _by_signal(charted, title, values, set(recent), chart)
 
 
 def _periods(period: str, binding: dict[str, Any]) -> str:
@@ -189,12 +193,17 @@ def _season_advice(period: str, binding: dict[str, Any]) -> str:
     return f" A season gives only its own {PLURAL[period]} of each year."
 
 
-def _recent_bad_signals(charted: Charted, bad_if: str, recent: set[int]) -> list[Signal]:
+def _recent_bad_signals(
+    charted: Charted, bad_if: str, recent: set[int], signals: tuple[Signal, ...] | None = None
+) -> list[Signal]:
+    """The signals in the bad direction touching a recent period (of ``signals``, else the
+    chart's own)."""
     result = charted.result
     if result is None or result.insufficient:
         return []
     direction = _bad_direction(bad_if)
-    return [s for s in result.signals if s.direction == direction and recent & set(s.points)]
+    found = result.signals if signals is None else signals
+    return [s for s in found if s.direction == direction and recent & set(s.points)]
 
 
 def _latest_words(values: dict[str, Any], period: str, unit: str) -> str:
@@ -238,8 +247,12 @@ def _by_threshold(
 
 
 def _by_signal(
-    charted: Charted, title: str, values: dict, bad: list[Signal], chart: dict
+    charted: Charted, title: str, values: dict, recent: set[int], chart: dict
 ) -> Verdict:
+    """A bad-direction signal in the recent periods, read against limits widened for the
+    measure's carry-over from period to period (:mod:`salesflow.workbench.carryover`)."""
+    from salesflow.workbench.carryover import allow_for_carry_over
+
     result = charted.result
     period = charted.series.period
     worse = "rising" if values["bad_if"] == "above" else "falling"
@@ -247,18 +260,42 @@ def _by_signal(
         message = result.message if result is not None else "No chart could be drawn."
         sentence = f"{title}: the chart has no limits yet, so no signal can be read. {message}"
         return Verdict("insufficient_data", "no_limits", sentence, values, [], chart)
+    carry = allow_for_carry_over(result)
+    values.update(carry.to_dict())
+    bad = _recent_bad_signals(charted, values["bad_if"], recent, carry.signals)
+    reading = _carry_over_words(carry, period)
+    allowed = f", {reading}" if reading else ""
     docs = _signal_docs(charted, bad)
     if bad:
         sentence = (
             f"{title} is {worse}: the chart shows a signal in the last {RECENT} complete "
-            f"{_periods(period, values)}. {docs[-1]['explanation']}"
+            f"{_periods(period, values)}{allowed}. {docs[-1]['explanation']}"
         )
         return Verdict("confirmed", "signal", sentence, values, docs, chart)
+    if reading and _recent_bad_signals(charted, values["bad_if"], recent):
+        sentence = (
+            f"{title} {_latest_words(values, period, charted.series.unit)}. The chart marks a "
+            f"signal of it {worse} against its usual limits, but none remains when {reading}: "
+            "the variation is routine for a measure like this."
+        )
+        return Verdict("contradicted", "signal", sentence, values, [], chart)
     sentence = (
         f"{title} {_latest_words(values, period, charted.series.unit)}, and the chart shows "
-        f"no signal of it {worse}: the variation is routine."
+        f"no signal of it {worse}{allowed}: the variation is routine."
     )
     return Verdict("contradicted", "signal", sentence, values, [], chart)
+
+
+def _carry_over_words(carry: CarryOver, period: str) -> str:
+    """How the reading allowed for autocorrelation, as a clause (empty when it did not)."""
+    if not carry.applied:
+        return ""
+    return (
+        f"reading the limits {carry.widening:.2f} times as wide and runs as "
+        f"{carry.run_length} {PLURAL[period]} long because the measure may carry over from one "
+        f"{period} to the next (lag-1 autocorrelation {carry.autocorrelation:.2f}; "
+        f"{carry.allowed:.2f} is allowed for, as a short series understates it)"
+    )
 
 
 # -- improvements ------------------------------------------------------------------------------

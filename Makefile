@@ -29,6 +29,7 @@ demo: install  ## build the demo company, show its status and value stream, then
 	@echo ""
 	@echo "  salesflow is serving the demo company at http://127.0.0.1:$(PORT)/"
 	@echo "  Sign in as '$(DEMO_USER)' with password '$(DEMO_PASSWORD)'. Stop with Ctrl-C."
+	@echo "  In another terminal, the command line: source $(VENV)/bin/activate && salesflow -w $(DEMO) status"
 	@echo ""
 	$(BIN)/salesflow serve -w $(DEMO) --host 127.0.0.1 --port $(PORT)
 

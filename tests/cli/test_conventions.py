@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -73,3 +74,16 @@ def test_every_command_is_in_the_readme(name, command):
 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"salesflow {name}" in readme, f"README does not document `salesflow {name}`"
+
+
+def test_version_prints_the_installed_release():
+    """`salesflow --version` answers from the package as installed (pyproject's version)."""
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("salesflow")), "--version"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"salesflow {version('salesflow')}\n"

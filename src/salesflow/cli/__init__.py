@@ -35,12 +35,29 @@ app = new_app(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from salesflow import __version__
+
+        typer.echo(f"salesflow {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     workspace: Annotated[
         Path | None,
         typer.Option("--workspace", "-w", help="Workspace folder for the command that follows."),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print salesflow's version and stop.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
 ) -> None:
     """Let `salesflow -w PATH COMMAND` work as well as `salesflow COMMAND -w PATH`."""
     if workspace is not None:

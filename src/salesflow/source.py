@@ -7,11 +7,11 @@ except for the importer's bulk path on DuckDB, which uses DuckDB's native CSV/Pa
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesflow.errors import ConfigError, DataError, StorageError, WorkspaceBusy
 from salesflow.schema import TABLES
+from salesflow.storage import data_file, read_wait
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -30,10 +30,10 @@ def connect(url: str, *, read_only: bool = False) -> BaseBackend:
 
     try:
         if url.startswith("duckdb://"):
-            path = url[len("duckdb:///") :] or ":memory:"
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            con = _duckdb(path, read_only=read_only)
+            file = data_file(url)
+            if file is not None:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            con = _duckdb(":memory:" if file is None else str(file), read_only=read_only)
             # DuckDB draws its own progress bar on stdout for long queries: that would corrupt --json.
             con.raw_sql("SET enable_progress_bar = false")
             return con
@@ -50,8 +50,6 @@ def connect(url: str, *, read_only: bool = False) -> BaseBackend:
 def _duckdb(path: str, *, read_only: bool) -> BaseBackend:
     import duckdb
     import ibis
-
-    from salesflow.storage import read_wait
 
     deadline = time.monotonic() + read_wait()
     while True:

@@ -9,16 +9,27 @@ import math
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Form, Query
 
 from salesflow.errors import ConfigError
 
-__all__ = ["DIMENSIONS", "MAX_ID", "VersionQuery", "clean", "day", "pairs", "pairs_from_rows"]
+__all__ = [
+    "DIMENSIONS",
+    "MAX_ID",
+    "VersionForm",
+    "VersionQuery",
+    "clean",
+    "day",
+    "pairs",
+    "pairs_from_rows",
+]
 
 #: The largest id or version the app database stores (a 32-bit integer): larger input is a 422.
 MAX_ID = 2**31 - 1
 #: ``?version=N``: the version the person read (a stale one is refused with 409).
 VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+#: The same in a page's form (a hidden field).
+VersionForm = Annotated[int | None, Form(ge=1, le=MAX_ID)]
 
 #: Breakdown and filter columns offered in the forms (any opportunity column works in the API).
 DIMENSIONS = ("owner", "team", "product", "segment", "source", "region", "amount_band", "stage")

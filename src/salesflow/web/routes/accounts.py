@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, admin, admin_reader, state
-from salesflow.web.forms import MAX_ID
+from salesflow.web.forms import MAX_ID, VersionForm, VersionQuery
 from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, expected
 from salesflow.web.render import render
 
@@ -28,26 +28,16 @@ Role = Literal["admin", "editor", "viewer"]
 Password = Annotated[str, Field(min_length=8, max_length=1000)]
 
 
-#: The account version a change is based on (it comes with every account in `/api/accounts`).
-VersionField = Field(
-    default=None, ge=1, le=MAX_ID, description="The version of the account you read"
-)
-VersionQuery = Annotated[
-    int | None, Query(ge=1, le=MAX_ID, description="The version of the account you read")
-]
-VersionForm = Annotated[int | None, Form(ge=1, le=MAX_ID)]
-
-
 class RoleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
-    version: int | None = VersionField
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class PasswordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     password: Password = Field(description="The new password (at least 8 characters)")
-    version: int | None = VersionField
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 def overview(request: Request) -> dict[str, Any]:

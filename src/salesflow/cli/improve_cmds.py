@@ -1,5 +1,5 @@
-"""``salesflow improve add|checkin|show|list|status|history``: improvements framed by the three
-questions, and whether their measure's chart shows that they worked."""
+"""``salesflow improve add|checkin|due|show|list|status|history``: improvements framed by the
+three questions, whether their measure's chart shows that they worked, and whose check-in is due."""
 
 from __future__ import annotations
 
@@ -37,6 +37,19 @@ improve_app = new_app(
 )
 IdArgument = Annotated[
     int, typer.Argument(help="The improvement's id (see `salesflow improve list`).")
+]
+OwnerOption = Annotated[
+    str | None,
+    typer.Option("--owner", help="Who leads it and is asked at each check-in: a user's name."),
+]
+CadenceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cadence",
+        help="How often the three questions are asked again: weekly (default), fortnightly "
+        "or monthly.",
+        show_default=False,
+    ),
 ]
 
 
@@ -93,17 +106,18 @@ def add(
             "6 for 6 days.",
         ),
     ] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Who leads it.")] = None,
+    owner: OwnerOption = None,
     status: Annotated[
         str, typer.Option("--status", help="proposed, running, verified or abandoned.")
     ] = "proposed",
+    cadence: CadenceOption = None,
     who: WhoOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
     """Add an improvement that answers the three questions; prints its id and current verdict.
 
-    Example: `salesflow improve add --objective "Proposals out within a week" --method "Standard template" --attacks 12 --metric stage_time --filter stage=Proposal --bad-if above --baseline 2024-10-01:2025-09-30 --start 2025-10-01 --target 6`
+    Example: `salesflow improve add --objective "Proposals out within a week" --method "Standard template" --attacks 12 --metric stage_time --filter stage=Proposal --bad-if above --baseline 2024-10-01:2025-09-30 --start 2025-10-01 --target 6 --owner "Jonas Berg" --cadence weekly`
     """  # fmt: skip
     with open_bench(workspace, who) as bench:
         doc = bench.add_improvement(
@@ -111,12 +125,12 @@ def add(
             title=title, metric=metric, bad_if=bad_if, filters=pairs(filters, "--filter"),
             params=pairs(params, "--param"), period=period, season=season, baseline=baseline,
             start=start,
-            target=target, owner=owner, status=status,
+            target=target, owner=owner, status=status, cadence=cadence,
         )  # fmt: skip
     if as_json:
         print_json(doc)
         return
-    out.print(f"Improvement [bold]{doc['id']}[/] added ({doc['status']}).")
+    out.print(f"Improvement [bold]{doc['id']}[/] added ({doc['status']}, asked {doc['cadence']}).")
     out.print(verdict_line(doc["verdict"]), soft_wrap=True)
 
 
@@ -139,18 +153,29 @@ def checkin(
         str | None, typer.Option("--measure", help="Answer to: how will you know you succeeded?")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Anything else worth keeping.")] = None,
+    held_on: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            metavar="YYYY-MM-DD",
+            help="The day a check-in held earlier took place (default: today).",
+            show_default=False,
+        ),
+    ] = None,
     who: WhoOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
     """Record the three questions asked again, with the measure's latest complete value.
 
-    Example: `salesflow improve checkin 1 --asked-by Maria --answered-by Jonas --objective "Proposals within a week" --method "Template in all teams" --measure "Days in Proposal"`
+    An answer left out stands as it was at the check-in before.
+
+    Example: `salesflow improve checkin 1 --asked-by Maria --answered-by Jonas --objective "Proposals within a week" --method "Template in all teams" --measure "Days in Proposal" --date 2026-11-30`
     """  # fmt: skip
     with open_bench(workspace, who) as bench:
         doc = bench.checkin(
             id, asked_by=asked_by, answered_by=answered_by, objective=objective,
-            method=method, measure=measure, note=note,
+            method=method, measure=measure, note=note, held_on=held_on,
         )  # fmt: skip
     if as_json:
         print_json(doc)
@@ -161,7 +186,57 @@ def checkin(
         if value is not None
         else ""
     )
-    out.print(f"Check-in {doc['id']} recorded for improvement {id}{shown}.")
+    out.print(f"Check-in {doc['id']} on {doc['held_on']} recorded for improvement {id}{shown}.")
+
+
+@improve_app.command("due")
+def due(
+    workspace: WorkspaceOption = Path("."),
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Improvements whose check-in is due or overdue today, most overdue first, with the last
+    answers to the three questions and the measure's verdict.
+
+    Today is the calendar date (`SALESFLOW_TODAY=YYYY-MM-DD` sets it); `--as-of` sets the data
+    moment the verdicts are judged at.
+
+    Example: `salesflow -w demo-ws improve due --json`
+    """
+    with open_bench(workspace, as_of=as_of) as bench:
+        docs = bench.due_improvements()
+    if as_json:
+        print_json(docs)
+        return
+    render_due(docs)
+
+
+def render_due(docs: list[dict[str, Any]]) -> None:
+    from rich.markup import escape
+
+    if not docs:
+        out.print("No check-ins are due: every improvement was asked on time.")
+        return
+    for d in docs:
+        late = f"{d['overdue_days']} days overdue" if d["overdue_days"] else "due today"
+        owner = escape(d["owner"] or "no owner")
+        last = d["last_checkin"] or "never (started " + d["started"] + ")"
+        out.print(
+            f"[bold]{d['id']}[/] {escape(d['title'])} — {owner}, {late} "
+            f"(asked {d['cadence']}; last check-in {last})",
+            soft_wrap=True,
+        )
+        for label, key in ANSWERS:
+            if d[key]:
+                out.print(f"    {label} {escape(d[key])}", soft_wrap=True)
+        out.print("    " + verdict_line(d["verdict"]), soft_wrap=True)
+
+
+ANSWERS = (
+    ("1. Accomplish:", "objective_answer"),
+    ("2. Doing:", "method_answer"),
+    ("3. Knowing:", "measure_answer"),
+)
 
 
 @improve_app.command("show")
@@ -198,11 +273,27 @@ def render(doc: dict[str, Any]) -> None:
     line("   Attacks:", attacks)
     line("3. How will you know?", doc["measure_text"])
     out.print(verdict_line(doc["verdict"]), soft_wrap=True)
+    line("Owner:", doc["owner"])
+    line("Check-ins:", schedule_text(doc["schedule"], doc["cadence"]))
     for c in doc["checkins"]:
         value = "" if c["measure_value"] is None else f" — measure {c['measure_value']:.4g}"
         out.print(
-            f"  check-in {c['asked_at'][:10]} asked by {c['asked_by']}, answered by {c['answered_by'] or '—'}{value}"
+            f"  check-in {c['held_on']} asked by {c['asked_by']}, answered by {c['answered_by'] or '—'}{value}",
+            soft_wrap=True,
         )
+        for label, key in ANSWERS:
+            if c[key]:
+                mark = " [bold](changed)[/]" if key in c["changed"] else ""
+                out.print(f"    {label} {escape(c[key])}{mark}", soft_wrap=True)
+
+
+def schedule_text(schedule: dict[str, Any] | None, cadence: str) -> str:
+    """``asked weekly; next due 2026-12-10`` or ``… 3 days overdue``."""
+    if schedule is None:
+        return f"asked {cadence}; not asked any more (verified or abandoned)"
+    days = schedule["overdue_days"]
+    when = "due today" if days == 0 else f"{days} days overdue" if days > 0 else "on time"
+    return f"asked {cadence}; next due {schedule['due']} ({when})"
 
 
 @improve_app.command("list")

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
@@ -39,7 +39,7 @@ from salesflow.workbench.verdict import (
 )
 
 if TYPE_CHECKING:
-    from salesflow.appdb import ImprovementRecord
+    from salesflow.appdb import CheckinRecord, ImprovementRecord
     from salesflow.appdb.versions import Expected
     from salesflow.workbench.service import Workbench
 
@@ -231,8 +231,26 @@ def show(bench: Workbench, id: int) -> dict[str, Any]:
         {"id": n, "kind": texts.get(n, ("deleted", ""))[0], "text": texts.get(n, ("", ""))[1]}
         for n in record.attacks
     ]
-    doc["checkins"] = [c.to_dict() for c in bench.store.checkins.list(id)]
+    doc["checkins"] = answer_history(bench.store.checkins.list(id), bench.workspace.settings.zone)
+    found = schedule_of(bench, id)
+    doc["schedule"] = None if found is None else found.to_dict()
     return doc
+
+
+ANSWER_KEYS = ("objective_answer", "method_answer", "measure_answer")
+
+
+def answer_history(checkins: Iterable[CheckinRecord], zone: tzinfo) -> list[dict[str, Any]]:
+    """Check-ins oldest first, each with the day it was held and which of the three answers
+    ``changed`` since the check-in before (none at the first)."""
+    out: list[dict[str, Any]] = []
+    before: dict[str, Any] | None = None
+    for c in checkins:
+        doc = {**c.to_dict(), "held_on": checkin_day(c, zone).isoformat()}
+        doc["changed"] = [k for k in ANSWER_KEYS if before is not None and doc[k] != before[k]]
+        out.append(doc)
+        before = doc
+    return out
 
 
 def list_all(bench: Workbench, *, verdicts: bool = True) -> list[dict[str, Any]]:
@@ -317,7 +335,8 @@ def checkin(
         note=note,
         asked_at=asked_at,
     )
-    return {**saved.to_dict(), "measure_period": period}
+    held = checkin_day(saved, settings.zone).isoformat()
+    return {**saved.to_dict(), "held_on": held, "measure_period": period}
 
 
 def _answers_before(bench: Workbench, id: int, day: date | None) -> dict[str, Any]:

@@ -88,7 +88,8 @@ class CachedWorkbench(Workbench):
                          lambda: Workbench.list_improvements(self, verdicts=verdicts))  # fmt: skip
 
     def show_improvement(self, id: int) -> dict[str, Any]:
-        return self._doc(("improvement", id), lambda: Workbench.show_improvement(self, id))
+        today = self.workspace.settings.today()  # its next check-in moves at midnight
+        return self._doc(("improvement", id, today), lambda: Workbench.show_improvement(self, id))
 
     def history(self, entity: str, id: int) -> list[dict]:
         return self._doc(("history", entity, id), lambda: Workbench.history(self, entity, id))
@@ -102,6 +103,10 @@ class CachedWorkbench(Workbench):
         day = since.replace(hour=0, minute=0, second=0, microsecond=0)
         every = self._doc(("changes", day), lambda: self.store.changes_since(day))
         return [h for h in every if as_utc(h.at) > as_utc(since)]
+
+    def due_improvements(self, *, today: Any = None) -> list[dict[str, Any]]:
+        when = today or self.workspace.settings.today()
+        return self._doc(("due", when), lambda: Workbench.due_improvements(self, today=when))
 
     def checkins(self) -> list[Any]:
         """Every check-in (for Home's "your improvements")."""

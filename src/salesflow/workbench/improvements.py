@@ -315,11 +315,12 @@ def checkin(
     """
     record = bench.store.improvements.get(id)
     settings = bench.workspace.settings
+    today = settings.today()
     if held_on is not None:
-        day = check_held_on(record, _day(held_on, "Check-in date"), settings.today(), settings.zone)
-        asked_at = held_at(day, settings.zone)
-    elif asked_at is None and settings.frozen_today is not None:
-        asked_at = held_at(settings.today(), settings.zone)  # a frozen clock dates it too
+        day = check_held_on(record, _day(held_on, "Check-in date"), today, settings.zone)
+        asked_at = held_at(day, settings.zone) if day != today else asked_at
+    if asked_at is None and settings.frozen_today is not None:
+        asked_at = held_at(today, settings.zone)  # a frozen clock dates it too
     day = settings.today(asked_at) if asked_at else None
     before = _answers_before(bench, id, day)
     value, period = current_value(bench, record, as_of=day)

@@ -132,6 +132,7 @@ def home_doc(request: Request, caller: Caller, since: datetime) -> dict[str, Any
                 key=lambda n: (-n["count"], n["id"]),
             ),
             "improvements": improvements,
+            "due": wb.due_improvements(),
             "changes": list(reversed(changes))[:30],
         }
     return clean(doc)
@@ -145,8 +146,9 @@ def api_status(request: Request, _: Caller = Depends(viewer)) -> dict:
 
 @router.get("/api/home", tags=["home"], summary="Home: your improvements, verdicts, changes")
 def api_home(request: Request, caller: Caller = Depends(viewer)) -> dict:
-    """Your improvements with their latest check-in, UDRs and improvements with verdicts, root
-    causes and core problems, and the changes of the last week."""
+    """Your improvements with their latest check-in, the check-ins due or overdue (as
+    `salesflow improve due --json`), UDRs and improvements with verdicts, root causes and core
+    problems, and the changes of the last week."""
     since = datetime.now(UTC) - timedelta(days=FIRST_VISIT_DAYS)
     return home_doc(request, caller, since)
 
@@ -163,8 +165,9 @@ def _home_context(request: Request, caller: Caller, since: datetime) -> dict[str
 def home(request: Request, caller: Caller = Depends(viewer)) -> HTMLResponse:
     """Rendered once per person and visit start (and knowledge version, data generation)."""
     since, cookie = visit_since(request, caller)
+    today = state(request).web.settings.today()  # what is due changes at midnight
     response = render_cached(
-        request, "home.html", ("home", since), lambda: _home_context(request, caller, since)
+        request, "home.html", ("home", since, today), lambda: _home_context(request, caller, since)
     )
     st = state(request)
     response.set_cookie(SEEN, cookie, max_age=400 * 86400, httponly=True, samesite="lax",

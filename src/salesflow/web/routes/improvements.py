@@ -35,9 +35,14 @@ router = APIRouter()
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="the improvement's id")]
 STATUSES = ("proposed", "running", "verified", "abandoned")
+CADENCES = ("weekly", "fortnightly", "monthly")
 Text = Annotated[str | None, Field(default=None, max_length=5000)]
 Name = Annotated[str | None, Field(default=None, max_length=200)]
 Pairs = dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]]
+Cadence = Annotated[
+    Literal["weekly", "fortnightly", "monthly"] | None,
+    Field(default=None, description="How often the three questions are asked again (weekly)"),
+]
 
 
 class ImprovementIn(BaseModel):
@@ -53,7 +58,8 @@ class ImprovementIn(BaseModel):
     theory: Text = None
     attacks: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default=[], max_length=50)
     title: Annotated[str | None, Field(max_length=200)] = None
-    owner: Name = None
+    owner: Name = Field(default=None, description="Who leads it: a user's name")
+    cadence: Cadence = None
     metric: Annotated[str | None, Field(max_length=100)] = None
     bad_if: Literal["above", "below"] | None = None
     period: Literal["week", "month", "quarter"] = "month"
@@ -77,6 +83,9 @@ class CheckinIn(BaseModel):
     method: Text = None
     measure: Text = None
     note: Text = None
+    held_on: date | None = Field(
+        default=None, description="The day a check-in held earlier took place (default: today)"
+    )
 
 
 class StatusIn(BaseModel):
@@ -179,6 +188,8 @@ def _form_context(request: Request, caller: Caller, form: dict[str, Any]) -> dic
               "season": form.get("season"), "bad_if": form.get("bad_if", "above")}  # fmt: skip
     return {
         "form": form,
+        "people": [u.name for u in state(request).store.users.list() if not u.disabled],
+        "cadences": CADENCES,
         "nodes": sorted(nodes, key=lambda n: (not n["root"], n["kind"] == "udr", n["id"])),
         "attacks": {int(a) for a in form.get("attacks", []) if str(a).isdigit()},
         "catalog": metric_choices(request),
@@ -229,7 +240,7 @@ def add_from_form(
 def _options_from_form(form: FormData) -> dict[str, Any]:
     options: dict[str, Any] = {
         key: text_or_none(form.get(key))
-        for key in ("objective", "why", "method", "theory", "title", "owner")
+        for key in ("objective", "why", "method", "theory", "title", "owner", "cadence")
     }
     options["objective"] = options["objective"] or ""
     options["attacks"] = [int(a) for a in form.getlist("attacks") if str(a).isdigit()]
@@ -253,6 +264,9 @@ def _detail_context(request: Request, caller: Caller, id: int) -> dict[str, Any]
         "imp": doc,
         "figure": improvement_figure(doc, state(request).web.settings),
         "checkins": list(reversed(doc["checkins"])),
+        "last": doc["checkins"][-1] if doc["checkins"] else {},
+        "today": state(request).web.settings.today().isoformat(),
+        "held_on": None,
         "history": list(reversed(history)),
         "statuses": STATUSES,
         "words": VERDICT_WORDS,
@@ -265,11 +279,17 @@ def detail_page(improvement_id: Id, request: Request, caller: Caller = Depends(v
     return render(request, "improvement.html", _detail_context(request, caller, improvement_id))
 
 
-def _problem(request: Request, caller: Caller, id: int, exc: SalesflowError) -> Response:
+def _problem(
+    request: Request, caller: Caller, id: int, exc: SalesflowError, typed: dict | None = None
+) -> Response:
+    """The page again with the refusal; ``typed`` keeps a check-in's answers as entered."""
     from salesflow.web.errors import error_document, status_of
 
     ctx = _detail_context(request, caller, id)
     ctx["problem"] = error_document(exc)
+    if typed is not None:
+        ctx["last"] = {f"{k}_answer": v for k, v in typed.items()}
+        ctx["held_on"] = typed["held_on"]
     return render(request, "improvement.html", ctx, status=status_of(exc))
 
 
@@ -281,13 +301,13 @@ def checkin_from_form(
     caller: Caller = Depends(editor),
 ) -> Response:
     answers = {k: text_or_none(form.get(k))
-               for k in ("answered_by", "objective", "method", "measure", "note")}  # fmt: skip
+               for k in ("answered_by", "objective", "method", "measure", "note", "held_on")}  # fmt: skip
     return change_then_redirect(
         request,
         caller,
         lambda wb: wb.checkin(improvement_id, **answers),
         to=f"/improvements/{improvement_id}#checkins",
-        on_error=lambda exc: _problem(request, caller, improvement_id, exc),
+        on_error=lambda exc: _problem(request, caller, improvement_id, exc, answers),
     )
 
 

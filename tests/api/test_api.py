@@ -112,7 +112,7 @@ def test_improvements_with_verdicts_and_checkins(ws):
     assert isinstance(result, ImprovementsResult)
     rows = {r["title"]: r for r in result.to_dict()["improvements"]}
     assert rows["Proposal fast-track"]["verdict"]["verdict"] == "improved"
-    assert len(rows["Proposal fast-track"]["checkins"]) == 2
+    assert len(rows["Proposal fast-track"]["checkins"]) == 3  # two recorded, one recent
     frame = result.to_pandas().set_index("title")
     assert frame.loc["Proposal fast-track", "after"] < frame.loc["Proposal fast-track", "before"]
     names = [t.name for t in result.chart().data]

@@ -24,11 +24,16 @@ from salesflow.workbench.cadence import (
 TODAY = date(2026, 3, 20)
 
 
-@pytest.fixture
-def store(tmp_path: Path):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    """A new app DB: a SQLite file, or a PostgreSQL database of the test's own."""
     from salesflow.appdb import KnowledgeStore
 
-    with KnowledgeStore.open(f"sqlite:///{tmp_path / 'app.db'}") as opened:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    with KnowledgeStore.open(url) as opened:
         yield opened
 
 

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 __all__ = ["SECTIONS", "Report", "build_report"]
 
 NUMBERS = ("before_median", "after_median", "target", "change")
-SECTIONS = ("summary", "udrs", "causes", "improvements", "flow", "forecast", "requests", "glossary")
+SECTIONS = (
+    "summary", "udrs", "causes", "improvements", "wins", "flow", "forecast", "requests", "glossary",
+)  # fmt: skip
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Report:
     udrs: list[dict[str, Any]] = field(default_factory=list)
     causes: dict[str, Any] | None = None
     improvements: list[dict[str, Any]] = field(default_factory=list)
+    wins: dict[str, Any] = field(default_factory=dict)
     flow: dict[str, Any] = field(default_factory=dict)
     forecast: dict[str, Any] = field(default_factory=dict)
     requests: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +79,7 @@ def build_report(
         ("udrs", _udrs),
         ("causes", _causes),
         ("improvements", _improvements),
+        ("wins", _wins),
         ("flow", _flow),
         ("forecast", _forecast),
         ("requests", _requests),
@@ -146,6 +150,25 @@ def _improvements(report: Report, ws: Workspace) -> None:
             key = f"improvement-{doc['id']}"
             entry["figure"] = report.add_figure(key, figures.improvement_chart(doc))
         report.improvements.append(entry)
+
+
+def _wins(report: Report, ws: Workspace) -> None:
+    """The wins in words, and the engagement measures on their charts."""
+    found, measures = ws.wins().to_dict(), ws.engagement()
+    doc = measures.to_dict()
+    report.wins = {
+        "wins": found["wins"],
+        "verified_without_shift": found["verified_without_shift"],
+        "measures": [
+            {"figure": report.add_figure(f"engagement-{key}", figures.metric_chart(
+                doc[key], f"{doc[key]['title']} per month")), "sentence": doc[key]["sentence"]}
+            for key in measures.MONTHLY
+        ],
+        "waits": doc["udr_to_first_improvement"],
+        "wait_figure": report.add_figure(
+            "engagement-udr-waits", measures.chart("udr_to_first_improvement")
+        ) if doc["udr_to_first_improvement"]["udrs"] else None,
+    }  # fmt: skip
 
 
 def _metric(report: Report, ws: Workspace, metric_id: str, title: str, **options: Any) -> dict:

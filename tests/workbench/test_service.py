@@ -138,7 +138,7 @@ def test_proposal_improvement_evidence(bench):
     baseline = chart["phases"][0]["basis"]
     labels = [p["period"] for p in v["chart"]["points"]]
     assert labels[baseline[0]] == "2024-10-01" and labels[baseline[1] - 1] == "2025-09-01"
-    assert len(doc["checkins"]) == 2 and all(c["measure_value"] for c in doc["checkins"])
+    assert len(doc["checkins"]) == 3 and all(c["measure_value"] for c in doc["checkins"])
 
 
 def test_checkin_records_the_win_rate_of_the_last_complete_month(bench, sql):
@@ -151,7 +151,7 @@ def test_checkin_records_the_win_rate_of_the_last_complete_month(bench, sql):
     )
     assert doc["measure_period"] == "2026-05-01"
     assert doc["measure_value"] == pytest.approx(expected)
-    stored = bench.store.checkins.list(2)[-1]
+    stored = next(c for c in bench.store.checkins.list(2) if c.id == doc["id"])
     assert (stored.asked_by, stored.answered_by, stored.measure_value) == (
         "Maria",
         "Ana",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from salesflow.appdb.bindings import normalise_measure
 from salesflow.appdb.errors import InvalidRecordError
-from salesflow.appdb.models import STATUSES, Checkin, Improvement, ImprovementAttack, Node
+from salesflow.appdb.models import CADENCES, STATUSES, Checkin, Improvement, ImprovementAttack, Node
 from salesflow.appdb.records import CheckinRecord, ImprovementRecord, as_utc, now
 from salesflow.appdb.repositories import VersionedRepository
 from salesflow.appdb.versions import CURRENT, claim
@@ -27,7 +27,7 @@ class ImprovementRepository(VersionedRepository[ImprovementRecord]):
     label = "Improvement"
     editable = frozenset(
         {"title", "objective", "why", "theory", "countermeasure", "measure", "status", "owner"}
-        | {"attacks"}
+        | {"cadence", "attacks"}
     )
 
     def create(
@@ -43,10 +43,17 @@ class ImprovementRepository(VersionedRepository[ImprovementRecord]):
         measure: dict[str, Any] | None = None,
         status: str = "proposed",
         owner: str | None = None,
+        cadence: str = "weekly",
     ) -> ImprovementRecord:
         """Store a new improvement; ``attacks`` are node ids (causes or UDRs) it works on."""
         fields = self._normalise(
-            {"title": title, "objective": objective, "measure": measure, "status": status}
+            {
+                "title": title,
+                "objective": objective,
+                "measure": measure,
+                "status": status,
+                "cadence": cadence,
+            }
         )
         nodes = _node_ids(attacks)
         with self._store.transaction() as session:
@@ -78,6 +85,11 @@ class ImprovementRepository(VersionedRepository[ImprovementRecord]):
             raise InvalidRecordError(
                 f"Improvement status {out['status']!r} is unknown",
                 hint=f"Use {', '.join(STATUSES)}",
+            )
+        if "cadence" in out and out["cadence"] not in CADENCES:
+            raise InvalidRecordError(
+                f"Check-in cadence {out['cadence']!r} is unknown",
+                hint=f"Use {', '.join(CADENCES)}",
             )
         if "measure" in out:
             out["measure"] = normalise_measure(out["measure"])

@@ -55,6 +55,7 @@ NAMING = {
 ROLES = ("admin", "editor", "viewer")
 NODE_KINDS = ("udr", "cause")
 STATUSES = ("proposed", "running", "verified", "abandoned")
+CADENCES = ("weekly", "fortnightly", "monthly")  # how often the three questions are asked again
 ACTIONS = ("create", "update", "delete", "restore")
 
 
@@ -158,10 +159,17 @@ class CauseLink(Versioned, Base):
 
 
 class Improvement(Versioned, Base):
-    """The three questions: objective + why, method (theory + countermeasure), measure."""
+    """The three questions: objective + why, method (theory + countermeasure), measure.
+
+    ``owner`` is a user's name (names are unique and never change; knowledge files carry names);
+    ``cadence`` says how often the owner is asked the questions again (``workbench/cadence.py``).
+    """
 
     __tablename__ = "improvements"
-    __table_args__ = (_one_of("status", STATUSES, "status"),)
+    __table_args__ = (
+        _one_of("status", STATUSES, "status"),
+        _one_of("cadence", CADENCES, "cadence"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(500))
@@ -172,6 +180,7 @@ class Improvement(Versioned, Base):
     measure: Mapped[dict[str, Any] | None]
     status: Mapped[str] = mapped_column(String(20))
     owner: Mapped[str | None] = mapped_column(String(200))
+    cadence: Mapped[str] = mapped_column(String(20), server_default="weekly")
 
 
 class ImprovementAttack(Base):

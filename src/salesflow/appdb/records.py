@@ -138,6 +138,7 @@ class ImprovementRecord(Record):
     updated_at: datetime
     version: int
     deleted_at: datetime | None
+    cadence: str = "weekly"
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,14 @@ class UserRepository:
         with self._store.transaction() as session:
             return [UserRecord.from_row(r) for r in session.scalars(select(User).order_by(User.id))]
 
+    def has_admin(self) -> bool:
+        """Whether an enabled admin with a password exists: someone can sign in and add the
+        others (the demo's people are accounts without a password)."""
+        return any(
+            u.role == "admin" and u.password_hash is not None and not u.disabled
+            for u in self.list()
+        )
+
     def update(
         self,
         id: int,

@@ -44,7 +44,7 @@ def serve(
             "PostgreSQL; see docs/web.md",
         )
     with open_store(workspace) as store:
-        has_users = bool(store.users.list())
+        has_users = store.users.has_admin()
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     err.print(f"salesflow for {settings.workspace} at [bold]{url}[/]  (Ctrl+C stops it)")
     warning = exposure_warning(host, web.public_url)
@@ -52,7 +52,7 @@ def serve(
         err.print(f"[yellow]Warning:[/] {warning}", soft_wrap=True)
     if not has_users:
         err.print(
-            "[yellow]No accounts yet.[/] Create the first admin, in another terminal:\n"
+            "[yellow]No admin account yet.[/] Create the first admin, in another terminal:\n"
             f"  salesflow -w {settings.workspace} user add NAME --role admin"
         )
     os.environ["SALESFLOW_WORKSPACE"] = str(settings.workspace)

@@ -13,17 +13,22 @@ What the data says about them (checked by tests/workbench/test_service.py):
   hold only two Q4 points: that binding would honestly say insufficient_data;
 - the Proposal fast-track (from 2025-10-01) is **improved** (-30 % time in Proposal);
 - the discovery checklist, measured on overall win rate, shows **no_signal**.
+
+Its people are accounts (without passwords: an admin gives them one) so they can own
+improvements. Check-ins are asked at each improvement's cadence; on the day the demo is made
+(``SALESFLOW_TODAY`` freezes it) the fast-track is 3 days overdue, the checklist is due that day
+and the lead routing is on time.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from salesflow.errors import SalesflowError, never_a_result
 
-__all__ = ["SLOW_RESPONSE_METRIC", "seed_demo_knowledge"]
+__all__ = ["PEOPLE", "SLOW_RESPONSE_METRIC", "seed_demo_knowledge"]
 
 SLOW_RESPONSE_METRIC = "slow_response_win_rate"
 CUSTOM_METRIC = f"""
@@ -37,6 +42,7 @@ numerator = {{ outcome = "won" }}
 unit = "%"
 """
 
+PEOPLE = ("Maria Lopez", "Jonas Berg", "Priya Shah", "Ana Costa")  # accounts, no password
 BASELINE = "2024-10-01:2025-09-30"
 CHANGE = "2025-10-01"
 
@@ -145,6 +151,7 @@ def _improvements(nodes: dict[str, int]) -> list[dict[str, Any]]:
             "attacks": [nodes["nobody"]],
             "metric": "win_rate", "bad_if": "below", "baseline": BASELINE, "start": CHANGE,
             "target": "45%", "status": "running", "owner": "Maria Lopez",
+            "cadence": "fortnightly",
         },
         {
             "title": "Lead routing within the hour",
@@ -153,7 +160,7 @@ def _improvements(nodes: dict[str, int]) -> list[dict[str, Any]]:
             "theory": "Leads wait for the daily assignment, not for a rep",
             "method": "Round-robin assignment the moment a lead is created",
             "attacks": [nodes["queue"]],
-            "status": "proposed", "owner": "Priya Shah",
+            "status": "proposed", "owner": "Priya Shah", "cadence": "monthly",
         },
     ]  # fmt: skip
 
@@ -165,6 +172,14 @@ CHECKINS = [
      "All teams use the template; pricing approval same day", "Median days in Proposal"),
     (1, "2026-06-15", "Maria Lopez", "Ana Costa", "Win more deals without discounting",
      "Checklist filled in for 70% of deals", "Monthly win rate: no change yet"),
+]  # fmt: skip
+
+# (improvement, days before today, asked by, answered by, the three answers: None = as before)
+RECENT_CHECKINS = [
+    (0, 10, "Maria Lopez", "Jonas Berg", "Proposals out within 5 days",
+     None, "Median days in Proposal, monthly, against the target of 6"),
+    (1, 14, "Priya Shah", "Maria Lopez", None,
+     "Checklist filled in for 85% of deals; reviewed in the weekly pipeline call", None),
 ]  # fmt: skip
 
 
@@ -196,19 +211,34 @@ def seed_demo_knowledge(path: Path | str, *, who: str = "demo") -> dict[str, Any
             except SalesflowError as exc:  # a tiny demo may hold too few deals for a data check
                 never_a_result(exc)
                 continue
+        _people(bench)
         plans = [bench.add_improvement(**spec)["id"] for spec in _improvements(nodes)]
-        for index, day, asked, answered, objective, method, measure in CHECKINS:
-            bench.checkin(
-                plans[index],
-                asked_by=asked,
-                answered_by=answered,
-                objective=objective,
-                method=method,
-                measure=measure,
-                asked_at=datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC),
-            )
+        _checkins(bench, plans)
     return {"nodes": nodes, "links": {f"{e}<-{c}": i for (e, c), i in links.items()},
             "improvements": plans}  # fmt: skip
+
+
+def _people(bench: Any) -> None:
+    known = {u.name for u in bench.store.users.list()}
+    for name in PEOPLE:
+        if name not in known:
+            bench.store.users.create(name, role="editor", who=bench.who)
+
+
+def _checkins(bench: Any, plans: list[int]) -> None:
+    """The recorded history, then the latest check-ins, dated back from today."""
+    for index, day, asked, answered, objective, method, measure in CHECKINS:
+        bench.checkin(
+            plans[index], asked_by=asked, answered_by=answered, objective=objective,
+            method=method, measure=measure,
+            asked_at=datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC),
+        )  # fmt: skip
+    today = bench.workspace.settings.today()
+    for index, days, asked, answered, objective, method, measure in RECENT_CHECKINS:
+        bench.checkin(
+            plans[index], asked_by=asked, answered_by=answered, objective=objective,
+            method=method, measure=measure, held_on=today - timedelta(days=days),
+        )  # fmt: skip
 
 
 def _nodes(bench: Any) -> dict[str, int]:

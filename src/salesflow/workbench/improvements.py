@@ -15,6 +15,16 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
+from salesflow.workbench.cadence import (
+    DueImprovement,
+    check_cadence,
+    check_held_on,
+    check_owner,
+    checkin_day,
+    due_improvements,
+    held_at,
+    schedules,
+)
 from salesflow.workbench.measures import (
     binding_from_options,
     compute,
@@ -33,7 +43,16 @@ if TYPE_CHECKING:
     from salesflow.appdb.versions import Expected
     from salesflow.workbench.service import Workbench
 
-__all__ = ["add", "checkin", "list_all", "parse_window", "set_status", "show", "verdict"]
+__all__ = [
+    "add",
+    "checkin",
+    "due",
+    "list_all",
+    "parse_window",
+    "set_status",
+    "show",
+    "verdict",
+]
 
 
 def parse_window(text: str | tuple[date, date] | None) -> tuple[date, date] | None:
@@ -84,8 +103,14 @@ def add(
     target: str | float | None = None,
     owner: str | None = None,
     status: str = "proposed",
+    cadence: str | None = None,
 ) -> dict[str, Any]:
-    """Store an improvement; a measure is computed once first, so a bad one stores nothing."""
+    """Store an improvement; a measure is computed once first, so a bad one stores nothing.
+
+    ``owner`` must name a user (see :func:`salesflow.workbench.cadence.check_owner`); the
+    ``cadence`` (weekly by default) says how often the owner is asked the questions again."""
+    owner = check_owner(bench.store, owner)
+    cadence = check_cadence(cadence)
     measure = None
     if metric is not None:
         chosen = {"filters": filters, "params": params, "period": period, "season": season}
@@ -100,6 +125,7 @@ def add(
         measure=measure,
         status=status,
         owner=owner,
+        cadence=cadence,
         who=bench.who,
     )
     return _doc(bench, record, bench.improvement_verdict(record), full=True)
@@ -217,6 +243,26 @@ def list_all(bench: Workbench, *, verdicts: bool = True) -> list[dict[str, Any]]
     ]
 
 
+def due(bench: Workbench, *, today: date | None = None) -> list[dict[str, Any]]:
+    """Check-ins due or overdue today (``SALESFLOW_TODAY`` freezes it), most overdue first,
+    each with the last answers to the three questions and the measure's verdict now."""
+    settings = bench.workspace.settings
+    found = due_improvements(bench.store, today or settings.today(), zone=settings.zone)
+    return [_due_doc(bench, d) for d in found]
+
+
+def _due_doc(bench: Workbench, entry: DueImprovement) -> dict[str, Any]:
+    record = bench.store.improvements.get(entry.id)
+    return {**entry.to_dict(), "verdict": bench.improvement_verdict(record).to_dict(chart=False)}
+
+
+def schedule_of(bench: Workbench, id: int, *, today: date | None = None) -> DueImprovement | None:
+    """Where one improvement stands in its cadence (None once verified or abandoned)."""
+    settings = bench.workspace.settings
+    found = schedules(bench.store, today or settings.today(), zone=settings.zone)
+    return next((d for d in found if d.id == id), None)
+
+
 def current_value(
     bench: Workbench, record: ImprovementRecord, *, as_of: date | None = None
 ) -> tuple[float | None, str | None]:
@@ -241,24 +287,46 @@ def checkin(
     measure: str | None = None,
     note: str | None = None,
     asked_at: datetime | None = None,
+    held_on: str | date | None = None,
 ) -> dict[str, Any]:
-    """Record the three questions asked again, with the measure's value at that moment."""
+    """Record the three questions asked again, with the measure's value at that moment.
+
+    ``held_on`` records a check-in held earlier (between the start and today). An answer left
+    out stands as it was at the check-in before, so each check-in holds all three answers as
+    they stood then.
+    """
     record = bench.store.improvements.get(id)
-    day = bench.workspace.settings.today(asked_at) if asked_at else None
+    settings = bench.workspace.settings
+    if held_on is not None:
+        day = check_held_on(record, _day(held_on, "Check-in date"), settings.today(), settings.zone)
+        asked_at = held_at(day, settings.zone)
+    elif asked_at is None and settings.frozen_today is not None:
+        asked_at = held_at(settings.today(), settings.zone)  # a frozen clock dates it too
+    day = settings.today(asked_at) if asked_at else None
+    before = _answers_before(bench, id, day)
     value, period = current_value(bench, record, as_of=day)
     saved = bench.store.checkins.create(
         id,
         who=bench.who,
         asked_by=asked_by or bench.who,
         answered_by=answered_by,
-        objective_answer=objective,
-        method_answer=method,
-        measure_answer=measure,
+        objective_answer=objective if objective is not None else before.get("objective_answer"),
+        method_answer=method if method is not None else before.get("method_answer"),
+        measure_answer=measure if measure is not None else before.get("measure_answer"),
         measure_value=value,
         note=note,
         asked_at=asked_at,
     )
     return {**saved.to_dict(), "measure_period": period}
+
+
+def _answers_before(bench: Workbench, id: int, day: date | None) -> dict[str, Any]:
+    """The last check-in held on or before ``day`` (None: any), as a dict ({} without one)."""
+    zone = bench.workspace.settings.zone
+    earlier = [
+        c for c in bench.store.checkins.list(id) if day is None or checkin_day(c, zone) <= day
+    ]
+    return earlier[-1].to_dict() if earlier else {}
 
 
 def set_status(

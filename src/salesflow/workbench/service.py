@@ -282,5 +282,9 @@ class Workbench:
     def checkin(self, id: int, **answers: Any) -> dict[str, Any]:
         return improvements.checkin(self, id, **answers)
 
+    def due_improvements(self, *, today: date | None = None) -> list[dict[str, Any]]:
+        """Check-ins due or overdue (see :mod:`salesflow.workbench.cadence`), with verdicts."""
+        return improvements.due(self, today=today)
+
     def set_status(self, id: int, status: str, *, expected_version: Expected) -> dict[str, Any]:
         return improvements.set_status(self, id, status, expected_version=expected_version)

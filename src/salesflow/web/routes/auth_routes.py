@@ -54,7 +54,7 @@ def _login_page(request: Request, *, next: str, name: str = "", problem=None, st
             "next": _safe_next(next),
             "name": name,
             "problem": problem,
-            "no_users": not st.store.users.list(),
+            "no_users": not st.store.users.has_admin(),
         },
         status=status,
     )

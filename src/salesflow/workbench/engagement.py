@@ -7,7 +7,8 @@ from the knowledge base's history, so a leader sees whether the questions keep b
   passed with none. It counts in the month it was settled: the day of the check-in when on time,
   the due date when late.
 - **Improvements started / verified** (count per month): the first time an improvement's status
-  became ``running`` / ``verified`` (recorded so, or changed to it), from the history.
+  became ``running`` / ``verified``, from the history; one recorded as already running started
+  on its start day (the earlier of the day it was recorded and its measure's start date).
 - **Days from a confirmed UDR to its first improvement**: for each UDR the data confirms now,
   from the moment its current measure was bound (when the data could first confirm it) to the
   first improvement recorded against it or any cause behind it; 0 when one already existed.
@@ -130,13 +131,29 @@ def _sentence(key: str, series: Any, charted: Any) -> str:
 # -- the measures -------------------------------------------------------------------------------
 
 
-def first_status_changes(history: Iterable[HistoryRecord], status: str) -> datetime | None:
-    """When an improvement first became ``status`` (created so, or changed to it)."""
+def first_status_changes(history: Iterable[HistoryRecord], status: str) -> HistoryRecord | None:
+    """The change by which an improvement first became ``status`` (created so, or changed to it)."""
     for h in history:
         after, before = h.after or {}, h.before or {}
         if after.get("status") == status and (h.action == "create" or before.get("status") != status):
-            return h.at
+            return h
     return None
+
+
+def _became(
+    record: ImprovementRecord, history: list[HistoryRecord], status: str, zone: tzinfo
+) -> date | None:
+    """The day it first became ``status``; one recorded as already running started on its
+    start day (:func:`salesflow.workbench.cadence.started_on`: a backfilled one started with
+    the change, not when it was typed in)."""
+    from salesflow.workbench.cadence import started_on
+
+    change = first_status_changes(history, status)
+    if change is None:
+        return None
+    if change.action == "create" and status == "running":
+        return started_on(record, zone)
+    return _day(change.at, zone)
 
 
 def on_time_dues(
@@ -172,15 +189,17 @@ def _on_time(bench: Workbench, by_id: dict[int, list[CheckinRecord]], today: dat
 
 
 def _status_counts(
-    histories: dict[int, list[HistoryRecord]], status: str, zone: tzinfo
+    records: list[ImprovementRecord],
+    histories: dict[int, list[HistoryRecord]],
+    status: str,
+    zone: tzinfo,
 ) -> dict[date, tuple[int, int]]:
     counts: dict[date, tuple[int, int]] = {}
-    for history in histories.values():
-        moment = first_status_changes(history, status)
-        if moment is not None:
-            month = _month(_day(moment, zone))
-            n = counts.get(month, (0, 0))[0] + 1
-            counts[month] = (n, n)
+    for record in records:
+        day = _became(record, histories[record.id], status, zone)
+        if day is not None:
+            n = counts.get(_month(day), (0, 0))[0] + 1
+            counts[_month(day)] = (n, n)
     return counts
 
 
@@ -266,8 +285,8 @@ def engagement(bench: Workbench, *, today: date | None = None) -> dict[str, Any]
     histories = {r.id: bench.store.history("improvement", r.id) for r in records}
     counts = {
         "checkins_on_time": _on_time(bench, checkins, day, zone),
-        "improvements_started": _status_counts(histories, "running", zone),
-        "improvements_verified": _status_counts(histories, "verified", zone),
+        "improvements_started": _status_counts(records, histories, "running", zone),
+        "improvements_verified": _status_counts(records, histories, "verified", zone),
     }
     moments = [_day(r.created_at, zone) for r in records]
     moments += [_day(c.asked_at, zone) for cs in checkins.values() for c in cs]

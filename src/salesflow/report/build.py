@@ -154,7 +154,13 @@ def _improvements(report: Report, ws: Workspace) -> None:
 
 def _wins(report: Report, ws: Workspace) -> None:
     """The wins in words, and the engagement measures on their charts."""
-    found, measures = ws.wins().to_dict(), ws.engagement()
+    found = ws.wins().to_dict()
+    if not ws.workbench.store.improvements.list():
+        report.missing["wins"] = (
+            "No improvements recorded yet, so there are no wins and no habits to measure."
+        )
+        return
+    measures = ws.engagement()
     doc = measures.to_dict()
     report.wins = {
         "wins": found["wins"],

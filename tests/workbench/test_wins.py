@@ -192,3 +192,20 @@ def test_days_from_a_confirmed_udr_to_its_first_improvement(seeded_copy):
     row = next(r for r in doc["udrs"] if r["udr_id"] == new["id"])
     assert row["improvement_id"] is None and row["waiting_days"] == 0
     assert doc["waiting"] == 1 and f"UDR #{new['id']} has waited 0 days" in doc["sentence"]
+
+
+def test_readme_lists_the_wins_and_engagement_keys(found, seeded, cli):
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: workbench-json -->")[1].split("<!-- /section")[0]
+    engagement = cli.json("improve", "engagement", "-w", seeded)  # the demo has confirmed UDRs
+    documents = {
+        "wins": found,
+        "a win": found["wins"][0],
+        "verified without shift": found["verified_without_shift"][0],
+        "engagement": engagement,
+        "days to a first improvement": engagement["udr_to_first_improvement"],
+        "a confirmed UDR": engagement["udr_to_first_improvement"]["udrs"][0],
+    }
+    for name, doc in documents.items():
+        missing = [k for k in doc if f'"{k}"' not in section]
+        assert not missing, f"README does not document {name} keys {missing}"

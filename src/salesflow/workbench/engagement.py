@@ -120,7 +120,9 @@ def _sentence(key: str, series: Any, charted: Any) -> str:
         )
     else:
         verb = "started" if key == "improvements_started" else "verified"
-        said = f"In {period_name(latest.period, 'month')}, {latest.value:.0f} improvement(s) {verb}."
+        said = (
+            f"In {period_name(latest.period, 'month')}, {latest.value:.0f} improvement(s) {verb}."
+        )
     if charted.result is None:
         reading = "Too few complete months for a chart yet: read the values."
         unjudged = series.not_judged()
@@ -135,7 +137,9 @@ def first_status_changes(history: Iterable[HistoryRecord], status: str) -> Histo
     """The change by which an improvement first became ``status`` (created so, or changed to it)."""
     for h in history:
         after, before = h.after or {}, h.before or {}
-        if after.get("status") == status and (h.action == "create" or before.get("status") != status):
+        if after.get("status") == status and (
+            h.action == "create" or before.get("status") != status
+        ):
             return h
     return None
 

@@ -36,8 +36,9 @@ def date_words(day: date | str) -> str:
 
 
 def win_sentence(title: str, values: dict[str, Any], period: str) -> str:
-    """"Time in stage fell from 8.1 days to 5.6 days since 1 October 2025 — sustained over
-    12 months." (medians per period of the baseline and of the periods since)."""
+    """The win in one sentence, from the medians per period of the baseline and of the periods
+    since: "Time in stage fell from 8.1 days to 5.6 days since 1 October 2025 — sustained over
+    12 months." """
     unit = values["unit"]
     moved = "fell" if values["desired"] == "down" else "rose"
     count = values["periods_after"]

@@ -207,20 +207,6 @@ def _status_counts(
     return counts
 
 
-def _upstream(udr: int, links: list[Any]) -> set[int]:
-    """The UDR and every cause behind it (following why-links from effect to cause)."""
-    causes: dict[int, list[int]] = {}
-    for link in links:
-        causes.setdefault(link.effect_id, []).append(link.cause_id)
-    seen, todo = {udr}, [udr]
-    while todo:
-        for cause in causes.get(todo.pop(), []):
-            if cause not in seen:
-                seen.add(cause)
-                todo.append(cause)
-    return seen
-
-
 def _bound_at(bench: Workbench, udr: dict[str, Any]) -> datetime:
     """When the UDR's current measure was bound (its creation when the history does not say)."""
     since = datetime.fromisoformat(udr["created_at"])
@@ -234,15 +220,17 @@ def _bound_at(bench: Workbench, udr: dict[str, Any]) -> datetime:
 def udr_to_first_improvement(bench: Workbench, today: date, zone: tzinfo) -> dict[str, Any]:
     """For each UDR the data confirms now: days from binding its measure to its first
     improvement (directly, or on a cause behind it), or days waiting so far."""
-    links = bench.store.links.list()
+    reaches = {n["id"]: set(n["reaches"]) for n in bench.causes()["nodes"]}  # the UDRs behind each
     plans = bench.store.improvements.list()
     rows = []
     for udr in bench.list_udrs():
         if (udr.get("verdict") or {}).get("verdict") != "confirmed":
             continue
         since = _day(_bound_at(bench, udr), zone)
-        behind = _upstream(udr["id"], links)
-        served = sorted((p for p in plans if behind & set(p.attacks)), key=lambda p: p.created_at)
+        served = sorted(
+            (p for p in plans if any(udr["id"] in reaches.get(n, ()) for n in p.attacks)),
+            key=lambda p: p.created_at,
+        )
         first = served[0] if served else None
         row = {"udr_id": udr["id"], "statement": udr["statement"], "owner": udr["owner"],
                "confirmed_since": since.isoformat(), "improvement_id": None,

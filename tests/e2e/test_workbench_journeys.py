@@ -195,3 +195,17 @@ def test_a_viewer_cannot_edit(wb, shots):
     )
     assert status[0] == 403 and "viewer" in status[1]
     wb.screenshot(path=shots / "wb-viewer-causes.png", full_page=True)
+
+
+def test_the_wins_page_shows_the_demo_win_and_draws_the_engagement_charts(wb, shots):
+    sign_in(wb, "ann")
+    wb.click('nav a[href="/wins"]')
+    wb.wait_for_url("**/wins")
+    wins = wb.locator('[data-testid="win"]')
+    assert wins.count() == 1 and "Proposal fast-track" in wins.text_content()
+    assert "fell from" in wins.locator(".win-sentence").text_content()
+    for key in ("checkins_on_time", "improvements_started", "improvements_verified"):
+        _chart_drawn(wb, f"chart-{key}")
+    _chart_drawn(wb, "chart-udr-waits")
+    wb.screenshot(path=shots / "wb-wins.png", full_page=True)
+    assert not wb.console_errors

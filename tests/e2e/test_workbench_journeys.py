@@ -206,6 +206,5 @@ def test_the_wins_page_shows_the_demo_win_and_draws_the_engagement_charts(wb, sh
     assert "fell from" in wins.locator(".win-sentence").text_content()
     for key in ("checkins_on_time", "improvements_started", "improvements_verified"):
         _chart_drawn(wb, f"chart-{key}")
-    _chart_drawn(wb, "chart-udr-waits")
     wb.screenshot(path=shots / "wb-wins.png", full_page=True)
     assert not wb.console_errors

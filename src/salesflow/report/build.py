@@ -162,19 +162,23 @@ def _wins(report: Report, ws: Workspace) -> None:
         return
     measures = ws.engagement()
     doc = measures.to_dict()
+    waits = doc["udr_to_first_improvement"]
     report.wins = {
         "wins": found["wins"],
         "verified_without_shift": found["verified_without_shift"],
-        "measures": [
-            {"figure": report.add_figure(f"engagement-{key}", figures.metric_chart(
-                doc[key], f"{doc[key]['title']} per month")), "sentence": doc[key]["sentence"]}
-            for key in measures.MONTHLY
-        ],
-        "waits": doc["udr_to_first_improvement"],
-        "wait_figure": report.add_figure(
-            "engagement-udr-waits", measures.chart("udr_to_first_improvement")
-        ) if doc["udr_to_first_improvement"]["udrs"] else None,
-    }  # fmt: skip
+        "measures": [_engagement_chart(report, key, doc[key]) for key in measures.MONTHLY],
+        "waits": waits,
+        "wait_figure": None,
+    }
+    if any(r["days"] or r["waiting_days"] for r in waits["udrs"]):  # bars of all-zero say nothing
+        chart = measures.chart("udr_to_first_improvement")
+        report.wins["wait_figure"] = report.add_figure("engagement-udr-waits", chart)
+
+
+def _engagement_chart(report: Report, key: str, doc: dict[str, Any]) -> dict[str, Any]:
+    title = f"{doc['title']} per month"
+    figure = report.add_figure(f"engagement-{key}", figures.metric_chart(doc, title))
+    return {"figure": figure, "sentence": doc["sentence"]}
 
 
 def _metric(report: Report, ws: Workspace, metric_id: str, title: str, **options: Any) -> dict:

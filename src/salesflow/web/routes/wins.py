@@ -48,9 +48,10 @@ def api_engagement(request: Request, caller: Caller = Depends(viewer)) -> dict:
 
 
 def wait_figure(waits: dict[str, Any]) -> dict[str, Any] | None:
-    """One bar per confirmed UDR: days to its first improvement, or days waiting (amber)."""
+    """One bar per confirmed UDR: days to its first improvement, or days waiting (amber); none
+    when every bar would be 0 days (the sentence and the table say so)."""
     rows = waits["udrs"]
-    if not rows:
+    if not any(r["days"] or r["waiting_days"] for r in rows):
         return None
     groups = [{"key": f"UDR #{r['udr_id']}", "value": r["days"] if r["days"] is not None
                else r["waiting_days"]} for r in rows]  # fmt: skip

@@ -69,6 +69,24 @@ def test_only_the_measure_that_truly_shifted_is_a_win(found):
     assert found["verified_without_shift"][0]["verdict"] == "no_signal"
 
 
+def test_a_shift_only_in_the_running_month_is_never_a_win(ws):
+    """Judged on 20 September 2026, "Too recent" (from 1 September) has only the running
+    September after its start: left out of the verdict, so not a win, while the true shift of
+    October 2025 still is."""
+    from datetime import datetime
+
+    from salesflow.workbench.service import Workbench
+    from salesflow.workbench.wins import wins
+
+    with Workbench.open(ws, as_of=datetime(2026, 9, 20)) as bench:
+        doc = wins(bench)
+        recent = next(r for r in bench.store.improvements.list() if r.title == "Too recent")
+        verdict = bench.improvement_verdict(recent)
+    assert [w["title"] for w in doc["wins"]] == ["Proposal template"]
+    assert verdict.verdict == "too_early"
+    assert "2026-09-01" in verdict.values["incomplete_periods_left_out"]
+
+
 def test_win_numbers_equal_an_independent_computation(ws, found):
     """Medians of the metric's own monthly series: the baseline months, and the complete months
     since the start (the month still running, if any, left out)."""

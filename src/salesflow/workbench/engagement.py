@@ -183,10 +183,15 @@ def on_time_dues(
     return out
 
 
-def _on_time(bench: Workbench, by_id: dict[int, list[CheckinRecord]], today: date, zone: tzinfo):
+def _on_time(
+    records: list[ImprovementRecord],
+    checkins: dict[int, list[CheckinRecord]],
+    today: date,
+    zone: tzinfo,
+) -> dict[date, tuple[int, int]]:
     counts: dict[date, tuple[int, int]] = {}
-    for record in bench.store.improvements.list():
-        for day, kept in on_time_dues(record, by_id.get(record.id, []), today, zone):
+    for record in records:
+        for day, kept in on_time_dues(record, checkins.get(record.id, []), today, zone):
             num, den = counts.get(_month(day), (0, 0))
             counts[_month(day)] = (num + kept, den + 1)
     return counts
@@ -276,12 +281,12 @@ def engagement(bench: Workbench, *, today: date | None = None) -> dict[str, Any]
     records = bench.store.improvements.list()
     histories = {r.id: bench.store.history("improvement", r.id) for r in records}
     counts = {
-        "checkins_on_time": _on_time(bench, checkins, day, zone),
+        "checkins_on_time": _on_time(records, checkins, day, zone),
         "improvements_started": _status_counts(records, histories, "running", zone),
         "improvements_verified": _status_counts(records, histories, "verified", zone),
     }
     moments = [_day(r.created_at, zone) for r in records]
-    moments += [_day(c.asked_at, zone) for cs in checkins.values() for c in cs]
+    moments += [_day(c.asked_at, zone) for r in records for c in checkins.get(r.id, [])]
     first = min([*moments, *(m for found in counts.values() for m in found)], default=None)
     doc: dict[str, Any] = {"today": day.isoformat()}
     doc.update({key: monthly(key, found, first, day) for key, found in counts.items()})

@@ -195,3 +195,19 @@ def test_a_viewer_cannot_edit(wb, shots):
     )
     assert status[0] == 403 and "viewer" in status[1]
     wb.screenshot(path=shots / "wb-viewer-causes.png", full_page=True)
+
+
+def test_the_wins_page_shows_the_demo_win_and_draws_the_engagement_charts(wb, shots):
+    sign_in(wb, "ann")
+    wb.click('nav a[href="/wins"]')
+    wb.wait_for_url("**/wins")
+    titles = wb.locator('[data-testid="win"] h2 a').all_text_contents()
+    assert "Proposal fast-track" in titles  # (an earlier journey may have added another win)
+    api = wb.request.get("/api/wins").json()
+    assert titles == [w["title"] for w in api["wins"]]
+    said = wb.locator('[data-testid="win"] .win-sentence').all_text_contents()
+    assert said == [w["sentence"] for w in api["wins"]] and "fell from" in said[-1]
+    for key in ("checkins_on_time", "improvements_started", "improvements_verified"):
+        _chart_drawn(wb, f"chart-{key}")
+    wb.screenshot(path=shots / "wb-wins.png", full_page=True)
+    assert not wb.console_errors

@@ -125,7 +125,7 @@ def test_cli_report_json_on_an_empty_workspace(workspace, tmp_path, cli):
     doc = cli.json("report", "-w", workspace.path, "--out", out, "--period", "quarter")
     assert doc["html"] == str(out.resolve()) and out.stat().st_size == doc["html_bytes"]
     assert doc["period"] == "quarter" and doc["pdf"] is None and doc["udrs"] == 0
-    assert set(doc["missing"]) == {"causes", "flow", "forecast", "requests"}
+    assert set(doc["missing"]) == {"causes", "wins", "flow", "forecast", "requests"}
     assert doc["sections"] == ["summary", "udrs", "improvements", "glossary"]
     soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
     assert "no stage history" in soup.select_one("#flow").get_text().lower()

@@ -19,24 +19,28 @@ from __future__ import annotations
 from salesflow.api.results import (
     CausesResult,
     DriversResult,
+    EngagementResult,
     FlowResult,
     ImprovementsResult,
     MetricResult,
     PatternsResult,
     Result,
     UdrsResult,
+    WinsResult,
 )
 from salesflow.api.workspace import Workspace, open
 
 __all__ = [
     "CausesResult",
     "DriversResult",
+    "EngagementResult",
     "FlowResult",
     "ImprovementsResult",
     "MetricResult",
     "PatternsResult",
     "Result",
     "UdrsResult",
+    "WinsResult",
     "Workspace",
     "open",
 ]

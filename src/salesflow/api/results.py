@@ -25,12 +25,14 @@ if TYPE_CHECKING:
 __all__ = [
     "CausesResult",
     "DriversResult",
+    "EngagementResult",
     "FlowResult",
     "ImprovementsResult",
     "MetricResult",
     "PatternsResult",
     "Result",
     "UdrsResult",
+    "WinsResult",
 ]
 
 PREVIEW_ROWS = 12
@@ -360,3 +362,70 @@ class PatternsResult(Result):
         from salesflow.api import figures
 
         return figures.theme_bars(self.doc["themes"], title="Requests by theme")
+
+
+@dataclass(frozen=True, repr=False)
+class WinsResult(Result):
+    """Improvements whose measure shows a sustained improvement (``salesflow improve wins
+    --json``): before and after in words, and who did it."""
+
+    title: ClassVar[str] = "Wins"
+
+    def rows(self) -> list[dict[str, Any]]:
+        keys = ("id", "title", "status", "owner", "before", "after", "change", "start_date",
+                "periods_after", "sentence")  # fmt: skip
+        return [{k: w[k] for k in keys} | {"people": ", ".join(w["people"])}
+                for w in self.doc["wins"]]  # fmt: skip
+
+    def summary(self) -> str:
+        count = len(self.doc["wins"])
+        return f"{count} win{'s' if count != 1 else ''}" if count else "no wins yet"
+
+    def chart(self) -> go.Figure:
+        """The change of each win's measure, before to after, in % of the before value."""
+        from salesflow.api import figures
+
+        groups = [{"key": w["title"], "value": (w["change"] or 0) * 100, "n": w["periods_after"]}
+                  for w in self.doc["wins"]]  # fmt: skip
+        return figures.breakdown_bars({"groups": groups, "unit": "% change"}, title=self.title)
+
+
+@dataclass(frozen=True, repr=False)
+class EngagementResult(Result):
+    """Whether the environment rewards improving (``salesflow improve engagement --json``)."""
+
+    title: ClassVar[str] = "Engagement"
+    MONTHLY: ClassVar[tuple[str, ...]] = (
+        "checkins_on_time", "improvements_started", "improvements_verified",
+    )  # fmt: skip
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per month: the share of check-ins on time, improvements started and verified."""
+        months: dict[str, dict[str, Any]] = {}
+        for key in self.MONTHLY:
+            for p in self.doc[key]["points"]:
+                months.setdefault(p["period"], {"month": p["period"], "status": p["status"]})
+                months[p["period"]][key] = p["value"]
+        return list(months.values())
+
+    def summary(self) -> str:
+        return self.doc["checkins_on_time"]["sentence"]
+
+    def chart(self, measure: str = "checkins_on_time") -> go.Figure:
+        """One measure per month on its behaviour chart, or the days from each confirmed UDR to
+        its first improvement (``udr_to_first_improvement``)."""
+        from salesflow.api import figures
+
+        if measure == "udr_to_first_improvement":
+            part = self.doc[measure]
+            groups = [{"key": f"UDR #{r['udr_id']}", "n": None,
+                       "value": r["days"] if r["days"] is not None else r["waiting_days"]}
+                      for r in part["udrs"]]  # fmt: skip
+            return figures.breakdown_bars({"groups": groups, "unit": "days"}, title=part["title"])
+        if measure not in self.MONTHLY:
+            raise ConfigError(
+                f"Unknown engagement measure {measure!r}",
+                hint=f"Use one of {', '.join((*self.MONTHLY, 'udr_to_first_improvement'))}",
+            )
+        part = self.doc[measure]
+        return figures.control_chart(part, title=f"{part['title']} per month")

@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from salesflow.api.results import (
     CausesResult,
     DriversResult,
+    EngagementResult,
     FlowResult,
     ImprovementsResult,
     MetricResult,
     PatternsResult,
     UdrsResult,
+    WinsResult,
 )
 
 if TYPE_CHECKING:
@@ -221,6 +223,21 @@ class Workspace:
         bench = self.workbench
         docs = [bench.show_improvement(i["id"]) for i in bench.list_improvements(verdicts=False)]
         return ImprovementsResult({"improvements": docs})
+
+    @_latest
+    def wins(self) -> WinsResult:
+        """Improvements whose measure shows a sustained improvement, in words, with who did it."""
+        from salesflow.workbench.wins import wins
+
+        return WinsResult(wins(self.workbench))
+
+    @_latest
+    def engagement(self) -> EngagementResult:
+        """Check-ins on time, improvements started and verified per month, and days from a
+        confirmed UDR to its first improvement: does the environment reward improving?"""
+        from salesflow.workbench.engagement import engagement
+
+        return EngagementResult(engagement(self.workbench))
 
 
 def open(

@@ -348,10 +348,11 @@ why_app.command("restore")(_change("link", "restore"))
 
 def register(app: typer.Typer) -> None:
     """Add ``cause``, ``why``, ``causes`` and the workbench's ``udr`` / ``improve`` commands."""
-    from salesflow.cli import improve_cmds, udr_cmds
+    from salesflow.cli import improve_cmds, udr_cmds, wins_cmds
 
     app.add_typer(cause_app, name="cause")
     app.add_typer(why_app, name="why")
     app.command("causes")(causes)
     udr_cmds.register(app)
+    wins_cmds.register(improve_cmds.improve_app)
     improve_cmds.register(app)

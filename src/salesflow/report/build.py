@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 __all__ = ["SECTIONS", "Report", "build_report"]
 
 NUMBERS = ("before_median", "after_median", "target", "change")
-SECTIONS = ("summary", "udrs", "causes", "improvements", "flow", "forecast", "requests", "glossary")
+SECTIONS = (
+    "summary", "udrs", "causes", "improvements", "wins", "flow", "forecast", "requests", "glossary",
+)  # fmt: skip
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Report:
     udrs: list[dict[str, Any]] = field(default_factory=list)
     causes: dict[str, Any] | None = None
     improvements: list[dict[str, Any]] = field(default_factory=list)
+    wins: dict[str, Any] = field(default_factory=dict)
     flow: dict[str, Any] = field(default_factory=dict)
     forecast: dict[str, Any] = field(default_factory=dict)
     requests: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +79,7 @@ def build_report(
         ("udrs", _udrs),
         ("causes", _causes),
         ("improvements", _improvements),
+        ("wins", _wins),
         ("flow", _flow),
         ("forecast", _forecast),
         ("requests", _requests),
@@ -146,6 +150,35 @@ def _improvements(report: Report, ws: Workspace) -> None:
             key = f"improvement-{doc['id']}"
             entry["figure"] = report.add_figure(key, figures.improvement_chart(doc))
         report.improvements.append(entry)
+
+
+def _wins(report: Report, ws: Workspace) -> None:
+    """The wins in words, and the engagement measures on their charts."""
+    found = ws.wins().to_dict()
+    if not ws.workbench.store.improvements.list():
+        report.missing["wins"] = (
+            "No improvements recorded yet, so there are no wins and no habits to measure."
+        )
+        return
+    measures = ws.engagement()
+    doc = measures.to_dict()
+    waits = doc["udr_to_first_improvement"]
+    report.wins = {
+        "wins": found["wins"],
+        "verified_without_shift": found["verified_without_shift"],
+        "measures": [_engagement_chart(report, key, doc[key]) for key in measures.MONTHLY],
+        "waits": waits,
+        "wait_figure": None,
+    }
+    if any(r["days"] or r["waiting_days"] for r in waits["udrs"]):  # bars of all-zero say nothing
+        chart = measures.chart("udr_to_first_improvement")
+        report.wins["wait_figure"] = report.add_figure("engagement-udr-waits", chart)
+
+
+def _engagement_chart(report: Report, key: str, doc: dict[str, Any]) -> dict[str, Any]:
+    title = f"{doc['title']} per month"
+    figure = report.add_figure(f"engagement-{key}", figures.metric_chart(doc, title))
+    return {"figure": figure, "sentence": doc["sentence"]}
 
 
 def _metric(report: Report, ws: Workspace, metric_id: str, title: str, **options: Any) -> dict:

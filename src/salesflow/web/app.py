@@ -30,6 +30,7 @@ ROUTERS = (
     "udrs",
     "causes",
     "improvements",
+    "wins",
     "report",
     "measures",
     "value_stream",

@@ -26,6 +26,7 @@ NAV = (
     ("/udrs", "UDRs", True),
     ("/causes", "Causes", True),
     ("/improvements", "Improvements", True),
+    ("/wins", "Wins", True),
     ("/measures", "Measures", True),
     ("/value-stream", "Value stream", True),
     ("/requests", "Requests", True),

@@ -177,7 +177,9 @@ def test_the_thread_holding_the_lock_nests_it_and_another_thread_waits(tmp_path)
 
 
 @pytest.mark.parametrize("value", ["two minutes", "-5", "nan", "inf"])
-def test_a_wait_that_is_not_a_number_of_seconds_is_refused_not_ignored(demo, tmp_path, deals_csv, value):
+def test_a_wait_that_is_not_a_number_of_seconds_is_refused_not_ignored(
+    demo, tmp_path, deals_csv, value
+):
     before = opportunities(demo)
     file = deals_csv(tmp_path, "BADWAIT", 3)
     got = run("import", "opportunities", file, "-w", demo, env={"SALESFLOW_WRITE_WAIT": value})

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from salesflow.errors import StorageError, WorkspaceBusy
+from salesflow.errors import ConfigError, StorageError, WorkspaceBusy
 from salesflow.filemodes import private_file
 
 __all__ = [
@@ -54,10 +54,20 @@ Notify = Callable[[str], None]
 
 
 def _seconds(name: str, default: float) -> float:
-    try:
-        return max(0.0, float(os.environ.get(name, default)))
-    except ValueError:
+    """A wait in seconds from the environment; a value that is not a number is refused, not ignored."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
         return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if not 0.0 <= seconds < float("inf"):
+        raise ConfigError(
+            f"{name}={raw!r} is not a number of seconds: set it to e.g. {name}={default:g}, "
+            f"or unset it for the default of {default:g} seconds"
+        )
+    return seconds
 
 
 def write_wait() -> float:

@@ -174,3 +174,25 @@ def test_the_thread_holding_the_lock_nests_it_and_another_thread_waits(tmp_path)
     assert "busy: The workspace is busy: the change of a request started by ann" in seen[2]
     with write_lock(lock, "after", who="bob", wait=0.3):  # released by the outer block
         pass
+
+
+@pytest.mark.parametrize("value", ["two minutes", "-5", "nan", "inf"])
+def test_a_wait_that_is_not_a_number_of_seconds_is_refused_not_ignored(
+    demo, tmp_path, deals_csv, value
+):
+    before = opportunities(demo)
+    file = deals_csv(tmp_path, "BADWAIT", 3)
+    got = run("import", "opportunities", file, "-w", demo, env={"SALESFLOW_WRITE_WAIT": value})
+    assert got.returncode != 0
+    assert f"SALESFLOW_WRITE_WAIT={value!r} is not a number of seconds" in got.stderr
+    assert "Traceback" not in got.stderr + got.stdout
+    assert opportunities(demo) == before
+
+
+def test_an_empty_or_numeric_wait_is_taken(monkeypatch):
+    from salesflow import storage
+
+    monkeypatch.setenv("SALESFLOW_READ_WAIT", "")
+    assert storage.read_wait() == 10.0
+    monkeypatch.setenv("SALESFLOW_READ_WAIT", " 0.25 ")
+    assert storage.read_wait() == 0.25

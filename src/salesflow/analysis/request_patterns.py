@@ -207,9 +207,7 @@ def _cluster(lsa: np.ndarray, k: int | None) -> tuple[np.ndarray, float | None]:
     return best[1], best[0]
 
 
-def merge_alike(
-    matrix: Any, labels: np.ndarray, threshold: float = MERGE_SIMILARITY
-) -> np.ndarray:
+def merge_alike(matrix: Any, labels: np.ndarray, threshold: float = MERGE_SIMILARITY) -> np.ndarray:
     """Merge the two clusters with the most alike TF-IDF centroids until none reach
     ``threshold`` (one topic's phrasings are one theme). Started from one cluster per text,
     this is centroid-linkage agglomerative clustering."""

@@ -32,6 +32,7 @@ from salesflow.appdb.records import (
 )
 from salesflow.appdb.repositories import CauseRepository, LinkRepository, UdrRepository
 from salesflow.appdb.sessions import SessionRepository
+from salesflow.appdb.statements import InvitationRepository, StatementRepository
 from salesflow.appdb.users import UserRepository
 from salesflow.errors import NotFoundError
 
@@ -58,6 +59,8 @@ class KnowledgeStore:
         self.checkins = CheckinRepository(self)
         self.users = UserRepository(self)
         self.sessions = SessionRepository(self)
+        self.invitations = InvitationRepository(self)
+        self.statements = StatementRepository(self)
 
     @classmethod
     def open(cls, url: str) -> KnowledgeStore:

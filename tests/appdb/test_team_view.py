@@ -54,7 +54,7 @@ def test_a_changed_link_is_refused_with_a_sentence(store, change) -> None:
 def test_an_expired_or_withdrawn_link_is_refused(store) -> None:
     ann = _invited(store, expires=timedelta(hours=1))
     later = now() + timedelta(hours=2)
-    with pytest.raises(tv.InvitationError, match="This invitation expired on .* UTC") as caught:
+    with pytest.raises(tv.InvitationError, match=r"This invitation expired on .* UTC") as caught:
         tv.open_invitation(store, ann.token, secret=SECRET, at=later)
     assert "lead" in caught.value.hint
     tv.open_invitation(store, ann.token, secret=SECRET)  # still open now

@@ -61,9 +61,11 @@ class Budget:
 
 def _budget(request: Request, name: str, limits: tuple[int, float]) -> Budget:
     """One budget per app and purpose (on ``app.state``, so tests with fresh apps start afresh)."""
-    budgets = request.app.state.__dict__.setdefault("invite_budgets", {})
+    app_state = request.app.state
     with _BUDGETS_LOCK:
-        return budgets.setdefault(name, Budget(*limits))
+        if getattr(app_state, "invite_budgets", None) is None:
+            app_state.invite_budgets = {}
+        return app_state.invite_budgets.setdefault(name, Budget(*limits))
 
 
 _BUDGETS_LOCK = threading.Lock()

@@ -86,10 +86,10 @@ def _expire(workspace, name: str) -> None:
     from salesflow.appdb.records import now
     from salesflow.settings import load_settings
 
-    with KnowledgeStore.open(load_settings(workspace).resolved_app_url()) as store:
-        with store.transaction() as session:
-            session.execute(
-                update(Invitation)
-                .where(Invitation.name == name)
-                .values(expires_at=now() - timedelta(minutes=5))
-            )
+    url = load_settings(workspace).resolved_app_url()
+    with KnowledgeStore.open(url) as store, store.transaction() as session:
+        session.execute(
+            update(Invitation)
+            .where(Invitation.name == name)
+            .values(expires_at=now() - timedelta(minutes=5))
+        )

@@ -180,3 +180,21 @@ def test_a_merge_racing_another_changes_nothing(store) -> None:
         tv.merge_statements(store, [ann["id"], bob["id"]], who="lead")
     store.udrs.create_in = original
     assert store.udrs.list() == [] and store.statements.list(merged=True) == []
+
+
+def test_statements_travel_in_the_knowledge_file_but_links_do_not(store, target_store) -> None:
+    from salesflow.appdb import export_knowledge, import_knowledge
+
+    ann, bob, _ = _three(store)
+    udr_id = tv.merge_statements(store, [ann["id"], bob["id"]], who="lead")["udr"]["id"]
+    first = export_knowledge(store)
+    assert len(first["tables"]["statements"]) == 3 and len(first["tables"]["invitations"]) == 3
+    assert all(r["key_hash"].startswith("not-exported-") for r in first["tables"]["invitations"])
+    counts = import_knowledge(target_store, first)
+    assert counts["statements"] == 3 and counts["invitations"] == 3
+    assert [c["author"] for c in tv.contributors(target_store, udr_id)] == ["Ann", "Bob"]
+    assert export_knowledge(target_store) == {**first, "tables": first["tables"]}
+    with pytest.raises(InvalidRecordError, match="already holds"):  # statements are knowledge
+        import_knowledge(target_store, first)
+    secret = export_knowledge(store, include_secrets=True)
+    assert all(len(r["key_hash"]) == 64 for r in secret["tables"]["invitations"])

@@ -230,18 +230,10 @@ class UdrRepository(VersionedRepository[UdrRecord]):
                 session, statement, who=who, owner=owner, tags=tags, binding=binding
             )
 
-    def create_in(
-        self,
-        session: Session,
-        statement: str,
-        *,
-        who: str,
-        owner: str | None = None,
-        tags: Iterable[str] = (),
-        binding: dict[str, Any] | None = None,
-    ) -> UdrRecord:
+    def create_in(self, session: Session, statement: str, *, who: str, **options: Any) -> UdrRecord:
         """``create`` inside the caller's transaction (a merge of statements into a new UDR)."""
-        fields = self._normalise({"statement": statement, "tags": tags, "binding": binding})
+        owner = options.pop("owner", None)
+        fields = self._normalise({"statement": statement, "tags": (), "binding": None, **options})
         row = Udr(id=_new_node(session, "udr"), owner=owner, **fields)
         return self._create(session, row, who)
 

@@ -166,3 +166,21 @@ def test_inviting_from_the_page_shows_a_working_link(st, as_user) -> None:
         "/statements/invite", data={"name": "Jo", "expires": "1y", "csrf_token": editor.csrf}
     )
     assert bad.status_code == 400 and "not a duration" in bad.text
+
+
+def test_a_signed_in_person_adds_their_own_view(st, as_user) -> None:
+    viewer = as_user("vic")
+    lint = viewer.get("/statements/lint", params={"difficulty": "We need a CRM"})
+    assert lint.status_code == 200 and "SOLUTION" in lint.text
+    no_token = viewer.post("/statements/own", data={"difficulty": "Deals stall"})
+    assert no_token.status_code == 403
+    text = f"Renewals {uuid.uuid4().hex[:6]} are signed after the contract lapsed"
+    added = viewer.post(
+        "/statements/own",
+        data={"difficulty": text, "goal": "On time", "csrf_token": viewer.csrf},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    mine = [s for s in st.store.statements.list(merged=False) if s.difficulty == text]
+    assert [(s.author, s.goal, s.invitation_id) for s in mine] == [("vic", "On time", None)]
+    assert text in viewer.get("/statements").text

@@ -31,7 +31,17 @@ if TYPE_CHECKING:
     import pandas as pd
     from ibis.backends import BaseBackend
 
-__all__ = ["Theme", "ThemeResult", "find_themes", "load_requests", "request_patterns"]
+__all__ = [
+    "Theme",
+    "ThemeResult",
+    "find_themes",
+    "label_terms",
+    "load_requests",
+    "merge_alike",
+    "request_patterns",
+    "stable_ids",
+    "tfidf",
+]
 
 K_RANGE = (2, 12)
 SEED = 0
@@ -114,15 +124,15 @@ def find_themes(frame: pd.DataFrame, *, k: int | None = None, as_of: Any = None)
             hint=f"Themes need at least {MIN_REQUESTS}; log more requests first",
         )
     with threadpool_limits(1):  # small matrices: one thread is faster and deterministic
-        tfidf, lsa, vectorizer = _embed(todo["description"])
+        matrix, lsa, vectorizer = _embed(todo["description"])
         labels, score = _cluster(lsa, k)
         if k is None:
-            labels = _merge_alike(tfidf, labels)
-    labels = _stable_ids(labels)
-    themes = _describe(todo, tfidf, lsa, labels, vectorizer, frame)
+            labels = merge_alike(matrix, labels)
+    labels = stable_ids(labels)
+    themes = _describe(todo, matrix, lsa, labels, vectorizer, frame)
     labels = _merge_same_category(labels, themes)
     if len(set(labels.tolist())) < len(themes):
-        themes = _describe(todo, tfidf, lsa, labels, vectorizer, frame)
+        themes = _describe(todo, matrix, lsa, labels, vectorizer, frame)
     assignments = [
         {"request_id": rid, "theme": int(t)}
         for rid, t in zip(todo["request_id"], labels, strict=True)
@@ -132,31 +142,41 @@ def find_themes(frame: pd.DataFrame, *, k: int | None = None, as_of: Any = None)
     return result
 
 
+def tfidf(texts: Any, *, letters: str = "words", max_share: float = MAX_SHARE):
+    """TF-IDF of short texts and its vectorizer: terms in at least two texts and at most
+    ``max_share`` of them. ``letters="words"``: words and word pairs (letters only, English stop
+    words), as request themes use. ``"pieces"``: 3–5 letter pieces within words, so "approval"
+    and "approvals", "forecast" and "forecasting" share terms (few short texts, as statements
+    people write, share too few whole words)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if letters == "pieces":
+        options: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (3, 5)}
+    else:
+        options = {"stop_words": "english", "token_pattern": WORDS, "ngram_range": (1, 2)}
+    few = len(texts) < 4  # two or three texts: a shared term is in more than half of them
+    vectorizer = TfidfVectorizer(
+        min_df=1 if few else 2, max_df=1.0 if few else max_share, sublinear_tf=True, **options
+    )
+    try:
+        return vectorizer.fit_transform(texts), vectorizer
+    except ValueError:  # every word is a stop word, a number, or in one text only
+        raise DataError(
+            "The texts share no words to group them by",
+            hint="Grouping needs texts in words (not only numbers or one-off terms)",
+        ) from None
+
+
 def _embed(texts: pd.Series):
     """TF-IDF of the words (the matrix, its LSA rows at unit length, and the vectorizer)."""
     from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
-    vectorizer = TfidfVectorizer(
-        stop_words="english",
-        token_pattern=WORDS,
-        ngram_range=(1, 2),
-        min_df=2,
-        max_df=MAX_SHARE,
-        sublinear_tf=True,
-    )
-    try:
-        tfidf = vectorizer.fit_transform(texts)
-    except ValueError:  # every word is a stop word, a number, or in one request only
-        raise DataError(
-            "The request descriptions share no words to group them by",
-            hint="Themes need descriptions in words (not only numbers or one-off terms)",
-        ) from None
-    dims = min(LSA_DIMS, max(2, len(texts) // REQUESTS_PER_DIM), tfidf.shape[1] - 1)
+    matrix, vectorizer = tfidf(texts)
+    dims = min(LSA_DIMS, max(2, len(texts) // REQUESTS_PER_DIM), matrix.shape[1] - 1)
     dims = max(1, min(dims, len(texts) - 1))
-    lsa = normalize(TruncatedSVD(dims, random_state=SEED).fit_transform(tfidf))
-    return tfidf, lsa, vectorizer
+    lsa = normalize(TruncatedSVD(dims, random_state=SEED).fit_transform(matrix))
+    return matrix, lsa, vectorizer
 
 
 def _cluster(lsa: np.ndarray, k: int | None) -> tuple[np.ndarray, float | None]:
@@ -187,27 +207,28 @@ def _cluster(lsa: np.ndarray, k: int | None) -> tuple[np.ndarray, float | None]:
     return best[1], best[0]
 
 
-def _merge_alike(tfidf, labels: np.ndarray) -> np.ndarray:
+def merge_alike(matrix: Any, labels: np.ndarray, threshold: float = MERGE_SIMILARITY) -> np.ndarray:
     """Merge the two clusters with the most alike TF-IDF centroids until none reach
-    :data:`MERGE_SIMILARITY` (one topic's phrasings are one theme)."""
+    ``threshold`` (one topic's phrasings are one theme). Started from one cluster per text,
+    this is centroid-linkage agglomerative clustering."""
     import numpy as np
     from sklearn.preprocessing import normalize
 
     labels = labels.copy()
     while len(ids := sorted(set(labels.tolist()))) > 1:
         centroids = normalize(
-            np.vstack([np.asarray(tfidf[labels == i].mean(axis=0)).ravel() for i in ids])
+            np.vstack([np.asarray(matrix[labels == i].mean(axis=0)).ravel() for i in ids])
         )
         alike = centroids @ centroids.T
         np.fill_diagonal(alike, -1.0)
         a, b = np.unravel_index(int(alike.argmax()), alike.shape)
-        if alike[a, b] < MERGE_SIMILARITY:
+        if alike[a, b] < threshold:
             break
         labels[labels == ids[b]] = ids[a]
     return labels
 
 
-def _stable_ids(labels: np.ndarray) -> np.ndarray:
+def stable_ids(labels: np.ndarray) -> np.ndarray:
     """Number themes by size, largest first, so ids read the same run after run."""
     import numpy as np
 
@@ -226,10 +247,10 @@ def _merge_same_category(labels: np.ndarray, themes: list[Theme]) -> np.ndarray:
     for t in themes:
         key = t.label if t.existing_category else f"#{t.id}"
         mapping[t.id] = first.setdefault(key, t.id)
-    return _stable_ids(np.array([mapping[int(x)] for x in labels]))
+    return stable_ids(np.array([mapping[int(x)] for x in labels]))
 
 
-def _describe(todo, tfidf, lsa, labels, vectorizer, frame) -> list[Theme]:
+def _describe(todo, matrix, lsa, labels, vectorizer, frame) -> list[Theme]:
     import numpy as np
 
     terms = np.array(vectorizer.get_feature_names_out())
@@ -237,8 +258,8 @@ def _describe(todo, tfidf, lsa, labels, vectorizer, frame) -> list[Theme]:
     themes = []
     for theme in sorted(set(labels.tolist())):
         mask = labels == theme
-        centroid = np.asarray(tfidf[mask].mean(axis=0)).ravel()
-        rest = np.asarray(tfidf[~mask].mean(axis=0)).ravel() if (~mask).any() else 0.0
+        centroid = np.asarray(matrix[mask].mean(axis=0)).ravel()
+        rest = np.asarray(matrix[~mask].mean(axis=0)).ravel() if (~mask).any() else 0.0
         top = [str(t) for t in terms[np.argsort(-(centroid - rest), kind="stable")[:6]]]
         center = lsa[mask].mean(axis=0)
         closest = np.argsort(-(lsa[mask] @ center), kind="stable")[:3]
@@ -275,10 +296,10 @@ def _name(
             best, score = name, sim
     if best is not None and score >= CATEGORY_MATCH:
         return best, True
-    return _label(top), False
+    return label_terms(top), False
 
 
-def _label(terms: list[str]) -> str:
+def label_terms(terms: list[str]) -> str:
     """The two most distinctive terms that share no word ("credit note / refund", never
     "users / new users")."""
     chosen: list[str] = []

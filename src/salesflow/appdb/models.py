@@ -38,8 +38,10 @@ __all__ = [
     "History",
     "Improvement",
     "ImprovementAttack",
+    "Invitation",
     "LoginSession",
     "Node",
+    "Statement",
     "Udr",
     "User",
 ]
@@ -264,3 +266,44 @@ class AccountEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     account: Mapped[str] = mapped_column(String(200), index=True)
     detail: Mapped[dict[str, Any] | None]
+
+
+class Invitation(Base):
+    """A team member asked for their own view: one person, a link until ``expires_at``.
+
+    The link carries a random key, signed; the table keeps only its SHA-256, so a copy of the
+    database opens no invitation. Revoking ends the link at once.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Statement(Base):
+    """A result someone dislikes, in their words: the three starter questions answered.
+
+    ``udr_id`` is set when a leader merges it into a UDR, which then lists every contributor.
+    """
+
+    __tablename__ = "statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author: Mapped[str] = mapped_column(String(200))
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL"), index=True
+    )
+    difficulty: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    goal: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    udr_id: Mapped[int | None] = mapped_column(ForeignKey("udrs.id"), index=True)
+    merged_by: Mapped[str | None] = mapped_column(String(200))
+    merged_at: Mapped[datetime | None]

@@ -16,8 +16,10 @@ __all__ = [
     "CheckinRecord",
     "HistoryRecord",
     "ImprovementRecord",
+    "InvitationRecord",
     "LinkRecord",
     "SessionRecord",
+    "StatementRecord",
     "TokenRecord",
     "UdrRecord",
     "UserRecord",
@@ -234,3 +236,45 @@ class AccountEventRecord(Record):
     action: str
     account: str
     detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class InvitationRecord(Record):
+    """An invitation to one person (the link's key is never stored, only its hash)."""
+
+    id: int
+    name: str
+    email: str | None
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    key_hash: str = field(default="", repr=False)
+
+    def state(self, at: datetime) -> str:
+        """``open``, ``expired`` or ``revoked``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= at else "open"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.pop("key_hash")
+        out["state"] = self.state(now())
+        return out
+
+
+@dataclass(frozen=True)
+class StatementRecord(Record):
+    """A result someone dislikes, in their words; ``udr_id`` once merged into a UDR."""
+
+    id: int
+    author: str
+    invitation_id: int | None
+    difficulty: str
+    evidence: str | None
+    goal: str | None
+    created_at: datetime
+    udr_id: int | None
+    merged_by: str | None
+    merged_at: datetime | None

@@ -225,10 +225,17 @@ class UdrRepository(VersionedRepository[UdrRecord]):
         binding: dict[str, Any] | None = None,
     ) -> UdrRecord:
         """Store a new UDR (its id is also its node id in the cause graph)."""
-        fields = self._normalise({"statement": statement, "tags": tags, "binding": binding})
         with self._store.transaction() as session:
-            row = Udr(id=_new_node(session, "udr"), owner=owner, **fields)
-            return self._create(session, row, who)
+            return self.create_in(
+                session, statement, who=who, owner=owner, tags=tags, binding=binding
+            )
+
+    def create_in(self, session: Session, statement: str, *, who: str, **options: Any) -> UdrRecord:
+        """``create`` inside the caller's transaction (a merge of statements into a new UDR)."""
+        owner = options.pop("owner", None)
+        fields = self._normalise({"statement": statement, "tags": (), "binding": None, **options})
+        row = Udr(id=_new_node(session, "udr"), owner=owner, **fields)
+        return self._create(session, row, who)
 
     def _normalise(self, changes: dict[str, Any]) -> dict[str, Any]:
         out = dict(changes)

@@ -21,7 +21,17 @@ from salesflow.appdb.engine import make_session_factory
 from salesflow.appdb.errors import InvalidRecordError
 from salesflow.appdb.improvements import CheckinRepository, ImprovementRepository
 from salesflow.appdb.migrate import open_engine
-from salesflow.appdb.models import Cause, CauseLink, Checkin, History, Improvement, Node, Udr
+from salesflow.appdb.models import (
+    Cause,
+    CauseLink,
+    Checkin,
+    History,
+    Improvement,
+    Invitation,
+    Node,
+    Statement,
+    Udr,
+)
 from salesflow.appdb.records import (
     CauseRecord,
     HistoryRecord,
@@ -32,6 +42,7 @@ from salesflow.appdb.records import (
 )
 from salesflow.appdb.repositories import CauseRepository, LinkRepository, UdrRepository
 from salesflow.appdb.sessions import SessionRepository
+from salesflow.appdb.statements import InvitationRepository, StatementRepository
 from salesflow.appdb.users import UserRepository
 from salesflow.errors import NotFoundError
 
@@ -40,7 +51,9 @@ if TYPE_CHECKING:
 
 __all__ = ["KnowledgeStore"]
 
-KNOWLEDGE_MODELS = (Node, Udr, Cause, CauseLink, Improvement, Checkin, History)
+KNOWLEDGE_MODELS = (
+    Node, Udr, Cause, CauseLink, Improvement, Checkin, History, Invitation, Statement,
+)  # fmt: skip
 
 
 class KnowledgeStore:
@@ -58,6 +71,8 @@ class KnowledgeStore:
         self.checkins = CheckinRepository(self)
         self.users = UserRepository(self)
         self.sessions = SessionRepository(self)
+        self.invitations = InvitationRepository(self)
+        self.statements = StatementRepository(self)
 
     @classmethod
     def open(cls, url: str) -> KnowledgeStore:
@@ -148,7 +163,8 @@ class KnowledgeStore:
         return set(session.scalars(udrs.union_all(causes)))
 
     def is_empty(self) -> bool:
-        """True when the knowledge base holds no UDRs, causes, links, improvements or history."""
+        """True when the knowledge base holds no UDRs, causes, links, improvements, history,
+        invitations or statements."""
         with self.transaction() as session:
             return all(
                 not session.scalar(select(func.count()).select_from(m)) for m in KNOWLEDGE_MODELS

@@ -36,6 +36,8 @@ KNOWLEDGE_TABLES = (
     "improvement_attacks",
     "checkins",
     "history",
+    "invitations",
+    "statements",
 )
 
 
@@ -51,6 +53,8 @@ def export_knowledge(store: KnowledgeStore, *, include_secrets: bool = False) ->
     if not include_secrets:
         for row in tables["users"]:
             row.pop("password_hash")
+        for row in tables["invitations"]:  # no hash of a link's key: imported links never open
+            row["key_hash"] = f"not-exported-{row['id']}"
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -28,6 +28,7 @@ ROUTERS = (
     "accounts",
     "home",
     "udrs",
+    "team_view",
     "causes",
     "improvements",
     "wins",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from salesflow.appdb.bindings import normalise_binding
 from salesflow.appdb.versions import CURRENT, Expected
 from salesflow.errors import NotFoundError, SalesflowError
-from salesflow.workbench import graph, improvements
+from salesflow.workbench import graph, improvements, team_view
 from salesflow.workbench.lint import lint
 from salesflow.workbench.measures import binding_from_options, compute, describe
 from salesflow.workbench.verdict import Verdict, cannot_run, judge_udr, with_season_advice
@@ -232,11 +232,13 @@ class Workbench:
         ]
 
     def show_udr(self, id: int) -> dict[str, Any]:
-        """One UDR with its lint, its verdict and evidence (chart included), and its causes."""
+        """One UDR with its lint, its verdict and evidence (chart included), its causes, and the
+        statements it was merged from (its contributors, in their words)."""
         record = self.store.udrs.get(id)
         doc = self._udr_doc(record, self.udr_verdict(record), full=True)
         doc["lint"] = lint_doc(record.statement)
         doc["causes"] = graph.links_of(self, id)
+        doc["contributors"] = team_view.contributors(self.store, id)
         return doc
 
     def _udr_doc(self, record: UdrRecord, verdict: Verdict | None, *, full: bool) -> dict:

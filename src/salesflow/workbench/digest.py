@@ -12,8 +12,9 @@ Five kinds of item, each with a link into the web app:
 - ``new_pattern``: growing request-log themes the last digest did not report.
 
 It is cheap by construction: one verdict pass over UDRs and improvements feeds the verdict,
-UDR and signal items, and the request themes are computed once for the team; each person's
-digest is the team's items they own. What "since the last digest" means is the ``state`` a sent
+UDR and signal items; the request themes (the costly part) are computed once for the team, and
+not at all when the request log is the one the last digest saw; each person's digest is the
+team's items they own. What "since the last digest" means is the ``state`` a sent
 digest records (``store.digests``).
 
     doc = build_digest(bench, base_url="https://salesflow.example.com")
@@ -59,7 +60,9 @@ def build_digest(
     udrs = [u for u in bench.store.udrs.list() if u.binding is not None]
     plan_verdicts = {r.id: bench.improvement_verdict(r) for r in improvements}  # the one pass
     udr_verdicts = {u.id: bench.udr_verdict(u) for u in udrs}
-    themes, notes = _themes(bench) if patterns else ([], [])
+    log = _request_log(bench)
+    same_log = log == before.get("request_log") and "themes" in before
+    themes, notes = _themes(bench) if patterns and not same_log else ([], [])
     items = [
         *_overdue(bench, today, base),
         *_changed(improvements, plan_verdicts, before.get("verdicts", {}), base),
@@ -70,7 +73,8 @@ def build_digest(
     state = {
         "verdicts": {str(i): v.verdict for i, v in plan_verdicts.items()},
         "signals": sorted(_signal_keys(improvements, plan_verdicts, udrs, udr_verdicts)),
-        "themes": sorted(t["label"] for t in themes),
+        "themes": sorted(t["label"] for t in themes) if not same_log else before["themes"],
+        "request_log": log,
     }
     users = [u for u in bench.store.users.list() if not u.disabled]
     return {
@@ -263,6 +267,26 @@ def _signals(
             )
         )
     return found
+
+
+def _request_log(bench: Workbench) -> list[Any] | None:
+    """What the request themes depend on: the log's size, its latest request, how many are
+    uncategorised, and the as-of month. Themes are deterministic, so when this is what the last
+    digest saw, no theme can be new and they are not computed again (the costly part)."""
+    from salesflow.source import table_exists
+
+    con = bench.workspace.data
+    if not table_exists(con, "requests"):
+        return None
+    log = con.table("requests")
+    row = log.aggregate(
+        n=log.count(),
+        latest=log.received_at.max(),
+        open=(log.category.isnull() | (log.category.strip() == "")).sum(),
+    ).execute()
+    latest = row["latest"].iloc[0]
+    return [int(row["n"].iloc[0]), str(latest), int(row["open"].iloc[0] or 0),
+            bench.moment().strftime("%Y-%m")]  # fmt: skip
 
 
 def _themes(bench: Workbench) -> tuple[list[dict[str, Any]], list[str]]:

@@ -135,3 +135,38 @@ def test_accounts_take_an_email_address_and_refuse_a_wrong_one(cli, workspace, t
     assert [(e["action"], e["detail"]["email"]) for e in trail[1:]] == [
         ("email", ["ann@example.test", "ann@sales.test"]), ("email", ["ann@sales.test", None])
     ]  # fmt: skip
+
+
+def _with_notify(workspace, **values):
+    config = workspace.settings.config_path
+    lines = "\n".join(f'{k} = "{v}"' for k, v in values.items())
+    config.write_text(config.read_text() + f"\n[notify]\n{lines}\n")
+    from salesflow.settings import load_settings
+
+    return load_settings(workspace.settings.workspace)
+
+
+def test_serve_starts_the_schedule_only_when_one_is_set(workspace):
+    from salesflow.cli.web_cmds import _digest_schedule
+
+    assert _digest_schedule(workspace.settings) is None
+    scheduler = _digest_schedule(_with_notify(workspace, schedule="daily 07:00"))
+    try:
+        job = scheduler.get_job("weekly-digest")
+        assert (job.next_run_time.hour, job.next_run_time.minute) == (7, 0)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_the_scheduled_job_sends_and_records_the_digest(workspace, capsys):
+    from mail_servers import webhook_server
+    from salesflow.appdb import KnowledgeStore
+    from salesflow.notify.schedule import scheduled_send
+
+    with webhook_server() as (url, posted):
+        settings = _with_notify(workspace, webhook_url=url, base_url="https://sales.test")
+        scheduled_send(str(settings.workspace))()
+    assert len(posted) == 1 and "Nothing needs your attention this week." in posted[0]["text"]
+    assert "Weekly digest sent: 0 e-mails, webhook posted." in capsys.readouterr().err
+    with KnowledgeStore.for_workspace(workspace) as store:
+        assert store.digests.last().recipients == ["webhook"]

@@ -79,6 +79,11 @@ def test_the_demo_shows_due_overdue_and_won_improvements(cli, ws):
 
 def test_send_emails_each_person_their_items_and_posts_the_team_digest(cli, ws):
     ids = _ids(cli)
+    orphan = cli.json(
+        "udr", "add", "Won orders under 10k raise over 2 requests each", "--owner", "Priya Shah"
+    )["udr"]["id"]  # confirmed, nobody asked why yet
+    cli("udr", "bind", orphan, "--metric", "requests_per_order", "--filter", "amount_band=<10k",
+        "--period", "quarter", "--bad-if", "above", "--threshold", "2")  # fmt: skip
     for name, email in EMAILS.items():
         cli("user", "edit", name, "--email", email)
     with smtp_server() as (port, inbox), webhook_server() as (url, posted):
@@ -110,16 +115,20 @@ def test_send_emails_each_person_their_items_and_posts_the_team_digest(cli, ws):
         assert links["overdue"] == [f"{BASE}/improvements/{checklist}"]
         assert received[EMAILS["Maria Lopez"]]["From"] == "salesflow@example.test"
 
+        text, links = _items(received[EMAILS["Priya Shah"]])
+        assert links["udr_unaddressed"] == [f"{BASE}/udrs/{orphan}"]
+        assert f"UDR {orphan} is confirmed by the data but has no cause and no improvement" in text
+
         overdue = {i["link"]: i["owner"] for i in team["items"] if i["kind"] == "overdue"}
         assert overdue == {f"{BASE}/improvements/{fast}": "Jonas Berg",
                            f"{BASE}/improvements/{checklist}": "Maria Lopez"}  # fmt: skip
         assert any(i["kind"] == "new_pattern" and i["link"] == f"{BASE}/requests"
                    for i in team["items"])  # contract changes grow by design  # fmt: skip
 
-        again = cli.json("digest", "--send")  # nothing changed since: only what is still due
+        again = cli.json("digest", "--send")  # nothing new since: only what still waits
         kinds = {i["kind"] for i in posted[1]["items"]}
-        assert kinds == {"overdue"} and again["since"] is not None
-        assert len(inbox.messages) == len(expected) + 2  # Jonas and Maria, still overdue
+        assert kinds == {"overdue", "udr_unaddressed"} and again["since"] is not None
+        assert len(inbox.messages) == len(expected) + 3  # Jonas, Maria and Priya again
 
     cli("improve", "checkin", fast, "--objective", "Proposals out within 5 days")
     jonas = cli.json("digest", "--user", "jonas berg")

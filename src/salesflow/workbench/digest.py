@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import SalesflowError, never_a_result
+from salesflow.errors import NotFoundError, SalesflowError, never_a_result
 from salesflow.workbench.cadence import due_improvements
 from salesflow.workbench.wins import date_words
 
@@ -97,8 +97,6 @@ def for_user(doc: dict[str, Any], name: str) -> dict[str, Any]:
     wanted = name.strip().casefold()
     person = next((u for u in doc["users"] if u["name"].casefold() == wanted), None)
     if person is None:
-        from salesflow.errors import NotFoundError
-
         raise NotFoundError(
             f"There is no account named {name!r} to write a digest for",
             hint="List the accounts with `salesflow user list`",

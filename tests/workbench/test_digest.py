@@ -133,6 +133,10 @@ def test_send_emails_each_person_their_items_and_posts_the_team_digest(cli, ws):
     cli("improve", "checkin", fast, "--objective", "Proposals out within 5 days")
     jonas = cli.json("digest", "--user", "jonas berg")
     assert jonas["name"] == "Jonas Berg" and jonas["items"] == []
+    page = BeautifulSoup(cli("digest", "--html", "--user", "Maria Lopez").stdout, "html.parser")
+    assert [a["href"] for a in page.select("li[data-kind=overdue] a")] == [
+        f"{BASE}/improvements/{checklist}"
+    ]
 
 
 def test_a_delivery_that_fails_says_where_and_records_nothing(cli, workspace, monkeypatch):

@@ -48,7 +48,7 @@ def digest(
         if send:
             from salesflow.notify import send_digest
 
-            _sent(send_digest(bench, notify), as_json)
+            _sent(send_digest(bench, notify), as_json, mails=notify.sends_email)
             return
         from salesflow.workbench.digest import build_digest, for_user
 
@@ -63,14 +63,19 @@ def digest(
     typer.echo(render_html(shown) if as_html else render_text(shown), nl=False)
 
 
-def _sent(result: dict, as_json: bool) -> None:
+def _sent(result: dict, as_json: bool, *, mails: bool) -> None:
     if as_json:
         print_json(result)
         return
     for email in result["emails"]:
         out.print(f"E-mailed {email['name']} <{email['to']}>: {email['items']} items", markup=False)
     if not result["emails"]:
-        out.print("No e-mail sent: nobody with an address has anything to look at.")
+        out.print(
+            "No e-mail sent: nobody with an address has anything to look at."
+            if mails
+            else "No e-mail sent: [notify] has no smtp_host.",
+            markup=False,
+        )
     if result["webhook"]:
         out.print(f"Posted the team's digest ({result['items']} items) to the webhook.")
 

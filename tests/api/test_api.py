@@ -49,13 +49,13 @@ def test_metric_by_owner_equals_the_core_breakdown(ws):
 
     result = ws.metric("win_rate", period="month", by="owner")
     core = breakdown(ws.core.data, ws.settings, "win_rate", by="owner")
-    expected = pd.DataFrame([g.to_dict() for g in core.groups])
+    expected = pd.DataFrame([g.to_dict("owner") for g in core.groups])
     pd.testing.assert_frame_equal(result.to_pandas(), expected)
     # won / (won + lost) per owner, counted by hand
     opps = ws.core.data.table("opportunities").execute()
     closed = opps[opps["outcome"].isin(["won", "lost"])]
     by_hand = closed.groupby("owner")["outcome"].apply(lambda s: (s == "won").mean())
-    got = result.to_pandas().set_index("key")["value"]
+    got = result.to_pandas().set_index("owner")["value"]
     pd.testing.assert_series_equal(got.sort_index(), by_hand.sort_index(), check_names=False)
 
 

@@ -385,9 +385,10 @@ class WinsResult(Result):
         """The change of each win's measure, before to after, in % of the before value."""
         from salesflow.api import figures
 
-        groups = [{"key": w["title"], "value": (w["change"] or 0) * 100, "n": w["periods_after"]}
+        groups = [{"win": w["title"], "value": (w["change"] or 0) * 100, "n": w["periods_after"]}
                   for w in self.doc["wins"]]  # fmt: skip
-        return figures.breakdown_bars({"groups": groups, "unit": "% change"}, title=self.title)
+        doc = {"groups": groups, "column": "win", "unit": "% change"}
+        return figures.breakdown_bars(doc, title=self.title)
 
 
 @dataclass(frozen=True, repr=False)
@@ -418,10 +419,11 @@ class EngagementResult(Result):
 
         if measure == "udr_to_first_improvement":
             part = self.doc[measure]
-            groups = [{"key": f"UDR #{r['udr_id']}", "n": None,
+            groups = [{"udr": f"UDR #{r['udr_id']}", "n": None,
                        "value": r["days"] if r["days"] is not None else r["waiting_days"]}
                       for r in part["udrs"]]  # fmt: skip
-            return figures.breakdown_bars({"groups": groups, "unit": "days"}, title=part["title"])
+            doc = {"groups": groups, "column": "udr", "unit": "days"}
+            return figures.breakdown_bars(doc, title=part["title"])
         if measure not in self.MONTHLY:
             raise ConfigError(
                 f"Unknown engagement measure {measure!r}",

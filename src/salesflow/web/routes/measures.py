@@ -154,7 +154,7 @@ def _context(st: AppState, q: MeasureQuery) -> dict[str, Any]:
     if doc["view"] == "series":
         figure = behaviour_figure(doc, title)
     else:
-        figure = bar_figure(doc["groups"], f"{doc['title']} by {doc['by']}", doc["unit"])
+        figure = bar_figure(doc, f"{doc['title']} by {doc['by']}")
     ctx.update(doc=doc, figure=figure, problem=None)
     return ctx
 

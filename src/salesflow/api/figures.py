@@ -180,7 +180,8 @@ def breakdown_bars(doc: Mapping[str, Any], *, title: str | None = None) -> go.Fi
         fig.add_trace(trace)
     fig = _layout(fig, title=title, unit=doc.get("unit", ""))
     fig.update_layout(hovermode="closest", barmode="overlay")
-    fig.update_xaxes(automargin=True)
+    fig.update_layout(legend={"y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+    fig.update_xaxes(automargin=True, tickangle=-40)
     return fig
 
 

@@ -137,7 +137,8 @@ class MetricResult(Result):
     def summary(self) -> str:
         if self.charted is not None:
             return self.charted.verdict()
-        return f"{len(self.doc.get('groups', []))} groups"
+        comparison = self.doc.get("comparison") or {}
+        return comparison.get("sentence") or f"{len(self.doc.get('groups', []))} groups"
 
     def chart(self) -> go.Figure:
         from salesflow.api import figures

@@ -177,7 +177,7 @@ def _outside_sentence(metric: Metric, by: str, g: Group, center: float) -> str:
     limits = f"{_fmt(g.lower, metric.unit)}–{_fmt(g.upper, metric.unit)}"
     return (
         f"{g.key}: {_fmt(g.value, metric.unit)}, {size} {side} the "
-        f"{_fmt(center, metric.unit)} of all {by}s — outside its limits "
+        f"{_fmt(center, metric.unit)} of all {by}s — outside the limits "
         f"({limits} for n = {g.n:,})."
     )
 

@@ -144,6 +144,6 @@ def bar_figure(doc: dict[str, Any], title: str) -> dict[str, Any]:
 
     data = comparison_traces(doc)
     layout = _layout(title, doc.get("unit", ""), hovermode="closest", barmode="overlay")
-    layout["showlegend"] = len(data) > 1
-    layout["xaxis"]["automargin"] = True
+    layout["showlegend"] = False  # the page says in words what the dot, band and line are
+    layout["xaxis"].update(automargin=True, tickangle=-40)
     return {"data": data, "layout": layout}

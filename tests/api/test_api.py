@@ -57,6 +57,13 @@ def test_metric_by_owner_equals_the_core_breakdown(ws):
     by_hand = closed.groupby("owner")["outcome"].apply(lambda s: (s == "won").mean())
     got = result.to_pandas().set_index("owner")["value"]
     pd.testing.assert_series_equal(got.sort_index(), by_hand.sort_index(), check_names=False)
+    # the notebook draws each owner in its own limits, and says who is within the system
+    band, _, dots = result.chart().data
+    frame = result.to_pandas()
+    assert list(band.base) == frame["lower"].tolist()
+    assert [b + h for b, h in zip(band.base, band.y, strict=True)] == pytest.approx(frame["upper"])
+    assert list(dots.x) == frame["owner"].tolist() and list(dots.y) == frame["value"].tolist()
+    assert result.summary() == result.to_dict()["comparison"]["sentence"]
 
 
 def test_metric_chart_draws_the_limits_of_the_document(ws):

@@ -163,8 +163,9 @@ def _inside_sentence(by: str, inside: int, outside: int, alpha: float) -> str:
         if by == "owner"
         else f"the other {_plural(by, inside)} " + ("is" if inside == 1 else "are")
     )
-    whose = "its" if outside == 1 else "their"
-    return f"{outside} {_plural(by, outside)} outside {whose} limits; {rest} within the system ({risk})."
+    return (
+        f"{outside} {_plural(by, outside)} outside the limits; {rest} within the system ({risk})."
+    )
 
 
 def _outside_sentence(metric: Metric, by: str, g: Group, center: float) -> str:

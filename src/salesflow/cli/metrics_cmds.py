@@ -82,7 +82,10 @@ def metric(
     ],
     period: Annotated[str, typer.Option(help="week, month or quarter.")] = "month",
     by: Annotated[
-        str | None, typer.Option(help="Break down by a column (owner, segment, any attribute).")
+        str | None,
+        typer.Option(
+            help="Break down by a column (owner, segment, any attribute): each group on its own limits."
+        ),
     ] = None,
     filters: Annotated[
         list[str] | None, typer.Option("--filter", help="column=value; repeat to add more.")

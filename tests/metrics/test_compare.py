@@ -76,3 +76,12 @@ def test_a_dimension_named_like_a_result_key_gets_a_suffix():
     doc = b.to_dict()
     assert doc["column"] == "signal_group" and doc["groups"][0]["signal_group"] == "x"
     assert "key" not in doc["groups"][0]
+
+
+def test_a_weighted_share_is_not_given_exact_count_limits():
+    from salesflow.metrics import compare, get
+
+    groups = [Group(key=k, value=0.5, n=2, numerator=1.5, denominator=3.0) for k in "ab"]
+    out, doc = compare.compare(get("win_rate"), "owner", groups)
+    assert doc["method"] is None and "weighted" in doc["sentence"]
+    assert all(g.lower is None for g in out)

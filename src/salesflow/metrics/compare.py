@@ -79,6 +79,11 @@ def compare(
 ) -> tuple[list[Group], dict[str, Any]]:
     """The groups with their limits and signals, and the comparison in words."""
     method, why = method_for(metric, by)
+    if method == "proportion" and not _counted(groups):
+        method, why = (
+            None,
+            f"{metric.title} is a weighted share, not a count of deals: no exact limits.",
+        )
     if method is None or len(groups) < 2:
         reason = why or f"There is only one {by}: nothing to compare it with."
         return list(groups), {"method": None, "alpha": alpha, "sentence": reason}
@@ -89,6 +94,12 @@ def compare(
         for i, g in enumerate(groups)
     ]  # fmt: skip
     return out, _document(metric, by, method, out, result)
+
+
+def _counted(groups: Sequence[Group]) -> bool:
+    """Whether every group's share is whole successes out of whole trials."""
+    sides = [v or 0.0 for g in groups for v in (g.numerator, g.denominator)]
+    return all(float(v).is_integer() and v >= 0 for v in sides)
 
 
 def _num(value: float) -> float | None:

@@ -111,7 +111,8 @@ def api_metric(
     _: Caller = Depends(viewer),
 ) -> dict:
     """Points, limits, signals (each explained in words) and a verdict, as
-    `salesflow metric ID --json`; with `by`, one value per group."""
+    `salesflow metric ID --json`; with `by`, one value per group, each with its own
+    analysis-of-means limits (`lower`, `upper`, `signal`) and the `comparison` in words."""
     q = _query(metric_id, period, by, filters, params, chart, start, end)
     return measure(state(request), q)
 

@@ -49,14 +49,21 @@ def test_metric_by_owner_equals_the_core_breakdown(ws):
 
     result = ws.metric("win_rate", period="month", by="owner")
     core = breakdown(ws.core.data, ws.settings, "win_rate", by="owner")
-    expected = pd.DataFrame([g.to_dict() for g in core.groups])
+    expected = pd.DataFrame([g.to_dict("owner") for g in core.groups])
     pd.testing.assert_frame_equal(result.to_pandas(), expected)
     # won / (won + lost) per owner, counted by hand
     opps = ws.core.data.table("opportunities").execute()
     closed = opps[opps["outcome"].isin(["won", "lost"])]
     by_hand = closed.groupby("owner")["outcome"].apply(lambda s: (s == "won").mean())
-    got = result.to_pandas().set_index("key")["value"]
+    got = result.to_pandas().set_index("owner")["value"]
     pd.testing.assert_series_equal(got.sort_index(), by_hand.sort_index(), check_names=False)
+    # the notebook draws each owner in its own limits, and says who is within the system
+    band, _, dots = result.chart().data
+    frame = result.to_pandas()
+    assert list(band.base) == frame["lower"].tolist()
+    assert [b + h for b, h in zip(band.base, band.y, strict=True)] == pytest.approx(frame["upper"])
+    assert list(dots.x) == frame["owner"].tolist() and list(dots.y) == frame["value"].tolist()
+    assert result.summary() == result.to_dict()["comparison"]["sentence"]
 
 
 def test_metric_chart_draws_the_limits_of_the_document(ws):

@@ -95,14 +95,15 @@ def test_by_owner_is_won_over_closed(cli, ws, data):
     expected = oracle.share_by(
         oracle.closed(data), lambda o: o["owner"], lambda o: o["outcome"] == "won"
     )
-    got = {g["key"]: (g["value"], g["numerator"], g["denominator"]) for g in doc["groups"]}
+    assert doc["column"] == "owner" and all("key" not in g for g in doc["groups"])
+    got = {g["owner"]: (g["value"], g["numerator"], g["denominator"]) for g in doc["groups"]}
     assert got == {k: (pytest.approx(v), n, d) for k, (v, n, d) in expected.items()}
 
 
 def test_stage_time_without_a_stage_breaks_down_by_stage(cli, ws):
     doc = cli.json("-w", ws, "metric", "stage_time")
     assert doc["by"] == "stage"
-    assert [g["key"] for g in doc["groups"]][:3] == ["Lead", "Qualified", "Discovery"]
+    assert [g["stage"] for g in doc["groups"]][:3] == ["Lead", "Qualified", "Discovery"]
     one = cli.json("-w", ws, "metric", "stage_time", "--filter", "stage=Proposal")
     assert one["filters"] == {"stage": ["Proposal"]} and one["points"]
 
@@ -159,7 +160,7 @@ unit = "%"
     doc = cli.json("-w", custom, "metric", "big_deal_win_rate", "--by", "owner", "--html", page)
     big = [o for o in oracle.closed(data) if o["amount"] >= 50000]
     expected = oracle.share_by(big, lambda o: o["owner"], lambda o: o["outcome"] == "won")
-    assert {g["key"]: (g["numerator"], g["denominator"]) for g in doc["groups"]} == {
+    assert {g["owner"]: (g["numerator"], g["denominator"]) for g in doc["groups"]} == {
         k: (num, den) for k, (_, num, den) in expected.items()
     }
     assert "Plotly.newPlot" in page.read_text(encoding="utf-8")

@@ -148,3 +148,17 @@ def test_pdf_is_printed_with_chromium(report_file, tmp_path):
     pdf = print_pdf(report_file[0], tmp_path / "report.pdf")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and data.count(b"/Type /Page") >= 6
+
+
+def test_owners_are_compared_on_their_own_limits_not_ranked(demo_ws, soup):
+    """Win rate per owner: the sentence and the names outside their limits are those of
+    ``salesflow metric win_rate --by owner``; the dots are drawn with their limits."""
+    import salesflow as sf
+
+    with sf.open(demo_ws) as ws:
+        doc = ws.metric("win_rate", by="owner").to_dict()
+    reading = soup.select("#flow .reading")[0].get_text(" ", strip=True)
+    assert doc["comparison"]["sentence"] in reading
+    for d in doc["comparison"]["differences"]:
+        assert d["sentence"] in reading
+    assert "Win rate by owner, each on its own limits" in str(soup.select_one("#flow"))

@@ -59,9 +59,12 @@ def test_measures_htmx_swaps_only_the_panel(ann):
     assert r.status_code == 200 and "<html" not in r.text
     soup = BeautifulSoup(r.text, "html.parser")
     assert soup.select_one("div#panel") is not None
-    bars = _figures(r.text)[0]["data"][0]
-    groups = ann.get("/api/metrics/cycle_time", params={"by": "segment"}).json()["groups"]
-    assert bars["x"] == [str(g["key"]) for g in groups]
+    dots = _figures(r.text)[0]["data"][-1]
+    doc = ann.get("/api/metrics/cycle_time", params={"by": "segment"}).json()
+    assert dots["x"] == [str(g["segment"]) for g in doc["groups"]]
+    assert dots["y"] == [g["value"] for g in doc["groups"]]
+    said = soup.select_one('[data-testid="comparison"] .verdict').get_text(strip=True)
+    assert said == doc["comparison"]["sentence"]
 
 
 def test_metric_needing_a_stage_is_broken_down_by_stage(ann):
@@ -89,7 +92,7 @@ def test_value_stream_counts_match_the_stage_events(ann, app):
 
 def test_forecasts_page_and_api_per_owner(ann, app):
     doc = ann.get("/api/forecasts").json()
-    owners = {g["key"] for g in doc["forecast_bias"]["by_owner"]["groups"]}
+    owners = {g["owner"] for g in doc["forecast_bias"]["by_owner"]["groups"]}
     state = app.state.salesflow
     with state.data._lock:
         rows = state.data.workspace.data.raw_sql(

@@ -169,21 +169,19 @@ def _limits(fig: go.Figure, x: list[str], chart: Mapping[str, Any]) -> None:
 
 
 def breakdown_bars(doc: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
-    """A bar per group of a ``salesflow metric ID --by DIM --json`` document."""
+    """A ``salesflow metric ID --by DIM --json`` document: each group on its own analysis-of-means
+    limits (a dot in a grey band, red when outside), or plain bars when there are no limits."""
     import plotly.graph_objects as go
 
-    groups = doc["groups"]
-    fig = go.Figure(
-        go.Bar(
-            x=[str(g["key"]) for g in groups],
-            y=[g["value"] for g in groups],
-            customdata=[g.get("n") for g in groups],
-            marker_color=COLORS["line"],
-            hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>",
-        )
-    )
+    from salesflow.metrics.charted import comparison_traces
+
+    fig = go.Figure()
+    for trace in comparison_traces(doc):
+        fig.add_trace(trace)
     fig = _layout(fig, title=title, unit=doc.get("unit", ""))
-    fig.update_layout(hovermode="closest")
+    fig.update_layout(hovermode="closest", barmode="overlay")
+    fig.update_layout(legend={"y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+    fig.update_xaxes(automargin=True, tickangle=-40)
     return fig
 
 

@@ -137,7 +137,8 @@ class MetricResult(Result):
     def summary(self) -> str:
         if self.charted is not None:
             return self.charted.verdict()
-        return f"{len(self.doc.get('groups', []))} groups"
+        comparison = self.doc.get("comparison") or {}
+        return comparison.get("sentence") or f"{len(self.doc.get('groups', []))} groups"
 
     def chart(self) -> go.Figure:
         from salesflow.api import figures
@@ -385,9 +386,10 @@ class WinsResult(Result):
         """The change of each win's measure, before to after, in % of the before value."""
         from salesflow.api import figures
 
-        groups = [{"key": w["title"], "value": (w["change"] or 0) * 100, "n": w["periods_after"]}
+        groups = [{"win": w["title"], "value": (w["change"] or 0) * 100, "n": w["periods_after"]}
                   for w in self.doc["wins"]]  # fmt: skip
-        return figures.breakdown_bars({"groups": groups, "unit": "% change"}, title=self.title)
+        doc = {"groups": groups, "column": "win", "unit": "% change"}
+        return figures.breakdown_bars(doc, title=self.title)
 
 
 @dataclass(frozen=True, repr=False)
@@ -418,10 +420,11 @@ class EngagementResult(Result):
 
         if measure == "udr_to_first_improvement":
             part = self.doc[measure]
-            groups = [{"key": f"UDR #{r['udr_id']}", "n": None,
+            groups = [{"udr": f"UDR #{r['udr_id']}", "n": None,
                        "value": r["days"] if r["days"] is not None else r["waiting_days"]}
                       for r in part["udrs"]]  # fmt: skip
-            return figures.breakdown_bars({"groups": groups, "unit": "days"}, title=part["title"])
+            doc = {"groups": groups, "column": "udr", "unit": "days"}
+            return figures.breakdown_bars(doc, title=part["title"])
         if measure not in self.MONTHLY:
             raise ConfigError(
                 f"Unknown engagement measure {measure!r}",

@@ -82,7 +82,10 @@ def metric(
     ],
     period: Annotated[str, typer.Option(help="week, month or quarter.")] = "month",
     by: Annotated[
-        str | None, typer.Option(help="Break down by a column (owner, segment, any attribute).")
+        str | None,
+        typer.Option(
+            help="Break down by a column (owner, segment, any attribute): each group on its own limits."
+        ),
     ] = None,
     filters: Annotated[
         list[str] | None, typer.Option("--filter", help="column=value; repeat to add more.")
@@ -235,18 +238,26 @@ def _show_breakdown(doc: dict, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"{doc['metric']} by {doc['by']} ({doc['unit']})")
-    for col in (doc["by"], "value", "n", "numerator", "denominator"):
+    unit, column = doc["unit"], doc["column"]
+    table = Table(title=f"{doc['metric']} by {doc['by']} ({unit})")
+    for col in (doc["by"], "value", "n", "numerator", "denominator", "lower", "upper", ""):
         table.add_column(col, justify="left" if col == doc["by"] else "right")
     for g in doc["groups"]:
         table.add_row(
-            str(g["key"]),
-            _fmt(g["value"], doc["unit"]),
+            str(g[column]),
+            _fmt(g["value"], unit),
             f"{g['n']:,}",
             _fmt(g["numerator"], ""),
             _fmt(g["denominator"], ""),
+            _fmt(g["lower"], unit),
+            _fmt(g["upper"], unit),
+            f"◀ {g['signal']}" if g["signal"] else "",
         )
     out.print(table)
+    comparison = doc["comparison"]
+    for d in comparison.get("differences", []):
+        out.print(d["sentence"])
+    out.print(f"[dim]{comparison['sentence']}[/]")
 
 
 def register(app: typer.Typer) -> None:

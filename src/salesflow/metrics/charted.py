@@ -12,6 +12,7 @@ complete points are judged (a point whose ``status`` says otherwise is drawn onl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ __all__ = [
     "Charted",
     "RampUp",
     "chart_series",
+    "comparison_traces",
+    "group_names",
     "write_breakdown_html",
     "write_html",
 ]
@@ -283,19 +286,50 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
     return _write_html(fig, path, title=title, y=s.unit, x=s.period)
 
 
+LINE, CENTRE, SIGNAL = "#2f6fb0", "#52606d", "#d64545"
+
+
+def group_names(doc: Mapping[str, Any]) -> list[str]:
+    """The groups' names, read from the document's ``column`` (``owner``, ``team``…)."""
+    column = doc["column"]
+    return [str(g[column]) for g in doc["groups"]]
+
+
+def comparison_traces(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Plain Plotly traces of a breakdown: with analysis-of-means limits, each group's limits as
+    a grey band, the overall value as a line and each group as a dot (red when outside); without
+    limits, plain bars. Shared by the notebook, the report and the web app."""
+    groups, x = doc["groups"], group_names(doc)
+    comparison = doc.get("comparison") or {}
+    if comparison.get("method") is None:
+        return [{"type": "bar", "x": x, "y": [g["value"] for g in groups], "name": doc.get("unit"),
+                 "customdata": [g.get("n") for g in groups], "marker": {"color": LINE},
+                 "hovertemplate": "%{x}: %{y}<br>n = %{customdata}<extra></extra>"}]  # fmt: skip
+    low = [g["lower"] for g in groups]
+    band = [None if lo is None else g["upper"] - lo for g, lo in zip(groups, low, strict=True)]
+    centre = comparison["center"]
+    colors = [SIGNAL if g["signal"] else LINE for g in groups]
+    return [
+        {"type": "bar", "x": x, "y": band, "base": low, "name": "within the system (limits)",
+         "marker": {"color": "rgba(123, 135, 148, 0.22)"}, "width": 0.55, "hoverinfo": "skip"},
+        {"type": "scatter", "mode": "lines", "x": x, "y": [centre] * len(x), "name": "everyone",
+         "line": {"color": CENTRE, "width": 1.3, "shape": "hvh"}, "hoverinfo": "skip"},
+        {"type": "scatter", "mode": "markers", "x": x, "y": [g["value"] for g in groups],
+         "name": doc.get("column", "group"), "customdata": [g.get("n") for g in groups],
+         "marker": {"color": colors, "size": 10, "line": {"color": "#ffffff", "width": 1}},
+         "hovertemplate": "%{x}: %{y}<br>n = %{customdata}<extra></extra>"},
+    ]  # fmt: skip
+
+
 def write_breakdown_html(result: Breakdown, path: Path, *, title: str | None = None) -> Path:
-    """A bar per group, with its subgroup size on hover (plotly.js embedded, no CDN)."""
+    """Each group on its analysis-of-means limits (a dot in a grey band, red when outside), or
+    bars when the metric is not compared; plotly.js embedded, no CDN."""
     import plotly.graph_objects as go
 
-    keys = [str(g.key) for g in result.groups]
-    fig = go.Figure(
-        go.Bar(
-            x=keys,
-            y=[g.value for g in result.groups],
-            customdata=[g.n for g in result.groups],
-            hovertemplate="%{x}: %{y}<br>n=%{customdata}<extra></extra>",
-        )
-    )
+    fig = go.Figure()
+    for trace in comparison_traces(result.to_dict()):
+        fig.add_trace(trace)
+    fig.update_layout(barmode="overlay")
     title = title or f"{result.metric} by {result.by}"
     return _write_html(fig, path, title=title, y=result.unit, x=result.by)
 

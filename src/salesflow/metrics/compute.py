@@ -76,14 +76,26 @@ def expression(
     snapshot metrics get periods up to ``as_of`` even after the last row."""
     metric = get(metric_id, settings)
     window = {"start": start, "end": end, "as_of": as_of}
+    rows = _rows_by(metric, con, settings, period, by, filters, params, window)
+    keys = ["period"] if by is None else [by]
+    return rows.group_by(keys).aggregate(**metric.aggregate(rows)).order_by(keys)
+
+
+def _rows_by(
+    metric: Metric,
+    con: BaseBackend,
+    settings: Settings,
+    period: str | None,
+    by: str | None,
+    filters: Mapping[str, Any] | None,
+    params: Mapping[str, Any] | None,
+    window: Mapping[str, Any],
+) -> ir.Table:
+    """The metric's unit rows, with the ``by`` column joined from the deal when needed."""
     rows, q = unit_rows(
         metric, con, settings, period=period, filters=filters, params=params, **window
     )
-    keys = ["period"]
-    if by is not None:
-        rows = resolve_column(rows, by, q.opportunities(), metric.id)
-        keys = [by]
-    return rows.group_by(keys).aggregate(**metric.aggregate(rows)).order_by(keys)
+    return rows if by is None else resolve_column(rows, by, q.opportunities(), metric.id)
 
 
 def series(
@@ -175,17 +187,37 @@ def breakdown(
     start: date | None = None,
     end: date | None = None,
 ) -> Breakdown:
-    """The metric over the whole window, one group per value of ``by`` (snapshots at its end)."""
+    """The metric over the whole window, one group per value of ``by`` (snapshots at its end),
+    each group on its analysis-of-means limits (:mod:`salesflow.metrics.compare`)."""
+    from salesflow.metrics import compare
+
     metric = get(metric_id, settings)
-    common = {"filters": filters, "params": params, "start": start, "end": end}
-    expr = expression(con, settings, metric_id, period=None, by=by, **common)
+    window = {"start": start, "end": end, "as_of": None}
+    rows = _rows_by(metric, con, settings, None, by, filters, params, window)
+    expr = rows.group_by(by).aggregate(**metric.aggregate(rows)).order_by(by)
     records = expr.execute().to_dict("records")
     groups = [Group(key=_key(r[by]), **from_record(r, metric.extra)) for r in records]
-    if by in ("stage", "amount_band"):
+    if by in ("stage", "amount_band"):  # their own order; anything else by name, never by value
         order = _order(by, settings)
         groups.sort(key=lambda g: order.get(g.key, len(order)))
+    columns = compare.sample_columns(metric, by)
+    samples = _samples(rows, by, columns) if columns else None
+    groups, comparison = compare.compare(metric, by, groups, samples)
     described = {"filters": _filters(filters), "params": metric.public_params(params, settings)}
-    return Breakdown(metric.id, by, metric.unit, metric.kind, groups, **described)
+    return Breakdown(
+        metric.id, by, metric.unit, metric.kind, groups, **described, comparison=comparison
+    )
+
+
+def _samples(rows: ir.Table, by: str, columns: tuple[str, ...]) -> dict[Any, dict[str, list]]:
+    """Each group's values per unit row (``_x``, or ``_num`` and ``_den``), for comparisons of
+    medians, means and ratios."""
+    rows = rows.filter(*[rows[c].notnull() for c in columns])
+    frame = rows.select(by, *columns).execute()
+    return {
+        _key(k): {c: list(part[c]) for c in columns}
+        for k, part in frame.groupby(by, dropna=False, sort=False)
+    }
 
 
 def _order(by: str, settings: Settings) -> dict[Any, int]:

@@ -22,7 +22,8 @@ Every metric is a lazy Ibis expression over the canonical tables, so it runs whe
 lives (DuckDB by default, PostgreSQL or any Ibis backend). Each one gives a time series by
 period (`--period week|month|quarter`, weeks starting on `calendar.week_start`) and a breakdown
 by any column (`--by owner`, `--by segment`, any imported attribute, or `amount_band`), both with
-the subgroup size `n` behind each value. Filters (`--filter column=value`, repeat a column for
+the subgroup size `n` behind each value; a breakdown compares its groups on analysis-of-means
+limits (`lower`, `upper`, `signal`; see docs/charts.md) instead of ranking them. Filters (`--filter column=value`, repeat a column for
 "any of") work on the metric's own rows first and then on the deal they belong to.
 Proportions are fractions between 0 and 1 (unit `%` says how to show them).
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["Breakdown", "Group", "Point", "Series"]
+__all__ = ["Breakdown", "Group", "Point", "Series", "group_column"]
 
 
 def _num(value: Any) -> float | None:
@@ -103,23 +103,43 @@ class Series:
         }
 
 
+GROUP_FIELDS = ("value", "numerator", "denominator", "n", "lower", "upper", "signal")
+
+
+def group_column(by: str, extra: tuple[str, ...] | list[str] = ()) -> str:
+    """The name of the column holding the group's name: the dimension itself (``owner``), or
+    ``owner_group`` when the dimension is also the name of another column of the result."""
+    return f"{by}_group" if by in GROUP_FIELDS or by in extra else by
+
+
 @dataclass(frozen=True)
 class Group:
+    """One group of a breakdown; ``key`` is its name (the value of the ``by`` column).
+
+    ``lower``/``upper`` are its own analysis-of-means limits and ``signal`` is "above", "below"
+    or None (inside the limits, or not compared): see :mod:`salesflow.metrics.compare`."""
+
     key: Any
     value: float | None
     n: int
     numerator: float | None = None
     denominator: float | None = None
     extra: dict[str, float | None] = field(default_factory=dict)
+    lower: float | None = None
+    upper: float | None = None
+    signal: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, column: str) -> dict[str, Any]:
         key = self.key.isoformat() if isinstance(self.key, date) else self.key
         out = {
-            "key": key,
+            column: key,
             "value": self.value,
             "numerator": self.numerator,
             "denominator": self.denominator,
             "n": self.n,
+            "lower": self.lower,
+            "upper": self.upper,
+            "signal": self.signal,
         }
         out.update(self.extra)
         return out
@@ -134,19 +154,28 @@ class Breakdown:
     groups: list[Group]
     filters: dict[str, list[Any]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    comparison: dict[str, Any] = field(default_factory=dict)
 
     def get(self, key: Any) -> Group:
         return next(g for g in self.groups if g.key == key)
+
+    @property
+    def column(self) -> str:
+        """The name the groups' names go under: the dimension (``owner``) unless it clashes."""
+        extra = self.groups[0].extra if self.groups else {}
+        return group_column(self.by, list(extra))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
             "by": self.by,
+            "column": self.column,
             "unit": self.unit,
             "kind": self.kind,
             "filters": self.filters,
             "params": self.params,
-            "groups": [g.to_dict() for g in self.groups],
+            "comparison": self.comparison,
+            "groups": [g.to_dict(self.column) for g in self.groups],
         }
 
 

@@ -209,13 +209,21 @@ def _flow(report: Report, ws: Workspace) -> None:
         "stream": _value_stream(ws, flow),
         "variants": flow["variants"][:5],
         "rework_edges": [e for e in flow["edges"] if e["rework"]][:6],
-        "stage_figure": report.add_figure("stages", figures.stage_chart(flow["stages"])),
+        "owners": _owners(report, ws),
         "metrics": [
             _metric(report, ws, "win_rate", "Win rate"),
             _metric(report, ws, "cycle_time", "Cycle time (days, median)"),
             _metric(report, ws, "throughput", "Deals closed"),
         ],
     }
+
+
+def _owners(report: Report, ws: Workspace) -> dict[str, Any]:
+    """Win rate per owner on analysis-of-means limits: who is within the system, and by how
+    much those outside it differ (the stream above already gives each stage's days)."""
+    doc = ws.metric("win_rate", by="owner").to_dict()
+    chart = figures.comparison_chart(doc, "Win rate by owner, each on its own limits")
+    return {"figure": report.add_figure("owners", chart), "comparison": doc["comparison"]}
 
 
 def _value_stream(ws: Workspace, flow: dict[str, Any]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 __all__ = [
+    "comparison_chart",
     "improvement_chart",
     "metric_chart",
     "per_order_chart",
@@ -47,6 +48,11 @@ def improvement_chart(improvement: Mapping[str, Any]) -> go.Figure:
 def metric_chart(doc: Mapping[str, Any], title: str) -> go.Figure:
     """One metric per period on its chart (flow, quality and forecast sections)."""
     return _sized(base.control_chart(doc, title=title))
+
+
+def comparison_chart(doc: Mapping[str, Any], title: str) -> go.Figure:
+    """A ``--by`` breakdown: each group a dot in its own limits, red when outside."""
+    return _sized(base.breakdown_bars(doc, title=title), 280)
 
 
 def stage_chart(stages: Sequence[Mapping[str, Any]]) -> go.Figure:

@@ -137,17 +137,13 @@ def pareto_figure(rows: list[dict[str, Any]], title: str, *, label: str = "reque
     return {"data": data, "layout": layout}
 
 
-def bar_figure(groups: list[dict[str, Any]], title: str, unit: str) -> dict[str, Any]:
-    """One bar per group of a breakdown (``{"key", "value"}``)."""
-    data = [
-        {
-            "type": "bar",
-            "x": [str(g["key"]) for g in groups],
-            "y": [g["value"] for g in groups],
-            "marker": {"color": [RED if (g["value"] or 0) < 0 else BLUE for g in groups]},
-            "name": unit,
-        }
-    ]
-    layout = _layout(title, unit, hovermode="closest", showlegend=False)
-    layout["xaxis"]["automargin"] = True
+def bar_figure(doc: dict[str, Any], title: str) -> dict[str, Any]:
+    """A breakdown (``salesflow metric ID --by DIM --json``): each group on its own
+    analysis-of-means limits, or one bar per group when the metric is not compared."""
+    from salesflow.metrics.charted import comparison_traces
+
+    data = comparison_traces(doc)
+    layout = _layout(title, doc.get("unit", ""), hovermode="closest", barmode="overlay")
+    layout["showlegend"] = False  # the page says in words what the dot, band and line are
+    layout["xaxis"].update(automargin=True, tickangle=-40)
     return {"data": data, "layout": layout}

@@ -66,7 +66,7 @@ def forecasts_page(
         part = doc[metric]
         figures[metric] = {
             "series": behaviour_figure(part["series"], f"{label} per {period}"),
-            "owner": bar_figure(part["by_owner"]["groups"], f"{label} by owner", "%"),
+            "owner": bar_figure(part["by_owner"], f"{label} by owner"),
         }
     ctx.update(doc=doc, figures=figures)
     return render(request, "forecasts.html", ctx, partial="_forecast_panel.html")

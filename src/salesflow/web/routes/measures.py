@@ -111,7 +111,8 @@ def api_metric(
     _: Caller = Depends(viewer),
 ) -> dict:
     """Points, limits, signals (each explained in words) and a verdict, as
-    `salesflow metric ID --json`; with `by`, one value per group."""
+    `salesflow metric ID --json`; with `by`, one value per group, each with its own
+    analysis-of-means limits (`lower`, `upper`, `signal`) and the `comparison` in words."""
     q = _query(metric_id, period, by, filters, params, chart, start, end)
     return measure(state(request), q)
 
@@ -154,7 +155,7 @@ def _context(st: AppState, q: MeasureQuery) -> dict[str, Any]:
     if doc["view"] == "series":
         figure = behaviour_figure(doc, title)
     else:
-        figure = bar_figure(doc["groups"], f"{doc['title']} by {doc['by']}", doc["unit"])
+        figure = bar_figure(doc, f"{doc['title']} by {doc['by']}")
     ctx.update(doc=doc, figure=figure, problem=None)
     return ctx
 

@@ -53,9 +53,9 @@ def wait_figure(waits: dict[str, Any]) -> dict[str, Any] | None:
     rows = waits["udrs"]
     if not any(r["days"] or r["waiting_days"] for r in rows):
         return None
-    groups = [{"key": f"UDR #{r['udr_id']}", "value": r["days"] if r["days"] is not None
-               else r["waiting_days"]} for r in rows]  # fmt: skip
-    fig = bar_figure(groups, waits["title"], "days")
+    groups = [{"udr": f"UDR #{r['udr_id']}", "n": None, "value": r["days"]
+               if r["days"] is not None else r["waiting_days"]} for r in rows]  # fmt: skip
+    fig = bar_figure({"groups": groups, "column": "udr", "unit": "days"}, waits["title"])
     fig["data"][0]["marker"]["color"] = [BLUE if r["days"] is not None else AMBER for r in rows]
     return fig
 

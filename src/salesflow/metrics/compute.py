@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError
 from salesflow.metrics.calendar import check_period, period_range
+from salesflow.metrics.clock import clock_unit
 from salesflow.metrics.filters import apply_filters, resolve_column
 from salesflow.metrics.registry import get
 from salesflow.metrics.results import Breakdown, Group, Point, Series, from_record
@@ -127,7 +128,7 @@ def series(
     return Series(
         metric.id,
         period,
-        metric.unit,
+        clock_unit(metric.unit, described["params"].get("clock")),
         metric.kind,
         points,
         **described,
@@ -185,7 +186,8 @@ def breakdown(
         order = _order(by, settings)
         groups.sort(key=lambda g: order.get(g.key, len(order)))
     described = {"filters": _filters(filters), "params": metric.public_params(params, settings)}
-    return Breakdown(metric.id, by, metric.unit, metric.kind, groups, **described)
+    unit = clock_unit(metric.unit, described["params"].get("clock"))
+    return Breakdown(metric.id, by, unit, metric.kind, groups, **described)
 
 
 def _order(by: str, settings: Settings) -> dict[Any, int]:

@@ -251,7 +251,7 @@ def test_calendar_clock_is_the_default_and_units_say_which_clock(engine, tmp_pat
         b.value is None or b.value != p.value
         for b, p in zip(business.points, plain.points, strict=True)
     )
-    with pytest.raises(ConfigError, match="clock = 'wall' is not a clock"):
+    with pytest.raises(ConfigError, match=r"clock.*is .wall.*Use one of: calendar, business"):
         metrics.breakdown(engine, settings, "cycle_time", by="team", params={"clock": "wall"})
 
 
@@ -291,3 +291,33 @@ def duck_clock(calendar_data, tmp_path) -> Iterator:
     load(con, calendar_data)
     yield con
     con.disconnect()
+
+
+def test_metric_command_prints_business_days_from_the_workspace_calendar(
+    cli, calendar_data, tmp_path
+):
+    from salesflow.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path / "ws", timezone=ZONE)
+    load(workspace.data, calendar_data)
+    workspace.close()
+    config = workspace.path / "salesflow.toml"
+    config.write_text(
+        config.read_text() + 'business_hours = "09:00-17:00"\nholidays = "DE"\n'
+        'extra_holidays = ["2026-04-01"]\n'
+    )
+    args = ("-w", workspace.path, "metric", "cycle_time", "--by", "opportunity_id")
+    doc = cli.json(*args, "--param", "clock=business")
+    off = holidays_of(OFFICE)
+    want = {
+        o["opportunity_id"]: business_seconds(o["created_at"], o["closed_at"], OFFICE, off) / 28800
+        for o in calendar_data.opportunities
+    }
+    assert {g["key"]: g["value"] for g in doc["groups"]} == pytest.approx(want, abs=1e-9)
+    assert (doc["unit"], doc["params"]) == ("business days", {"clock": "business"})
+
+    wrong = cli(*args, "--param", "clock=wall", ok=False)
+    assert wrong.exit_code != 0 and "Use one of: calendar, business" in wrong.stderr
+    config.write_text(config.read_text().replace('"09:00-17:00"', '"9-5"'))
+    broken = cli(*args, ok=False)
+    assert broken.exit_code != 0 and "business_hours = '9-5'" in broken.stderr

@@ -35,8 +35,9 @@ CLOCK = Param(
     "clock",
     str,
     "calendar",
-    "calendar: elapsed time; business: only the [calendar] business_hours of workdays that are "
-    "not holidays (a business day is one day's business hours)",
+    "calendar: elapsed time; business: only business hours on workdays that are not holidays, "
+    "as the workspace calendar sets them (a business day is one day's business hours)",
+    choices=CLOCKS,
 )
 BUSINESS_UNITS = {"days": "business days", "hours": "business hours"}
 SECONDS = "_secs"

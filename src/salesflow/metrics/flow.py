@@ -178,8 +178,8 @@ METRICS = (
         "cycle_time",
         "Cycle time",
         "Days from creation to close for deals closed (won or lost) in the period; the value is "
-        "the median, the mean is reported beside it. --param clock=business counts business "
-        "days instead (business hours on workdays, without holidays).",
+        "the median, the mean is reported beside it. On the business clock it counts "
+        "business days instead (business hours on workdays, without holidays).",
         table="opportunities",
         build=cycle_time,
         time="closed_at",
@@ -192,8 +192,8 @@ METRICS = (
         "Time in stage",
         "Days a deal spent in a stage: from entering it to the deal's next stage event, for "
         "visits that ended in the period (median; mean beside it). Pick the stage with "
-        "--filter stage=NAME; without one it is broken down by stage. --param clock=business "
-        "counts business days.",
+        "--filter stage=NAME; without one it is broken down by stage. On the business clock "
+        "it counts business days.",
         table="stage_events",
         build=stage_time,
         time="left the stage",
@@ -231,7 +231,7 @@ METRICS = (
         "Sales velocity",
         "Money the pipeline turns into wins per day: opportunities created in the period × win "
         "rate of deals closed in it × average won amount ÷ average days to win "
-        "(business days with --param clock=business).",
+        "(business days on the business clock).",
         unit="amount/day",
         kind="amount",
         table="opportunities",

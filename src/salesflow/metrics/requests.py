@@ -68,7 +68,7 @@ METRICS = (
         "first_response_time",
         "First response time",
         "Hours from receiving a request to the first response, for requests received in the "
-        "period that were answered (median; mean beside it). --param clock=business counts "
+        "period that were answered (median; mean beside it). On the business clock it counts "
         "only business hours (on workdays, without holidays).",
         unit="hours",
         kind="duration",

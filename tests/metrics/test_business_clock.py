@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 import ibis
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from metrics_data import Data, load
 
 from salesflow import metrics
@@ -321,3 +324,78 @@ def test_metric_command_prints_business_days_from_the_workspace_calendar(
     config.write_text(config.read_text().replace('"09:00-17:00"', '"9-5"'))
     broken = cli(*args, ok=False)
     assert broken.exit_code != 0 and "business_hours = '9-5'" in broken.stderr
+
+
+ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney", "UTC")
+# opening and closing on quarter hours, not strictly inside 01:00–03:00 where the clocks of these
+# zones skip or repeat an hour (an opening time that does not exist, or exists twice, is ambiguous)
+HOURS = [q for q in range(97) if not 4 < q < 12]
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _unique(at: datetime, zone: ZoneInfo) -> bool:
+    """A wall-clock time that exists exactly once in the zone."""
+    return (
+        at.replace(tzinfo=zone, fold=0).utcoffset() == at.replace(tzinfo=zone, fold=1).utcoffset()
+    )
+
+
+SWITCHES = {  # the 2026 switch days (all Sundays), before and after
+    "Europe/Berlin": (date(2026, 3, 29), date(2026, 10, 25)),
+    "America/New_York": (date(2026, 3, 8), date(2026, 11, 1)),
+    "Australia/Sydney": (date(2026, 4, 5), date(2026, 10, 4)),
+    "UTC": (date(2026, 3, 29), date(2026, 10, 25)),
+}
+
+
+@given(
+    zone=st.sampled_from(ZONES),
+    days=st.one_of(st.sets(st.integers(0, 6), min_size=1), st.just({0, 1, 2, 3, 4, 5, 6})),
+    hours=st.one_of(
+        st.lists(st.sampled_from(HOURS), min_size=2, max_size=2, unique=True),
+        st.tuples(st.sampled_from([0, 4, 12]), st.sampled_from([20, 68, 96])),
+    ),
+    off=st.sets(st.tuples(st.integers(0, 1), st.integers(-2, 3)), max_size=3),
+    spans=st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 4 * 96), st.integers(0, 96 * 96)),
+        min_size=1,
+        max_size=25,
+    ),
+)
+@hypothesis_settings(max_examples=60, deadline=None)
+def test_any_calendar_in_any_zone_equals_the_quarter_hour_walk(
+    memory_con, tmp_path_factory, zone, days, hours, off, spans
+):
+    """Random workdays, opening hours and days off around the 2026 DST switches of three zones
+    (both hemispheres): the engine's business seconds equal the walk through real time."""
+    opens, closes = sorted(hours)
+    cal = {
+        "timezone": zone,
+        "workdays": [DAY_NAMES[d] for d in sorted(days)],
+        "business_hours": f"{opens // 4:02d}:{opens % 4 * 15:02d}-{closes // 4:02d}:{closes % 4 * 15:02d}",
+        "extra_holidays": sorted({(SWITCHES[zone][w] + timedelta(days=d)).isoformat() for w, d in off}),
+    }  # fmt: skip
+    tz = ZoneInfo(zone)
+    pairs = []
+    for window, offset, length in spans:
+        start = datetime.combine(SWITCHES[zone][window], datetime.min.time()) - timedelta(days=2)
+        start += QUARTER * offset
+        end = start + QUARTER * (length if length < 6 * 96 else length * 4)  # some long spans
+        if _unique(start, tz) and _unique(end, tz):
+            pairs.append((start, end))
+    assume(pairs)
+    rows = ibis.memtable({"a": [p[0] for p in pairs], "b": [p[1] for p in pairs]})
+    settings = settings_for(cal, tmp_path_factory.getbasetemp())
+    got = elapsed(Query(memory_con, settings), rows, "a", "b", clock="business").execute()
+    holidays = holidays_of(cal)
+    want = {(a, b): business_seconds(a, b, cal, holidays) for a, b in set(pairs)}
+    assert {
+        (a.to_pydatetime(), b.to_pydatetime()): s for a, b, s in got.itertuples(index=False)
+    } == pytest.approx(want, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def memory_con():
+    con = ibis.duckdb.connect()
+    yield con
+    con.disconnect()

@@ -102,11 +102,11 @@ def _day_table(q: Query, t: ir.Table, start: str, end: str) -> ir.Table | None:
     """The day table for every date from the earliest start to the latest end, or None."""
     import ibis
 
-    span = t.aggregate(lo=t[start].min(), hi=t[end].max()).execute().iloc[0]
-    lo, hi = _as_date(span["lo"]), _as_date(span["hi"])
-    if lo is None or hi is None:
+    span = t.aggregate(a=t[start].min(), b=t[end].min(), c=t[start].max(), d=t[end].max())
+    days = [d for d in map(_as_date, span.execute().iloc[0]) if d is not None]
+    if not days:
         return None
-    hi = max(hi, lo)
+    lo, hi = min(days), max(days)  # an end before its start still gets a (negative) duration
     key = ("business_days", lo, hi)
     if key not in q._cache:
         rows = business_days(q.settings.business, q.settings.zone, lo, hi)

@@ -35,6 +35,7 @@ __all__ = [
     "Cause",
     "CauseLink",
     "Checkin",
+    "Digest",
     "History",
     "Improvement",
     "ImprovementAttack",
@@ -98,6 +99,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(320))  # where the weekly digest goes
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
@@ -307,3 +309,17 @@ class Statement(Base):
     udr_id: Mapped[int | None] = mapped_column(ForeignKey("udrs.id"), index=True)
     merged_by: Mapped[str | None] = mapped_column(String(200))
     merged_at: Mapped[datetime | None]
+
+
+class Digest(Base):
+    """A digest that was sent: to whom, and the state it reported (verdicts, signals, request
+    themes), so the next one says only what changed since."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime]
+    sent_by: Mapped[str] = mapped_column(String(200))
+    today: Mapped[str] = mapped_column(String(10))  # the day it describes, YYYY-MM-DD
+    state: Mapped[dict[str, Any]]
+    recipients: Mapped[list[Any]]

@@ -14,6 +14,7 @@ __all__ = [
     "AccountEventRecord",
     "CauseRecord",
     "CheckinRecord",
+    "DigestRecord",
     "HistoryRecord",
     "ImprovementRecord",
     "InvitationRecord",
@@ -183,6 +184,7 @@ class UserRecord(Record):
     created_at: datetime
     disabled: bool
     version: int = 1
+    email: str | None = None
     password_hash: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -278,3 +280,15 @@ class StatementRecord(Record):
     udr_id: int | None
     merged_by: str | None
     merged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DigestRecord(Record):
+    """A digest that was sent, with the state it reported (see ``workbench/digest.py``)."""
+
+    id: int
+    sent_at: datetime
+    sent_by: str
+    today: str
+    state: dict[str, Any]
+    recipients: list[Any]

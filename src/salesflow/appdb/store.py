@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, event, func, inspect, select
 from sqlalchemy.orm import Session
 
+from salesflow.appdb.digests import DigestRepository
 from salesflow.appdb.engine import make_session_factory
 from salesflow.appdb.errors import InvalidRecordError
 from salesflow.appdb.improvements import CheckinRepository, ImprovementRepository
@@ -73,6 +74,7 @@ class KnowledgeStore:
         self.sessions = SessionRepository(self)
         self.invitations = InvitationRepository(self)
         self.statements = StatementRepository(self)
+        self.digests = DigestRepository(self)
 
     @classmethod
     def open(cls, url: str) -> KnowledgeStore:

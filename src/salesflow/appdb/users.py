@@ -22,7 +22,7 @@ from salesflow.appdb.sessions import end_user_sessions
 from salesflow.appdb.versions import Expected, claim, require_version
 from salesflow.errors import NotFoundError
 
-__all__ = ["UserRepository"]
+__all__ = ["UserRepository", "check_email"]
 
 
 class UserRepository:
@@ -30,25 +30,33 @@ class UserRepository:
         self._store = store
 
     def create(
-        self, name: str, *, role: str, password_hash: str | None = None, who: str = "salesflow"
+        self,
+        name: str,
+        *,
+        role: str,
+        password_hash: str | None = None,
+        email: str | None = None,
+        who: str = "salesflow",
     ) -> UserRecord:
         """A new account; names are unique."""
         name = name.strip()
         if not name:
             raise InvalidRecordError("A user needs a name")
         _check_role(role)
+        email = check_email(email)
         try:
             with self._store.transaction() as session:
                 row = User(
                     name=name,
                     role=role,
                     password_hash=password_hash,
+                    email=email,
                     created_at=now(),
                     disabled=False,
                 )
                 session.add(row)
                 session.flush()
-                log_account(session, who, "create", name, role=role)
+                log_account(session, who, "create", name, role=role, email=email)
                 return UserRecord.from_row(row)
         except IntegrityError:
             raise AlreadyExistsError(
@@ -95,14 +103,16 @@ class UserRepository:
         role: str | None = None,
         disabled: bool | None = None,
         password_hash: str | None = None,
+        email: str | None = None,
         who: str = "salesflow",
     ) -> UserRecord:
-        """Change role, disable/enable, or set a new password hash, at the version the caller
-        read; ends the account's sessions when its rights change, and refuses to leave the
+        """Change role, disable/enable, set a new password hash or e-mail address ("" removes
+        it), at the version the caller read; ends the account's sessions when its rights change, and refuses to leave the
         workspace without an enabled admin."""
         expected = require_version(expected_version, "User", id)
         if role is not None:
             _check_role(role)
+        new_email = None if email is None else (check_email(email) or "")
         with self._store.transaction() as session:
             if not claim(session, User.__table__, id, expected):
                 row = self._row(session, id)
@@ -124,11 +134,15 @@ class UserRepository:
             if password_hash is not None:
                 changes["password"] = "changed"
                 row.password_hash = password_hash
+            if new_email is not None and new_email != (row.email or ""):
+                changes["email"] = [row.email, new_email or None]
+                row.email = new_email or None
             session.flush()
             if was_admin and (row.role != "admin" or row.disabled):
                 _keep_an_admin(session, row.name)
             if changes:
-                if set(changes) != {"disabled"} or disabled:
+                rights = set(changes) - {"email"}  # a new address leaves sessions alone
+                if rights and (rights != {"disabled"} or disabled):
                     changes["sessions_ended"] = end_user_sessions(session, id)
                 log_account(session, who, _action(changes), row.name, **changes)
             return UserRecord.from_row(row)
@@ -210,7 +224,24 @@ class UserRepository:
         return row
 
 
+def check_email(email: str | None) -> str | None:
+    """A plausible e-mail address (one @, a dot in the domain, no spaces), or None when blank."""
+    if email is None or not email.strip():
+        return None
+    value = email.strip()
+    local, at, domain = value.partition("@")
+    if not (local and at and "." in domain.strip(".") and "@" not in domain) or any(
+        c.isspace() for c in value
+    ):
+        raise InvalidRecordError(
+            f"{value!r} is not an e-mail address", hint="Write it as name@example.com"
+        )
+    return value
+
+
 def _action(changes: dict[str, Any]) -> str:
+    if "email" in changes and len(changes) == 1:
+        return "email"
     if "disabled" in changes:
         return "disable" if changes["disabled"] else "enable"
     return "role" if "role" in changes else "password"

@@ -16,6 +16,7 @@ from salesflow.cli import (
     analysis_cmds,
     appdb_cmds,
     demo_cmd,
+    digest_cmd,
     flow_cmd,
     import_cmd,
     invite_cmds,
@@ -77,6 +78,7 @@ for module in (
     analysis_cmds,
     appdb_cmds,
     report_cmd,
+    digest_cmd,
     web_cmds,
 ):
     module.register(app)

@@ -30,6 +30,10 @@ user_app = new_app(
 
 Role = Annotated[str, typer.Option("--role", help="admin, editor or viewer.")]
 NameArg = Annotated[str, typer.Argument(help="The account's sign-in name.")]
+EmailOption = Annotated[
+    str | None,
+    typer.Option("--email", help="Where the weekly digest goes (`salesflow digest --send`)."),
+]
 PasswordFile = Annotated[
     Path | None,
     typer.Option("--password-file", help="Read the password from the first line of FILE."),
@@ -77,19 +81,22 @@ def add(
     name: Annotated[str, typer.Argument(help="Sign-in name.")],
     role: Role = "viewer",
     password_file: PasswordFile = None,
+    email: EmailOption = None,
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
     """Add an account; the password is asked for (hidden) unless --password-file is given.
 
-    Example: `salesflow user add ann --role admin`
+    Example: `salesflow user add ann --role admin --email ann@example.com`
     """
     from salesflow.web.auth import hash_password
 
     _check_role(role)
     password_hash = hash_password(_read_password(password_file))
     with open_store(workspace) as store:
-        user = store.users.create(name, role=role, password_hash=password_hash, who=_who())
+        user = store.users.create(
+            name, role=role, password_hash=password_hash, email=email, who=_who()
+        )
     if as_json:
         print_json(user.to_dict())
         return
@@ -203,6 +210,24 @@ def role(
     """
     _check_role(new_role)
     _change(workspace, name, as_json, f"is now {new_role}", version, role=new_role)
+
+
+def edit(
+    name: NameArg,
+    email: Annotated[
+        str,
+        typer.Option("--email", help='Where the weekly digest goes; "" removes the address.'),
+    ],
+    version: VersionOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Change an account's e-mail address (the weekly digest goes there); sessions stay.
+
+    Example: `salesflow user edit ann --email ann@example.com`
+    """
+    said = f"gets the digest at {email.strip()}" if email.strip() else "has no e-mail address"
+    _change(workspace, name, as_json, said, version, email=email)
 
 
 def reset_password(
@@ -391,6 +416,7 @@ def register(app: typer.Typer) -> None:
     user_app.command("disable")(disable)
     user_app.command("enable")(enable)
     user_app.command("role")(role)
+    user_app.command("edit")(edit)
     user_app.command("reset-password")(reset_password)
     user_app.command("sessions")(sessions)
     user_app.command("sign-out")(sign_out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,16 +56,34 @@ def serve(
             f"  salesflow -w {settings.workspace} user add NAME --role admin"
         )
     os.environ["SALESFLOW_WORKSPACE"] = str(settings.workspace)
+    scheduler = _digest_schedule(settings)
     sys.stderr.flush()
-    uvicorn.run(
-        "salesflow.web.server:make_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_level="warning",
-    )
+    try:
+        uvicorn.run(
+            "salesflow.web.server:make_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_level="warning",
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def _digest_schedule(settings: Any) -> Any:
+    """Start sending the weekly digest at ``[notify] schedule`` (None when it is not set)."""
+    from salesflow.notify import notify_settings
+    from salesflow.notify.schedule import parse_schedule, scheduled_send, start_scheduler
+
+    notify = notify_settings(settings)  # a bad [notify] setting stops the server here
+    if not notify.schedule:
+        return None
+    err.print(f"The weekly digest is sent {notify.schedule} ({settings.timezone}).")
+    job = scheduled_send(str(settings.workspace))
+    return start_scheduler(parse_schedule(notify.schedule), job, timezone=settings.timezone)
 
 
 def exposure_warning(host: str, public_url: str | None) -> str | None:

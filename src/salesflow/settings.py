@@ -19,6 +19,7 @@ from salesflow.errors import ConfigError, WorkspaceError
 
 __all__ = [
     "CONFIG_FILE",
+    "BusinessCalendar",
     "Settings",
     "StageConfig",
     "load_settings",
@@ -62,6 +63,24 @@ class StageConfig:
 
 
 @dataclass(frozen=True)
+class BusinessCalendar:
+    """When the business works: ``[calendar] workdays``, ``business_hours``, ``holidays`` and
+    ``extra_holidays``. Durations on the business clock count only this time."""
+
+    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    opens: int = 9 * 3600  # seconds after midnight, wall clock in the workspace's zone
+    closes: int = 17 * 3600
+    country: str | None = None  # a country code for the ``holidays`` library
+    subdiv: str | None = None  # its region (state, province…)
+    extra_holidays: tuple[date, ...] = ()
+
+    @property
+    def day_seconds(self) -> int:
+        """The length of one business day: business durations in days are in these units."""
+        return self.closes - self.opens
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a command needs to know about one workspace."""
 
@@ -73,6 +92,7 @@ class Settings:
     timezone: str = "UTC"
     core_threshold: float = 0.7
     as_of: datetime | None = None  # ``[calendar] as_of``: the moment the data describes
+    business: BusinessCalendar = field(default_factory=BusinessCalendar)
     frozen_today: date | None = None  # ``SALESFLOW_TODAY``: the wall clock, frozen (tests, replays)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -192,6 +212,7 @@ def settings_from_mapping(
         timezone=timezone,
         core_threshold=threshold,
         as_of=None if as_of is None else parse_moment(as_of, "[calendar] as_of", where),
+        business=business_calendar(calendar, where),
         frozen_today=_frozen_today(env.get("SALESFLOW_TODAY")),
         raw=raw,
     )
@@ -213,6 +234,84 @@ def parse_moment(value: Any, name: str, where: str | None = None) -> datetime:
             hint="Write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM",
         ) from None
     return moment.replace(tzinfo=None)
+
+
+def business_calendar(calendar: Mapping[str, Any], where: str) -> BusinessCalendar:
+    """The business calendar from the ``[calendar]`` table, validated."""
+    opens, closes = _hours(calendar.get("business_hours", "09:00-17:00"), where)
+    country, subdiv = _holiday_region(calendar.get("holidays"), where)
+    extra = calendar.get("extra_holidays", [])
+    if not isinstance(extra, list):
+        raise ConfigError(
+            "[calendar] extra_holidays must be a list of dates",
+            where=where,
+            hint='e.g. extra_holidays = ["2026-12-24", "2026-12-31"]',
+        )
+    return BusinessCalendar(
+        workdays=_workdays(calendar.get("workdays", ["mon", "tue", "wed", "thu", "fri"]), where),
+        opens=opens,
+        closes=closes,
+        country=country,
+        subdiv=subdiv,
+        extra_holidays=tuple(
+            parse_moment(d, "[calendar] extra_holidays entry", where).date() for d in extra
+        ),
+    )
+
+
+def _workdays(value: Any, where: str) -> tuple[int, ...]:
+    """``["mon", "tue", …]`` (or full names) as weekday numbers, Monday = 0."""
+    index = {name[:n]: i for i, name in enumerate(WEEKDAYS) for n in (3, len(name))}
+    names = [str(v).strip().lower() for v in value] if isinstance(value, list) else []
+    days = [index.get(n) for n in names]
+    if not days or None in days or len(set(days)) != len(days):
+        raise ConfigError(
+            f"[calendar] workdays = {value!r} is not a list of weekdays",
+            where=where,
+            hint='Name each working day once, e.g. workdays = ["mon", "tue", "wed", "thu", "fri"]',
+        )
+    return tuple(sorted(d for d in days if d is not None))
+
+
+def _hours(value: Any, where: str) -> tuple[int, int]:
+    """``"09:00-17:00"`` as seconds after midnight (``24:00`` closes at midnight)."""
+    try:
+        start, end = (_clock_seconds(part) for part in str(value).split("-"))
+    except ValueError:
+        start = end = -1
+    if not 0 <= start < end <= 86400:
+        raise ConfigError(
+            f"[calendar] business_hours = {value!r} is not an opening and a closing time",
+            where=where,
+            hint='Write it as "HH:MM-HH:MM", opening before closing, e.g. "09:00-17:00" '
+            '(use "00:00-24:00" to count whole working days)',
+        )
+    return start, end
+
+
+def _clock_seconds(text: str) -> int:
+    hours, minutes = text.strip().split(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(minutes) < 60):
+        raise ValueError(text)
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+def _holiday_region(value: Any, where: str) -> tuple[str | None, str | None]:
+    """``holidays = "DE"``, ``"DE-BY"`` or ``{country = "DE", subdiv = "BY"}``."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str):
+        country, _, subdiv = value.strip().partition("-")
+        return country.upper(), subdiv.upper() or None
+    if isinstance(value, Mapping) and isinstance(value.get("country"), str):
+        subdiv = value.get("subdiv")
+        return value["country"].upper(), None if subdiv is None else str(subdiv).upper()
+    raise ConfigError(
+        f"[calendar] holidays = {value!r} is not a country code",
+        where=where,
+        hint='Write a country code such as holidays = "DE", or '
+        'holidays = { country = "DE", subdiv = "BY" } for a region',
+    )
 
 
 def _frozen_today(text: str | None) -> date | None:

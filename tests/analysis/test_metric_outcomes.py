@@ -218,3 +218,16 @@ def test_cli_metric_outcome_json_and_param_errors(synthetic):
     assert needs.exit_code == 1 and "--filter stage=NAME" in needs.stderr
     builtin = _cli("-w", path, "--outcome", "won", "--param", "x=1")
     assert builtin.exit_code == 1 and "takes no --param" in builtin.stderr
+
+
+def test_cycle_time_outcome_on_the_business_clock(ws):
+    """``--outcome cycle_time --param clock=business``: the cycle_time metric per deal, counted
+    in business days, on the same closed deals as the built-in outcome."""
+    business = drivers(
+        ws, outcome="cycle_time", params={"clock": "business"}, variables=["segment"]
+    )
+    calendar = drivers(ws, outcome="cycle_time", variables=["segment"])
+    assert business.as_dict()["params"] == {"clock": "business"}
+    assert business.n == calendar.n
+    slow, also = _one(business, "segment", "Enterprise"), _one(calendar, "segment", "Enterprise")
+    assert slow.significant and slow.direction == also.direction == "increases"

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from salesflow.analysis import diagnostics, estimable, wording
 from salesflow.analysis.effects import ALPHA, DriverResult, Effect, LinkEvidence
 from salesflow.analysis.features import Catalog, feature_frame
-from salesflow.analysis.model import OUTCOMES, OutcomeSpec, design, fit, outcome_spec
-from salesflow.analysis.outcomes import attach, metric_outcome, prepare_outcome
+from salesflow.analysis.model import OutcomeSpec, design, fit, outcome_spec
+from salesflow.analysis.outcomes import attach, is_builtin, metric_outcome, prepare_outcome
 from salesflow.analysis.variables import Variable
 from salesflow.errors import DataError
 
@@ -76,7 +76,7 @@ def drivers(
     the deal's columns), and ``params`` are the metric's ``--param`` values.
     """
     con, settings = workspace.data, workspace.settings
-    if outcome in OUTCOMES:
+    if is_builtin(outcome, params):
         frame, cat = feature_frame(con, settings, filters=filters, stall_days=stall_days)
         frame, spec = prepare_outcome(workspace, frame, outcome, params=params)
         found = None

@@ -72,6 +72,23 @@ def _why_not(metric: Metric) -> str | None:
     return None
 
 
+def is_builtin(outcome: str, params: Mapping[str, Any] | None) -> bool:
+    """A built-in outcome — unless it gets parameters and a metric of the same name takes them
+    (``cycle_time`` with ``clock=business`` is the cycle_time metric on the business clock)."""
+    from salesflow.metrics.registry import builtins
+
+    if outcome not in OUTCOMES:
+        return False
+    if not params:
+        return True
+    if outcome in builtins():
+        return False
+    raise ConfigError(
+        f"Outcome {outcome!r} takes no --param",
+        hint="Parameters are for metric outcomes such as stage_conversion",
+    )
+
+
 def usable_outcomes(settings: Settings) -> list[str]:
     """The outcomes ``drivers`` accepts: the three built-ins and the per-deal metrics."""
     from salesflow.metrics.registry import catalog
@@ -242,12 +259,7 @@ def prepare_outcome(
     ``bad_if`` ("above" or "below", from a UDR bound to the metric) says which way of a metric
     outcome is bad news; without it, the built-in metrics' known direction or a rise.
     """
-    if outcome in OUTCOMES:
-        if params:
-            raise ConfigError(
-                f"Outcome {outcome!r} takes no --param",
-                hint="Parameters are for metric outcomes such as stage_conversion",
-            )
+    if is_builtin(outcome, params):
         return frame, OUTCOMES[outcome]
     found = metric_outcome(
         workspace.data, workspace.settings, outcome, params=params, filters=filters

@@ -38,6 +38,7 @@ class Param:
     doc: str
     arg: str = ""
     from_settings: Callable[[Settings], Any] | None = None  # a default that depends on stages
+    choices: tuple[str, ...] = ()  # the only values allowed (a menu in the web app)
 
     @property
     def kwarg(self) -> str:
@@ -45,6 +46,11 @@ class Param:
 
     def parse(self, value: Any, metric_id: str) -> Any:
         """The typed value; a clear error when a string from the command line does not fit."""
+        if self.choices and value not in self.choices:
+            raise ConfigError(
+                f"Parameter {self.name!r} of metric {metric_id!r} is {value!r}",
+                hint=f"Use one of: {', '.join(self.choices)} ({self.name}: {self.doc})",
+            )
         if value is None or (isinstance(value, self.type) and not isinstance(value, bool)):
             return value
         try:
@@ -138,11 +144,13 @@ class Metric:
             "time": self.time,
             "chart": self.chart,
             "maturity": self.maturity_rule or None,
-            "params": [
-                {"name": p.name, "type": p.type.__name__, "default": p.default, "doc": p.doc}
-                for p in self.params
-            ],
+            "params": [_param_entry(p) for p in self.params],
         }
+
+
+def _param_entry(p: Param) -> dict[str, Any]:
+    entry = {"name": p.name, "type": p.type.__name__, "default": p.default, "doc": p.doc}
+    return entry | ({"choices": list(p.choices)} if p.choices else {})
 
 
 def flag(condition: ir.BooleanValue) -> ir.FloatingValue:

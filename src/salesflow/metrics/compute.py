@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError
 from salesflow.metrics.calendar import check_period, period_range
+from salesflow.metrics.clock import clock_unit
 from salesflow.metrics.filters import apply_filters, resolve_column
 from salesflow.metrics.registry import get
 from salesflow.metrics.results import Breakdown, Group, Point, Series, from_record
@@ -139,7 +140,7 @@ def series(
     return Series(
         metric.id,
         period,
-        metric.unit,
+        clock_unit(metric.unit, described["params"].get("clock")),
         metric.kind,
         points,
         **described,
@@ -204,9 +205,8 @@ def breakdown(
     samples = _samples(rows, by, columns) if columns else None
     groups, comparison = compare.compare(metric, by, groups, samples)
     described = {"filters": _filters(filters), "params": metric.public_params(params, settings)}
-    return Breakdown(
-        metric.id, by, metric.unit, metric.kind, groups, **described, comparison=comparison
-    )
+    unit = clock_unit(metric.unit, described["params"].get("clock"))
+    return Breakdown(metric.id, by, unit, metric.kind, groups, **described, comparison=comparison)
 
 
 def _samples(rows: ir.Table, by: str, columns: tuple[str, ...]) -> dict[Any, dict[str, list]]:

@@ -64,6 +64,31 @@ a period with no submission by its cut-off has no value ("no forecast submitted 
 cut-off").
 """
 
+CLOCK = """\
+## Calendar time or business time
+
+Every duration (`cycle_time`, `stage_time`, `first_response_time`, and the days to win inside
+`velocity`) takes `--param clock=calendar|business`. The calendar clock (the default) counts
+elapsed time. The business clock counts only business hours on workdays that are not holidays,
+read on the wall clock of `[calendar] timezone`; its unit is *business days* (one day's business
+hours; `00:00-24:00` counts whole workdays) or *business hours*:
+
+```toml
+[calendar]
+timezone = "Europe/Berlin"
+workdays = ["mon", "tue", "wed", "thu", "fri"]    # the default
+business_hours = "09:00-17:00"                    # the default
+holidays = "DE"                                   # or { country = "DE", subdiv = "BY" }
+extra_holidays = ["2026-12-24", "2026-12-31"]     # company days off
+```
+
+Public holidays come from the maintained [`holidays`](https://pypi.org/project/holidays/)
+library (ISO country code, optional region). A daylight-saving switch that falls inside business
+hours counts its real length (a night shift from 01:00 to 05:00 has 3 hours on the spring switch
+night). The day table is built in Python and joined in the engine, so the business clock runs on
+DuckDB, PostgreSQL and every Ibis backend.
+"""
+
 CUSTOM = """\
 ## Custom metrics
 
@@ -111,7 +136,7 @@ def catalog_markdown() -> str:
         if chosen:
             parts.append(f"## {family.capitalize()}\n")
             parts += [_entry(m) for m in chosen]
-    parts.append(CUSTOM)
+    parts += [CLOCK, CUSTOM]
     return "\n".join(parts)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from salesflow.metrics.base import Metric, Param, count_agg, flag, median_agg
+from salesflow.metrics.clock import CLOCK, day_length, elapsed
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -85,19 +86,19 @@ def stalled(q: Query, *, days: int = 30) -> ir.Table:
     )
 
 
-def cycle_time(q: Query) -> ir.Table:
-    c = closed(q)
-    return c.mutate(period=q.bucket(c.closed_at), _x=days_between(c.created_at, c.closed_at))
+def cycle_time(q: Query, *, clock: str = "calendar") -> ir.Table:
+    c = elapsed(q, closed(q), "created_at", "closed_at", clock=clock)
+    return c.mutate(period=q.bucket(c.closed_at), _x=c._secs / day_length(q.settings, clock))
 
 
-def stage_time(q: Query) -> ir.Table:
+def stage_time(q: Query, *, clock: str = "calendar") -> ir.Table:
     """One row per completed stage visit: entered → the deal's next stage event."""
     ev = q.ordered_events()
-    ev = ev.filter(ev._next_at.notnull())
-    return ev.mutate(period=q.bucket(ev._next_at), _x=days_between(ev.entered_at, ev._next_at))
+    ev = elapsed(q, ev.filter(ev._next_at.notnull()), "entered_at", "_next_at", clock=clock)
+    return ev.mutate(period=q.bucket(ev._next_at), _x=ev._secs / day_length(q.settings, clock))
 
 
-def velocity(q: Query) -> ir.Table:
+def velocity(q: Query, *, clock: str = "calendar") -> ir.Table:
     """Created rows count the opportunities; closed rows carry win, amount and cycle days."""
     import ibis
 
@@ -106,7 +107,7 @@ def velocity(q: Query) -> ir.Table:
     created = o.mutate(
         period=q.bucket(o.created_at), _new=1.0, _closed=zero, _won=zero, _amt=zero, _days=zero
     )
-    c = closed(q)
+    c = elapsed(q, closed(q), "created_at", "closed_at", clock=clock)
     won = flag(c.outcome == "won")
     ended = c.mutate(
         period=q.bucket(c.closed_at),
@@ -114,8 +115,8 @@ def velocity(q: Query) -> ir.Table:
         _closed=1.0,
         _won=won,
         _amt=won * c.amount.fill_null(0),
-        _days=won * days_between(c.created_at, c.closed_at),
-    )
+        _days=won * c._secs / day_length(q.settings, clock),
+    ).drop("_secs")
     return created.union(ended)
 
 
@@ -135,7 +136,13 @@ def velocity_agg(t: ir.Table) -> dict[str, ir.Value]:
 DAYS_WIP = Param("days", int, 60, "open longer than this many days at the period's end")
 DAYS_STALL = Param("days", int, 30, "days without a stage change or activity")
 DEALS = {"unit": "opportunities", "kind": "count", "table": "opportunities", "family": "flow"}
-DURATION = {"unit": "days", "kind": "duration", "family": "flow", "aggregate": median_agg}
+DURATION = {
+    "unit": "days",
+    "kind": "duration",
+    "family": "flow",
+    "aggregate": median_agg,
+    "params": (CLOCK,),
+}
 
 METRICS = (
     Metric(
@@ -171,7 +178,8 @@ METRICS = (
         "cycle_time",
         "Cycle time",
         "Days from creation to close for deals closed (won or lost) in the period; the value is "
-        "the median, the mean is reported beside it.",
+        "the median, the mean is reported beside it. On the business clock it counts "
+        "business days instead (business hours on workdays, without holidays).",
         table="opportunities",
         build=cycle_time,
         time="closed_at",
@@ -184,7 +192,8 @@ METRICS = (
         "Time in stage",
         "Days a deal spent in a stage: from entering it to the deal's next stage event, for "
         "visits that ended in the period (median; mean beside it). Pick the stage with "
-        "--filter stage=NAME; without one it is broken down by stage.",
+        "--filter stage=NAME; without one it is broken down by stage. On the business clock "
+        "it counts business days.",
         table="stage_events",
         build=stage_time,
         time="left the stage",
@@ -221,7 +230,8 @@ METRICS = (
         "velocity",
         "Sales velocity",
         "Money the pipeline turns into wins per day: opportunities created in the period × win "
-        "rate of deals closed in it × average won amount ÷ average days to win.",
+        "rate of deals closed in it × average won amount ÷ average days to win "
+        "(business days on the business clock).",
         unit="amount/day",
         kind="amount",
         table="opportunities",
@@ -232,6 +242,7 @@ METRICS = (
         chart_why="XmR chart: velocity multiplies counts, shares and amounts, so no binomial or Poisson "
         "model fits; individuals (XmR) limits come from its own period-to-period variation.",
         time="created_at and closed_at",
+        params=(CLOCK,),
         extra=("win_rate", "avg_won_amount", "cycle_days"),
     ),
 )

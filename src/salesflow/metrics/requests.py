@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from salesflow.metrics.base import Metric, count_agg, median_agg, ratio_agg
+from salesflow.metrics.clock import CLOCK, elapsed
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -19,18 +20,17 @@ def request_volume(q: Query) -> ir.Table:
     return r.mutate(period=q.bucket(r.received_at))
 
 
-def first_response_time(q: Query) -> ir.Table:
-    from salesflow.metrics.flow import days_between
-
+def first_response_time(q: Query, *, clock: str = "calendar") -> ir.Table:
     r = q.table("requests")
-    r = r.filter(r.first_response_at.notnull())
-    return r.mutate(
-        period=q.bucket(r.received_at), _x=days_between(r.received_at, r.first_response_at) * 24
+    r = elapsed(
+        q, r.filter(r.first_response_at.notnull()), "received_at", "first_response_at", clock=clock
     )
+    return r.mutate(period=q.bucket(r.received_at), _x=r._secs / 3600)
 
 
-def response_maturity(q: Query) -> float | None:
-    """The days within which 90 % of past requests got their first response."""
+def response_maturity(q: Query, *, clock: str = "calendar") -> float | None:
+    """The days within which 90 % of past requests got their first response: elapsed days on
+    either clock, since maturing is about the calendar."""
     from salesflow.metrics.flow import typical_wait
 
     r = q.table("requests")
@@ -68,7 +68,8 @@ METRICS = (
         "first_response_time",
         "First response time",
         "Hours from receiving a request to the first response, for requests received in the "
-        "period that were answered (median; mean beside it).",
+        "period that were answered (median; mean beside it). On the business clock it counts "
+        "only business hours (on workdays, without holidays).",
         unit="hours",
         kind="duration",
         table="requests",
@@ -76,6 +77,7 @@ METRICS = (
         build=first_response_time,
         aggregate=median_agg,
         time="received_at",
+        params=(CLOCK,),
         extra=("mean",),
         maturity=response_maturity,
         maturity_rule="the requests of a period are maturing (slow answers still missing) until "

@@ -163,7 +163,7 @@ def edit(
     if "measure" in fields and fields["measure"] != current.measure:
         from salesflow.workbench.graph import plain
 
-        noted = {"verdict": plain(verdict(bench, current).to_dict(chart=False))}
+        noted = {"verdict": plain(bench.improvement_verdict(current).to_dict(chart=False))}
     record = bench.store.improvements.update(
         id, who=bench.who, expected_version=expected_version, noted=noted, **fields
     )

@@ -10,13 +10,13 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, MAX_ID, clean
+from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean
 from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import Season, Threshold, form_data
@@ -24,9 +24,12 @@ from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
+    delete_at_version,
+    history_of,
     improvement_figure,
     measure_fields,
     metric_choices,
+    restore_at_version,
     text_or_none,
     version_of,
 )
@@ -70,6 +73,23 @@ class ImprovementIn(BaseModel):
     baseline_end: date | None = None
     start: date | None = None
     target: Threshold = None
+
+
+class ImprovementEdit(ImprovementIn):
+    """What changes, with the ``version`` you read (or ``If-Match``; stale: 409). A field left
+    out stays as it is; ``""`` clears an optional text. A new measure starts with ``metric``
+    (its old verdict is kept in the history); ``unmeasure`` removes it."""
+
+    objective: Text = Field(default=None, min_length=1)
+    period: Literal["week", "month", "quarter"] | None = None
+    filters: Pairs | None = None
+    params: Pairs | None = None
+    attacks: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        default=None, max_length=50
+    )
+    status: Literal["proposed", "running", "verified", "abandoned"] | None = None
+    unmeasure: bool = False
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class CheckinIn(BaseModel):
@@ -137,6 +157,62 @@ def api_show(
     return doc
 
 
+@router.patch("/api/improvements/{improvement_id}", tags=["improvements"],
+              summary="Edit an improvement", responses=CHANGE_RESPONSES)  # fmt: skip
+def api_edit(
+    improvement_id: Id,
+    body: ImprovementEdit,
+    request: Request,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    """Name the version you read (`version` or `If-Match`); a stale one is a 409 with the
+    stored improvement in `current`. A new measure is computed first: a bad one stores nothing."""
+    version = expected(body.version, if_match, what=f"improvement {improvement_id}")
+    changes = body.model_dump(
+        exclude={"version", "unmeasure", "baseline_start", "baseline_end"}, exclude_none=True
+    )
+    if body.baseline_start and body.baseline_end:
+        changes["baseline"] = f"{body.baseline_start}:{body.baseline_end}"
+    reads_data = body.metric is not None or body.unmeasure  # the old and new verdicts
+    with bench(request, caller, lock=reads_data) as wb:
+        return clean(
+            wb.edit_improvement(
+                improvement_id, expected_version=version, unmeasure=body.unmeasure, **changes
+            )
+        )
+
+
+@router.delete("/api/improvements/{improvement_id}", tags=["improvements"],
+               summary="Delete an improvement (can be undone)", responses=CHANGE_RESPONSES)  # fmt: skip
+def api_delete(
+    improvement_id: Id,
+    request: Request,
+    version: VersionQuery = None,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    """Name the version you read (`?version=N` or `If-Match`)."""
+    return delete_at_version(request, caller, "improvement", improvement_id, version, if_match)
+
+
+@router.post("/api/improvements/{improvement_id}/restore", tags=["improvements"],
+             summary="Undo a delete", responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
+def api_restore(
+    improvement_id: Id, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
+) -> dict:
+    """Only a deleted improvement changes, so the version is optional (`If-Match` is checked)."""
+    return restore_at_version(request, caller, "improvement", improvement_id, if_match)
+
+
+@router.get("/api/improvements/{improvement_id}/history", tags=["improvements"],
+            summary="Every change to an improvement")  # fmt: skip
+def api_history(improvement_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
+    """Who changed what and when, with the record before and after (a rebound measure's old
+    verdict is `before.verdict`)."""
+    return history_of(request, caller, "improvement", improvement_id)
+
+
 @router.post("/api/improvements/{improvement_id}/checkins", tags=["improvements"],
              summary="Record a check-in", status_code=201)  # fmt: skip
 def api_checkin(
@@ -175,10 +251,11 @@ def _list_context(request: Request, caller: Caller) -> dict[str, Any]:
     with bench(request, caller, lock=False) as wb:
         items = clean(wb.list_improvements())
         checkins = wb.store.checkins.list()  # a check-in is logged: it bumps the version
+        deleted = [i for i in wb.store.improvements.list(include_deleted=True) if i.deleted_at]
     last = {}
     for c in checkins:
         last[c.improvement_id] = c.asked_at.date().isoformat()
-    return {"items": items, "last": last, "words": VERDICT_WORDS}
+    return {"items": items, "last": last, "words": VERDICT_WORDS, "deleted": deleted}
 
 
 def _form_context(request: Request, caller: Caller, form: dict[str, Any]) -> dict[str, Any]:
@@ -269,8 +346,11 @@ def _detail_context(request: Request, caller: Caller, id: int) -> dict[str, Any]
         "held_on": None,
         "history": list(reversed(history)),
         "statuses": STATUSES,
+        "cadences": CADENCES,
+        "people": [u.name for u in state(request).store.users.list() if not u.disabled],
         "words": VERDICT_WORDS,
         "problem": None,
+        "unsaved": None,
     }
 
 
@@ -280,9 +360,16 @@ def detail_page(improvement_id: Id, request: Request, caller: Caller = Depends(v
 
 
 def _problem(
-    request: Request, caller: Caller, id: int, exc: SalesflowError, typed: dict | None = None
+    request: Request,
+    caller: Caller,
+    id: int,
+    exc: SalesflowError,
+    typed: dict | None = None,
+    unsaved: dict | None = None,
 ) -> Response:
-    """The page again with the refusal; ``typed`` keeps a check-in's answers as entered."""
+    """The page again with the refusal, showing what is stored now; ``typed`` keeps a
+    check-in's answers as entered, ``unsaved`` the edit's words that were not saved."""
+    from salesflow.appdb import ConflictError
     from salesflow.web.errors import error_document, status_of
 
     ctx = _detail_context(request, caller, id)
@@ -290,7 +377,57 @@ def _problem(
     if typed is not None:
         ctx["last"] = {f"{k}_answer": v for k, v in typed.items()}
         ctx["held_on"] = typed["held_on"]
+    if isinstance(exc, ConflictError) and unsaved:
+        stored = ctx["imp"]
+        ctx["unsaved"] = {k: v for k, v in unsaved.items() if v and v != stored.get(k)} or None
     return render(request, "improvement.html", ctx, status=status_of(exc))
+
+
+EDITED = ("title", "objective", "why", "method", "theory", "owner", "cadence")
+
+
+@router.post("/improvements/{improvement_id}/edit", include_in_schema=False)
+def edit_from_form(
+    improvement_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Save the three questions' answers, owner and cadence; a stale version saves nothing
+    and shows what is stored now beside the words typed."""
+    typed = {k: str(form.get(k) or "").strip() for k in EDITED}
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.edit_improvement(improvement_id, expected_version=version_of(form), **typed),
+        to=f"/improvements/{improvement_id}",
+        on_error=lambda exc: _problem(request, caller, improvement_id, exc, unsaved=typed),
+    )
+
+
+@router.post("/improvements/{improvement_id}/delete", include_in_schema=False)
+def delete_from_form(
+    improvement_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.delete("improvement", improvement_id, expected_version=version_of(form)),
+        to="/improvements",
+        on_error=lambda exc: _problem(request, caller, improvement_id, exc),
+    )
+
+
+@router.post("/improvements/{improvement_id}/restore", include_in_schema=False)
+def restore_from_form(
+    improvement_id: Id, request: Request, caller: Caller = Depends(editor)
+) -> Response:
+    with bench(request, caller, lock=False) as wb:
+        wb.restore("improvement", improvement_id)
+    return RedirectResponse(f"/improvements/{improvement_id}", status_code=303)
 
 
 @router.post("/improvements/{improvement_id}/checkins", include_in_schema=False)

@@ -16,15 +16,17 @@ from starlette.datastructures import FormData
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
 from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean
-from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected, optional
+from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
     delete_at_version,
+    history_of,
     measure_fields,
     metric_choices,
+    restore_at_version,
     text_or_none,
     udr_figure,
     version_of,
@@ -184,16 +186,12 @@ def api_restore(
     udr_id: Id, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
 ) -> dict:
     """Only a deleted UDR changes, so the version is optional here (`If-Match` is checked)."""
-    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
-        return clean(
-            wb.restore("udr", udr_id, expected_version=optional(if_match, what=f"UDR {udr_id}"))
-        )
+    return restore_at_version(request, caller, "udr", udr_id, if_match)
 
 
 @router.get("/api/udrs/{udr_id}/history", tags=["udrs"], summary="Every change to a UDR")
 def api_history(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    with bench(request, caller, lock=False) as wb:
-        return clean({"history": wb.history("udr", udr_id)})
+    return history_of(request, caller, "udr", udr_id)
 
 
 # -- pages ------------------------------------------------------------------------------------

@@ -146,3 +146,29 @@ def test_a_cause_is_reworded_deleted_and_restored_from_its_panel(ann):
     history = _soup(ann.get("/causes", params={"node": node})).select_one('[data-testid="history"]')
     words = " ".join(history.get_text().split())
     assert "ann restored it" in words and "ann deleted it" in words and "ann changed it" in words
+
+
+def test_a_why_is_reworded_removed_and_restored_from_the_panel(ann):
+    effect = 1  # UDR "deals we first answered after more than 48 hours …"
+    box = _soup(ann.get("/causes", params={"node": effect})).select_one('[data-testid="edit-link"]')
+    link = box["action"].split("/")[3]
+    fields = {i["name"]: i.get("value", "") for i in box.select("input")}
+    saved = ann.post(f"/causes/links/{link}/edit", follow_redirects=False,
+                     data={**fields, "text": "the morning assignment is late", "group": ""})  # fmt: skip
+    assert saved.status_code == 303
+    assert ann.post(f"/causes/links/{link}/edit", data=fields).status_code == 409  # stale
+    panel = _soup(ann.get("/causes", params={"node": effect}))
+    version = panel.select_one('[data-testid="edit-link"] input[name="version"]')["value"]
+    assert "the morning assignment is late" in panel.select_one(".link-box").get_text()
+    gone = ann.post(f"/causes/links/{link}/delete", follow_redirects=False,
+                    data={"version": version, "node": effect, "csrf_token": ann.csrf})  # fmt: skip
+    assert gone.status_code == 303
+    removed = _soup(ann.get("/causes", params={"node": effect})).select_one(
+        '[data-testid="removed-whys"]'
+    )
+    assert "the morning assignment is late" in removed.get_text()
+    back = ann.post(f"/causes/links/{link}/restore", follow_redirects=False,
+                    data={"node": effect, "csrf_token": ann.csrf})  # fmt: skip
+    assert back.status_code == 303
+    history = [h["action"] for h in ann.get(f"/api/links/{link}/history").json()["history"]]
+    assert history[-3:] == ["update", "delete", "restore"]

@@ -271,6 +271,7 @@ def _context(request: Request, caller: Caller, node_id: int | None) -> dict[str,
         panel = _node_context(doc, node_id)
         if panel is not None:
             panel["history"] = list(reversed(wb.history(panel["node"]["kind"], node_id)))
+            panel["removed"] = _removed_whys(wb, doc, node_id)
         deleted = [c for c in wb.store.causes.list(include_deleted=True) if c.deleted_at]
         deleted = [c for c in deleted if wb.store.node_kind(c.id) == "cause"]  # not promoted
     return {
@@ -287,6 +288,16 @@ def _context(request: Request, caller: Caller, node_id: int | None) -> dict[str,
         "problem": None,
         "checked": None,
     }
+
+
+def _removed_whys(wb: Any, doc: dict[str, Any], node_id: int) -> list[dict[str, Any]]:
+    """Deleted links from this node to a cause still in the picture: they can be restored."""
+    texts = {n["id"]: n["text"] for n in doc["nodes"]}
+    return [
+        {"id": li.id, "cause": li.cause_id, "text": li.text, "other": texts[li.cause_id]}
+        for li in wb.store.links.list(include_deleted=True)
+        if li.deleted_at and li.effect_id == node_id and li.cause_id in texts
+    ]
 
 
 def _node_param(request: Request) -> int | None:
@@ -379,6 +390,46 @@ def delete_link_from_form(
         request,
         caller,
         lambda wb: wb.delete("link", link_id, expected_version=version_of(form)),
+        to=f"/causes?node={node or ''}",
+        on_error=lambda exc: _problem(request, caller, node, exc),
+    )
+
+
+@router.post("/causes/links/{link_id}/edit", include_in_schema=False)
+def edit_link_from_form(
+    link_id: LinkId,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Reword a why ("because…") or change its AND group; a stale version saves nothing."""
+    node = _int(form.get("node"))
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.edit_link(
+            link_id,
+            expected_version=version_of(form),
+            text=str(form.get("text") or ""),
+            group=str(form.get("group") or ""),
+        ),
+        to=f"/causes?node={node or ''}",
+        on_error=lambda exc: _problem(request, caller, node, exc),
+    )
+
+
+@router.post("/causes/links/{link_id}/restore", include_in_schema=False)
+def restore_link_from_form(
+    link_id: LinkId,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    node = _int(form.get("node"))
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.restore("link", link_id),
         to=f"/causes?node={node or ''}",
         on_error=lambda exc: _problem(request, caller, node, exc),
     )

@@ -66,7 +66,7 @@ def test_edit_an_objective_delete_and_restore_a_cause_and_see_both_in_history(ne
     page.wait_for_url("**/causes#deleted-causes")
     assert text in page.locator('[data-testid="deleted-causes"]').inner_text()
     assert text not in page.locator('[data-testid="roots"]').inner_text()
-    page.click(f"#restore-cause-{QUEUE}")
+    page.click(f"#restore-causes-{QUEUE}")
     page.wait_for_url(f"**/causes?node={QUEUE}")
     assert page.locator('[data-testid="node-text"]').inner_text() == text
     history = _history(page, '[data-testid="node-panel"]')

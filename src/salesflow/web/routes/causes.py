@@ -18,10 +18,10 @@ from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError, never_a_result
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import MAX_ID, VersionQuery, clean
+from salesflow.web.forms import MAX_ID, VersionQuery, clean, form_data
 from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch, expected
 from salesflow.web.render import render, render_cached
-from salesflow.web.routes.udrs import form_data
+from salesflow.web.soft_delete import soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
@@ -473,33 +473,8 @@ def edit_cause_from_form(
     )
 
 
-@router.post("/causes/{node_id}/delete", include_in_schema=False)
-def delete_cause_from_form(
-    node_id: NodeId,
-    request: Request,
-    form: FormData = Depends(form_data),
-    caller: Caller = Depends(editor),
-) -> Response:
-    return change_then_redirect(
-        request,
-        caller,
-        lambda wb: wb.delete("cause", node_id, expected_version=version_of(form)),
-        to="/causes#deleted-causes",
-        on_error=lambda exc: _problem(request, caller, node_id, exc),
-    )
-
-
-@router.post("/causes/{node_id}/restore", include_in_schema=False)
-def restore_cause_from_form(
-    node_id: NodeId, request: Request, caller: Caller = Depends(editor)
-) -> Response:
-    return change_then_redirect(
-        request,
-        caller,
-        lambda wb: wb.restore("cause", node_id),
-        to=f"/causes?node={node_id}",
-        on_error=lambda exc: _problem(request, caller, None, exc),
-    )
+soft_delete_forms(router, "cause", "/causes", gone_to="/causes#deleted-causes",
+                  back_to="/causes?node={id}", problem=_problem)  # fmt: skip
 
 
 def _int(value: Any) -> int | None:

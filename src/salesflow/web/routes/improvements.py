@@ -10,16 +10,17 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean
+from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean, form_data
 from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
-from salesflow.web.routes.udrs import Season, Threshold, form_data
+from salesflow.web.routes.udrs import Season, Threshold
+from salesflow.web.soft_delete import soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
@@ -405,29 +406,8 @@ def edit_from_form(
     )
 
 
-@router.post("/improvements/{improvement_id}/delete", include_in_schema=False)
-def delete_from_form(
-    improvement_id: Id,
-    request: Request,
-    form: FormData = Depends(form_data),
-    caller: Caller = Depends(editor),
-) -> Response:
-    return change_then_redirect(
-        request,
-        caller,
-        lambda wb: wb.delete("improvement", improvement_id, expected_version=version_of(form)),
-        to="/improvements",
-        on_error=lambda exc: _problem(request, caller, improvement_id, exc),
-    )
-
-
-@router.post("/improvements/{improvement_id}/restore", include_in_schema=False)
-def restore_from_form(
-    improvement_id: Id, request: Request, caller: Caller = Depends(editor)
-) -> Response:
-    with bench(request, caller, lock=False) as wb:
-        wb.restore("improvement", improvement_id)
-    return RedirectResponse(f"/improvements/{improvement_id}", status_code=303)
+soft_delete_forms(router, "improvement", "/improvements", gone_to="/improvements",
+                  back_to="/improvements/{id}", problem=_problem)  # fmt: skip
 
 
 @router.post("/improvements/{improvement_id}/checkins", include_in_schema=False)

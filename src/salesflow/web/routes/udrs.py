@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean
+from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean, form_data
 from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
+from salesflow.web.soft_delete import soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
@@ -84,10 +85,6 @@ class BindingIn(BaseModel):
     params: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
     threshold: Threshold = None
     version: int | None = Field(default=None, ge=1, le=MAX_ID)
-
-
-async def form_data(request: Request) -> FormData:
-    return await request.form()
 
 
 def _tags(text: Any) -> list[str]:
@@ -348,24 +345,5 @@ def bind_from_form(
     )
 
 
-@router.post("/udrs/{udr_id}/delete", include_in_schema=False)
-def delete_from_form(
-    udr_id: Id,
-    request: Request,
-    form: FormData = Depends(form_data),
-    caller: Caller = Depends(editor),
-) -> Response:
-    return change_then_redirect(
-        request,
-        caller,
-        lambda wb: wb.delete("udr", udr_id, expected_version=version_of(form)),
-        to="/udrs",
-        on_error=lambda exc: _detail_problem(request, caller, udr_id, exc),
-    )
-
-
-@router.post("/udrs/{udr_id}/restore", include_in_schema=False)
-def restore_from_form(udr_id: Id, request: Request, caller: Caller = Depends(editor)) -> Response:
-    with bench(request, caller) as wb:
-        wb.restore("udr", udr_id)
-    return RedirectResponse(f"/udrs/{udr_id}", status_code=303)
+soft_delete_forms(router, "udr", "/udrs", gone_to="/udrs", back_to="/udrs/{id}",
+                  problem=_detail_problem)  # fmt: skip

@@ -172,3 +172,25 @@ def test_a_why_is_reworded_removed_and_restored_from_the_panel(ann):
     assert back.status_code == 303
     history = [h["action"] for h in ann.get(f"/api/links/{link}/history").json()["history"]]
     assert history[-3:] == ["update", "delete", "restore"]
+
+
+def test_measure_it_differently_keeps_the_old_verdict_and_a_bad_measure_stores_nothing(ann):
+    before = ann.get("/api/improvements/1").json()
+    form = _soup(ann.get("/improvements/1")).select_one('[data-testid="measure-improvement"]')
+    fields = {i["name"]: i.get("value", "") for i in form.select("input")}
+    for select in form.select("select"):
+        chosen = select.select_one("option[selected]") or select.option
+        fields[select["name"]] = chosen.get("value", chosen.get_text())
+    assert (fields["metric"], fields["start"]) == ("stage_time", "2025-10-01")  # prefilled
+    rows = {"fcol": ["stage", "regoin"], "fval": ["Proposal", "EMEA"]}
+    bad = ann.post("/improvements/1/measure", data={**fields, **rows})
+    assert (
+        bad.status_code in (400, 404) and "regoin" in _soup(bad).select_one(".problem").get_text()
+    )
+    assert ann.get("/api/improvements/1").json()["version"] == before["version"]
+    saved = ann.post("/improvements/1/measure", follow_redirects=False,
+                     data={**fields, "fcol": ["stage"], "fval": ["Negotiation"]})  # fmt: skip
+    assert saved.status_code == 303
+    last = ann.get("/api/improvements/1/history").json()["history"][-1]
+    assert last["before"]["verdict"]["verdict"] == before["verdict"]["verdict"]
+    assert last["after"]["measure"]["filters"] == {"stage": "Negotiation"}

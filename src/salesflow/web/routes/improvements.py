@@ -322,24 +322,34 @@ def _options_from_form(form: FormData) -> dict[str, Any]:
     }
     options["objective"] = options["objective"] or ""
     options["attacks"] = [int(a) for a in form.getlist("attacks") if str(a).isdigit()]
-    if text_or_none(form.get("metric")):
-        options.update(measure_fields(form))
-        first, last = (
-            text_or_none(form.get("baseline_start")),
-            text_or_none(form.get("baseline_end")),
-        )
-        options["baseline"] = f"{first}:{last}" if first and last else None
-        options["start"] = text_or_none(form.get("start"))
-        options["target"] = text_or_none(form.get("target"))
+    options.update(_measure_from_form(form))
     return {k: v for k, v in options.items() if v is not None}
+
+
+def _measure_from_form(form: FormData) -> dict[str, Any]:
+    """The measure picked in a form ({} when no metric is), as ``improve add`` takes it."""
+    if not text_or_none(form.get("metric")):
+        return {}
+    options = measure_fields(form)
+    first, last = text_or_none(form.get("baseline_start")), text_or_none(form.get("baseline_end"))
+    options["baseline"] = f"{first}:{last}" if first and last else None
+    options["start"] = text_or_none(form.get("start"))
+    options["target"] = text_or_none(form.get("target"))
+    return options
 
 
 def _detail_context(request: Request, caller: Caller, id: int) -> dict[str, Any]:
     with bench(request, caller, lock=False) as wb:
         doc = clean(wb.show_improvement(id))
         history = wb.history("improvement", id)
+    measure = doc["measure"] or {}
     return {
         "imp": doc,
+        "measure": measure,
+        "catalog": metric_choices(request),
+        "dims": DIMENSIONS,
+        "filter_rows": [*measure.get("filters", {}).items(), ("", "")],
+        "param_rows": [*measure.get("params", {}).items(), ("", "")],
         "figure": improvement_figure(doc, state(request).web.settings),
         "checkins": list(reversed(doc["checkins"])),
         "last": doc["checkins"][-1] if doc["checkins"] else {},
@@ -403,6 +413,26 @@ def edit_from_form(
         lambda wb: wb.edit_improvement(improvement_id, expected_version=version_of(form), **typed),
         to=f"/improvements/{improvement_id}",
         on_error=lambda exc: _problem(request, caller, improvement_id, exc, unsaved=typed),
+    )
+
+
+@router.post("/improvements/{improvement_id}/measure", include_in_schema=False)
+def measure_from_form(
+    improvement_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Measure it differently: the new measure is computed first (a bad one stores nothing),
+    and the verdict of the one it replaces stays in the history."""
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.edit_improvement(
+            improvement_id, expected_version=version_of(form), **_measure_from_form(form)
+        ),
+        to=f"/improvements/{improvement_id}",
+        on_error=lambda exc: _problem(request, caller, improvement_id, exc),
     )
 
 

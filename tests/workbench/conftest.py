@@ -47,3 +47,21 @@ def facilitator_ws(seeded_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SALESFLOW_WORKSPACE", str(seeded_copy))
     monkeypatch.setenv("SALESFLOW_USER", "facilitator")
     return seeded_copy
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def private_ws(request: pytest.FixtureRequest, tmp_path: Path):
+    """A seeded demo of this test's own: a SQLite copy, or a new PostgreSQL schema."""
+    from wb_helpers import pg_schema_url, use_app_url
+
+    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
+
+    if request.param == "sqlite":
+        yield request.getfixturevalue("seeded_copy")
+        return
+    path = tmp_path / "ws"
+    shutil.copytree(request.getfixturevalue("demo_data"), path)
+    for url in pg_schema_url(request.getfixturevalue("pg_shared_url")):
+        use_app_url(path, url)
+        seed_demo_knowledge(path)
+        yield path

@@ -203,22 +203,6 @@ def test_link_checks_are_stored_and_shown(bench):
     assert region["verdict"] == "inconclusive"  # region has no effect by design
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def private_ws(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
-    """A seeded demo of this test's own: a SQLite copy, or a new PostgreSQL schema."""
-    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
-
-    if request.param == "sqlite":
-        yield request.getfixturevalue("seeded_copy")
-        return
-    path = tmp_path / "ws"
-    shutil.copytree(request.getfixturevalue("demo_data"), path)
-    for url in pg_schema_url(request.getfixturevalue("pg_shared_url")):
-        use_app_url(path, url)
-        seed_demo_knowledge(path)
-        yield path
-
-
 def test_changes_soft_delete_and_history(private_ws):
     """Cycle refusal with its path, stale edits, soft delete and restore, history."""
     from salesflow.appdb import CURRENT, StaleEditError

@@ -62,8 +62,20 @@ class VersionedRepository(Generic[R]):
                 query = query.where(self.model.deleted_at.is_(None))
             return [self._record(session, row) for row in session.scalars(query)]
 
-    def update(self, id: int, *, who: str, expected_version: Expected, **changes: Any) -> R:
-        """Change fields; ``expected_version`` is the version the caller read (or ``CURRENT``)."""
+    def update(
+        self,
+        id: int,
+        *,
+        who: str,
+        expected_version: Expected,
+        noted: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> R:
+        """Change fields; ``expected_version`` is the version the caller read (or ``CURRENT``).
+
+        ``noted`` is added to the history entry's ``before`` snapshot: what the old state meant
+        and is not stored (an improvement's verdict before its measure was rebound).
+        """
         expected = require_version(expected_version, self.label, id)
         unknown = set(changes) - self.editable
         if unknown:
@@ -80,7 +92,7 @@ class VersionedRepository(Generic[R]):
             if not changed:
                 return before
             row.updated_at = now()
-            return self._save(session, row, "update", who, before)
+            return self._save(session, row, "update", who, before, noted)
 
     def delete(self, id: int, *, who: str, expected_version: Expected) -> R:
         """Soft delete: the row stays, hidden from lists, and ``restore`` brings it back."""
@@ -176,7 +188,15 @@ class VersionedRepository(Generic[R]):
             current=self._record(session, row).to_dict(),
         )
 
-    def _save(self, session: Session, row: Any, action: str, who: str, before: R | None) -> R:
+    def _save(
+        self,
+        session: Session,
+        row: Any,
+        action: str,
+        who: str,
+        before: R | None,
+        noted: dict[str, Any] | None = None,
+    ) -> R:
         row_id = row.id
         try:
             session.flush()
@@ -186,7 +206,7 @@ class VersionedRepository(Generic[R]):
                 hint="Reload it, apply your change again and save",
             ) from None
         after = self._record(session, row)
-        self._store.log(session, self.entity, row.id, action, who, before, after)
+        self._store.log(session, self.entity, row.id, action, who, before, after, noted=noted)
         return after
 
     def _create(self, session: Session, row: Any, who: str) -> R:

@@ -111,8 +111,10 @@ class KnowledgeStore:
         who: str,
         before: Record | None,
         after: Record | None,
+        *,
+        noted: dict[str, Any] | None = None,
     ) -> None:
-        """Write one history entry inside the caller's transaction."""
+        """Write one history entry inside the caller's transaction (``noted`` joins ``before``)."""
         session.add(
             History(
                 entity=entity,
@@ -120,7 +122,7 @@ class KnowledgeStore:
                 action=action,
                 who=who,
                 at=now(),
-                before=None if before is None else before.to_dict(),
+                before=None if before is None else {**before.to_dict(), **(noted or {})},
                 after=None if after is None else after.to_dict(),
             )
         )

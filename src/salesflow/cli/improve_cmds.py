@@ -1,4 +1,4 @@
-"""``salesflow improve add|checkin|due|show|list|status|history``: improvements framed by the
+"""``salesflow improve add|checkin|due|show|list|status|edit|delete|restore|history``: improvements framed by the
 three questions, whether their measure's chart shows that they worked, and whose check-in is due."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from salesflow.cli.workbench_cmds import (
     history_command,
     open_bench,
     pairs,
+    soft_commands,
     verdict_line,
 )
 
@@ -53,59 +54,65 @@ CadenceOption = Annotated[
 ]
 
 
+WhyTextOption = Annotated[str | None, typer.Option("--why", help="…and why?")]
+MethodOption = Annotated[
+    str | None, typer.Option("--method", help="What could you do: the countermeasure.")
+]
+TheoryOption = Annotated[str | None, typer.Option("--theory", help="How it acts on the cause.")]
+AttacksOption = Annotated[
+    list[int] | None,
+    typer.Option("--attacks", help="Cause (or UDR) id it works on; repeat.", show_default=False),
+]
+TitleOption = Annotated[
+    str | None, typer.Option("--title", help="Short name (default: the objective).")
+]
+MetricOption = Annotated[
+    str | None, typer.Option("--metric", help="How will you know? A catalog metric.")
+]
+BadIfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bad-if",
+        help="above|below: the direction that is bad; success is a sustained shift the other way.",
+    ),
+]
+BaselineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--baseline", help="START:END of the 'before' window (default: everything before --start)."
+    ),
+]
+StartOption = Annotated[
+    str | None, typer.Option("--start", help="Date the change started, YYYY-MM-DD.")
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="The value you aim for, in the metric's unit: 45% or 0.45 for a share, 6 for 6 days.",
+    ),
+]
+
+
 @improve_app.command("add")
 def add(
     objective: Annotated[
         str, typer.Option("--objective", help="What do you want to accomplish?", show_default=False)
     ],
-    why: Annotated[str | None, typer.Option("--why", help="…and why?")] = None,
-    method: Annotated[
-        str | None, typer.Option("--method", help="What could you do: the countermeasure.")
-    ] = None,
-    theory: Annotated[
-        str | None, typer.Option("--theory", help="How it acts on the cause.")
-    ] = None,
-    attacks: Annotated[
-        list[int] | None,
-        typer.Option(
-            "--attacks", help="Cause (or UDR) id it works on; repeat.", show_default=False
-        ),
-    ] = None,
-    title: Annotated[
-        str | None, typer.Option("--title", help="Short name (default: the objective).")
-    ] = None,
-    metric: Annotated[
-        str | None, typer.Option("--metric", help="How will you know? A catalog metric.")
-    ] = None,
-    bad_if: Annotated[
-        str | None,
-        typer.Option(
-            "--bad-if",
-            help="above|below: the direction that is bad; success is a sustained shift the other way.",
-        ),
-    ] = None,
+    why: WhyTextOption = None,
+    method: MethodOption = None,
+    theory: TheoryOption = None,
+    attacks: AttacksOption = None,
+    title: TitleOption = None,
+    metric: MetricOption = None,
+    bad_if: BadIfOption = None,
     filters: FilterOption = None,
     params: ParamOption = None,
     period: PeriodOption = "month",
     season: SeasonOption = None,
-    baseline: Annotated[
-        str | None,
-        typer.Option(
-            "--baseline",
-            help="START:END of the 'before' window (default: everything before --start).",
-        ),
-    ] = None,
-    start: Annotated[
-        str | None, typer.Option("--start", help="Date the change started, YYYY-MM-DD.")
-    ] = None,
-    target: Annotated[
-        str | None,
-        typer.Option(
-            "--target",
-            help="The value you aim for, in the metric's unit: 45% or 0.45 for a share, "
-            "6 for 6 days.",
-        ),
-    ] = None,
+    baseline: BaselineOption = None,
+    start: StartOption = None,
+    target: TargetOption = None,
     owner: OwnerOption = None,
     status: Annotated[
         str, typer.Option("--status", help="proposed, running, verified or abandoned.")
@@ -346,6 +353,67 @@ def status(
     out.print(f"Improvement {id} is now {doc['status']}.")
 
 
+@improve_app.command("edit")
+def edit(
+    id: IdArgument,
+    objective: Annotated[
+        str | None, typer.Option("--objective", help="What do you want to accomplish?")
+    ] = None,
+    why: WhyTextOption = None,
+    method: MethodOption = None,
+    theory: TheoryOption = None,
+    attacks: AttacksOption = None,
+    title: TitleOption = None,
+    owner: OwnerOption = None,
+    cadence: CadenceOption = None,
+    new_status: Annotated[
+        str | None, typer.Option("--status", help="proposed, running, verified or abandoned.")
+    ] = None,
+    metric: MetricOption = None,
+    bad_if: BadIfOption = None,
+    filters: FilterOption = None,
+    params: ParamOption = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="week, month or quarter (with --metric).")
+    ] = None,
+    season: SeasonOption = None,
+    baseline: BaselineOption = None,
+    start: StartOption = None,
+    target: TargetOption = None,
+    unmeasure: Annotated[
+        bool,
+        typer.Option("--no-measure", help="Remove the measure (its verdict stays in history)."),
+    ] = False,
+    version: VersionOption = None,
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Change an improvement: give only what changes ("" clears a text); kept in its history.
+
+    A new measure (--metric with --bad-if and --start, as in `improve add`) is computed first;
+    the verdict of the one it replaces is kept in the history.
+
+    Example: `salesflow improve edit 1 --objective "Proposals out within 5 days" --owner "Jonas Berg" --cadence fortnightly`
+    """  # fmt: skip
+    measure = {"metric": metric, "bad_if": bad_if, "period": period, "season": season,
+               "baseline": baseline, "start": start, "target": target,
+               "filters": pairs(filters, "--filter") if filters else None,
+               "params": pairs(params, "--param") if params else None}  # fmt: skip
+    with open_bench(workspace, who) as bench:
+        doc = bench.edit_improvement(
+            id, expected_version=expected(version), unmeasure=unmeasure, objective=objective,
+            why=why, method=method, theory=theory, attacks=attacks, title=title, owner=owner,
+            cadence=cadence, status=new_status, **measure,
+        )  # fmt: skip
+    if as_json:
+        print_json(doc)
+        return
+    out.print(f"Improvement {id} is now at version {doc['version']}.")
+
+
+soft_commands(improve_app, "improvement", label="improvement", group="improve",
+              id_argument=IdArgument, hides="lists and the check-ins due")  # fmt: skip
 improve_app.command("history")(
     history_command(
         "improvement",

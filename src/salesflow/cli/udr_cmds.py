@@ -3,7 +3,6 @@ their verdicts from data. ``udr lint`` lives in :mod:`salesflow.cli.lint_cmd`, o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,10 +26,10 @@ from salesflow.cli.workbench_cmds import (
     ParamOption,
     PeriodOption,
     WhoOption,
-    change_command,
     history_command,
     open_bench,
     pairs,
+    soft_commands,
     verdict_line,
 )
 
@@ -220,20 +219,8 @@ def edit(
     _print_lint(doc["lint"])
 
 
-def _soft(action: str) -> Callable[..., None]:
-    undo = " Undo with `salesflow udr restore {id}`." if action == "delete" else ""
-    doc = (
-        "Delete a UDR: hidden from lists and the cause graph, kept in the history, restorable."
-        if action == "delete"
-        else "Bring back a deleted UDR, with its links."
-    ) + f"\n\nExample: `salesflow udr {action} 3`"
-    return change_command(
-        "udr", action, IdArgument, doc, lambda id: f"UDR {id} {action}d.{undo.format(id=id)}"
-    )
-
-
-udr_app.command("delete")(_soft("delete"))
-udr_app.command("restore")(_soft("restore"))
+soft_commands(udr_app, "udr", label="UDR", group="udr", id_argument=IdArgument,
+              hides="lists and the cause graph")  # fmt: skip
 udr_app.command("history")(
     history_command(
         "udr",

@@ -175,18 +175,71 @@ def render_history(changes: list[dict[str, Any]]) -> None:
     out.print(table)
 
 
-def _change(entity: str, action: str) -> Callable[..., None]:
-    label = {"cause": "Cause", "link": "Link"}[entity]
-    group = "cause" if entity == "cause" else "why"
-    undo = f" (undo: `salesflow {group} restore {{id}}`)" if action == "delete" else ""
-    return change_command(
-        entity,
-        action,
-        NodeArgument,
-        f"{action.capitalize()} a {entity} ({'soft: kept in the history, restorable' if action == 'delete' else 'undo a delete'}).\n\n"
-        f"Example: `salesflow {group} {action} 7`",
-        lambda id: f"{label} {id} {action}d{undo.format(id=id)}.",
-    )
+def soft_commands(
+    app: typer.Typer, entity: str, *, label: str, group: str, id_argument: Any, hides: str
+) -> None:
+    """``GROUP delete`` and ``GROUP restore`` for ENTITY (``hides``: where a deleted one is gone)."""
+    for action, doc in (
+        ("delete", f"Delete a {label}: hidden from {hides}, kept in the history, restorable."),
+        ("restore", f"Bring back a deleted {label}."),
+    ):
+        undo = f" Undo with `salesflow {group} restore {{id}}`." if action == "delete" else ""
+        app.command(action)(
+            change_command(
+                entity, action, id_argument, f"{doc}\n\nExample: `salesflow {group} {action} 7`",
+                lambda id, action=action, undo=undo: (
+                    f"{label[0].upper()}{label[1:]} {id} {action}d.{undo.format(id=id)}"
+                ),
+            )
+        )  # fmt: skip
+
+
+def edit_cause(
+    id: NodeArgument,
+    text: Annotated[str | None, typer.Argument(help="The new wording.", show_default=False)] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help='Who looks into it ("" for nobody).')
+    ] = None,
+    version: VersionOption = None,
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Reword a cause or change its owner; the change is kept in its history.
+
+    Example: `salesflow cause edit 7 "Leads wait a day in a shared queue"`
+    """
+    with open_bench(workspace, who) as bench:
+        doc = bench.edit_cause(id, expected_version=expected(version), text=text, owner=owner)
+    if as_json:
+        print_json(doc)
+        return
+    out.print(f"Cause {id} is now at version {doc['version']}.")
+
+
+def edit_link(
+    id: Annotated[int, typer.Argument(help="The link's id (see `salesflow causes --json`).")],
+    text: Annotated[
+        str | None, typer.Option("--text", help='How the cause leads to the effect ("" clears).')
+    ] = None,
+    and_group: Annotated[
+        str | None, typer.Option("--and-group", help='The AND group ("" takes it out).')
+    ] = None,
+    version: VersionOption = None,
+    who: WhoOption = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Reword a why-link or change its AND group; kept in its history.
+
+    Example: `salesflow why edit 3 --text "a lead waits until a manager assigns it"`
+    """
+    with open_bench(workspace, who) as bench:
+        doc = bench.edit_link(id, expected_version=expected(version), text=text, group=and_group)
+    if as_json:
+        print_json(doc)
+        return
+    out.print(f"Link {id} is now at version {doc['version']}.")
 
 
 class WhyGroup(SalesflowGroup):
@@ -338,12 +391,22 @@ why_app = typer.Typer(
 )
 
 cause_app.command("add")(cause_add)
-cause_app.command("delete")(_change("cause", "delete"))
-cause_app.command("restore")(_change("cause", "restore"))
+cause_app.command("edit")(edit_cause)
+soft_commands(cause_app, "cause", label="cause", group="cause", id_argument=NodeArgument,
+              hides="the cause picture and `salesflow causes`")  # fmt: skip
+cause_app.command("history")(
+    history_command("cause", NodeArgument, "Every change to a cause: who, when, before and "
+                    "after.\n\nExample: `salesflow cause history 7 --json`")
+)  # fmt: skip
 why_app.command("link")(why_link)
 why_app.command("check")(why_check)
-why_app.command("delete")(_change("link", "delete"))
-why_app.command("restore")(_change("link", "restore"))
+why_app.command("edit")(edit_link)
+soft_commands(why_app, "link", label="link", group="why", id_argument=NodeArgument,
+              hides="the cause picture")  # fmt: skip
+why_app.command("history")(
+    history_command("link", NodeArgument, "Every change to a why-link: who, when, before "
+                    "and after.\n\nExample: `salesflow why history 3 --json`")
+)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

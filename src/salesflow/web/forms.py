@@ -9,7 +9,8 @@ import math
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Form, Query
+from fastapi import Form, Query, Request
+from starlette.datastructures import FormData
 
 from salesflow.errors import ConfigError
 
@@ -20,6 +21,7 @@ __all__ = [
     "VersionQuery",
     "clean",
     "day",
+    "form_data",
     "pairs",
     "pairs_from_rows",
 ]
@@ -30,6 +32,12 @@ MAX_ID = 2**31 - 1
 VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 #: The same in a page's form (a hidden field).
 VersionForm = Annotated[int | None, Form(ge=1, le=MAX_ID)]
+
+
+async def form_data(request: Request) -> FormData:
+    """A page form's fields, as a dependency."""
+    return await request.form()
+
 
 #: Breakdown and filter columns offered in the forms (any opportunity column works in the API).
 DIMENSIONS = ("owner", "team", "product", "segment", "source", "region", "amount_band", "stage")

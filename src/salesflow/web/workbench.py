@@ -30,9 +30,11 @@ __all__ = [
     "bench",
     "change_then_redirect",
     "delete_at_version",
+    "history_of",
     "improvement_figure",
     "measure_fields",
     "metric_choices",
+    "restore_at_version",
     "udr_figure",
     "version_of",
 ]
@@ -95,6 +97,9 @@ def change_then_redirect(
     return RedirectResponse(to(result) if callable(to) else to, status_code=303)
 
 
+LABELS = {"udr": "UDR", "cause": "cause", "link": "why-link", "improvement": "improvement"}
+
+
 def delete_at_version(
     request: Request,
     caller: Caller,
@@ -108,10 +113,30 @@ def delete_at_version(
     from salesflow.web.forms import clean
     from salesflow.web.preconditions import expected
 
-    label = "UDR" if entity == "udr" else entity
-    expected_version = expected(version, if_match, what=f"{label} {id}")
+    expected_version = expected(version, if_match, what=f"{LABELS[entity]} {id}")
     with bench(request, caller, lock=False) as wb:
         return clean(wb.delete(entity, id, expected_version=expected_version))
+
+
+def restore_at_version(
+    request: Request, caller: Caller, entity: str, id: int, if_match: str | None
+) -> dict[str, Any]:
+    """``POST /api/{entity}s/{id}/restore``: only a deleted entry changes, so the version is
+    optional (``If-Match`` is checked when sent)."""
+    from salesflow.web.forms import clean
+    from salesflow.web.preconditions import optional
+
+    expected_version = optional(if_match, what=f"{LABELS[entity]} {id}")
+    with bench(request, caller, lock=False) as wb:
+        return clean(wb.restore(entity, id, expected_version=expected_version))
+
+
+def history_of(request: Request, caller: Caller, entity: str, id: int) -> dict[str, Any]:
+    """``GET /api/{entity}s/{id}/history``: every change, oldest first."""
+    from salesflow.web.forms import clean
+
+    with bench(request, caller, lock=False) as wb:
+        return clean({"history": wb.history(entity, id)})
 
 
 def metric_choices(request: Request) -> list[dict[str, Any]]:

@@ -14,9 +14,19 @@ from salesflow.workbench.causes import CauseGraph, Link, Node, add_link, rank, t
 
 if TYPE_CHECKING:
     from salesflow.appdb import LinkRecord
+    from salesflow.appdb.versions import Expected
     from salesflow.workbench.service import Workbench
 
-__all__ = ["causes", "check_link", "latest_check", "link", "links_of", "load_graph", "plain"]
+__all__ = [
+    "causes",
+    "check_link",
+    "edit_link",
+    "latest_check",
+    "link",
+    "links_of",
+    "load_graph",
+    "plain",
+]
 
 
 def load_graph(bench: Workbench) -> tuple[list[Node], list[LinkRecord]]:
@@ -63,6 +73,29 @@ def link(
         and_group=group,
         is_loop=loop,
         evidence=notes,
+    )
+    return link_doc(record)
+
+
+def edit_link(
+    bench: Workbench,
+    id: int,
+    *,
+    expected_version: Expected,
+    text: str | None = None,
+    group: str | None = None,
+) -> dict[str, Any]:
+    """Reword a link's "because…" or change its AND group ("" clears either); kept in its history.
+
+    Neither changes which nodes it joins, so no loop can appear (re-link to change those).
+    """
+    fields = {
+        key: value.strip() or None
+        for key, value in (("text", text), ("and_group", group))
+        if value is not None
+    }
+    record = bench.store.links.update(
+        id, who=bench.who, expected_version=expected_version, **fields
     )
     return link_doc(record)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from salesflow.appdb.versions import CURRENT, Expected
 from salesflow.errors import ConfigError, SalesflowError
 from salesflow.workbench.cadence import (
     DueImprovement,
@@ -40,13 +41,13 @@ from salesflow.workbench.verdict import (
 
 if TYPE_CHECKING:
     from salesflow.appdb import CheckinRecord, ImprovementRecord
-    from salesflow.appdb.versions import Expected
     from salesflow.workbench.service import Workbench
 
 __all__ = [
     "add",
     "checkin",
     "due",
+    "edit",
     "list_all",
     "parse_window",
     "set_status",
@@ -129,6 +130,78 @@ def add(
         who=bench.who,
     )
     return _doc(bench, record, bench.improvement_verdict(record), full=True)
+
+
+#: What ``edit`` changes as given (None: as it is; "" clears an optional text).
+TEXTS = ("title", "objective", "why", "theory", "method")
+MEASURE_OPTIONS = ("metric", "bad_if", "filters", "params", "period", "season", "baseline",
+                   "start", "target")  # fmt: skip
+
+
+def edit(
+    bench: Workbench,
+    id: int,
+    *,
+    expected_version: Expected,
+    unmeasure: bool = False,
+    **changes: Any,
+) -> dict[str, Any]:
+    """Change the three questions' answers, owner, cadence, status, attacked causes or measure.
+
+    Each change is kept in the history. A new measure (``metric`` with its options, as in
+    :func:`add`) is computed first, so a bad one stores nothing; the verdict of the measure it
+    replaces is kept in that history entry as ``before.verdict``. ``CURRENT`` means the version
+    read as this call starts: a change made meanwhile is refused, never overwritten.
+    """
+    current = bench.store.improvements.get(id)  # a wrong id fails before the data is read
+    if expected_version is CURRENT:
+        expected_version = current.version
+    fields = _edited_fields(bench, changes)
+    if unmeasure:
+        fields["measure"] = None
+    noted = None
+    if "measure" in fields and fields["measure"] != current.measure:
+        from salesflow.workbench.graph import plain
+
+        noted = {"verdict": plain(bench.improvement_verdict(current).to_dict(chart=False))}
+    record = bench.store.improvements.update(
+        id, who=bench.who, expected_version=expected_version, noted=noted, **fields
+    )
+    return _doc(bench, record, None, full=False)
+
+
+def _edited_fields(bench: Workbench, changes: dict[str, Any]) -> dict[str, Any]:
+    """The repository's fields for what was given (None leaves a field as it is)."""
+    given = {k: v for k, v in changes.items() if v is not None}
+    fields: dict[str, Any] = {}
+    for key in TEXTS:
+        if key in given:
+            text = str(given.pop(key)).strip()
+            fields["countermeasure" if key == "method" else key] = text or None
+    if "objective" in fields and fields["objective"] is None:
+        fields["objective"] = ""  # refused by the store with its own words
+    if "owner" in given:
+        fields["owner"] = check_owner(bench.store, given.pop("owner"))
+    if "cadence" in given:
+        fields["cadence"] = check_cadence(given.pop("cadence"))
+    for key in ("status", "attacks"):
+        if key in given:
+            fields[key] = given.pop(key)
+    measure = {k: given.pop(k) for k in MEASURE_OPTIONS if k in given}
+    if given:
+        raise ConfigError(f"An improvement has no field {', '.join(sorted(given))} to change")
+    if "metric" in measure:
+        chosen = {k: measure[k] for k in ("filters", "params", "period", "season") if k in measure}
+        fields["measure"] = _measure(
+            bench, measure["metric"], measure.get("bad_if"), {"period": "month", **chosen},
+            measure.get("baseline"), measure.get("start"), measure.get("target"),
+        )  # fmt: skip
+    elif measure:
+        raise ConfigError(
+            "A new measure starts with its metric",
+            hint="Give the metric with the bad direction and the start date",
+        )
+    return fields
 
 
 def _measure(

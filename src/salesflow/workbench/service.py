@@ -257,6 +257,22 @@ class Workbench:
         """A cause found by asking "why?"; link it with :meth:`link`."""
         return self.store.causes.create(text, who=self.who, owner=owner).to_dict()
 
+    def edit_cause(
+        self, id: int, *, expected_version: Expected, text: str | None = None,
+        owner: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Reword a cause or change who looks into it ("" clears the owner); kept in its history."""
+        fields: dict[str, Any] = {} if text is None else {"text": text}
+        if owner is not None:
+            fields["owner"] = owner.strip() or None
+        record = self.store.causes.update(
+            id, who=self.who, expected_version=expected_version, **fields
+        )
+        return record.to_dict()
+
+    def edit_link(self, id: int, *, expected_version: Expected, **changes: Any) -> dict[str, Any]:
+        return graph.edit_link(self, id, expected_version=expected_version, **changes)
+
     def link(self, effect: int, cause: int, **options: Any) -> dict[str, Any]:
         return graph.link(self, effect, cause, **options)
 
@@ -270,6 +286,11 @@ class Workbench:
 
     def add_improvement(self, **options: Any) -> dict[str, Any]:
         return improvements.add(self, **options)
+
+    def edit_improvement(
+        self, id: int, *, expected_version: Expected, **changes: Any
+    ) -> dict[str, Any]:
+        return improvements.edit(self, id, expected_version=expected_version, **changes)
 
     def show_improvement(self, id: int) -> dict[str, Any]:
         return improvements.show(self, id)

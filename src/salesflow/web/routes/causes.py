@@ -18,15 +18,17 @@ from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError, never_a_result
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import MAX_ID, VersionQuery, clean
-from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch
+from salesflow.web.forms import MAX_ID, VersionQuery, clean, form_data
+from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch, expected
 from salesflow.web.render import render, render_cached
-from salesflow.web.routes.udrs import form_data
+from salesflow.web.soft_delete import soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
     delete_at_version,
+    history_of,
+    restore_at_version,
     text_or_none,
     version_of,
 )
@@ -46,6 +48,26 @@ class CauseIn(BaseModel):
 
     text: str = Field(min_length=1, max_length=2000)
     owner: Annotated[str | None, Field(max_length=200)] = None
+
+
+class CauseEdit(BaseModel):
+    """A cause's new wording or owner (``""``: nobody), with the ``version`` you read."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str | None = Field(default=None, min_length=1, max_length=2000)
+    owner: Annotated[str | None, Field(max_length=200)] = None
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class LinkEdit(BaseModel):
+    """A link's new "because…" or AND group (``""`` clears either), with the ``version`` you read."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: Annotated[str | None, Field(max_length=2000)] = None
+    group: Group = None
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class LinkIn(BaseModel):
@@ -88,6 +110,37 @@ def api_add_cause(body: CauseIn, request: Request, caller: Caller = Depends(edit
         return clean(wb.add_cause(body.text, owner=body.owner))
 
 
+@router.patch("/api/causes/{node_id}", tags=["causes"], summary="Edit a cause",
+              responses=CHANGE_RESPONSES)  # fmt: skip
+def api_edit_cause(
+    node_id: NodeId,
+    body: CauseEdit,
+    request: Request,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    """Name the version you read (`version` or `If-Match`); a stale one is a 409 with the
+    stored cause in `current`."""
+    version = expected(body.version, if_match, what=f"cause {node_id}")
+    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
+        return clean(wb.edit_cause(node_id, expected_version=version, text=body.text,
+                                   owner=body.owner))  # fmt: skip
+
+
+@router.post("/api/causes/{node_id}/restore", tags=["causes"], summary="Undo a cause's delete",
+             responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
+def api_restore_cause(
+    node_id: NodeId, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
+) -> dict:
+    """Its links come back with it. The version is optional (`If-Match` is checked)."""
+    return restore_at_version(request, caller, "cause", node_id, if_match)
+
+
+@router.get("/api/causes/{node_id}/history", tags=["causes"], summary="Every change to a cause")
+def api_cause_history(node_id: NodeId, request: Request, caller: Caller = Depends(viewer)) -> dict:
+    return history_of(request, caller, "cause", node_id)
+
+
 @router.delete("/api/causes/{node_id}", tags=["causes"], summary="Delete a cause (can be undone)",
                responses=CHANGE_RESPONSES)  # fmt: skip
 def api_delete_cause(
@@ -109,6 +162,35 @@ def api_link(body: LinkIn, request: Request, caller: Caller = Depends(editor)) -
     options = body.model_dump(exclude={"effect", "cause"})
     with bench(request, caller) as wb:
         return clean(wb.link(body.effect, body.cause, **options))
+
+
+@router.patch("/api/links/{link_id}", tags=["causes"], summary="Edit a why-link",
+              responses=CHANGE_RESPONSES)  # fmt: skip
+def api_edit_link(
+    link_id: LinkId,
+    body: LinkEdit,
+    request: Request,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    """Its "because…" text or AND group; name the version you read (stale: 409)."""
+    version = expected(body.version, if_match, what=f"why-link {link_id}")
+    with bench(request, caller, lock=False) as wb:
+        return clean(wb.edit_link(link_id, expected_version=version, text=body.text,
+                                  group=body.group))  # fmt: skip
+
+
+@router.post("/api/links/{link_id}/restore", tags=["causes"], summary="Undo a why-link's delete",
+             responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
+def api_restore_link(
+    link_id: LinkId, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
+) -> dict:
+    return restore_at_version(request, caller, "link", link_id, if_match)
+
+
+@router.get("/api/links/{link_id}/history", tags=["causes"], summary="Every change to a why-link")
+def api_link_history(link_id: LinkId, request: Request, caller: Caller = Depends(viewer)) -> dict:
+    return history_of(request, caller, "link", link_id)
 
 
 @router.delete("/api/links/{link_id}", tags=["causes"], summary="Delete a why-link",
@@ -186,10 +268,18 @@ def _node_context(doc: dict[str, Any], node_id: int | None) -> dict[str, Any] | 
 def _context(request: Request, caller: Caller, node_id: int | None) -> dict[str, Any]:
     with bench(request, caller, lock=False) as wb:
         doc = clean(wb.causes())
+        panel = _node_context(doc, node_id)
+        if panel is not None:
+            panel["history"] = list(reversed(wb.history(panel["node"]["kind"], node_id)))
+            panel["removed"] = _removed_whys(wb, doc, node_id)
+        deleted = [c for c in wb.store.causes.list(include_deleted=True) if c.deleted_at]
+        deleted = [c for c in deleted if wb.store.node_kind(c.id) == "cause"]  # not promoted
     return {
         "doc": doc,
         "picture": _picture(doc),
-        "panel": _node_context(doc, node_id),
+        "panel": panel,
+        "deleted": deleted,
+        "unsaved": None,
         "choices": sorted(doc["nodes"], key=lambda n: (n["kind"] != "udr", n["id"])),
         "roots": [n for n in doc["nodes"] if n["root"]],
         "variables": variables(request),
@@ -198,6 +288,16 @@ def _context(request: Request, caller: Caller, node_id: int | None) -> dict[str,
         "problem": None,
         "checked": None,
     }
+
+
+def _removed_whys(wb: Any, doc: dict[str, Any], node_id: int) -> list[dict[str, Any]]:
+    """Deleted links from this node to a cause still in the picture: they can be restored."""
+    texts = {n["id"]: n["text"] for n in doc["nodes"]}
+    return [
+        {"id": li.id, "cause": li.cause_id, "text": li.text, "other": texts[li.cause_id]}
+        for li in wb.store.links.list(include_deleted=True)
+        if li.deleted_at and li.effect_id == node_id and li.cause_id in texts
+    ]
 
 
 def _node_param(request: Request) -> int | None:
@@ -295,12 +395,86 @@ def delete_link_from_form(
     )
 
 
-def _problem(request: Request, caller: Caller, node: int | None, exc: SalesflowError) -> Response:
+@router.post("/causes/links/{link_id}/edit", include_in_schema=False)
+def edit_link_from_form(
+    link_id: LinkId,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Reword a why ("because…") or change its AND group; a stale version saves nothing."""
+    node = _int(form.get("node"))
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.edit_link(
+            link_id,
+            expected_version=version_of(form),
+            text=str(form.get("text") or ""),
+            group=str(form.get("group") or ""),
+        ),
+        to=f"/causes?node={node or ''}",
+        on_error=lambda exc: _problem(request, caller, node, exc),
+    )
+
+
+@router.post("/causes/links/{link_id}/restore", include_in_schema=False)
+def restore_link_from_form(
+    link_id: LinkId,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    node = _int(form.get("node"))
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.restore("link", link_id),
+        to=f"/causes?node={node or ''}",
+        on_error=lambda exc: _problem(request, caller, node, exc),
+    )
+
+
+def _problem(
+    request: Request,
+    caller: Caller,
+    node: int | None,
+    exc: SalesflowError,
+    unsaved: str | None = None,
+) -> Response:
+    """The node's panel again (HTMX) or the page, showing what is stored now; after a clash
+    also the words that were not saved."""
+    from salesflow.appdb import ConflictError
     from salesflow.web.errors import error_document, status_of
 
     ctx = _context(request, caller, node)
     ctx["problem"] = error_document(exc)
+    panel = ctx["panel"]
+    if isinstance(exc, ConflictError) and unsaved and panel and unsaved != panel["node"]["text"]:
+        ctx["unsaved"] = unsaved
     return render(request, "causes.html", ctx, partial="_node_panel.html", status=status_of(exc))
+
+
+@router.post("/causes/{node_id}/edit", include_in_schema=False)
+def edit_cause_from_form(
+    node_id: NodeId,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Reword a cause; a stale version saves nothing and shows the stored wording beside yours."""
+    text = str(form.get("text") or "")
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.edit_cause(node_id, expected_version=version_of(form), text=text),
+        to=f"/causes?node={node_id}",
+        on_error=lambda exc: _problem(request, caller, node_id, exc, text.strip()),
+    )
+
+
+soft_delete_forms(router, "cause", "/causes", gone_to="/causes#deleted-causes",
+                  back_to="/causes?node={id}", problem=_problem)  # fmt: skip
 
 
 def _int(value: Any) -> int | None:

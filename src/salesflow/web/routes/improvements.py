@@ -16,17 +16,21 @@ from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, MAX_ID, clean
+from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean, form_data
 from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
-from salesflow.web.routes.udrs import Season, Threshold, form_data
+from salesflow.web.routes.udrs import Season, Threshold
+from salesflow.web.soft_delete import soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
+    delete_at_version,
+    history_of,
     improvement_figure,
     measure_fields,
     metric_choices,
+    restore_at_version,
     text_or_none,
     version_of,
 )
@@ -70,6 +74,23 @@ class ImprovementIn(BaseModel):
     baseline_end: date | None = None
     start: date | None = None
     target: Threshold = None
+
+
+class ImprovementEdit(ImprovementIn):
+    """What changes, with the ``version`` you read (or ``If-Match``; stale: 409). A field left
+    out stays as it is; ``""`` clears an optional text. A new measure starts with ``metric``
+    (its old verdict is kept in the history); ``unmeasure`` removes it."""
+
+    objective: Text = Field(default=None, min_length=1)
+    period: Literal["week", "month", "quarter"] | None = None
+    filters: Pairs | None = None
+    params: Pairs | None = None
+    attacks: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        default=None, max_length=50
+    )
+    status: Literal["proposed", "running", "verified", "abandoned"] | None = None
+    unmeasure: bool = False
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class CheckinIn(BaseModel):
@@ -137,6 +158,62 @@ def api_show(
     return doc
 
 
+@router.patch("/api/improvements/{improvement_id}", tags=["improvements"],
+              summary="Edit an improvement", responses=CHANGE_RESPONSES)  # fmt: skip
+def api_edit(
+    improvement_id: Id,
+    body: ImprovementEdit,
+    request: Request,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    """Name the version you read (`version` or `If-Match`); a stale one is a 409 with the
+    stored improvement in `current`. A new measure is computed first: a bad one stores nothing."""
+    version = expected(body.version, if_match, what=f"improvement {improvement_id}")
+    changes = body.model_dump(
+        exclude={"version", "unmeasure", "baseline_start", "baseline_end"}, exclude_none=True
+    )
+    if body.baseline_start and body.baseline_end:
+        changes["baseline"] = f"{body.baseline_start}:{body.baseline_end}"
+    reads_data = body.metric is not None or body.unmeasure  # the old and new verdicts
+    with bench(request, caller, lock=reads_data) as wb:
+        return clean(
+            wb.edit_improvement(
+                improvement_id, expected_version=version, unmeasure=body.unmeasure, **changes
+            )
+        )
+
+
+@router.delete("/api/improvements/{improvement_id}", tags=["improvements"],
+               summary="Delete an improvement (can be undone)", responses=CHANGE_RESPONSES)  # fmt: skip
+def api_delete(
+    improvement_id: Id,
+    request: Request,
+    version: VersionQuery = None,
+    if_match: IfMatch = None,
+    caller: Caller = Depends(editor),
+) -> dict:
+    """Name the version you read (`?version=N` or `If-Match`)."""
+    return delete_at_version(request, caller, "improvement", improvement_id, version, if_match)
+
+
+@router.post("/api/improvements/{improvement_id}/restore", tags=["improvements"],
+             summary="Undo a delete", responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
+def api_restore(
+    improvement_id: Id, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
+) -> dict:
+    """Only a deleted improvement changes, so the version is optional (`If-Match` is checked)."""
+    return restore_at_version(request, caller, "improvement", improvement_id, if_match)
+
+
+@router.get("/api/improvements/{improvement_id}/history", tags=["improvements"],
+            summary="Every change to an improvement")  # fmt: skip
+def api_history(improvement_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
+    """Who changed what and when, with the record before and after (a rebound measure's old
+    verdict is `before.verdict`)."""
+    return history_of(request, caller, "improvement", improvement_id)
+
+
 @router.post("/api/improvements/{improvement_id}/checkins", tags=["improvements"],
              summary="Record a check-in", status_code=201)  # fmt: skip
 def api_checkin(
@@ -175,10 +252,11 @@ def _list_context(request: Request, caller: Caller) -> dict[str, Any]:
     with bench(request, caller, lock=False) as wb:
         items = clean(wb.list_improvements())
         checkins = wb.store.checkins.list()  # a check-in is logged: it bumps the version
+        deleted = [i for i in wb.store.improvements.list(include_deleted=True) if i.deleted_at]
     last = {}
     for c in checkins:
         last[c.improvement_id] = c.asked_at.date().isoformat()
-    return {"items": items, "last": last, "words": VERDICT_WORDS}
+    return {"items": items, "last": last, "words": VERDICT_WORDS, "deleted": deleted}
 
 
 def _form_context(request: Request, caller: Caller, form: dict[str, Any]) -> dict[str, Any]:
@@ -244,24 +322,34 @@ def _options_from_form(form: FormData) -> dict[str, Any]:
     }
     options["objective"] = options["objective"] or ""
     options["attacks"] = [int(a) for a in form.getlist("attacks") if str(a).isdigit()]
-    if text_or_none(form.get("metric")):
-        options.update(measure_fields(form))
-        first, last = (
-            text_or_none(form.get("baseline_start")),
-            text_or_none(form.get("baseline_end")),
-        )
-        options["baseline"] = f"{first}:{last}" if first and last else None
-        options["start"] = text_or_none(form.get("start"))
-        options["target"] = text_or_none(form.get("target"))
+    options.update(_measure_from_form(form))
     return {k: v for k, v in options.items() if v is not None}
+
+
+def _measure_from_form(form: FormData) -> dict[str, Any]:
+    """The measure picked in a form ({} when no metric is), as ``improve add`` takes it."""
+    if not text_or_none(form.get("metric")):
+        return {}
+    options = measure_fields(form)
+    first, last = text_or_none(form.get("baseline_start")), text_or_none(form.get("baseline_end"))
+    options["baseline"] = f"{first}:{last}" if first and last else None
+    options["start"] = text_or_none(form.get("start"))
+    options["target"] = text_or_none(form.get("target"))
+    return options
 
 
 def _detail_context(request: Request, caller: Caller, id: int) -> dict[str, Any]:
     with bench(request, caller, lock=False) as wb:
         doc = clean(wb.show_improvement(id))
         history = wb.history("improvement", id)
+    measure = doc["measure"] or {}
     return {
         "imp": doc,
+        "measure": measure,
+        "catalog": metric_choices(request),
+        "dims": DIMENSIONS,
+        "filter_rows": [*measure.get("filters", {}).items(), ("", "")],
+        "param_rows": [*measure.get("params", {}).items(), ("", "")],
         "figure": improvement_figure(doc, state(request).web.settings),
         "checkins": list(reversed(doc["checkins"])),
         "last": doc["checkins"][-1] if doc["checkins"] else {},
@@ -269,8 +357,11 @@ def _detail_context(request: Request, caller: Caller, id: int) -> dict[str, Any]
         "held_on": None,
         "history": list(reversed(history)),
         "statuses": STATUSES,
+        "cadences": CADENCES,
+        "people": [u.name for u in state(request).store.users.list() if not u.disabled],
         "words": VERDICT_WORDS,
         "problem": None,
+        "unsaved": None,
     }
 
 
@@ -280,9 +371,16 @@ def detail_page(improvement_id: Id, request: Request, caller: Caller = Depends(v
 
 
 def _problem(
-    request: Request, caller: Caller, id: int, exc: SalesflowError, typed: dict | None = None
+    request: Request,
+    caller: Caller,
+    id: int,
+    exc: SalesflowError,
+    typed: dict | None = None,
+    unsaved: dict | None = None,
 ) -> Response:
-    """The page again with the refusal; ``typed`` keeps a check-in's answers as entered."""
+    """The page again with the refusal, showing what is stored now; ``typed`` keeps a
+    check-in's answers as entered, ``unsaved`` the edit's words that were not saved."""
+    from salesflow.appdb import ConflictError
     from salesflow.web.errors import error_document, status_of
 
     ctx = _detail_context(request, caller, id)
@@ -290,7 +388,56 @@ def _problem(
     if typed is not None:
         ctx["last"] = {f"{k}_answer": v for k, v in typed.items()}
         ctx["held_on"] = typed["held_on"]
+    if isinstance(exc, ConflictError) and unsaved:
+        stored = ctx["imp"]
+        ctx["unsaved"] = {k: v for k, v in unsaved.items() if v and v != stored.get(k)} or None
     return render(request, "improvement.html", ctx, status=status_of(exc))
+
+
+EDITED = ("title", "objective", "why", "method", "theory", "owner", "cadence")
+
+
+@router.post("/improvements/{improvement_id}/edit", include_in_schema=False)
+def edit_from_form(
+    improvement_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Save the three questions' answers, owner and cadence; a stale version saves nothing
+    and shows what is stored now beside the words typed."""
+    typed = {k: str(form.get(k) or "").strip() for k in EDITED}
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.edit_improvement(improvement_id, expected_version=version_of(form), **typed),
+        to=f"/improvements/{improvement_id}",
+        on_error=lambda exc: _problem(request, caller, improvement_id, exc, unsaved=typed),
+    )
+
+
+@router.post("/improvements/{improvement_id}/measure", include_in_schema=False)
+def measure_from_form(
+    improvement_id: Id,
+    request: Request,
+    form: FormData = Depends(form_data),
+    caller: Caller = Depends(editor),
+) -> Response:
+    """Measure it differently: the new measure is computed first (a bad one stores nothing),
+    and the verdict of the one it replaces stays in the history."""
+    return change_then_redirect(
+        request,
+        caller,
+        lambda wb: wb.edit_improvement(
+            improvement_id, expected_version=version_of(form), **_measure_from_form(form)
+        ),
+        to=f"/improvements/{improvement_id}",
+        on_error=lambda exc: _problem(request, caller, improvement_id, exc),
+    )
+
+
+soft_delete_forms(router, "improvement", "/improvements", gone_to="/improvements",
+                  back_to="/improvements/{id}", problem=_problem)  # fmt: skip
 
 
 @router.post("/improvements/{improvement_id}/checkins", include_in_schema=False)

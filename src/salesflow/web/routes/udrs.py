@@ -9,22 +9,25 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean
-from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected, optional
+from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean, form_data
+from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
+from salesflow.web.soft_delete import soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
     delete_at_version,
+    history_of,
     measure_fields,
     metric_choices,
+    restore_at_version,
     text_or_none,
     udr_figure,
     version_of,
@@ -82,10 +85,6 @@ class BindingIn(BaseModel):
     params: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = {}
     threshold: Threshold = None
     version: int | None = Field(default=None, ge=1, le=MAX_ID)
-
-
-async def form_data(request: Request) -> FormData:
-    return await request.form()
 
 
 def _tags(text: Any) -> list[str]:
@@ -184,16 +183,12 @@ def api_restore(
     udr_id: Id, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
 ) -> dict:
     """Only a deleted UDR changes, so the version is optional here (`If-Match` is checked)."""
-    with bench(request, caller, lock=False) as wb:  # knowledge only: no data lock
-        return clean(
-            wb.restore("udr", udr_id, expected_version=optional(if_match, what=f"UDR {udr_id}"))
-        )
+    return restore_at_version(request, caller, "udr", udr_id, if_match)
 
 
 @router.get("/api/udrs/{udr_id}/history", tags=["udrs"], summary="Every change to a UDR")
 def api_history(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    with bench(request, caller, lock=False) as wb:
-        return clean({"history": wb.history("udr", udr_id)})
+    return history_of(request, caller, "udr", udr_id)
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -350,24 +345,5 @@ def bind_from_form(
     )
 
 
-@router.post("/udrs/{udr_id}/delete", include_in_schema=False)
-def delete_from_form(
-    udr_id: Id,
-    request: Request,
-    form: FormData = Depends(form_data),
-    caller: Caller = Depends(editor),
-) -> Response:
-    return change_then_redirect(
-        request,
-        caller,
-        lambda wb: wb.delete("udr", udr_id, expected_version=version_of(form)),
-        to="/udrs",
-        on_error=lambda exc: _detail_problem(request, caller, udr_id, exc),
-    )
-
-
-@router.post("/udrs/{udr_id}/restore", include_in_schema=False)
-def restore_from_form(udr_id: Id, request: Request, caller: Caller = Depends(editor)) -> Response:
-    with bench(request, caller) as wb:
-        wb.restore("udr", udr_id)
-    return RedirectResponse(f"/udrs/{udr_id}", status_code=303)
+soft_delete_forms(router, "udr", "/udrs", gone_to="/udrs", back_to="/udrs/{id}",
+                  problem=_detail_problem)  # fmt: skip

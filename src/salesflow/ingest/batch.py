@@ -142,8 +142,24 @@ def build_batch(
         f"CREATE TABLE {name}_t AS SELECT {', '.join(outer)} "
         f"FROM (SELECT {', '.join(inner)} FROM {view})"
     )
+    _closed_from_close_date(con, f"{name}_t", plan)
     # rows keep file order, so rowid + 1 is the data row number (stable across deletes)
     con.execute(f"CREATE VIEW {name} AS SELECT rowid + 1 AS _row, * FROM {name}_t")
+
+
+def _closed_from_close_date(con: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> None:
+    """A CRM's close date is the expected close while a deal is open: it becomes ``closed_at``
+    only for won and lost deals (when the file gives no closing moment of its own)."""
+    if plan.spec.name != "opportunities" or "closed_at" in plan.columns:
+        return
+    if "close_date" not in plan.columns:
+        return
+    con.execute(f"ALTER TABLE {table} ADD COLUMN closed_at TIMESTAMP")
+    con.execute(
+        f"UPDATE {table} SET closed_at = CAST(close_date AS TIMESTAMP) "
+        f"WHERE outcome IN ('won', 'lost')"
+    )
+    plan.types["closed_at"] = "TIMESTAMP"
 
 
 def convert_late_offsets(

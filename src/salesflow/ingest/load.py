@@ -136,7 +136,7 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
         t.execute(f"CREATE TABLE IF NOT EXISTS {p}{name} ({cols})")
     t.execute(f"CREATE TABLE IF NOT EXISTS {p}{BOOKKEEPING} (opportunity_id VARCHAR, what VARCHAR)")
     _track_derived_events(t)
-    have = set(existing or {}) | set(spec.names)
+    have = set(existing) if existing else set(spec.names)  # an older table may lack some
     for column in plan.types:
         if column not in have:
             t.execute(

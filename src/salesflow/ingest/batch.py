@@ -47,6 +47,7 @@ class Plan:
     numbers: NumberStyle = field(default_factory=NumberStyle)  # decimal mark, thousands
     late_offsets: dict[str, str] = field(default_factory=dict)  # column -> "offset after sample"
     replace_history: bool = False  # stage events: the file replaces its deals' whole history
+    history: str | None = None  # a snapshot's derived opportunity_history rows (table name)
 
     @property
     def targets(self) -> list[str]:

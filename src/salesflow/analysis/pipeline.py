@@ -18,7 +18,8 @@ outside the identity):
   the period) or ``pulled_in`` (it existed), at its final amount.
 
 A deal that came and went within the period is not shown. Everything is computed in the data
-source's engine (one aggregate per deal, one over deals), never row by row in Python.
+source's engine (each deal's last moments, its states joined on the table's key (deal, moment),
+then one aggregate over deals), never row by row in Python.
 """
 
 from __future__ import annotations
@@ -87,44 +88,59 @@ def parse_period(text: str) -> Period:
     return Period(label, first, after)
 
 
-def _states(h: ir.Table, moment: datetime, prefix: str) -> dict[str, ir.Value]:
-    """Each deal's last state before ``moment`` (a struct keeps empty values: argmax skips NULLs)."""
-    import ibis
+STATE = ("stage", "amount", "close_date", "owner")
 
-    packed = ibis.struct({c: h[c] for c in ("stage", "amount", "close_date", "owner")})
-    return {
-        f"{prefix}state": packed.argmax(h.changed_at, where=h.changed_at < moment),
-        f"{prefix}seen": (h.changed_at < moment).any(),
-    }
+
+def _states(h: ir.Table, period: Period) -> ir.Table:
+    """One row per deal with a state before the period's end: ``s_<column>`` its state before
+    the period (NULL when it had none: ``s_seen`` false), ``e_<column>`` its state at the end.
+
+    The moments of the last states come from one hash aggregate; the states are then joined on
+    (deal, moment), the table's key: faster than an ordered ``argmax`` and on every backend."""
+    p0 = datetime.combine(period.first, datetime.min.time())
+    p1 = datetime.combine(period.after, datetime.min.time())
+    h = h.filter(h.changed_at < p1)  # later changes do not matter
+    last = h.group_by("opportunity_id").aggregate(
+        s_when=h.changed_at.max(where=h.changed_at < p0), e_when=h.changed_at.max()
+    )
+    for prefix in ("s_", "e_"):
+        side = h.select(
+            **{f"{prefix}id": h.opportunity_id, f"{prefix}at": h.changed_at},
+            **{f"{prefix}{c}": h[c] for c in STATE},
+        )
+        on = [
+            last.opportunity_id == side[f"{prefix}id"],
+            last[f"{prefix}when"] == side[f"{prefix}at"],
+        ]
+        last = last.left_join(side, on).drop(f"{prefix}id", f"{prefix}at")
+    return last.mutate(s_seen=last.s_when.notnull())
 
 
 def _deals(h: ir.Table, period: Period, stages: StageConfig) -> ir.Table:
     """One row per deal: its flags and amounts (cents) for the period's waterfall."""
     import ibis
 
-    p0 = datetime.combine(period.first, datetime.min.time())
-    p1 = datetime.combine(period.after, datetime.min.time())
-    agg = h.group_by("opportunity_id").aggregate(**_states(h, p0, "s_"), **_states(h, p1, "e_"))
+    agg = _states(h, period)
     ends = (*stages.won, *stages.lost)
 
     def in_pipe(prefix: str) -> ir.BooleanValue:
-        st = agg[f"{prefix}state"]
-        is_open = ~st.stage.isin(ends).fill_null(False)
-        in_period = (st.close_date >= period.first) & (st.close_date < period.after)
-        return agg[f"{prefix}seen"] & is_open & in_period.fill_null(False)
+        is_open = ~agg[f"{prefix}stage"].isin(ends).fill_null(False)
+        close = agg[f"{prefix}close_date"]
+        in_period = (close >= period.first) & (close < period.after)
+        return agg[f"{prefix}when"].notnull() & is_open & in_period.fill_null(False)
 
     def cents(prefix: str) -> ir.IntegerValue:
-        return (agg[f"{prefix}state"].amount.fill_null(0) * 100).round().cast("int64")
+        return (agg[f"{prefix}amount"].fill_null(0) * 100).round().cast("int64")
 
     def ended(prefix: str, names: Sequence[str]) -> ir.BooleanValue:
-        return agg[f"{prefix}state"].stage.isin(names).fill_null(False)
+        return agg[f"{prefix}stage"].isin(names).fill_null(False)
 
     # won (lost) in the period: won (lost) at its end, and not already so before it
     won_now = ended("e_", stages.won) & ~(agg.s_seen & ended("s_", stages.won))
     lost_now = ended("e_", stages.lost) & ~(agg.s_seen & ended("s_", stages.lost))
     return agg.select(
         "opportunity_id",
-        owner=agg.e_state.owner.fill_null(agg.s_state.owner),
+        owner=agg.e_owner.fill_null(agg.s_owner),
         s_in=in_pipe("s_"),
         e_in=in_pipe("e_"),
         is_won=won_now,

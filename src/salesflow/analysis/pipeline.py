@@ -38,7 +38,14 @@ if TYPE_CHECKING:
 
     from salesflow.settings import StageConfig
 
-__all__ = ["COMPONENTS", "Period", "parse_period", "pipeline_waterfall", "waterfall_table"]
+__all__ = [
+    "COMPONENTS",
+    "LABELS",
+    "Period",
+    "parse_period",
+    "pipeline_waterfall",
+    "waterfall_table",
+]
 
 #: The waterfall's bars, in the order they are drawn; each has a count and an amount.
 COMPONENTS = (
@@ -52,6 +59,18 @@ COMPONENTS = (
     "amount_down",
     "end",
 )
+#: Each bar in a sales leader's words.
+LABELS = {
+    "start": "Pipeline at the start",
+    "created": "Created",
+    "pulled_in": "Pulled in",
+    "pushed_out": "Pushed out",
+    "won": "Won",
+    "lost": "Lost",
+    "amount_up": "Amounts increased",
+    "amount_down": "Amounts decreased",
+    "end": "Pipeline at the end",
+}
 #: +1 adds to the pipeline, −1 takes from it (start and end are the levels).
 SIGNS = {"created": 1, "pulled_in": 1, "pushed_out": -1, "won": -1, "lost": -1}
 AMOUNT_SIGNS = {**SIGNS, "amount_up": 1, "amount_down": -1}

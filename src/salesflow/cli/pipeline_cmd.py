@@ -10,19 +10,6 @@ import typer
 from salesflow.cli.common import JsonOption, WorkspaceOption, open_workspace, out, print_json
 from salesflow.cli.flow_cmd import parse_filters
 
-#: How each bar is named for a sales leader, and whether it adds (+) or takes (−).
-LABELS = {
-    "start": ("Pipeline at the start", ""),
-    "created": ("Created", "+"),
-    "pulled_in": ("Pulled in", "+"),
-    "pushed_out": ("Pushed out", "−"),
-    "won": ("Won", "−"),
-    "lost": ("Lost", "−"),
-    "amount_up": ("Amounts increased", "+"),
-    "amount_down": ("Amounts decreased", "−"),
-    "end": ("Pipeline at the end", ""),
-}
-
 
 def pipeline(
     period: Annotated[
@@ -64,16 +51,15 @@ def render(doc: dict[str, Any]) -> None:
     """The waterfall as a table, then one line per group."""
     from rich.table import Table
 
+    from salesflow.analysis.pipeline import AMOUNT_SIGNS, LABELS
+
     where = ", ".join(f"{k} = {' or '.join(v)}" for k, v in doc["filters"].items())
     table = Table(title=f"Pipeline {doc['period']}" + (f" where {where}" if where else ""))
     for column in ("", "deals", "amount"):
         table.add_column(column, justify="left" if not column else "right")
-    for key, (label, sign) in LABELS.items():
-        part = doc[key]
-        bold = "[bold]" if not sign else ""
-        table.add_row(
-            f"{bold}{sign} {label}".strip(), f"{part['count']:,}", f"{part['amount']:,.2f}"
-        )
+    for key, label in LABELS.items():
+        part, sign = doc[key], {1: "+ ", -1: "− "}.get(AMOUNT_SIGNS.get(key, 0), "[bold]")
+        table.add_row(f"{sign}{label}", f"{part['count']:,}", f"{part['amount']:,.2f}")
     out.print(table)
     for group in doc.get("groups", []):
         name = group[doc["by"]] or "(none)"

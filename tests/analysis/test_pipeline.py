@@ -265,7 +265,9 @@ def test_periods(text, first, after):
     assert (period.first, period.after) == (first, after)
 
 
-@pytest.mark.parametrize("text", ["2025", "Q3", "2025-13", "2025-Q5", "last quarter"])
+@pytest.mark.parametrize(
+    "text", ["2025", "Q3", "2025-13", "2025-Q5", "last quarter", "0000-07", "9999-Q4", "2025-00"]
+)
 def test_a_bad_period_says_how_to_write_one(text):
     with pytest.raises(ConfigError, match="2025-Q3"):
         parse_period(text)

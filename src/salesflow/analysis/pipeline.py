@@ -91,6 +91,8 @@ def parse_period(text: str) -> Period:
     raw = text.strip().upper()
     quarter = re.fullmatch(r"(\d{4})-Q([1-4])", raw)
     month = re.fullmatch(r"(\d{4})-(\d{1,2})", raw)
+    if not 1900 <= int((quarter or month or ["", "0"])[1]) <= 2999:
+        quarter = month = None  # not a year a sales period falls in
     if quarter:
         year, q = int(quarter[1]), int(quarter[2])
         first, months = date(year, 3 * q - 2, 1), 3
@@ -219,10 +221,12 @@ def _with_columns(
 ) -> ir.Table:
     """``d`` restricted by ``filters``, with ``by`` present: the owner at the period's end is the
     deal's own; any other column comes from ``opportunities``."""
-    wanted = [c for c in (by, *(filters or {})) if c and c not in d.columns]
+    wanted = [c for c in dict.fromkeys((by, *(filters or {}))) if c and c != "owner"]
     if wanted:
         opps = con.table("opportunities") if "opportunities" in con.list_tables() else None
-        missing = [c for c in wanted if opps is None or c not in opps.columns]
+        missing = [
+            c for c in wanted if opps is None or c not in opps.columns or c == "opportunity_id"
+        ]
         if missing:
             raise ConfigError(
                 f"Deals have no column {missing[0]!r}",

@@ -208,7 +208,7 @@ def waterfall_table(
     d = _with_columns(con, _deals(con.table(HISTORY), period, stages), by, filters)
     metrics = {}
     for name, (which, cents) in _bars(d).items():
-        metrics[f"{name}_count"] = which.cast("int64").sum().fill_null(0)
+        metrics[f"{name}_count"] = which.ifelse(1, 0).sum().fill_null(0)  # PostgreSQL: no bool->int
         metrics[f"{name}_cents"] = which.ifelse(cents, 0).sum().fill_null(0)
     return d.group_by(by).aggregate(**metrics) if by else d.aggregate(**metrics)
 

@@ -17,8 +17,8 @@ WEEKS = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def history_app(tmp_path_factory):
+def app_with(folder, weeks: dict):
+    """A workspace at ``folder`` holding the snapshot ``weeks`` and a viewer, and its web app."""
     from salesflow.appdb import KnowledgeStore
     from salesflow.ingest import import_file
     from salesflow.settings import load_settings
@@ -26,10 +26,9 @@ def history_app(tmp_path_factory):
     from salesflow.web.auth import hash_password
     from salesflow.workspace import Workspace, init_workspace
 
-    folder = tmp_path_factory.mktemp("pipeline")
     init_workspace(folder / "ws").close()
     core = Workspace.open(folder / "ws")
-    for day, rows in WEEKS.items():
+    for day, rows in weeks.items():
         path = folder / f"{day}.csv"
         path.write_text(HEADER + rows, encoding="utf-8")
         import_file(core, "opportunities", path, snapshot_date=day)
@@ -38,6 +37,11 @@ def history_app(tmp_path_factory):
     with KnowledgeStore.open(settings.resolved_app_url()) as store:
         store.users.create("vic", role="viewer", password_hash=hash_password(PASSWORD))
     return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def history_app(tmp_path_factory):
+    return app_with(tmp_path_factory.mktemp("pipeline"), WEEKS)
 
 
 def test_the_page_draws_the_latest_quarters_waterfall(history_app):
@@ -70,6 +74,13 @@ def test_the_json_twin_and_a_bad_period(history_app):
     assert "is not a period" in html and "2025-Q3" in html
 
 
-def test_without_history_the_page_says_what_to_upload(as_user):
-    html = as_user("vic").get("/pipeline").text
-    assert 'data-testid="no-history"' in html
+def test_without_history_the_page_says_what_to_upload(tmp_path):
+    html = signed_in(app_with(tmp_path, {}))("vic").get("/pipeline").text
+    assert 'data-testid="no-history"' in html and "Data page" in html
+
+
+def test_the_demo_shows_its_last_quarter(as_user):
+    soup = BeautifulSoup(as_user("vic").get("/pipeline").text, "html.parser")
+    assert soup.select_one("#pl-period")["value"] == "2026-Q3"
+    assert soup.select_one('[data-testid="waterfall-chart"] script') is not None
+    assert len(soup.select('[data-testid="by-owner"] tbody tr')) > 5

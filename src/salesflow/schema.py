@@ -1,4 +1,4 @@
-"""The canonical sales data: five tables every importer writes and every metric reads.
+"""The canonical sales data: six tables every importer writes and every metric reads.
 
 Columns not listed here that a source brings along are kept as extra columns on the table
 (``opportunities`` extras are the *operating variables* later analysis uses).
@@ -76,6 +76,11 @@ OPPORTUNITIES = Table(
         Column("stage", S, doc="Current stage at the time of the export"),
         Column("created_at", T, True, "When the opportunity was created (first contact)"),
         Column("closed_at", T, doc="When it was won or lost; empty while open"),
+        Column(
+            "close_date",
+            D,
+            doc="Expected close date while open (the CRM's close date); the actual one once closed",
+        ),
         Column("outcome", S, doc="open, won or lost (derived from stages when not given)"),
         Column("amount", F, doc="Deal value in the reporting currency"),
     ),
@@ -150,8 +155,26 @@ FORECASTS = Table(
     doc="One row per submitted forecast figure.",
 )
 
+OPPORTUNITY_HISTORY = Table(
+    "opportunity_history",
+    (
+        Column("opportunity_id", S, True),
+        Column("changed_at", T, True, "When the deal changed (or the snapshot that saw it)"),
+        Column("stage", S, doc="Stage after the change"),
+        Column("amount", F, doc="Amount after the change"),
+        Column("close_date", D, doc="Expected close date after the change"),
+        Column("forecast_category", S, doc="commit, best_case, pipeline, omitted or closed"),
+        Column("owner", S, doc="Owner after the change"),
+    ),
+    key=("opportunity_id", "changed_at"),
+    time_column="changed_at",
+    doc="One row per change of a deal's stage, amount, expected close date, forecast category "
+    "or owner: the deal's whole state after the change.",
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (OPPORTUNITIES, STAGE_EVENTS, ACTIVITIES, REQUESTS, FORECASTS)
+    t.name: t
+    for t in (OPPORTUNITIES, STAGE_EVENTS, ACTIVITIES, REQUESTS, FORECASTS, OPPORTUNITY_HISTORY)
 }
 
 

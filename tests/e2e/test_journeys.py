@@ -19,7 +19,7 @@ def test_first_admin_signs_in_and_sees_home(page, shots):
     assert "Good to see you, ann" in page.text_content("h1")
     nav = page.locator("header nav a").all_text_contents()
     assert [n.strip() for n in nav] == ["Home", "UDRs", "Causes", "Improvements", "Wins", "Measures",
-                                        "Value stream", "Requests", "Forecasts", "Data"]  # fmt: skip
+                                        "Value stream", "Pipeline", "Requests", "Forecasts", "Data"]  # fmt: skip
     page.screenshot(path=shots / "home.png", full_page=True)
 
 

@@ -94,6 +94,12 @@ def test_salesforce_opportunities_then_history(ws, tmp_path):
         ("0062", "open", "Partner", "Existing Business"),
         ("0063", "lost", "Web", "New Business"),
     ]  # fmt: skip
+    # "Close Date" is the expected close of an open deal, the closing day of a closed one
+    dates = query(ws, "SELECT opportunity_id, CAST(close_date AS VARCHAR), "
+                      "CAST(closed_at AS VARCHAR) FROM opportunities ORDER BY 1")  # fmt: skip
+    assert dates == [("0061", "2024-03-20", "2024-03-20 00:00:00"),
+                     ("0062", "2024-04-30", None),
+                     ("0063", "2024-03-01", "2024-03-01 00:00:00")]  # fmt: skip
     history = write_csv(tmp_path / "history.csv", SF_HISTORY, [
         ("0062", "Small deal", "Prospecting", "900", "10", "4/30/2024", "2/03/2024 9:00 AM", "Pipeline"),
         ("0062", "Small deal", "Proposal/Price Quote", "900", "75", "4/30/2024", "2/20/2024 2:30 PM", "Best Case"),
@@ -122,7 +128,7 @@ def test_hubspot_deals_and_stage_history(ws, tmp_path):
         ("9002", "Beta pilot", "Contract Sent", "Bob", "2024-01-09 14:40", None, "1200", "Sales Pipeline", "Beta"),
     ])  # fmt: skip
     report = import_file(ws, "opportunities", deals, preset="hubspot")
-    assert report.date_formats == {"created_at": "ISO 8601", "closed_at": "ISO 8601"}
+    assert report.date_formats == {"created_at": "ISO 8601", "close_date": "ISO 8601"}
     assert report.extra_columns == ["deal_name", "pipeline"]
     assert query(ws, "SELECT opportunity_id, outcome, pipeline FROM opportunities ORDER BY 1") == [
         ("9001", "won", "Sales Pipeline"), ("9002", "open", "Sales Pipeline")]  # fmt: skip

@@ -7,7 +7,7 @@ over the same rows (metrics_oracle), and compare it with what the metric compute
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 OWNERS = ("Ann", "Bob", "Cem")
@@ -25,6 +25,7 @@ class Data:
     activities: list[dict]
     requests: list[dict]
     forecasts: list[dict]
+    opportunity_history: list[dict] = field(default_factory=list)
 
     def tables(self) -> dict[str, list[dict]]:
         return {
@@ -33,6 +34,7 @@ class Data:
             "activities": self.activities,
             "requests": self.requests,
             "forecasts": self.forecasts,
+            "opportunity_history": self.opportunity_history,
         }
 
 
@@ -57,6 +59,7 @@ def _deal(rng: random.Random, i: int, data: Data) -> None:
             {"opportunity_id": oid, "stage": stage, "entered_at": at, "owner": owner,
              "amount": amount, "forecast_category": None}
         )  # fmt: skip
+    _history(oid, owner, amount, created, data.stage_events[-len(path) :], data)
     closed_at = at if end and at <= END else None
     outcome = ("won" if end == "Won" else "lost") if closed_at else "open"
     data.opportunities.append(
@@ -82,6 +85,29 @@ def _deal(rng: random.Random, i: int, data: Data) -> None:
              "opportunity_id": oid if rng.random() < 0.85 else None, "category": rng.choice(("pricing", "legal", "tech")),
              "description": "please help", "handled_by": "Dee", "first_response_at": answered,
              "resolved_at": None, "outcome": None}
+        )  # fmt: skip
+
+
+def _history(oid, owner, amount, created, events, data: Data) -> None:
+    """One history row per stage event (no random draws: the other tables stay as they were):
+    the expected close starts 30 days after creation and is pushed 15 days past every second
+    event that finds it passed; a won or lost row carries its own day."""
+    expected = (created + timedelta(days=30)).date()
+    for k, ev in enumerate(events):
+        if ev["entered_at"].date() > expected and k % 2:
+            expected = (ev["entered_at"] + timedelta(days=15)).date()
+        closes = ev["stage"] in ("Won", "Lost")
+        rows = data.opportunity_history
+        if (
+            rows
+            and rows[-1]["opportunity_id"] == oid
+            and rows[-1]["changed_at"] == ev["entered_at"]
+        ):
+            rows.pop()  # one state per moment: the key is (deal, changed_at)
+        rows.append(
+            {"opportunity_id": oid, "changed_at": ev["entered_at"], "stage": ev["stage"],
+             "amount": amount, "close_date": ev["entered_at"].date() if closes else expected,
+             "forecast_category": None, "owner": owner}
         )  # fmt: skip
 
 

@@ -30,6 +30,8 @@ def test_every_section_is_there_with_content(report_file, soup):
     assert len(soup.select("#improvements .card")) == 3
     assert len(soup.select("#improvements .questions")) == 3
     assert soup.select_one("#causes svg") is not None
+    # the last quarter before the demo's as-of (1 October 2026), in words beside its waterfall
+    assert soup.select_one("#pipeline .reading").get_text().startswith("2026-Q3 started with ")
     assert len(soup.select(".js-plotly-plot, div.plotly-graph-div")) == doc["charts"]
 
 
@@ -125,10 +127,11 @@ def test_cli_report_json_on_an_empty_workspace(workspace, tmp_path, cli):
     doc = cli.json("report", "-w", workspace.path, "--out", out, "--period", "quarter")
     assert doc["html"] == str(out.resolve()) and out.stat().st_size == doc["html_bytes"]
     assert doc["period"] == "quarter" and doc["pdf"] is None and doc["udrs"] == 0
-    assert set(doc["missing"]) == {"causes", "wins", "flow", "forecast", "requests"}
+    assert set(doc["missing"]) == {"causes", "wins", "flow", "forecast", "pipeline", "requests"}
     assert doc["sections"] == ["summary", "udrs", "improvements", "glossary"]
     soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
     assert "no stage history" in soup.select_one("#flow").get_text().lower()
+    assert "no deal history" in soup.select_one("#pipeline").get_text().lower()
 
 
 def test_cli_refuses_a_missing_folder_and_a_bad_period(demo_ws, tmp_path, cli):

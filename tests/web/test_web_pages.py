@@ -111,7 +111,7 @@ def test_home_and_data_show_the_workspace_status(ann):
     cells = [td.get_text() for td in soup.select('[data-testid="status"] td')]
     assert f"{status['tables']['stage_events']['rows']:,}" in cells
     nav = [a.get_text() for a in soup.select("header nav a")]
-    assert nav == ["Home", "UDRs", "Causes", "Improvements", "Wins", "Measures", "Value stream",
+    assert nav == ["Home", "UDRs", "Causes", "Improvements", "Wins", "Measures", "Value stream", "Pipeline",
                    "Requests", "Forecasts", "Data"]  # fmt: skip
     assert "Coming soon" not in ann.get("/udrs").text  # the workbench areas are built
 

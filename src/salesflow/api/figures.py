@@ -24,6 +24,7 @@ __all__ = [
     "breakdown_bars",
     "control_chart",
     "driver_effects",
+    "pipeline_waterfall",
     "stage_times",
     "theme_bars",
     "unjudged",
@@ -202,6 +203,33 @@ def stage_times(stages: Sequence[Mapping[str, Any]], *, title: str | None = None
     )
     fig = _layout(fig, title=title, unit="days")
     fig.update_layout(hovermode="closest")
+    return fig
+
+
+def pipeline_waterfall(doc: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    """The pipeline waterfall of ``salesflow pipeline --json``: start, the moves, end."""
+    import plotly.graph_objects as go
+
+    from salesflow.analysis.pipeline import AMOUNT_SIGNS, LABELS
+
+    keys = list(LABELS)
+    measure = ["absolute", *["relative"] * (len(keys) - 2), "total"]  # the end is the sum
+    amounts = [doc[k]["amount"] * AMOUNT_SIGNS.get(k, 1) for k in keys]
+    fig = go.Figure(
+        go.Waterfall(
+            x=[LABELS[k] for k in keys],
+            y=amounts,
+            measure=measure,
+            customdata=[doc[k]["count"] for k in keys],
+            increasing={"marker": {"color": COLORS["good"]}},
+            decreasing={"marker": {"color": COLORS["signal"]}},
+            totals={"marker": {"color": COLORS["line"]}},
+            connector={"line": {"color": COLORS["muted"], "width": 1}},
+            hovertemplate="%{x}: %{y:,.2f}<br>%{customdata:,} deals<extra></extra>",
+        )
+    )
+    fig = _layout(fig, title=title, unit="")
+    fig.update_layout(hovermode="closest", showlegend=False)
     return fig
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "ImprovementsResult",
     "MetricResult",
     "PatternsResult",
+    "PipelineResult",
     "Result",
     "UdrsResult",
     "WinsResult",
@@ -178,6 +179,31 @@ class FlowResult(Result):
         from salesflow.api import figures
 
         return figures.stage_times(self.doc["stages"], title="Median days in each stage")
+
+
+@dataclass(frozen=True, repr=False)
+class PipelineResult(Result):
+    """The pipeline waterfall (``salesflow pipeline --json``): one row per bar."""
+
+    title: ClassVar[str] = "Pipeline waterfall"
+
+    def rows(self) -> list[dict[str, Any]]:
+        from salesflow.analysis.pipeline import COMPONENTS, LABELS
+
+        return [{"bar": k, "label": LABELS[k], **self.doc[k]} for k in COMPONENTS]
+
+    def summary(self) -> str:
+        d = self.doc
+        return (
+            f"{d['period']}: pipeline {d['start']['amount']:,.0f} at the start, "
+            f"{d['end']['amount']:,.0f} at the end; won {d['won']['amount']:,.0f}, "
+            f"pushed out {d['pushed_out']['amount']:,.0f}"
+        )
+
+    def chart(self) -> go.Figure:
+        from salesflow.api import figures
+
+        return figures.pipeline_waterfall(self.doc, title=f"Pipeline {self.doc['period']}")
 
 
 def _count_verdicts(rows: list[dict[str, Any]]) -> str:

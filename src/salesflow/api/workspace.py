@@ -26,6 +26,7 @@ from salesflow.api.results import (
     ImprovementsResult,
     MetricResult,
     PatternsResult,
+    PipelineResult,
     UdrsResult,
     WinsResult,
 )
@@ -189,6 +190,23 @@ class Workspace:
             self.core, outcome=outcome, variables=variables, filters=filters, stall_days=stall_days
         )
         return DriversResult(found.as_dict())
+
+    @_latest
+    def pipeline(
+        self,
+        period: str,
+        *,
+        by: str | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> PipelineResult:
+        """What happened to the pipeline of ``period`` (``2025-Q3`` or ``2025-07``): start,
+        created, pulled in, pushed out, won, lost, amount changes, end (docs/pipeline.md)."""
+        from salesflow.analysis.pipeline import pipeline_waterfall
+
+        doc = pipeline_waterfall(
+            self.core.data, self.settings.stages, period, by=by, filters=filters
+        )
+        return PipelineResult(doc)
 
     @_latest
     def request_patterns(self, *, k: int | None = None) -> PatternsResult:

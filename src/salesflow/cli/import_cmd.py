@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,8 @@ def import_(
     table: Annotated[
         str,
         typer.Argument(
-            help="Target table: opportunities, stage_events, activities, requests, forecasts."
+            help="Target table: opportunities, stage_events, activities, requests, forecasts, "
+            "opportunity_history."
         ),
     ],
     file: Annotated[Path, typer.Argument(help="The export: .csv, .xlsx or .parquet.")],
@@ -59,6 +61,15 @@ def import_(
             "(default: its events are added).",
         ),
     ] = False,
+    snapshot_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--snapshot-date",
+            formats=["%Y-%m-%d"],
+            help="opportunities: the file shows the deals as they were on this day (YYYY-MM-DD); "
+            "the changes since the last snapshot go into opportunity_history.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check everything, write nothing.")
     ] = False,
@@ -82,6 +93,9 @@ def import_(
     A European export (semicolons, 1.234,56, Windows text):
     `salesflow import opportunities deals.csv --mapping deals.toml --decimal-comma --encoding latin-1`
 
+    A weekly export of the open deals, kept as history:
+    `salesflow import opportunities open_deals.csv --preset salesforce --snapshot-date 2025-07-07`
+
     Won deals exported apart from the leads (each deal keeps its first stage):
     `salesflow import stage_events closed_deals.csv --mapping olist.toml`
     """
@@ -101,6 +115,7 @@ def import_(
             dry_run=dry_run,
             skip_invalid=skip_invalid,
             replace_history=replace_history,
+            snapshot_date=snapshot_date.date() if snapshot_date else None,
             progress=bar.update,
         )
     if as_json:
@@ -151,6 +166,8 @@ def _render(report) -> None:
     )
     if report.derived_stage_events:
         out.print(f"Derived {report.derived_stage_events:,} stage events from the deals' dates.")
+    if report.history_rows:
+        out.print(f"Recorded {report.history_rows:,} deal changes since the last snapshot.")
     if report.added_columns:
         out.print(f"New columns: {', '.join(report.added_columns)}")
     for warning in report.warnings:

@@ -210,7 +210,19 @@ def _fill(
     forecasts = forecast_table(seed, company, actuals)
     _append(con, "forecasts", forecasts)
     rows["forecasts"] = forecasts.num_rows
+    rows["opportunity_history"] = _history(con, seed)
     return rows
+
+
+def _history(con: BaseBackend, seed: int) -> int:
+    """The deals' history of stages, amounts and expected close dates (pushes, sandbagging)."""
+    import pandas as pd
+
+    from salesflow.demo.history import history_frame
+
+    frame = history_frame(con, seed, pd.Timestamp(fx.DATA_END))
+    _append(con, "opportunity_history", pa.Table.from_pandas(frame, preserve_index=False))
+    return len(frame)
 
 
 def _tune(con: BaseBackend) -> None:

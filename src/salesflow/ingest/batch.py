@@ -47,6 +47,7 @@ class Plan:
     numbers: NumberStyle = field(default_factory=NumberStyle)  # decimal mark, thousands
     late_offsets: dict[str, str] = field(default_factory=dict)  # column -> "offset after sample"
     replace_history: bool = False  # stage events: the file replaces its deals' whole history
+    history: str | None = None  # a snapshot's derived opportunity_history rows (table name)
 
     @property
     def targets(self) -> list[str]:
@@ -142,8 +143,24 @@ def build_batch(
         f"CREATE TABLE {name}_t AS SELECT {', '.join(outer)} "
         f"FROM (SELECT {', '.join(inner)} FROM {view})"
     )
+    _closed_from_close_date(con, f"{name}_t", plan)
     # rows keep file order, so rowid + 1 is the data row number (stable across deletes)
     con.execute(f"CREATE VIEW {name} AS SELECT rowid + 1 AS _row, * FROM {name}_t")
+
+
+def _closed_from_close_date(con: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> None:
+    """A CRM's close date is the expected close while a deal is open: it becomes ``closed_at``
+    only for won and lost deals (when the file gives no closing moment of its own)."""
+    if plan.spec.name != "opportunities" or "closed_at" in plan.columns:
+        return
+    if "close_date" not in plan.columns:
+        return
+    con.execute(f"ALTER TABLE {table} ADD COLUMN closed_at TIMESTAMP")
+    con.execute(
+        f"UPDATE {table} SET closed_at = CAST(close_date AS TIMESTAMP) "
+        f"WHERE outcome IN ('won', 'lost')"
+    )
+    plan.types["closed_at"] = "TIMESTAMP"
 
 
 def convert_late_offsets(

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ from salesflow.ingest.read import (
     unreadable,
 )
 from salesflow.ingest.report import ImportReport
+from salesflow.ingest.snapshots import HISTORY_BATCH, derive_snapshot_history
 from salesflow.ingest.validate import (
     ERRORS,
     check_batch,
@@ -114,6 +116,7 @@ def import_file(
     dry_run: bool = False,
     skip_invalid: Path | None = None,
     replace_history: bool = False,
+    snapshot_date: date | None = None,
     progress: Progress | None = None,
     who: str | None = None,
 ) -> ImportReport:
@@ -126,6 +129,9 @@ def import_file(
     Raises :class:`~salesflow.errors.ImportValidationError` listing bad rows (nothing written)
     unless ``skip_invalid`` names a file for the rejected rows. ``encoding`` (a CSV file's text
     encoding) and ``decimal_comma`` (numbers written ``1.234,56``) override the mapping's.
+    ``snapshot_date`` says the file is a snapshot of the deals on that day: besides updating
+    the deals, each deal that changed since its last known state gets an ``opportunity_history``
+    row (see :mod:`salesflow.ingest.snapshots`).
     ``who`` is named to anyone who has to wait for this import (default: ``SALESFLOW_USER``).
     The rows and the flow tables are published together, or not at all (even under ``kill -9``).
     """
@@ -136,6 +142,11 @@ def import_file(
         raise ConfigError(
             f"--replace-history applies to stage_events, not {spec.name}",
             hint=f"Import {spec.name} without it: rows with the same key are replaced anyway",
+        )
+    if snapshot_date is not None and spec.name != "opportunities":
+        raise ConfigError(
+            f"--snapshot-date applies to opportunities, not {spec.name}",
+            hint="A snapshot is an export of the deals as they were on one day",
         )
     chosen = load_preset(preset) if preset else None
     tm = _mapping(table, mapping, chosen)
@@ -168,6 +179,9 @@ def import_file(
                     mem, "batch", "_derived_events", plan, stages, tm.first_stage
                 )
                 events = "_derived_events"
+            if snapshot_date is not None:
+                report.history_rows = derive_snapshot_history(mem, ws, "batch", plan, snapshot_date)
+                plan.history = HISTORY_BATCH
             report.rows_written = mem.sql("SELECT count(*) FROM batch").fetchone()[0]
             if dry_run:
                 report.updated = ws.existing_keys(plan.spec, "batch", upsert_key(plan))
@@ -241,10 +255,11 @@ def _refresh_derived(con, settings, report: ImportReport, changed: Any = None) -
 
 def _target(con, backend, mem, plan: Plan, events):
     if backend is None:
-        return DuckTarget(con, "batch", events)
+        return DuckTarget(con, "batch", events, plan.history)
     batch = mem.sql(f"SELECT {', '.join(ident(c) for c in plan.types)} FROM batch").to_arrow_table()
     derived = mem.sql(f"SELECT * FROM {events}").to_arrow_table() if events else None
-    return IbisTarget(backend, batch, derived)
+    history = mem.sql(f"SELECT * FROM {plan.history}").to_arrow_table() if plan.history else None
+    return IbisTarget(backend, batch, derived, history)
 
 
 def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:

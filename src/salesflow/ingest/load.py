@@ -47,8 +47,15 @@ class WriteResult:
 class DuckTarget:
     """The workspace DuckDB file, attached read-write as ``ws`` to the validating engine."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, batch: str, events: str | None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        batch: str,
+        events: str | None,
+        history: str | None = None,
+    ) -> None:
         self.con, self.batch, self.events, self.prefix = con, batch, events, "ws.main."
+        self.history = history
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
@@ -78,10 +85,11 @@ class DuckTarget:
 class IbisTarget:
     """Any other backend: the batch is copied over as tables, then the same SQL runs there."""
 
-    def __init__(self, backend: BaseBackend, batch, events) -> None:
+    def __init__(self, backend: BaseBackend, batch, events, history=None) -> None:
         self.backend, self.prefix = backend, ""
         self.batch, self.events = "_salesflow_batch", "_salesflow_events" if events else None
-        for name, data in ((self.batch, batch), (self.events, events)):
+        self.history = "_salesflow_history" if history is not None else None
+        for name, data in ((self.batch, batch), (self.events, events), (self.history, history)):
             if name is not None:
                 backend.raw_sql(f"DROP TABLE IF EXISTS {name}").close()
                 backend.create_table(name, data)
@@ -109,7 +117,7 @@ class IbisTarget:
             with raw.transaction():
                 return statements(self)
         finally:
-            for name in (self.batch, self.events):
+            for name in (self.batch, self.events, self.history):
                 if name:
                     self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}").close()
 
@@ -136,7 +144,7 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
         t.execute(f"CREATE TABLE IF NOT EXISTS {p}{name} ({cols})")
     t.execute(f"CREATE TABLE IF NOT EXISTS {p}{BOOKKEEPING} (opportunity_id VARCHAR, what VARCHAR)")
     _track_derived_events(t)
-    have = set(existing or {}) | set(spec.names)
+    have = set(existing) if existing else set(spec.names)  # an older table may lack some
     for column in plan.types:
         if column not in have:
             t.execute(
@@ -157,10 +165,22 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
     result.inserted = t.scalar(f"SELECT count(*) FROM {t.batch}") - result.updated
     if spec.name == "opportunities":
         _after_opportunities(t, plan, stages, result)
+        if t.history is not None:
+            _add_history(t)
     elif spec.name == "stage_events":
         # the batch is its deals' whole history when it replaces it or the table was empty
         _after_stage_events(t, stages, result, whole=plan.replace_history or not stored)
     return result
+
+
+def _add_history(t) -> None:
+    """Write a snapshot's derived history rows (replacing rows of the same deal and moment)."""
+    history = f"{t.prefix}opportunity_history"
+    t.execute(
+        f"DELETE FROM {history} WHERE {_match(TABLES['opportunity_history'].key, 'opportunity_history', t.history)}"
+    )
+    cols = _columns_sql([c.name for c in TABLES["opportunity_history"].columns])
+    t.execute(f"INSERT INTO {history} ({cols}) SELECT {cols} FROM {t.history}")
 
 
 def upsert_key(plan: Plan) -> tuple[str, ...]:

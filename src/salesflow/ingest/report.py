@@ -30,6 +30,7 @@ class ImportReport:
     enriched_from: list[str] = field(default_factory=list)
     derived_stage_events: int = 0
     refreshed_opportunities: int = 0
+    history_rows: int = 0  # opportunity_history rows a snapshot import derived
     stages_adopted: dict[str, list[str]] | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0

@@ -24,7 +24,8 @@ __all__ = ["SECTIONS", "Report", "build_report"]
 
 NUMBERS = ("before_median", "after_median", "target", "change")
 SECTIONS = (
-    "summary", "udrs", "causes", "improvements", "wins", "flow", "forecast", "requests", "glossary",
+    "summary", "udrs", "causes", "improvements", "wins", "flow", "forecast", "pipeline", "requests",
+    "glossary",
 )  # fmt: skip
 
 
@@ -42,6 +43,7 @@ class Report:
     wins: dict[str, Any] = field(default_factory=dict)
     flow: dict[str, Any] = field(default_factory=dict)
     forecast: dict[str, Any] = field(default_factory=dict)
+    pipeline: dict[str, Any] = field(default_factory=dict)
     requests: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, go.Figure] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)  # section → why it is empty
@@ -82,6 +84,7 @@ def build_report(
         ("wins", _wins),
         ("flow", _flow),
         ("forecast", _forecast),
+        ("pipeline", _pipeline),
         ("requests", _requests),
     ]
     for name, step in steps:
@@ -263,6 +266,25 @@ def _forecast(report: Report, ws: Workspace) -> None:
             _metric(report, ws, "forecast_bias", "Forecast bias (above zero: too high)"),
         ]
     }
+
+
+def _pipeline(report: Report, ws: Workspace) -> None:
+    """The waterfall of the last quarter that ended by the as-of moment."""
+    if not ws.status()["tables"]["opportunity_history"]["rows"]:
+        report.missing["pipeline"] = "The workspace holds no deal history."
+        return
+    doc = ws.pipeline(_last_quarter(report.as_of)).to_dict()
+    report.pipeline = {
+        "doc": doc,
+        "figure": report.add_figure("pipeline", figures.pipeline_chart(doc)),
+        "words": words.pipeline_words(doc),
+    }
+
+
+def _last_quarter(as_of: datetime) -> str:
+    """The last quarter that ended by ``as_of`` (``2026-Q3`` for 1 October 2026)."""
+    quarter = (as_of.year * 4 + (as_of.month - 1) // 3) - 1
+    return f"{quarter // 4}-Q{quarter % 4 + 1}"
 
 
 def _requests(report: Report, ws: Workspace) -> None:

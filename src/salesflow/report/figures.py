@@ -20,6 +20,7 @@ __all__ = [
     "improvement_chart",
     "metric_chart",
     "per_order_chart",
+    "pipeline_chart",
     "stage_chart",
     "theme_chart",
     "udr_chart",
@@ -58,6 +59,11 @@ def comparison_chart(doc: Mapping[str, Any], title: str) -> go.Figure:
 def stage_chart(stages: Sequence[Mapping[str, Any]]) -> go.Figure:
     """Median days deals spend in each stage."""
     return _sized(base.stage_times(stages, title="Median days in each stage"), 280)
+
+
+def pipeline_chart(doc: Mapping[str, Any]) -> go.Figure:
+    """The quarter's pipeline waterfall: start, what came in and went out, end."""
+    return _sized(base.pipeline_waterfall(doc, title=f"Pipeline {doc['period']}"), 340)
 
 
 def theme_chart(themes: Sequence[Mapping[str, Any]]) -> go.Figure:

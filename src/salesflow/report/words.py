@@ -22,6 +22,7 @@ __all__ = [
     "chart_words",
     "fmt",
     "lint_words",
+    "pipeline_words",
     "signal_words",
     "trend_words",
 ]
@@ -143,3 +144,18 @@ def _trend_words(trend: Mapping[str, Any]) -> str:
     if trend.get("shrinking"):
         return f"shrinking by about {abs(growth):.1f} requests a month"
     return "no clear trend"
+
+
+def pipeline_words(doc: Mapping[str, Any]) -> str:
+    """The quarter's pipeline in one sentence a VP reads aloud."""
+
+    def money(key: str) -> str:
+        return f"{doc[key]['amount']:,.0f}"
+
+    came = doc["created"]["amount"] + doc["pulled_in"]["amount"]
+    return (
+        f"{doc['period']} started with {money('start')} in {doc['start']['count']:,} deals; "
+        f"{came:,.0f} came in (created or pulled in), {money('won')} was won, {money('lost')} lost "
+        f"and {money('pushed_out')} pushed to a later period, leaving {money('end')} open "
+        f"in {doc['end']['count']:,} deals."
+    )

@@ -35,6 +35,7 @@ ROUTERS = (
     "report",
     "measures",
     "value_stream",
+    "pipeline",
     "requests",
     "forecasts",
     "data",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from salesflow.settings import Settings
 
-__all__ = ["bar_figure", "behaviour_figure", "pareto_figure"]
+__all__ = ["bar_figure", "behaviour_figure", "pareto_figure", "waterfall_figure"]
 
 BLUE, GREY, RED, AMBER = "#1f5fa8", "#6b7280", "#c2312c", "#b7791f"
 
@@ -146,4 +146,28 @@ def bar_figure(doc: dict[str, Any], title: str) -> dict[str, Any]:
     layout = _layout(title, doc.get("unit", ""), hovermode="closest", barmode="overlay")
     layout["showlegend"] = False  # the page says in words what the dot, band and line are
     layout["xaxis"].update(automargin=True, tickangle=-40)
+    return {"data": data, "layout": layout}
+
+
+def waterfall_figure(doc: dict[str, Any], title: str) -> dict[str, Any]:
+    """The pipeline waterfall of a ``salesflow pipeline --json`` document: start, moves, end."""
+    from salesflow.analysis.pipeline import AMOUNT_SIGNS, LABELS
+
+    keys = list(LABELS)
+    data = [
+        {
+            "type": "waterfall",
+            "x": [LABELS[k] for k in keys],
+            "y": [doc[k]["amount"] * AMOUNT_SIGNS.get(k, 1) for k in keys],
+            "measure": ["absolute", *["relative"] * (len(keys) - 2), "total"],
+            "customdata": [doc[k]["count"] for k in keys],
+            "increasing": {"marker": {"color": "#2f855a"}},
+            "decreasing": {"marker": {"color": RED}},
+            "totals": {"marker": {"color": BLUE}},
+            "connector": {"line": {"color": GREY, "width": 1}},
+            "hovertemplate": "%{x}: %{y:,.2f}<br>%{customdata:,} deals<extra></extra>",
+        }
+    ]
+    layout = _layout(title, "amount", hovermode="closest", showlegend=False)
+    layout["xaxis"]["automargin"] = True
     return {"data": data, "layout": layout}

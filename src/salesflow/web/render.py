@@ -29,6 +29,7 @@ NAV = (
     ("/wins", "Wins", True),
     ("/measures", "Measures", True),
     ("/value-stream", "Value stream", True),
+    ("/pipeline", "Pipeline", True),
     ("/requests", "Requests", True),
     ("/forecasts", "Forecasts", True),
     ("/data", "Data", True),

@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DataError",
+    "FilterValueError",
     "ImportValidationError",
     "NotFoundError",
     "RowError",
@@ -80,6 +81,10 @@ class ConfigError(SalesflowError):
 
 class NotFoundError(SalesflowError):
     """A named thing (metric, UDR, table, preset…) does not exist."""
+
+
+class FilterValueError(NotFoundError):
+    """A filter asks for a value no row holds (``source=Parner``): a typo, never "no data"."""
 
 
 class ConflictError(SalesflowError):

@@ -11,6 +11,7 @@ from salesflow.cli.common import (
     JsonOption,
     WorkspaceOption,
     new_app,
+    next_step,
     open_workspace,
     out,
     print_json,
@@ -185,10 +186,10 @@ def patterns(
     if as_json:
         print_json(doc)
         return
-    _render_patterns(doc)
+    _render_patterns(doc, workspace)
 
 
-def _render_patterns(doc: dict) -> None:
+def _render_patterns(doc: dict, workspace: Path) -> None:
     from rich.table import Table
 
     table = Table(title=f"{doc['k']} themes in {doc['uncategorised']:,} uncategorised requests")
@@ -221,7 +222,7 @@ def _render_patterns(doc: dict) -> None:
     if "accepted" in doc:
         out.print(f"[green]Filed {doc['accepted']['requests']:,} requests under their themes.[/]")
     else:
-        out.print("Next: `salesflow requests patterns --accept` files them under these names.")
+        next_step(workspace, "`salesflow requests patterns --accept` files them under these names.")
 
 
 def register(app: typer.Typer) -> None:

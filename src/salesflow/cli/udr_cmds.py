@@ -15,6 +15,7 @@ from salesflow.cli.common import (
     VersionOption,
     WorkspaceOption,
     expected,
+    next_step,
     out,
     print_json,
 )
@@ -65,7 +66,9 @@ def add(
         return
     out.print(f"UDR [bold]{doc['udr']['id']}[/] added.")
     _print_lint(doc["lint"])
-    out.print(f"Next: `salesflow udr bind {doc['udr']['id']} --metric METRIC --bad-if above|below`")
+    next_step(
+        workspace, f"`salesflow udr bind {doc['udr']['id']} --metric METRIC --bad-if above|below`"
+    )
 
 
 @udr_app.command("bind")

@@ -20,6 +20,7 @@ from salesflow.cli.common import (
     WorkspaceOption,
     expected,
     new_app,
+    next_step,
     open_workspace,
     out,
     print_json,
@@ -114,7 +115,8 @@ def cause_add(
     if as_json:
         print_json(doc)
         return
-    out.print(f"Cause [bold]{doc['id']}[/] added. Next: `salesflow why EFFECT_ID {doc['id']}`")
+    out.print(f"Cause [bold]{doc['id']}[/] added.")
+    next_step(workspace, f"`salesflow why EFFECT_ID {doc['id']}`")
 
 
 def change_command(

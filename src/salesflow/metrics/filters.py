@@ -68,13 +68,19 @@ def resolve_column(
 
 
 def apply_filters(
-    rows: ir.Table, filters: Filters, opportunities: ir.Table | None, metric_id: str
+    rows: ir.Table,
+    filters: Filters,
+    opportunities: ir.Table | None,
+    metric_id: str,
+    *,
+    known: Mapping[str, Sequence[str]] | None = None,
 ) -> ir.Table:
     """Keep the rows whose columns equal one of the given values (repeat a key for OR).
 
     A text value is matched against the data regardless of case (``source=Partner`` keeps the
     ``partner`` deals); one that no row holds is refused with the nearest values, so a typo
-    never reads as "no data"."""
+    never reads as "no data". ``known`` names values that are valid without rows (the
+    configured stages: a window may hold no Proposal stay)."""
     unfiltered = rows
     for name, wanted in filters.items():
         rows = resolve_column(rows, name, opportunities, metric_id)
@@ -83,13 +89,17 @@ def apply_filters(
         typed = [_coerce(v, col, name) for v in values]
         if col.type().is_string():
             domain = resolve_column(unfiltered, name, opportunities, metric_id)[name]
-            typed = _as_in_data(name, typed, domain, opportunities)
+            typed = _as_in_data(name, typed, domain, opportunities, (known or {}).get(name, ()))
         rows = rows.filter(col.isin(typed) if len(typed) > 1 else col == typed[0])
     return rows
 
 
 def _as_in_data(
-    name: str, values: list[Any], column: ir.StringColumn, opportunities: ir.Table | None
+    name: str,
+    values: list[Any],
+    column: ir.StringColumn,
+    opportunities: ir.Table | None,
+    known: Sequence[str] = (),
 ) -> list[Any]:
     """The values as the data spells them; a :class:`FilterValueError` for one it lacks."""
     texts = [v for v in values if isinstance(v, str)]
@@ -100,29 +110,31 @@ def _as_in_data(
     lowered = column.lower()
     found = column.name("value").as_table().filter(lowered.isin([t.lower() for t in texts]))
     spelled = [str(v) for v in found.distinct().to_pyarrow().column("value").to_pylist()]
+    spelled += [k for k in known if k not in spelled]
     out: list[Any] = [v for v in values if not isinstance(v, str)]
     for text in texts:
         same = [v for v in spelled if v.lower() == text.lower()]
         if not same:
-            raise _no_such_value(name, text, column)
+            raise _no_such_value(name, text, column, known)
         out += same
     return out
 
 
-def _no_such_value(name: str, text: str, column: ir.StringColumn) -> FilterValueError:
+def _no_such_value(
+    name: str, text: str, column: ir.StringColumn, known: Sequence[str]
+) -> FilterValueError:
     """The error for a value no row holds, with the nearest spellings and the values there are."""
     from difflib import get_close_matches
 
     values = column.name("value").as_table().distinct().limit(10_000).to_pyarrow()
-    known = sorted(str(v) for v in values.column("value").to_pylist() if v is not None)
+    held = {str(v) for v in values.column("value").to_pylist() if v is not None}
+    known = sorted(held.union(known))
     by_lower = {k.lower(): k for k in known}
     near = [by_lower[m] for m in get_close_matches(text.lower(), list(by_lower), n=3, cutoff=0.6)]
     shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
     hint = f"Did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
     hint += f"The data holds these {name} values: {shown}" if known else f"No row has a {name}"
-    return FilterValueError(
-        f"Filter {name}={text!r} matches nothing in the data", hint=hint
-    )
+    return FilterValueError(f"Filter {name}={text!r} matches nothing in the data", hint=hint)
 
 
 def _is_many(value: Any) -> bool:

@@ -16,7 +16,9 @@ def test_a_value_in_another_case_matches_the_data(backend, data):
     con, settings = backend
     shouted = metrics.series(con, settings, "new_opportunities", filters={"source": "INBOUND"})
     expected = Counter(
-        o["created_at"].date().replace(day=1) for o in data.opportunities if o["source"] == "inbound"
+        o["created_at"].date().replace(day=1)
+        for o in data.opportunities
+        if o["source"] == "inbound"
     )
     assert {p.period: p.value for p in shouted.points if p.value} == expected
     assert sum(expected.values()) > 10

@@ -45,3 +45,13 @@ def test_the_chart_is_plotly_json_the_renderer_draws(ws):
     assert names == [trace.name for trace in result.chart().data]
     assert len(figure["data"][0]["x"]) == len(result.to_pandas())  # every period is drawn
     assert "win_rate per quarter" in result._repr_mimebundle_()["text/html"]
+
+
+def test_a_result_with_nothing_to_chart_still_shows_its_table(tmp_path):
+    import salesflow as sf
+    from salesflow.demo import build_demo
+
+    build_demo(tmp_path / "bare", opportunities=200, seed=3)  # no UDRs recorded
+    with sf.open(tmp_path / "bare") as ws:
+        bundle = ws.udrs()._repr_mimebundle_()
+    assert PLOTLY_MIME not in bundle and bundle["text/plain"].startswith("<UdrsResult")

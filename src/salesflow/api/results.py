@@ -97,9 +97,13 @@ class Result:
         nothing is downloaded and no result carries the 4.8 MB library), else the table."""
         import json
 
-        figure = json.loads(self.chart().to_json())  # plain JSON: NumPy arrays as lists
+        bundle: dict[str, Any] = {"text/html": self._repr_html_(), "text/plain": repr(self)}
+        try:
+            figure = json.loads(self.chart().to_json())  # plain JSON: NumPy arrays as lists
+        except ConfigError:  # nothing to chart yet (no UDR bound): the table says so
+            return bundle
         figure["config"] = {"displaylogo": False, "responsive": True}
-        return {PLOTLY_MIME: figure, "text/html": self._repr_html_(), "text/plain": repr(self)}
+        return {PLOTLY_MIME: figure, **bundle}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.title}: {self.summary()}>"

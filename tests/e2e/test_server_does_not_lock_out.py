@@ -47,8 +47,13 @@ def test_the_cli_and_a_notebook_work_while_the_server_answers(tmp_path):
             added = run(SALESFLOW, "-w", ws, "udr", "add", "Win rate was 30% in Q3 2026", "--json")
             listed = run(SALESFLOW, "-w", ws, "udr", "list", "--json")
             notebook = json.loads(
-                subprocess.run([sys.executable, "-c", NOTEBOOK, ws], capture_output=True,
-                               text=True, timeout=300, check=True).stdout  # fmt: skip
+                subprocess.run(
+                    [sys.executable, "-c", NOTEBOOK, ws],
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    check=True,
+                ).stdout
             )
         finally:
             stop.set()

@@ -15,6 +15,7 @@ from salesflow.cli.common import (
     open_workspace,
     out,
     print_json,
+    working,
 )
 from salesflow.cli.workbench_cmds import pairs
 from salesflow.errors import ConfigError
@@ -92,7 +93,7 @@ def drivers(
     from salesflow.analysis import drivers as run
 
     names = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace) as ws, working("Estimating what goes with the outcome"):
         result = run(
             ws,
             outcome=outcome,
@@ -172,7 +173,8 @@ def patterns(
             hint='For example --name 3="Delivery delays"',
         )
     with open_workspace(workspace) as ws:
-        result = request_patterns(ws.data, k=themes)
+        with working("Finding themes in the requests"):
+            result = request_patterns(ws.data, k=themes)
         names = {
             t.id: renamed.get(t.id, t.label) for t in result.themes if t.id not in set(skip or [])
         }

@@ -7,6 +7,8 @@ import math
 import re
 import shlex
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -88,6 +90,38 @@ def _fail(exc: SalesflowError, workspace: Path | None = None) -> None:
     message = with_workspace(exc.message, workspace)
     err.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(exc.exit_code) from None
+
+
+@contextmanager
+def steps(title: str, *, quiet: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr for a long job, fed ``(step, done, total)`` by the core's
+    ``progress=`` callback; one line per step when stderr is not a terminal (logs, CI)."""
+    if quiet:
+        yield lambda step, done, total: None
+        return
+    if not err.is_terminal:
+        yield lambda step, done, total: err.print(f"{title}: {step} ({done + 1}/{total})…")
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(title, total=None)
+
+        def tell(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{title}: {step}", completed=done, total=total)
+
+        yield tell
+
+
+@contextmanager
+def working(what: str, *, quiet: bool = False) -> Iterator[None]:
+    """A spinner on stderr while a command computes (gone before it prints its answer)."""
+    if quiet or not err.is_terminal:
+        yield
+        return
+    with err.status(f"{what}…", spinner="dots"):
+        yield
 
 
 def next_step(workspace: Path | None, text: str) -> None:

@@ -17,6 +17,7 @@ from salesflow.cli.common import (
     new_app,
     out,
     print_json,
+    working,
 )
 from salesflow.cli.metrics_cmds import SeasonOption
 from salesflow.cli.workbench_cmds import (
@@ -203,7 +204,7 @@ def due(
 
     Example: `salesflow -w demo-ws improve due --json`
     """
-    with open_bench(workspace, as_of=as_of) as bench:
+    with open_bench(workspace, as_of=as_of) as bench, working("Judging the improvements"):
         docs = bench.due_improvements()
     if as_json:
         print_json(docs)
@@ -250,7 +251,7 @@ def show(
 
     Example: `salesflow -w demo-ws improve show 1 --as-of 2026-10-01 --json`
     """
-    with open_bench(workspace, as_of=as_of) as bench:
+    with open_bench(workspace, as_of=as_of) as bench, working("Judging the improvement"):
         doc = bench.show_improvement(id)
     if as_json:
         print_json(doc)
@@ -309,7 +310,7 @@ def list_improvements(
 
     Example: `salesflow -w demo-ws improve list --json`
     """
-    with open_bench(workspace, as_of=as_of) as bench:
+    with open_bench(workspace, as_of=as_of) as bench, working("Judging the improvements"):
         docs = bench.list_improvements(verdicts=not no_verdicts)
     if as_json:
         print_json({"improvements": docs})

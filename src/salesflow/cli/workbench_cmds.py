@@ -24,6 +24,7 @@ from salesflow.cli.common import (
     open_workspace,
     out,
     print_json,
+    working,
 )
 
 if TYPE_CHECKING:
@@ -275,7 +276,7 @@ def why_check(
 
     Example: `salesflow why check 1 --variable first_response_over_48h --outcome won`
     """
-    with open_bench(workspace, who) as bench:
+    with open_bench(workspace, who) as bench, working("Checking the link against past deals"):
         doc = bench.check_link(
             link_id,
             variable=variable,
@@ -305,7 +306,7 @@ def causes(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) 
 
     Example: `salesflow -w demo-ws causes --json`
     """
-    with open_bench(workspace) as bench:
+    with open_bench(workspace) as bench, working("Ranking the causes"):
         doc = bench.causes()
     if as_json:
         print_json(doc)

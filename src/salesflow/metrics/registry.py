@@ -53,8 +53,12 @@ def get(metric_id: str, settings: Settings | None = None) -> Metric:
     for metric in catalog(settings):
         if metric.id == metric_id:
             return metric
-    names = ", ".join(m.id for m in catalog(settings))
+    from difflib import get_close_matches
+
+    ids = [m.id for m in catalog(settings)]
+    near = get_close_matches(metric_id.lower(), ids, n=2, cutoff=0.6)
+    guess = f"Did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
     raise NotFoundError(
         f"No metric called {metric_id!r}",
-        hint=f"See `salesflow metrics` for the catalog: {names}",
+        hint=f"{guess}See `salesflow metrics` for the catalog: {', '.join(ids)}",
     )

@@ -1,0 +1,46 @@
+"""The wrong turns of a newcomer's first hour end in a sentence that shows the way: hints name the
+workspace (-w) so they run as written, a mistyped name gets "did you mean", and running a command
+next to the demo workspace (as `make demo` leaves it) points into it."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    """A folder holding one empty workspace, ``demo-workspace``, and the shell standing in it."""
+    from salesflow.workspace import init_workspace
+
+    init_workspace(tmp_path / "demo-workspace").close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SALESFLOW_WORKSPACE", raising=False)
+    return tmp_path
+
+
+def test_a_command_run_beside_the_workspace_points_into_it(cli, here):
+    result = cli("status", ok=False)
+    assert result.exit_code == 1
+    assert "Workspaces in this folder: demo-workspace" in result.stderr
+    assert "`salesflow -w demo-workspace status`" in result.stderr
+
+
+def test_a_mistyped_metric_gets_did_you_mean_and_a_hint_with_the_workspace(cli, here):
+    result = cli("-w", "demo-workspace", "metric", "win_rat", ok=False)
+    assert result.exit_code == 1
+    assert "Did you mean 'win_rate'?" in result.stderr
+    assert "`salesflow -w demo-workspace metrics`" in result.stderr  # runs as written from here
+
+
+def test_next_steps_name_the_workspace(cli, here):
+    added = cli("udr", "add", "Win rate was 24% in Q3 2026, against 30% planned",
+                "-w", "demo-workspace")  # fmt: skip
+    assert "Next: `salesflow -w demo-workspace udr bind 1 --metric" in added.stdout
+    cause = cli("-w", "demo-workspace", "cause", "add", "Leads wait a day for an owner")
+    assert "Next: `salesflow -w demo-workspace why EFFECT_ID 2`" in cause.stdout
+
+
+def test_hints_stay_as_they_are_for_the_current_folder(cli, here, monkeypatch):
+    monkeypatch.chdir(here / "demo-workspace")
+    added = cli("udr", "add", "Win rate was 24% in Q3 2026, against 30% planned")
+    assert "Next: `salesflow udr bind 1 --metric" in added.stdout

@@ -14,7 +14,8 @@ def here(tmp_path, monkeypatch):
 
     init_workspace(tmp_path / "demo-workspace").close()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SALESFLOW_WORKSPACE", raising=False)
+    monkeypatch.setenv("SALESFLOW_WORKSPACE", "")  # recorded, so the root -w's setting is undone
+    monkeypatch.delenv("SALESFLOW_WORKSPACE")
     return tmp_path
 
 

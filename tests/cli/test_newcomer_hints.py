@@ -45,3 +45,21 @@ def test_hints_stay_as_they_are_for_the_current_folder(cli, here, monkeypatch):
     monkeypatch.chdir(here / "demo-workspace")
     added = cli("udr", "add", "Win rate was 24% in Q3 2026, against 30% planned")
     assert "Next: `salesflow udr bind 1 --metric" in added.stdout
+
+
+def test_an_id_of_the_other_kind_says_so(cli, here):
+    ws = ("-w", "demo-workspace")
+    cli(*ws, "udr", "add", "Win rate was 24% in Q3 2026, against 30% planned")
+    cli(*ws, "cause", "add", "Leads wait a day for an owner")
+    cli(*ws, "why", "1", "2")
+    assert (
+        "2 is a cause (UDRs and causes share one id space)"
+        in cli(*ws, "udr", "show", "2", ok=False).stderr
+    )
+    assert "1 is a UDR" in cli(*ws, "cause", "delete", "1", ok=False).stderr
+    assert (
+        "UDR 9 does not exist. Check the id in the list"
+        in cli(*ws, "udr", "show", "9", ok=False).stderr
+    )
+    link = cli(*ws, "why", "delete", "2", ok=False).stderr  # links count apart: no such link
+    assert "does not exist" in link and "is a" not in link

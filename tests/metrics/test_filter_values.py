@@ -59,3 +59,25 @@ def test_the_cli_exits_1_with_a_sentence_for_a_typo(cli, ws):
     upper = cli.json("-w", ws, "metric", "win_rate", "--filter", "source=Outbound")
     lower = cli.json("-w", ws, "metric", "win_rate", "--filter", "source=outbound")
     assert upper["points"] == lower["points"] and any(p["n"] for p in lower["points"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("flow",), ("drivers", "--outcome", "won")],
+    ids=["flow", "drivers"],
+)
+def test_flow_and_drivers_check_their_filters_the_same_way(cli, ws, command):
+    typo = cli("-w", ws, *command, "--filter", "source=inbond", ok=False)
+    assert typo.exit_code == 1
+    assert "source='inbond' matches nothing in the data. Did you mean 'inbound'?" in typo.stderr
+
+
+def test_the_value_stream_matches_any_case(cli, ws, data):
+    shouted = cli.json("-w", ws, "flow", "--filter", "source=INBOUND")
+    plain = cli.json("-w", ws, "flow", "--filter", "source=inbound")
+    assert shouted["stages"] == plain["stages"]
+    assert (
+        shouted["cases"]["count"]
+        == sum(1 for o in data.opportunities if o["source"] == "inbound")
+        > 0
+    )

@@ -16,7 +16,7 @@ from salesflow.errors import ConfigError, FilterValueError, NotFoundError
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["apply_filters", "parse_pairs", "resolve_column"]
+__all__ = ["apply_filters", "as_in_data", "parse_pairs", "resolve_column"]
 
 Filters = Mapping[str, Any]
 
@@ -89,12 +89,12 @@ def apply_filters(
         typed = [_coerce(v, col, name) for v in values]
         if col.type().is_string():
             domain = resolve_column(unfiltered, name, opportunities, metric_id)[name]
-            typed = _as_in_data(name, typed, domain, opportunities, (known or {}).get(name, ()))
+            typed = as_in_data(name, typed, domain, opportunities, (known or {}).get(name, ()))
         rows = rows.filter(col.isin(typed) if len(typed) > 1 else col == typed[0])
     return rows
 
 
-def _as_in_data(
+def as_in_data(
     name: str,
     values: list[Any],
     column: ir.StringColumn,

@@ -7,6 +7,7 @@ line on stderr and exits non-zero, the web app answers 4xx with the same words. 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "StorageError",
     "WorkspaceBusy",
     "WorkspaceError",
+    "did_you_mean",
     "never_a_result",
 ]
 
@@ -66,6 +68,15 @@ class WorkspaceBusy(StorageError):
     """Another process holds the workspace for writing longer than we were willing to wait."""
 
     exit_code = 4
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"Did you mean 'win_rate'? "`` for the nearest choices (any case), else ``""``."""
+    from difflib import get_close_matches
+
+    by_lower = {c.lower(): c for c in choices}
+    near = [by_lower[m] for m in get_close_matches(word.lower(), list(by_lower), n=2, cutoff=0.6)]
+    return f"Did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
 
 
 def never_a_result(exc: BaseException) -> None:

@@ -63,3 +63,19 @@ def test_an_id_of_the_other_kind_says_so(cli, here):
     )
     link = cli(*ws, "why", "delete", "2", ok=False).stderr  # links count apart: no such link
     assert "does not exist" in link and "is a" not in link
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--period", "quarterly"), "Unknown period 'quarterly'. Did you mean 'quarter'?"),
+        (
+            ("--filter", "regio=EMEA"),
+            "no column 'regio' to filter or group by. Did you mean 'region'?",
+        ),
+    ],
+    ids=["period", "column"],
+)
+def test_a_mistyped_option_value_gets_did_you_mean(cli, here, args, words):
+    result = cli("-w", "demo-workspace", "metric", "win_rate", *args, ok=False)
+    assert result.exit_code == 1 and words in result.stderr

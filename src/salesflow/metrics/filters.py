@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import ConfigError, FilterValueError, NotFoundError
+from salesflow.errors import ConfigError, FilterValueError, NotFoundError, did_you_mean
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -60,10 +60,10 @@ def resolve_column(
         extra = opportunities.select(_oid=opportunities.opportunity_id, **{name: name})
         joined = rows.left_join(extra, rows.opportunity_id == extra._oid)
         return joined.drop("_oid")
-    valid = ", ".join(sorted(visible_columns(rows, opportunities)))
+    columns = sorted(visible_columns(rows, opportunities))
     raise NotFoundError(
         f"Metric {metric_id!r} has no column {name!r} to filter or group by",
-        hint=f"Valid columns: {valid}",
+        hint=f"{did_you_mean(name, columns)}Valid columns: {', '.join(columns)}",
     )
 
 
@@ -124,15 +124,11 @@ def _no_such_value(
     name: str, text: str, column: ir.StringColumn, known: Sequence[str]
 ) -> FilterValueError:
     """The error for a value no row holds, with the nearest spellings and the values there are."""
-    from difflib import get_close_matches
-
     values = column.name("value").as_table().distinct().limit(10_000).to_pyarrow()
     held = {str(v) for v in values.column("value").to_pylist() if v is not None}
     known = sorted(held.union(known))
-    by_lower = {k.lower(): k for k in known}
-    near = [by_lower[m] for m in get_close_matches(text.lower(), list(by_lower), n=3, cutoff=0.6)]
     shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
-    hint = f"Did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+    hint = did_you_mean(text, known)
     hint += f"The data holds these {name} values: {shown}" if known else f"No row has a {name}"
     return FilterValueError(f"Filter {name}={text!r} matches nothing in the data", hint=hint)
 

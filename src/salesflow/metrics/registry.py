@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from salesflow.errors import ConfigError, NotFoundError
+from salesflow.errors import ConfigError, NotFoundError, did_you_mean
 
 if TYPE_CHECKING:
     from salesflow.metrics.base import Metric
@@ -53,12 +53,8 @@ def get(metric_id: str, settings: Settings | None = None) -> Metric:
     for metric in catalog(settings):
         if metric.id == metric_id:
             return metric
-    from difflib import get_close_matches
-
     ids = [m.id for m in catalog(settings)]
-    near = get_close_matches(metric_id.lower(), ids, n=2, cutoff=0.6)
-    guess = f"Did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
     raise NotFoundError(
         f"No metric called {metric_id!r}",
-        hint=f"{guess}See `salesflow metrics` for the catalog: {', '.join(ids)}",
+        hint=f"{did_you_mean(metric_id, ids)}See `salesflow metrics` for the catalog: {', '.join(ids)}",
     )

@@ -70,8 +70,8 @@ def test_an_id_of_the_other_kind_says_so(cli, here):
     [
         (("--period", "quarterly"), "Unknown period 'quarterly'. Did you mean 'quarter'?"),
         (
-            ("--filter", "regio=EMEA"),
-            "no column 'regio' to filter or group by. Did you mean 'region'?",
+            ("--filter", "segmnt=SMB"),
+            "no column 'segmnt' to filter or group by. Did you mean 'segment'?",
         ),
     ],
     ids=["period", "column"],

@@ -181,10 +181,9 @@ def checkin(
     if as_json:
         print_json(doc)
         return
-    value = doc["measure_value"]
     shown = (
-        f"; the measure was {value:.4g} in the period starting {doc['measure_period']}"
-        if value is not None
+        f"; the measure was {doc['measure_text']} in the period starting {doc['measure_period']}"
+        if doc["measure_value"] is not None
         else ""
     )
     out.print(f"Check-in {doc['id']} on {doc['held_on']} recorded for improvement {id}{shown}.")

@@ -79,3 +79,8 @@ def test_an_id_of_the_other_kind_says_so(cli, here):
 def test_a_mistyped_option_value_gets_did_you_mean(cli, here, args, words):
     result = cli("-w", "demo-workspace", "metric", "win_rate", *args, ok=False)
     assert result.exit_code == 1 and words in result.stderr
+
+
+def test_init_says_where_to_import(cli, here):
+    made = cli("init", "acme")
+    assert "`salesflow -w acme import opportunities FILE`" in made.stdout

@@ -13,7 +13,10 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+RUN_HINT = salesflow is installed in $(VENV): run it as $(BIN)/salesflow, or first 'source $(BIN)/activate'
+
+install: $(BIN)/.installed  ## the virtualenv, and how to run salesflow from it
+	@echo "  $(RUN_HINT)"
 
 DEMO_USER ?= admin
 DEMO_PASSWORD ?= salesflow-demo
@@ -29,7 +32,8 @@ demo: install  ## build the demo company, show its status and value stream, then
 	@echo ""
 	@echo "  salesflow is serving the demo company at http://127.0.0.1:$(PORT)/"
 	@echo "  Sign in as '$(DEMO_USER)' with password '$(DEMO_PASSWORD)'. Stop with Ctrl-C."
-	@echo "  In another terminal, the command line: source $(VENV)/bin/activate && salesflow -w $(DEMO) status"
+	@echo "  In another terminal, the command line: $(BIN)/salesflow -w $(DEMO) status"
+	@echo "  ($(RUN_HINT))"
 	@echo ""
 	$(BIN)/salesflow serve -w $(DEMO) --host 127.0.0.1 --port $(PORT)
 

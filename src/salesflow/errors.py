@@ -7,6 +7,7 @@ line on stderr and exits non-zero, the web app answers 4xx with the same words. 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DataError",
+    "FilterValueError",
     "ImportValidationError",
     "NotFoundError",
     "RowError",
@@ -21,6 +23,7 @@ __all__ = [
     "StorageError",
     "WorkspaceBusy",
     "WorkspaceError",
+    "did_you_mean",
     "never_a_result",
 ]
 
@@ -67,6 +70,15 @@ class WorkspaceBusy(StorageError):
     exit_code = 4
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"Did you mean 'win_rate'? "`` for the nearest choices (any case), else ``""``."""
+    from difflib import get_close_matches
+
+    by_lower = {c.lower(): c for c in choices}
+    near = [by_lower[m] for m in get_close_matches(word.lower(), list(by_lower), n=2, cutoff=0.6)]
+    return f"Did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+
+
 def never_a_result(exc: BaseException) -> None:
     """Raise ``exc`` again when it is a :class:`StorageError`; call it first in every
     ``except SalesflowError`` that turns the error into a result."""
@@ -80,6 +92,10 @@ class ConfigError(SalesflowError):
 
 class NotFoundError(SalesflowError):
     """A named thing (metric, UDR, table, preset…) does not exist."""
+
+
+class FilterValueError(NotFoundError):
+    """A filter asks for a value no row holds (``source=Parner``): a typo, never "no data"."""
 
 
 class ConflictError(SalesflowError):

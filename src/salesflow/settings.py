@@ -148,6 +148,16 @@ def resolve_url(url: str, workspace: Path) -> str:
     return url
 
 
+def _workspace_hint(folder: Path) -> str:
+    """Point at the workspaces inside ``folder`` (``make demo`` leaves ``demo-workspace`` in the
+    checkout, and a newcomer runs the next command from there), else say how to make one."""
+    inside = sorted(p.parent.name for p in folder.glob(f"*/{CONFIG_FILE}"))[:3]
+    if inside:
+        names = ", ".join(inside)
+        return f"Workspaces in this folder: {names}; name one with -w, e.g. `salesflow -w {inside[0]} status`"
+    return f"Run `salesflow init {folder}` or pass --workspace/-w PATH"
+
+
 def load_settings(workspace: Path | str, env: Mapping[str, str] | None = None) -> Settings:
     """Read ``salesflow.toml`` in ``workspace`` and apply ``SALESFLOW_*`` environment overrides."""
     workspace = Path(workspace).expanduser().resolve()
@@ -161,7 +171,7 @@ def load_settings(workspace: Path | str, env: Mapping[str, str] | None = None) -
     if not path.is_file():
         raise WorkspaceError(
             f"{workspace} is not a salesflow workspace: it has no {CONFIG_FILE}",
-            hint=f"Run `salesflow init {workspace}` or pass --workspace/-w PATH",
+            hint=_workspace_hint(workspace),
         )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))

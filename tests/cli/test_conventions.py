@@ -87,3 +87,19 @@ def test_version_prints_the_installed_release():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"salesflow {version('salesflow')}\n"
+
+
+def test_make_install_says_how_to_run_salesflow():
+    """A newcomer's `make install` (and so `make demo`) ends by saying how to reach the command."""
+    root = Path(__file__).parents[2]
+    result = subprocess.run(
+        ["make", "-s", "-o", ".venv/bin/.installed", "install"],  # the venv is there: just the hint
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ".venv/bin/salesflow" in result.stdout
+    assert "source .venv/bin/activate" in result.stdout
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "pipx install ." in readme and "uv tool install ." in readme

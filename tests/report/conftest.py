@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_demo import HOSTILE_CAUSE, HOSTILE_UDR
+from report_demo import HEARD, HOSTILE_CAUSE, HOSTILE_UDR
 
 
 @pytest.fixture(scope="session")
@@ -34,5 +34,5 @@ def report_file(demo_ws: Path, tmp_path_factory: pytest.TempPathFactory) -> tupl
 
     out = tmp_path_factory.mktemp("report-out") / "report.html"
     with sf.open(demo_ws) as ws:
-        doc = write_report(ws, out)
+        doc = write_report(ws, out, progress=lambda *step: HEARD.append(step))
     return out, doc

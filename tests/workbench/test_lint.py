@@ -135,6 +135,9 @@ def test_good_udrs_from_the_issue_raise_no_finding(statement):
         ("Our SEs are arrogant", "BLAME"),
         ("Win rate fell and cycle time grew", "COMPOUND"),
         ("Deals stall", "UNMEASURED"),
+        ("We lack a sales methodology, so deals stall", "SOLUTION"),  # issue 21
+        ("Marketing leads are garbage", "BLAME"),
+        ("Marketing leads are garbage", "UNMEASURED"),
     ],
 )
 def test_each_code_fires_on_the_issue_examples(statement, code):

@@ -133,6 +133,7 @@ def test_improvement_commands(cli, ws):
     check = cli.json("improve", "checkin", doc["id"], "--asked-by", "Maria", "--answered-by",
                      "Jonas", "--objective", "4 hours", "--method", "routing", "--measure", "win rate")  # fmt: skip
     assert check["measure_period"] == "2026-09-01" and 0 < check["measure_value"] < 1
+    assert check["measure_text"] == f"{check['measure_value'] * 100:.0f} %"  # in its unit
     shown = cli.json("improve", "show", doc["id"])
     assert shown["checkins"][0]["measure_value"] == check["measure_value"]
     assert shown["attacks_detail"][0]["kind"] == "cause"

@@ -356,7 +356,12 @@ def _filtered(t: ir.Table, filters: Mapping[str, Any]) -> ir.Table:
                 hint=f"Filter on one of: {', '.join(t.columns)}",
             )
         values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
-        t = t.filter(t[column].cast("string").isin([str(v) for v in values]))
+        texts = [str(v) for v in values]
+        if t[column].type().is_string():  # any case matches; a value no deal holds is refused
+            from salesflow.metrics.filters import as_in_data
+
+            texts = as_in_data(column, texts, t[column], None)
+        t = t.filter(t[column].cast("string").isin(texts))
     return t
 
 

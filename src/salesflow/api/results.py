@@ -3,7 +3,10 @@ and a notebook display.
 
 Every result keeps its document in ``.doc`` (``to_dict()`` returns it) and offers
 ``to_pandas()``, ``to_polars()`` (if polars is installed), ``chart()`` (a Plotly figure) and
-``_repr_html_()`` (a short table and the chart, for Jupyter).
+``_repr_mimebundle_()`` for Jupyter: the chart as Plotly's own mime type
+(``application/vnd.plotly.v1+json``, drawn by JupyterLab's and VS Code's Plotly renderer with
+the plotly.js they ship, so it works offline and each result stays a few KB), the summary and a
+short table as HTML, and one line of text.
 """
 
 from __future__ import annotations
@@ -37,15 +40,7 @@ __all__ = [
 ]
 
 PREVIEW_ROWS = 12
-_SENT: list[bool] = []
-
-
-def _plotlyjs_once() -> bool:
-    """Embed plotly.js (4.8 MB) in the first chart a notebook shows, not in every one."""
-    if _SENT:
-        return False
-    _SENT.append(True)
-    return True
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
 @dataclass(frozen=True)
@@ -88,15 +83,28 @@ class Result:
         return ""
 
     def _repr_html_(self) -> str:
+        """The title, the summary and the first rows (no plotly.js: see ``_repr_mimebundle_``)."""
         frame = self.to_pandas()
         more = len(frame) - PREVIEW_ROWS
         table = frame.head(PREVIEW_ROWS).to_html(index=False, border=0, na_rep="—")
         tail = f"<p><small>… and {more} more rows</small></p>" if more > 0 else ""
-        figure = self.chart().to_html(full_html=False, include_plotlyjs=_plotlyjs_once())
         return (
             f"<div><strong>{escape(self.title)}</strong><p>{escape(self.summary())}</p>"
-            f"{table}{tail}{figure}</div>"
+            f"{table}{tail}</div>"
         )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """What a notebook shows: the chart as Plotly JSON (the renderer brings plotly.js, so
+        nothing is downloaded and no result carries the 4.8 MB library), else the table."""
+        import json
+
+        bundle: dict[str, Any] = {"text/html": self._repr_html_(), "text/plain": repr(self)}
+        try:
+            figure = json.loads(self.chart().to_json())  # plain JSON: NumPy arrays as lists
+        except ConfigError:  # nothing to chart yet (no UDR bound): the table says so
+            return bundle
+        figure["config"] = {"displaylogo": False, "responsive": True}
+        return {PLOTLY_MIME: figure, **bundle}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.title}: {self.summary()}>"
@@ -305,6 +313,10 @@ class CausesResult(Result):
         return (
             f"<div><strong>{self.title}</strong><p>{escape(self.summary())}</p>{self.svg()}</div>"
         )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The picture (SVG in HTML) is the view here, not the bar chart of shares."""
+        return {"text/html": self._repr_html_(), "text/plain": repr(self)}
 
 
 @dataclass(frozen=True, repr=False)

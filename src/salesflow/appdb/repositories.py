@@ -149,7 +149,7 @@ class VersionedRepository(Generic[R]):
         row = session.get(self.model, id)
         if row is None:
             raise NotFoundError(
-                f"{self.label} {id} does not exist", hint="Check the id in the list"
+                f"{self.label} {id} does not exist", hint=_other_kind(session, id, self.model)
             )
         if row.deleted_at is not None and not include_deleted:
             raise NotFoundError(
@@ -226,6 +226,14 @@ def _new_node(session: Session, kind: str) -> int:
     session.add(node)
     session.flush()
     return node.id
+
+
+def _other_kind(session: Session, id: int, model: type) -> str:
+    """UDRs and causes share one id space: an id of the other kind says so."""
+    node = session.get(Node, id) if model in (Udr, Cause) else None
+    if node is None:
+        return "Check the id in the list"
+    return f"{id} is a {node.kind.upper() if node.kind == 'udr' else node.kind} (UDRs and causes share one id space)"
 
 
 class UdrRepository(VersionedRepository[UdrRecord]):

@@ -11,9 +11,11 @@ from salesflow.cli.common import (
     JsonOption,
     WorkspaceOption,
     new_app,
+    next_step,
     open_workspace,
     out,
     print_json,
+    working,
 )
 from salesflow.cli.workbench_cmds import pairs
 from salesflow.errors import ConfigError
@@ -91,7 +93,7 @@ def drivers(
     from salesflow.analysis import drivers as run
 
     names = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace) as ws, working("Estimating what goes with the outcome"):
         result = run(
             ws,
             outcome=outcome,
@@ -171,7 +173,8 @@ def patterns(
             hint='For example --name 3="Delivery delays"',
         )
     with open_workspace(workspace) as ws:
-        result = request_patterns(ws.data, k=themes)
+        with working("Finding themes in the requests"):
+            result = request_patterns(ws.data, k=themes)
         names = {
             t.id: renamed.get(t.id, t.label) for t in result.themes if t.id not in set(skip or [])
         }
@@ -185,10 +188,10 @@ def patterns(
     if as_json:
         print_json(doc)
         return
-    _render_patterns(doc)
+    _render_patterns(doc, workspace)
 
 
-def _render_patterns(doc: dict) -> None:
+def _render_patterns(doc: dict, workspace: Path) -> None:
     from rich.table import Table
 
     table = Table(title=f"{doc['k']} themes in {doc['uncategorised']:,} uncategorised requests")
@@ -221,7 +224,7 @@ def _render_patterns(doc: dict) -> None:
     if "accepted" in doc:
         out.print(f"[green]Filed {doc['accepted']['requests']:,} requests under their themes.[/]")
     else:
-        out.print("Next: `salesflow requests patterns --accept` files them under these names.")
+        next_step(workspace, "`salesflow requests patterns --accept` files them under these names.")
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shlex
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +25,24 @@ if TYPE_CHECKING:
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
+WORKSPACE_KEY = "salesflow.workspace"
+NO_WORKSPACE = re.compile(r"`salesflow (?!-w |--workspace |init\b|demo\b|udr lint\b|--version\b)")
+
+
+def _remember_workspace(ctx: typer.Context, value: Path) -> Path:
+    """Keep the workspace where error handling finds it (``ctx.meta`` is shared by subcommands)."""
+    ctx.meta[WORKSPACE_KEY] = value
+    return value
+
+
+def with_workspace(text: str, workspace: Path | None) -> str:
+    """Every `` `salesflow …` `` hint in ``text`` names the workspace the user is working in,
+    so it runs as written from the same folder (nothing added for the current folder)."""
+    if workspace is None or Path(workspace).resolve() == Path.cwd().resolve():
+        return text
+    return NO_WORKSPACE.sub(f"`salesflow -w {shlex.quote(str(workspace))} ", text)
+
+
 WorkspaceOption = Annotated[
     Path,
     typer.Option(
@@ -29,6 +51,7 @@ WorkspaceOption = Annotated[
         envvar="SALESFLOW_WORKSPACE",
         help="Workspace folder (default: the current folder).",
         show_default=False,
+        callback=_remember_workspace,
     ),
 ]
 AsOfOption = Annotated[
@@ -52,7 +75,7 @@ class SalesflowGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except SalesflowError as exc:
-            _fail(exc)
+            _fail(exc, ctx.meta.get(WORKSPACE_KEY))
         except Exception as exc:  # DuckDB failing to read or write its file mid-command
             if type(exc).__name__ != "IOException" or "duckdb" not in type(exc).__module__:
                 raise
@@ -61,11 +84,49 @@ class SalesflowGroup(TyperGroup):
             _fail(StorageError(f"The data could not be read or written: {exc}"))
 
 
-def _fail(exc: SalesflowError) -> None:
+def _fail(exc: SalesflowError, workspace: Path | None = None) -> None:
     from rich.markup import escape
 
-    err.print(f"[bold red]Error:[/] {escape(exc.message)}", soft_wrap=True)
+    message = with_workspace(exc.message, workspace)
+    err.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(exc.exit_code) from None
+
+
+@contextmanager
+def steps(title: str, *, quiet: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr for a long job, fed ``(step, done, total)`` by the core's
+    ``progress=`` callback; one line per step when stderr is not a terminal (logs, CI)."""
+    if quiet:
+        yield lambda step, done, total: None
+        return
+    if not err.is_terminal:
+        yield lambda step, done, total: err.print(f"{title}: {step} ({done + 1}/{total})…")
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(title, total=None)
+
+        def tell(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{title}: {step}", completed=done, total=total)
+
+        yield tell
+
+
+@contextmanager
+def working(what: str, *, quiet: bool = False) -> Iterator[None]:
+    """A spinner on stderr while a command computes (gone before it prints its answer)."""
+    if quiet or not err.is_terminal:
+        yield
+        return
+    with err.status(f"{what}…", spinner="dots"):
+        yield
+
+
+def next_step(workspace: Path | None, text: str) -> None:
+    """Print the command to run next, naming the workspace the user is in."""
+    out.print(f"Next: {with_workspace(text, workspace)}", markup=False, soft_wrap=True)
 
 
 def new_app(help_text: str) -> typer.Typer:

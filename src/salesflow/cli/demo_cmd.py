@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from salesflow.cli.common import JsonOption, err, out, print_json
+from salesflow.cli.common import JsonOption, err, out, print_json, working
 
 
 def demo(
@@ -57,7 +57,8 @@ def demo(
         )
     from salesflow.workbench.demo_knowledge import seed_demo_knowledge
 
-    seed_demo_knowledge(path)  # UDRs, causes and improvements matching the built-in effects
+    with working("Writing down the team's UDRs, causes and improvements"):
+        seed_demo_knowledge(path)  # UDRs, causes and improvements matching the built-in effects
     if as_json:
         print_json(report.to_dict())
         return

@@ -14,6 +14,7 @@ from salesflow.cli.common import (
     open_workspace,
     out,
     print_json,
+    working,
 )
 from salesflow.errors import ConfigError
 
@@ -57,7 +58,7 @@ def flow(
     from salesflow.metrics.process_map import process_map
 
     filters = parse_filters(filter_ or [])
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace) as ws, working("Computing the value stream"):
         doc = process_map(ws.data, ws.settings, filters=filters, top=top)
     if as_json:
         print_json(doc)

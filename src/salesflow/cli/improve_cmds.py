@@ -17,6 +17,7 @@ from salesflow.cli.common import (
     new_app,
     out,
     print_json,
+    working,
 )
 from salesflow.cli.metrics_cmds import SeasonOption
 from salesflow.cli.workbench_cmds import (
@@ -187,10 +188,9 @@ def checkin(
     if as_json:
         print_json(doc)
         return
-    value = doc["measure_value"]
     shown = (
-        f"; the measure was {value:.4g} in the period starting {doc['measure_period']}"
-        if value is not None
+        f"; the measure was {doc['measure_text']} in the period starting {doc['measure_period']}"
+        if doc["measure_value"] is not None
         else ""
     )
     out.print(f"Check-in {doc['id']} on {doc['held_on']} recorded for improvement {id}{shown}.")
@@ -210,7 +210,7 @@ def due(
 
     Example: `salesflow -w demo-ws improve due --json`
     """
-    with open_bench(workspace, as_of=as_of) as bench:
+    with open_bench(workspace, as_of=as_of) as bench, working("Judging the improvements"):
         docs = bench.due_improvements()
     if as_json:
         print_json(docs)
@@ -257,7 +257,7 @@ def show(
 
     Example: `salesflow -w demo-ws improve show 1 --as-of 2026-10-01 --json`
     """
-    with open_bench(workspace, as_of=as_of) as bench:
+    with open_bench(workspace, as_of=as_of) as bench, working("Judging the improvement"):
         doc = bench.show_improvement(id)
     if as_json:
         print_json(doc)
@@ -316,7 +316,7 @@ def list_improvements(
 
     Example: `salesflow -w demo-ws improve list --json`
     """
-    with open_bench(workspace, as_of=as_of) as bench:
+    with open_bench(workspace, as_of=as_of) as bench, working("Judging the improvements"):
         docs = bench.list_improvements(verdicts=not no_verdicts)
     if as_json:
         print_json({"improvements": docs})

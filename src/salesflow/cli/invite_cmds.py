@@ -19,6 +19,7 @@ from salesflow.cli.common import (
     SalesflowGroup,
     WorkspaceOption,
     new_app,
+    next_step,
     open_workspace,
     out,
     print_json,
@@ -204,7 +205,9 @@ def merge(
     names = ", ".join(sorted({c["author"] for c in doc["contributors"]}))
     out.print(f"UDR {doc['udr']['id']}: {doc['udr']['statement']}", markup=False)
     out.print(f"Contributors: {names}.", markup=False)
-    out.print(f"Next: `salesflow udr bind {doc['udr']['id']} --metric METRIC --bad-if above|below`")
+    next_step(
+        workspace, f"`salesflow udr bind {doc['udr']['id']} --metric METRIC --bad-if above|below`"
+    )
 
 
 def register(app: typer.Typer) -> None:

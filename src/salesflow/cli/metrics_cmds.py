@@ -15,6 +15,7 @@ from salesflow.cli.common import (
     open_workspace,
     out,
     print_json,
+    working,
 )
 from salesflow.errors import ConfigError
 
@@ -141,7 +142,8 @@ def metric(
             return _breakdown(ws, m, by, query, html, as_json)
         phases = [_day(d, "--phase-from") for d in phase_from or []]
         query["as_of"] = resolve_as_of(ws.settings, ws.data, as_of)
-        charted = _charted(ws, m, period, query, chart, _baseline(baseline), phases, seasons)
+        with working(f"Computing {m.title.lower()}"):
+            charted = _charted(ws, m, period, query, chart, _baseline(baseline), phases, seasons)
     title = f"{m.title}, {seasons.phrase(period)}" if seasons else f"{m.title} per {period}"
     if html is not None:
         from salesflow.metrics.charted import write_html

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from salesflow.cli.common import AsOfOption, JsonOption, WorkspaceOption, err, out, print_json
+from salesflow.cli.common import AsOfOption, JsonOption, WorkspaceOption, out, print_json, steps
 
 
 def report(
@@ -34,10 +34,8 @@ def report(
     from salesflow.api import open as open_api
     from salesflow.report import write_report
 
-    with open_api(workspace, as_of=as_of) as ws:
-        if not as_json:
-            err.print("[dim]Computing the report…[/]")
-        doc = write_report(ws, out_file, pdf=pdf, period=period)
+    with open_api(workspace, as_of=as_of) as ws, steps("The report", quiet=as_json) as tell:
+        doc = write_report(ws, out_file, pdf=pdf, period=period, progress=tell)
     if as_json:
         print_json(doc)
         return

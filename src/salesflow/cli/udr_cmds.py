@@ -14,8 +14,10 @@ from salesflow.cli.common import (
     VersionOption,
     WorkspaceOption,
     expected,
+    next_step,
     out,
     print_json,
+    working,
 )
 from salesflow.cli.lint_cmd import _render as render_lint
 from salesflow.cli.lint_cmd import udr_app
@@ -64,7 +66,9 @@ def add(
         return
     out.print(f"UDR [bold]{doc['udr']['id']}[/] added.")
     _print_lint(doc["lint"])
-    out.print(f"Next: `salesflow udr bind {doc['udr']['id']} --metric METRIC --bad-if above|below`")
+    next_step(
+        workspace, f"`salesflow udr bind {doc['udr']['id']} --metric METRIC --bad-if above|below`"
+    )
 
 
 @udr_app.command("bind")
@@ -137,7 +141,7 @@ def list_udrs(
 
     Example: `salesflow -w demo-ws udr list --json`
     """
-    with open_bench(workspace, as_of=as_of) as bench:
+    with open_bench(workspace, as_of=as_of) as bench, working("Judging each UDR on the data"):
         docs = bench.list_udrs(verdicts=not no_verdicts, include_deleted=deleted)
     if as_json:
         print_json({"udrs": docs})
@@ -165,7 +169,7 @@ def show(
 
     Example: `salesflow -w demo-ws udr show 1 --as-of 2026-10-01 --json`
     """
-    with open_bench(workspace, as_of=as_of) as bench:
+    with open_bench(workspace, as_of=as_of) as bench, working("Judging the UDR on the data"):
         doc = bench.show_udr(id)
     if as_json:
         print_json(doc)

@@ -20,9 +20,11 @@ from salesflow.cli.common import (
     WorkspaceOption,
     expected,
     new_app,
+    next_step,
     open_workspace,
     out,
     print_json,
+    working,
 )
 
 if TYPE_CHECKING:
@@ -114,7 +116,8 @@ def cause_add(
     if as_json:
         print_json(doc)
         return
-    out.print(f"Cause [bold]{doc['id']}[/] added. Next: `salesflow why EFFECT_ID {doc['id']}`")
+    out.print(f"Cause [bold]{doc['id']}[/] added.")
+    next_step(workspace, f"`salesflow why EFFECT_ID {doc['id']}`")
 
 
 def change_command(
@@ -326,7 +329,7 @@ def why_check(
 
     Example: `salesflow why check 1 --variable first_response_over_48h --outcome won`
     """
-    with open_bench(workspace, who) as bench:
+    with open_bench(workspace, who) as bench, working("Checking the link against past deals"):
         doc = bench.check_link(
             link_id,
             variable=variable,
@@ -356,7 +359,7 @@ def causes(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) 
 
     Example: `salesflow -w demo-ws causes --json`
     """
-    with open_bench(workspace) as bench:
+    with open_bench(workspace) as bench, working("Ranking the causes"):
         doc = bench.causes()
     if as_json:
         print_json(doc)

@@ -11,6 +11,7 @@ from salesflow.cli.common import (
     AsOfOption,
     JsonOption,
     WorkspaceOption,
+    next_step,
     open_workspace,
     out,
     print_json,
@@ -57,8 +58,10 @@ def init(
         )
         return
     out.print(f"Created workspace [bold]{workspace.path}[/]")
-    out.print(
-        "Next: edit the stages in salesflow.toml, then `salesflow import opportunities FILE`."
+    next_step(
+        path,
+        f"edit the stages in {workspace.settings.config_path.name} inside {path}, then "
+        "`salesflow import opportunities FILE`.",
     )
 
 

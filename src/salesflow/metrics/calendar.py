@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from salesflow.errors import ConfigError
+from salesflow.errors import ConfigError, did_you_mean
 from salesflow.settings import WEEKDAYS
 
 if TYPE_CHECKING:
@@ -23,7 +23,10 @@ PERIODS = ("week", "month", "quarter")
 
 def check_period(period: str) -> str:
     if period not in PERIODS:
-        raise ConfigError(f"Unknown period {period!r}", hint=f"Use one of: {', '.join(PERIODS)}")
+        raise ConfigError(
+            f"Unknown period {period!r}",
+            hint=f"{did_you_mean(period, PERIODS)}Use one of: {', '.join(PERIODS)}",
+        )
     return period
 
 

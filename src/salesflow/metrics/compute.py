@@ -57,7 +57,8 @@ def unit_rows(
     q = Query(con, settings, period=period, start=start, end=end, as_of=as_of)
     rows = metric.build(q, **metric.typed_params(params, settings))
     rows = rows.filter(rows.period.notnull())
-    return apply_filters(rows, _filters(filters), q.opportunities(), metric.id), q
+    known = {"stage": settings.stages.all}  # a stage may have no stay in the window
+    return apply_filters(rows, _filters(filters), q.opportunities(), metric.id, known=known), q
 
 
 def expression(

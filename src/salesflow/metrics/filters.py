@@ -11,12 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import ConfigError, NotFoundError
+from salesflow.errors import ConfigError, FilterValueError, NotFoundError, did_you_mean
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["apply_filters", "parse_pairs", "resolve_column"]
+__all__ = ["apply_filters", "as_in_data", "parse_pairs", "resolve_column"]
 
 Filters = Mapping[str, Any]
 
@@ -60,24 +60,77 @@ def resolve_column(
         extra = opportunities.select(_oid=opportunities.opportunity_id, **{name: name})
         joined = rows.left_join(extra, rows.opportunity_id == extra._oid)
         return joined.drop("_oid")
-    valid = ", ".join(sorted(visible_columns(rows, opportunities)))
+    columns = sorted(visible_columns(rows, opportunities))
     raise NotFoundError(
         f"Metric {metric_id!r} has no column {name!r} to filter or group by",
-        hint=f"Valid columns: {valid}",
+        hint=f"{did_you_mean(name, columns)}Valid columns: {', '.join(columns)}",
     )
 
 
 def apply_filters(
-    rows: ir.Table, filters: Filters, opportunities: ir.Table | None, metric_id: str
+    rows: ir.Table,
+    filters: Filters,
+    opportunities: ir.Table | None,
+    metric_id: str,
+    *,
+    known: Mapping[str, Sequence[str]] | None = None,
 ) -> ir.Table:
-    """Keep the rows whose columns equal one of the given values (repeat a key for OR)."""
+    """Keep the rows whose columns equal one of the given values (repeat a key for OR).
+
+    A text value is matched against the data regardless of case (``source=Partner`` keeps the
+    ``partner`` deals); one that no row holds is refused with the nearest values, so a typo
+    never reads as "no data". ``known`` names values that are valid without rows (the
+    configured stages: a window may hold no Proposal stay)."""
+    unfiltered = rows
     for name, wanted in filters.items():
         rows = resolve_column(rows, name, opportunities, metric_id)
         values = list(wanted) if _is_many(wanted) else [wanted]
         col = rows[name]
         typed = [_coerce(v, col, name) for v in values]
+        if col.type().is_string():
+            domain = resolve_column(unfiltered, name, opportunities, metric_id)[name]
+            typed = as_in_data(name, typed, domain, opportunities, (known or {}).get(name, ()))
         rows = rows.filter(col.isin(typed) if len(typed) > 1 else col == typed[0])
     return rows
+
+
+def as_in_data(
+    name: str,
+    values: list[Any],
+    column: ir.StringColumn,
+    opportunities: ir.Table | None,
+    known: Sequence[str] = (),
+) -> list[Any]:
+    """The values as the data spells them; a :class:`FilterValueError` for one it lacks."""
+    texts = [v for v in values if isinstance(v, str)]
+    if not texts:
+        return values
+    if opportunities is not None and name in opportunities.columns:
+        column = opportunities[name]  # every deal's value, not only those in the window
+    lowered = column.lower()
+    found = column.name("value").as_table().filter(lowered.isin([t.lower() for t in texts]))
+    spelled = [str(v) for v in found.distinct().to_pyarrow().column("value").to_pylist()]
+    spelled += [k for k in known if k not in spelled]
+    out: list[Any] = [v for v in values if not isinstance(v, str)]
+    for text in texts:
+        same = [v for v in spelled if v.lower() == text.lower()]
+        if not same:
+            raise _no_such_value(name, text, column, known)
+        out += same
+    return out
+
+
+def _no_such_value(
+    name: str, text: str, column: ir.StringColumn, known: Sequence[str]
+) -> FilterValueError:
+    """The error for a value no row holds, with the nearest spellings and the values there are."""
+    values = column.name("value").as_table().distinct().limit(10_000).to_pyarrow()
+    held = {str(v) for v in values.column("value").to_pylist() if v is not None}
+    known = sorted(held.union(known))
+    shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+    hint = did_you_mean(text, known)
+    hint += f"The data holds these {name} values: {shown}" if known else f"No row has a {name}"
+    return FilterValueError(f"Filter {name}={text!r} matches nothing in the data", hint=hint)
 
 
 def _is_many(value: Any) -> bool:

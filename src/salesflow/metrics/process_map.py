@@ -148,7 +148,9 @@ def _matches(opps: Any, column: str, values: list[str]) -> Any:
                 hint=f"Give a number, e.g. --filter {column}=1000",
             ) from None
     if col.type().is_string():
-        return col.isin(values)
+        from salesflow.metrics.filters import as_in_data
+
+        return col.isin(as_in_data(column, list(values), col, None))
     return col.cast("string").isin(values)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from salesflow.errors import ConfigError, NotFoundError
+from salesflow.errors import ConfigError, NotFoundError, did_you_mean
 
 if TYPE_CHECKING:
     from salesflow.metrics.base import Metric
@@ -53,8 +53,8 @@ def get(metric_id: str, settings: Settings | None = None) -> Metric:
     for metric in catalog(settings):
         if metric.id == metric_id:
             return metric
-    names = ", ".join(m.id for m in catalog(settings))
+    ids = [m.id for m in catalog(settings)]
     raise NotFoundError(
         f"No metric called {metric_id!r}",
-        hint=f"See `salesflow metrics` for the catalog: {names}",
+        hint=f"{did_you_mean(metric_id, ids)}See `salesflow metrics` for the catalog: {', '.join(ids)}",
     )

@@ -20,7 +20,16 @@ if TYPE_CHECKING:
 
     from salesflow.api import Workspace
 
-__all__ = ["SECTIONS", "Report", "build_report"]
+__all__ = ["SECTIONS", "Progress", "Report", "build_report"]
+
+Progress = Callable[[str, int, int], None]
+"""Told ``(what is being done, steps done, steps in all)`` before each step of a long job."""
+
+STEP_WORDS = {
+    "udrs": "the UDRs and their evidence", "causes": "the cause picture",
+    "improvements": "the improvements", "wins": "the wins", "flow": "flow and quality",
+    "forecast": "forecast accuracy", "requests": "request patterns",
+}  # fmt: skip
 
 NUMBERS = ("before_median", "after_median", "target", "change")
 SECTIONS = (
@@ -56,10 +65,16 @@ class Report:
 
 
 def build_report(
-    ws: Workspace, *, period: str = "month", as_of: date | datetime | None = None
+    ws: Workspace,
+    *,
+    period: str = "month",
+    as_of: date | datetime | None = None,
+    progress: Progress | None = None,
+    total: int | None = None,
 ) -> Report:
     """Collect every section of the report for ``ws``; ``period`` sets the flow charts' rhythm.
-    Everything is judged as of ``as_of`` (default: the workspace's as-of moment)."""
+    Everything is judged as of ``as_of`` (default: the workspace's as-of moment). ``progress``
+    hears of each section before it is computed (of ``total`` steps, default the sections)."""
     from salesflow.metrics.calendar import check_period
     from salesflow.workspace import as_moment
 
@@ -87,7 +102,9 @@ def build_report(
         ("pipeline", _pipeline),
         ("requests", _requests),
     ]
-    for name, step in steps:
+    for done, (name, step) in enumerate(steps):
+        if progress is not None:
+            progress(STEP_WORDS[name], done, total or len(steps))
         try:
             step(report, ws)
         except SalesflowError as exc:  # a section the data cannot fill, never a storage error

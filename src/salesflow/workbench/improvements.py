@@ -35,6 +35,7 @@ from salesflow.workbench.measures import (
 from salesflow.workbench.verdict import (
     Verdict,
     cannot_run,
+    format_value,
     judge_improvement,
     with_season_advice,
 )
@@ -356,15 +357,16 @@ def schedule_of(bench: Workbench, id: int, *, today: date | None = None) -> DueI
 
 def current_value(
     bench: Workbench, record: ImprovementRecord, *, as_of: date | None = None
-) -> tuple[float | None, str | None]:
-    """The measure's value in the latest complete period before ``as_of``, and that period."""
+) -> tuple[float | None, str | None, str]:
+    """The measure's value in the latest complete period before ``as_of``, that period, and
+    the measure's unit."""
     if not record.measure:
-        return None, None
+        return None, None, ""
     measured = compute(bench.workspace, record.measure, as_of=as_of or bench.moment())
     points = [p for p in measured.series.points if p.value is not None]
     if not points:
-        return None, None
-    return points[-1].value, points[-1].period.isoformat()
+        return None, None, measured.series.unit
+    return points[-1].value, points[-1].period.isoformat(), measured.series.unit
 
 
 def checkin(
@@ -396,7 +398,7 @@ def checkin(
         asked_at = held_at(today, settings.zone)  # a frozen clock dates it too
     day = settings.today(asked_at) if asked_at else None
     before = _answers_before(bench, id, day)
-    value, period = current_value(bench, record, as_of=day)
+    value, period, unit = current_value(bench, record, as_of=day)
     saved = bench.store.checkins.create(
         id,
         who=bench.who,
@@ -410,7 +412,8 @@ def checkin(
         asked_at=asked_at,
     )
     held = checkin_day(saved, settings.zone).isoformat()
-    return {**saved.to_dict(), "held_on": held, "measure_period": period}
+    shown = None if value is None else format_value(value, unit)  # "5.2 days", "24 %"
+    return {**saved.to_dict(), "held_on": held, "measure_period": period, "measure_text": shown}
 
 
 def _answers_before(bench: Workbench, id: int, day: date | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ deterministic, needs no network, and checks thousands of statements per second.
 Rules, in one line each:
 
 - ``SOLUTION``: a prescription ("we need", "should hire", "want a new…") or an absent solution
-  ("lack of training", "no pricing tool"). "no/without/missing + tool" counts only when the
+  ("lack of training", "we lack a sales methodology, so…", "no pricing tool"). "no/without/missing + tool" counts only when the
   statement has no quantity, so "31% of deals had no mutual action plan in Q3" stays clean.
 - ``CAUSE``: a causal connective ("because", "due to", "as a result of", "caused by", "owing to",
   "driven by"…) or "since" followed by a present-tense clause ("since nobody owns renewals");
@@ -18,7 +18,8 @@ Rules, in one line each:
   with no quantity.
 - ``UNMEASURED``: no quantity (a number, a share, "half", "twice") or no time frame (a quarter,
   month, year, "last 90 days", "per week", "since January").
-- ``BLAME``: an attitude or a person's character ("lazy", "doesn't care", "arrogant").
+- ``BLAME``: an attitude or a person's character ("lazy", "doesn't care", "arrogant"), or a
+  verdict on someone's work ("marketing leads are garbage").
 - ``COMPOUND``: two clauses, each with its own subject and verb, joined by "and", "while",
   "but" or ";" in the effect part of the statement.
 
@@ -127,7 +128,7 @@ BLAME_WORDS = _words(
     r"selfish", r"dishonest", r"unprofessional", r"sloppy", r"not hungry", r"aren'?t hungry",
     r"greed", r"hate[sd]?", r"(don'?t|doesn'?t) respect", r"egos?", r"excuses",
     r"finger[- ]pointing", r"not committed", r"toxic", r"micromanag\w+", r"political",
-    r"whin(e|es|ing)",
+    r"whin(e|es|ing)", r"garbage", r"junk", r"trash", r"rubbish", r"crap(py)?", r"worthless",
 )
 CAUSE_PHRASES = _words(
     r"because", r"due to(?! (close|renew|expire|sign|start|be|go|land|book)\b)",
@@ -216,6 +217,12 @@ _SOLUTION_ALWAYS = [
         rf"\b(lack of|lacking|absence of|(don'?t|do not|doesn'?t|does not|didn'?t) have|"
         rf"haven'?t got|hasn'?t got|not enough|insufficient|inadequate|no proper|no real|"
         rf"no dedicated|no formal|no standard)\s+{_NOUN}"
+    ),
+    # "We lack a sales methodology, so…": an absent solution offered as the reason.
+    _rx(
+        r"\b(we|i|they|the team|our team|the company|sales|reps|managers)\s+"
+        r"(lack|lacked|are lacking|were lacking|are missing|miss)\s+"
+        rf"(an?\s+|the\s+|any\s+|proper\s+|real\s+|formal\s+)?{_NOUN}"
     ),
     _rx(rf"^\s*(please\s+)?({PRESCRIPTION_VERBS})\b(?!\s+(rate|rates|time|times)\b)"),
     _rx(rf"^\s*(more|better|new|an? new|an? better|a proper)\s+{_NOUN}"),

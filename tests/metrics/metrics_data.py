@@ -141,6 +141,8 @@ def load(con, data: Data) -> None:
     from salesflow.source import ensure_tables
 
     for name, rows in data.tables().items():
+        if not rows:  # ensure_tables below creates it empty, with its canonical columns
+            continue
         frame = pd.DataFrame(rows)
         schema = dict(TABLES[name].ibis_schema())
         for col in frame.columns:

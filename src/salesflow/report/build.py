@@ -28,7 +28,7 @@ Progress = Callable[[str, int, int], None]
 STEP_WORDS = {
     "udrs": "the UDRs and their evidence", "causes": "the cause picture",
     "improvements": "the improvements", "wins": "the wins", "flow": "flow and quality",
-    "forecast": "forecast accuracy", "requests": "request patterns",
+    "forecast": "forecast accuracy", "pipeline": "the pipeline", "requests": "request patterns",
 }  # fmt: skip
 
 NUMBERS = ("before_median", "after_median", "target", "change")

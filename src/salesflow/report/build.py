@@ -176,6 +176,10 @@ def _wins(report: Report, ws: Workspace) -> None:
 
 
 def _engagement_chart(report: Report, key: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """The measure's chart, unless every month is zero (a flat line at zero says nothing that
+    the sentence does not)."""
+    if not any(p["value"] for p in doc["points"]):
+        return {"figure": None, "sentence": doc["sentence"]}
     title = f"{doc['title']} per month"
     figure = report.add_figure(f"engagement-{key}", figures.metric_chart(doc, title))
     return {"figure": figure, "sentence": doc["sentence"]}

@@ -213,7 +213,6 @@ def _flow(report: Report, ws: Workspace) -> None:
         "stream": _value_stream(ws, flow),
         "variants": flow["variants"][:5],
         "rework_edges": [e for e in flow["edges"] if e["rework"]][:6],
-        "stage_figure": report.add_figure("stages", figures.stage_chart(flow["stages"])),
         "metrics": [
             _metric(report, ws, "win_rate", "Win rate"),
             _metric(report, ws, "cycle_time", "Cycle time (days, median)"),

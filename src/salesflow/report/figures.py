@@ -20,13 +20,12 @@ __all__ = [
     "improvement_chart",
     "metric_chart",
     "per_order_chart",
-    "stage_chart",
     "theme_chart",
     "udr_chart",
 ]
 
-HEIGHT = 230  # a chart beside its words (UDRs, improvements): keeps its legend
-SMALL = 185  # two charts per row: no legend, the report's key explains the lines
+HEIGHT = 215  # a chart beside its words (UDRs, improvements): keeps its legend
+SMALL = 195  # two charts per row: no legend, the report's key explains the lines
 KEYED = {
     "value",
     "centre line",
@@ -47,7 +46,7 @@ def _sized(fig: go.Figure, height: int = SMALL, *, legend: bool = False) -> go.F
         autosize=True,
         showlegend=legend,
         font={"size": 11},
-        margin={"l": 48, "r": 12, "t": 30 + 34 * len(lines), "b": 28},
+        margin={"l": 48, "r": 12, "t": 4 + 32 * len(lines), "b": 28},
         legend={"font": {"size": 10}, "y": -0.16},
     )
     if lines:
@@ -64,7 +63,7 @@ def udr_chart(udr: Mapping[str, Any]) -> go.Figure:
     chart = udr["verdict"]["chart"]
     threshold = (udr.get("binding") or {}).get("threshold")
     chart = base.control_chart(chart, title=udr.get("measure"), threshold=threshold)
-    return _sized(chart, legend=True)
+    return _sized(chart, HEIGHT, legend=True)
 
 
 def improvement_chart(improvement: Mapping[str, Any]) -> go.Figure:
@@ -75,11 +74,6 @@ def improvement_chart(improvement: Mapping[str, Any]) -> go.Figure:
 def metric_chart(doc: Mapping[str, Any], title: str) -> go.Figure:
     """One metric per period on its chart (flow, quality and forecast sections)."""
     return _sized(base.control_chart(doc, title=title))
-
-
-def stage_chart(stages: Sequence[Mapping[str, Any]]) -> go.Figure:
-    """Median days deals spend in each stage."""
-    return _sized(base.stage_times(stages, title="Median days in each stage"))
 
 
 def theme_chart(themes: Sequence[Mapping[str, Any]]) -> go.Figure:

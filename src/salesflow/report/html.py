@@ -33,7 +33,7 @@ __all__ = [
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-TOP_THEMES = 4  # themes listed by name; the rest are counted ("and N more")
+TOP_THEMES = 3  # themes listed by name; the rest are counted ("and N more")
 A4_PX = (794, 1123)  # A4 at 96 CSS pixels per inch: the screen layout then equals the print one
 PLOT_CONFIG = {
     "displaylogo": False,

@@ -118,7 +118,7 @@ def _causes(report: Report, ws: Workspace) -> None:
     doc = result.to_dict()
     if not doc["nodes"]:
         report.missing["causes"] = (
-            "No UDRs or causes have been recorded yet: ask why with `salesflow why EFFECT CAUSE`."
+            "No UDRs or causes have been recorded yet: ask why each result happens and record the answer as its cause."
         )
         return
     nodes = {n["id"]: n for n in doc["nodes"]}

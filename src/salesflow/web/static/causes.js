@@ -164,7 +164,7 @@
       var y = PAD + LINE - 4;
       if (d.core) {
         var c = el("text", { x: PAD, y: y, "class": "tagline" }, grp);
-        c.textContent = "CORE PROBLEM · reaches " + Math.round(d.share * 100) + " % of UDRs"; y += LINE;
+        c.textContent = "CORE PROBLEM · " + Math.round(d.share * 100) + " % of UDRs"; y += LINE;
       }
       var text = el("text", { x: PAD, y: y }, grp);
       n.lines.forEach(function (line, i) {

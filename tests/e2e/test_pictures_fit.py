@@ -54,6 +54,7 @@ def test_the_cause_picture_fits_and_draws_the_contradicted_udr_apart(page, shots
     assert apart.count() >= 1  # the EMEA UDR (and, on this small demo, one more)
     style = apart.first.locator("rect").evaluate("r => getComputedStyle(r).strokeDasharray")
     assert style not in ("", "none")
+    assert page.get_by_text("UDR the data contradicts").is_visible()  # in the legend
     page.screenshot(path=str(shots / "causes-1280.png"), full_page=True)
 
 

@@ -110,7 +110,8 @@ def test_causes_rank_and_picture(ws):
     assert roots[0]["text"].startswith("We have no written standard work")
     assert roots[0]["count"] == 4 and roots[0]["core"]
     svg = result.svg()
-    assert svg.count('class="node udr"><title>') == 5 and svg.count('class="and"') == 1
+    assert svg.count('class="node udr"><title>') == 4 and svg.count('class="and"') == 1
+    assert svg.count('class="node udr contradicted"><title>') == 1  # EMEA: drawn apart
     assert "<svg" in result._repr_html_()
 
 

@@ -90,3 +90,69 @@ def test_the_data_page_offers_the_options_and_the_form_passes_them(ed):
         r.status_code == 200
         and "1 new and 0 updated" in BeautifulSoup(r.text, "html.parser").get_text()
     )
+
+
+def _upload(client, csv: bytes, **fields: str):
+    from bs4 import BeautifulSoup
+
+    r = client.post("/data/upload", data={"table": "opportunities", "csrf_token": client.csrf, **fields},
+                    files={"file": ("d.csv", csv)})  # fmt: skip
+    return r, BeautifulSoup(r.text, "html.parser")
+
+
+AMBIGUOUS = b"opportunity_id,created_at\nDF-1,03/04/2026\nDF-2,05/06/2026\n"
+
+
+def ambiguous(prefix: str) -> bytes:
+    return AMBIGUOUS.replace(b"DF-", prefix.encode())
+
+
+def test_a_date_the_form_cannot_guess_is_explained_in_the_forms_words(ed):
+    r, page = _upload(ed, AMBIGUOUS)
+    assert r.status_code == 400
+    text = page.select_one(".problem").get_text(" ")
+    assert "“Dates in the file”" in text and "day first" in text
+    assert "--date-format" not in text and "salesflow import" not in text
+    r = _dry(ed, "d.csv", AMBIGUOUS, table="opportunities")  # the API keeps the core's words
+    assert "--date-format" in r.json()["problems"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "created"),
+    [
+        ({"date_format": "day-first"}, "2026-04-03"),
+        ({"date_format": "month-first"}, "2026-03-04"),
+        ({"date_format": "pattern", "date_pattern": "%d/%m/%Y"}, "2026-04-03"),
+    ],
+)
+def test_the_form_reads_dates_day_first_month_first_or_by_pattern(ed, fields, created):
+    prefix = f"D{len(fields)}{created[-1]}{fields['date_format'][:2]}-"  # new deals on each run
+    r, page = _upload(ed, ambiguous(prefix), **fields)
+    assert r.status_code == 200, page.get_text(" ")[:500]
+    assert "2 new and 0 updated" in page.get_text()
+    import re
+
+    token = page.select_one("input[name=token]")["value"]
+    done = ed.post("/data/import", data={"token": token, "csrf_token": ed.csrf})
+    assert done.status_code == 200
+    with ed.app.state.salesflow.data.reading() as con:
+        stored = con.raw_sql(
+            f"SELECT CAST(created_at AS DATE) FROM opportunities WHERE opportunity_id = '{prefix}1'"
+        ).fetchone()[0]
+    assert str(stored) == created and re.match(r"\d{4}-\d\d-\d\d", created)
+
+
+def test_skip_invalid_sets_the_bad_rows_aside_with_a_download(ed):
+    csv = b"opportunity_id,created_at,amount\nSK-1,2026-09-01,100\nSK-2,not a date,200\nSK-3,2026-09-02,x\n"
+    r, page = _upload(ed, csv)
+    assert r.status_code == 400  # all or nothing by default
+    r, page = _upload(ed, csv, skip_invalid="on")
+    assert r.status_code == 200, page.get_text(" ")[:500]
+    note = page.select_one("[data-testid=rejected]")
+    assert note.get_text(" ").startswith("2 rows do not pass")
+    assert "uploads" not in page.get_text(" ")  # no server path shown
+    download = ed.get(note.a["href"])
+    assert download.status_code == 200, download.text[:300]
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    lines = download.text.strip().splitlines()
+    assert len(lines) == 3 and "SK-2" in download.text and "SK-3" in download.text

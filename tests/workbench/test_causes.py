@@ -231,3 +231,14 @@ def test_any_back_edge_is_refused_unless_marked_as_a_loop(dag, data):
         udrs = {n.id for n in nodes if n.kind == "udr"}
         for r in rank(nodes, graph.links):
             assert set(r.reaches) == ({r.id} | leads_to(graph.links, r.id)) & udrs
+
+
+def test_a_contradicted_udr_counts_toward_no_share(graph):
+    """U2 is not happening (the data contradicts it): A then explains only U1 of U1 and U3."""
+    ranks = {r.id: r for r in rank(graph.nodes.values(), graph.links, contradicted={2})}
+    assert ranks["A"].reaches == [1] and ranks["A"].share == pytest.approx(1 / 2)
+    assert ranks["B"].reaches == [1, 3] and ranks["B"].share == 1.0
+    assert ranks[2].reaches == [] and ranks[2].share == 0.0
+    # with U1 contradicted too, only U3 counts: C leads to no counted result and is no core
+    ranks = {r.id: r for r in rank(graph.nodes.values(), graph.links, contradicted={1, 2})}
+    assert ranks["C"].share == 0.0 and not ranks["C"].core and ranks["B"].core

@@ -69,11 +69,13 @@ def test_causes_json_and_tree(cli, ws):
     doc = cli.json("causes")
     first = doc["nodes"][0]
     assert {"id", "kind", "text", "reaches", "share", "root", "core"} <= set(first)
+    # the EMEA UDR is contradicted by the data: standard work is behind all 4 of the others
+    assert len(doc["contradicted"]) == 1 and doc["udrs"] == 4
     assert (first["id"], first["core"], first["root"], first["share"]) == (
         STANDARD,
         True,
         True,
-        0.8,
+        1.0,
     )
     assert all({"effect", "cause", "group"} <= set(x) for x in doc["links"])
     groups = {x["group"] for x in doc["links"]} - {None}

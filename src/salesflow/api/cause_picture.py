@@ -103,6 +103,8 @@ def _boxes(
 
 def _style(node: Mapping[str, Any]) -> tuple[str, str, str]:
     """(css class, badge, id label) for a node."""
+    if node.get("kind") == "udr" and node.get("contradicted"):
+        return "udr contradicted", "UDR · CONTRADICTED", f"#{node['id']}"
     if node.get("kind") == "udr":
         return "udr", "UDR", f"#{node['id']}"
     if node.get("core"):
@@ -137,6 +139,7 @@ def _edge(x1: float, y1: float, x2: float, y2: float, css: str = "edge") -> str:
 def _edges_svg(doc: Mapping[str, Any], boxes: dict[Any, _Box]) -> list[str]:
     parts: list[str] = []
     groups: dict[tuple[Any, str], list[Any]] = {}
+    apart = set(doc.get("contradicted") or ())  # arrows into a result the data contradicts
     for link in doc["links"]:
         effect, cause = link["effect"], link["cause"]
         if effect not in boxes or cause not in boxes:
@@ -146,6 +149,8 @@ def _edges_svg(doc: Mapping[str, Any], boxes: dict[Any, _Box]) -> list[str]:
             continue
         e, c = boxes[effect], boxes[cause]
         css = "edge loop" if link.get("loop") else "edge"
+        if effect in apart:
+            css += " apart"
         parts.append(_edge(c.x + BOX_W / 2, c.y, e.x + BOX_W / 2, e.y + e.h + 2, css))
     for (effect, _name), causes in groups.items():
         e = boxes[effect]
@@ -170,31 +175,48 @@ STYLE = """
 .node text.badge{font-size:9px;font-weight:700;letter-spacing:.06em;fill:#7b8794}
 .udr rect{fill:#fdecec;stroke:#d64545}
 .udr text.badge{fill:#b42318}
+.udr.contradicted rect{fill:#f5f7fa;stroke:#9aa5b1;stroke-dasharray:5 4}
+.udr.contradicted text{fill:#616e7c}
+.udr.contradicted text.badge{fill:#7b8794}
 .root rect{stroke:#1f2933;stroke-width:2}
 .root text.badge{fill:#1f2933}
 .core rect{fill:#fff4d6;stroke:#b7791f;stroke-width:2.5}
 .core text.badge{fill:#975a16}
 .edge{fill:none;stroke:#7b8794;stroke-width:1.3}
 .edge.loop{stroke-dasharray:5 4}
+.edge.apart{stroke:#c3c9d0;stroke-dasharray:3 4}
 .and circle{fill:#fff;stroke:#52606d;stroke-width:1.3}
 .and text{font:9px system-ui,sans-serif;fill:#52606d;font-weight:700}
 .legend text{font:11px system-ui,sans-serif;fill:#52606d}
 """
 
 
-def _legend(width: float, height: float) -> str:
-    items = (("udr", "Undesirable result"), ("cause", "Cause"), ("root", "Root cause"),
-             ("core", "Core problem: behind most UDRs"))  # fmt: skip
-    out, x = ['<g class="legend">'], 20.0
+def _legend(width: float, top: float, *, contradicted: bool) -> tuple[str, float]:
+    """The key, flowed into as many rows as the picture's width needs (never cut at its edge);
+    returns the SVG and the height it takes."""
+    items = [("udr", "Undesirable result"), ("cause", "Cause"), ("root", "Root cause"),
+             ("core", "Core problem: behind most UDRs")]  # fmt: skip
+    if contradicted:
+        items.insert(1, ("udr contradicted", "Contradicted by the data: counted in no share"))
+    out, x, y = ['<g class="legend">'], 20.0, top
     for css, label in items:
+        needed = 30 + LEGEND_CHAR * len(label)
+        if x > 20 and x + needed > width:
+            x, y = 20.0, y + 22
         out.append(
-            f'<g class="node {css}"><rect x="{x:.0f}" y="{height - 34:.0f}" width="14" '
-            f'height="14" rx="3"/></g><text x="{x + 20:.0f}" y="{height - 22:.0f}">{label}</text>'
+            f'<g class="node {css}"><rect x="{x:.0f}" y="{y:.0f}" width="14" '
+            f'height="14" rx="3"/></g><text x="{x + 20:.0f}" y="{y + 12:.0f}">{label}</text>'
         )
-        x += 30 + 6.5 * len(label)
-    out.append(f'<text x="{x:.0f}" y="{height - 22:.0f}">Arrows point from a cause to its '
-               "effect; “and” joins causes that act only together.</text></g>")  # fmt: skip
-    return "".join(out)
+        x += needed
+    for line in textwrap.wrap(ARROWS, max(20, int((width - 40) / LEGEND_CHAR))):
+        y += 22
+        out.append(f'<text x="20" y="{y + 12:.0f}">{escape(line)}</text>')
+    out.append("</g>")
+    return "".join(out), y + 22 - top
+
+
+ARROWS = "Arrows point from a cause to its effect; “and” joins causes that act only together."
+LEGEND_CHAR = 6.6  # width of one 11px legend character, generously
 
 
 def cause_svg(doc: Mapping[str, Any]) -> str:
@@ -206,6 +228,8 @@ def cause_svg(doc: Mapping[str, Any]) -> str:
         )
     layers = cause_layers(doc)
     boxes, width, height = _boxes(doc, layers)
+    legend, used = _legend(width, height - 40, contradicted=bool(doc.get("contradicted")))
+    height += used - 40
     nodes = {n["id"]: n for n in doc["nodes"]}
     body = [*_edges_svg(doc, boxes), *(_node_svg(nodes[i], b) for i, b in boxes.items())]
     return (
@@ -215,6 +239,6 @@ def cause_svg(doc: Mapping[str, Any]) -> str:
         'refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#7b8794"/></marker></defs>'
         + "".join(body)
-        + _legend(width, height)
+        + legend
         + "</svg>"
     )

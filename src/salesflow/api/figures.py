@@ -274,14 +274,25 @@ def theme_bars(themes: Sequence[Mapping[str, Any]], *, title: str | None = None)
     for t in rows:
         running += t["count"]
         cumulative.append(running / total)
+    labels = [wrapped_label(t["label"]) for t in rows]
     fig = go.Figure()
-    fig.add_bar(x=[t["label"] for t in rows], y=[t["count"] for t in rows], name="requests",
+    fig.add_bar(x=labels, y=[t["count"] for t in rows], name="requests",
                 marker_color=COLORS["line"])  # fmt: skip
-    fig.add_scatter(x=[t["label"] for t in rows], y=cumulative, name="cumulative share",
+    fig.add_scatter(x=labels, y=cumulative, name="cumulative share",
                     yaxis="y2", mode="lines+markers", line={"color": COLORS["limit"]})  # fmt: skip
     fig = _layout(fig, title=title, unit="", height=360)
     fig.update_layout(
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.05]},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.05],
+                "automargin": True},
         hovermode="closest",
-    )
+        legend={"y": -0.3},
+    )  # fmt: skip
+    fig.update_xaxes(tickangle=0, automargin=True)  # wrapped, upright labels are never cut
     return fig
+
+
+def wrapped_label(text: str, width: int = 10) -> str:
+    """A category label broken into short lines, so bars keep their names whole."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)

@@ -138,7 +138,7 @@ def _causes(report: Report, ws: Workspace) -> None:
     doc = result.to_dict()
     if not doc["nodes"]:
         report.missing["causes"] = (
-            "No UDRs or causes have been recorded yet: ask why with `salesflow why EFFECT CAUSE`."
+            "No UDRs or causes have been recorded yet: ask why each result happens and record the answer as its cause."
         )
         return
     nodes = {n["id"]: n for n in doc["nodes"]}
@@ -196,6 +196,10 @@ def _wins(report: Report, ws: Workspace) -> None:
 
 
 def _engagement_chart(report: Report, key: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """The measure's chart, unless every month is zero (a flat line at zero says nothing that
+    the sentence does not)."""
+    if not any(p["value"] for p in doc["points"]):
+        return {"figure": None, "sentence": doc["sentence"]}
     title = f"{doc['title']} per month"
     figure = report.add_figure(f"engagement-{key}", figures.metric_chart(doc, title))
     return {"figure": figure, "sentence": doc["sentence"]}
@@ -230,6 +234,7 @@ def _flow(report: Report, ws: Workspace) -> None:
         "variants": flow["variants"][:5],
         "rework_edges": [e for e in flow["edges"] if e["rework"]][:6],
         "owners": _owners(report, ws),
+
         "metrics": [
             _metric(report, ws, "win_rate", "Win rate"),
             _metric(report, ws, "cycle_time", "Cycle time (days, median)"),

@@ -33,6 +33,7 @@ __all__ = [
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+TOP_THEMES = 3  # themes listed by name; the rest are counted ("and N more")
 A4_PX = (794, 1123)  # A4 at 96 CSS pixels per inch: the screen layout then equals the print one
 PLOT_CONFIG = {
     "displaylogo": False,
@@ -87,6 +88,7 @@ def render_html(report: Report) -> str:
             css=Markup(css),
             plotlyjs=Markup(get_plotlyjs()),
             version=salesflow.__version__,
+            top=TOP_THEMES,
         )
     )
 

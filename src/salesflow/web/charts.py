@@ -132,7 +132,8 @@ def pareto_figure(rows: list[dict[str, Any]], title: str, *, label: str = "reque
     ]  # fmt: skip
     layout = _layout(title, label, hovermode="closest")
     layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 1.05],
-                        "tickformat": ".0%", "showgrid": False}  # fmt: skip
+                        "tickformat": ".0%", "showgrid": False, "automargin": True}  # fmt: skip
+    layout["margin"]["r"] = 56  # room for the cumulative share's ticks on the right
     layout["xaxis"].update(automargin=True, tickangle=-30)
     return {"data": data, "layout": layout}
 

@@ -189,7 +189,7 @@ async def editor(caller: Caller = Depends(own_change)) -> Caller:
     if not caller.can_edit:
         raise Forbidden(
             f"{caller.name} has the viewer role: viewers can look at everything but change nothing",
-            hint="Ask an admin to make you an editor (salesflow user add NAME --role editor)",
+            hint="Ask an admin to make you an editor on the Accounts page",
         )
     return caller
 

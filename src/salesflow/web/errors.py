@@ -5,6 +5,7 @@ words on a page for the browser, and never a stack trace.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -47,6 +48,32 @@ def status_of(exc: SalesflowError) -> int:
     if isinstance(exc, StorageError):
         return 503
     return 400
+
+
+#: a command-line option named in a core message → the Data page's control that does the same
+FORM_WORDS = {
+    "--date-format": "the “Dates in the file” choice (or your own pattern)",
+    "--decimal-comma": "the “Numbers are written 1.234,56” box",
+    "--encoding": "the “Text encoding” choice",
+    "--thousands": "the “Thousands separator” choice",
+    "--skip-invalid": "the “Import the valid rows” box",
+    "--preset": "the “Export from” choice",
+    "--replace-history": "the “replace the whole history” box",
+}
+_OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]+)(?:[ =]('[^']*'|\S+))?")
+
+
+def browser_words(text: str | None) -> str | None:
+    """A core message as a browser user reads it: options name the form's controls, never flags."""
+    if not text:
+        return text
+
+    def form_words(m: re.Match[str]) -> str:
+        control = FORM_WORDS.get(m.group(1), "the matching option on this page")
+        value = m.group(2) if m.group(1) in ("--date-format", "--encoding", "--thousands") else None
+        return f"{control} set to {value}" if value else control
+
+    return _OPTION.sub(form_words, text)
 
 
 def error_document(exc: SalesflowError) -> dict[str, Any]:

@@ -65,6 +65,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    from salesflow.web.errors import browser_words
+
+    env.filters["browser_words"] = browser_words  # a core message's CLI options as form words
     env.filters["number"] = _number
     env.filters["hours"] = _hours
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "default": str}

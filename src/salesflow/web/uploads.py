@@ -118,8 +118,8 @@ def too_large(name: str, limit: int) -> UploadError:
     return UploadError(
         f"{name} is larger than the upload limit of {limit / 1024 / 1024:.0f} MB",
         where=name,
-        hint="Split the file, or import it on the server with `salesflow import TABLE FILE` "
-        "(or raise [web] max_upload_mb)",
+        hint="Split the file into smaller ones, or ask your salesflow admin to import it on the "
+        "server or to raise the upload limit",
     )
 
 

@@ -42,7 +42,7 @@ __all__ = [
 #: verdict → (label a sales leader reads, css tone)
 VERDICT_WORDS = {
     "confirmed": ("Confirmed by the data", "bad"),
-    "contradicted": ("Contradicted by the data", "good"),
+    "contradicted": ("Contradicted by the data", "grey"),  # not a success: the worry was unfounded
     "insufficient_data": ("Not enough data yet", "grey"),
     "unbound": ("Not measured yet", "grey"),
     "improved": ("Improved", "good"),

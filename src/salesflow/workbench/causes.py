@@ -216,15 +216,21 @@ def _roots(g: nx.DiGraph) -> set[NodeId]:
 
 
 def rank(
-    nodes: Iterable[Node], links: Iterable[Link], *, core_threshold: float = 0.7
+    nodes: Iterable[Node],
+    links: Iterable[Link],
+    *,
+    core_threshold: float = 0.7,
+    contradicted: Iterable[NodeId] = (),
 ) -> list[NodeRank]:
     """Rank every node by the share of UDRs it leads to: candidate root causes and core problems.
 
+    UDRs the data ``contradicted`` stay in the picture but count toward no share: a cause is not
+    a core problem because of results that are not happening.
     Sorted by share (largest first), then depth (deepest first: closer to the root), then id.
     """
     nodes = list(nodes)
     g = _digraph(nodes, links)
-    udrs = {n.id for n in nodes if n.kind == "udr"}
+    udrs = {n.id for n in nodes if n.kind == "udr"} - set(contradicted)
     depths = _depths(g, udrs)
     roots = _roots(g)
     ranks = []

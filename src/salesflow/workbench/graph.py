@@ -134,13 +134,16 @@ def causes(bench: Workbench) -> dict[str, Any]:
     nodes, records = load_graph(bench)
     versions = {n.id: n.version for n in bench.store.nodes()}  # what a delete must name
     links = _as_links(records)
-    ranks = rank(nodes, links, core_threshold=bench.workspace.settings.core_threshold)
+    against = contradicted_udrs(bench)
+    threshold = bench.workspace.settings.core_threshold
+    ranks = rank(nodes, links, core_threshold=threshold, contradicted=against)
     return {
         "nodes": [
             {
                 "id": r.id,
                 "kind": r.kind,
                 "text": r.text,
+                "contradicted": r.id in against,
                 "version": versions.get(r.id),
                 "reaches": r.reaches,
                 "count": r.count,
@@ -153,9 +156,15 @@ def causes(bench: Workbench) -> dict[str, Any]:
         ],
         "links": [link_doc(r) for r in records],
         "core_threshold": bench.workspace.settings.core_threshold,
-        "udrs": sum(1 for n in nodes if n.kind == "udr"),
+        "udrs": sum(1 for n in nodes if n.kind == "udr" and n.id not in against),
+        "contradicted": sorted(against),
         "tree": tree_lines(nodes, _as_links(records, with_checks=True), ranks),
     }
+
+
+def contradicted_udrs(bench: Workbench) -> set[int]:
+    """UDRs whose data says the result is not happening: drawn apart, counted toward no share."""
+    return {r.id for r in bench.store.udrs.list() if bench.udr_verdict(r).verdict == "contradicted"}
 
 
 def check_link(

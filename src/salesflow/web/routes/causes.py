@@ -240,8 +240,8 @@ def variables(request: Request) -> list[dict[str, Any]]:
 
 def _picture(doc: dict[str, Any]) -> dict[str, Any]:
     """What the drawing needs, nothing more (texts are set with textContent in the browser)."""
-    nodes = [{k: n[k] for k in ("id", "kind", "text", "root", "core", "count", "share")}
-             for n in doc["nodes"]]  # fmt: skip
+    keys = ("id", "kind", "text", "root", "core", "count", "share", "contradicted")
+    nodes = [{k: n.get(k) for k in keys} for n in doc["nodes"]]
     links = [{"id": li["id"], "effect": li["effect"], "cause": li["cause"], "group": li["group"],
               "loop": li["loop"], "check": (li["check"] or {}).get("verdict")}
              for li in doc["links"]]  # fmt: skip

@@ -4,10 +4,11 @@ then confirm. ``POST /api/imports`` does the same in one call for scripts.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from salesflow.errors import ConfigError, SalesflowError
 from salesflow.schema import TABLES
@@ -42,13 +43,37 @@ def _import(st: AppState, path: Any, meta: dict[str, Any], *, dry_run: bool, who
             encoding=meta.get("encoding") or None,
             decimal_comma=bool(meta.get("decimal_comma")),
             thousands=meta.get("thousands") or None,
+            date_format=meta.get("date_format") or None,
+            skip_invalid=Path(path).with_name(REJECTS) if meta.get("skip_invalid") else None,
             replace_history=bool(meta.get("replace_history")),
             dry_run=dry_run,
             who=who,
         )
     doc = report.to_dict()
     doc["file"] = meta["file"]  # not the server's path
+    if doc.get("rejects_file"):  # offered as a download, never as a path on the server
+        doc["warnings"] = [w for w in doc["warnings"] if doc["rejects_file"] not in w]
+        doc["rejects_file"] = REJECTS
     return doc
+
+
+REJECTS = "rejected-rows.csv"  # beside the held upload, so it goes when the upload goes
+DATE_FORMATS = {"day-first": "%d/%m/%Y", "month-first": "%m/%d/%Y", "iso": "%Y-%m-%d"}
+
+
+def _date_format(form: Any) -> str | None:
+    """The form's date choice: detect (empty), day first, month first, or the user's pattern."""
+    choice = str(form.get("date_format") or "")
+    if choice == "pattern":
+        pattern = str(form.get("date_pattern") or "").strip()
+        if not pattern:
+            raise ConfigError("The date pattern is empty", where="Date pattern",
+                              hint="Write how a date looks, e.g. %d.%m.%Y for 31.12.2026")  # fmt: skip
+        return pattern
+    if choice and choice not in DATE_FORMATS:
+        raise ConfigError(f"Date format {choice!r} is unknown", where="Date format",
+                          hint="Choose day first, month first or your own pattern")  # fmt: skip
+    return DATE_FORMATS.get(choice)
 
 
 async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str, Any]]:
@@ -57,7 +82,7 @@ async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str,
     declared = int(request.headers.get("content-length") or 0)
     if declared > limit + 64 * 1024:
         raise uploads.too_large("The upload", limit)
-    form = await request.form(max_files=1, max_fields=10)
+    form = await request.form(max_files=1, max_fields=14)
     table = str(form.get("table") or "")
     if table not in TABLES:
         raise ConfigError(
@@ -84,6 +109,7 @@ async def _received(request: Request, st: AppState) -> tuple[str, Any, dict[str,
 
         thousands = thousands_separator(thousands, where="thousands")
     meta = {"table": table, "preset": preset, "encoding": encoding, "thousands": thousands,
+            "date_format": _date_format(form), "skip_invalid": _checked(form.get("skip_invalid")),
             "decimal_comma": _checked(form.get("decimal_comma")),
             "replace_history": _checked(form.get("replace_history"))}  # fmt: skip
     token, path = await uploads.hold(st.web.workspace, upload, limit=limit, meta=meta)
@@ -169,3 +195,21 @@ async def confirm(request: Request, caller: Caller = Depends(editor)) -> HTMLRes
         return _page(request, problem=error_document(exc), status=status_of(exc))
     uploads.release(st.web.workspace, token)
     return _page(request, done=report, table=meta["table"])
+
+
+@router.get("/data/rejected/{token}", include_in_schema=False)
+def rejected(token: str, request: Request, caller: Caller = Depends(viewer)) -> FileResponse:
+    """The rows the check set aside, as CSV with the row number and reason of each (a link, so
+    a plain GET: the upload's secret token and the editor role guard it, not a CSRF token)."""
+    from salesflow.errors import NotFoundError
+    from salesflow.web.auth import Forbidden
+
+    if not caller.can_edit:
+        raise Forbidden("Only editors see the rows of an upload",
+                        hint="Ask an admin to make you an editor on the Accounts page")  # fmt: skip
+
+    path, _meta = uploads.held(state(request).web.workspace, token)
+    rejects = path.with_name(REJECTS)
+    if not rejects.is_file():
+        raise NotFoundError("No rows were set aside for this upload", hint="Upload the file again")
+    return FileResponse(rejects, media_type="text/csv", filename=REJECTS)

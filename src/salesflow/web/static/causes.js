@@ -156,15 +156,15 @@
         return;
       }
       var d = n.data, kind = d.kind === "udr" ? "udr" : d.core ? "core" : d.root ? "root" : "cause";
-      var grp = el("g", { "class": "node node-" + kind + (d.id === selected ? " selected" : ""), tabindex: "0",
+      var grp = el("g", { "class": "node node-" + kind + (d.contradicted ? " node-contradicted" : "") + (d.id === selected ? " selected" : ""), tabindex: "0",
                           "data-node": String(d.id), "data-kind": d.kind, "data-root": String(d.root), "data-core": String(d.core),
                           transform: "translate(" + (n.x - n.width / 2) + "," + (n.y - n.height / 2) + ")" }, nodes);
       el("rect", { width: n.width, height: n.height, rx: 7 }, grp);
-      var title = el("title", {}, grp); title.textContent = d.text;
+      var title = el("title", {}, grp); title.textContent = (d.contradicted ? "Contradicted by the data, counted in no share: " : "") + d.text;
       var y = PAD + LINE - 4;
       if (d.core) {
         var c = el("text", { x: PAD, y: y, "class": "tagline" }, grp);
-        c.textContent = "CORE PROBLEM · reaches " + Math.round(d.share * 100) + " % of UDRs"; y += LINE;
+        c.textContent = "CORE PROBLEM · " + Math.round(d.share * 100) + " % of UDRs"; y += LINE;
       }
       var text = el("text", { x: PAD, y: y }, grp);
       n.lines.forEach(function (line, i) {

@@ -234,7 +234,6 @@ def _flow(report: Report, ws: Workspace) -> None:
         "variants": flow["variants"][:5],
         "rework_edges": [e for e in flow["edges"] if e["rework"]][:6],
         "owners": _owners(report, ws),
-
         "metrics": [
             _metric(report, ws, "win_rate", "Win rate"),
             _metric(report, ws, "cycle_time", "Cycle time (days, median)"),

@@ -80,12 +80,16 @@ def metric_chart(doc: Mapping[str, Any], title: str) -> go.Figure:
 
 def comparison_chart(doc: Mapping[str, Any], title: str) -> go.Figure:
     """A ``--by`` breakdown: each group a dot in its own limits, red when outside."""
-    return _sized(base.breakdown_bars(doc, title=title), 280)
+    return _sized(base.breakdown_bars(doc, title=title), SMALL)
 
 
 def pipeline_chart(doc: Mapping[str, Any]) -> go.Figure:
     """The quarter's pipeline waterfall: start, what came in and went out, end."""
-    return _sized(base.pipeline_waterfall(doc, title=f"Pipeline {doc['period']}"), 340)
+    fig = base.pipeline_waterfall(doc, title=f"Pipeline {doc['period']}")
+    names = [textwrap.fill(str(x), 7).replace("\n", "<br>") for x in fig.data[0].x]
+    fig.update_traces(x=names)
+    fig.update_xaxes(tickangle=0, tickfont={"size": 8})
+    return _sized(fig, SMALL - 10)
 
 
 def theme_chart(themes: Sequence[Mapping[str, Any]]) -> go.Figure:

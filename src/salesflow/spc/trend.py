@@ -69,6 +69,16 @@ class Trend:
         """The line minus its level, for every point ``0 .. size-1``: what the trend adds."""
         return self.slope * (np.arange(size, dtype=float) - self.center_index)
 
+    def sentence(self, name: str, amount: str, period: str) -> str:
+        """``Requests received is trending: growing by about 12 per week …`` (amount signed)."""
+        way = "growing" if self.slope > 0 else "shrinking"
+        return (
+            f"{name} is trending: {way} by about {amount.lstrip('+-')} per {period} over "
+            f"{self.n_points} {period}s (p {_p(self.p_value)}, allowing for carry-over from one "
+            f"{period} to the next), so the centre line and limits follow the trend and each "
+            f"{period} is judged against it, not against a flat average."
+        )
+
     def to_dict(self) -> dict[str, Any]:
         start, end = self.fitted([self.first, self.last])
         return {
@@ -109,6 +119,10 @@ def detect(values: Sequence[float | None] | np.ndarray, *, alpha: float = ALPHA)
     """The trend when the series has one beyond chance (p < ``alpha``), else None (no claim)."""
     found = fit(values, alpha=alpha)
     return found if found is not None and found.significant else None
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def _rho(residual: np.ndarray, idx: np.ndarray) -> float:

@@ -290,8 +290,9 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
             marker={"symbol": "circle-open", "size": 9, "color": "#7b8794"},
         )
     if r is not None and r.status == "ok":
+        centre, shape = ("trend", "linear") if r.trend is not None else ("centre", "hvh")
         for name, arr, dash in (
-            ("centre", r.center, "solid"),
+            (centre, r.center, "solid"),
             ("lower limit", r.lcl, "dash"),
             ("upper limit", r.ucl, "dash"),
         ):
@@ -300,7 +301,7 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
                 y=[None if v != v else float(v) for v in arr],
                 mode="lines",
                 name=name,
-                line={"dash": dash, "shape": "hvh"},
+                line={"dash": dash, "shape": shape},
             )
         hits = sorted({i for sig in r.signals for i in sig.points})
         fig.add_scatter(

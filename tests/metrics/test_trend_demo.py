@@ -58,3 +58,21 @@ def test_a_udr_on_a_growing_series_is_confirmed_by_its_trend(demo):
     assert "growing by about" in verdict.sentence and verdict.values["trend"]["slope"] > 0
     falling = judge_udr(charted, {"bad_if": "below", "mode": "signal"}, title="Requests")
     assert falling.verdict == "contradicted"
+
+
+def test_figures_draw_the_limits_along_the_trend(cli, demo):
+    from salesflow.api.figures import control_chart
+    from salesflow.web.charts import behaviour_figure
+
+    doc = cli.json("-w", demo, "metric", *CONTRACTS)
+    flat = cli.json("-w", demo, "metric", *CONTRACTS, "--trend", "off")
+    for draw in (
+        lambda d: control_chart(d).to_dict()["data"],
+        lambda d: behaviour_figure(d, "")["data"],
+    ):
+        lines = {t["name"]: t for t in draw(doc) if t.get("mode") == "lines"}
+        trend, upper = lines["trend line"], lines["upper limit"]
+        assert trend["line"]["shape"] == upper["line"]["shape"] == "linear"
+        assert list(upper["y"]) == doc["chart"]["ucl"]  # sloped: one limit per period
+        flat_lines = {t["name"]: t for t in draw(flat) if t.get("mode") == "lines"}
+        assert flat_lines["centre line"]["line"]["shape"] == "hvh"

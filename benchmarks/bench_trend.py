@@ -21,12 +21,16 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from bench_seasonality import ar1, quarter_end, starts
 
 from salesflow.metrics.charted import chart_series
 from salesflow.metrics.results import Point, Series
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_seasonality import ar1, quarter_end, starts
 
 LENGTHS = {"month": (12, 18, 24, 36), "week": (52, 104)}
 NOISES = ("iid", "ar0.3", "ar0.6", "quarter_end")

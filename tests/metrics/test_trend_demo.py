@@ -57,7 +57,7 @@ def test_a_udr_on_a_growing_series_is_confirmed_by_its_trend(demo):
     assert (verdict.verdict, verdict.rule) == ("confirmed", "trend")
     assert "growing by about" in verdict.sentence and verdict.values["trend"]["slope"] > 0
     falling = judge_udr(charted, {"bad_if": "below", "mode": "signal"}, title="Requests")
-    assert falling.verdict == "contradicted"
+    assert falling.verdict == "contradicted" and "It has been growing by about" in falling.sentence
 
 
 def test_figures_draw_the_limits_along_the_trend(cli, demo):

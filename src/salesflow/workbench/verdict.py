@@ -14,9 +14,10 @@ UDR (``judge_udr``) — "latest" means the last :data:`RECENT` complete periods 
   signals are read against limits widened for the measure's autocorrelation
   (:mod:`salesflow.workbench.carryover`: one point beyond the usual limits of a measure that
   carries over from period to period is not evidence), and ``values`` say what was allowed for.
-  A steady trend the chart follows (:mod:`salesflow.spc.trend`) in the bad direction is
-  **confirmed** by rule ``trend`` ("growing by about 2.7 per month …"), since a chart judged
-  around its trend shows no signal of the growth itself; ``values.trend`` holds it.
+  A steady trend the chart follows (:mod:`salesflow.spc.trend`) in the bad direction, far beyond
+  chance (p < :data:`TREND_ALPHA`), is **confirmed** by rule ``trend`` ("growing by about 2.7 per
+  month …"), since a chart judged around its trend shows no signal of the growth itself;
+  ``values.trend`` holds the trend whenever the chart follows one.
 - **insufficient_data** also when fewer than :data:`RECENT` complete periods have a value.
 
 A measure whose history shows a seasonal pattern (:mod:`salesflow.spc.seasonality`) is charted
@@ -80,6 +81,9 @@ IMPROVEMENT_VERDICTS = (
     "not_measured",
 )
 RECENT = 3  # complete periods that make up "the latest"
+# A trend confirms a UDR only far beyond chance. The chart follows a trend at p < 0.01; confirming
+# on that too adds 1-1.6 points of false confirmations on AR(1) 0.6 noise (benchmarks/README.md).
+TREND_ALPHA = 0.001
 PLURAL = {"week": "weeks", "month": "months", "quarter": "quarters"}
 
 
@@ -272,7 +276,7 @@ def _by_signal(
     trending = _trend_words(charted, values["bad_if"])
     if trending is not None:
         values["trend"] = trending[1]
-        if trending[0]:
+        if trending[0] and trending[1]["p_value"] < TREND_ALPHA:
             sentence = f"{title} is {worse}: {trending[2]}"
             if docs:
                 sentence += f" Around the trend: {docs[-1]['explanation']}"
@@ -294,6 +298,8 @@ def _by_signal(
         f"{title} {_latest_words(values, period, charted.series.unit)}, and the chart shows "
         f"no signal of it {worse}{allowed}: the variation is routine."
     )
+    if trending is not None:
+        sentence += f" {trending[2][0].upper()}{trending[2][1:]}"
     return Verdict("contradicted", "signal", sentence, values, [], chart)
 
 

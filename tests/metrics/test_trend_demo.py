@@ -76,3 +76,12 @@ def test_figures_draw_the_limits_along_the_trend(cli, demo):
         assert list(upper["y"]) == doc["chart"]["ucl"]  # sloped: one limit per period
         flat_lines = {t["name"]: t for t in draw(flat) if t.get("mode") == "lines"}
         assert flat_lines["centre line"]["line"]["shape"] == "hvh"
+
+
+def test_the_notebook_api_takes_the_same_trend_option(demo):
+    import salesflow.api as sf
+
+    with sf.open(demo) as ws:
+        follows = ws.metric("request_volume", filters={"category": "contract changes"})
+        flat = ws.metric("request_volume", filters={"category": "contract changes"}, trend="off")
+    assert follows.doc["chart"]["trend"]["slope"] > 0 and flat.doc["chart"]["trend"] is None

@@ -117,7 +117,7 @@ class Charted:
         if line is None:
             return ""
         way = "growing" if line.slope > 0 else "shrinking"
-        amount = _amount(line.slope, self.series.unit).lstrip("+-")
+        amount = _rate(line.slope, self.series.unit)
         return (
             f"Trending: {way} by about {amount} per {self.series.period}; judged around the trend. "
         )
@@ -205,7 +205,7 @@ def chart_series(
     )
     line = result.trend
     trending = (
-        line.sentence(metric.title, _amount(line.slope, series.unit), series.period)
+        line.sentence(metric.title, _rate(line.slope, series.unit), series.period)
         if line is not None
         else None
     )
@@ -261,6 +261,13 @@ def _amount(effect: float, unit: str) -> str:
         return f"{effect:+.2f} ({effect * 100:+.0f} percentage points)"
     text = f"{effect:+,.0f}" if abs(effect) >= 100 else f"{effect:+.3g}"
     return f"{text} {unit}".strip() if unit not in ("rows", "") else text
+
+
+def _rate(slope: float, unit: str) -> str:
+    """How much a trend adds per period, unsigned: ``2.67 requests``, ``1.5 percentage points``."""
+    if unit == "%":
+        return f"{abs(slope) * 100:.2g} percentage points"
+    return _amount(abs(slope), unit).lstrip("+")
 
 
 def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Path:

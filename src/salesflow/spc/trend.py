@@ -70,10 +70,10 @@ class Trend:
         return self.slope * (np.arange(size, dtype=float) - self.center_index)
 
     def sentence(self, name: str, amount: str, period: str) -> str:
-        """``Requests received is trending: growing by about 12 per week …`` (amount signed)."""
+        """``Requests received is trending: growing by about 12 per week …`` (amount unsigned)."""
         way = "growing" if self.slope > 0 else "shrinking"
         return (
-            f"{name} is trending: {way} by about {amount.lstrip('+-')} per {period} over "
+            f"{name} is trending: {way} by about {amount} per {period} over "
             f"{self.n_points} {period}s (p {_p(self.p_value)}, allowing for carry-over from one "
             f"{period} to the next), so the centre line and limits follow the trend and each "
             f"{period} is judged against it, not against a flat average."

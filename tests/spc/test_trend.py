@@ -38,12 +38,12 @@ QUARTER_END = np.tile([0.0, 0.0, 2.0], 8)  # +2 σ in the last month of each qua
     ],
 )
 def test_a_series_without_trend_is_rarely_called_trending(case, make, bound):
-    # 400 series per case; the full benchmark (benchmarks/README.md) measures 0.4-4 % here.
+    # 400 series per case; the full benchmark (benchmarks/README.md) measures at most 1-2 % here.
     found = rate(np.random.default_rng(5), make, 400)
     assert found <= bound, f"{case}: {found:.1%} called trending"
 
 
-@pytest.mark.parametrize(("phi", "bound"), [(0.0, 0.95), (0.6, 0.6)])
+@pytest.mark.parametrize(("phi", "bound"), [(0.0, 0.9), (0.6, 0.45)])
 def test_a_real_trend_is_found(phi, bound):
     # 0.2 noise sd per period over 24 periods: a rise of 4.6 sd from the first to the last
     found = rate(np.random.default_rng(9), lambda r: ar1(r, 24, phi) + 0.2 * np.arange(24), 200)

@@ -14,8 +14,8 @@ UDR (``judge_udr``) — "latest" means the last :data:`RECENT` complete periods 
   signals are read against limits widened for the measure's autocorrelation
   (:mod:`salesflow.workbench.carryover`: one point beyond the usual limits of a measure that
   carries over from period to period is not evidence), and ``values`` say what was allowed for.
-  A steady trend the chart follows (:mod:`salesflow.spc.trend`) in the bad direction, far beyond
-  chance (p < :data:`TREND_ALPHA`), is **confirmed** by rule ``trend`` ("growing by about 2.7 per
+  A steady trend the chart follows (:mod:`salesflow.spc.trend`: p < 0.001 with carry-over allowed
+  for) in the bad direction is **confirmed** by rule ``trend`` ("growing by about 2.7 per
   month …"), since a chart judged around its trend shows no signal of the growth itself;
   ``values.trend`` holds the trend whenever the chart follows one.
 - **insufficient_data** also when fewer than :data:`RECENT` complete periods have a value.
@@ -81,9 +81,6 @@ IMPROVEMENT_VERDICTS = (
     "not_measured",
 )
 RECENT = 3  # complete periods that make up "the latest"
-# A trend confirms a UDR only far beyond chance. The chart follows a trend at p < 0.01; confirming
-# on that too adds 1-1.6 points of false confirmations on AR(1) 0.6 noise (benchmarks/README.md).
-TREND_ALPHA = 0.001
 PLURAL = {"week": "weeks", "month": "months", "quarter": "quarters"}
 
 
@@ -276,7 +273,7 @@ def _by_signal(
     trending = _trend_words(charted, values["bad_if"])
     if trending is not None:
         values["trend"] = trending[1]
-        if trending[0] and trending[1]["p_value"] < TREND_ALPHA:
+        if trending[0]:
             sentence = f"{title} is {worse}: {trending[2]}"
             if docs:
                 sentence += f" Around the trend: {docs[-1]['explanation']}"
@@ -307,7 +304,7 @@ def _trend_words(charted: Charted, bad_if: str) -> tuple[bool, dict[str, Any], s
     """A trend the chart follows: (is it the bad way, its JSON, its sentence); None if none.
 
     A steady trend is evidence by itself (:mod:`salesflow.spc.trend` tests it against carry-over
-    at p < 0.01): judged around the trend, a growing series shows no signal, yet it grows.
+    at p < 0.001): judged around the trend, a growing series shows no signal, yet it grows.
     """
     line = charted.result.trend if charted.result is not None else None
     if line is None:

@@ -153,10 +153,17 @@ def control_chart(
     return _layout(fig, title=title, unit=unit)
 
 
+def limit_style(chart: Mapping[str, Any]) -> tuple[str, str]:
+    """The centre line's name and the limits' line shape: steps from period to period, or
+    straight lines along a trend the chart follows (regression XmR)."""
+    return ("trend line", "linear") if chart.get("trend") else ("centre line", "hvh")
+
+
 def _limits(fig: go.Figure, x: list[str], chart: Mapping[str, Any]) -> None:
     count = len(x)
+    centre, shape = limit_style(chart)
     lines = (
-        ("centre line", chart.get("center"), COLORS["centre"], "solid"),
+        (centre, chart.get("center"), COLORS["centre"], "solid"),
         ("lower limit", chart.get("lcl"), COLORS["limit"], "dash"),
         ("upper limit", chart.get("ucl"), COLORS["limit"], "dash"),
     )
@@ -165,7 +172,7 @@ def _limits(fig: go.Figure, x: list[str], chart: Mapping[str, Any]) -> None:
             continue
         fig.add_scatter(
             x=x, y=_per_point(value, count), mode="lines", name=name, hoverinfo="skip",
-            line={"color": color, "dash": dash, "width": 1.3, "shape": "hvh"},
+            line={"color": color, "dash": dash, "width": 1.3, "shape": shape},
         )  # fmt: skip
 
 

@@ -137,10 +137,14 @@ class Workspace:
         start: date | None = None,
         end: date | None = None,
         chart: str = "auto",
+        trend: str = "auto",
         baseline: tuple[date, date] | None = None,
         phase_from: Sequence[date] = (),
     ) -> MetricResult:
         """One metric per period on a process behaviour chart, or per group of ``by``.
+
+        ``trend``: "auto" lets the limits follow a steady trend the data show, "off" keeps them
+        flat, "on" always follows a line (see docs/charts.md, "Trends").
 
         >>> r = ws.metric("win_rate", period="quarter")      # doctest: +SKIP
         >>> r.to_pandas()[["period", "value", "n"]].head(2)  # doctest: +SKIP
@@ -158,9 +162,8 @@ class Workspace:
         s = series(
             self.core.data, self.settings, metric_id, period=period, **query, as_of=self.as_of
         )
-        charted = chart_series(
-            s, self.settings, chart=chart, baseline=baseline, phase_from=list(phase_from)
-        )
+        how = {"chart": chart, "trend": trend, "baseline": baseline}
+        charted = chart_series(s, self.settings, **how, phase_from=list(phase_from))
         return MetricResult(charted.to_dict(), charted=charted)
 
     @_latest

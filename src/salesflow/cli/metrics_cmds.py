@@ -98,6 +98,12 @@ def metric(
     chart: Annotated[
         str, typer.Option(help="auto, xmr, p, u, laney-p, laney-u, run or none.")
     ] = "auto",
+    trend: Annotated[
+        str,
+        typer.Option(
+            help="auto (limits follow a steady trend when the data show one), on or off (flat)."
+        ),
+    ] = "auto",
     baseline: Annotated[
         str | None, typer.Option(help="START:END dates whose limits are held.")
     ] = None,
@@ -142,8 +148,14 @@ def metric(
             return _breakdown(ws, m, by, query, html, as_json)
         phases = [_day(d, "--phase-from") for d in phase_from or []]
         query["as_of"] = resolve_as_of(ws.settings, ws.data, as_of)
+        how = {
+            "chart": chart,
+            "trend": trend,
+            "baseline": _baseline(baseline),
+            "phase_from": phases,
+        }
         with working(f"Computing {m.title.lower()}"):
-            charted = _charted(ws, m, period, query, chart, _baseline(baseline), phases, seasons)
+            charted = _charted(ws, m, period, query, how, seasons)
     title = f"{m.title}, {seasons.phrase(period)}" if seasons else f"{m.title} per {period}"
     if html is not None:
         from salesflow.metrics.charted import write_html
@@ -165,16 +177,14 @@ def _no_season_by(season: Any, by: str) -> None:
         )
 
 
-def _charted(
-    ws: Any, m: Any, period: str, query: dict, chart: str, baseline: Any, phases: list, season: Any
-):
-    """The series of one metric, limited to its season, on its chart."""
+def _charted(ws: Any, m: Any, period: str, query: dict, how: dict, season: Any):
+    """The series of one metric, limited to its season, on its chart (``how``: chart options)."""
     from salesflow.metrics import series
     from salesflow.metrics.charted import chart_series
     from salesflow.metrics.seasons import in_season, seasonal
 
     s = in_season(series(ws.data, ws.settings, m.id, period=period, **query), season)
-    charted = chart_series(s, ws.settings, chart=chart, baseline=baseline, phase_from=phases)
+    charted = chart_series(s, ws.settings, **how)
     return seasonal(charted, season)
 
 

@@ -6,8 +6,10 @@ turns baseline and phase dates into point indices, and joins points, limits and 
 
 Before charting it looks at the history: a ramp-up at the start of the log
 (:mod:`salesflow.spc.rampup`) is drawn but left out of default limits, and a seasonal pattern of
-the judged points (:mod:`salesflow.spc.seasonality`) is named and allowed for in the limits. Only
-complete points are judged (a point whose ``status`` says otherwise is drawn only).
+the judged points (:mod:`salesflow.spc.seasonality`) is named and allowed for in the limits, and so
+is a steady trend beyond chance (:mod:`salesflow.spc.trend`): the centre line and limits follow it
+(regression XmR) instead of calling every late period of a growing series a signal. Only complete
+points are judged (a point whose ``status`` says otherwise is drawn only).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 CHART_CHOICES = ("auto", "xmr", "p", "u", "laney-p", "laney-u", "run", "none")
+TREND_CHOICES = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,25 @@ class Charted:
         if self.result.status != "ok":
             return self.result.message or "Not enough periods for limits yet."
         signals = self.result.signals
+        trending = self._trending()
         if not signals:
-            return "No signals: the variation is routine; judge the system, not single periods."
+            routine = (
+                "the variation around it is routine" if trending else "the variation is routine"
+            )
+            return f"{trending}No signals: {routine}; judge the system, not single periods."
         first = self.result.explain(signals[-1], self.labels)
-        return f"{len(signals)} signal(s) of a real change; latest: {first}"
+        return f"{trending}{len(signals)} signal(s) of a real change; latest: {first}"
+
+    def _trending(self) -> str:
+        """``Trending: growing by about 12 per week; judged around the trend. `` or nothing."""
+        line = self.result.trend if self.result is not None else None
+        if line is None:
+            return ""
+        way = "growing" if line.slope > 0 else "shrinking"
+        amount = _rate(line.slope, self.series.unit)
+        return (
+            f"Trending: {way} by about {amount} per {self.series.period}; judged around the trend. "
+        )
 
 
 def _index_from(series: Series, day: date) -> int:
@@ -142,14 +160,20 @@ def chart_series(
     baseline: tuple[date, date] | None = None,
     phase_from: list[date] | None = None,
     min_points: int = 8,
+    trend: str = "auto",
 ) -> Charted:
-    """Chart a metric series; ``auto`` follows the metric's default chart, then its kind."""
+    """Chart a metric series; ``auto`` follows the metric's default chart, then its kind.
+
+    ``trend``: "auto" follows a trend that is beyond chance, "on" always, "off" never (flat limits).
+    """
     from salesflow.spc import chart as spc_chart
 
     if chart not in CHART_CHOICES:
         raise ConfigError(
             f"Unknown chart {chart!r}", hint=f"Use one of: {', '.join(CHART_CHOICES)}"
         )
+    if trend not in TREND_CHOICES:
+        raise ConfigError(f"Unknown trend option {trend!r}", hint="Use one of: auto, on, off")
     if chart == "none":
         return Charted(series, None)
     metric = get(series.metric, settings)
@@ -175,13 +199,20 @@ def chart_series(
         phase_starts=phases,
         min_points=min_points,
         offset=offset,
+        trend=trend,
     )
     if chart == "auto" and metric.chart_why:
         result = replace(result, reason=metric.chart_why)
     sentence = (
         pattern.sentence(metric.title, _amount(pattern.effect, series.unit)) if pattern else None
     )
-    more = [text for text in (sentence, ramp.reason if ramp else None) if text]
+    line = result.trend
+    trending = (
+        line.sentence(metric.title, _rate(line.slope, series.unit), series.period)
+        if line is not None
+        else None
+    )
+    more = [text for text in (sentence, trending, ramp.reason if ramp else None) if text]
     if more:
         result = replace(result, reason=" ".join([result.reason, *more]))
     return Charted(series, result, pattern, ramp, sentence)
@@ -235,6 +266,13 @@ def _amount(effect: float, unit: str) -> str:
     return f"{text} {unit}".strip() if unit not in ("rows", "") else text
 
 
+def _rate(slope: float, unit: str) -> str:
+    """How much a trend adds per period, unsigned: ``2.67 requests``, ``1.5 percentage points``."""
+    if unit == "%":
+        return f"{abs(slope) * 100:.2g} percentage points"
+    return _amount(abs(slope), unit).lstrip("+")
+
+
 def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Path:
     """An interactive chart with plotly.js embedded from the installed package (no CDN)."""
     import plotly.graph_objects as go
@@ -262,8 +300,9 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
             marker={"symbol": "circle-open", "size": 9, "color": "#7b8794"},
         )
     if r is not None and r.status == "ok":
+        centre, shape = ("trend", "linear") if r.trend is not None else ("centre", "hvh")
         for name, arr, dash in (
-            ("centre", r.center, "solid"),
+            (centre, r.center, "solid"),
             ("lower limit", r.lcl, "dash"),
             ("upper limit", r.ucl, "dash"),
         ):
@@ -272,7 +311,7 @@ def write_html(charted: Charted, path: Path, *, title: str | None = None) -> Pat
                 y=[None if v != v else float(v) for v in arr],
                 mode="lines",
                 name=name,
-                line={"dash": dash, "shape": "hvh"},
+                line={"dash": dash, "shape": shape},
             )
         hits = sorted({i for sig in r.signals for i in sig.points})
         fig.add_scatter(

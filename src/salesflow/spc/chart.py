@@ -18,6 +18,7 @@ from salesflow.spc.limits import PhaseLimits, moving_ranges, phase_limits
 from salesflow.spc.model import CHART_TYPES, ChartResult, ChartType, Signal
 from salesflow.spc.phases import PhaseSpec, split_phases
 from salesflow.spc.rules import DEFAULT_RULES, RULES, RUN_CHART_RULES, Segment, detect
+from salesflow.spc.trend import Trend, fit
 
 OVERDISPERSION_SIGMA_Z = 1.5  # σ_z above this: ordinary p/u limits are too narrow
 ATTRIBUTE = {"p": "p", "u": "u", "laney-p": "p", "laney-u": "u"}
@@ -34,6 +35,7 @@ def chart(
     rules: Sequence[str] | None = None,
     min_points: int = 8,
     offset: Sequence[float] | np.ndarray | None = None,
+    trend: str = "off",
 ) -> ChartResult:
     """Chart a series of one value per period.
 
@@ -44,7 +46,11 @@ def chart(
     ``rules`` default to Western Electric 1-4, or Anhøj's rules on a run chart. ``offset`` is a
     known seasonal pattern, one value per point (:mod:`salesflow.spc.seasonality`): it is taken
     out before limits and rules and put back into the centre line and limits, so each period is
-    compared with what its season leads to expect.
+    compared with what its season leads to expect. ``trend`` ("off", "auto" or "on") follows a
+    straight-line trend fitted on phase 1's basis (:mod:`salesflow.spc.trend`): "auto" only when
+    it is beyond chance, "on" always (with enough points). The trend is taken out like an offset
+    (regression XmR: centre = the line, limits = line ± 2.66 × mean moving range around it), so
+    each period is judged against what the trend leads to expect.
     """
     if min_points < 2:
         raise ConfigError(f"min_points must be at least 2, not {min_points}", where="min_points")
@@ -52,6 +58,9 @@ def chart(
     shift = _offset(offset, x)
     adjusted = x if shift is None else x - shift
     specs = split_phases(len(x), baseline, phase_starts)
+    line = _trend(trend, adjusted, specs[0].basis)
+    if line is not None:
+        adjusted = adjusted - line.deviation(x.size)
     if kind == "auto":
         chart_type, reason = choose(adjusted, size, metric_kind, specs, min_points, observed=x)
     elif kind in CHART_TYPES:
@@ -66,7 +75,29 @@ def chart(
     rule_ids = resolve_rules(rules, chart_type)
     limits = [_limits(chart_type, adjusted, size, spec, min_points) for spec in specs]
     result = _assemble(chart_type, reason, adjusted, size, limits, rule_ids, min_points)
-    return result if shift is None else _restore(result, x, shift)
+    if shift is None and line is None:
+        return result
+    return _restore(result, x, shift, line)
+
+
+TREND_CHOICES = ("off", "auto", "on")
+
+
+def _trend(mode: str, x: np.ndarray, basis: tuple[int, int]) -> Trend | None:
+    """The trend line to follow, fitted on the basis points only; None for flat limits."""
+    if mode not in TREND_CHOICES:
+        raise ConfigError(
+            f"Unknown trend option {mode!r}", where="trend", hint="Use off, auto or on"
+        )
+    if mode == "off":
+        return None
+    b0, b1 = basis
+    masked = np.full(x.shape, np.nan)
+    masked[b0:b1] = x[b0:b1]
+    found = fit(masked)
+    if found is None or (mode == "auto" and not found.significant):
+        return None
+    return found
 
 
 def _offset(offset: Sequence[float] | np.ndarray | None, x: np.ndarray) -> np.ndarray | None:
@@ -82,16 +113,23 @@ def _offset(offset: Sequence[float] | np.ndarray | None, x: np.ndarray) -> np.nd
     return shift
 
 
-def _restore(result: ChartResult, original: np.ndarray, shift: np.ndarray) -> ChartResult:
+def _restore(
+    result: ChartResult, original: np.ndarray, seasonal: np.ndarray | None, line: Trend | None
+) -> ChartResult:
     """The chart of the adjusted values, drawn back on the original scale."""
     from dataclasses import replace
 
+    shift = np.zeros(original.shape) if seasonal is None else seasonal
+    if line is not None:
+        shift = shift + line.deviation(original.size)
     center, lcl, ucl = (a + shift for a in (result.center, result.lcl, result.ucl))
     if ATTRIBUTE.get(result.type) == "p":
         lcl, ucl = np.clip(lcl, 0.0, 1.0), np.clip(ucl, 0.0, 1.0)
     elif ATTRIBUTE.get(result.type) == "u":
         lcl = np.maximum(lcl, 0.0)
-    return replace(result, values=original, center=center, lcl=lcl, ucl=ucl, offset=shift)
+    return replace(
+        result, values=original, center=center, lcl=lcl, ucl=ucl, offset=seasonal, trend=line
+    )
 
 
 _TITLES = {

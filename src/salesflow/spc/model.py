@@ -9,9 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from salesflow.spc.trend import Trend
 
 ChartType = Literal["xmr", "p", "u", "laney-p", "laney-u", "run"]
 Direction = Literal["up", "down"]
@@ -145,6 +148,7 @@ class ChartResult:
     moving_range: np.ndarray | None = None
     message: str | None = field(default=None)
     offset: np.ndarray | None = None  # a seasonal pattern taken out before limits, per point
+    trend: Trend | None = None  # a trend line the centre and limits follow (regression XmR)
 
     @property
     def status(self) -> Literal["ok", "insufficient_data"]:
@@ -190,11 +194,13 @@ class ChartResult:
         out["phases"] = [p.to_dict() for p in self.phases]
         if self.moving_range is not None:
             out["moving_range"] = _nums(self.moving_range)
+        out["trend"] = None if self.trend is None else self.trend.to_dict()
         return out
 
     def _limits_dict(self) -> dict[str, Any]:
         one_phase = len(self.phases) == 1
-        single = one_phase and self.offset is None  # one centre line and one pair of limits
+        flat = self.offset is None and self.trend is None
+        single = one_phase and flat  # one centre line and one pair of limits
         first = self.phases[0]
         out: dict[str, Any] = {}
         out["center"] = _num(first.center) if single else _nums(self.center)

@@ -61,7 +61,7 @@ def behaviour_figure(
     The legend names the series by ``series``, else the document's or the registry's title:
     a sales leader reads "Time in stage", not ``stage_time``.
     """
-    from salesflow.api.figures import unjudged
+    from salesflow.api.figures import limit_style, unjudged
 
     x = [p["period"] for p in doc["points"]]
     y, others = unjudged(doc["points"])
@@ -83,8 +83,9 @@ def behaviour_figure(
         data.append(others)
     chart = doc.get("chart") or {}
     if chart.get("status") == "ok":
+        centre, shape = limit_style(chart)
         for key, name, dash, color in (
-            ("center", "centre line", "solid", GREY),
+            ("center", centre, "solid", GREY),
             ("ucl", "upper limit", "dash", RED),
             ("lcl", "lower limit", "dash", RED),
         ):
@@ -95,7 +96,7 @@ def behaviour_figure(
                     "name": name,
                     "x": x,
                     "y": _limit(chart.get(key), len(x)),
-                    "line": {"dash": dash, "color": color, "width": 1.5, "shape": "hvh"},
+                    "line": {"dash": dash, "color": color, "width": 1.5, "shape": shape},
                     "hoverinfo": "skip",
                 }
             )

@@ -14,6 +14,10 @@ UDR (``judge_udr``) — "latest" means the last :data:`RECENT` complete periods 
   signals are read against limits widened for the measure's autocorrelation
   (:mod:`salesflow.workbench.carryover`: one point beyond the usual limits of a measure that
   carries over from period to period is not evidence), and ``values`` say what was allowed for.
+  A steady trend the chart follows (:mod:`salesflow.spc.trend`: p < 0.001 with carry-over allowed
+  for) in the bad direction is **confirmed** by rule ``trend`` ("growing by about 2.7 per
+  month …"), since a chart judged around its trend shows no signal of the growth itself;
+  ``values.trend`` holds the trend whenever the chart follows one.
 - **insufficient_data** also when fewer than :data:`RECENT` complete periods have a value.
 
 A measure whose history shows a seasonal pattern (:mod:`salesflow.spc.seasonality`) is charted
@@ -266,6 +270,14 @@ def _by_signal(
     reading = _carry_over_words(carry, period)
     allowed = f", {reading}" if reading else ""
     docs = _signal_docs(charted, bad)
+    trending = _trend_words(charted, values["bad_if"])
+    if trending is not None:
+        values["trend"] = trending[1]
+        if trending[0]:
+            sentence = f"{title} is {worse}: {trending[2]}"
+            if docs:
+                sentence += f" Around the trend: {docs[-1]['explanation']}"
+            return Verdict("confirmed", "trend", sentence, values, docs, chart)
     if bad:
         sentence = (
             f"{title} is {worse}: the chart shows a signal in the last {RECENT} complete "
@@ -283,7 +295,39 @@ def _by_signal(
         f"{title} {_latest_words(values, period, charted.series.unit)}, and the chart shows "
         f"no signal of it {worse}{allowed}: the variation is routine."
     )
+    if trending is not None:
+        sentence += f" {trending[2][0].upper()}{trending[2][1:]}"
     return Verdict("contradicted", "signal", sentence, values, [], chart)
+
+
+def _trend_words(charted: Charted, bad_if: str) -> tuple[bool, dict[str, Any], str] | None:
+    """A trend the chart follows: (is it the bad way, its JSON, its sentence); None if none.
+
+    A steady trend is evidence by itself (:mod:`salesflow.spc.trend` tests it against carry-over
+    at p < 0.001): judged around the trend, a growing series shows no signal, yet it grows.
+    """
+    line = charted.result.trend if charted.result is not None else None
+    if line is None:
+        return None
+    period, unit = charted.series.period, charted.series.unit
+    rising = line.slope > 0
+    way = "growing" if rising else "shrinking"
+    amount = (
+        f"{abs(line.slope) * 100:.2g} percentage points"
+        if unit == "%"
+        else format_value(abs(line.slope), unit)
+    )
+    sentence = (
+        f"it has been {way} by about {amount} per {period} over {line.n_points} "
+        f"{PLURAL[period]}, a steady trend beyond routine variation (p {_p(line.p_value)}, "
+        f"allowing for carry-over from one {period} to the next); its chart is judged around "
+        "the trend."
+    )
+    return rising == (bad_if == "above"), line.to_dict(), sentence
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def _carry_over_words(carry: CarryOver, period: str) -> str:

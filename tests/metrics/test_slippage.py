@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 OPPS = """opportunity_id,created_at,closed_at,outcome,owner,amount
@@ -134,3 +136,64 @@ def test_pipeline_coverage_without_a_target_is_an_error_not_a_zero(ws):
     wrong = replace(ws.settings, raw={"targets": {"quarter": "lots"}})
     with pytest.raises(ConfigError, match=r"\[targets\] quarter = 'lots' is not an amount"):
         metrics.series(ws.core.data, wrong, "pipeline_coverage", period="quarter")
+
+
+ENDS = ("Won", "Lost")
+
+
+def _state(rows: list[dict], at: datetime) -> dict | None:
+    """The deal's last history row before ``at`` (rows sorted by time)."""
+    before = [r for r in rows if r["changed_at"] < at]
+    return before[-1] if before else None
+
+
+def _expected(data) -> dict:
+    """{month: [(state at its start, state at its end)]} for the deals expected in the month
+    at its start: open, expected close date in it."""
+    import metrics_oracle as oracle
+
+    by_deal: dict[str, list[dict]] = {}
+    for r in sorted(data.opportunity_history, key=lambda r: r["changed_at"]):
+        by_deal.setdefault(r["opportunity_id"], []).append(r)
+    out: dict = {}
+    for m in oracle.months(data):
+        p0 = datetime.combine(m, datetime.min.time())
+        p1 = datetime.combine(oracle.next_month(m), datetime.min.time())
+        for rows in by_deal.values():
+            s = _state(rows, p0)
+            if s and s["stage"] not in ENDS and m <= s["close_date"] < p1.date():
+                out.setdefault(m, []).append((s, _state(rows, p1)))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("metric", "keep", "hit"),
+    [
+        ("close_date_slip_rate", lambda s: True, lambda e: e["stage"] not in ENDS),
+        ("commit_accuracy", lambda s: s["forecast_category"] == "commit", lambda e: e["stage"] == "Won"),
+    ],
+)  # fmt: skip
+def test_period_measures_equal_a_loop_over_the_history(backend, data, metric, keep, hit):
+    from salesflow import metrics
+
+    con, settings = backend
+    got = metrics.series(con, settings, metric)
+    want = {}
+    for m, deals in _expected(data).items():
+        kept = [(s, e) for s, e in deals if keep(s)]
+        if kept:
+            want[m] = (sum(1 for _, e in kept if hit(e)), len(kept))
+    complete = {p.period: (p.numerator, p.denominator) for p in got.points
+                if p.n and p.status == "complete"}  # fmt: skip
+    assert complete and complete == {m: v for m, v in want.items() if m in complete}
+    assert set(want) - set(complete) <= {p.period for p in got.points if p.status == "running"}
+
+
+def test_coverage_equals_a_loop_over_the_history(duck, data):
+    from salesflow import metrics
+
+    con, settings = duck
+    target = settings.section("targets")["month"]
+    want = {m: sum(s["amount"] for s, _ in deals) / target for m, deals in _expected(data).items()}
+    got = metrics.series(con, settings, "pipeline_coverage")
+    assert {p.period: p.value for p in got.points if p.n} == pytest.approx(want)

@@ -170,7 +170,16 @@ def coverage_agg(t: ir.Table) -> dict[str, ir.Value]:
     return {"value": pipeline / target, "pipeline": pipeline, "target": target, "n": t.count()}
 
 
-COMMON = {"table": "opportunity_history", "family": "forecasting", "time": "period start"}
+RULE = (
+    "a period is judged once it has ended; the running period is drawn from the deals' state "
+    "at as-of and marked running"
+)
+COMMON = {
+    "table": "opportunity_history",
+    "family": "forecasting",
+    "time": "period start",
+    "maturity_rule": RULE,
+}
 SHARE = {**COMMON, "unit": "%", "kind": "proportion", "aggregate": ratio_agg}
 
 METRICS = (

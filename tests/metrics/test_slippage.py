@@ -87,6 +87,13 @@ def test_close_date_slip_rate(ws):
     }
     # as-of is 1 June, 00:00: May is over and judged (D's date was left behind in it)
     assert {p["status"] for p in doc["points"]} == {"complete"}
+    # by owner, the months over at the data's last moment (10 April) pooled: Ann's A slipped in
+    # February and was won in March, her C slipped in March; Bob's B was lost, his D slipped
+    groups = ws.metric("close_date_slip_rate", by="owner").to_dict()["groups"]
+    assert {g["owner"]: (g["numerator"], g["denominator"]) for g in groups} == {
+        "Ann": (2, 3),
+        "Bob": (1, 2),
+    }
 
 
 def test_the_running_period_counts_only_what_has_slipped_by_as_of(ws):
@@ -117,10 +124,11 @@ def test_pipeline_coverage(ws):
         "2025-04": (0.35, 1),
         "2025-05": (0.45, 1),
     }
-    # by owner over the window (January to April): each owner's pipelines over 4 months' targets
+    # by owner over the window's months that are over at as-of (the data's last moment, 10
+    # April: January to March): Ann's A in February and March and C in March, Bob's B and D
     groups = ws.metric("pipeline_coverage", by="owner").to_dict()["groups"]
     got = {g["owner"]: (g["value"], g["pipeline"], g["target"]) for g in groups}
-    assert got == {"Ann": (3400 / 8000, 3400, 8000), "Bob": (1400 / 8000, 1400, 8000)}
+    assert got == {"Ann": (2700 / 6000, 2700, 6000), "Bob": (1400 / 6000, 1400, 6000)}
 
 
 def test_pipeline_coverage_without_a_target_is_an_error_not_a_zero(ws):

@@ -12,7 +12,7 @@ in the period at its first moment, and at their state at its end:
 
 A period is judged only once it is over. The running period (it holds as-of) is drawn from its
 state at as-of and marked running: a deal still expected in it has not slipped yet, a deal already
-moved out has. A breakdown (``--by``) pools the months of its window.
+moved out has. A breakdown (``--by``) pools the months of its window that are over.
 """
 
 from __future__ import annotations
@@ -41,11 +41,27 @@ def _ts(day: date) -> datetime:
 
 
 def _windows(q: Query, pooled: str = "month") -> tuple[str, list[date]]:
-    """The cadence the deals are judged on (a breakdown pools ``pooled`` periods) and its
-    period starts."""
+    """The cadence the deals are judged on and its period starts. A breakdown pools the
+    ``pooled`` periods of its window that are over at as-of: a running one is never judged."""
     cadence = q.period or pooled
     first, last = q.data_range()
-    return cadence, period_range(first, last, cadence, week_start=q.settings.week_start)
+    starts = period_range(first, last, cadence, week_start=q.settings.week_start)
+    if q.period is None:
+        moment = _as_of(q)
+        starts = [s for s in starts if _ts(next_start(s, cadence)) <= moment]
+    return cadence, starts
+
+
+def _as_of(q: Query) -> datetime:
+    from salesflow.workspace import resolve_as_of
+
+    return resolve_as_of(q.settings, q.con)
+
+
+def _cap(q: Query) -> datetime:
+    """The end of the as-of day: the moment the running period's outcome is read at."""
+    day = q.as_of if q.as_of is not None else _as_of(q).date()
+    return _ts(day + timedelta(days=1))
 
 
 def _moments(q: Query, targets: dict[date, float] | None = None, pooled: str = "month") -> ir.Table:
@@ -56,14 +72,14 @@ def _moments(q: Query, targets: dict[date, float] | None = None, pooled: str = "
     from salesflow.metrics.query import WINDOW
 
     cadence, starts = _windows(q, pooled)
-    cap = _ts(q.as_of + timedelta(days=1)) if q.as_of is not None else None
+    cap = _cap(q)
     ends = [_ts(next_start(s, cadence)) for s in starts]
     rows = {
         "period": starts if q.period else [WINDOW] * len(starts),
         "_ps": starts,
         "_p0": [_ts(s) for s in starts],
         "_p1": ends,
-        "_m": [e if cap is None else min(e, cap) for e in ends],
+        "_m": [min(e, cap) for e in ends],
         "_target": [(targets or {}).get(s) for s in starts],
     }
     schema = {"period": "date", "_ps": "date", "_p0": "timestamp", "_p1": "timestamp"}

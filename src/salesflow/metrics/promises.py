@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["METRICS", "period_target"]
 
 STATE = ("stage", "amount", "close_date", "forecast_category", "owner")
-CADENCES = ("week", "month", "quarter")
 
 
 def _ts(day: date) -> datetime:
@@ -91,7 +90,8 @@ def _state_at(q: Query, moments: ir.Table, at: str, prefix: str) -> ir.Table:
     """Each deal's last history row before ``moments[at]``, per period (``_ps``): the moment of
     the last row comes from one aggregate, the row is joined back on the key (deal, moment)."""
     h = q.table("opportunity_history")
-    j = h.join(moments.select("_ps", _at=moments[at]), h.changed_at < moments[at])
+    m = moments.select("_ps", _at=moments[at])
+    j = h.join(m, h.changed_at < m._at)
     last = j.group_by([j._ps.name("_lps"), j.opportunity_id.name("_lid")]).aggregate(
         _when=j.changed_at.max()
     )

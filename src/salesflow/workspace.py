@@ -22,9 +22,10 @@ from salesflow.errors import ConfigError, WorkspaceError
 from salesflow.filemodes import private_dir, private_file
 from salesflow.schema import TABLES
 from salesflow.settings import CONFIG_FILE, Settings, load_settings, parse_moment
-from salesflow.source import connect, ensure_tables
+from salesflow.source import connect, connect_duckdb, ensure_tables
 
 if TYPE_CHECKING:
+    import duckdb
     from ibis.backends import BaseBackend
 
 __all__ = [
@@ -91,13 +92,26 @@ class Workspace:
     @cached_property
     def data(self) -> BaseBackend:
         """The Ibis backend holding the canonical tables (the live file: read-only)."""
+        if self.raw is None:
+            return connect(self.settings.resolved_data_url())
+        import ibis
+
+        return ibis.duckdb.from_connection(self.raw)
+
+    @cached_property
+    def raw(self) -> duckdb.DuckDBPyConnection | None:
+        """The DuckDB connection under :attr:`data` (``None`` for a database server): the few
+        reads that need only SQL use it and spare a command the second it takes to import Ibis."""
         file = self.data_file
-        if file is None or self._generation or not self.read_only:
-            return connect(self.settings.resolved_data_url(), read_only=False)
+        if file is None:
+            return None
+        url = self.settings.resolved_data_url()
+        if self._generation or not self.read_only:
+            return connect_duckdb(url, read_only=False)
         if not file.exists():
             self.ensure_tables()
         self._opened = _identity(file)
-        return connect(self.settings.resolved_data_url(), read_only=True)
+        return connect_duckdb(url, read_only=True)
 
     @property
     def published(self) -> tuple[int, int] | None:
@@ -170,6 +184,9 @@ class Workspace:
         if "data" in self.__dict__:
             self.data.disconnect()
             del self.__dict__["data"]
+        if self.__dict__.get("raw") is not None:
+            self.raw.close()
+        self.__dict__.pop("raw", None)
         self._opened = None
 
     def __enter__(self) -> Workspace:

@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     import duckdb
     from ibis.backends import BaseBackend
 
-__all__ = ["connect", "connect_duckdb", "ensure_tables", "is_duckdb", "table_exists"]
+__all__ = [
+    "columns",
+    "connect",
+    "connect_duckdb",
+    "ensure_tables",
+    "fetch",
+    "is_duckdb",
+    "table_exists",
+    "table_names",
+]
 
 
 def connect(url: str, *, read_only: bool = False) -> BaseBackend:
@@ -86,6 +95,34 @@ def _duckdb(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
                     "again; salesflow itself never writes the file in place",
                 ) from exc
             time.sleep(0.2)
+
+
+def _is_ibis(con: object) -> bool:
+    return hasattr(con, "list_tables")
+
+
+def fetch(con: BaseBackend | duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    """The rows of a small query written in SQL every backend speaks (unquoted lower-case
+    names, standard aggregates, every column named): on a DuckDB connection straight, with no
+    Ibis, pandas or bound parameters (DuckDB imports pandas to bind them); on Ibis via ``sql``."""
+    if not _is_ibis(con):
+        return con.execute(sql).fetchall()
+    table = con.sql(sql).to_pyarrow()
+    return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+
+
+def table_names(con: BaseBackend | duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of the data source (Ibis backend or DuckDB connection)."""
+    if _is_ibis(con):
+        return set(con.list_tables())
+    return {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+
+
+def columns(con: BaseBackend | duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The column names of ``table`` (Ibis backend or DuckDB connection)."""
+    if _is_ibis(con):
+        return list(con.table(table).columns)
+    return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
 
 
 def is_duckdb(con: BaseBackend) -> bool:

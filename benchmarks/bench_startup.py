@@ -98,7 +98,9 @@ def main() -> None:
         f"{fresh - warm:.2f} s; target 1.3 x in-process + 0.3 s = {target:.2f} s: "
         + ("met" if fresh <= target else "NOT met")
     )
-    print(f"--help / eager engine import = {helps / engines:.2f}x; status = {status / engines:.2f}x")
+    print(
+        f"--help / eager engine import = {helps / engines:.2f}x; status = {status / engines:.2f}x"
+    )
     if not (args.keep or args.workspace):
         shutil.rmtree(path.parent, ignore_errors=True)
 

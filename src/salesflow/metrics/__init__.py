@@ -40,6 +40,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'salesflow.metrics' has no attribute {name!r}")
     return getattr(import_module(f"salesflow.metrics.{_HOME[name]}"), name)
 
+
 __all__ = [
     "Breakdown",
     "Group",

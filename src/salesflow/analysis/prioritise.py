@@ -18,7 +18,7 @@ from salesflow.analysis.drivers import DEFAULT_BUILTINS, MAX_DEFAULT_LEVELS, MIN
 from salesflow.analysis.features import Catalog, feature_frame
 from salesflow.analysis.variables import Variable
 from salesflow.analysis.wording import label
-from salesflow.errors import DataError
+from salesflow.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -157,6 +157,12 @@ def prioritise(
     from salesflow.workspace import resolve_as_of
 
     moment = as_of or resolve_as_of(workspace.settings, workspace.data)
+    if cutoff is not None and cutoff >= moment:
+        raise ConfigError(
+            f"The backtest cut-off {cutoff:%Y-%m-%d} is not before the scoring moment "
+            f"{moment:%Y-%m-%d}: nothing has happened since to compare with",
+            hint="Choose an earlier cut-off, or leave it out to test each month",
+        )
     frame, cat = deal_frame(workspace)
     chosen, left_out = candidates(frame, cat)
     result = score_open(frame, chosen, moment, top=top)

@@ -14,8 +14,8 @@ from salesflow.analysis.drivers import (
     variable_effect,
 )
 from salesflow.analysis.features import Catalog, catalog, describe_variables, feature_frame
-from salesflow.analysis.prioritise import Priorities, prioritise
 from salesflow.analysis.outcomes import metric_outcome, prepare_outcome, usable_outcomes
+from salesflow.analysis.prioritise import Priorities, prioritise
 from salesflow.analysis.request_log import categorise
 from salesflow.analysis.request_patterns import ThemeResult, find_themes, request_patterns
 from salesflow.analysis.variables import Variable

@@ -310,12 +310,19 @@ def score_open(
     rows = []
     for i, (_, row) in enumerate(open_.iterrows()):
         age = (moment - row["created_at"]).total_seconds() / 86_400.0
-        weeks = scorer.weeks_to_close(age)
-        reasons = scorer.reasons(row, X[i]) if weeks is not None else [_stale(age)]
-        rows.append(_deal(row, float(p[i]), weeks, reasons))
+        rows.append((_deal(row, float(p[i]), scorer.weeks_to_close(age)), row, i, age))
     rows.sort(
-        key=lambda r: (r["stale"], r["score"] is None, -(r["score"] or 0), -r["win_probability"])
+        key=lambda r: (
+            r[0]["stale"],
+            r[0]["score"] is None,
+            -(r[0]["score"] or 0),
+            -r[0]["win_probability"],
+        )
     )
+    listed = []
+    for deal, row, i, age in rows[: max(top, 0)]:  # reasons only for the deals shown
+        deal["reasons"] = [_stale(age)] if deal["stale"] else scorer.reasons(row, X[i])
+        listed.append(deal)
     return Priorities(
         as_of=moment,
         variables=[v.name for v in variables],
@@ -323,7 +330,7 @@ def score_open(
         trained_on=len(train),
         base_rate=round(scorer.base_rate, 4),
         open_deals=len(open_),
-        deals=[{"rank": i + 1, **r} for i, r in enumerate(rows[: max(top, 0)])],
+        deals=[{"rank": i + 1, **r} for i, r in enumerate(listed)],
     )
 
 
@@ -338,7 +345,7 @@ def _stale(age_days: float) -> dict[str, Any]:
     }
 
 
-def _deal(row: pd.Series, p: float, weeks: float | None, reasons: list[dict]) -> dict[str, Any]:
+def _deal(row: pd.Series, p: float, weeks: float | None) -> dict[str, Any]:
     amount = row.get("amount")
     has_amount = amount is not None and amount == amount
     value = p * float(amount) if has_amount else None
@@ -353,7 +360,7 @@ def _deal(row: pd.Series, p: float, weeks: float | None, reasons: list[dict]) ->
         "weeks_to_close": None if weeks is None else round(weeks, 1),
         "score": None if per_week is None else round(per_week, 2),
         "stale": weeks is None,
-        "reasons": reasons,
+        "reasons": [],
     }
 
 

@@ -19,4 +19,5 @@ def test_the_page_lists_the_deals_to_work_first_with_reasons(as_user):
     assert doc["backtest"]["verdict"] in " ".join(verdict.split())
     bins = soup.select('[data-testid="calibration"] tbody tr')
     assert len(bins) == len(doc["backtest"]["calibration"]) == 5
-    assert soup.select_one('nav a[href="/priorities"]') is not None
+    pipeline = BeautifulSoup(vic.get("/pipeline").text, "html.parser")
+    assert pipeline.select_one('a[href="/priorities"]') is not None

@@ -30,7 +30,6 @@ NAV = (
     ("/measures", "Measures", True),
     ("/value-stream", "Value stream", True),
     ("/pipeline", "Pipeline", True),
-    ("/priorities", "Work first", True),
     ("/requests", "Requests", True),
     ("/forecasts", "Forecasts", True),
     ("/data", "Data", True),

@@ -125,3 +125,26 @@ def test_cli_prints_one_json_document(with_effect, cli):
     assert "Work these first" in text and "chance to win" in text
     bad = cli("prioritise", "-w", with_effect[0], "--backtest-cutoff", "2030-01-01", ok=False)
     assert bad.exit_code != 0 and "cut-off" in bad.stderr
+
+
+def test_split_sees_the_deals_as_they_stood_at_the_moment():
+    from salesflow.analysis.prioritise import split
+
+    t = pd.Timestamp
+    frame = pd.DataFrame(
+        {
+            "opportunity_id": ["early-won", "later-lost", "open", "undated-won", "future"],
+            "outcome": ["won", "lost", "open", "won", "open"],
+            "created_at": [
+                t("2025-01-01"),
+                t("2025-01-05"),
+                t("2025-02-01"),
+                t("2025-01-01"),
+                t("2025-04-01"),
+            ],
+            "closed_at": [t("2025-02-01"), t("2025-03-15"), pd.NaT, pd.NaT, pd.NaT],
+        }
+    )
+    train, open_ = split(frame, MOMENT)
+    assert list(train["opportunity_id"]) == ["early-won"] and list(train["won"]) == [1.0]
+    assert list(open_["opportunity_id"]) == ["later-lost", "open"]

@@ -212,12 +212,14 @@ def candidates(frame: pd.DataFrame, cat: Catalog) -> tuple[list[Variable], list[
 
 def split(frame: pd.DataFrame, moment: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Deals closed by ``moment`` (with ``won``) and deals open at it, as ``moment`` saw them."""
-    closed = frame["outcome"].isin(["won", "lost"]) & frame["closed_at"].notna()
-    done = closed & (frame["closed_at"] <= moment)
+    closed = frame["outcome"].isin(["won", "lost"])
+    done = closed & frame["closed_at"].notna() & (frame["closed_at"] <= moment)
+    later = closed & frame["closed_at"].notna() & (frame["closed_at"] > moment)
     started = frame["created_at"].notna() & (frame["created_at"] <= moment)
     train = frame[done].copy()
     train["won"] = (train["outcome"] == "won").astype(float)
-    return train, frame[started & ~done].copy()
+    # A deal closed without a close date is neither open nor usable: when it closed is unknown.
+    return train, frame[started & ((frame["outcome"] == "open") | later)].copy()
 
 
 def fit_scorer(train: pd.DataFrame, variables: list[Variable]) -> Scorer:

@@ -15,6 +15,7 @@ from salesflow.web.render import render
 
 router = APIRouter()
 TOP = 20
+MOST = 100  # computed once per data generation; every request takes its first ``top``
 
 
 def priorities(st: AppState, top: int) -> dict[str, Any]:
@@ -22,15 +23,16 @@ def priorities(st: AppState, top: int) -> dict[str, Any]:
     from salesflow.analysis import prioritise
 
     def compute(con: Any) -> dict[str, Any]:
-        return clean(prioritise(st.data.workspace, top=top).as_dict())
+        return clean(prioritise(st.data.workspace, top=MOST).as_dict())
 
-    return st.data.cached(("priorities", top), compute)
+    doc = st.data.cached(("priorities",), compute)
+    return {**doc, "deals": doc["deals"][:top]}
 
 
 @router.get("/api/priorities", tags=["analysis"], summary="Open deals to work first")
 def api_priorities(
     request: Request,
-    top: Annotated[int, Query(ge=1, le=1000, description="How many deals to list")] = TOP,
+    top: Annotated[int, Query(ge=1, le=MOST, description="How many deals to list")] = TOP,
     _: Caller = Depends(viewer),
 ) -> dict:
     """Open deals with `win_probability`, `expected_value`, `weeks_to_close`, `score` and

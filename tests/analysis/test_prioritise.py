@@ -91,6 +91,8 @@ def test_a_variable_known_after_the_outcome_is_never_used(with_effect):
         "why": "known only after the outcome",
     } in doc["left_out"]
     assert doc["backtest"]["auc"] < 0.8  # the leak alone would rank almost perfectly
+    during = {d["name"] for d in doc["left_out"] if d["when"] == "during"}
+    assert "first_response_over_48h" in during and not during & set(doc["variables"])
 
 
 def test_scores_as_of_a_date_ignore_everything_recorded_later(with_effect, tmp_path):

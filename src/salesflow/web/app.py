@@ -36,6 +36,7 @@ ROUTERS = (
     "measures",
     "value_stream",
     "pipeline",
+    "priorities",
     "requests",
     "forecasts",
     "data",

@@ -21,6 +21,7 @@ Definitions (they match PM4Py's DFG, performance DFG, variants and case duration
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from salesflow.derived import is_fresh, refresh
@@ -73,6 +74,9 @@ class ProcessMap(TypedDict):
     cases: CaseStats
     filters: dict[str, list[str]]
     derived_fresh: bool  # False: the stored tables were stale, this map was computed directly
+    as_of: str  # the moment WIP is counted at (ISO 8601)
+    window: dict[str, Any]  # the complete weeks throughput and time in stage describe
+    flow_efficiency: float | None  # work ÷ time in stage over open stages (None: no activities)
 
 
 def process_map(
@@ -81,11 +85,17 @@ def process_map(
     *,
     filters: Mapping[str, Sequence[str]] | None = None,
     top: int = 10,
+    as_of: datetime | None = None,
 ) -> ProcessMap:
     """The value stream of the deals that match ``filters`` (opportunity column → allowed values).
 
-    ``top`` limits the variants to the most frequent ones (ties broken by stage order).
+    ``top`` limits the variants to the most frequent ones (ties broken by stage order). Each open
+    stage also carries its value-stream map figures at ``as_of`` (default: the workspace's as-of
+    moment; see :mod:`salesflow.metrics.stream_map`).
     """
+    from salesflow.metrics.stream_map import stage_flow
+    from salesflow.workspace import resolve_as_of
+
     if "stage_events" not in con.list_tables():
         raise DataError(
             "The workspace has no stage history yet",
@@ -100,13 +110,19 @@ def process_map(
     names = [str(s) for s in seen["stage"]]
     order = [*settings.stages.all, *(s for s in names if s not in settings.stages.all)]
     edges = _edge_rows(transitions, names, order)
+    moment = as_of if as_of is not None else resolve_as_of(settings, con)
+    flow = stage_flow(con, settings, cases, transitions, names, moment)
+    stages = _stage_stats(cases, transitions, edges, names, order)
     return {
-        "stages": _stage_stats(cases, transitions, edges, names, order),
+        "stages": [{**s, **flow["stages"].get(s["stage"], {})} for s in stages],  # type: ignore[typeddict-item]
         "edges": edges,
         "variants": _variants(con, cases, names, top),
         "cases": _case_stats(cases),
         "filters": filters,
         "derived_fresh": fresh,
+        "as_of": flow["as_of"],
+        "window": flow["window"],
+        "flow_efficiency": flow["flow_efficiency"],
     }
 
 

@@ -77,6 +77,7 @@ class ProcessMap(TypedDict):
     as_of: str  # the moment WIP is counted at (ISO 8601)
     window: dict[str, Any]  # the complete weeks throughput and time in stage describe
     flow_efficiency: float | None  # work ÷ time in stage over open stages (None: no activities)
+    work_basis: str | None  # how work time was measured, in words
 
 
 def process_map(
@@ -123,6 +124,7 @@ def process_map(
         "as_of": flow["as_of"],
         "window": flow["window"],
         "flow_efficiency": flow["flow_efficiency"],
+        "work_basis": flow["work_basis"],
     }
 
 

@@ -98,10 +98,18 @@ def stage_flow(
     rows = {int(r.code): r for r in per.execute().itertuples()}
     wips = {int(r.code): r for r in wip.execute().itertuples()}
     work = _work(con, settings, done, as_of)
+    ended = {*settings.stages.won, *settings.stages.lost}
+    shown = [*settings.stages.order, *(n for n in names if n not in settings.stages.all)]
     out = {
-        name: _figures(rows.get(code), wips.get(code), win["weeks"], work, code)
-        for name, code in codes.items()
-        if name not in settings.stages.won and name not in settings.stages.lost
+        name: _figures(
+            rows.get(codes.get(name, -1)),
+            wips.get(codes.get(name, -1)),
+            win["weeks"],
+            work,
+            codes.get(name, -1),
+        )
+        for name in shown
+        if name not in ended
     }
     efficiency = None
     if work is not None:
@@ -114,7 +122,15 @@ def stage_flow(
         "window": win,
         "stages": out,
         "flow_efficiency": efficiency,
+        "work_basis": None if work is None else _basis(con),
     }
+
+
+def _basis(con: BaseBackend) -> str:
+    """How work time was measured, in words."""
+    if "duration_minutes" in con.table("activities").columns:
+        return "the activities' recorded durations"
+    return "activities at the standard minutes of their type"
 
 
 def _first_event(cases: Any) -> datetime | None:

@@ -159,3 +159,62 @@ def test_without_activities_no_work_share(workspace):
     doc = process_map(workspace.data, workspace.settings, as_of=AS_OF)
     assert doc["flow_efficiency"] is None
     assert all("work_share" not in s for s in doc["stages"])
+
+
+def test_recorded_durations_and_standard_minutes_from_the_settings(workspace):
+    """``duration_minutes`` on the activities wins; otherwise ``[flow] activity_minutes``."""
+    from dataclasses import replace
+
+    from salesflow.errors import ConfigError
+
+    ev, op, ac = generated_log(5, n=200)
+    load(workspace, ev, op, ac)
+    doubled = {k: 2 * v for k, v in ACTIVITY_MINUTES.items()}
+    settings = replace(workspace.settings, raw={"flow": {"activity_minutes": doubled}})
+    base = process_map(workspace.data, workspace.settings, as_of=AS_OF)
+    more = process_map(workspace.data, settings, as_of=AS_OF)
+    assert more["flow_efficiency"] > base["flow_efficiency"]
+    bad = replace(workspace.settings, raw={"flow": {"activity_minutes": {"call": "long"}}})
+    with pytest.raises(ConfigError, match="activity_minutes"):
+        process_map(workspace.data, bad, as_of=AS_OF)
+    con = workspace.data.con
+    con.execute("ALTER TABLE activities ADD COLUMN duration_minutes DOUBLE")
+    con.execute(
+        "UPDATE activities SET duration_minutes = CASE type WHEN 'call' THEN 30 WHEN 'email' "
+        "THEN 10 WHEN 'meeting' THEN 120 WHEN 'demo' THEN 120 ELSE 240 END"
+    )
+    recorded = process_map(workspace.data, workspace.settings, as_of=AS_OF)
+    assert recorded["work_basis"] == "the activities' recorded durations"
+    assert recorded["flow_efficiency"] == pytest.approx(more["flow_efficiency"], rel=1e-12)
+
+
+@pytest.mark.postgres
+def test_postgres_gives_the_same_map(workspace, pg_url):
+    import ibis
+
+    from salesflow import derived
+
+    ev, op, ac = generated_log(6, n=200)
+    load(workspace, ev, op, ac)
+    derived.refresh(workspace.data, workspace.settings)
+    pg = ibis.connect(pg_url)
+    try:
+        for name in ("stage_events", "opportunities", "activities"):
+            pg.create_table(name, workspace.data.table(name).to_pyarrow())
+        derived.refresh(pg, workspace.settings)
+        duck = process_map(workspace.data, workspace.settings, as_of=AS_OF)
+        other = process_map(pg, workspace.settings, as_of=AS_OF)
+        for a, b in zip(duck["stages"], other["stages"], strict=True):
+            assert _same(a, b)
+        assert other["flow_efficiency"] == pytest.approx(duck["flow_efficiency"], rel=1e-12)
+    finally:
+        pg.disconnect()
+
+
+def _same(a: dict, b: dict) -> bool:
+    for key, value in a.items():
+        if isinstance(value, float):
+            assert b[key] == pytest.approx(value, rel=1e-12), key
+        elif key != "littles_law":
+            assert b[key] == value, key
+    return True

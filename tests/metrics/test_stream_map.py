@@ -218,3 +218,12 @@ def _same(a: dict, b: dict) -> bool:
         elif key != "littles_law":
             assert b[key] == value, key
     return True
+
+
+def test_no_stage_history_claims_no_throughput(workspace):
+    load(workspace, *(f.iloc[:0] for f in generated_log(7, n=1)))
+    doc = process_map(workspace.data, workspace.settings, as_of=AS_OF)
+    assert doc["window"]["weeks"] == 0
+    assert all(
+        s["throughput_per_week"] is None and s["wip"] == 0 for s in doc["stages"] if "wip" in s
+    )

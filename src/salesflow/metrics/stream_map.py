@@ -46,13 +46,16 @@ BALANCE = 1.25
 
 
 def window(first: datetime | None, as_of: datetime, week_start: str) -> dict[str, Any]:
-    """The complete weeks before ``as_of``: at most :data:`WINDOW_WEEKS`, none before ``first``."""
+    """The complete weeks before ``as_of``: at most :data:`WINDOW_WEEKS`, none before ``first``
+    (the first stage event; None when there is none, and then there are no weeks)."""
     from salesflow.metrics.calendar import period_start
     from salesflow.workspace import as_moment
 
     end = as_moment(period_start(as_of, "week", week_start=week_start))
     start = end - timedelta(weeks=WINDOW_WEEKS)
-    if first is not None and first > start:
+    if first is None:  # no stage history: no week is covered
+        start = end
+    elif first > start:
         covered = as_moment(period_start(first, "week", week_start=week_start))
         start = covered if covered == first else covered + timedelta(weeks=1)
     weeks = max(0, (end - start).days // 7)

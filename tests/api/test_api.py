@@ -88,6 +88,20 @@ def test_flow_equals_the_process_map(ws):
         result.to_pandas("deals")
 
 
+def test_flow_map_draws_one_box_per_open_stage_with_its_figures(ws):
+    result = ws.flow()
+    stages = result.to_pandas().set_index("stage")
+    assert result.doc["as_of"] == ws.as_of.isoformat()
+    lead = stages.loc["Lead"]
+    assert lead["wip"] >= 0 and lead["throughput_per_week"] > 0 and 0 < lead["work_share"] < 1
+    fig = result.map()
+    assert isinstance(fig, go.Figure)
+    boxes = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(boxes) == len(ws.settings.stages.order)
+    texts = [a.text for a in fig.layout.annotations if "here now" in (a.text or "")]
+    assert f"<b>{int(lead['wip']):,}</b> deal" in texts[0]
+
+
 def test_udrs_carry_the_workbench_verdicts(ws):
     from salesflow.workbench.service import Workbench
 

@@ -64,3 +64,34 @@ def test_the_request_pareto_keeps_its_labels_whole(page, shots):
     page.wait_for_timeout(500)
     assert page.evaluate(OUTSIDE_JS, ".js-plotly-plot .main-svg") == []
     page.screenshot(path=str(shots / "requests-1280.png"), full_page=True)
+
+
+# Each stage's figures (a Plotly annotation) must lie inside its own box (a rect shape).
+BOXES_JS = """() => {
+  const plot = document.querySelector('[data-testid="stream-map"] .main-svg');
+  const rects = [...document.querySelectorAll('[data-testid="stream-map"] .shapelayer path')]
+    .filter(p => getComputedStyle(p).fill === 'rgb(238, 244, 251)')  // the stage boxes
+    .map(p => p.getBoundingClientRect());
+  const texts = [...document.querySelectorAll('[data-testid="stream-map"] .annotation-text')]
+    .filter(t => t.textContent.includes('here now'));
+  const out = [];
+  texts.forEach((t, i) => {
+    const r = t.getBoundingClientRect(), b = rects[i];
+    if (!b || r.left < b.left || r.right > b.right || r.top < b.top || r.bottom > b.bottom)
+      out.push(`stage ${i} figures outside their box`);
+  });
+  return {boxes: rects.length, texts: texts.length, out: out, width: plot.getBoundingClientRect().width};
+}"""
+
+
+def test_the_value_stream_map_fits_at_1280(page, shots):
+    page.goto("/value-stream")
+    page.wait_for_selector('[data-testid="stream-map"] .main-svg')
+    page.wait_for_timeout(500)
+    assert page.evaluate(OUTSIDE_JS, '[data-testid="stream-map"] .main-svg') == []
+    fit = page.evaluate(BOXES_JS)
+    assert fit["boxes"] == fit["texts"] == 5  # the five open stages of the demo
+    assert fit["out"] == []
+    assert page.get_by_text("Value-stream map").first.is_visible()
+    page.locator('[data-testid="stream-map"]').screenshot(path=str(shots / "stream-map-1280.png"))
+    page.screenshot(path=str(shots / "value-stream-1280.png"), full_page=True)

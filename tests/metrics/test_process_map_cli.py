@@ -90,3 +90,20 @@ def test_readme_lists_the_flow_json_keys():
     assert "salesflow flow --json" in json_section
     for key in ('"stages"', '"edges"', '"variants"', '"cases"', '"median_hours"', '"rework"'):
         assert key in json_section
+
+
+def test_map_keys_count_wip_at_the_as_of_moment(cli, ws_path):
+    """On 8 May A1 waits in Proposal and A2 in Qualified (their later events are not yet known);
+    B1 is lost. No complete week lies in the data yet, so no throughput is claimed."""
+    doc = cli.json("flow", "-w", ws_path, "--as-of", "2024-05-08")
+    assert doc["as_of"] == "2024-05-08T00:00:00" and doc["window"]["weeks"] == 0
+    keys = {"wip", "throughput_per_week", "time_median", "time_p85", "rework_share", "loss_share"}
+    open_stages = [s for s in doc["stages"] if s["stage"] not in ("Won", "Lost")]
+    assert all(keys <= set(s) for s in open_stages)
+    assert {s["stage"]: s["wip"] for s in open_stages if s["wip"]} == {
+        "Qualified": 1,
+        "Proposal": 1,
+    }
+    assert all(s["throughput_per_week"] is None for s in open_stages)
+    assert doc["flow_efficiency"] is None  # no activities: no work share
+    assert "Value-stream map" in cli("flow", "-w", ws_path, "--as-of", "2024-05-08").stdout

@@ -99,6 +99,19 @@ def test_value_stream_conversion_matches_a_hand_count(demo_ws, soup):
     assert last.startswith(f"{round(100 * won / entered)} %"), (last, won, entered)
 
 
+def test_value_stream_boxes_carry_the_map_figures(demo_ws, soup):
+    """Each stage box says how many deals are there now and how many leave per week, as
+    ``salesflow flow --json`` counts them."""
+    import salesflow as sf
+
+    with sf.open(demo_ws) as ws:
+        stages = {s["stage"]: s for s in ws.flow().doc["stages"]}
+    for box in soup.select("#flow .stream .stage"):
+        s = stages[box.select_one(".name").get_text(strip=True)]
+        text = box.get_text(" ", strip=True)
+        assert f"{s['wip']:,} here now · {s['throughput_per_week']:.1f}/week" in text, text
+
+
 def test_statistical_terms_come_in_plain_words(soup):
     text = soup.get_text(" ")
     assert "A real change, not noise:" in text  # the Proposal fast-track and the contract requests

@@ -88,6 +88,8 @@ def test_value_stream_counts_match_the_stage_events(ann, app):
     soup = BeautifulSoup(html, "html.parser")
     assert f"{smb['cases']['count']:,}" in soup.get_text()
     assert soup.select('[data-testid="stream"] li')
+    assert soup.select('[data-testid="stream-map"] script[data-plot]')
+    assert {"wip", "throughput_per_week", "time_p85", "littles_law"} <= set(lead)
 
 
 def test_forecasts_page_and_api_per_owner(ann, app):

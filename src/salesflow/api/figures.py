@@ -26,6 +26,7 @@ __all__ = [
     "driver_effects",
     "pipeline_waterfall",
     "stage_times",
+    "stream_map",
     "theme_bars",
     "unjudged",
 ]
@@ -303,3 +304,75 @@ def wrapped_label(text: str, width: int = 10) -> str:
     import textwrap
 
     return "<br>".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)
+
+
+def _days(hours: float | None) -> str:
+    if hours is None:
+        return "—"
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+def _pct(share: float | None, digits: int = 0) -> str:
+    return "—" if share is None else f"{share * 100:.{digits}f} %"
+
+
+def _box_text(s: Mapping[str, Any]) -> str:
+    """The figures of one stage, one per line, in a sales leader's words."""
+    rate = s.get("throughput_per_week")
+    lines = [
+        f"<b>{s['stage']}</b>",
+        f"<b>{s['wip']:,}</b> deal{'' if s['wip'] == 1 else 's'} here now",
+        "left per week: " + ("—" if rate is None else f"{rate:,.1f}"),
+        f"median {_days(s.get('time_median'))} · 85 % {_days(s.get('time_p85'))}",
+        f"went back {_pct(s.get('rework_share'))} · lost {_pct(s.get('loss_share'))}",
+    ]
+    if "work_share" in s:
+        work = s.get("work_share")
+        lines.append(
+            f"work {_pct(work, 1)} · waiting {_pct(None if work is None else 1 - work, 1)}"
+        )
+    return "<br>".join(lines)
+
+
+def stream_map(doc: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    """The value-stream map of ``salesflow flow --json``: open stages left to right as boxes with
+    their figures, forward arrows between them, rework arcs above labelled with their counts."""
+    import plotly.graph_objects as go
+
+    stages = [s for s in doc["stages"] if "wip" in s and (s["entries"] or s["wip"])]
+    x = {s["stage"]: i for i, s in enumerate(stages)}
+    width, height = 0.8, 1.0
+    fig = go.Figure()
+    for i, s in enumerate(stages):
+        fig.add_shape(type="rect", x0=i, x1=i + width, y0=0, y1=height, fillcolor="#eef4fb",
+                      line={"color": COLORS["line"], "width": 1.5})  # fmt: skip
+        fig.add_annotation(x=i + width / 2, y=height / 2, text=_box_text(s), showarrow=False,
+                           align="center", font={"size": 12})  # fmt: skip
+        if i + 1 < len(stages):
+            fig.add_annotation(x=i + 1, y=height / 2, ax=i + width, ay=height / 2, xref="x",
+                               yref="y", axref="x", ayref="y", text="", showarrow=True,
+                               arrowhead=2, arrowwidth=2, arrowcolor=COLORS["centre"])  # fmt: skip
+    back = [e for e in doc["edges"] if e["rework"] and e["from"] in x and e["to"] in x]
+    apex = height
+    for e in back:
+        a, b = x[e["from"]] + width / 2, x[e["to"]] + width / 2
+        peak = height + 0.3 + 0.15 * abs(a - b)  # the control point: wider loops rise higher
+        if a == b:  # a stage repeated: a small loop on its top
+            a, b, peak = a + 0.1, a - 0.1, height + 0.3
+        mid = (height + peak) / 2  # the top of the arc
+        apex = max(apex, mid)
+        fig.add_shape(type="path", path=f"M {a},{height} Q {(a + b) / 2},{peak} {b},{height}",
+                      line={"color": COLORS["signal"], "width": 1.5, "dash": "dot"})  # fmt: skip
+        fig.add_annotation(x=b, y=height, ax=b + (0.02 if b < a else -0.02), ay=height + 0.08,
+                           xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
+                           arrowhead=2, arrowcolor=COLORS["signal"])  # fmt: skip
+        fig.add_annotation(x=(a + b) / 2, y=mid, showarrow=False, bgcolor="#ffffff",
+                           text=f"{e['count']:,} sent back",
+                           font={"size": 11, "color": COLORS["signal"]})  # fmt: skip
+    top = apex + 0.1
+    fig.add_trace(go.Scatter(x=[], y=[], hoverinfo="skip", showlegend=False))
+    fig = _layout(fig, title=title, unit="", height=int(190 * top) + (48 if title else 16))
+    fig.update_xaxes(visible=False, range=[-0.05, len(stages) - 1 + width + 0.05])
+    fig.update_yaxes(visible=False, range=[-0.05, top])
+    fig.update_layout(margin={"l": 8, "r": 8, "t": 48 if title else 8, "b": 8}, hovermode=False)
+    return fig

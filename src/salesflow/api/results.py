@@ -188,6 +188,13 @@ class FlowResult(Result):
 
         return figures.stage_times(self.doc["stages"], title="Median days in each stage")
 
+    def map(self) -> go.Figure:
+        """The value-stream map: open stages left to right with deals here now, deals that left
+        per week, median and 85th-percentile time in stage, rework, loss and work share."""
+        from salesflow.api import figures
+
+        return figures.stream_map(self.doc, title="Value-stream map")
+
 
 @dataclass(frozen=True, repr=False)
 class PipelineResult(Result):

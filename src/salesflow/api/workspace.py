@@ -170,12 +170,13 @@ class Workspace:
     def flow(
         self, *, filters: Mapping[str, Sequence[str]] | None = None, top: int = 10
     ) -> FlowResult:
-        """The value stream: stages, transitions, common paths, durations and rework."""
+        """The value stream: stages (with the value-stream map's WIP, throughput, time in stage,
+        rework, loss and work share at the workspace's as-of moment), transitions, common paths,
+        durations and rework; ``.map()`` draws it."""
         from salesflow.metrics.process_map import process_map
 
-        return FlowResult(
-            dict(process_map(self.core.data, self.settings, filters=filters, top=top))
-        )
+        doc = process_map(self.core.data, self.settings, filters=filters, top=top, as_of=self.as_of)
+        return FlowResult(dict(doc))
 
     @_latest
     def drivers(

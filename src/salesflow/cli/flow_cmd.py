@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from salesflow.cli.common import (
+    AsOfOption,
     JsonOption,
     WorkspaceOption,
     err,
@@ -48,19 +49,23 @@ def flow(
         ),
     ] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="How many variants to show.")] = 10,
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the value stream: stages with entries, exits and median time; transitions with
-    counts and hours; the most common stage sequences; deal durations; rework loops.
+    """Show the value stream: stages with entries, exits and median time; the value-stream map
+    (work in progress at the as-of moment, throughput per week, time in stage, rework, loss and
+    work versus waiting, with Little's law checked); transitions with counts and hours; the most
+    common stage sequences; deal durations; rework loops.
 
     Example: `salesflow flow -w demo-ws --filter segment=Enterprise --top 5`
     """
     from salesflow.metrics.process_map import process_map
+    from salesflow.workspace import resolve_as_of
 
     filters = parse_filters(filter_ or [])
     with open_workspace(workspace) as ws, working("Computing the value stream"):
-        con = ws.data if ws.raw is None else ws.raw  # plain DuckDB: no Ibis import when it can
-        doc = process_map(con, ws.settings, filters=filters, top=top)
+        moment = resolve_as_of(ws.settings, ws.data, as_of)
+        doc = process_map(ws.data, ws.settings, filters=filters, top=top, as_of=moment)
     if as_json:
         print_json(doc)
         return
@@ -98,6 +103,7 @@ def render(doc: ProcessMap) -> None:
             for s in doc["stages"]
         ],
     )
+    _map(doc)
     _table(
         "Transitions",
         ["from", "to", "times", "mean", "median", ""],
@@ -143,6 +149,47 @@ def _stream(stages: list) -> None:
             width = plain
     for line in lines or ["no stage events"]:
         out.print(line, soft_wrap=True)
+
+
+def _share(value: float | None, spec: str = ".0%") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _map(doc: ProcessMap) -> None:
+    """The value-stream map: one row per open stage, then Little's law in words."""
+    shown = [s for s in doc["stages"] if "wip" in s]
+    if not shown:
+        return
+    win = doc["window"]
+    work = any("work_share" in s for s in shown)
+    rate = "—" if not win["weeks"] else None
+    _table(
+        f"Value-stream map: work in progress at {doc['as_of'][:16].replace('T', ' ')}; "
+        f"the rest over the {win['weeks']} complete weeks from {win['start'][:10]} "
+        f"up to {win['end'][:10]}",
+        ["stage", "WIP", "left/week", "median", "85 %", "went back", "lost"]
+        + (["work"] if work else []),
+        [
+            [
+                s["stage"],
+                f"{s['wip']:,}",
+                rate or f"{s['throughput_per_week']:,.1f}",
+                _h(s["time_median"]),
+                _h(s["time_p85"]),
+                _share(s["rework_share"]),
+                _share(s["loss_share"]),
+            ]
+            + ([_share(s.get("work_share"), ".1%")] if work else [])
+            for s in shown
+        ],
+    )
+    for s in shown:
+        out.print(f"  {s['stage']}: {s['littles_law']['sentence']}")
+    if doc["flow_efficiency"] is not None:
+        out.print(
+            f"Flow efficiency: {doc['flow_efficiency']:.1%} of the time in stage is work "
+            f"({doc['work_basis']}); the rest is waiting."
+        )
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

@@ -21,6 +21,7 @@ Definitions (they match PM4Py's DFG, performance DFG, variants and case duration
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from salesflow.derived import is_fresh, is_fresh_attached, refresh
@@ -74,6 +75,10 @@ class ProcessMap(TypedDict):
     cases: CaseStats
     filters: dict[str, list[str]]
     derived_fresh: bool  # False: the stored tables were stale, this map was computed directly
+    as_of: str  # the moment WIP is counted at (ISO 8601)
+    window: dict[str, Any]  # the complete weeks throughput and time in stage describe
+    flow_efficiency: float | None  # work ÷ time in stage over open stages (None: no activities)
+    work_basis: str | None  # how work time was measured, in words
 
 
 def process_map(
@@ -83,13 +88,16 @@ def process_map(
     filters: Mapping[str, Sequence[str]] | None = None,
     top: int = 10,
     portable: bool = False,
+    as_of: datetime | None = None,
 ) -> ProcessMap:
     """The value stream of the deals that match ``filters`` (opportunity column → allowed values).
 
     ``top`` limits the variants to the most frequent ones (ties broken by stage order). ``con``
     is an Ibis backend or a DuckDB connection. On DuckDB with fresh tables and no filters the
     aggregations are plain SQL on the DuckDB connection (a new ``salesflow flow`` process then
-    never imports Ibis or pandas); otherwise, or with ``portable=True``, they are Ibis.
+    never imports pandas); otherwise, or with ``portable=True``, they are Ibis. Each open stage
+    also carries its value-stream map figures at ``as_of`` (default: the workspace's as-of
+    moment; see :mod:`salesflow.metrics.stream_map`).
     """
     filters = {k: [str(v) for v in vs] for k, vs in (filters or {}).items()}
     raw = None if filters or portable else _duckdb_of(con)
@@ -100,14 +108,36 @@ def process_map(
     names = [str(s) for _, s in sorted(rows.stages)]
     order = [*settings.stages.all, *(s for s in names if s not in settings.stages.all)]
     edges = _edge_rows(rows.edges, names, order)
+    flow = _stream_map(_as_ibis(con), settings, filters, names, as_of)
+    stages = _stage_stats(rows, edges, names, order)
     return {
-        "stages": _stage_stats(rows, edges, names, order),
+        "stages": [{**s, **flow["stages"].get(s["stage"], {})} for s in stages],  # type: ignore[typeddict-item]
         "edges": edges,
         "variants": _variants(rows.variants, names, top),
         "cases": _case_stats(rows.cases),
         "filters": filters,
         "derived_fresh": fresh,
+        "as_of": flow["as_of"],
+        "window": flow["window"],
+        "flow_efficiency": flow["flow_efficiency"],
+        "work_basis": flow["work_basis"],
     }
+
+
+def _stream_map(
+    con: BaseBackend,
+    settings: Settings,
+    filters: Mapping[str, list[str]],
+    names: list[str],
+    as_of: datetime | None,
+) -> dict[str, Any]:
+    """The value-stream map figures per stage (WIP, throughput, times; Ibis on any backend)."""
+    from salesflow.metrics.stream_map import stage_flow
+    from salesflow.workspace import resolve_as_of
+
+    cases, transitions = _selected(con, filters)
+    moment = as_of if as_of is not None else resolve_as_of(settings, con)
+    return stage_flow(con, settings, cases, transitions, names, moment)
 
 
 class _Rows(NamedTuple):

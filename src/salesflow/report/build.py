@@ -231,6 +231,9 @@ def _flow(report: Report, ws: Workspace) -> None:
     report.flow = {
         "cases": flow["cases"],
         "stream": _value_stream(ws, flow),
+        "window": flow["window"],
+        "as_of": flow["as_of"],
+        "flow_efficiency": flow["flow_efficiency"],
         "variants": flow["variants"][:5],
         "rework_edges": [e for e in flow["edges"] if e["rework"]][:6],
         "owners": _owners(report, ws),
@@ -250,8 +253,13 @@ def _owners(report: Report, ws: Workspace) -> dict[str, Any]:
     return {"figure": report.add_figure("owners", chart), "comparison": doc["comparison"]}
 
 
+#: The value-stream map's figures each stage box of the report carries.
+MAP_KEYS = ("wip", "throughput_per_week", "time_p85", "rework_share", "loss_share", "work_share")
+
+
 def _value_stream(ws: Workspace, flow: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each open stage with deals entered, median days, and the share reaching the next stage."""
+    """Each open stage with deals entered, median days, the share reaching the next stage, and
+    the value-stream map's figures (deals here now, left per week, 85th percentile, rework…)."""
     stages = {s["stage"]: s for s in flow["stages"]}
     order = [s for s in ws.settings.stages.order if s in stages]
     won = ws.settings.stages.won[0] if ws.settings.stages.won else None
@@ -263,6 +271,7 @@ def _value_stream(ws: Workspace, flow: dict[str, Any]) -> list[dict[str, Any]]:
             "days": None if stages[stage]["median_hours"] is None
             else stages[stage]["median_hours"] / 24,
             "next": nxt, "conversion": _conversion(ws, stage, nxt) if nxt else None,
+            **{k: stages[stage].get(k) for k in MAP_KEYS},
         })  # fmt: skip
     return out
 

@@ -58,6 +58,17 @@ def _with_conversion(stages: list, edges: list, config: Any) -> list[dict[str, A
     return out
 
 
+def map_figure(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The value-stream map as Plotly data (``{"data", "layout"}``), None without open stages."""
+    import json
+
+    from salesflow.api.figures import stream_map
+
+    if not any("wip" in s and (s["entries"] or s["wip"]) for s in doc["stages"]):
+        return None
+    return json.loads(stream_map(doc).to_json())
+
+
 @router.get("/api/flow", tags=["value stream"], summary="The value stream")
 def api_flow(
     request: Request,
@@ -84,6 +95,7 @@ def value_stream_page(request: Request, _: Caller = Depends(viewer)) -> HTMLResp
         filters = pairs(items)
         ctx["filter_rows"] = [(k, v) for k, vs in filters.items() for v in vs] + [("", "")]
         ctx["doc"] = flow_map(state(request), filters)
+        ctx["map_figure"] = map_figure(ctx["doc"])
     except SalesflowError as exc:
         ctx.setdefault("filter_rows", [("", "")])
         ctx["problem"] = error_document(exc)

@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from salesflow.analysis.activity_classes import CLASS_VARIABLES, activity_classes, class_expr
 from salesflow.analysis.variables import (
-    ACTIVITY_TYPES,
     AMOUNT_BANDS,
     CATEGORICAL_COLUMNS,
     FIRST_RESPONSE_THRESHOLD_HOURS,
     DeclaredVariable,
     Variable,
+    activity_type_columns,
     builtin_variables,
     declared_variables,
     stage_key,
@@ -127,7 +128,7 @@ def feature_table(
     present = {n for n in ("activities", "stage_events", "requests") if _has_rows(con, n)}
     parts = [base.select("opportunity_id", "start_s", "end_s")]
     parts.append(_requests(con) if "requests" in present else None)
-    parts.append(_activities(con, base, parts[-1]) if "activities" in present else None)
+    parts.append(_activities(con, settings, base, parts[-1]) if "activities" in present else None)
     parts.append(_stages(con, settings, now) if "stage_events" in present else None)
     parts.append(
         _per_stage_activities(con, settings, now)
@@ -177,7 +178,8 @@ def _finish(
         if d.measure == "count":
             cols[d.variable.name] = table[d.variable.name].fill_null(0)
     out = table.select(**cols)
-    counts = [c for c in out.columns if c.startswith(("activities_", "requests_count"))]
+    counted = ("activities_", "requests_count", *CLASS_VARIABLES.values())
+    counts = [c for c in out.columns if c.startswith(counted)]
     return out.mutate(**{c: out[c].fill_null(0) for c in counts})
 
 
@@ -216,15 +218,25 @@ def _requests(con: BaseBackend) -> ir.Table:
     )
 
 
-def _activities(con: BaseBackend, base: ir.Table, requests: ir.Table | None) -> ir.Table:
-    """Counts by type, and the first activity at or after the response clock started."""
+def _activities(
+    con: BaseBackend, settings: Settings, base: ir.Table, requests: ir.Table | None
+) -> ir.Table:
+    """Counts by type and class (only activities up to the close: later ones would leak the
+    outcome), and the first activity at or after the response clock started."""
     import ibis
 
     a = con.table("activities").filter(lambda t: t.opportunity_id.notnull())
-    kind = a.type.lower()
-    counts = a.group_by("opportunity_id").aggregate(
-        activities_total=a.count(),
-        **{f"activities_{t}": (kind == t).cast("int64").sum() for t in ACTIVITY_TYPES},
+    before = a.join(base.select("opportunity_id", "end_s"), "opportunity_id")
+    before = before.filter(before.occurred_at.epoch_seconds() <= before.end_s)
+    kind = before.type.strip().lower()
+    cls = class_expr(before.type, activity_classes(settings))
+    counts = before.group_by("opportunity_id").aggregate(
+        activities_total=before.count(),
+        **{
+            column: (kind == t).cast("int64").sum()
+            for t, column in activity_type_columns(settings).items()
+        },
+        **{name: (cls == c).cast("int64").sum() for c, name in CLASS_VARIABLES.items()},
     )
     start = base.select("opportunity_id", "start_s")
     if requests is not None:
@@ -396,7 +408,9 @@ def describe_variables(workspace: Any) -> list[dict[str, Any]]:
     rows = []
     for name, v in cat.variables.items():
         coverage = float(frame[name].notna().mean()) if name in frame and len(frame) else 0.0
-        if name.startswith(("activities", "requests_count")) and name in frame:
+        if name.startswith(("activities", "requests_count", *CLASS_VARIABLES.values())) and (
+            name in frame
+        ):
             coverage = coverage if frame[name].sum() > 0 else 0.0
         rows.append({**v.as_dict(), "coverage": coverage})
     return rows

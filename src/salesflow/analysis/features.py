@@ -36,7 +36,17 @@ if TYPE_CHECKING:
 
     from salesflow.settings import Settings
 
-__all__ = ["Catalog", "catalog", "describe_variables", "feature_frame", "feature_table"]
+__all__ = [
+    "Catalog",
+    "as_of",
+    "catalog",
+    "describe_variables",
+    "feature_frame",
+    "feature_table",
+    "filter_rows",
+    "in_stage",
+    "stage_visits",
+]
 
 DAY = 86_400.0
 
@@ -118,8 +128,8 @@ def feature_table(
     """One Ibis expression: a row per opportunity with every variable and outcome."""
     import ibis
 
-    opps = _filtered(require_table(con, "opportunities"), filters or {})
-    now = ibis.literal(_as_of(con), type="timestamp")
+    opps = filter_rows(require_table(con, "opportunities"), filters or {})
+    now = ibis.literal(as_of(con), type="timestamp")
     base = opps.mutate(
         outcome=opps.outcome.lower().fill_null("open"),
         start_s=opps.created_at.epoch_seconds(),
@@ -300,16 +310,30 @@ def _stages(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
     return _left(agg, last)
 
 
-def _per_stage_activities(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
-
+def stage_visits(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
+    """Each visit of an open stage: ``opportunity_id``, ``stage`` and its span [``lo``, ``hi``)
+    (until the next stage event, or ``now`` while the deal is still there)."""
     e = _events(con, settings, now)
-    e = e.filter(e.stage.isin(list(settings.stages.order))).select(
+    return e.filter(e.stage.isin(list(settings.stages.order))).select(
         "opportunity_id", "stage", lo=e.entered_at, hi=e.next_at.fill_null(now)
     )
-    a = con.table("activities").select("opportunity_id", "occurred_at")
-    j = a.join(
-        e, [a.opportunity_id == e.opportunity_id, a.occurred_at >= e.lo, a.occurred_at < e.hi]
+
+
+def in_stage(a: ir.Table, visits: ir.Table) -> ir.Table:
+    """Activities ``a`` joined with the stage visit they happened in (those outside drop out)."""
+    return a.join(
+        visits,
+        [
+            a.opportunity_id == visits.opportunity_id,
+            a.occurred_at >= visits.lo,
+            a.occurred_at < visits.hi,
+        ],
     )
+
+
+def _per_stage_activities(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
+    a = con.table("activities").select("opportunity_id", "occurred_at")
+    j = in_stage(a, stage_visits(con, settings, now))
     return j.group_by(opportunity_id=j.opportunity_id).aggregate(
         **{
             f"activities_in_{stage_key(s)}": (j.stage == s).cast("int64").sum()
@@ -349,7 +373,7 @@ def _declared(con: BaseBackend, d: DeclaredVariable) -> ir.Table:
             f"{d.table!r} does not have",
             hint=f"{d.table} has: {', '.join(t.columns)}",
         )
-    t = _filtered(t.filter(t.opportunity_id.notnull()), d.filter)
+    t = filter_rows(t.filter(t.opportunity_id.notnull()), d.filter)
     value = t.count() if d.measure == "count" else getattr(t[d.column].cast("float64"), d.measure)()
     return t.group_by("opportunity_id").aggregate(**{d.variable.name: value})
 
@@ -360,7 +384,8 @@ def _left(left: ir.Table, right: ir.Table) -> ir.Table:
     return joined.drop("opportunity_id__r")
 
 
-def _filtered(t: ir.Table, filters: Mapping[str, Any]) -> ir.Table:
+def filter_rows(t: ir.Table, filters: Mapping[str, Any]) -> ir.Table:
+    """Rows whose column equals the value (or one of the values), any case for text."""
     for column, value in filters.items():
         if column not in t.columns:
             raise DataError(
@@ -381,7 +406,7 @@ def _has_rows(con: BaseBackend, name: str) -> bool:
     return name in con.list_tables() and int(con.table(name).limit(1).count().execute()) > 0
 
 
-def _as_of(con: BaseBackend) -> Any:
+def as_of(con: BaseBackend) -> Any:
     """The latest timestamp anywhere in the deal data: the analysis's "now"."""
     import pandas as pd
 

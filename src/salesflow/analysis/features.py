@@ -312,10 +312,10 @@ def _stages(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
 
 def stage_visits(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
     """Each visit of an open stage: ``opportunity_id``, ``stage`` and its span [``lo``, ``hi``)
-    (until the next stage event, or ``now`` while the deal is still there)."""
+    (until the next stage event; ``hi`` is null while the deal is still there)."""
     e = _events(con, settings, now)
     return e.filter(e.stage.isin(list(settings.stages.order))).select(
-        "opportunity_id", "stage", lo=e.entered_at, hi=e.next_at.fill_null(now)
+        "opportunity_id", "stage", lo=e.entered_at, hi=e.next_at
     )
 
 
@@ -326,7 +326,7 @@ def in_stage(a: ir.Table, visits: ir.Table) -> ir.Table:
         [
             a.opportunity_id == visits.opportunity_id,
             a.occurred_at >= visits.lo,
-            a.occurred_at < visits.hi,
+            visits.hi.isnull() | (a.occurred_at < visits.hi),
         ],
     )
 

@@ -155,3 +155,23 @@ def test_a_duration_column_that_is_not_there_is_a_clear_error(mix, tmp_path):
         ws.settings = settings_from_mapping(path, raw, {})
         with pytest.raises(ConfigError, match="minutes_spent"):
             activity_value(ws, drivers=False)
+
+
+def test_notebook_api_gives_the_same_numbers_and_a_chart(mix):
+    import salesflow
+
+    path, _, doc = mix
+    with salesflow.open(path) as ws:
+        result = ws.activities(by="stage")
+        with pytest.raises(ConfigError, match="by 'owner'"):
+            ws.activities(by="owner")
+    assert json.loads(json.dumps(result.to_dict())) == json.loads(json.dumps(doc))
+    frame = result.to_pandas().set_index(["stage", "deals"])
+    lead_won = doc["stages"][0]["won"]
+    assert frame.loc[("Lead", "won"), "waste_share"] == pytest.approx(lead_won["waste"]["share"])
+    assert [t.name for t in result.chart().data] == ["value-adding", "necessary", "waste"]
+    bars = result.chart(time=True).data[0]
+    assert list(bars.x)[:2] == [
+        lead_won["value"]["time_share"],
+        doc["stages"][0]["lost"]["value"]["time_share"],
+    ]

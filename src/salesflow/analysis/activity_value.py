@@ -47,11 +47,13 @@ SPEED_NOTE = (
 def activity_value(
     workspace: Workspace,
     *,
-    by: Literal["stage"] | None = None,
+    by: Literal["stage"] | str | None = None,
     filters: Mapping[str, Any] | None = None,
     drivers: bool = True,
 ) -> dict[str, Any]:
     """The ``salesflow activities --json`` document (see docs/analysis.md for its keys)."""
+    if by not in (None, "stage"):
+        raise ConfigError(f"Cannot split the activity mix by {by!r}", hint="Split it by stage")
     con, settings = workspace.data, workspace.settings
     classes = activity_classes(settings)
     acts = _activities(con, classes, filters or {})

@@ -17,7 +17,6 @@ from salesflow.cli.common import (
     working,
 )
 from salesflow.cli.workbench_cmds import pairs
-from salesflow.errors import ConfigError
 
 GROUP_WORDS = {"all": "all deals", "won": "won deals", "lost": "lost deals"}
 
@@ -45,10 +44,8 @@ def activities(
     """
     from salesflow.analysis.activity_value import activity_value
 
-    if by not in (None, "stage"):
-        raise ConfigError(f"--by {by!r} is not supported", hint="Use --by stage")
     with open_workspace(workspace) as ws, working("Sorting the activities into value and waste"):
-        doc = activity_value(ws, by="stage" if by else None, filters=pairs(filters, "--filter"))
+        doc = activity_value(ws, by=by, filters=pairs(filters, "--filter"))
     if as_json:
         print_json(doc)
         return

@@ -32,7 +32,7 @@ def mix(tmp_path_factory):
     path = tmp_path_factory.mktemp("activity") / "ws"
     frames = build_activity_mix(path)
     with Workspace.open(path, read_only=True) as ws:
-        doc = activity_value(ws, by="stage")
+        doc = activity_value(ws.data, ws.settings, by="stage")
     return path, frames, doc
 
 
@@ -152,9 +152,9 @@ def test_a_duration_column_that_is_not_there_is_a_clear_error(mix, tmp_path):
     path, _, _ = mix
     with Workspace.open(path, read_only=True) as ws:
         raw = {**ws.settings.raw, "activities": {"duration_column": "minutes_spent"}}
-        ws.settings = settings_from_mapping(path, raw, {})
+        settings = settings_from_mapping(path, raw, {})
         with pytest.raises(ConfigError, match="minutes_spent"):
-            activity_value(ws, drivers=False)
+            activity_value(ws.data, settings, drivers=False)
 
 
 def test_notebook_api_gives_the_same_numbers_and_a_chart(mix):

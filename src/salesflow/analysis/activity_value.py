@@ -31,8 +31,9 @@ from salesflow.source import require_table
 if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pandas as pd
+    from ibis.backends import BaseBackend
 
-    from salesflow.workspace import Workspace
+    from salesflow.settings import Settings
 
 __all__ = ["GROUPS", "activity_value"]
 
@@ -45,7 +46,8 @@ SPEED_NOTE = (
 
 
 def activity_value(
-    workspace: Workspace,
+    con: BaseBackend,
+    settings: Settings,
     *,
     by: Literal["stage"] | str | None = None,
     filters: Mapping[str, Any] | None = None,
@@ -54,7 +56,6 @@ def activity_value(
     """The ``salesflow activities --json`` document (see docs/analysis.md for its keys)."""
     if by not in (None, "stage"):
         raise ConfigError(f"Cannot split the activity mix by {by!r}", hint="Split it by stage")
-    con, settings = workspace.data, workspace.settings
     classes = activity_classes(settings)
     acts = _activities(con, classes, filters or {})
     minutes = "minutes" in acts.columns
@@ -77,12 +78,12 @@ def activity_value(
     if by == "stage":
         doc["stages"] = _stages(con, settings, acts, minutes)
     if drivers:
-        doc["drivers"] = _drivers(workspace, filters or {}, settings)
+        doc["drivers"] = _drivers(con, settings, filters or {})
     doc["summary"] = _summary(doc)
     return doc
 
 
-def _activities(con: Any, classes: ActivityClasses, filters: Mapping[str, Any]) -> ir.Table:
+def _activities(con: BaseBackend, classes: ActivityClasses, filters: Mapping[str, Any]) -> ir.Table:
     """Activities on the (filtered) deals up to their close, with type, class, outcome, minutes."""
     a = require_table(con, "activities").filter(lambda t: t.opportunity_id.notnull())
     column = _duration_column(a, classes)
@@ -170,7 +171,9 @@ def _types(totals: pd.DataFrame, classes: ActivityClasses, minutes: bool) -> lis
     return rows
 
 
-def _stages(con: Any, settings: Any, acts: ir.Table, minutes: bool) -> list[dict[str, Any]]:
+def _stages(
+    con: BaseBackend, settings: Settings, acts: ir.Table, minutes: bool
+) -> list[dict[str, Any]]:
     """The mix per open stage, in the configured order (activities outside a stage drop out)."""
     import ibis
 
@@ -186,14 +189,14 @@ def _stages(con: Any, settings: Any, acts: ir.Table, minutes: bool) -> list[dict
     ]
 
 
-def _drivers(workspace: Workspace, filters: Mapping[str, Any], settings: Any) -> dict[str, Any]:
+def _drivers(con: BaseBackend, settings: Settings, filters: Mapping[str, Any]) -> dict[str, Any]:
     """Effects of each activity type's count per deal on winning and on cycle time."""
     from salesflow.analysis.drivers import analyse
     from salesflow.analysis.features import feature_frame
     from salesflow.analysis.model import OUTCOMES
     from salesflow.analysis.variables import activity_type_columns
 
-    frame, cat = feature_frame(workspace.data, settings, filters=filters)
+    frame, cat = feature_frame(con, settings, filters=filters)
     closed = frame[frame["won"].notna()]
     names = [
         c

@@ -207,7 +207,9 @@ class Workspace:
         with winning (``salesflow activities --json``)."""
         from salesflow.analysis.activity_value import activity_value
 
-        return ActivitiesResult(activity_value(self.core, by=by, filters=filters))
+        return ActivitiesResult(
+            activity_value(self.core.data, self.settings, by=by, filters=filters)
+        )
 
     @_latest
     def pipeline(

@@ -45,7 +45,7 @@ def activities(
     from salesflow.analysis.activity_value import activity_value
 
     with open_workspace(workspace) as ws, working("Sorting the activities into value and waste"):
-        doc = activity_value(ws, by=by, filters=pairs(filters, "--filter"))
+        doc = activity_value(ws.data, ws.settings, by=by, filters=pairs(filters, "--filter"))
     if as_json:
         print_json(doc)
         return

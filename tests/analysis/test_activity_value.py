@@ -68,6 +68,22 @@ def _check(mix_doc: dict, a: pd.DataFrame) -> None:
         assert mix_doc[c]["time_share"] == pytest.approx(time_share), c
 
 
+def _same(a, b) -> None:
+    """Equal documents; sums of minutes may differ in the last bits (the engine adds in parallel)."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _same(a[k], b[k])
+    elif isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _same(x, y)
+    elif isinstance(a, float):
+        assert a == pytest.approx(b, rel=1e-9)
+    else:
+        assert a == b
+
+
 def test_shares_on_won_and_lost_deals_equal_pandas(mix):
     _, frames, doc = mix
     a = _truth(frames)
@@ -109,7 +125,8 @@ def test_drivers_find_the_demo_effect_and_ignore_emails_after_the_close(mix):
     for quiet in ("activities_email", "activities_internal_review", "activities_call"):
         assert not effects[quiet]["significant"], quiet
     assert doc["drivers"]["cycle_time"]["outcome"] == "cycle_time"
-    assert "one more demo" in doc["summary"]
+    assert "deals with one more demo win" in doc["summary"]
+    assert "waste is" in doc["summary"]
 
 
 def test_cli_prints_the_same_document(mix):
@@ -117,7 +134,7 @@ def test_cli_prints_the_same_document(mix):
     runner = CliRunner()
     result = runner.invoke(app, ["activities", "-w", str(path), "--by", "stage", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == json.loads(json.dumps(doc))
+    _same(json.loads(result.stdout), json.loads(json.dumps(doc)))
     human = runner.invoke(app, ["activities", "-w", str(path)])
     assert human.exit_code == 0 and "value-adding" in human.output.lower()
 
@@ -165,7 +182,7 @@ def test_notebook_api_gives_the_same_numbers_and_a_chart(mix):
         result = ws.activities(by="stage")
         with pytest.raises(ConfigError, match="by 'owner'"):
             ws.activities(by="owner")
-    assert json.loads(json.dumps(result.to_dict())) == json.loads(json.dumps(doc))
+    _same(json.loads(json.dumps(result.to_dict())), json.loads(json.dumps(doc)))
     frame = result.to_pandas().set_index(["stage", "deals"])
     lead_won = doc["stages"][0]["won"]
     assert frame.loc[("Lead", "won"), "waste_share"] == pytest.approx(lead_won["waste"]["share"])

@@ -220,10 +220,14 @@ def _summary(doc: dict[str, Any]) -> str:
     won, lost = doc["outcomes"]["won"], doc["outcomes"]["lost"]
     parts = []
     if won["activities"] and lost["activities"]:
+        waste = (
+            f"; waste is {_pct(won['waste']['share'])} and {_pct(lost['waste']['share'])}"
+            if won["waste"]["count"] or lost["waste"]["count"]
+            else ""
+        )
         parts.append(
             f"{CLASS_LABELS['value'].capitalize()} work is {_pct(won['value']['share'])} of "
-            f"activities on won deals and {_pct(lost['value']['share'])} on lost deals; "
-            f"waste is {_pct(won['waste']['share'])} and {_pct(lost['waste']['share'])}."
+            f"activities on won deals and {_pct(lost['value']['share'])} on lost deals{waste}."
         )
     else:
         mix = doc["outcomes"]["all"]
@@ -233,7 +237,7 @@ def _summary(doc: dict[str, Any]) -> str:
         )
     won_model = (doc.get("drivers") or {}).get("won")
     if won_model:
-        clear = [e["phrase"] for e in won_model["effects"] if e["significant"]]
+        clear = [_lower(e["phrase"]) for e in won_model["effects"] if e["significant"]]
         parts.append(
             "Clear in the data: " + "; ".join(clear) + "."
             if clear
@@ -244,6 +248,10 @@ def _summary(doc: dict[str, Any]) -> str:
             f"Not classified yet (counted as necessary): {', '.join(doc['unclassified'])}."
         )
     return " ".join(parts)
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _pct(share: float | None) -> str:

@@ -235,7 +235,7 @@ def activity_mix_data(
         else None,
         "height": 120 + 26 * len(rows),
         "margin": {"l": 140, "r": 16, "t": 48 if title else 16, "b": 40},
-        "legend": {"orientation": "h", "y": -0.12, "x": 0},
+        "legend": {"orientation": "h", "y": -0.12, "x": 0, "traceorder": "normal"},
         "xaxis": {"tickformat": ".0%", "range": [0, 1]},
         "yaxis": {"autorange": "reversed", "automargin": True},
         "hovermode": "closest",

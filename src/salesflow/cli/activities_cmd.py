@@ -77,11 +77,15 @@ def render(doc: dict[str, Any]) -> None:
     for time in views:
         what = "time" if time else "activities"
         out.print(_mix_table(f"Share of {what} by class", outcomes, time))
-        for s in doc.get("stages", []):
-            rows = [(GROUP_WORDS[g], s[g]) for g in GROUP_WORDS]
-            out.print(_mix_table(f"{s['stage']}: share of {what}", rows, time))
+        rows = [
+            (f"{s['stage']} · {g}", s[g]) for s in doc.get("stages", []) for g in ("won", "lost")
+        ]
+        if rows:
+            out.print(_mix_table(f"Share of {what} by class in each stage", rows, time))
     classes = ", ".join(f"{t['type']} = {t['class']}" for t in doc["types"] if t["activities"])
-    out.print(f"[dim]Classes: {classes} (change them under [activities.value]).[/]")
+    out.print(
+        f"[dim]Classes: {classes} (change them under \\[activities.value] in salesflow.toml).[/]"
+    )
     won = (doc.get("drivers") or {}).get("won")
     if won:
         for e in won["effects"]:

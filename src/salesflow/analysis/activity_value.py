@@ -57,6 +57,7 @@ def activity_value(
     if by not in (None, "stage"):
         raise ConfigError(f"Cannot split the activity mix by {by!r}", hint="Split it by stage")
     classes = activity_classes(settings)
+    now = as_of(con)
     acts = _activities(con, classes, filters or {})
     minutes = "minutes" in acts.columns
     totals = _count(acts, ["outcome", "type", "cls"], minutes)
@@ -66,7 +67,7 @@ def activity_value(
             hint="Import them with `salesflow import activities FILE`",
         )
     doc: dict[str, Any] = {
-        "as_of": as_of(con).isoformat(),
+        "as_of": now.isoformat(),
         "filters": {k: v for k, v in (filters or {}).items()},
         "durations": minutes,
         "types": _types(totals, classes, minutes),
@@ -76,7 +77,7 @@ def activity_value(
         "outcomes": _mixes(totals, minutes),
     }
     if by == "stage":
-        doc["stages"] = _stages(con, settings, acts, minutes)
+        doc["stages"] = _stages(con, settings, acts, minutes, now)
     if drivers:
         doc["drivers"] = _drivers(con, settings, filters or {})
     doc["summary"] = _summary(doc)
@@ -172,12 +173,12 @@ def _types(totals: pd.DataFrame, classes: ActivityClasses, minutes: bool) -> lis
 
 
 def _stages(
-    con: BaseBackend, settings: Settings, acts: ir.Table, minutes: bool
+    con: BaseBackend, settings: Settings, acts: ir.Table, minutes: bool, now: Any
 ) -> list[dict[str, Any]]:
     """The mix per open stage, in the configured order (activities outside a stage drop out)."""
     import ibis
 
-    visits = stage_visits(con, settings, ibis.literal(as_of(con), type="timestamp"))
+    visits = stage_visits(con, settings, ibis.literal(now, type="timestamp"))
     j = in_stage(acts, visits)
     extra = {"minutes": j.minutes} if minutes else {}
     j = j.select(stage=j.stage, outcome=j.outcome, cls=j.cls, **extra)

@@ -192,3 +192,17 @@ def test_notebook_api_gives_the_same_numbers_and_a_chart(mix):
         lead_won["value"]["time_share"],
         doc["stages"][0]["lost"]["value"]["time_share"],
     ]
+
+
+def test_salesflow_drivers_takes_activity_counts_as_variables(mix):
+    from salesflow.analysis import drivers
+
+    path, _, _ = mix
+    names = ["activities_demo", "waste_activities", "activities_email"]
+    with Workspace.open(path, read_only=True) as ws:
+        result = drivers(ws, outcome="won", variables=names)
+    effects = {e.variable: e for e in result.effects}
+    assert effects["activities_demo"].direction == "increases"
+    assert effects["activities_demo"].significant
+    assert not effects["waste_activities"].significant
+    assert not effects["activities_email"].significant  # the e-mails after a loss do not count

@@ -47,3 +47,6 @@ def test_filters_narrow_the_mix(ann):
     assert 0 < smb["outcomes"]["all"]["activities"] < everyone
     html = ann.get("/value-stream/activities", params={"fcol": "segment", "fval": "SMB"}).text
     assert f"{smb['outcomes']['all']['activities']:,}" in html
+    assert "<html" in html and 'href="/value-stream"' in html  # without HTMX: a whole page
+    partial = ann.get("/value-stream/activities", headers={"HX-Request": "true"}).text
+    assert "<html" not in partial

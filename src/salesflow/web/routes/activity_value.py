@@ -65,4 +65,4 @@ def activity_panel(request: Request, _: Caller = Depends(viewer)) -> HTMLRespons
             ctx["figure"] = activity_mix_data(doc, time=time and doc["durations"], title=title)
     except SalesflowError as exc:
         ctx["problem"] = error_document(exc)
-    return render(request, "_partials/_activity_panel.html", ctx)
+    return render(request, "activities.html", ctx, partial="_activity_panel.html")

@@ -14,9 +14,19 @@ from salesflow.schema import TABLES
 from salesflow.storage import data_file, read_wait
 
 if TYPE_CHECKING:
+    import duckdb
     from ibis.backends import BaseBackend
 
-__all__ = ["connect", "ensure_tables", "is_duckdb", "table_exists"]
+__all__ = [
+    "columns",
+    "connect",
+    "connect_duckdb",
+    "ensure_tables",
+    "fetch",
+    "is_duckdb",
+    "table_exists",
+    "table_names",
+]
 
 
 def connect(url: str, *, read_only: bool = False) -> BaseBackend:
@@ -28,33 +38,48 @@ def connect(url: str, *, read_only: bool = False) -> BaseBackend:
     """
     import ibis
 
+    if url.startswith("duckdb://"):
+        return ibis.duckdb.from_connection(connect_duckdb(url, read_only=read_only))
     try:
-        if url.startswith("duckdb://"):
-            file = data_file(url)
-            if file is not None:
-                file.parent.mkdir(parents=True, exist_ok=True)
-            con = _duckdb(":memory:" if file is None else str(file), read_only=read_only)
-            # DuckDB draws its own progress bar on stdout for long queries: that would corrupt --json.
-            con.raw_sql("SET enable_progress_bar = false")
-            return con
         return ibis.connect(url)
+    except Exception as exc:  # the driver's own words are the most useful detail
+        raise _cannot_open(url, exc) from exc
+
+
+def connect_duckdb(url: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection behind a ``duckdb://`` URL, set up as Ibis sets up its own (UTC,
+    no replacement scans), so SQL on it and Ibis on it agree. Commands that need only SQL use
+    it directly and start without importing Ibis or pandas; :func:`connect` wraps it."""
+    try:
+        file = data_file(url)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        con = _duckdb(":memory:" if file is None else str(file), read_only=read_only)
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET python_enable_replacements = false")
+        # DuckDB draws its own progress bar on stdout for long queries: that would corrupt --json.
+        con.execute("SET enable_progress_bar = false")
+        return con
     except StorageError:
         raise
-    except Exception as exc:  # the driver's own words are the most useful detail
-        raise ConfigError(
-            f"Cannot open the data source {url!r}: {exc}",
-            hint="Check [data] url in salesflow.toml (any Ibis URL, e.g. duckdb:///data.duckdb)",
-        ) from exc
+    except Exception as exc:
+        raise _cannot_open(url, exc) from exc
 
 
-def _duckdb(path: str, *, read_only: bool) -> BaseBackend:
+def _cannot_open(url: str, exc: Exception) -> ConfigError:
+    return ConfigError(
+        f"Cannot open the data source {url!r}: {exc}",
+        hint="Check [data] url in salesflow.toml (any Ibis URL, e.g. duckdb:///data.duckdb)",
+    )
+
+
+def _duckdb(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     import duckdb
-    import ibis
 
     deadline = time.monotonic() + read_wait()
     while True:
         try:
-            return ibis.duckdb.connect(path, read_only=read_only)
+            return duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise StorageError(
@@ -70,6 +95,34 @@ def _duckdb(path: str, *, read_only: bool) -> BaseBackend:
                     "again; salesflow itself never writes the file in place",
                 ) from exc
             time.sleep(0.2)
+
+
+def _is_ibis(con: object) -> bool:
+    return hasattr(con, "list_tables")
+
+
+def fetch(con: BaseBackend | duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    """The rows of a small query written in SQL every backend speaks (unquoted lower-case
+    names, standard aggregates, every column named): on a DuckDB connection straight, with no
+    Ibis, pandas or bound parameters (DuckDB imports pandas to bind them); on Ibis via ``sql``."""
+    if not _is_ibis(con):
+        return con.execute(sql).fetchall()
+    table = con.sql(sql).to_pyarrow()
+    return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+
+
+def table_names(con: BaseBackend | duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of the data source (Ibis backend or DuckDB connection)."""
+    if _is_ibis(con):
+        return set(con.list_tables())
+    return {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+
+
+def columns(con: BaseBackend | duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The column names of ``table`` (Ibis backend or DuckDB connection)."""
+    if _is_ibis(con):
+        return list(con.table(table).columns)
+    return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
 
 
 def is_duckdb(con: BaseBackend) -> bool:

@@ -53,19 +53,72 @@ def test_every_command_that_prints_results_takes_json(name, command):
     assert "--json" in options, f"`salesflow {name}` prints results but has no --json"
 
 
-def test_help_does_not_import_heavy_libraries():
-    """`salesflow --help` must start fast: no Ibis, DuckDB, pandas, SQLAlchemy, Plotly or FastAPI."""
+HEAVY = ["ibis", "pandas", "pyarrow", "sqlalchemy", "plotly", "fastapi", "statsmodels", "sklearn"]
+
+
+def _imported_by(args: list[str], heavy: list[str]) -> tuple[str, str]:
+    """Runs ``salesflow ARGS`` in a new interpreter: its output and the heavy modules it loaded."""
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from salesflow.cli import app\n"
-        "r = CliRunner().invoke(app, ['--help'])\n"
+        "r = CliRunner().invoke(app, sys.argv[1:])\n"
         "assert r.exit_code == 0, r.output\n"
-        "heavy = ['ibis', 'duckdb', 'pandas', 'sqlalchemy', 'plotly', 'fastapi', 'statsmodels', 'sklearn']\n"
-        "print(','.join(m for m in heavy if m in sys.modules))\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+        "print(r.stdout)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "", f"heavy modules imported at start-up: {out.stdout.strip()}"
+    run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    loaded, _, output = run.stdout.partition("\n")
+    return output, loaded
+
+
+def test_help_does_not_import_heavy_libraries():
+    """`salesflow --help` must start fast: no Ibis, DuckDB, pandas, SQLAlchemy, Plotly or FastAPI."""
+    _, loaded = _imported_by(["--help"], ["duckdb", *HEAVY])
+    assert loaded == "", f"heavy modules imported at start-up: {loaded}"
+
+
+@pytest.fixture
+def small_workspace(workspace) -> Path:
+    """Three deals with stage histories, flow tables fresh (as after an import)."""
+    from salesflow.derived import refresh
+
+    workspace.raw.execute(
+        "INSERT INTO opportunities (opportunity_id, created_at, outcome) VALUES "
+        "('A', '2026-01-05', 'won'), ('B', '2026-01-06', 'lost'), ('C', '2026-02-01', 'open')"
+    )
+    workspace.raw.execute(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES "
+        "('A', 'Lead', '2026-01-05 09:00'), ('A', 'Won', '2026-01-07 09:00'), "
+        "('B', 'Lead', '2026-01-06 09:00'), ('C', 'Lead', '2026-02-01 12:30')"
+    )
+    refresh(workspace.data, workspace.settings)
+    workspace.close()
+    return workspace.path
+
+
+def test_status_and_flow_on_duckdb_import_only_duckdb(small_workspace):
+    """A new `status` or `flow` process answers from DuckDB in SQL: no Ibis, pandas or Plotly."""
+    import json
+
+    output, loaded = _imported_by(["status", "--json", "-w", str(small_workspace)], HEAVY)
+    assert loaded == "", f"`salesflow status` imported {loaded}"
+    doc = json.loads(output)
+    assert doc["tables"]["stage_events"] == {
+        "rows": 4,
+        "min_date": "2026-01-05",
+        "max_date": "2026-02-01",
+    }
+    assert doc["outcomes"] == {"open": 1, "won": 1, "lost": 1}
+    assert doc["as_of"] == "2026-02-01T12:30:00"
+    output, loaded = _imported_by(["flow", "--json", "-w", str(small_workspace)], HEAVY)
+    assert loaded == "", f"`salesflow flow` imported {loaded}"
+    doc = json.loads(output)
+    assert doc["derived_fresh"] and doc["cases"]["count"] == 3
+    assert [(e["from"], e["to"], e["count"], e["mean_hours"]) for e in doc["edges"]] == [
+        ("Lead", "Won", 1, 48.0)
+    ]
 
 
 @pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])

@@ -33,6 +33,9 @@ def test_postgres_demo_equals_duckdb_demo(tmp_path, demo_pg_url):
     with Workspace.open(tmp_path / "pg") as ws:
         status = workspace_status(ws)
     assert {k: v["rows"] for k, v in status["tables"].items()} == on_pg.rows
+    with Workspace.open(tmp_path / "duck") as ws:  # plain DuckDB SQL; PostgreSQL goes via Ibis
+        on_duckdb = workspace_status(ws)
+    assert {**status, "workspace": ""} == {**on_duckdb, "workspace": ""}
     # --force empties a server data source instead of appending to it.
     again = build_demo(tmp_path / "pg", opportunities=200, seed=4, data_url=url, force=True)
     with Workspace.open(tmp_path / "pg") as ws:

@@ -10,6 +10,8 @@ from metrics_data import Data, load, make_data
 
 from salesflow.settings import Settings
 
+TARGETS = {"targets": {"week": 40_000, "month": 150_000, "quarter": 450_000}}
+
 
 @pytest.fixture(scope="session")
 def data() -> Data:
@@ -24,7 +26,7 @@ def duck(data: Data, tmp_path_factory) -> Iterator[tuple]:
     folder: Path = tmp_path_factory.mktemp("duck")
     con = connect(f"duckdb:///{folder / 'data.duckdb'}")
     load(con, data)
-    yield con, Settings(workspace=folder)
+    yield con, Settings(workspace=folder, raw=TARGETS)
     con.disconnect()
 
 
@@ -37,7 +39,7 @@ def pg(data: Data, pg_new_database, tmp_path_factory) -> Iterator[tuple]:
     con = connect(url)
     try:
         load(con, data)
-        yield con, Settings(workspace=tmp_path_factory.mktemp("pg"), data_url=url)
+        yield con, Settings(workspace=tmp_path_factory.mktemp("pg"), data_url=url, raw=TARGETS)
     finally:
         con.disconnect()
 

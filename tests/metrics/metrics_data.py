@@ -16,6 +16,9 @@ INDUSTRIES = ("retail", "energy")
 OPEN_STAGES = ("Lead", "Qualified", "Discovery", "Proposal", "Negotiation")
 START = datetime(2024, 1, 1)
 END = datetime(2024, 12, 31, 23)
+# the forecast category a deal's history row carries in each stage
+CATEGORY = {"Discovery": "best_case", "Proposal": "commit", "Negotiation": "commit",
+            "Won": "closed", "Lost": "closed"}  # fmt: skip
 
 
 @dataclass
@@ -107,7 +110,7 @@ def _history(oid, owner, amount, created, events, data: Data) -> None:
         rows.append(
             {"opportunity_id": oid, "changed_at": ev["entered_at"], "stage": ev["stage"],
              "amount": amount, "close_date": ev["entered_at"].date() if closes else expected,
-             "forecast_category": None, "owner": owner}
+             "forecast_category": CATEGORY.get(ev["stage"], "pipeline"), "owner": owner}
         )  # fmt: skip
 
 

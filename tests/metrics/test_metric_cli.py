@@ -172,3 +172,23 @@ unit = "%"
     assert (
         "setting metrics.big_deal_win_rate" in result.stderr and "measure = 'avg'" in result.stderr
     )
+
+
+def test_pipeline_coverage_needs_a_target(cli, ws, tmp_path):
+    import shutil
+
+    result = cli("-w", ws, "metric", "pipeline_coverage", "--json", ok=False)
+    assert result.exit_code != 0 and result.stdout == ""
+    assert "needs a target for each month" in result.stderr
+    assert "[targets] month = " in result.stderr
+    targeted = tmp_path / "targeted"
+    shutil.copytree(ws, targeted)
+    config = targeted / "salesflow.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "\n[targets]\nquarter = 450000\n", encoding="utf-8"
+    )
+    doc = cli.json("-w", targeted, "metric", "pipeline_coverage", "--period", "quarter")
+    counted = [p for p in doc["points"] if p["n"]]
+    assert doc["unit"] == "× target" and len(counted) >= 3
+    for p in counted:
+        assert p["target"] == 450000 and p["value"] == pytest.approx(p["pipeline"] / 450000)

@@ -15,6 +15,7 @@ from salesflow.analysis.drivers import (
 )
 from salesflow.analysis.features import Catalog, catalog, describe_variables, feature_frame
 from salesflow.analysis.outcomes import metric_outcome, prepare_outcome, usable_outcomes
+from salesflow.analysis.prioritise import Priorities, prioritise
 from salesflow.analysis.request_log import categorise
 from salesflow.analysis.request_patterns import ThemeResult, find_themes, request_patterns
 from salesflow.analysis.variables import Variable
@@ -24,6 +25,7 @@ __all__ = [
     "DriverResult",
     "Effect",
     "LinkEvidence",
+    "Priorities",
     "ThemeResult",
     "Variable",
     "analyse",
@@ -37,6 +39,7 @@ __all__ = [
     "link_verdict",
     "metric_outcome",
     "prepare_outcome",
+    "prioritise",
     "request_patterns",
     "usable_outcomes",
     "variable_effect",

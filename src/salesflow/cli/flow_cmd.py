@@ -59,7 +59,8 @@ def flow(
 
     filters = parse_filters(filter_ or [])
     with open_workspace(workspace) as ws, working("Computing the value stream"):
-        doc = process_map(ws.data, ws.settings, filters=filters, top=top)
+        con = ws.data if ws.raw is None else ws.raw  # plain DuckDB: no Ibis import when it can
+        doc = process_map(con, ws.settings, filters=filters, top=top)
     if as_json:
         print_json(doc)
         return

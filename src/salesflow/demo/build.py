@@ -109,6 +109,7 @@ def build_demo(
         from salesflow.derived import refresh
 
         refresh(con, writer.settings)
+        _targets(workspace, con)
     if old_app is not None:  # the old knowledge base goes once the new data is in place
         _remove_local_file(old_app, workspace.path)
     return DemoReport(workspace.path, seed, opportunities, rows, time.perf_counter() - started)
@@ -211,6 +212,7 @@ def _fill(
     _append(con, "forecasts", forecasts)
     rows["forecasts"] = forecasts.num_rows
     rows["opportunity_history"] = _history(con, seed)
+    _close_dates(con)
     return rows
 
 
@@ -223,6 +225,36 @@ def _history(con: BaseBackend, seed: int) -> int:
     frame = history_frame(con, seed, pd.Timestamp(fx.DATA_END))
     _append(con, "opportunity_history", pa.Table.from_pandas(frame, preserve_index=False))
     return len(frame)
+
+
+def _close_dates(con: BaseBackend) -> None:
+    """Each deal's ``close_date`` as its CRM export has it: the expected close of its last
+    history row while open, the day it was won or lost once closed."""
+    con.raw_sql(
+        "UPDATE opportunities SET close_date = last.close_date FROM ("
+        "SELECT opportunity_id AS oid, close_date FROM (SELECT opportunity_id, close_date, "
+        "row_number() OVER (PARTITION BY opportunity_id ORDER BY changed_at DESC) AS rn "
+        "FROM opportunity_history) AS ranked WHERE rn = 1) AS last "
+        "WHERE opportunities.opportunity_id = last.oid"
+    )
+
+
+def _targets(workspace: Workspace, con: BaseBackend) -> None:
+    """``[targets]``: the amount to win per quarter and month, a tenth above the average won
+    (two significant digits), so the demo's pipeline coverage has something to divide by."""
+    t = con.table("opportunities")
+    won = t.filter(t.outcome == "won").amount.sum().execute()
+    if won is None or not won > 0:
+        return
+    quarter = float(f"{1.1 * float(won) / (fx.MONTHS / 3):.2g}")
+    month = float(f"{quarter / 3:.2g}")
+    config = workspace.settings.config_path
+    text = config.read_text(encoding="utf-8").rstrip("\n")
+    config.write_text(
+        f"{text}\n\n[targets]  # the amount to win per period (pipeline_coverage)\n"
+        f"quarter = {quarter:.0f}\nmonth = {month:.0f}\n",
+        encoding="utf-8",
+    )
 
 
 def _tune(con: BaseBackend) -> None:

@@ -123,11 +123,12 @@ def is_fresh_attached(raw: duckdb.DuckDBPyConnection, settings: Settings, catalo
     An importer asks this before it writes: only if the tables were fresh then may it have
     them updated for just the deals it changed (``refresh(..., changed=ids)``).
     """
+    literal = "'" + catalog.replace("'", "''") + "'"  # bound parameters would import pandas
     names = {
         r[0]
         for r in raw.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'",
-            [catalog],
+            "SELECT table_name FROM duckdb_tables() "
+            f"WHERE database_name = {literal} AND schema_name = 'main'"
         ).fetchall()
     }
     if not set(FLOW_TABLES) | {"stage_events"} <= names:

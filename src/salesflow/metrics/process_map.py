@@ -21,12 +21,13 @@ Definitions (they match PM4Py's DFG, performance DFG, variants and case duration
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
-from salesflow.derived import is_fresh, refresh
+from salesflow.derived import is_fresh, is_fresh_attached, refresh
 from salesflow.errors import DataError
 
 if TYPE_CHECKING:
+    import duckdb
     from ibis.backends import BaseBackend
 
     from salesflow.settings import Settings
@@ -76,16 +77,93 @@ class ProcessMap(TypedDict):
 
 
 def process_map(
-    con: BaseBackend,
+    con: BaseBackend | duckdb.DuckDBPyConnection,
     settings: Settings,
     *,
     filters: Mapping[str, Sequence[str]] | None = None,
     top: int = 10,
+    portable: bool = False,
 ) -> ProcessMap:
     """The value stream of the deals that match ``filters`` (opportunity column → allowed values).
 
-    ``top`` limits the variants to the most frequent ones (ties broken by stage order).
+    ``top`` limits the variants to the most frequent ones (ties broken by stage order). ``con``
+    is an Ibis backend or a DuckDB connection. On DuckDB with fresh tables and no filters the
+    aggregations are plain SQL on the DuckDB connection (a new ``salesflow flow`` process then
+    never imports Ibis or pandas); otherwise, or with ``portable=True``, they are Ibis.
     """
+    filters = {k: [str(v) for v in vs] for k, vs in (filters or {}).items()}
+    raw = None if filters or portable else _duckdb_of(con)
+    if raw is not None and is_fresh_attached(raw, settings, _catalog(raw)):
+        rows, fresh = _sql_rows(raw), True
+    else:
+        rows, fresh = _ibis_rows(_as_ibis(con), settings, filters)
+    names = [str(s) for _, s in sorted(rows.stages)]
+    order = [*settings.stages.all, *(s for s in names if s not in settings.stages.all)]
+    edges = _edge_rows(rows.edges, names, order)
+    return {
+        "stages": _stage_stats(rows, edges, names, order),
+        "edges": edges,
+        "variants": _variants(rows.variants, names, top),
+        "cases": _case_stats(rows.cases),
+        "filters": filters,
+        "derived_fresh": fresh,
+    }
+
+
+class _Rows(NamedTuple):
+    """The few aggregates the map is made of, as plain Python rows (codes index flow_stages)."""
+
+    stages: list[tuple[int, str]]  # (code, stage)
+    edges: list[tuple[int, int, int, int, float | None, bool]]  # from, to, n, ms, median, rework
+    medians: list[tuple[int, float | None]]  # (from code, median ms)
+    starts: list[tuple[str, int]]  # (first stage, deals)
+    variants: list[tuple[str, int]]  # (codes "0,1,2", deals)
+    cases: tuple[int, int | None, float | None, int | None]  # deals, total ms, median ms, rework
+
+
+def _duckdb_of(con: Any) -> Any:
+    """The DuckDB connection under ``con`` (itself, or an Ibis DuckDB backend's), else None."""
+    if not hasattr(con, "list_tables"):
+        return con
+    return con.con if con.name == "duckdb" else None
+
+
+def _as_ibis(con: Any) -> BaseBackend:
+    if hasattr(con, "list_tables"):
+        return con
+    import ibis
+
+    return ibis.duckdb.from_connection(con)
+
+
+def _catalog(raw: duckdb.DuckDBPyConnection) -> str:
+    return raw.execute("SELECT current_database()").fetchone()[0]
+
+
+_SQL = {
+    "stages": "SELECT code, stage FROM flow_stages",
+    "edges": "SELECT from_code, to_code, count(*), sum(duration_ms), median(duration_ms), "
+    "bool_or(is_rework) FROM flow_transitions GROUP BY ALL",
+    "medians": "SELECT from_code, median(duration_ms) FROM flow_transitions GROUP BY ALL",
+    "starts": "SELECT first_stage, count(*) FROM flow_cases GROUP BY ALL",
+    "variants": "SELECT v.codes, c.n FROM (SELECT variant_id, count(*) AS n FROM flow_cases "
+    "GROUP BY ALL) c JOIN flow_variants v USING (variant_id)",
+    "cases": "SELECT count(*), sum(duration_ms), median(duration_ms), count_if(n_rework > 0) "
+    "FROM flow_cases",
+}
+
+
+def _sql_rows(raw: duckdb.DuckDBPyConnection) -> _Rows:
+    """The aggregates in DuckDB SQL: the same numbers as :func:`_ibis_rows` on the same tables."""
+    got = {k: raw.execute(q).fetchall() for k, q in _SQL.items()}
+    return _Rows(**{**got, "cases": got["cases"][0]})
+
+
+def _ibis_rows(
+    con: BaseBackend, settings: Settings, filters: Mapping[str, list[str]]
+) -> tuple[_Rows, bool]:
+    """The aggregates through Ibis (any backend, filters), rebuilding stale tables for this
+    connection first; and whether the stored tables were fresh."""
     if "stage_events" not in con.list_tables():
         raise DataError(
             "The workspace has no stage history yet",
@@ -94,20 +172,29 @@ def process_map(
     fresh = is_fresh(con, settings)
     if not fresh:
         refresh(con, settings, temp=True)
-    filters = {k: [str(v) for v in vs] for k, vs in (filters or {}).items()}
-    cases, transitions = _selected(con, filters)
-    seen = con.table("flow_stages").execute().sort_values("code")
-    names = [str(s) for s in seen["stage"]]
-    order = [*settings.stages.all, *(s for s in names if s not in settings.stages.all)]
-    edges = _edge_rows(transitions, names, order)
-    return {
-        "stages": _stage_stats(cases, transitions, edges, names, order),
-        "edges": edges,
-        "variants": _variants(con, cases, names, top),
-        "cases": _case_stats(cases),
-        "filters": filters,
-        "derived_fresh": fresh,
+    c, t = _selected(con, filters)
+    counts = c.group_by("variant_id").aggregate(n=c.count())
+    queries = {
+        "stages": con.table("flow_stages").select("code", "stage"),
+        "edges": t.group_by(["from_code", "to_code"]).aggregate(
+            n=t.count(), ms=t.duration_ms.sum(), med=t.duration_ms.median(), re=t.is_rework.any()
+        ),
+        "medians": t.group_by("from_code").aggregate(med=t.duration_ms.median()),
+        "starts": c.group_by("first_stage").aggregate(n=c.count()),
+        "variants": counts.join(con.table("flow_variants"), "variant_id").select("codes", "n"),
+        "cases": c.aggregate(
+            n=c.count(),
+            ms=c.duration_ms.sum(),
+            med=c.duration_ms.median(),
+            re=(c.n_rework > 0).sum(),
+        ),
     }
+    got = {k: _tuples(q.to_pyarrow()) for k, q in queries.items()}
+    return _Rows(**{**got, "cases": got["cases"][0]}), fresh
+
+
+def _tuples(table: Any) -> list[tuple]:
+    return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
 
 
 def _selected(con: BaseBackend, filters: Mapping[str, list[str]]) -> tuple[Any, Any]:
@@ -154,54 +241,34 @@ def _matches(opps: Any, column: str, values: list[str]) -> Any:
     return col.cast("string").isin(values)
 
 
-def _hours(ms: object) -> float | None:
-    import pandas as pd
-
-    return None if ms is None or pd.isna(ms) else float(ms) / MS_PER_HOUR
+def _hours(ms: float | None) -> float | None:
+    return None if ms is None or ms != ms else float(ms) / MS_PER_HOUR
 
 
-def _edge_rows(transitions: Any, names: list[str], order: list[str]) -> list[dict[str, Any]]:
+def _edge_rows(rows: list[tuple], names: list[str], order: list[str]) -> list[dict[str, Any]]:
     """One row per directly-follows pair; ``names[code]`` is the stage of a code."""
-    t = transitions
-    agg = (
-        t.group_by(["from_code", "to_code"])
-        .aggregate(
-            n=t.count(),
-            total=t.duration_ms.sum(),
-            med=t.duration_ms.median(),
-            rework=t.is_rework.any(),
-        )
-        .execute()
-    )
     rank = {s: i for i, s in enumerate(order)}
-    pairs = [(names[int(r.from_code)], names[int(r.to_code)], r) for r in agg.itertuples()]
+    pairs = [(names[int(a)], names[int(b)], r) for a, b, *r in rows]
     pairs.sort(key=lambda p: (rank[p[0]], rank[p[1]]))
     return [
         {
             "from": a,
             "to": b,
-            "count": int(r.n),
-            "mean_hours": int(r.total) / int(r.n) / MS_PER_HOUR,
-            "median_hours": _hours(r.med),
-            "rework": bool(r.rework),
+            "count": int(n),
+            "mean_hours": int(ms) / int(n) / MS_PER_HOUR,
+            "median_hours": _hours(med),
+            "rework": bool(rework),
         }
-        for a, b, r in pairs
+        for a, b, (n, ms, med, rework) in pairs
     ]
 
 
 def _stage_stats(
-    cases: Any,
-    transitions: Any,
-    edges: list[dict[str, Any]],
-    names: list[str],
-    order: list[str],
+    rows: _Rows, edges: list[dict[str, Any]], names: list[str], order: list[str]
 ) -> list[StageStats]:
     """Entries are a deal's first event plus incoming edges; exits are outgoing edges."""
-    t = transitions
-    medians = t.group_by(code=t.from_code).aggregate(med=t.duration_ms.median()).execute()
-    median = {names[int(c)]: m for c, m in zip(medians["code"], medians["med"], strict=True)}
-    starts = cases.group_by(stage=cases.first_stage).aggregate(n=cases.count()).execute()
-    entries = {s: int(n) for s, n in zip(starts["stage"], starts["n"], strict=True)}
+    median = {names[int(c)]: m for c, m in rows.medians}
+    entries = {str(s): int(n) for s, n in rows.starts}
     exits: dict[str, int] = {}
     for e in edges:
         entries[e["to"]] = entries.get(e["to"], 0) + e["count"]
@@ -217,13 +284,9 @@ def _stage_stats(
     ]
 
 
-def _variants(con: BaseBackend, cases: Any, names: list[str], top: int) -> list[Variant]:
-    counts = cases.group_by("variant_id").aggregate(n=cases.count())
-    table = counts.join(con.table("flow_variants"), "variant_id").select("codes", "n").execute()
-    total = int(table["n"].sum()) if len(table) else 0
-    keyed = [
-        (tuple(int(c) for c in str(k).split(",")), int(n)) for k, n in table.itertuples(index=False)
-    ]
+def _variants(rows: list[tuple[str, int]], names: list[str], top: int) -> list[Variant]:
+    total = sum(int(n) for _, n in rows)
+    keyed = [(tuple(int(c) for c in str(k).split(",")), int(n)) for k, n in rows]
     keyed.sort(key=lambda kn: (-kn[1], kn[0]))
     return [
         {"stages": [names[c] for c in codes], "count": n, "share": n / total}
@@ -231,22 +294,12 @@ def _variants(con: BaseBackend, cases: Any, names: list[str], top: int) -> list[
     ]
 
 
-def _case_stats(cases: Any) -> CaseStats:
-    c = cases
-    row = (
-        c.aggregate(
-            n=c.count(),
-            total=c.duration_ms.sum(),
-            med=c.duration_ms.median(),
-            rework=(c.n_rework > 0).sum(),
-        )
-        .execute()
-        .iloc[0]
-    )
-    n = int(row["n"])
+def _case_stats(row: tuple) -> CaseStats:
+    n, ms, med, rework = row
+    n = int(n)
     return {
         "count": n,
-        "median_hours": _hours(row["med"]) if n else None,
-        "mean_hours": int(row["total"]) / n / MS_PER_HOUR if n else None,
-        "with_rework": int(row["rework"]) if n else 0,
+        "median_hours": _hours(med) if n else None,
+        "mean_hours": int(ms) / n / MS_PER_HOUR if n else None,
+        "with_rework": int(rework) if n else 0,
     }

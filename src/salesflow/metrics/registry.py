@@ -19,10 +19,10 @@ FAMILIES = ("flow", "quality", "forecasting", "requests", "waste", "custom")
 @cache
 def builtins() -> dict[str, Metric]:
     """Every built-in metric by id, in family order."""
-    from salesflow.metrics import flow, forecasting, quality, requests, slippage, waste
+    from salesflow.metrics import flow, forecasting, promises, quality, requests, slippage, waste
 
     out: dict[str, Metric] = {}
-    for module in (flow, quality, forecasting, slippage, requests, waste):
+    for module in (flow, quality, forecasting, slippage, promises, requests, waste):
         for metric in module.METRICS:
             out[metric.id] = metric
     return out

@@ -37,6 +37,7 @@ ROUTERS = (
     "value_stream",
     "activity_value",
     "pipeline",
+    "priorities",
     "requests",
     "forecasts",
     "data",

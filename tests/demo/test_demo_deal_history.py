@@ -51,3 +51,32 @@ def test_each_quarters_waterfall_moves_and_adds_up(demo_path, quarter):
              - doc["won"]["amount_cents"] - doc["lost"]["amount_cents"]
              + doc["amount_up"]["amount_cents"] - doc["amount_down"]["amount_cents"])  # fmt: skip
     assert total == doc["end"]["amount_cents"]
+
+
+def test_each_deal_carries_its_crm_close_date(sql):
+    """Open: the expected close of its last history row; won or lost: the day it closed."""
+    last = sql(
+        "SELECT count(*), count(*) FILTER (WHERE o.close_date = h.close_date) FROM opportunities o "
+        "JOIN (SELECT opportunity_id, arg_max(close_date, changed_at) AS close_date "
+        "FROM opportunity_history GROUP BY 1) h USING (opportunity_id) WHERE o.outcome = 'open'"
+    )[0]
+    assert last[0] > 20 and last[0] == last[1]
+    assert sql("SELECT count(*) FROM opportunities WHERE outcome <> 'open' "
+               "AND close_date IS DISTINCT FROM CAST(closed_at AS DATE)") == [(0,)]  # fmt: skip
+
+
+def test_slip_rate_commit_accuracy_and_coverage_chart_on_the_demo(demo_path):
+    import salesflow as sf
+
+    with sf.open(demo_path) as ws:
+        assert ws.settings.section("targets")["quarter"] > 0
+        values = {}
+        for metric in ("close_date_slip_rate", "commit_accuracy", "pipeline_coverage"):
+            points = ws.metric(metric, period="month", chart="none").to_dict()["points"]
+            values[metric] = [p["value"] for p in points[3:] if p["status"] == "complete"]
+    # pushes cluster before month ends: a fifth or more of a month's expected deals slip
+    assert len(values["close_date_slip_rate"]) >= 18
+    assert 0.1 < sorted(values["close_date_slip_rate"])[9] < 0.5
+    commits = sorted(values["commit_accuracy"])
+    assert 0.5 < commits[len(commits) // 2] < 1 and all(0 <= v <= 1 for v in commits)
+    assert all(0.3 < v < 3 for v in values["pipeline_coverage"])

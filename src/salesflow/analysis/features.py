@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from salesflow.analysis.activity_classes import CLASS_VARIABLES, activity_classes, class_expr
 from salesflow.analysis.variables import (
-    ACTIVITY_TYPES,
     AMOUNT_BANDS,
     CATEGORICAL_COLUMNS,
     FIRST_RESPONSE_THRESHOLD_HOURS,
     DeclaredVariable,
     Variable,
+    activity_type_columns,
     builtin_variables,
     declared_variables,
     stage_key,
@@ -35,7 +36,17 @@ if TYPE_CHECKING:
 
     from salesflow.settings import Settings
 
-__all__ = ["Catalog", "catalog", "describe_variables", "feature_frame", "feature_table"]
+__all__ = [
+    "Catalog",
+    "as_of",
+    "catalog",
+    "describe_variables",
+    "feature_frame",
+    "feature_table",
+    "filter_rows",
+    "in_stage",
+    "stage_visits",
+]
 
 DAY = 86_400.0
 
@@ -117,8 +128,8 @@ def feature_table(
     """One Ibis expression: a row per opportunity with every variable and outcome."""
     import ibis
 
-    opps = _filtered(require_table(con, "opportunities"), filters or {})
-    now = ibis.literal(_as_of(con), type="timestamp")
+    opps = filter_rows(require_table(con, "opportunities"), filters or {})
+    now = ibis.literal(as_of(con), type="timestamp")
     base = opps.mutate(
         outcome=opps.outcome.lower().fill_null("open"),
         start_s=opps.created_at.epoch_seconds(),
@@ -127,7 +138,7 @@ def feature_table(
     present = {n for n in ("activities", "stage_events", "requests") if _has_rows(con, n)}
     parts = [base.select("opportunity_id", "start_s", "end_s")]
     parts.append(_requests(con) if "requests" in present else None)
-    parts.append(_activities(con, base, parts[-1]) if "activities" in present else None)
+    parts.append(_activities(con, settings, base, parts[-1]) if "activities" in present else None)
     parts.append(_stages(con, settings, now) if "stage_events" in present else None)
     parts.append(
         _per_stage_activities(con, settings, now)
@@ -177,7 +188,8 @@ def _finish(
         if d.measure == "count":
             cols[d.variable.name] = table[d.variable.name].fill_null(0)
     out = table.select(**cols)
-    counts = [c for c in out.columns if c.startswith(("activities_", "requests_count"))]
+    counted = ("activities_", "requests_count", *CLASS_VARIABLES.values())
+    counts = [c for c in out.columns if c.startswith(counted)]
     return out.mutate(**{c: out[c].fill_null(0) for c in counts})
 
 
@@ -216,15 +228,25 @@ def _requests(con: BaseBackend) -> ir.Table:
     )
 
 
-def _activities(con: BaseBackend, base: ir.Table, requests: ir.Table | None) -> ir.Table:
-    """Counts by type, and the first activity at or after the response clock started."""
+def _activities(
+    con: BaseBackend, settings: Settings, base: ir.Table, requests: ir.Table | None
+) -> ir.Table:
+    """Counts by type and class (only activities up to the close: later ones would leak the
+    outcome), and the first activity at or after the response clock started."""
     import ibis
 
     a = con.table("activities").filter(lambda t: t.opportunity_id.notnull())
-    kind = a.type.lower()
-    counts = a.group_by("opportunity_id").aggregate(
-        activities_total=a.count(),
-        **{f"activities_{t}": (kind == t).cast("int64").sum() for t in ACTIVITY_TYPES},
+    before = a.join(base.select("opportunity_id", "end_s"), "opportunity_id")
+    before = before.filter(before.occurred_at.epoch_seconds() <= before.end_s)
+    kind = before.type.strip().lower()
+    cls = class_expr(before.type, activity_classes(settings))
+    counts = before.group_by("opportunity_id").aggregate(
+        activities_total=before.count(),
+        **{
+            column: (kind == t).cast("int64").sum()
+            for t, column in activity_type_columns(settings).items()
+        },
+        **{name: (cls == c).cast("int64").sum() for c, name in CLASS_VARIABLES.items()},
     )
     start = base.select("opportunity_id", "start_s")
     if requests is not None:
@@ -288,16 +310,30 @@ def _stages(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
     return _left(agg, last)
 
 
-def _per_stage_activities(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
-
+def stage_visits(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
+    """Each visit of an open stage: ``opportunity_id``, ``stage`` and its span [``lo``, ``hi``)
+    (until the next stage event; ``hi`` is null while the deal is still there)."""
     e = _events(con, settings, now)
-    e = e.filter(e.stage.isin(list(settings.stages.order))).select(
-        "opportunity_id", "stage", lo=e.entered_at, hi=e.next_at.fill_null(now)
+    return e.filter(e.stage.isin(list(settings.stages.order))).select(
+        "opportunity_id", "stage", lo=e.entered_at, hi=e.next_at
     )
+
+
+def in_stage(a: ir.Table, visits: ir.Table) -> ir.Table:
+    """Activities ``a`` joined with the stage visit they happened in (those outside drop out)."""
+    return a.join(
+        visits,
+        [
+            a.opportunity_id == visits.opportunity_id,
+            a.occurred_at >= visits.lo,
+            visits.hi.isnull() | (a.occurred_at < visits.hi),
+        ],
+    )
+
+
+def _per_stage_activities(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
     a = con.table("activities").select("opportunity_id", "occurred_at")
-    j = a.join(
-        e, [a.opportunity_id == e.opportunity_id, a.occurred_at >= e.lo, a.occurred_at < e.hi]
-    )
+    j = in_stage(a, stage_visits(con, settings, now))
     return j.group_by(opportunity_id=j.opportunity_id).aggregate(
         **{
             f"activities_in_{stage_key(s)}": (j.stage == s).cast("int64").sum()
@@ -337,7 +373,7 @@ def _declared(con: BaseBackend, d: DeclaredVariable) -> ir.Table:
             f"{d.table!r} does not have",
             hint=f"{d.table} has: {', '.join(t.columns)}",
         )
-    t = _filtered(t.filter(t.opportunity_id.notnull()), d.filter)
+    t = filter_rows(t.filter(t.opportunity_id.notnull()), d.filter)
     value = t.count() if d.measure == "count" else getattr(t[d.column].cast("float64"), d.measure)()
     return t.group_by("opportunity_id").aggregate(**{d.variable.name: value})
 
@@ -348,7 +384,8 @@ def _left(left: ir.Table, right: ir.Table) -> ir.Table:
     return joined.drop("opportunity_id__r")
 
 
-def _filtered(t: ir.Table, filters: Mapping[str, Any]) -> ir.Table:
+def filter_rows(t: ir.Table, filters: Mapping[str, Any]) -> ir.Table:
+    """Rows whose column equals the value (or one of the values), any case for text."""
     for column, value in filters.items():
         if column not in t.columns:
             raise DataError(
@@ -369,7 +406,7 @@ def _has_rows(con: BaseBackend, name: str) -> bool:
     return name in con.list_tables() and int(con.table(name).limit(1).count().execute()) > 0
 
 
-def _as_of(con: BaseBackend) -> Any:
+def as_of(con: BaseBackend) -> Any:
     """The latest timestamp anywhere in the deal data: the analysis's "now"."""
     import pandas as pd
 
@@ -396,7 +433,9 @@ def describe_variables(workspace: Any) -> list[dict[str, Any]]:
     rows = []
     for name, v in cat.variables.items():
         coverage = float(frame[name].notna().mean()) if name in frame and len(frame) else 0.0
-        if name.startswith(("activities", "requests_count")) and name in frame:
+        if name.startswith(("activities", "requests_count", *CLASS_VARIABLES.values())) and (
+            name in frame
+        ):
             coverage = coverage if frame[name].sum() > 0 else 0.0
         rows.append({**v.as_dict(), "coverage": coverage})
     return rows

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from salesflow.analysis.activity_classes import CLASS_LABELS, CLASS_VARIABLES, activity_classes
 from salesflow.errors import ConfigError
 from salesflow.settings import Settings
 
@@ -35,6 +36,7 @@ __all__ = [
     "OUTCOME_COLUMNS",
     "DeclaredVariable",
     "Variable",
+    "activity_type_columns",
     "builtin_variables",
     "declared_variables",
     "stage_key",
@@ -109,6 +111,17 @@ def stage_key(stage: str) -> str:
     return key or "stage"
 
 
+def activity_type_columns(settings: Settings) -> dict[str, str]:
+    """Activity type → its count column: the built-in types and those ``[activities.value]``
+    names (a name that would clash with another column is left out)."""
+    columns = {t: t for t in ACTIVITY_TYPES}
+    for t in sorted(activity_classes(settings).configured):
+        key = stage_key(t)
+        if key not in ("total",) and not key.startswith("in_") and key not in columns.values():
+            columns[t] = key
+    return {t: f"activities_{key}" for t, key in columns.items()}
+
+
 def builtin_variables(settings: Settings) -> list[Variable]:
     """The documented built-in variables (stage-dependent ones follow the configured stages)."""
     v = Variable
@@ -139,13 +152,23 @@ def builtin_variables(settings: Settings) -> list[Variable]:
     ]
     found += [
         v(
-            f"activities_{t}",
-            f"{t.capitalize()} activities logged on the deal",
+            column,
+            f"{t.capitalize()} activities logged on the deal before it closed",
             "numeric",
             "during",
             unit=f"per {t}",
         )
-        for t in ACTIVITY_TYPES
+        for t, column in activity_type_columns(settings).items()
+    ]
+    found += [
+        v(
+            name,
+            f"{CLASS_LABELS[c].capitalize()} activities logged on the deal before it closed",
+            "numeric",
+            "during",
+            unit=f"per {CLASS_LABELS[c]} activity",
+        )
+        for c, name in CLASS_VARIABLES.items()
     ]
     for stage in settings.stages.order:
         key = stage_key(stage)

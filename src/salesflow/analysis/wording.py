@@ -56,7 +56,18 @@ def _subject(effect: Effect, v: Variable | None) -> str:
         return f"Deals with {name} {effect.level} (vs {effect.reference})"
     if v is not None and v.kind == "binary":
         return f"Deals with {name}"
+    if v is not None and _is_activity_count(v.name) and effect.per.startswith("per "):
+        rest = effect.per.removeprefix("per ")
+        size, _, what = rest.partition(" ")
+        return f"Deals with {size} more {what}" if size.isdigit() else f"Deals with one more {rest}"
     return f"Deals with {name} higher by one unit ({effect.per})"
+
+
+def _is_activity_count(name: str) -> bool:
+    """Activity counts read best as "one more demo" rather than "higher by one unit"."""
+    if name.startswith("activities_in_"):  # per stage: the stage matters, keep the name
+        return False
+    return name.startswith("activities_") or name.endswith("_activities")
 
 
 def phrase(effect: Effect, v: Variable | None, spec: OutcomeSpec) -> str:

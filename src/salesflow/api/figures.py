@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLORS",
+    "activity_mix",
+    "activity_mix_data",
     "breakdown_bars",
     "control_chart",
     "driver_effects",
@@ -192,6 +194,63 @@ def breakdown_bars(doc: Mapping[str, Any], *, title: str | None = None) -> go.Fi
     fig.update_layout(legend={"y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     fig.update_xaxes(automargin=True, tickangle=-40)
     return fig
+
+
+CLASS_COLORS = {"value": "#2f855a", "necessary": "#9aa5b1", "waste": "#d64545"}
+CLASS_NAMES = {"value": "value-adding", "necessary": "necessary", "waste": "waste"}
+
+
+def activity_mix_data(
+    doc: Mapping[str, Any], *, time: bool = False, title: str | None = None
+) -> dict[str, Any]:
+    """The share of effort by class on won and lost deals (per stage when the document has
+    stages), as stacked bars in plain Plotly JSON (``{"data", "layout"}``) for any renderer."""
+    groups = [(s["stage"], s) for s in doc.get("stages", [])] or [("", doc["outcomes"])]
+    rows = [
+        (f"{name} · {g}" if name else f"{g} deals", part[g])
+        for name, part in groups
+        for g in ("won", "lost")
+        if part[g]["activities"]
+    ]
+    key = "time_share" if time else "share"
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": CLASS_NAMES[c],
+            "y": [label for label, _ in rows],
+            "x": [mix[c][key] for _, mix in rows],
+            "customdata": [mix[c]["count"] for _, mix in rows],
+            "marker": {"color": CLASS_COLORS[c]},
+            "hovertemplate": f"%{{y}}: %{{x:.0%}} {CLASS_NAMES[c]}"
+            "<br>%{customdata:,} activities<extra></extra>",
+        }
+        for c in CLASS_COLORS
+    ]
+    layout = {
+        "barmode": "stack",
+        "template": "plotly_white",
+        "font": {"family": FONT, "color": COLORS["ink"], "size": 12},
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}}
+        if title
+        else None,
+        "height": 120 + 26 * len(rows),
+        "margin": {"l": 140, "r": 16, "t": 48 if title else 16, "b": 40},
+        "legend": {"orientation": "h", "y": -0.12, "x": 0, "traceorder": "normal"},
+        "xaxis": {"tickformat": ".0%", "range": [0, 1]},
+        "yaxis": {"autorange": "reversed", "automargin": True},
+        "hovermode": "closest",
+    }
+    return {"data": data, "layout": layout}
+
+
+def activity_mix(
+    doc: Mapping[str, Any], *, time: bool = False, title: str | None = None
+) -> go.Figure:
+    """:func:`activity_mix_data` as a Plotly figure (for notebooks and the report)."""
+    import plotly.graph_objects as go
+
+    return go.Figure(activity_mix_data(doc, time=time, title=title))
 
 
 def stage_times(stages: Sequence[Mapping[str, Any]], *, title: str | None = None) -> go.Figure:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from salesflow.metrics.results import Breakdown
 
 __all__ = [
+    "ActivitiesResult",
     "CausesResult",
     "DriversResult",
     "EngagementResult",
@@ -369,6 +370,42 @@ def before_after(improvement: Mapping[str, Any]) -> go.Figure:
         start=m.get("start_date"),
         baseline=base,
     )
+
+
+@dataclass(frozen=True, repr=False)
+class ActivitiesResult(Result):
+    """Which activities add value (``salesflow activities --json``): the mix by class."""
+
+    title: ClassVar[str] = "Which activities add value"
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per stage (or ``all stages``) and outcome: activities and shares by class."""
+        groups = [(s["stage"], s) for s in self.doc.get("stages", [])]
+        groups = groups or [("all stages", self.doc["outcomes"])]
+        return [
+            {
+                "stage": name,
+                "deals": g,
+                "activities": part[g]["activities"],
+                **{f"{c}_share": part[g][c]["share"] for c in ("value", "necessary", "waste")},
+                **{
+                    f"{c}_time_share": part[g][c]["time_share"]
+                    for c in ("value", "necessary", "waste")
+                },
+            }
+            for name, part in groups
+            for g in ("all", "won", "lost")
+        ]
+
+    def summary(self) -> str:
+        return self.doc.get("summary") or ""
+
+    def chart(self, *, time: bool = False) -> go.Figure:
+        """Shares of activities (or of time, ``time=True``) by class on won and lost deals."""
+        from salesflow.api import figures
+
+        what = "time" if time else "activities"
+        return figures.activity_mix(self.doc, time=time, title=f"Share of {what} by class")
 
 
 @dataclass(frozen=True, repr=False)

@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cached_property, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from salesflow.api.results import (
+    ActivitiesResult,
     CausesResult,
     DriversResult,
     EngagementResult,
@@ -194,6 +195,22 @@ class Workspace:
             self.core, outcome=outcome, variables=variables, filters=filters, stall_days=stall_days
         )
         return DriversResult(found.as_dict())
+
+    @_latest
+    def activities(
+        self,
+        *,
+        by: Literal["stage"] | None = None,
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> ActivitiesResult:
+        """Which activities add value: the share of effort that is value-adding, necessary or
+        waste on won and lost deals (per stage with ``by="stage"``), and which activity types go
+        with winning (``salesflow activities --json``)."""
+        from salesflow.analysis.activity_value import activity_value
+
+        return ActivitiesResult(
+            activity_value(self.core.data, self.settings, by=by, filters=filters)
+        )
 
     @_latest
     def pipeline(

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from salesflow.cli import (
+    activities_cmd,
     analysis_cmds,
     appdb_cmds,
     demo_cmd,
@@ -78,6 +79,7 @@ for module in (
     workbench_cmds,
     invite_cmds,
     analysis_cmds,
+    activities_cmd,
     appdb_cmds,
     report_cmd,
     digest_cmd,

@@ -35,6 +35,7 @@ ROUTERS = (
     "report",
     "measures",
     "value_stream",
+    "activity_value",
     "pipeline",
     "priorities",
     "requests",

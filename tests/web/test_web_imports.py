@@ -113,6 +113,7 @@ def test_a_date_the_form_cannot_guess_is_explained_in_the_forms_words(ed):
     text = page.select_one(".problem").get_text(" ")
     assert "“Dates in the file”" in text and "day first" in text
     assert "--date-format" not in text and "salesflow import" not in text
+    assert "row 1: 03/04/2026" in text and "mapping file" not in text
     r = _dry(ed, "d.csv", AMBIGUOUS, table="opportunities")  # the API keeps the core's words
     assert "--date-format" in r.json()["problems"][0]["reason"]
 

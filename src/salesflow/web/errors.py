@@ -60,6 +60,16 @@ FORM_WORDS = {
     "--preset": "the “Export from” choice",
     "--replace-history": "the “replace the whole history” box",
 }
+#: whole core phrases the form says more simply (before single options are translated)
+FORM_PHRASES = (
+    (
+        re.compile(
+            r"--date-format '[^']*' \(day first\) or --date-format '[^']*' \(month first\)"
+            r"(?:, or in a mapping file with date_format = \"[^\"]*\")?"
+        ),
+        "the “Dates in the file” choice: day first or month first",
+    ),
+)
 _OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]+)(?:[ =]('[^']*'|\S+))?")
 
 
@@ -73,6 +83,8 @@ def browser_words(text: str | None) -> str | None:
         value = m.group(2) if m.group(1) in ("--date-format", "--encoding", "--thousands") else None
         return f"{control} set to {value}" if value else control
 
+    for phrase, words in FORM_PHRASES:
+        text = phrase.sub(words, text)
     return _OPTION.sub(form_words, text)
 
 

@@ -84,3 +84,12 @@ def test_a_mistyped_option_value_gets_did_you_mean(cli, here, args, words):
 def test_init_says_where_to_import(cli, here):
     made = cli("init", "acme")
     assert "`salesflow -w acme import opportunities FILE`" in made.stdout
+
+
+def test_a_threshold_is_said_in_the_metric_unit(cli, here):
+    ws = ("-w", "demo-workspace")
+    cli(*ws, "udr", "add", "Win rate was 24% in Q3 2026, against 30% planned")
+    bound = cli(*ws, "udr", "bind", "1", "--metric", "win_rate", "--bad-if", "below",
+                "--threshold", "40%")  # fmt: skip
+    assert "Win rate, per month; bad when below 40 %." in bound.stdout
+    assert "Measure: Win rate, per month; bad when below 40 %" in cli(*ws, "udr", "show", "1").stdout

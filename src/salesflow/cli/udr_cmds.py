@@ -123,7 +123,7 @@ def bind(
     if as_json:
         print_json(doc)
         return
-    out.print(f"UDR {id} is measured by {doc['measure']}.")
+    out.print(f"UDR {id} is measured by {doc['measure']}; {doc['bad_when']}.")
     out.print(verdict_line(doc["verdict"]), soft_wrap=True)
 
 
@@ -178,7 +178,8 @@ def show(
 
     out.print(f"[bold]UDR {doc['id']}[/]: {escape(doc['statement'])}", soft_wrap=True)
     out.print(f"Owner: {doc['owner'] or '—'}   Tags: {', '.join(doc['tags']) or '—'}")
-    out.print(f"Measure: {doc['measure'] or 'not bound'}")
+    bad = f"; {doc['bad_when']}" if doc["bad_when"] else ""
+    out.print(f"Measure: {doc['measure'] or 'not bound'}{bad}")
     out.print(verdict_line(doc["verdict"]), soft_wrap=True)
     _print_lint(doc["lint"])
     for c in doc["causes"]:

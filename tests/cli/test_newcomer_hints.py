@@ -92,4 +92,6 @@ def test_a_threshold_is_said_in_the_metric_unit(cli, here):
     bound = cli(*ws, "udr", "bind", "1", "--metric", "win_rate", "--bad-if", "below",
                 "--threshold", "40%")  # fmt: skip
     assert "Win rate, per month; bad when below 40 %." in bound.stdout
-    assert "Measure: Win rate, per month; bad when below 40 %" in cli(*ws, "udr", "show", "1").stdout
+    assert (
+        "Measure: Win rate, per month; bad when below 40 %" in cli(*ws, "udr", "show", "1").stdout
+    )

@@ -31,10 +31,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Measured",
+    "bad_when",
     "binding_from_options",
     "complete_periods",
     "compute",
-    "bad_when",
     "describe",
     "parse_pairs",
     "parse_threshold",

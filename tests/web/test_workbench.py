@@ -213,3 +213,20 @@ def test_the_report_downloads_as_html(ann):
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
     assert "Deals we first answered after more than 48 hours" in response.text
+
+
+def test_a_cause_behind_only_the_contradicted_udr_says_so_on_home_and_causes(ann):
+    headers = {"X-CSRF-Token": ann.csrf}
+    cause = ann.post("/api/causes", json={"text": "Rivals undercut us in EMEA"}, headers=headers)
+    node = cause.json()["id"]
+    ann.post("/api/links", json={"effect": 2, "cause": node}, headers=headers)  # 2: contradicted
+    try:
+        for page in ("/", "/causes"):
+            text = soup_of(ann.get(page)).get_text(" ")
+            assert "Rivals undercut us in EMEA" in text, page
+            assert "only explains a result the data contradicts (#2)" in text, page
+            assert "leads to 0" not in text, page
+    finally:
+        version = ann.get("/api/causes").json()["nodes"]
+        version = next(n["version"] for n in version if n["id"] == node)
+        ann.delete(f"/api/causes/{node}", params={"version": version}, headers=headers)

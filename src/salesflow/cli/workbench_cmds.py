@@ -375,7 +375,7 @@ def causes(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) 
     out.print(f"\n[bold]Candidate root causes[/] ({len(roots)}):")
     for n in roots:
         core = " [bold red]CORE PROBLEM[/]" if n["core"] else ""
-        out.print(f"  {n['id']}: {escape(n['text'])} — {n['count']} UDR(s), {n['share']:.0%}{core}")
+        out.print(f"  {n['id']}: {escape(n['text'])} — {n['leads_to']}, {n['share']:.0%}{core}")
 
 
 cause_app = new_app(

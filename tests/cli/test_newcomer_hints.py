@@ -95,3 +95,21 @@ def test_a_threshold_is_said_in_the_metric_unit(cli, here):
     assert (
         "Measure: Win rate, per month; bad when below 40 %" in cli(*ws, "udr", "show", "1").stdout
     )
+
+
+@pytest.mark.parametrize(
+    "verdict",
+    ["confirmed", "contradicted", "insufficient_data", "unbound", "improved", "worse",
+     "no_signal", "too_early", "not_measured"],
+)  # fmt: skip
+def test_one_wording_for_each_verdict_on_the_web_in_the_report_and_the_cli(verdict):
+    from salesflow.cli.workbench_cmds import verdict_line
+    from salesflow.report.words import IMPROVEMENT_LABELS, UDR_LABELS
+    from salesflow.web.workbench import VERDICT_WORDS
+
+    web = VERDICT_WORDS[verdict][0]
+    report = {**UDR_LABELS, **IMPROVEMENT_LABELS}[verdict]
+    cli = verdict_line({"verdict": verdict, "sentence": "…"})
+    assert web == report and f"]{web.upper()}[/] — …" in cli
+    if verdict == "improved":
+        assert web == "It worked"

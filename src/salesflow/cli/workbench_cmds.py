@@ -88,13 +88,17 @@ def pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 
 def verdict_line(verdict: dict[str, Any] | None) -> str:
-    """``CONFIRMED — sentence`` in colour, for the terminal."""
+    """``CONFIRMED BY THE DATA — sentence`` in colour, for the terminal: the web's and the
+    report's words for the verdict."""
     from rich.markup import escape
+
+    from salesflow.workbench.verdict import IMPROVEMENT_LABELS, UDR_LABELS
 
     if not verdict:
         return ""
     colour = COLOURS.get(verdict["verdict"], "white")
-    word = verdict["verdict"].replace("_", " ").upper()
+    labels = {**UDR_LABELS, **IMPROVEMENT_LABELS}
+    word = labels.get(verdict["verdict"], verdict["verdict"].replace("_", " ")).upper()
     return f"[bold {colour}]{word}[/] — {escape(verdict['sentence'])}"
 
 

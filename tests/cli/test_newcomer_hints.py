@@ -61,6 +61,11 @@ def test_an_id_of_the_other_kind_says_so(cli, here):
         "UDR 9 does not exist. Check the id in the list"
         in cli(*ws, "udr", "show", "9", ok=False).stderr
     )
+    unknown = " ".join(cli(*ws, "why", "1", "99", ok=False).stderr.split())
+    assert "99 is neither a UDR nor a cause." in unknown and "Node" not in unknown
+    assert (
+        "`salesflow -w demo-workspace udr list` and `salesflow -w demo-workspace causes`" in unknown
+    )
     link = cli(*ws, "why", "delete", "2", ok=False).stderr  # links count apart: no such link
     assert "does not exist" in link and "is a" not in link
 

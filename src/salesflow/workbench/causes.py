@@ -135,8 +135,9 @@ def add_link(
     for node in (effect, cause):
         if node not in graph.nodes:
             raise NotFoundError(
-                f"Node {node!r} is not a UDR or cause in this graph",
-                hint="Add it first, then link it",
+                f"{node} is neither a UDR nor a cause",
+                hint="`salesflow udr list` and `salesflow causes` show the ids; add a new one "
+                'with `salesflow udr add "…"` or `salesflow cause add "…"` first',
             )
     if effect == cause:
         raise CauseGraphError(

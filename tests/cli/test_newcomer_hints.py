@@ -118,3 +118,10 @@ def test_one_wording_for_each_verdict_on_the_web_in_the_report_and_the_cli(verdi
     assert web == report and f"]{web.upper()}[/] — …" in cli
     if verdict == "improved":
         assert web == "It worked"
+
+
+def test_an_empty_udr_list_says_how_to_add_the_first(cli, here):
+    shown = cli("-w", "demo-workspace", "udr", "list").stdout
+    assert "No UDRs yet" in shown and "┏" not in shown  # no empty table
+    assert 'Next: `salesflow -w demo-workspace udr add "Win rate was 24% in Q3' in shown
+    assert cli.json("-w", "demo-workspace", "udr", "list") == {"udrs": []}

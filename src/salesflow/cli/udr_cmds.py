@@ -146,6 +146,10 @@ def list_udrs(
     if as_json:
         print_json({"udrs": docs})
         return
+    if not docs:
+        out.print("No UDRs yet: name a result your sales team sees and wishes it did not.")
+        next_step(workspace, '`salesflow udr add "Win rate was 24% in Q3, against 30% planned"`')
+        return
     from rich.markup import escape
     from rich.table import Table
 

@@ -39,6 +39,8 @@ def test_next_steps_name_the_workspace(cli, here):
     assert "Next: `salesflow -w demo-workspace udr bind 1 --metric" in added.stdout
     cause = cli("-w", "demo-workspace", "cause", "add", "Leads wait a day for an owner")
     assert "Next: `salesflow -w demo-workspace why EFFECT_ID 2`" in cause.stdout
+    deleted = cli("-w", "demo-workspace", "udr", "delete", "1").stdout
+    assert "Undo with `salesflow -w demo-workspace udr restore 1`" in " ".join(deleted.split())
 
 
 def test_hints_stay_as_they_are_for_the_current_folder(cli, here, monkeypatch):

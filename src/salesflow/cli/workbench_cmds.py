@@ -24,6 +24,7 @@ from salesflow.cli.common import (
     open_workspace,
     out,
     print_json,
+    with_workspace,
     working,
 )
 
@@ -141,7 +142,7 @@ def change_command(
         if as_json:
             print_json(result)
             return
-        out.print(message(id))
+        out.print(with_workspace(message(id), workspace))  # the undo hint runs as written
 
     command.__annotations__["id"] = id_argument  # each group's own help for the id
     command.__doc__ = doc

@@ -380,7 +380,8 @@ def causes(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) 
     out.print(f"\n[bold]Candidate root causes[/] ({len(roots)}):")
     for n in roots:
         core = " [bold red]CORE PROBLEM[/]" if n["core"] else ""
-        out.print(f"  {n['id']}: {escape(n['text'])} — {n['leads_to']}, {n['share']:.0%}{core}")
+        share = f", {n['share']:.0%}" if n["count"] else ""
+        out.print(f"  {n['id']}: {escape(n['text'])} — {n['leads_to']}{share}{core}")
 
 
 cause_app = new_app(

@@ -172,6 +172,8 @@ def test_an_improvement_from_the_three_questions_form(ann):
     assert ann.post(f"{path}/checkins", data=answer, follow_redirects=False).status_code == 303
     timeline = soup_of(ann.get(path)).select_one('[data-testid="timeline"]').get_text()
     assert "Lane in use" in timeline and "Jonas Berg" in timeline
+    value = ann.get("/api" + path).json()["checkins"][-1]["measure_value"]
+    assert f"measure then: {value:.3g} days" in " ".join(timeline.split())  # in its unit
 
 
 def test_an_improvement_without_a_baseline_end_before_the_start_is_refused(ann):

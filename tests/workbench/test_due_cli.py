@@ -56,6 +56,9 @@ def test_weekly_check_in_ten_days_ago_is_three_days_overdue_until_asked_again(cl
     assert shown["schedule"]["due"] == "2026-10-27" and shown["schedule"]["overdue_days"] == -7
     human = cli("improve", "show", new["id"]).stdout
     assert "next due 2026-10-27 (on time)" in human and "(changed)" in human
+    value = second["measure_value"]  # a win rate: said as a percentage, like its chart
+    assert value is not None and second["measure_text"] == f"{value * 100:.0f} %"
+    assert f"the measure was {value * 100:.0f} %" in " ".join(human.split())
 
 
 def test_fortnightly_and_monthly(cli, ws, monkeypatch):

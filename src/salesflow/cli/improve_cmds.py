@@ -299,7 +299,7 @@ def render(doc: dict[str, Any]) -> None:
     line("Owner:", doc["owner"])
     line("Check-ins:", schedule_text(doc["schedule"], doc["cadence"]))
     for c in doc["checkins"]:
-        value = "" if c["measure_value"] is None else f" — measure {c['measure_value']:.4g}"
+        value = "" if c["measure_text"] is None else f" — the measure was {c['measure_text']}"
         out.print(
             f"  check-in {c['held_on']} asked by {c['asked_by']}, answered by {c['answered_by'] or '—'}{value}",
             soft_wrap=True,

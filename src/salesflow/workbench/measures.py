@@ -40,6 +40,7 @@ __all__ = [
     "parse_threshold",
     "season_label",
     "threshold_input",
+    "unit_of",
 ]
 
 UNIT_WORDS = {"opportunities": "deals"}  # a metric's unit as a sales leader says it
@@ -253,7 +254,8 @@ def compute(
     return Measured(seasonal(charted, season), dropped, day, not_judged=words, shown=shown)
 
 
-def _unit(binding: Mapping[str, Any], settings: Any) -> str:
+def unit_of(binding: Mapping[str, Any], settings: Any = None) -> str:
+    """The unit of a binding's metric as a sales leader says it ("" when it is gone)."""
     from salesflow.metrics import get
 
     try:
@@ -270,7 +272,7 @@ def bad_when(binding: Mapping[str, Any], settings: Any = None) -> str:
     threshold = binding.get("threshold")
     if threshold is None:
         return f"bad when a signal shows it going {'up' if above else 'down'}"
-    shown = format_value(threshold, _unit(binding, settings))
+    shown = format_value(threshold, unit_of(binding, settings))
     return f"bad when {'above' if above else 'below'} {shown}"
 
 
@@ -279,6 +281,6 @@ def threshold_input(binding: Mapping[str, Any], settings: Any = None) -> str:
     threshold = binding.get("threshold")
     if threshold is None:
         return ""
-    if _unit(binding, settings) == "%":
+    if unit_of(binding, settings) == "%":
         return f"{threshold * 100:g}%"
     return f"{threshold:g}"

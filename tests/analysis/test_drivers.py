@@ -148,7 +148,9 @@ def test_cli_json_is_deterministic_and_keeps_its_keys(synthetic):
     bad = runner.invoke(app, ["drivers", "-w", str(synthetic.path), "--outcome", "revenue"])
     assert bad.exit_code == 1 and "Unknown outcome 'revenue'" in bad.stderr
     human = runner.invoke(app, ["drivers", "-w", str(synthetic.path)])
-    assert human.exit_code == 0 and "not proof" in " ".join(human.stdout.split())
+    words = " ".join(human.stdout.split())
+    assert human.exit_code == 0 and "not proof" in words
+    assert f"(`salesflow -w {synthetic.path} improve add`)" in words  # runs as written
 
 
 def test_variables_command_lists_coverage(synthetic, data):

@@ -109,7 +109,7 @@ def test_soft_delete_hides_and_restore_brings_back(store):
     assert [x.id for x in store.links.list(include_deleted=True)] == [link.id]
     with pytest.raises(NotFoundError, match="was deleted on"):
         store.causes.get(cause.id)
-    with pytest.raises(NotFoundError, match=f"Node {cause.id} is not a UDR or cause"):
+    with pytest.raises(NotFoundError, match=f"{cause.id} is neither a UDR nor a cause"):
         store.links.create(udr.id, cause.id, who="bob")
     restored = store.causes.restore(cause.id, who="bob")
     assert restored.deleted_at is None and restored.version == 3
@@ -124,7 +124,7 @@ def test_links_refuse_self_links_duplicates_and_unknown_nodes(store):
         store.links.create(udr.id, udr.id, who="ann")
     with pytest.raises(InvalidRecordError, match=f"link {link.id}"):
         store.links.create(udr.id, cause.id, who="ann")
-    with pytest.raises(NotFoundError, match="Node 99"):
+    with pytest.raises(NotFoundError, match="99 is neither a UDR nor a cause"):
         store.links.create(udr.id, 99, who="ann")
     loop = store.links.create(cause.id, udr.id, who="ann", is_loop=True, and_group="g1")
     assert (loop.is_loop, loop.and_group, loop.evidence) == (True, "g1", [])
@@ -168,7 +168,7 @@ def test_improvement_attacks_and_measure(store):
     assert history[-1].before["attacks"] == [udr.id, cause.id] and history[-1].after["attacks"] == [
         udr.id
     ]
-    with pytest.raises(NotFoundError, match="Node 42"):
+    with pytest.raises(NotFoundError, match="42 is neither a UDR nor a cause"):
         store.improvements.update(imp.id, who="bob", expected_version=3, attacks=[42])
     assert store.improvements.get(imp.id).attacks == (udr.id,)  # the failed edit rolled back
 

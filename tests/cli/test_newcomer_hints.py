@@ -39,6 +39,8 @@ def test_next_steps_name_the_workspace(cli, here):
     assert "Next: `salesflow -w demo-workspace udr bind 1 --metric" in added.stdout
     cause = cli("-w", "demo-workspace", "cause", "add", "Leads wait a day for an owner")
     assert "Next: `salesflow -w demo-workspace why EFFECT_ID 2`" in cause.stdout
+    deleted = cli("-w", "demo-workspace", "udr", "delete", "1").stdout
+    assert "Undo with `salesflow -w demo-workspace udr restore 1`" in " ".join(deleted.split())
 
 
 def test_hints_stay_as_they_are_for_the_current_folder(cli, here, monkeypatch):
@@ -60,6 +62,11 @@ def test_an_id_of_the_other_kind_says_so(cli, here):
     assert (
         "UDR 9 does not exist. Check the id in the list"
         in cli(*ws, "udr", "show", "9", ok=False).stderr
+    )
+    unknown = " ".join(cli(*ws, "why", "1", "99", ok=False).stderr.split())
+    assert "99 is neither a UDR nor a cause." in unknown and "Node" not in unknown
+    assert (
+        "`salesflow -w demo-workspace udr list` and `salesflow -w demo-workspace causes`" in unknown
     )
     link = cli(*ws, "why", "delete", "2", ok=False).stderr  # links count apart: no such link
     assert "does not exist" in link and "is a" not in link
@@ -84,3 +91,39 @@ def test_a_mistyped_option_value_gets_did_you_mean(cli, here, args, words):
 def test_init_says_where_to_import(cli, here):
     made = cli("init", "acme")
     assert "`salesflow -w acme import opportunities FILE`" in made.stdout
+
+
+def test_a_threshold_is_said_in_the_metric_unit(cli, here):
+    ws = ("-w", "demo-workspace")
+    cli(*ws, "udr", "add", "Win rate was 24% in Q3 2026, against 30% planned")
+    bound = cli(*ws, "udr", "bind", "1", "--metric", "win_rate", "--bad-if", "below",
+                "--threshold", "40%")  # fmt: skip
+    assert "Win rate, per month; bad when below 40 %." in bound.stdout
+    assert (
+        "Measure: Win rate, per month; bad when below 40 %" in cli(*ws, "udr", "show", "1").stdout
+    )
+
+
+@pytest.mark.parametrize(
+    "verdict",
+    ["confirmed", "contradicted", "insufficient_data", "unbound", "improved", "worse",
+     "no_signal", "too_early", "not_measured"],
+)  # fmt: skip
+def test_one_wording_for_each_verdict_on_the_web_in_the_report_and_the_cli(verdict):
+    from salesflow.cli.workbench_cmds import verdict_line
+    from salesflow.report.words import IMPROVEMENT_LABELS, UDR_LABELS
+    from salesflow.web.workbench import VERDICT_WORDS
+
+    web = VERDICT_WORDS[verdict][0]
+    report = {**UDR_LABELS, **IMPROVEMENT_LABELS}[verdict]
+    cli = verdict_line({"verdict": verdict, "sentence": "…"})
+    assert web == report and f"]{web.upper()}[/] — …" in cli
+    if verdict == "improved":
+        assert web == "It worked"
+
+
+def test_an_empty_udr_list_says_how_to_add_the_first(cli, here):
+    shown = cli("-w", "demo-workspace", "udr", "list").stdout
+    assert "No UDRs yet" in shown and "┏" not in shown  # no empty table
+    assert 'Next: `salesflow -w demo-workspace udr add "Win rate was 24% in Q3' in shown
+    assert cli.json("-w", "demo-workspace", "udr", "list") == {"udrs": []}

@@ -43,6 +43,32 @@ def test_ambiguous_day_month_is_an_error_naming_the_column(ws, tmp_path):
     assert "--date-format '%d/%m/%Y'" in error.reason and "'%m/%d/%Y'" in error.reason
 
 
+def test_ambiguous_dates_are_asked_even_when_a_row_is_unreadable(ws, tmp_path):
+    dates = ["03/04/2026", "05/06/2026", "not a date", "01/02/2026"]
+    with pytest.raises(ImportValidationError) as info:
+        _import(ws, tmp_path, dates, skip_invalid=str(tmp_path / "rejected.csv"))
+    [error] = info.value.errors
+    assert error.column == "created_at"
+    assert "row 1: 03/04/2026, row 2: 05/06/2026, row 4: 01/02/2026" in error.reason
+    assert "--date-format '%d/%m/%Y'" in error.reason
+    assert "--date-format '%m/%d/%Y'" in error.reason
+    assert 'date_format = "%d/%m/%Y"' in error.reason
+    assert query(ws, "SELECT count(*) FROM opportunities") == [(0,)]
+
+
+def test_chosen_order_reads_the_rest_and_rejects_the_unreadable_row(ws, tmp_path):
+    dates = ["03/04/2026", "not a date", "01/02/2026"]
+    with pytest.raises(ImportValidationError) as info:
+        _import(ws, tmp_path, dates, date_format="%m/%d/%Y")
+    assert [(e.row, e.value) for e in info.value.errors] == [(2, "not a date")]
+
+
+def test_a_column_no_format_reads_is_row_errors_not_ambiguity(ws, tmp_path):
+    with pytest.raises(ImportValidationError) as info:
+        _import(ws, tmp_path, ["soon", "later"])
+    assert [e.row for e in info.value.errors] == [1, 2]
+
+
 def test_two_digit_years_with_date_format(ws, tmp_path):
     report = _import(ws, tmp_path, ["01-03-17", "11-12-16"], date_format="%d-%m-%y")
     assert report.date_formats == {"created_at": "%d-%m-%y"}

@@ -31,6 +31,12 @@ def test_causes_json_names_the_contradicted_and_counts_only_the_others(demo_ws, 
         expected = (reaches(doc["links"], node["id"]) | {node["id"]}) & counted
         assert set(node["reaches"]) == expected, node["text"]
         assert node["share"] == len(expected) / len(counted)
+        behind = (reaches(doc["links"], node["id"]) | {node["id"]}) & against
+        assert set(node["contradicted_reached"]) == behind, node["text"]
+        if behind and not expected:  # never "leads to 0 UDRs"
+            assert node["leads_to"].startswith("only explains"), node["leads_to"]
+    human = " ".join(cli("causes", "-w", demo_ws).stdout.split())
+    assert "only explains a result the data contradicts" in human and "leads to 0" not in human
 
 
 def test_the_picture_draws_it_apart_and_the_report_does_not_paint_it_green(demo_ws, report_file):

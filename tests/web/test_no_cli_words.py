@@ -69,3 +69,34 @@ def test_no_page_shows_command_line_syntax(admin):
             queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     assert len(seen) >= 12, seen  # the crawl reached the app's pages
     assert found == {}
+
+
+def test_a_measure_that_needs_a_stage_names_the_form_fields(admin):
+    page = admin.get("/measures", params={"metric": "stage_time"})  # broken down by stage
+    text, _ = visible_text(page.text)
+    assert page.status_code == 200 and "Pick the stage with “Only where” stage;" in text
+    version = admin.get("/api/udrs/1").json()["version"]
+    form = {"metric": "stage_time", "period": "month", "bad_if": "above", "fcol": "", "fval": "",
+            "version": version, "csrf_token": admin.csrf}  # fmt: skip
+    refused = admin.post("/udrs/1/bind", data=form)
+    assert refused.status_code == 400
+    text, _ = visible_text(refused.text)
+    assert "needs a stage" in text and "Pick one with “Only where” stage," in text
+    assert not cli_words().search(text), cli_words().findall(text)
+
+
+@pytest.mark.parametrize(
+    ("core", "web"),
+    [
+        (
+            "Pick the stage with --filter stage=NAME; without one",
+            "with “Only where” stage; without",
+        ),
+        ("(--param stage=NAME or later)", "(the “stage” setting or later)"),
+        ("Use --encoding latin-1, or", "Use the “Text encoding” choice set to latin-1, or"),
+    ],
+)
+def test_browser_words_name_the_field_an_option_stands_for(core, web):
+    from salesflow.web.errors import browser_words
+
+    assert web in browser_words(core)

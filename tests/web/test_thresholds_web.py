@@ -47,3 +47,13 @@ def test_the_bind_form_shows_the_did_you_mean(ann):
             "fcol": "", "fval": "", "version": version, "csrf_token": ann.csrf}  # fmt: skip
     response = ann.post(f"/udrs/{EMEA}/bind", data=form)
     assert response.status_code == 400 and "Did you mean 35% (0.35)?" in response.text
+
+
+def test_the_udr_page_shows_the_threshold_as_its_chart_does(ann):
+    from bs4 import BeautifulSoup
+
+    assert _bind(ann, "40%").status_code == 200
+    page = BeautifulSoup(ann.get(f"/udrs/{EMEA}").text, "html.parser")
+    assert "bad when below 40 %" in page.get_text(" ")
+    assert page.select_one("#threshold")["value"] == "40%"
+    assert "0.4" not in page.get_text(" ")

@@ -113,6 +113,7 @@ def test_a_date_the_form_cannot_guess_is_explained_in_the_forms_words(ed):
     text = page.select_one(".problem").get_text(" ")
     assert "“Dates in the file”" in text and "day first" in text
     assert "--date-format" not in text and "salesflow import" not in text
+    assert "row 1: 03/04/2026" in text and "mapping file" not in text
     r = _dry(ed, "d.csv", AMBIGUOUS, table="opportunities")  # the API keeps the core's words
     assert "--date-format" in r.json()["problems"][0]["reason"]
 
@@ -156,3 +157,19 @@ def test_skip_invalid_sets_the_bad_rows_aside_with_a_download(ed):
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
     lines = download.text.strip().splitlines()
     assert len(lines) == 3 and "SK-2" in download.text and "SK-3" in download.text
+
+
+def test_the_rejected_rows_stay_downloadable_after_the_import(ed):
+    from bs4 import BeautifulSoup
+
+    csv = b"opportunity_id,created_at,amount\nKP-1,2026-09-01,100\nKP-2,not a date,200\n"
+    _, page = _upload(ed, csv, skip_invalid="on")
+    token = page.select_one("input[name=token]")["value"]
+    form = {"token": token, "csrf_token": ed.csrf}
+    done = BeautifulSoup(ed.post("/data/import", data=form).text, "html.parser")
+    note = done.select_one("[data-testid=rejected-after]")
+    assert note.get_text(" ").startswith("1 row was set aside") and "24 hours" in note.get_text()
+    download = ed.get(note.a["href"])
+    assert download.status_code == 200 and "KP-2" in download.text and "KP-1" not in download.text
+    again = ed.post("/data/import", data=form)  # the upload itself is gone: no second import
+    assert again.status_code == 404 and "imported already" in again.text

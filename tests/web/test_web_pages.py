@@ -159,3 +159,12 @@ def test_api_docs_list_every_api_route(ann, app):
     assert {"/api/requests", "/api/metrics/{metric_id}", "/api/imports", "/api/flow"} <= paths
     assert all(p in html for p in paths)
     assert "/login" not in paths  # pages are not part of the API
+
+
+def test_api_docs_name_both_ways_to_a_token(ann):
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(ann.get("/api/docs").text, "html.parser")
+    text = " ".join(page.get_text(" ").split())
+    assert "salesflow user token NAME" in text and "Accounts page" in text
+    assert page.select_one('a[href="/accounts"]')

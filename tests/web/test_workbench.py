@@ -172,6 +172,8 @@ def test_an_improvement_from_the_three_questions_form(ann):
     assert ann.post(f"{path}/checkins", data=answer, follow_redirects=False).status_code == 303
     timeline = soup_of(ann.get(path)).select_one('[data-testid="timeline"]').get_text()
     assert "Lane in use" in timeline and "Jonas Berg" in timeline
+    value = ann.get("/api" + path).json()["checkins"][-1]["measure_value"]
+    assert f"measure then: {value:.3g} days" in " ".join(timeline.split())  # in its unit
 
 
 def test_an_improvement_without_a_baseline_end_before_the_start_is_refused(ann):
@@ -213,3 +215,20 @@ def test_the_report_downloads_as_html(ann):
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
     assert "Deals we first answered after more than 48 hours" in response.text
+
+
+def test_a_cause_behind_only_the_contradicted_udr_says_so_on_home_and_causes(ann):
+    headers = {"X-CSRF-Token": ann.csrf}
+    cause = ann.post("/api/causes", json={"text": "Rivals undercut us in EMEA"}, headers=headers)
+    node = cause.json()["id"]
+    ann.post("/api/links", json={"effect": 2, "cause": node}, headers=headers)  # 2: contradicted
+    try:
+        for page in ("/", "/causes"):
+            text = soup_of(ann.get(page)).get_text(" ")
+            assert "Rivals undercut us in EMEA" in text, page
+            assert "only explains a result the data contradicts (#2)" in text, page
+            assert "leads to 0" not in text, page
+    finally:
+        version = ann.get("/api/causes").json()["nodes"]
+        version = next(n["version"] for n in version if n["id"] == node)
+        ann.delete(f"/api/causes/{node}", params={"version": version}, headers=headers)

@@ -242,3 +242,13 @@ def test_a_contradicted_udr_counts_toward_no_share(graph):
     # with U1 contradicted too, only U3 counts: C leads to no counted result and is no core
     ranks = {r.id: r for r in rank(graph.nodes.values(), graph.links, contradicted={1, 2})}
     assert ranks["C"].share == 0.0 and not ranks["C"].core and ranks["B"].core
+
+
+def test_a_cause_behind_contradicted_results_alone_says_so_not_zero_udrs(graph):
+    ranks = {r.id: r for r in rank(graph.nodes.values(), graph.links, contradicted={1, 2})}
+    assert ranks["C"].reaches == [] and ranks["C"].contradicted == [1, 2]
+    assert ranks["C"].leads_to(1) == "only explains results the data contradicts (#1, #2)"
+    assert ranks["B"].leads_to(1) == "leads to 1 of 1 UDR, and to #1, #2 that the data contradicts"
+    ranks = {r.id: r for r in rank(graph.nodes.values(), graph.links, contradicted={2})}
+    assert ranks["A"].leads_to(2) == "leads to 1 of 2 UDRs, and to #2 that the data contradicts"
+    assert ranks["D"].leads_to(2) == "leads to 0 of 2 UDRs"  # explains nothing at all

@@ -106,7 +106,7 @@ def test_send_emails_each_person_their_items_and_posts_the_team_digest(cli, ws):
         assert "Hello Jonas Berg," in text
         assert "Proposal fast-track: the check-in is 3 days overdue (due 17 October 2026" in text
         assert links["overdue"] == [f"{BASE}/improvements/{fast}"]
-        assert "Proposal fast-track: the measure now says improved." in text  # the demo's win
+        assert "Proposal fast-track: the measure now says it worked." in text  # the demo's win
         assert links["verdict_changed"] == [f"{BASE}/improvements/{fast}"]
         assert "Discovery call checklist" not in text  # Maria's
 

@@ -56,16 +56,19 @@ def test_weekly_check_in_ten_days_ago_is_three_days_overdue_until_asked_again(cl
     assert shown["schedule"]["due"] == "2026-10-27" and shown["schedule"]["overdue_days"] == -7
     human = cli("improve", "show", new["id"]).stdout
     assert "next due 2026-10-27 (on time)" in human and "(changed)" in human
+    value = second["measure_value"]  # a win rate: said as a percentage, like its chart
+    assert value is not None and second["measure_text"] == f"{value * 100:.0f} %"
+    assert f"the measure was {value * 100:.0f} %" in " ".join(human.split())
 
 
 def test_fortnightly_and_monthly(cli, ws, monkeypatch):
     fortnightly = _add(cli, "Fortnightly", "fortnightly", owner="Maria Lopez")
-    cli("improve", "checkin", fortnightly, "--date", "2026-10-01")
+    cli("improve", "checkin", fortnightly, "--date", "2026-10-01", "--note", "n")
     listed = _due(cli)[fortnightly]
     assert (listed["due"], listed["overdue_days"], listed["days"]) == ("2026-10-15", 5, 14)
 
     monthly = _add(cli, "Monthly", "monthly")
-    cli("improve", "checkin", monthly, "--date", "2026-01-31")
+    cli("improve", "checkin", monthly, "--date", "2026-01-31", "--note", "n")
     monkeypatch.setenv("SALESFLOW_TODAY", "2026-02-27")
     assert monthly not in _due(cli)
     monkeypatch.setenv("SALESFLOW_TODAY", "2026-02-28")
@@ -80,10 +83,16 @@ def test_bad_owner_cadence_and_dates_are_refused_in_sentences(cli, ws):
     result = cli("improve", "add", "--objective", "x", "--cadence", "daily", ok=False)
     assert "Cadence 'daily' is unknown" in result.stderr and "Traceback" not in result.stderr
     new = _add(cli, "Dated", "weekly")
-    future = cli("improve", "checkin", new, "--date", "2026-10-21", ok=False)
+    future = cli("improve", "checkin", new, "--date", "2026-10-21", "--note", "n", ok=False)
     assert "2026-10-21 is in the future (today is 2026-10-20)" in " ".join(future.stderr.split())
-    early = cli("improve", "checkin", new, "--date", "2025-09-30", ok=False)
+    early = cli("improve", "checkin", new, "--date", "2025-09-30", "--note", "n", ok=False)
     assert f"before improvement {new} started (2025-10-01)" in " ".join(early.stderr.split())
-    garbled = cli("improve", "checkin", new, "--date", "30.09.2026", ok=False)
+    garbled = cli("improve", "checkin", new, "--date", "30.09.2026", "--note", "n", ok=False)
     assert "is not a date" in garbled.stderr
+    empty = cli("improve", "checkin", new, "--date", "2026-10-10", ok=False)
+    words = " ".join(empty.stderr.split())
+    assert empty.exit_code == 1 and f"Nothing to record for improvement {new}" in words
+    assert "--note" in words and "--date YYYY-MM-DD" in words
+    blank = cli("improve", "checkin", new, "--note", "  ", ok=False)
+    assert blank.exit_code == 1 and "Nothing to record" in blank.stderr
     assert cli.json("improve", "show", new)["checkins"] == []  # nothing was stored

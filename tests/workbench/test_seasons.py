@@ -253,7 +253,7 @@ def test_udr_bind_season_round_trip(cli, ws):
     ]
     human = cli("udr", "bind", FORECAST_UDR, "--metric", "forecast_bias", "--season", "Q4",
                 "--period", "quarter", "--bad-if", "above", "--threshold", "5%").stdout  # fmt: skip
-    assert "Q4 quarters only" in human and "INSUFFICIENT DATA" in human
+    assert "Q4 quarters only" in human and "NOT ENOUGH DATA YET" in human
 
 
 def test_metric_season_json(cli, ws):

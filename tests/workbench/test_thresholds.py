@@ -68,3 +68,22 @@ def test_improve_add_refuses_a_percent_target_on_days(cli, facilitator_ws):
     refused = cli(*common, "--target", "30%", ok=False)
     assert refused.exit_code == 1 and "days" in refused.stderr and "30%" in refused.stderr
     assert cli.json(*common, "--target", "30")["measure"]["target"] == 30.0
+
+
+@pytest.mark.parametrize(
+    ("binding", "words", "typed"),
+    [
+        ({"metric": "win_rate", "bad_if": "below", "threshold": 0.4}, "bad when below 40 %", "40%"),
+        ({"metric": "cycle_time", "bad_if": "above", "threshold": 30.0}, "bad when above 30 days",
+         "30"),
+        ({"metric": "win_rate", "bad_if": "below", "threshold": None},
+         "bad when a signal shows it going down", ""),
+    ],
+)  # fmt: skip
+def test_a_threshold_is_shown_in_the_metric_unit_and_typed_back_the_same(binding, words, typed):
+    from salesflow.workbench.measures import bad_when, threshold_input
+
+    assert bad_when(binding) == words
+    assert threshold_input(binding) == typed
+    if typed:  # what the box shows is read back as the same threshold
+        assert parse_threshold(typed, get(binding["metric"])) == pytest.approx(binding["threshold"])

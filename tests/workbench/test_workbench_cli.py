@@ -154,7 +154,7 @@ def test_improvement_commands(cli, ws):
 
 
 @pytest.mark.slow
-def test_demo_seeds_the_knowledge(cli, tmp_path):
+def test_demo_seeds_the_knowledge(cli, tmp_path, monkeypatch):
     path = tmp_path / "small"
     doc = cli.json("demo", path, "-n", "400", "--seed", "2")
     assert doc["opportunities_requested"] == 400
@@ -166,7 +166,10 @@ def test_demo_seeds_the_knowledge(cli, tmp_path):
         "Discovery call checklist",
         "Lead routing within the hour",
     ]
-    assert "The method at work" in cli("demo", tmp_path / "other", "-n", "200").stdout
+    monkeypatch.chdir(tmp_path)
+    built = " ".join(cli("demo", "other", "-n", "200").stdout.split())  # hints as typed
+    assert "Next: `salesflow -w other status`" in built
+    assert "The method at work: `salesflow -w other udr list`" in built
 
 
 def test_readme_lists_the_json_keys(cli, ws):

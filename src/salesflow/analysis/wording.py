@@ -145,7 +145,7 @@ def experiment(result: DriverResult, spec: OutcomeSpec) -> str:
     what = label(top.variable) + (f" = {top.level}" if top.level else "")
     return (
         f"To test whether {what} drives the {metric}, start an improvement "
-        f"(`salesflow improve`): record the current {metric} as the baseline, change "
+        f"(`salesflow improve add`): record the current {metric} as the baseline, change "
         f"{label(top.variable)} for new deals (for a team or a period first), and watch the "
         f"{metric} chart for a signal beyond its limits."
     )

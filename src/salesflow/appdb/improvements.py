@@ -110,8 +110,8 @@ class ImprovementRepository(VersionedRepository[ImprovementRecord]):
         missing = [n for n in nodes if n not in known]
         if missing:
             raise NotFoundError(
-                f"Node {missing[0]} is not a UDR or cause in the knowledge base",
-                hint="An improvement attacks causes by their id: see `salesflow causes`",
+                f"{missing[0]} is neither a UDR nor a cause",
+                hint="An improvement attacks causes by their id: `salesflow causes` shows them",
             )
         session.execute(
             delete(ImprovementAttack).where(ImprovementAttack.improvement_id == improvement_id)

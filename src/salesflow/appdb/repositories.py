@@ -361,8 +361,8 @@ class LinkRepository(VersionedRepository[LinkRecord]):
             for node in (effect_id, cause_id):
                 if node not in active:
                     raise NotFoundError(
-                        f"Node {node} is not a UDR or cause in the knowledge base",
-                        hint="List them with `salesflow udr list` and `salesflow causes`",
+                        f"{node} is neither a UDR nor a cause",
+                        hint="`salesflow udr list` and `salesflow causes` show the ids",
                     )
             duplicate = session.scalars(
                 select(CauseLink.id).where(

@@ -146,7 +146,10 @@ class KnowledgeStore:
         with self.transaction() as session:
             node = session.get(Node, node_id)
             if node is None:
-                raise NotFoundError(f"Node {node_id} is not a UDR or cause")
+                raise NotFoundError(
+                    f"{node_id} is neither a UDR nor a cause",
+                    hint="`salesflow udr list` and `salesflow causes` show the ids",
+                )
             return node.kind
 
     def nodes(self, *, include_deleted: bool = False) -> list[UdrRecord | CauseRecord]:

@@ -16,6 +16,7 @@ from salesflow.cli.common import (
     open_workspace,
     out,
     print_json,
+    with_workspace,
     working,
 )
 from salesflow.cli.workbench_cmds import pairs
@@ -106,10 +107,10 @@ def drivers(
     if as_json:
         print_json(result.as_dict())
         return
-    _render_drivers(result)
+    _render_drivers(result, workspace)
 
 
-def _render_drivers(result) -> None:
+def _render_drivers(result, workspace: Path) -> None:
     from rich.table import Table
 
     unit = result.effects[0].unit if result.effects else ""
@@ -133,7 +134,7 @@ def _render_drivers(result) -> None:
     out.print(result.summary)
     for w in result.warnings:
         out.print(f"[yellow]Warning ({w['kind']}):[/] {w['message']}")
-    out.print(f"[green]Next:[/] {result.experiment}")
+    out.print(f"[green]Next:[/] {with_workspace(result.experiment, workspace)}")
     out.print(f"[dim]Model: {result.model}.[/]")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -62,10 +63,10 @@ def demo(
     if as_json:
         print_json(report.to_dict())
         return
-    render(report.to_dict())
+    render(report.to_dict(), path)
 
 
-def render(doc: dict) -> None:
+def render(doc: dict, path: Path) -> None:
     """A short human summary: what was made, and what to look for in it."""
     from rich.table import Table
 
@@ -82,12 +83,9 @@ def render(doc: dict) -> None:
     )
     for effect in doc["effects"]:
         out.print(f"  • {effect['title']}")
-    out.print(
-        f"Next: `salesflow -w {doc['workspace']} status` and `salesflow -w {doc['workspace']} flow`"
-    )
-    out.print(
-        f"The method at work: `salesflow -w {doc['workspace']} udr list`, `causes`, `improve list`"
-    )
+    ws = shlex.quote(str(path))  # as the user typed it: the hints run as written from here
+    out.print(f"Next: `salesflow -w {ws} status` and `salesflow -w {ws} flow`")
+    out.print(f"The method at work: `salesflow -w {ws} udr list`, `causes`, `improve list`")
 
 
 def register(app: typer.Typer) -> None:

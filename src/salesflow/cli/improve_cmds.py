@@ -176,10 +176,12 @@ def checkin(
 ) -> None:
     """Record the three questions asked again, with the measure's latest complete value.
 
-    An answer left out stands as it was at the check-in before.
+    Give at least one answer or a note; an answer left out stands as it was at the check-in
+    before.
 
     Example: `salesflow improve checkin 1 --asked-by Maria --answered-by Jonas --objective "Proposals within a week" --method "Template in all teams" --measure "Days in Proposal" --date 2026-11-30`
     """  # fmt: skip
+    _said_something(id, objective, method, measure, note)
     with open_bench(workspace, who) as bench:
         doc = bench.checkin(
             id, asked_by=asked_by, answered_by=answered_by, objective=objective,
@@ -194,6 +196,20 @@ def checkin(
         else ""
     )
     out.print(f"Check-in {doc['id']} on {doc['held_on']} recorded for improvement {id}{shown}.")
+
+
+def _said_something(id: int, *answers: str | None) -> None:
+    """A check-in records what was said: none of the three answers and no note is a slip."""
+    if any(a and a.strip() for a in answers):
+        return
+    from salesflow.errors import ConfigError
+
+    raise ConfigError(
+        f"Nothing to record for improvement {id}: no answer and no note",
+        hint=f'Give what was said, e.g. `salesflow improve checkin {id} --method "Template in '
+        f'all teams"` or `--note "No change since last time"` (answers left out stand as '
+        f"they were; `--date YYYY-MM-DD` for a check-in held earlier)",
+    )
 
 
 @improve_app.command("due")
@@ -283,7 +299,7 @@ def render(doc: dict[str, Any]) -> None:
     line("Owner:", doc["owner"])
     line("Check-ins:", schedule_text(doc["schedule"], doc["cadence"]))
     for c in doc["checkins"]:
-        value = "" if c["measure_value"] is None else f" — measure {c['measure_value']:.4g}"
+        value = "" if c["measure_text"] is None else f" — the measure was {c['measure_text']}"
         out.print(
             f"  check-in {c['held_on']} asked by {c['asked_by']}, answered by {c['answered_by'] or '—'}{value}",
             soft_wrap=True,

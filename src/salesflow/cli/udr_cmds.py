@@ -123,7 +123,7 @@ def bind(
     if as_json:
         print_json(doc)
         return
-    out.print(f"UDR {id} is measured by {doc['measure']}.")
+    out.print(f"UDR {id} is measured by {doc['measure']}; {doc['bad_when']}.")
     out.print(verdict_line(doc["verdict"]), soft_wrap=True)
 
 
@@ -145,6 +145,10 @@ def list_udrs(
         docs = bench.list_udrs(verdicts=not no_verdicts, include_deleted=deleted)
     if as_json:
         print_json({"udrs": docs})
+        return
+    if not docs:
+        out.print("No UDRs yet: name a result your sales team sees and wishes it did not.")
+        next_step(workspace, '`salesflow udr add "Win rate was 24% in Q3, against 30% planned"`')
         return
     from rich.markup import escape
     from rich.table import Table
@@ -178,7 +182,8 @@ def show(
 
     out.print(f"[bold]UDR {doc['id']}[/]: {escape(doc['statement'])}", soft_wrap=True)
     out.print(f"Owner: {doc['owner'] or '—'}   Tags: {', '.join(doc['tags']) or '—'}")
-    out.print(f"Measure: {doc['measure'] or 'not bound'}")
+    bad = f"; {doc['bad_when']}" if doc["bad_when"] else ""
+    out.print(f"Measure: {doc['measure'] or 'not bound'}{bad}")
     out.print(verdict_line(doc["verdict"]), soft_wrap=True)
     _print_lint(doc["lint"])
     for c in doc["causes"]:

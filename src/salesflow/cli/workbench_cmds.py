@@ -24,6 +24,7 @@ from salesflow.cli.common import (
     open_workspace,
     out,
     print_json,
+    with_workspace,
     working,
 )
 
@@ -88,13 +89,17 @@ def pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 
 def verdict_line(verdict: dict[str, Any] | None) -> str:
-    """``CONFIRMED — sentence`` in colour, for the terminal."""
+    """``CONFIRMED BY THE DATA — sentence`` in colour, for the terminal: the web's and the
+    report's words for the verdict."""
     from rich.markup import escape
+
+    from salesflow.workbench.verdict import IMPROVEMENT_LABELS, UDR_LABELS
 
     if not verdict:
         return ""
     colour = COLOURS.get(verdict["verdict"], "white")
-    word = verdict["verdict"].replace("_", " ").upper()
+    labels = {**UDR_LABELS, **IMPROVEMENT_LABELS}
+    word = labels.get(verdict["verdict"], verdict["verdict"].replace("_", " ")).upper()
     return f"[bold {colour}]{word}[/] — {escape(verdict['sentence'])}"
 
 
@@ -137,7 +142,7 @@ def change_command(
         if as_json:
             print_json(result)
             return
-        out.print(message(id))
+        out.print(with_workspace(message(id), workspace))  # the undo hint runs as written
 
     command.__annotations__["id"] = id_argument  # each group's own help for the id
     command.__doc__ = doc
@@ -375,7 +380,8 @@ def causes(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) 
     out.print(f"\n[bold]Candidate root causes[/] ({len(roots)}):")
     for n in roots:
         core = " [bold red]CORE PROBLEM[/]" if n["core"] else ""
-        out.print(f"  {n['id']}: {escape(n['text'])} — {n['count']} UDR(s), {n['share']:.0%}{core}")
+        share = f", {n['share']:.0%}" if n["count"] else ""
+        out.print(f"  {n['id']}: {escape(n['text'])} — {n['leads_to']}{share}{core}")
 
 
 cause_app = new_app(

@@ -2,8 +2,9 @@
 
 ISO dates (``2024-03-31``, ``2024-03-31 14:05:00``, ``2024-03-31T14:05:00Z``) are read directly. Other
 common export formats are tried on the column's distinct values; a format is chosen only when it
-reads every value. When both a day-first and a month-first format read every value (all days are
-12 or less) the column is ambiguous and the user is asked to say which with ``--date-format``.
+reads every value. When both a day-first and a month-first format read the most values (all days
+are 12 or less), the column is ambiguous and the user is asked to say which with ``--date-format``,
+even when a few unreadable rows mean no format reads every value.
 
 Timestamps are stored as wall-clock time in the workspace's zone. An ISO column whose sample has
 values with a UTC offset (``Z``, ``+02:00``: API exports) is marked ``offsets`` and converted; in
@@ -114,31 +115,35 @@ def detect(
     counts = ", ".join(
         f"count(*) FILTER (WHERE NOT {valid_sql('v', f)})" for f in (ISO, *CANDIDATES)
     )
-    row = con.sql(
-        f"SELECT {counts} FROM (SELECT DISTINCT {col} AS v FROM {view} WHERE {col} IS NOT NULL)"
+    total, *row = con.sql(
+        f"SELECT count(*), {counts} FROM (SELECT DISTINCT {col} AS v FROM {view} WHERE {col} IS NOT NULL)"
     ).fetchone()
     failures = dict(zip((ISO, *CANDIDATES), row, strict=True))
-    fitting = [f for f, n in failures.items() if n == 0]
-    day = [f for f in fitting if f.startswith(_DAY_FIRST)]
-    month = [f for f in fitting if f.startswith(_MONTH_FIRST)]
-    if day and month:
+    # the formats that read the most values (all of them, or all but a few unreadable rows,
+    # which become row errors); day versus month is asked before any of them is chosen
+    fewest = min(failures.values())
+    best = [f for f, n in failures.items() if n == fewest]
+    day = [f for f in best if f.startswith(_DAY_FIRST)]
+    month = [f for f in best if f.startswith(_MONTH_FIRST)]
+    if day and month and fewest < total:  # (when none reads a value, every row is an error)
         return DateColumn(column, None, _ambiguous(con, view, column, file, day[0], month[0]))
-    best = fitting[0] if fitting else min(failures, key=lambda f: failures[f])
-    # (when no format reads everything, the one that reads most; the rest are row errors)
-    return DateColumn(column, best, offsets=best == ISO and offsets)
+    return DateColumn(column, best[0], offsets=best[0] == ISO and offsets)
 
 
 def _ambiguous(
     con: duckdb.DuckDBPyConnection, view: str, column: str, file: str, day: str, month: str
 ) -> RowError:
-    sample = con.sql(
-        f'SELECT "{column}" FROM {view} WHERE "{column}" IS NOT NULL LIMIT 1'
-    ).fetchone()[0]
+    col = f'"{column}"'
+    sql = f"SELECT {col}, {valid_sql(col, day)} FROM {view} LIMIT 1000"  # in file order
+    examples = [(n, v) for n, (v, ok) in enumerate(con.sql(sql).fetchall(), 1) if ok][:3]
+    shown = ", ".join(f"row {n}: {v}" for n, v in examples)
     return RowError(
         file,
         None,
         column,
-        sample,
-        f"dates could be day-month or month-day (no day is above 12), so salesflow will not "
-        f"guess; say which with --date-format '{day}' (day first) or '{month}' (month first)",
+        examples[0][1] if examples else None,
+        f"dates could be day-month or month-day (no day is above 12; e.g. {shown}), so "
+        f"salesflow will not guess; say which with --date-format '{day}' (day first) or "
+        f"--date-format '{month}' (month first), or in a mapping file with "
+        f'date_format = "{day}"',
     )

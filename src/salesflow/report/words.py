@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from salesflow.workbench.verdict import IMPROVEMENT_LABELS, UDR_LABELS
+
 __all__ = [
     "GLOSSARY",
     "IMPROVEMENT_LABELS",
@@ -27,20 +29,6 @@ __all__ = [
     "trend_words",
 ]
 
-UDR_LABELS = {
-    "confirmed": "Confirmed by the data",
-    "contradicted": "Contradicted by the data",
-    "insufficient_data": "Not enough data yet",
-    "unbound": "Not measured yet",
-}
-IMPROVEMENT_LABELS = {
-    "improved": "It worked",
-    "worse": "Got worse",
-    "no_signal": "No real change yet",
-    "too_early": "Too early to tell",
-    "insufficient_data": "Not enough data",
-    "not_measured": "No measure yet",
-}
 REAL_CHANGE = "A real change, not noise"
 
 GLOSSARY = [

@@ -60,20 +60,43 @@ FORM_WORDS = {
     "--preset": "the “Export from” choice",
     "--replace-history": "the “replace the whole history” box",
 }
-_OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]+)(?:[ =]('[^']*'|\S+))?")
+#: whole core phrases the form says more simply (before single options are translated)
+FORM_PHRASES = (
+    (
+        re.compile(
+            r"--date-format '[^']*' \(day first\) or --date-format '[^']*' \(month first\)"
+            r"(?:, or in a mapping file with date_format = \"[^\"]*\")?"
+        ),
+        "the “Dates in the file” choice: day first or month first",
+    ),
+)
+_OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]+)(?:[ =]('[^']*'|[^\s,;)]+))?")
+
+
+#: options whose value names a field of the form: ``--filter stage=NAME`` → “Only where” stage
+PAIR_WORDS = {
+    "--filter": "“Only where” {}",
+    "--by": "“Break down by” {}",
+    "--param": "the “{}” setting",
+}
+
+
+def _form_words(m: re.Match[str]) -> str:
+    option, value = m.group(1), m.group(2)
+    if option in PAIR_WORDS and value:
+        return PAIR_WORDS[option].format(value.strip("'").split("=")[0])
+    control = FORM_WORDS.get(option, "the matching option on this page")
+    keep = value if option in ("--date-format", "--encoding", "--thousands") else None
+    return f"{control} set to {keep}" if keep else control
 
 
 def browser_words(text: str | None) -> str | None:
     """A core message as a browser user reads it: options name the form's controls, never flags."""
     if not text:
         return text
-
-    def form_words(m: re.Match[str]) -> str:
-        control = FORM_WORDS.get(m.group(1), "the matching option on this page")
-        value = m.group(2) if m.group(1) in ("--date-format", "--encoding", "--thousands") else None
-        return f"{control} set to {value}" if value else control
-
-    return _OPTION.sub(form_words, text)
+    for phrase, words in FORM_PHRASES:
+        text = phrase.sub(words, text)
+    return _OPTION.sub(_form_words, text)
 
 
 def error_document(exc: SalesflowError) -> dict[str, Any]:

@@ -19,10 +19,10 @@ from salesflow.filemodes import private_dir, touch_private
 if TYPE_CHECKING:
     from starlette.datastructures import UploadFile
 
-__all__ = ["KINDS", "UploadError", "held", "hold", "release", "sniff"]
+__all__ = ["KINDS", "UploadError", "folder_of", "held", "hold", "imported", "release", "sniff"]
 
 KINDS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".parquet": "parquet"}
-MAX_AGE_SECONDS = 24 * 3600
+MAX_AGE_SECONDS = 24 * 3600  # a held upload, or what is left of it after the import, then goes
 
 
 class UploadError(SalesflowError):
@@ -123,11 +123,16 @@ def too_large(name: str, limit: int) -> UploadError:
     )
 
 
-def held(workspace: Path, token: str) -> tuple[Path, dict[str, Any]]:
-    """The held file and its metadata, or NotFoundError when it expired or never existed."""
+def folder_of(workspace: Path, token: str) -> Path:
+    """The upload's holding folder (it may have expired); NotFoundError for a malformed token."""
     if not token or not token.replace("-", "").replace("_", "").isalnum():
         raise NotFoundError("This upload does not exist", hint="Upload the file again")
-    folder = _root(workspace) / token
+    return _root(workspace) / token
+
+
+def held(workspace: Path, token: str) -> tuple[Path, dict[str, Any]]:
+    """The held file and its metadata, or NotFoundError when it expired or never existed."""
+    folder = folder_of(workspace, token)
     meta_file = folder / "meta.json"
     if not meta_file.is_file():
         raise NotFoundError(
@@ -135,6 +140,16 @@ def held(workspace: Path, token: str) -> tuple[Path, dict[str, Any]]:
         )
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     return folder / meta["file"], meta
+
+
+def imported(workspace: Path, token: str, keep: str) -> None:
+    """The import is done: the upload goes (it cannot be imported twice), the file named ``keep``
+    (the rows set aside) stays downloadable until the folder expires, 24 hours after the upload."""
+    path, _meta = held(workspace, token)
+    path.unlink(missing_ok=True)
+    (path.parent / "meta.json").unlink(missing_ok=True)
+    if not (path.parent / keep).is_file():
+        release(workspace, token)
 
 
 def release(workspace: Path, token: str) -> None:

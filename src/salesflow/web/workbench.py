@@ -17,6 +17,7 @@ from salesflow.errors import SalesflowError
 from salesflow.web.charts import AMBER, GREY, behaviour_figure, metric_title
 from salesflow.web.deps import Caller, state
 from salesflow.web.forms import pairs, pairs_from_rows
+from salesflow.workbench.verdict import IMPROVEMENT_LABELS, UDR_LABELS
 
 if TYPE_CHECKING:
     from fastapi import Request
@@ -39,18 +40,19 @@ __all__ = [
     "version_of",
 ]
 
-#: verdict → (label a sales leader reads, css tone)
-VERDICT_WORDS = {
-    "confirmed": ("Confirmed by the data", "bad"),
-    "contradicted": ("Contradicted by the data", "grey"),  # not a success: the worry was unfounded
-    "insufficient_data": ("Not enough data yet", "grey"),
-    "unbound": ("Not measured yet", "grey"),
-    "improved": ("Improved", "good"),
-    "worse": ("Got worse", "bad"),
-    "no_signal": ("No real change yet", "amber"),
-    "too_early": ("Too early to tell", "grey"),
-    "not_measured": ("No measure yet", "grey"),
+TONES = {
+    "confirmed": "bad",
+    "contradicted": "grey",  # not a success: the worry was unfounded
+    "insufficient_data": "grey",
+    "unbound": "grey",
+    "improved": "good",
+    "worse": "bad",
+    "no_signal": "amber",
+    "too_early": "grey",
+    "not_measured": "grey",
 }
+#: verdict → (label a sales leader reads, the same as the report's and the CLI's; css tone)
+VERDICT_WORDS = {v: (label, TONES[v]) for v, label in {**UDR_LABELS, **IMPROVEMENT_LABELS}.items()}
 PERIODS = ("week", "month", "quarter")
 
 

@@ -135,8 +135,9 @@ def add_link(
     for node in (effect, cause):
         if node not in graph.nodes:
             raise NotFoundError(
-                f"Node {node!r} is not a UDR or cause in this graph",
-                hint="Add it first, then link it",
+                f"{node} is neither a UDR nor a cause",
+                hint="`salesflow udr list` and `salesflow causes` show the ids; add a new one "
+                'with `salesflow udr add "…"` or `salesflow cause add "…"` first',
             )
     if effect == cause:
         raise CauseGraphError(
@@ -186,10 +187,21 @@ class NodeRank:
     root: bool
     core: bool
     depth: int | None
+    contradicted: list[NodeId] = field(default_factory=list)  # reached UDRs the data contradicts
 
     @property
     def count(self) -> int:
         return len(self.reaches)
+
+    def leads_to(self, total: int) -> str:
+        """What it explains, in words: ``leads to 2 of 5 UDRs``; a cause behind contradicted
+        UDRs alone ``only explains a result the data contradicts (#3)``, never "0 UDRs"."""
+        against = ", ".join(f"#{i}" for i in self.contradicted)
+        if not self.reaches and self.contradicted:
+            what = "a result" if len(self.contradicted) == 1 else "results"
+            return f"only explains {what} the data contradicts ({against})"
+        text = f"leads to {self.count} of {total} UDR{'s' if total != 1 else ''}"
+        return f"{text}, and to {against} that the data contradicts" if against else text
 
 
 def _depths(g: nx.DiGraph, udrs: set[NodeId]) -> dict[NodeId, int | None]:
@@ -230,17 +242,28 @@ def rank(
     """
     nodes = list(nodes)
     g = _digraph(nodes, links)
-    udrs = {n.id for n in nodes if n.kind == "udr"} - set(contradicted)
+    against = set(contradicted)
+    udrs = {n.id for n in nodes if n.kind == "udr"} - against
     depths = _depths(g, udrs)
     roots = _roots(g)
     ranks = []
     for n in nodes:
-        reached = (nx.descendants(g, n.id) | {n.id}) & udrs
-        reaches = sorted(reached, key=_sort_key)
+        below = nx.descendants(g, n.id) | {n.id}
+        reaches = sorted(below & udrs, key=_sort_key)
         share = len(reaches) / len(udrs) if udrs else 0.0
         core = bool(udrs) and share >= core_threshold
         ranks.append(
-            NodeRank(n.id, n.kind, n.text, reaches, share, n.id in roots, core, depths[n.id])
+            NodeRank(
+                n.id,
+                n.kind,
+                n.text,
+                reaches,
+                share,
+                n.id in roots,
+                core,
+                depths[n.id],
+                sorted(below & against, key=_sort_key),
+            )
         )
     return sorted(
         ranks, key=lambda r: (-r.share, -(r.depth if r.depth is not None else -1), _sort_key(r.id))

@@ -167,7 +167,10 @@ def _changed(
 
 
 def _words(verdict: str) -> str:
-    return verdict.replace("_", " ")
+    """The verdict as the web, the report and the CLI word it: "it worked", "no real change yet"."""
+    from salesflow.workbench.verdict import IMPROVEMENT_LABELS
+
+    return IMPROVEMENT_LABELS.get(verdict, verdict.replace("_", " ")).lower()
 
 
 def _unaddressed(

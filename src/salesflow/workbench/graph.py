@@ -137,6 +137,7 @@ def causes(bench: Workbench) -> dict[str, Any]:
     against = contradicted_udrs(bench)
     threshold = bench.workspace.settings.core_threshold
     ranks = rank(nodes, links, core_threshold=threshold, contradicted=against)
+    udrs = sum(1 for n in nodes if n.kind == "udr" and n.id not in against)
     return {
         "nodes": [
             {
@@ -147,6 +148,8 @@ def causes(bench: Workbench) -> dict[str, Any]:
                 "version": versions.get(r.id),
                 "reaches": r.reaches,
                 "count": r.count,
+                "contradicted_reached": r.contradicted,
+                "leads_to": r.leads_to(udrs),
                 "share": r.share,
                 "root": r.root,
                 "core": r.core,
@@ -156,7 +159,7 @@ def causes(bench: Workbench) -> dict[str, Any]:
         ],
         "links": [link_doc(r) for r in records],
         "core_threshold": bench.workspace.settings.core_threshold,
-        "udrs": sum(1 for n in nodes if n.kind == "udr" and n.id not in against),
+        "udrs": udrs,
         "contradicted": sorted(against),
         "tree": tree_lines(nodes, _as_links(records, with_checks=True), ranks),
     }

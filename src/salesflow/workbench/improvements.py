@@ -31,6 +31,7 @@ from salesflow.workbench.measures import (
     compute,
     describe,
     parse_threshold,
+    unit_of,
 )
 from salesflow.workbench.verdict import (
     Verdict,
@@ -305,7 +306,12 @@ def show(bench: Workbench, id: int) -> dict[str, Any]:
         {"id": n, "kind": texts.get(n, ("deleted", ""))[0], "text": texts.get(n, ("", ""))[1]}
         for n in record.attacks
     ]
-    doc["checkins"] = answer_history(bench.store.checkins.list(id), bench.workspace.settings.zone)
+    settings = bench.workspace.settings
+    doc["checkins"] = answer_history(bench.store.checkins.list(id), settings.zone)
+    unit = unit_of(record.measure, settings) if record.measure else ""
+    for c in doc["checkins"]:  # "5.2 days", as the check-in said it when it was recorded
+        value = c["measure_value"]
+        c["measure_text"] = None if value is None else format_value(value, unit)
     found = schedule_of(bench, id)
     doc["schedule"] = None if found is None else found.to_dict()
     return doc

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
-from salesflow.workbench.verdict import PLURAL
+from salesflow.workbench.verdict import PLURAL, format_value
 
 if TYPE_CHECKING:
     from salesflow.metrics.base import Metric
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Measured",
+    "bad_when",
     "binding_from_options",
     "complete_periods",
     "compute",
@@ -38,6 +39,8 @@ __all__ = [
     "parse_pairs",
     "parse_threshold",
     "season_label",
+    "threshold_input",
+    "unit_of",
 ]
 
 UNIT_WORDS = {"opportunities": "deals"}  # a metric's unit as a sales leader says it
@@ -249,3 +252,35 @@ def compute(
         none = chart_series(complete, workspace.settings, chart="none")
         return Measured(seasonal(none, season), dropped, day, exc.message, words, shown)
     return Measured(seasonal(charted, season), dropped, day, not_judged=words, shown=shown)
+
+
+def unit_of(binding: Mapping[str, Any], settings: Any = None) -> str:
+    """The unit of a binding's metric as a sales leader says it ("" when it is gone)."""
+    from salesflow.metrics import get
+
+    try:
+        unit = get(binding["metric"], settings).unit
+    except SalesflowError:  # a custom metric removed from salesflow.toml: the bare number
+        unit = ""
+    return UNIT_WORDS.get(unit, unit)
+
+
+def bad_when(binding: Mapping[str, Any], settings: Any = None) -> str:
+    """Which way is bad, the threshold in the metric's unit as its chart shows it:
+    ``bad when below 40 %`` (stored as 0.4), or ``bad when a signal shows it going down``."""
+    above = binding.get("bad_if") == "above"
+    threshold = binding.get("threshold")
+    if threshold is None:
+        return f"bad when a signal shows it going {'up' if above else 'down'}"
+    shown = format_value(threshold, unit_of(binding, settings))
+    return f"bad when {'above' if above else 'below'} {shown}"
+
+
+def threshold_input(binding: Mapping[str, Any], settings: Any = None) -> str:
+    """The threshold as a manager types it back (``40%``, ``7``); "" when there is none."""
+    threshold = binding.get("threshold")
+    if threshold is None:
+        return ""
+    if unit_of(binding, settings) == "%":
+        return f"{threshold * 100:g}%"
+    return f"{threshold:g}"

@@ -23,7 +23,7 @@ from salesflow.appdb.versions import CURRENT, Expected
 from salesflow.errors import NotFoundError, SalesflowError
 from salesflow.workbench import graph, improvements, team_view
 from salesflow.workbench.lint import lint
-from salesflow.workbench.measures import binding_from_options, compute, describe
+from salesflow.workbench.measures import bad_when, binding_from_options, compute, describe
 from salesflow.workbench.verdict import Verdict, cannot_run, judge_udr, with_season_advice
 
 if TYPE_CHECKING:
@@ -245,9 +245,9 @@ class Workbench:
         doc = record.to_dict()
         if doc["binding"] is not None:  # bound before seasons existed: no season
             doc["binding"].setdefault("season", None)
-        doc["measure"] = (
-            describe(record.binding, self.workspace.settings) if record.binding else None
-        )
+        settings, binding = self.workspace.settings, record.binding
+        doc["measure"] = describe(binding, settings) if binding else None
+        doc["bad_when"] = bad_when(binding, settings) if binding else None
         doc["verdict"] = None if verdict is None else verdict.to_dict(chart=full)
         return doc
 

@@ -57,9 +57,11 @@ if TYPE_CHECKING:
     from salesflow.workbench.shift import Shift
 
 __all__ = [
+    "IMPROVEMENT_LABELS",
     "IMPROVEMENT_VERDICTS",
     "MIN_AFTER",
     "RECENT",
+    "UDR_LABELS",
     "UDR_VERDICTS",
     "Verdict",
     "cannot_run",
@@ -80,6 +82,21 @@ IMPROVEMENT_VERDICTS = (
     "insufficient_data",
     "not_measured",
 )
+#: each verdict in a sales leader's words: the one wording the web, the report and the CLI use
+UDR_LABELS = {
+    "confirmed": "Confirmed by the data",
+    "contradicted": "Contradicted by the data",
+    "insufficient_data": "Not enough data yet",
+    "unbound": "Not measured yet",
+}
+IMPROVEMENT_LABELS = {
+    "improved": "It worked",
+    "worse": "Got worse",
+    "no_signal": "No real change yet",
+    "too_early": "Too early to tell",
+    "insufficient_data": "Not enough data yet",
+    "not_measured": "No measure yet",
+}
 RECENT = 3  # complete periods that make up "the latest"
 PLURAL = {"week": "weeks", "month": "months", "quarter": "quarters"}
 

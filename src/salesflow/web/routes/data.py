@@ -193,8 +193,8 @@ async def confirm(request: Request, caller: Caller = Depends(editor)) -> HTMLRes
         report = await run_import(st, path, meta, dry_run=False, who=caller.name)
     except SalesflowError as exc:
         return _page(request, problem=error_document(exc), status=status_of(exc))
-    uploads.release(st.web.workspace, token)
-    return _page(request, done=report, table=meta["table"])
+    uploads.imported(st.web.workspace, token, keep=REJECTS)  # the set-aside rows stay a while
+    return _page(request, done=report, token=token, table=meta["table"])
 
 
 @router.get("/data/rejected/{token}", include_in_schema=False)
@@ -208,8 +208,10 @@ def rejected(token: str, request: Request, caller: Caller = Depends(viewer)) -> 
         raise Forbidden("Only editors see the rows of an upload",
                         hint="Ask an admin to make you an editor on the Accounts page")  # fmt: skip
 
-    path, _meta = uploads.held(state(request).web.workspace, token)
-    rejects = path.with_name(REJECTS)
+    rejects = uploads.folder_of(state(request).web.workspace, token) / REJECTS
     if not rejects.is_file():
-        raise NotFoundError("No rows were set aside for this upload", hint="Upload the file again")
+        raise NotFoundError(
+            "No rows were set aside for this upload, or they were kept past their 24 hours",
+            hint="Upload the file again to see its rows checked",
+        )
     return FileResponse(rejects, media_type="text/csv", filename=REJECTS)

@@ -32,6 +32,7 @@ from salesflow.web.workbench import (
     udr_figure,
     version_of,
 )
+from salesflow.workbench.measures import threshold_input
 
 router = APIRouter()
 
@@ -258,9 +259,11 @@ def _detail_context(request: Request, caller: Caller, udr_id: int) -> dict[str, 
         doc = clean(wb.show_udr(udr_id))
         history = wb.history("udr", udr_id)
     binding = doc.get("binding") or {}
+    settings = state(request).web.settings
     return {
         "udr": doc,
-        "figure": udr_figure(doc, state(request).web.settings),
+        "figure": udr_figure(doc, settings),
+        "threshold_input": threshold_input(binding, settings),
         "history": list(reversed(history)),
         "catalog": metric_choices(request),
         "dims": DIMENSIONS,

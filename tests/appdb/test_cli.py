@@ -91,7 +91,7 @@ def test_an_outdated_app_db_is_refused_until_upgraded(appdb_cli, tmp_path):
     assert result.exit_code == 1
     assert (
         f"this salesflow needs {head_revision()}" in result.stderr
-        and "salesflow upgrade" in result.stderr
+        and f"salesflow -w {ws} upgrade" in result.stderr  # runs as written from anywhere
     )
     assert not (tmp_path / "k.json").exists()
 

@@ -102,13 +102,16 @@ def default_variables(
         v = cat.variables.get(name)
         if v is None or v.when == "after" or name in leaky or name not in frame:
             continue
-        values = frame[name]
-        if values.notna().mean() < MIN_COVERAGE or values.nunique(dropna=True) < 2:
-            continue
-        if v.kind == "categorical" and values.nunique() > MAX_DEFAULT_LEVELS:
-            continue
-        chosen.append(v)
+        if usable(v, frame[name]):
+            chosen.append(v)
     return chosen
+
+
+def usable(v: Variable, values: pd.Series) -> bool:
+    """Worth a default place in a model: well covered, varying, with a handful of levels."""
+    if values.notna().mean() < MIN_COVERAGE or values.nunique(dropna=True) < 2:
+        return False
+    return not (v.kind == "categorical" and values.nunique() > MAX_DEFAULT_LEVELS)
 
 
 def analyse(frame: pd.DataFrame, spec: OutcomeSpec, variables: list[Variable]) -> DriverResult:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from salesflow.analysis.drivers import DEFAULT_BUILTINS, MAX_DEFAULT_LEVELS, MIN_COVERAGE
+from salesflow.analysis.drivers import DEFAULT_BUILTINS, usable
 from salesflow.analysis.features import Catalog, feature_frame
 from salesflow.analysis.variables import Variable
 from salesflow.analysis.wording import label
@@ -201,12 +201,8 @@ def candidates(frame: pd.DataFrame, cat: Catalog) -> tuple[list[Variable], list[
         if v.when != "creation":
             left_out.append({"name": name, "when": v.when, "why": WHY_LEFT_OUT[v.when]})
             continue
-        values = frame[name]
-        if values.notna().mean() < MIN_COVERAGE or values.nunique(dropna=True) < 2:
-            continue
-        if v.kind == "categorical" and values.nunique() > MAX_DEFAULT_LEVELS:
-            continue
-        chosen.append(v)
+        if usable(v, frame[name]):
+            chosen.append(v)
     return chosen, left_out
 
 

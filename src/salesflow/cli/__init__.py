@@ -25,6 +25,7 @@ from salesflow.cli import (
     metrics_cmds,
     pipeline_cmd,
     report_cmd,
+    sync_cmds,
     web_cmds,
     workbench_cmds,
     workspace_cmds,
@@ -84,6 +85,7 @@ for module in (
     report_cmd,
     digest_cmd,
     web_cmds,
+    sync_cmds,
 ):
     module.register(app)
 

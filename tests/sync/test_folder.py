@@ -129,3 +129,20 @@ def test_tables_map_and_clear_errors(cli, workspace, folder) -> None:
     config.write_text(base.replace("[sync.folder]", ""), "utf-8")
     result = cli("sync", "folder", "--once", "-w", workspace.path, ok=False)
     assert result.exit_code != 0 and "No watched folder is set" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_fails_with_its_reason(cli, workspace, folder) -> None:
+    path = deals(folder / "opportunities.csv", range(2))
+    path.chmod(0)
+    try:
+        code, files = sync(cli, workspace, ok=False)
+    finally:
+        path.chmod(0o600)
+    assert code == 1 and "cannot be read (Permission denied)" in files[0]["error"]
+    assert sync(cli, workspace)[1][0]["rows"] == {"added": 2, "updated": 0}  # readable: it lands
+
+
+def test_json_needs_once(cli, workspace, folder) -> None:
+    result = cli("sync", "folder", "-w", workspace.path, "--json", ok=False)
+    assert result.exit_code == 1 and "needs --once" in result.stderr

@@ -45,12 +45,14 @@ def sync_folder(workspace: Workspace, *, now: datetime | None = None) -> list[Fi
     workspace stops the sync (nothing recorded for the files not yet tried, so they come next time).
     """
     folder = folder_settings(workspace.settings)
-    log = SyncLog.load(workspace.path)
     results = []
-    for path in _in_import_order(folder):
-        result = _sync_file(workspace, folder, log, path, now)
-        if result is not None:
-            results.append(result)
+    # one sync at a time: the log is read, then rewritten after each file
+    with workspace.write_lock("a sync of the watched folder"):
+        log = SyncLog.load(workspace.path)
+        for path in _in_import_order(folder):
+            result = _sync_file(workspace, folder, log, path, now)
+            if result is not None:
+                results.append(result)
     return results
 
 
@@ -65,23 +67,50 @@ def _in_import_order(folder: FolderSettings) -> list[Path]:
 def _sync_file(
     workspace: Workspace, folder: FolderSettings, log: SyncLog, path: Path, now: datetime | None
 ) -> FileResult | None:
-    stat = path.stat()
-    seen = log.files.get(path.name)
-    if seen and (seen["size"], seen["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns):
+    """Import ``path`` if it is new or changed and record the attempt; ``None`` if left alone."""
+    try:
+        fingerprint = _fingerprint(path, log.files.get(path.name))
+    except FileNotFoundError:  # moved away since the folder was listed
         return None
-    digest = _sha256(path)
-    fingerprint = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
-    if seen and seen["sha256"] == digest:  # touched, not changed
+    except OSError as exc:
+        return _record(log, path, {}, _unreadable(path, exc), now)
+    if fingerprint is None:
+        return None
+    seen = log.files.get(path.name)
+    if seen and seen["sha256"] == fingerprint["sha256"]:  # touched, not changed
         log.files[path.name] = {**seen, **fingerprint}
         log.save()
         return None
-    result = _import(workspace, folder, path)
-    log.files[path.name] = {**fingerprint, "table": result.table, "status": result.status,
-                            "error": result.error}  # fmt: skip
+    return _record(log, path, fingerprint, _import(workspace, folder, path), now)
+
+
+def _fingerprint(path: Path, seen: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Size, modification time and SHA-256; ``None`` when size and time are as last seen."""
+    stat = path.stat()
+    if seen and (seen["size"], seen["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns):
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha256(path)}
+
+
+def _record(
+    log: SyncLog, path: Path, fingerprint: dict[str, Any], result: FileResult, now: datetime | None
+) -> FileResult:
+    state = {"table": result.table, "status": result.status, "error": result.error}
+    log.files[path.name] = {"size": None, "mtime_ns": None, "sha256": None, **fingerprint, **state}
     at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     log.entries.append({"at": at, **result.to_dict()})
     log.save()
     return result
+
+
+def _unreadable(path: Path, exc: OSError) -> FileResult:
+    reason = exc.strerror or str(exc)
+    return FileResult(
+        path.name,
+        None,
+        "failed",
+        error=f"{path.name} cannot be read ({reason}); check its permissions",
+    )
 
 
 def _import(workspace: Workspace, folder: FolderSettings, path: Path) -> FileResult:

@@ -8,7 +8,7 @@ keeps its fingerprint and its error, so it is retried only when it changes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,12 +26,13 @@ __all__ = ["FileResult", "sync_folder"]
 
 @dataclass
 class FileResult:
-    """One file's outcome: ``status`` is ``imported`` or ``failed`` (with ``error``, a sentence)."""
+    """One file's outcome: ``imported`` with ``rows`` added and updated, or ``failed`` with
+    ``error``, a sentence."""
 
     file: str
     table: str | None
     status: str
-    rows: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0})
+    rows: dict[str, int] | None = None  # None when it failed: a failure is not "0 rows"
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -91,7 +91,8 @@ def _print(rows: list[dict[str, Any]], *, empty: str) -> None:
         n = r["rows"]
         out.print(
             f"{when}Imported {escape(r['file'])} into [bold]{r['table']}[/] "
-            f"({n['added']:,} new, {n['updated']:,} updated)"
+            f"({n['added']:,} new, {n['updated']:,} updated)",
+            soft_wrap=True,
         )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_flow import STAGES, load_duckdb  # noqa: E402
+from benchmarks.bench_flow import STAGES, load_duckdb
 
 _STATE = (
     "SELECT c.* EXCLUDE (variant_id), v.codes FROM flow_cases c "
@@ -52,7 +52,9 @@ def append_events(con: object, share: float, seed: int = 11) -> object:
         "opportunity_id, TIMESTAMP '2024-06-01', 'open' FROM _bench_new "
         "WHERE opportunity_id LIKE 'N%'"
     )
-    con.execute("INSERT INTO stage_events (opportunity_id, stage, entered_at) SELECT * FROM _bench_new")
+    con.execute(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) SELECT * FROM _bench_new"
+    )
     return con.execute("SELECT DISTINCT opportunity_id FROM _bench_new").to_arrow_table()
 
 

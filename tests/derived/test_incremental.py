@@ -148,3 +148,32 @@ def test_a_new_stage_in_the_data_rebuilds_everything(workspace, tmp_path):
     assert "Discovery" in set(updated["stages"]["stage"])
     derived.refresh(workspace.data, workspace.settings)
     assert_same(updated, flow_state(con))
+
+
+def test_appended_events_of_old_and_new_deals_equal_a_full_rebuild(workspace, tmp_path):
+    """Events added after a deal's last one and deals seen for the first time; a variant whose
+    only deals all move on disappears, as in a full rebuild."""
+    old = [f"D{i:03d}" for i in range(80)]
+    new = [f"N{i:02d}" for i in range(15)]
+    with_deals(workspace, tmp_path, old + new)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(7, old)))
+    rng = random.Random(8)
+    later = T0 + timedelta(days=400)
+    appended = [(d, rng.choice(STAGES), later + timedelta(hours=i)) for i, d in enumerate(old[:30])]
+    appended += history(9, new)
+    con = workspace.data.con
+    con.executemany(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", appended
+    )
+    from salesflow.derived import duckdb_build
+
+    stages = derived._stage_codes(workspace.data, workspace.settings)
+    touched = sorted({d for d, _, _ in appended})
+    assert duckdb_build.incremental(workspace.data, stages, touched) == "_flow_ids"
+    derived.refresh(workspace.data, workspace.settings, changed=touched)
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    assert set(updated["cases"]["opportunity_id"]) >= set(new)
+    assert (updated["variants"]["n_cases"] > 0).all()
+    derived.refresh(workspace.data, workspace.settings)  # full rebuild: the oracle
+    assert_same(updated, flow_state(con))

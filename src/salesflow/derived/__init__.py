@@ -151,7 +151,11 @@ def _iso(value: object) -> str | None:
 def _stage_codes(con: BaseBackend, settings: Settings) -> list[tuple[str, int, int]]:
     """(stage, rank, code) for every stage in the data, ordered in Python so codes never depend
     on a database's collation. Stages missing from the settings rank after all configured ones."""
-    t = con.table("stage_events")
-    seen = t.filter(t.stage.notnull()).select("stage").distinct().execute()["stage"]
+    if con.name == "duckdb":  # plain SQL: a fifth of the time Ibis takes (an incremental refresh)
+        query = "SELECT DISTINCT stage FROM stage_events WHERE stage IS NOT NULL"
+        seen = [r[0] for r in con.con.execute(query).fetchall()]
+    else:
+        t = con.table("stage_events")
+        seen = t.filter(t.stage.notnull()).select("stage").distinct().execute()["stage"]
     ranked = sorted((settings.stages.rank(str(s)), str(s)) for s in seen)
     return [(stage, rank, code) for code, (rank, stage) in enumerate(ranked)]

@@ -35,7 +35,7 @@ def _duckdb_statements(
     keep only what later steps need, so the build stays within a small memory budget.
 
     With ``changed`` (a table of opportunity ids) only those deals are recomputed: their rows are
-    deleted and inserted again, new variants appended and every variant's count refreshed.
+    deleted and inserted again, new variants appended and the counts of their variants adjusted.
     A full build writes the tables under their names + ``suffix`` (see :func:`build`).
     """
     full = changed is None
@@ -71,8 +71,11 @@ def _duckdb_statements(
         recount = []
     else:
         head = [
-            f"DELETE FROM {t} WHERE opportunity_id IN (SELECT opportunity_id FROM {changed})"
-            for t in ("flow_transitions", "flow_cases")
+            _recount(changed, "-"),
+            *(
+                f"DELETE FROM {t} WHERE opportunity_id IN (SELECT opportunity_id FROM {changed})"
+                for t in ("flow_transitions", "flow_cases")
+            ),
         ]
         variants = f"""CREATE OR REPLACE TEMP TABLE _flow_variant_keys AS
             SELECT coalesce(v.variant_id, (SELECT coalesce(max(variant_id), -1) FROM flow_variants)
@@ -83,11 +86,7 @@ def _duckdb_statements(
             "INSERT INTO flow_variants SELECT variant_id, codes, 0 FROM _flow_variant_keys "
             "WHERE codes NOT IN (SELECT codes FROM flow_variants)"
         ]
-        recount = [
-            "UPDATE flow_variants SET n_cases = c.n FROM (SELECT variant_id, count(*) AS n "
-            "FROM flow_cases GROUP BY variant_id) c WHERE flow_variants.variant_id = c.variant_id",
-            "DELETE FROM flow_variants WHERE variant_id NOT IN (SELECT variant_id FROM flow_cases)",
-        ]
+        recount = [_recount(changed, "+"), "DELETE FROM flow_variants WHERE n_cases = 0"]
     return [
         *head,
         f"""CREATE OR REPLACE TEMP TABLE _flow_events AS
@@ -135,6 +134,16 @@ def _duckdb_statements(
         f"{create} flow_meta{suffix} AS SELECT {_sql_text(meta)} AS fingerprint",
         *(f"DROP TABLE IF EXISTS {t}" for t in _DUCKDB_SCRATCH),
     ]
+
+
+def _recount(changed: str, sign: str) -> str:
+    """Take the changed deals' cases off their variants' counts (``-``, before their rows are
+    deleted) or add them back (``+``, once inserted): no recount of every deal."""
+    return (
+        f"UPDATE flow_variants SET n_cases = n_cases {sign} d.n FROM (SELECT variant_id, "
+        f"count(*) AS n FROM flow_cases WHERE opportunity_id IN (SELECT opportunity_id FROM "
+        f"{changed}) GROUP BY variant_id) d WHERE flow_variants.variant_id = d.variant_id"
+    )
 
 
 def _variant_groups(decode: str) -> str:

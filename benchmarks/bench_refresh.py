@@ -1,0 +1,118 @@
+"""Incremental refresh of the flow tables against a full rebuild, in one run on one workspace.
+
+Builds a workspace of about ``--events`` stage events (bench_flow's generator), times a full
+``derived.refresh``, then appends ``--share`` new events (half to existing deals, after their last
+event; half as new deals), and times ``derived.refresh(changed=those deals)`` as the importer
+calls it; each the best of ``--repeat`` runs. The incremental result is checked to equal a full rebuild before the ratio is printed.
+
+    .venv/bin/python benchmarks/bench_refresh.py --events 1000000
+    .venv/bin/python benchmarks/bench_refresh.py --events 1000000 --profile   # seconds per statement
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bench_flow import STAGES, load_duckdb
+
+_STATE = (
+    "SELECT c.* EXCLUDE (variant_id), v.codes FROM flow_cases c "
+    "JOIN flow_variants v USING (variant_id) ORDER BY opportunity_id",
+    "SELECT * FROM flow_transitions ORDER BY opportunity_id, seq",
+    "SELECT codes, n_cases FROM flow_variants ORDER BY codes",
+    "SELECT * FROM flow_stages ORDER BY code",
+)
+
+
+def append_events(con: object, share: float, seed: int = 11) -> object:
+    """Append ``share`` of the events as new ones; return the touched deal ids (Arrow)."""
+    n = con.execute("SELECT count(*) FROM stage_events").fetchone()[0]
+    k = max(2, int(n * share))
+    names = ", ".join(f"'{s}'" for s in STAGES)
+    con.execute(f"SELECT setseed({seed / 100})")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _bench_new AS
+        WITH last AS (SELECT opportunity_id, max(entered_at) AS last_at FROM stage_events
+                      GROUP BY opportunity_id),
+             picked AS (SELECT * FROM last USING SAMPLE {k // 2} ROWS)
+        SELECT opportunity_id, ([{names}])[1 + (random() * 7)::INT % 7] AS stage,
+               last_at + INTERVAL 1 DAY AS entered_at FROM picked
+        UNION ALL
+        SELECT 'N' || lpad(i::VARCHAR, 8, '0'), ([{names}])[1 + i % 7],
+               TIMESTAMP '2024-06-01' + to_hours(i % 97) FROM range({k - k // 2}) t(i)"""
+    )
+    con.execute(
+        "INSERT INTO opportunities (opportunity_id, created_at, outcome) SELECT DISTINCT "
+        "opportunity_id, TIMESTAMP '2024-06-01', 'open' FROM _bench_new "
+        "WHERE opportunity_id LIKE 'N%'"
+    )
+    con.execute(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) SELECT * FROM _bench_new"
+    )
+    return con.execute("SELECT DISTINCT opportunity_id FROM _bench_new").to_arrow_table()
+
+
+def profile_statements() -> None:
+    """Print each statement's seconds of the incremental update (wraps the transaction runner)."""
+    from salesflow.derived import duckdb_build
+
+    def timed(raw: object, statements: list[str]) -> None:
+        for statement in ["BEGIN TRANSACTION", *statements, "COMMIT"]:
+            t = time.perf_counter()
+            raw.execute(statement)
+            print(f"    {time.perf_counter() - t:7.3f} s  {' '.join(statement.split())[:90]}")
+
+    duckdb_build._in_transaction = timed
+
+
+def timed(fn: object, *args: object, repeat: int = 1, **kw: object) -> float:
+    """Best of ``repeat`` runs (a refresh repeated on unchanged data does the same work)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn(*args, **kw)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--share", type=float, default=0.01, help="new events as a share of all")
+    ap.add_argument("--repeat", type=int, default=3, help="best of this many runs of each")
+    ap.add_argument("--profile", action="store_true", help="seconds per incremental statement")
+    args = ap.parse_args()
+    from salesflow import derived
+    from salesflow.workspace import init_workspace
+
+    with tempfile.TemporaryDirectory() as tmp, init_workspace(Path(tmp) / "ws") as ws:
+        con = ws.data.con
+        n = load_duckdb(con, args.events)
+        derived.refresh(ws.data, ws.settings)  # warm-up: files and caches as after an import
+        full = timed(derived.refresh, ws.data, ws.settings, repeat=args.repeat)
+        changed = append_events(con, args.share)
+        if args.profile:
+            profile_statements()
+        part = timed(derived.refresh, ws.data, ws.settings, changed=changed, repeat=args.repeat)
+        fresh = derived.is_fresh(ws.data, ws.settings)
+        incremental = [con.execute(q).fetchall() for q in _STATE]
+        again = timed(derived.refresh, ws.data, ws.settings)
+        same = incremental == [con.execute(q).fetchall() for q in _STATE]
+    print(f"bench_refresh: {n:,} events, +{args.share:.1%} new ({changed.num_rows:,} deals)")
+    print(
+        f"  full rebuild (best of {args.repeat})        {full:8.3f} s  (after the append: {again:.3f} s)"
+    )
+    print(f"  incremental refresh (best of {args.repeat}) {part:8.3f} s")
+    print(f"  incremental / full rebuild      {part / full:8.1%}")
+    print(f"  equal to a full rebuild: {same}; fresh afterwards: {fresh}")
+    return 0 if same and fresh else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The contract between a CRM connector and the workspace: what one incremental pull brings.
+
+A connector (``sync/salesforce.py``, ``sync/hubspot.py``) only talks to its CRM: it fetches what
+changed since the last high-water mark and returns a :class:`Pull` whose records carry the vendor's
+field names, exactly as the vendor's export preset (``ingest/presets/<crm>.toml``) expects them.
+Applying a pull (mapping through the preset, validating, writing every table all or nothing,
+removing deleted records with their history, moving the mark, logging) is the same for every CRM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Pull", "TableChanges"]
+
+
+@dataclass
+class TableChanges:
+    """One canonical table's changes: ``records`` added or changed in the CRM (vendor field
+    names, values as the vendor's API returns them) and the ids of records ``deleted`` there."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    deleted: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Pull:
+    """What one sync fetched: changes per canonical table (``opportunities``,
+    ``opportunity_history``, ``activities`` …) and the new high-water mark (ISO-8601 UTC) to
+    store once the pull is applied; ``None`` when nothing changed."""
+
+    crm: str  # "salesforce" | "hubspot": names the preset and the sync-log source
+    tables: dict[str, TableChanges] = field(default_factory=dict)
+    high_water_mark: str | None = None
+    requests: int = 0  # HTTP requests made, for the sync log and the tests

@@ -16,6 +16,15 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield running
 
 
+@pytest.fixture(scope="session")
+def knowledge_site(tmp_path_factory: pytest.TempPathFactory):
+    """``(url, workspace)`` of a served demo with its team knowledge (UDRs, causes, improvements),
+    built once for the picture and tutorial walks. The tutorial walk adds two deals through the
+    Data page; nothing that the picture checks depends on them."""
+    with serving_demo(tmp_path_factory.mktemp("knowledge"), opportunities=800, knowledge=True) as s:
+        yield s
+
+
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
     """Where screenshots go: $SALESFLOW_SCREENSHOTS, else the test's own tmp_path."""

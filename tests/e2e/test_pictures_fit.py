@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from e2e_helpers import serving_demo, sign_in
+from e2e_helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,15 +30,11 @@ OUTSIDE_JS = """(sel) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with serving_demo(tmp_path_factory.mktemp("fit"), opportunities=800, knowledge=True) as s:
-        yield s
-
-
 @pytest.fixture
-def page(browser, site):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=site[0])
+def page(browser, knowledge_site):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=knowledge_site[0]
+    )
     pg = context.new_page()
     pg.set_default_timeout(20_000)
     sign_in(pg, "ann")

@@ -17,6 +17,7 @@ Results hold the ``--json`` document of the matching command and offer ``to_pand
 from __future__ import annotations
 
 from salesflow.api.results import (
+    ActivitiesResult,
     CausesResult,
     DriversResult,
     EngagementResult,
@@ -32,6 +33,7 @@ from salesflow.api.results import (
 from salesflow.api.workspace import Workspace, open
 
 __all__ = [
+    "ActivitiesResult",
     "CausesResult",
     "DriversResult",
     "EngagementResult",

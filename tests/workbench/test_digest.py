@@ -170,3 +170,18 @@ def test_a_webhook_that_refuses_is_an_error(cli, workspace, monkeypatch):
         failed = cli("digest", "--send", ok=False)
     assert failed.exit_code != 0 and len(posted) == 1
     assert f"The webhook at {url} answered 500" in failed.stderr
+
+
+def test_an_admin_gets_the_items_no_account_owns(cli, ws):
+    from salesflow.appdb import KnowledgeStore
+    from salesflow.settings import load_settings
+
+    with KnowledgeStore.open(load_settings(ws).resolved_app_url()) as store:
+        store.users.create("olga", role="admin", email="olga@example.test")
+    team = cli.json("digest")
+    accounts = {u["name"].casefold() for u in team["users"]}
+    unowned = [i for i in team["items"] if (i["owner"] or "").casefold() not in accounts]
+    assert any(i["kind"] == "new_pattern" for i in unowned)  # request patterns have no owner
+    assert cli.json("digest", "--user", "olga")["items"] == unowned
+    editor = cli.json("digest", "--user", "Ana Costa")["items"]
+    assert editor == []  # an editor gets only what she owns

@@ -86,7 +86,7 @@ def build_digest(
         "items": items,
         "notes": notes,
         "users": [
-            {"name": u.name, "email": u.email, "items": _owned(items, u.name)} for u in users
+            {"name": u.name, "email": u.email, "items": _share(items, u, users)} for u in users
         ],
         "state": state,
     }
@@ -105,9 +105,18 @@ def for_user(doc: dict[str, Any], name: str) -> dict[str, Any]:
     return {**{k: doc[k] for k in keep}, **person}
 
 
-def _owned(items: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    wanted = name.casefold()
-    return [i for i in items if (i.get("owner") or "").casefold() == wanted]
+def _share(items: list[dict[str, Any]], user: Any, users: list[Any]) -> list[dict[str, Any]]:
+    """A user's own items; an admin also gets those no enabled account owns (request patterns,
+    UDRs without an owner, owners who left), so nothing reaches only the webhook."""
+    names = {u.name.casefold() for u in users}
+    mine = user.name.casefold()
+
+    def owner(item: dict[str, Any]) -> str:
+        return (item.get("owner") or "").casefold()
+
+    if user.role != "admin":
+        return [i for i in items if owner(i) == mine]
+    return [i for i in items if owner(i) == mine or owner(i) not in names]
 
 
 def _item(kind: str, text: str, link: str, *, owner: str | None, **extra: Any) -> dict[str, Any]:

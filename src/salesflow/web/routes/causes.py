@@ -18,17 +18,14 @@ from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError, never_a_result
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import MAX_ID, VersionQuery, clean, form_data
+from salesflow.web.forms import MAX_ID, clean, form_data
 from salesflow.web.preconditions import CHANGE_RESPONSES, CREATE_RESPONSES, IfMatch, expected
 from salesflow.web.render import render, render_cached
-from salesflow.web.soft_delete import soft_delete_forms
+from salesflow.web.soft_delete import soft_delete_api, soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
-    delete_at_version,
-    history_of,
-    restore_at_version,
     text_or_none,
     version_of,
 )
@@ -127,31 +124,16 @@ def api_edit_cause(
                                    owner=body.owner))  # fmt: skip
 
 
-@router.post("/api/causes/{node_id}/restore", tags=["causes"], summary="Undo a cause's delete",
-             responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
-def api_restore_cause(
-    node_id: NodeId, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
-) -> dict:
-    """Its links come back with it. The version is optional (`If-Match` is checked)."""
-    return restore_at_version(request, caller, "cause", node_id, if_match)
-
-
-@router.get("/api/causes/{node_id}/history", tags=["causes"], summary="Every change to a cause")
-def api_cause_history(node_id: NodeId, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    return history_of(request, caller, "cause", node_id)
-
-
-@router.delete("/api/causes/{node_id}", tags=["causes"], summary="Delete a cause (can be undone)",
-               responses=CHANGE_RESPONSES)  # fmt: skip
-def api_delete_cause(
-    node_id: NodeId,
-    request: Request,
-    version: VersionQuery = None,
-    if_match: IfMatch = None,
-    caller: Caller = Depends(editor),
-) -> dict:
-    """Name the version you read (`?version=N` or `If-Match`; nodes in `/api/causes` carry it)."""
-    return delete_at_version(request, caller, "cause", node_id, version, if_match)
+soft_delete_api(
+    router,
+    "cause",
+    "/api/causes",
+    param="node_id",
+    tag="causes",
+    noun="a cause",
+    id_doc="a UDR's or cause's id",
+    restore_doc="Its links come back with it. The version is optional (`If-Match` is checked).",
+)
 
 
 @router.post("/api/links", tags=["causes"], summary="Add a why-link", status_code=201,
@@ -180,30 +162,15 @@ def api_edit_link(
                                   group=body.group))  # fmt: skip
 
 
-@router.post("/api/links/{link_id}/restore", tags=["causes"], summary="Undo a why-link's delete",
-             responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
-def api_restore_link(
-    link_id: LinkId, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
-) -> dict:
-    return restore_at_version(request, caller, "link", link_id, if_match)
-
-
-@router.get("/api/links/{link_id}/history", tags=["causes"], summary="Every change to a why-link")
-def api_link_history(link_id: LinkId, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    return history_of(request, caller, "link", link_id)
-
-
-@router.delete("/api/links/{link_id}", tags=["causes"], summary="Delete a why-link",
-               responses=CHANGE_RESPONSES)  # fmt: skip
-def api_delete_link(
-    link_id: LinkId,
-    request: Request,
-    version: VersionQuery = None,
-    if_match: IfMatch = None,
-    caller: Caller = Depends(editor),
-) -> dict:
-    """Name the version you read (`?version=N` or `If-Match`)."""
-    return delete_at_version(request, caller, "link", link_id, version, if_match)
+soft_delete_api(
+    router,
+    "link",
+    "/api/links",
+    param="link_id",
+    tag="causes",
+    noun="a why-link",
+    id_doc="a why-link's id",
+)
 
 
 @router.post("/api/links/{link_id}/check", tags=["causes"], summary="Check a link against the data",

@@ -16,21 +16,18 @@ from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean, form_data
+from salesflow.web.forms import DIMENSIONS, MAX_ID, clean, form_data
 from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
 from salesflow.web.routes.udrs import Season, Threshold
-from salesflow.web.soft_delete import soft_delete_forms
+from salesflow.web.soft_delete import soft_delete_api, soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
-    delete_at_version,
-    history_of,
     improvement_figure,
     measure_fields,
     metric_choices,
-    restore_at_version,
     text_or_none,
     version_of,
 )
@@ -184,34 +181,19 @@ def api_edit(
         )
 
 
-@router.delete("/api/improvements/{improvement_id}", tags=["improvements"],
-               summary="Delete an improvement (can be undone)", responses=CHANGE_RESPONSES)  # fmt: skip
-def api_delete(
-    improvement_id: Id,
-    request: Request,
-    version: VersionQuery = None,
-    if_match: IfMatch = None,
-    caller: Caller = Depends(editor),
-) -> dict:
-    """Name the version you read (`?version=N` or `If-Match`)."""
-    return delete_at_version(request, caller, "improvement", improvement_id, version, if_match)
-
-
-@router.post("/api/improvements/{improvement_id}/restore", tags=["improvements"],
-             summary="Undo a delete", responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
-def api_restore(
-    improvement_id: Id, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
-) -> dict:
-    """Only a deleted improvement changes, so the version is optional (`If-Match` is checked)."""
-    return restore_at_version(request, caller, "improvement", improvement_id, if_match)
-
-
-@router.get("/api/improvements/{improvement_id}/history", tags=["improvements"],
-            summary="Every change to an improvement")  # fmt: skip
-def api_history(improvement_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    """Who changed what and when, with the record before and after (a rebound measure's old
-    verdict is `before.verdict`)."""
-    return history_of(request, caller, "improvement", improvement_id)
+soft_delete_api(
+    router,
+    "improvement",
+    "/api/improvements",
+    param="improvement_id",
+    tag="improvements",
+    noun="an improvement",
+    id_doc="the improvement's id",
+    restore_doc="Only a deleted improvement changes, so the version is optional "
+    "(`If-Match` is checked).",
+    history_doc="Who changed what and when, with the record before and after (a "
+    "rebound measure's old verdict is `before.verdict`).",
+)
 
 
 @router.post("/api/improvements/{improvement_id}/checkins", tags=["improvements"],

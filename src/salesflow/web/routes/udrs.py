@@ -15,19 +15,16 @@ from starlette.datastructures import FormData
 
 from salesflow.errors import SalesflowError
 from salesflow.web.deps import Caller, editor, state, viewer
-from salesflow.web.forms import DIMENSIONS, MAX_ID, VersionQuery, clean, form_data
+from salesflow.web.forms import DIMENSIONS, MAX_ID, clean, form_data
 from salesflow.web.preconditions import CHANGE_RESPONSES, IfMatch, etag, expected
 from salesflow.web.render import render, render_cached
-from salesflow.web.soft_delete import soft_delete_forms
+from salesflow.web.soft_delete import soft_delete_api, soft_delete_forms
 from salesflow.web.workbench import (
     VERDICT_WORDS,
     bench,
     change_then_redirect,
-    delete_at_version,
-    history_of,
     measure_fields,
     metric_choices,
-    restore_at_version,
     text_or_none,
     udr_figure,
     version_of,
@@ -165,31 +162,17 @@ def api_bind(
         return clean(wb.bind_udr(udr_id, expected_version=version, **options))
 
 
-@router.delete("/api/udrs/{udr_id}", tags=["udrs"], summary="Delete a UDR (can be undone)",
-               responses=CHANGE_RESPONSES)  # fmt: skip
-def api_delete(
-    udr_id: Id,
-    request: Request,
-    version: VersionQuery = None,
-    if_match: IfMatch = None,
-    caller: Caller = Depends(editor),
-) -> dict:
-    """Name the version you read (`?version=N` or `If-Match`)."""
-    return delete_at_version(request, caller, "udr", udr_id, version, if_match)
-
-
-@router.post("/api/udrs/{udr_id}/restore", tags=["udrs"], summary="Undo a delete",
-             responses={409: CHANGE_RESPONSES[409]})  # fmt: skip
-def api_restore(
-    udr_id: Id, request: Request, if_match: IfMatch = None, caller: Caller = Depends(editor)
-) -> dict:
-    """Only a deleted UDR changes, so the version is optional here (`If-Match` is checked)."""
-    return restore_at_version(request, caller, "udr", udr_id, if_match)
-
-
-@router.get("/api/udrs/{udr_id}/history", tags=["udrs"], summary="Every change to a UDR")
-def api_history(udr_id: Id, request: Request, caller: Caller = Depends(viewer)) -> dict:
-    return history_of(request, caller, "udr", udr_id)
+soft_delete_api(
+    router,
+    "udr",
+    "/api/udrs",
+    param="udr_id",
+    tag="udrs",
+    noun="a UDR",
+    id_doc="the UDR's id",
+    restore_doc="Only a deleted UDR changes, so the version is optional here "
+    "(`If-Match` is checked).",
+)
 
 
 # -- pages ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from salesflow.sync.crm import Pull, TableChanges
     from salesflow.workspace import Workspace
 
-__all__ = ["apply_pull", "high_water_mark", "record_failure"]
+__all__ = ["apply_pull", "high_water_mark", "record_failure", "run_sync"]
 
 #: ``progress(message)``: one line per step, for the CLI
 Progress = Callable[[str], None]
@@ -44,6 +44,25 @@ CASCADE = ("opportunities", "stage_events", "opportunity_history", "activities")
 def high_water_mark(workspace: Workspace, crm: str) -> str | None:
     """The mark stored by the last applied sync from ``crm`` (ISO-8601 UTC), ``None`` before."""
     return SyncLog.load(workspace.path).crm.get(crm, {}).get("mark")
+
+
+def run_sync(
+    workspace: Workspace,
+    crm: str,
+    fetch: Callable[[str | None], Pull],
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> dict[str, dict[str, int]]:
+    """One sync from ``crm``: ``fetch(mark)`` (the connector: the changes since the stored mark)
+    then :func:`apply_pull`. A fetch that fails is logged and raised; nothing is changed."""
+    mark = high_water_mark(workspace, crm)
+    try:
+        pull = fetch(mark)
+    except SalesflowError as exc:
+        record_failure(workspace, crm, exc.message, now=now)
+        raise
+    return apply_pull(workspace, pull, now=now, progress=progress)
 
 
 def apply_pull(

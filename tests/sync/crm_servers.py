@@ -12,7 +12,8 @@ The shapes follow the REST API Developer Guide (v60.0): a query answers
 throw-away CA made by ``trustme``, trusted in the tests through ``REQUESTS_CA_BUNDLE``.
 
 The SOQL understood is what the connector sends: ``SELECT … FROM <Object> [WHERE SystemModstamp >
-<ISO moment>] ORDER BY SystemModstamp``. Every request is recorded in ``requests``; ``faults``
+<ISO moment>] ORDER BY <field>[, <field>]``, and for OpportunityHistory the semi-join ``WHERE
+OpportunityId IN (SELECT Id FROM Opportunity WHERE SystemModstamp > <ISO moment>)``. Every request is recorded in ``requests``; ``faults``
 make chosen requests fail (drop the connection, answer 429 or 403) a given number of times.
 """
 
@@ -63,7 +64,7 @@ class Seen:
 
     @property
     def since(self) -> str | None:
-        m = re.search(r"SystemModstamp\s*>\s*(\S+)", self.soql or "")
+        m = re.search(r"SystemModstamp\s*>\s*([\w:.+-]+)", self.soql or "")
         return m.group(1) if m else None
 
 
@@ -133,11 +134,18 @@ class FakeSalesforce:
 
     def _query(self, soql: str, all_rows: bool) -> dict[str, Any]:
         obj = re.search(r"\bFROM\s+(\w+)", soql).group(1)
-        since = re.search(r"SystemModstamp\s*>\s*(\S+)", soql)
+        since = re.search(r"SystemModstamp\s*>\s*([\w:.+-]+)", soql)
         rows = [r for r in self.objects[obj].values() if all_rows or not r["IsDeleted"]]
-        if since:
+        semi = re.search(r"OpportunityId IN \(SELECT Id FROM Opportunity WHERE", soql)
+        if since and semi:  # the history of the deals changed since then
+            deals = self.objects["Opportunity"]
+            after = _parse(since.group(1))
+            rows = [r for r in rows if _parse(deals[r["OpportunityId"]]["SystemModstamp"]) > after]
+        elif since:
             rows = [r for r in rows if _parse(r["SystemModstamp"]) > _parse(since.group(1))]
-        rows.sort(key=lambda r: (r["SystemModstamp"], r["Id"]))
+        order = re.search(r"ORDER BY (\w+)(?:, (\w+))?", soql)
+        fields = [f for f in (order.groups() if order else ()) if f] + ["Id"]
+        rows.sort(key=lambda r: tuple(r[f] for f in fields))
         records = [self._record(obj, r) for r in rows]
         cursor = f"01gD0000002HU{next(self._ids):05d}"
         self._cursors[cursor] = records

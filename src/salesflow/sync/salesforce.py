@@ -1,9 +1,12 @@
 """The Salesforce connector: what changed since the last sync, through ``simple-salesforce``.
 
-One ``queryAll`` per object (Opportunity, OpportunityHistory, Task, Event) with
-``WHERE SystemModstamp > <mark>``, following ``nextRecordsUrl`` page by page. ``queryAll`` also
-returns the records deleted since the mark (``IsDeleted = true``, kept in the recycle bin for 15
-days): a deleted deal or activity goes to the pull's ``deleted`` ids. The records keep Salesforce's
+One ``queryAll`` per object (Opportunity, Task, Event) with ``WHERE SystemModstamp > <mark>``,
+following ``nextRecordsUrl`` page by page. ``queryAll`` also returns the records deleted since the
+mark (``IsDeleted = true``, kept in the recycle bin for 15 days): a deleted deal or activity goes to
+the pull's ``deleted`` ids. OpportunityHistory is read whole for each deal that changed (every
+history row is written with a change of its deal): its rows feed ``opportunity_history``, and the
+rows where the stage changed feed ``stage_events`` — so a deal's stage events after any number of
+syncs are those a first, full sync would give. The records keep Salesforce's
 field names, as ``ingest/presets/salesforce.toml`` maps them, and :func:`salesflow.sync.apply.apply_pull`
 writes them. Settings: ``[sync.salesforce]`` (see :func:`salesforce_settings`, docs/crm-salesforce.md).
 """
@@ -52,7 +55,8 @@ SECRETS = (
 )
 EXAMPLE = '[sync.salesforce]\ninstance_url = "https://yourcompany.my.salesforce.com"'
 
-#: object -> fields; every query adds IsDeleted and SystemModstamp
+#: object -> fields; every query adds IsDeleted and SystemModstamp (OpportunityHistory: see
+#: :func:`_history_soql`)
 QUERIES = {
     "Opportunity": (
         "Id, Name, Account.Name, Owner.Name, StageName, Amount, CloseDate, CreatedDate, "
@@ -281,23 +285,26 @@ def fetch(
     newest: list[str] = [mark] if mark else []
     records: dict[str, list[dict[str, Any]]] = {}
     for obj, fields in QUERIES.items():
-        where = f" WHERE SystemModstamp > {mark}" if mark else ""
-        soql = (
-            f"SELECT {fields}, IsDeleted, SystemModstamp FROM {obj}{where} ORDER BY SystemModstamp"
-        )
+        if obj == "OpportunityHistory":
+            soql = _history_soql(fields, mark)
+        else:
+            where = f" WHERE SystemModstamp > {mark}" if mark else ""
+            soql = (
+                f"SELECT {fields}, IsDeleted, SystemModstamp FROM {obj}{where} "
+                "ORDER BY SystemModstamp"
+            )
         say(f"Fetching {obj} records" + (f" changed since {mark}" if mark else ""))
-        records[obj] = rows = list(_query(sf, soql, obj))
+        records[obj] = rows = list(_query(sf, soql, obj, deleted=obj != "OpportunityHistory"))
         say(f"Fetched {len(rows):,} {obj} records")
-        newest += [_iso(r["SystemModstamp"]) for r in rows if r.get("SystemModstamp")]
+        if obj != "OpportunityHistory":
+            newest += [_iso(r["SystemModstamp"]) for r in rows if r.get("SystemModstamp")]
     opportunities = TableChanges()
     for r in records["Opportunity"]:
         if r.get("IsDeleted"):
             opportunities.deleted.add(r["Id"])
         else:
             opportunities.records.append(_opportunity(r))
-    history = TableChanges(
-        [_history(r) for r in records["OpportunityHistory"] if not r.get("IsDeleted")]
-    )
+    history = [r for r in records["OpportunityHistory"] if not r.get("IsDeleted")]
     activities = TableChanges()
     for obj in ("Task", "Event"):
         for r in records[obj]:
@@ -307,7 +314,8 @@ def fetch(
                 activities.records.append(_activity(obj, r))
     pull.tables = {
         "opportunities": opportunities,
-        "opportunity_history": history,
+        "stage_events": TableChanges(_stage_events(history)),
+        "opportunity_history": TableChanges([_history(r) for r in history]),
         "activities": activities,
     }
     pull.high_water_mark = max(newest) if newest else None
@@ -315,7 +323,48 @@ def fetch(
     return pull
 
 
-def _query(sf, soql: str, obj: str) -> Iterable[dict[str, Any]]:
+def _history_soql(fields: str, mark: str | None) -> str:
+    """The whole history of every deal changed after ``mark`` (a semi-join on Opportunity)."""
+    where = (
+        f" WHERE OpportunityId IN (SELECT Id FROM Opportunity WHERE SystemModstamp > {mark})"
+        if mark
+        else ""
+    )
+    return (
+        f"SELECT {fields}, IsDeleted, SystemModstamp FROM OpportunityHistory{where} "
+        "ORDER BY OpportunityId, CreatedDate"
+    )
+
+
+def _stage_events(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history rows where a deal entered another stage (an amount or date change at the same
+    stage is not a stage event), each deal's rows in time order."""
+    events = []
+    ordered = sorted(
+        history, key=lambda r: (r["OpportunityId"], _moment(r["CreatedDate"]), r["Id"])
+    )
+    previous: tuple[str, str | None] | None = None
+    for r in ordered:
+        key = (r["OpportunityId"], r.get("StageName"))
+        if r.get("StageName") and key != previous:
+            events.append(
+                {
+                    "OpportunityId": r["OpportunityId"],
+                    "StageName": r["StageName"],
+                    "CreatedDate": r["CreatedDate"],
+                    "Amount": r.get("Amount"),
+                    "ForecastCategory": r.get("ForecastCategory"),
+                }
+            )
+        previous = key
+    return events
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def _query(sf, soql: str, obj: str, *, deleted: bool = True) -> Iterable[dict[str, Any]]:
     from simple_salesforce.exceptions import (
         SalesforceError,
         SalesforceExpiredSession,
@@ -324,7 +373,7 @@ def _query(sf, soql: str, obj: str) -> Iterable[dict[str, Any]]:
     )
 
     try:
-        yield from sf.query_all_iter(soql, include_deleted=True)
+        yield from sf.query_all_iter(soql, include_deleted=deleted)
     except SalesforceExpiredSession as exc:
         raise SalesflowError(
             "Salesforce did not accept the access token (it expired or was revoked)",
@@ -365,7 +414,7 @@ def _message(exc) -> str:
 def _iso(stamp: str) -> str:
     """``2026-01-05T10:00:00.000+0000`` -> ``2026-01-05T10:00:00Z`` (UTC, whole seconds: a
     record in the mark's own second is fetched again, never missed)."""
-    moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
+    moment = _moment(stamp).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

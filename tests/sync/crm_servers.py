@@ -24,6 +24,7 @@ import json
 import re
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,7 @@ class Seen:
     path: str
     soql: str | None = None
     body: str = ""
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def object(self) -> str | None:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import ConfigError, SalesflowError
+from salesflow.errors import ConfigError, SalesflowError, WorkspaceBusy
 from salesflow.schema import TABLES
 from salesflow.sync.log import SyncLog
 
@@ -80,16 +80,19 @@ def apply_pull(
     error, and the error is raised.
     """
     say = progress or (lambda _m: None)
-    try:
-        rows = _apply(workspace, pull, say)
-    except SalesflowError as exc:
-        record_failure(workspace, pull.crm, exc.message, now=now, requests=pull.requests)
-        raise
-    log = SyncLog.load(workspace.path)
-    if pull.high_water_mark:
-        log.crm[pull.crm] = {**log.crm.get(pull.crm, {}), "mark": pull.high_water_mark}
-    log.entries.append(_entry(pull.crm, "synced", rows, None, now, pull.requests))
-    log.save()
+    # the lock from the first write to the log entry: the folder sync rewrites the same log
+    with workspace.write_lock(f"a sync from {pull.crm}"):
+        try:
+            rows = _apply(workspace, pull, say)
+        except SalesflowError as exc:
+            record_failure(workspace, pull.crm, exc.message, now=now, requests=pull.requests)
+            raise
+        log = SyncLog.load(workspace.path)
+        old = log.crm.get(pull.crm, {})
+        if pull.high_water_mark and pull.high_water_mark > (old.get("mark") or ""):
+            log.crm[pull.crm] = {**old, "mark": pull.high_water_mark}
+        log.entries.append(_entry(pull.crm, "synced", rows, None, now, pull.requests))
+        log.save()
     return rows
 
 
@@ -101,10 +104,15 @@ def record_failure(
     now: datetime | None = None,
     requests: int | None = None,
 ) -> None:
-    """Log a failed sync from ``crm`` (the fetch or the apply); the mark stays where it was."""
-    log = SyncLog.load(workspace.path)
-    log.entries.append(_entry(crm, "failed", None, error, now, requests))
-    log.save()
+    """Log a failed sync from ``crm`` (the fetch or the apply); the mark stays where it was.
+    A workspace kept busy by another writer is left alone (the failure is raised anyway)."""
+    try:
+        with workspace.write_lock(f"the log of a failed sync from {crm}", wait=10):
+            log = SyncLog.load(workspace.path)
+            log.entries.append(_entry(crm, "failed", None, error, now, requests))
+            log.save()
+    except WorkspaceBusy:
+        pass
 
 
 def _entry(

@@ -22,8 +22,6 @@ from crm_servers import (
 from salesflow.sync.log import read_log
 from salesflow.workspace import Workspace, init_workspace
 
-pytest.importorskip("simple_salesforce")
-
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote"]
 N = 9  # deals: 3 pages of 4 for the Opportunity query

@@ -14,6 +14,7 @@ writes them. Settings: ``[sync.salesforce]`` (see :func:`salesforce_settings`, d
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ QUERIES = {
     "Event": "Id, WhatId, Owner.Name, Type, ActivityDateTime, CreatedDate",
 }
 OPPORTUNITY_PREFIX = "006"  # the key prefix of every Opportunity id
+MARK = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # a SOQL dateTime literal, UTC
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,13 @@ def fetch(
 ) -> Pull:
     """Everything that changed in Salesforce after ``mark`` (everything when ``None``)."""
     say = progress or (lambda _m: None)
+    if mark is not None and not MARK.fullmatch(mark):
+        raise ConfigError(
+            f"The Salesforce high-water mark {mark!r} in sync-log.json is not a UTC moment "
+            "like 2026-01-05T10:00:00Z",
+            hint="Remove the salesforce entry under crm in sync-log.json: the next sync then "
+            "fetches everything again (which changes nothing that is already there)",
+        )
     policy = RetryPolicy(
         service="Salesforce",
         attempts=config.retries,

@@ -122,10 +122,10 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[str], None]]:
         yield lambda _m: None
         return
     if not err.is_terminal:
-        yield lambda m: err.print(f"{m}…", soft_wrap=True)
+        yield lambda m: err.print(m, soft_wrap=True, markup=False)
         return
     with err.status("Starting the sync…", spinner="dots") as status:
-        yield lambda m: status.update(f"{m}…")
+        yield lambda m: status.update(m)
 
 
 def _print_crm(crm: str, rows: dict[str, dict[str, int]], when: str = "") -> None:

@@ -175,15 +175,14 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
             for table in order:
                 changes = pull.tables[table]
                 if changes.records:
-                    say(f"Writing {len(changes.records):,} {table} rows")
+                    say(f"Writing {len(changes.records):,} {table} rows…")
                     added, updated = _import(workspace, nxt, pull.crm, table, changes, stage)
                     rows[table]["added"] += added
                     rows[table]["updated"] += updated
             deleted = {t: c.deleted for t, c in pull.tables.items() if c.deleted}
             if deleted:
-                say(
-                    f"Removing {sum(len(d) for d in deleted.values()):,} records deleted in the CRM"
-                )
+                n = sum(len(d) for d in deleted.values())
+                say(f"Removing {n:,} records deleted in the CRM…")
                 for table, n in _delete(workspace, nxt, deleted).items():
                     rows.setdefault(table, {"added": 0, "updated": 0, "deleted": 0})
                     rows[table]["deleted"] += n

@@ -302,7 +302,7 @@ def fetch(
                 f"SELECT {fields}, IsDeleted, SystemModstamp FROM {obj}{where} "
                 "ORDER BY SystemModstamp"
             )
-        say(f"Fetching {obj} records" + (f" changed since {mark}" if mark else ""))
+        say(f"Fetching {obj} records" + (f" changed since {mark}" if mark else "") + "…")
         records[obj] = rows = list(_query(sf, soql, obj, deleted=obj != "OpportunityHistory"))
         say(f"Fetched {len(rows):,} {obj} records")
         if obj != "OpportunityHistory":

@@ -330,3 +330,24 @@ def test_the_refresh_token_flow_gets_an_access_token(cli, api, tmp_path, monkeyp
     token.chmod(0o600)
     assert sync(cli, ws)["opportunities"]["added"] == N
     assert api.requests[0].path == "/services/oauth2/token"
+
+
+def test_settings_are_checked_before_any_request(tmp_path) -> None:
+    from salesflow.errors import ConfigError
+    from salesflow.settings import load_settings
+    from salesflow.sync.salesforce import salesforce_settings
+
+    ws = init_workspace(tmp_path / "ws").path
+    config = ws / "salesflow.toml"
+    base = config.read_text(encoding="utf-8")
+    env = {"SALESFORCE_ACCESS_TOKEN": "00Dx"}
+    with pytest.raises(ConfigError, match="No Salesforce org is set"):
+        salesforce_settings(load_settings(ws), env)
+    config.write_text(base + '[sync.salesforce]\ninstance_url = "http://example.com"\n')
+    with pytest.raises(ConfigError, match="starting with https://"):
+        salesforce_settings(load_settings(ws), env)
+    config.write_text(base + '[sync.salesforce]\ninstance_url = "https://x.my.salesforce.com"\n')
+    with pytest.raises(ConfigError, match="no Salesforce access token"):
+        salesforce_settings(load_settings(ws), {})
+    got = salesforce_settings(load_settings(ws), env)
+    assert got.access_token == "00Dx" and "00Dx" not in repr(got)

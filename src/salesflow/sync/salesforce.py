@@ -156,7 +156,9 @@ def salesforce_settings(
 
 
 def _url(value: Any, key: str, where: str) -> str:
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+    if not isinstance(value, str) or not value.startswith("https://"):
+        # simple-salesforce always speaks https to instance_url, and a token must not cross the
+        # network in clear
         raise ConfigError(
             f"{key} must be a web address starting with https://", where=where, hint=EXAMPLE
         )

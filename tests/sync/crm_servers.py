@@ -273,7 +273,7 @@ def _handler(api: FakeSalesforce):
         def date_time_string(self, timestamp: float | None = None) -> str:
             from email.utils import format_datetime
 
-            return format_datetime(api.now or datetime.now(UTC), usegmt=True)
+            return format_datetime(getattr(api, "now", None) or datetime.now(UTC), usegmt=True)
 
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -307,7 +307,9 @@ def _handler(api: FakeSalesforce):
 
 class TLSServer:
     """Serve ``api`` on https://127.0.0.1:<port> with a certificate from a throw-away CA; the
-    CA's PEM file is at ``ca_file``."""
+    CA's PEM file is at ``ca_file``. Any fake CRM works as ``api``: it needs ``requests`` (a list
+    the server appends each :class:`Seen` to), ``answer(seen, headers)`` returning ``"drop"`` or
+    ``(status, headers, JSON payload)``, a ``url`` the server sets, and optionally ``now``."""
 
     def __init__(self, api: FakeSalesforce, folder: Path) -> None:
         import trustme

@@ -75,6 +75,8 @@ class Workspace:
         self.read_only = read_only
         self._generation = _generation  # the private next generation a writer builds
         self._opened: tuple[int, int] | None = None
+        # read in place: the derived tables' freshness, once checked (see derived.freshness)
+        self.freshness: dict | None = None
 
     @classmethod
     def open(cls, path: Path | str = ".", *, read_only: bool = True) -> Workspace:
@@ -92,6 +94,10 @@ class Workspace:
     @cached_property
     def data(self) -> BaseBackend:
         """The Ibis backend holding the canonical tables (the live file: read-only)."""
+        if self.settings.data_map.active:  # read in place: views over the customer's tables
+            from salesflow.inplace import open_source
+
+            return open_source(self.settings, lock=self.write_lock)
         if self.raw is None:
             return connect(self.settings.resolved_data_url())
         import ibis
@@ -131,6 +137,27 @@ class Workspace:
         if self.changed:
             self.close()
 
+    def check_writable(self, what: str, table: str | None = None) -> None:
+        """Refuse ``what`` (e.g. "import of deals.csv") when it would write where salesflow only
+        reads: anywhere in a ``[data] read_only`` workspace, or into a mapped ``table``."""
+        dm = self.settings.data_map
+        mapped = dm.tables.get(table) if table else None
+        if not dm.read_only and mapped is None:
+            return
+        source = mapped.table if mapped else ", ".join(t.table for t in dm.tables.values())
+        why = (
+            "[data] read_only = true: salesflow never writes into that database"
+            if dm.read_only
+            else f"salesflow reads {table} in place from {source} and never writes into it"
+        )
+        raise ConfigError(
+            f"The {what} was refused: this workspace reads its data in place"
+            f"{f' ({source})' if source else ''} and {why}",
+            where=str(self.settings.config_path),
+            hint="Load the rows into your own tables with your usual tools; salesflow sees them "
+            "on its next command (see docs/read-in-place.md)",
+        )
+
     def write_lock(self, what: str, *, who: str | None = None, wait: float | None = None):
         """The workspace's write lock, held for ``what`` on behalf of ``who``."""
         file = self.data_file
@@ -148,6 +175,7 @@ class Workspace:
         Hold :meth:`write_lock` around it. ``fresh`` starts from an empty file instead of a copy.
         A database server is written in place (its own transactions keep readers safe).
         """
+        self.check_writable("change to the data")
         file = self.data_file
         if file is None:
             yield self

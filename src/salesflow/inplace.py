@@ -139,7 +139,6 @@ def open_source(
     dm = settings.data_map
     schema = dm.derived_schema
     assert schema is not None
-    check_names(settings)
     con = connect(settings.resolved_data_url())
     default_schema = con.current_database or "public"
     problems = mapping_problems(con, settings, default_schema)

@@ -286,8 +286,8 @@ def data_map(data: Mapping[str, Any], url: str, where: str) -> DataMap:
                 where=where,
                 hint=f"{guess}[data] takes {', '.join(_DATA_KEYS)} (see docs/read-in-place.md)",
             )
-    read_only = data.get("read_only", False)
-    if not isinstance(read_only, bool):
+    read_only = data.get("read_only")
+    if read_only is not None and not isinstance(read_only, bool):
         raise ConfigError(
             f"[data] read_only = {read_only!r} is not true or false", where=where,
             hint="Write read_only = true to keep salesflow from ever writing into the database",
@@ -350,7 +350,16 @@ def data_map(data: Mapping[str, Any], url: str, where: str) -> DataMap:
                     hint="Name canonical and extra columns in lower case: letters, digits, _",
                 )
         tables[name] = TableMap(name, table, dict(cols))
-    active = read_only or bool(tables) or schema is not None
+    if read_only is False and tables:
+        raise ConfigError(
+            "[data] read_only = false, but salesflow never writes into the tables "
+            "[data.tables] maps",
+            where=where,
+            hint="Remove read_only (a mapped workspace is read-only) or the [data.tables] "
+            "entries (to import your data into salesflow's own tables)",
+        )
+    read_only = bool(read_only) or bool(tables)
+    active = read_only or schema is not None
     if active and url.startswith("duckdb:"):
         raise ConfigError(
             "[data] read_only, derived_schema and [data.tables] need a database server",

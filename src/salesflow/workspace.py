@@ -71,6 +71,10 @@ class Workspace:
     def __init__(
         self, settings: Settings, *, read_only: bool = True, _generation: bool = False
     ) -> None:
+        if settings.data_map.active:  # the canonical names [data.tables] uses, checked early
+            from salesflow.inplace import check_names
+
+            check_names(settings)
         self.settings = settings
         self.read_only = read_only
         self._generation = _generation  # the private next generation a writer builds
@@ -137,25 +141,20 @@ class Workspace:
         if self.changed:
             self.close()
 
-    def check_writable(self, what: str, table: str | None = None) -> None:
-        """Refuse ``what`` (e.g. "import of deals.csv") when it would write where salesflow only
-        reads: anywhere in a ``[data] read_only`` workspace, or into a mapped ``table``."""
+    def check_writable(self, what: str) -> None:
+        """Refuse ``what`` (e.g. "import of deals.csv") in a workspace that reads its data in
+        place: salesflow never writes into that database (outside ``[data] derived_schema``)."""
         dm = self.settings.data_map
-        mapped = dm.tables.get(table) if table else None
-        if not dm.read_only and mapped is None:
+        if not dm.read_only:
             return
-        source = mapped.table if mapped else ", ".join(t.table for t in dm.tables.values())
-        why = (
-            "[data] read_only = true: salesflow never writes into that database"
-            if dm.read_only
-            else f"salesflow reads {table} in place from {source} and never writes into it"
-        )
+        source = ", ".join(t.table for t in dm.tables.values())
         raise ConfigError(
             f"The {what} was refused: this workspace reads its data in place"
-            f"{f' ({source})' if source else ''} and {why}",
+            f"{f' ({source})' if source else ''} and salesflow never writes into that "
+            "database ([data] read_only = true)",
             where=str(self.settings.config_path),
-            hint="Load the rows into your own tables with your usual tools; salesflow sees them "
-            "on its next command (see docs/read-in-place.md)",
+            hint="Load the rows into your own tables with your usual tools: salesflow reads "
+            "them on its next command (see docs/read-in-place.md)",
         )
 
     def write_lock(self, what: str, *, who: str | None = None, wait: float | None = None):

@@ -145,9 +145,8 @@ def open_source(
     if problems:
         con.disconnect()
         raise ConfigError(
-            "The tables salesflow.toml maps do not match the database:\n"
+            f"The tables {settings.config_path} maps do not match the database:\n"
             + "".join(f"- {p}\n" for p in problems),
-            where=str(settings.config_path),
             hint="Fix [data.tables] (see docs/read-in-place.md), then run `salesflow status`",
         )
     fingerprint = json.dumps(

@@ -5,6 +5,7 @@ never writes into them, names a missing column, and notices new rows."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -26,8 +27,9 @@ def camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def config(url: str, schema: str, columns: dict[str, list[str]], **data: object) -> str:
-    """A salesflow.toml reading every canonical table in place from schema crm."""
+def config(url: str, schema: str, columns: dict[str, list[str]], rest: str, **data: object) -> str:
+    """A salesflow.toml reading every canonical table in place from schema crm, with the
+    other settings (``rest``: stages, calendar, targets) of the imported copy."""
     lines = ["[data]", f'url = "{url}"']
     lines += [f"{k} = {json.dumps(v)}" for k, v in data.items()]
     lines.append(f'derived_schema = "{schema}"')
@@ -35,17 +37,13 @@ def config(url: str, schema: str, columns: dict[str, list[str]], **data: object)
         lines += ["", f"[data.tables.{name}]", f'table = "crm.{table}"', ""]
         lines.append(f"[data.tables.{name}.columns]")
         lines += [f'{c} = "{camel(c)}"' for c in columns[name]]
-    lines += [
-        "",
-        "[calendar]",
-        'timezone = "UTC"',
-        "as_of = 2026-10-01",
-        "",
-        "[targets]",
-        "quarter = 270000",
-        "month = 90000",
-    ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + rest
+
+
+def other_settings(workspace: Path) -> str:
+    """The imported workspace's settings after its [data] table."""
+    text = (workspace / "salesflow.toml").read_text(encoding="utf-8")
+    return text[text.index("\n[", text.index("[data]") + 1) + 1 :]
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +73,11 @@ def company(tmp_path_factory, pg_new_database):
     inplace = root / "pg"
     inplace.mkdir()
     (inplace / "salesflow.toml").write_text(
-        config(url, "salesflow", columns, read_only=True), encoding="utf-8"
+        config(url, "salesflow", columns, other_settings(root / "duck"), read_only=True),
+        encoding="utf-8",
     )
-    yield {"root": root, "url": url, "psql": psql, "columns": columns}
+    rest = other_settings(root / "duck")
+    yield {"root": root, "url": url, "psql": psql, "columns": columns, "rest": rest}
     psql.close()
 
 
@@ -132,7 +132,7 @@ def test_same_answers_as_the_imported_copy(company, cli):
     for key in ("stages", "edges", "variants", "cases", "as_of", "window"):
         same(flow_pg[key], flow_duck[key], key)
 
-    for metric in ("win_rate", "cycle_time", "new_opportunities"):
+    for metric in ("win_rate", "cycle_time", "pipeline_coverage"):
         a, b = cli.json("-w", pg, "metric", metric), cli.json("-w", duck, "metric", metric)
         assert a["points"] and a["signals"] == b["signals"], metric  # the chart's verdicts
         same(a, b, metric)
@@ -159,7 +159,7 @@ def test_import_is_refused_and_nothing_is_written(company, cli, deals_csv, tmp_p
 @pytest.mark.postgres
 def test_status_names_a_missing_column_and_table(company, cli, tmp_path):
     columns = {k: list(v) for k, v in company["columns"].items()}
-    text = config(company["url"], "salesflow_bad", columns, read_only=True)
+    text = config(company["url"], "salesflow_bad", columns, company["rest"], read_only=True)
     ws = tmp_path / "bad"
     ws.mkdir()
     (ws / "salesflow.toml").write_text(
@@ -184,7 +184,9 @@ def test_freshness_sees_new_rows(company, cli, tmp_path):
     psql = company["psql"]
     manual = tmp_path / "manual"
     manual.mkdir()
-    text = config(company["url"], "salesflow_manual", company["columns"], refresh="manual")
+    text = config(
+        company["url"], "salesflow_manual", company["columns"], company["rest"], refresh="manual"
+    )
     (manual / "salesflow.toml").write_text(text, encoding="utf-8")
     first = cli.json("-w", manual, "status", "--refresh")["freshness"]
     assert first["refreshed"] is True and first["fresh"] is True

@@ -39,6 +39,7 @@ __all__ = [
     "mapping_problems",
     "open_source",
     "read_watermark",
+    "transaction",
     "watermark",
     "write_watermark",
 ]
@@ -158,7 +159,7 @@ def open_source(
         sort_keys=True,
     )
     if not _views_current(con, schema, fingerprint):
-        with lock("creation of the canonical views") if lock else nullcontext():
+        with lock("creation of the canonical views") if lock else nullcontext(), transaction(con):
             if not _views_current(con, schema, fingerprint):
                 _make_views(con, settings, schema, default_schema, fingerprint)
     _exec(con, f"SELECT set_config('search_path', {_literal(schema)}, false)")
@@ -283,6 +284,14 @@ def compare(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -
             }
         )
     return changes
+
+
+def transaction(con: BaseBackend) -> AbstractContextManager:
+    """One transaction around several statements on PostgreSQL, whose DDL is transactional:
+    readers see the old tables or the new ones, never a half-built set (elsewhere: none)."""
+    if con.name == "postgres":
+        return con.con.transaction()
+    return nullcontext()
 
 
 # -- small SQL helpers (every server backend speaks these) ------------------------------------

@@ -180,8 +180,11 @@ def test_status_names_a_missing_column_and_table(company, cli, tmp_path):
 
 
 @pytest.mark.postgres
-def test_freshness_sees_new_rows(company, cli, tmp_path):
+def test_freshness_sees_new_rows(company, cli, tmp_path, monkeypatch):
+    from salesflow.derived import portable
+
     psql = company["psql"]
+    assert cli.json("-w", company["root"] / "pg", "status")["freshness"]["fresh"] is True
     manual = tmp_path / "manual"
     manual.mkdir()
     text = config(
@@ -207,6 +210,19 @@ def test_freshness_sees_new_rows(company, cli, tmp_path):
     assert "120 new rows in crm.deals" in fresh["message"]
     assert sum(stale["outcomes"].values()) == n + 120  # the data itself is read live
     assert cli.json("-w", manual, "flow")["derived_fresh"] is True  # stage events unchanged
+    # a rebuild that fails half-way leaves the old tables and watermark, and says so
+    mark = "SELECT built_at FROM salesflow_manual.salesflow_watermark"
+    built = psql.execute(mark).fetchone()
+
+    def fail(events):
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(portable, "_transitions", fail)
+    broken = cli("-w", manual, "status", "--refresh", ok=False)
+    assert broken.exit_code != 0 and "the disk is full" in str(broken.exception)
+    assert psql.execute(mark).fetchone() == built
+    assert psql.execute("SELECT count(*) FROM salesflow_manual.flow_stages").fetchone()[0] > 0
+    monkeypatch.undo()
     # the auto workspace rebuilds on its next command and says why
     auto = cli.json("-w", company["root"] / "pg", "status")["freshness"]
     assert auto["refreshed"] is True and auto["fresh"] is True

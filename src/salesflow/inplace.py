@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 VERSION = 1
+#: Backends whose schema switch and catalog queries below are written and tested for.
+SUPPORTED = ("postgres",)
 VIEWS_META = "salesflow_views"  # the mapping the views were made from
 WATERMARK = "salesflow_watermark"  # the source as the derived tables last saw it
 
@@ -141,6 +143,14 @@ def open_source(
     schema = dm.derived_schema
     assert schema is not None
     con = connect(settings.resolved_data_url())
+    if con.name not in SUPPORTED:
+        con.disconnect()
+        raise ConfigError(
+            f"Reading tables in place works on PostgreSQL so far, not on {con.name}",
+            where=str(settings.config_path),
+            hint="Import the data instead (remove [data] derived_schema, read_only and "
+            "[data.tables]), or keep the tables in PostgreSQL",
+        )
     default_schema = con.current_database or "public"
     problems = mapping_problems(con, settings, default_schema)
     if problems:

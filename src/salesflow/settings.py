@@ -7,6 +7,7 @@ environment at import time.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -20,8 +21,10 @@ from salesflow.errors import ConfigError, WorkspaceError
 __all__ = [
     "CONFIG_FILE",
     "BusinessCalendar",
+    "DataMap",
     "Settings",
     "StageConfig",
+    "TableMap",
     "load_settings",
     "parse_moment",
     "time_zone",
@@ -81,6 +84,40 @@ class BusinessCalendar:
 
 
 @dataclass(frozen=True)
+class TableMap:
+    """``[data.tables.NAME]``: the customer's table or view that holds canonical table ``NAME``,
+    and which of its columns holds each canonical column (``canonical = "TheirColumn"``)."""
+
+    canonical: str
+    table: str  # as written: "crm.deals" or "deals" (the database's default schema)
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def schema(self) -> str | None:
+        return self.table.split(".", 1)[0] if "." in self.table else None
+
+    @property
+    def name(self) -> str:
+        return self.table.split(".", 1)[1] if "." in self.table else self.table
+
+
+@dataclass(frozen=True)
+class DataMap:
+    """Read-in-place: the ``[data]`` keys ``read_only``, ``derived_schema``, ``refresh`` and
+    ``[data.tables.*]`` (see docs/read-in-place.md). Empty (``active`` False) by default."""
+
+    tables: Mapping[str, TableMap] = field(default_factory=dict)
+    read_only: bool = False
+    derived_schema: str | None = None
+    refresh: str = "auto"  # "auto": rebuild stale derived tables; "manual": only say so
+
+    @property
+    def active(self) -> bool:
+        """True when salesflow reads existing tables and keeps its own in ``derived_schema``."""
+        return self.derived_schema is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a command needs to know about one workspace."""
 
@@ -94,6 +131,7 @@ class Settings:
     as_of: datetime | None = None  # ``[calendar] as_of``: the moment the data describes
     business: BusinessCalendar = field(default_factory=BusinessCalendar)
     frozen_today: date | None = None  # ``SALESFLOW_TODAY``: the wall clock, frozen (tests, replays)
+    data_map: DataMap = field(default_factory=DataMap)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -213,9 +251,10 @@ def settings_from_mapping(
     threshold = float(causes.get("core_threshold", 0.7))
     if not 0 < threshold <= 1:
         raise ConfigError("causes.core_threshold must be between 0 and 1", where=where)
+    data_url = env.get("SALESFLOW_DATA_URL") or str(data.get("url", "duckdb:///data.duckdb"))
     return Settings(
         workspace=workspace,
-        data_url=env.get("SALESFLOW_DATA_URL") or str(data.get("url", "duckdb:///data.duckdb")),
+        data_url=data_url,
         app_url=env.get("SALESFLOW_APP_URL") or str(app.get("url", "sqlite:///app.db")),
         stages=stages,
         week_start=week_start,
@@ -224,8 +263,130 @@ def settings_from_mapping(
         as_of=None if as_of is None else parse_moment(as_of, "[calendar] as_of", where),
         business=business_calendar(calendar, where),
         frozen_today=_frozen_today(env.get("SALESFLOW_TODAY")),
+        data_map=data_map(data, data_url, where),
         raw=raw,
     )
+
+
+_DATA_KEYS = ("url", "read_only", "derived_schema", "refresh", "tables")
+
+
+def data_map(data: Mapping[str, Any], url: str, where: str) -> DataMap:
+    """The read-in-place keys of ``[data]``, validated in form (see docs/read-in-place.md); the
+    canonical table and column names are checked against the schema by
+    :func:`salesflow.inplace.check_names`, which sits above this layer."""
+    from difflib import get_close_matches
+
+    for key in data:
+        if key not in _DATA_KEYS:
+            close = get_close_matches(str(key), _DATA_KEYS, n=1)
+            guess = f'Did you mean "{close[0]}"? ' if close else ""
+            raise ConfigError(
+                f"[data] has an unknown setting {key!r}",
+                where=where,
+                hint=f"{guess}[data] takes {', '.join(_DATA_KEYS)} (see docs/read-in-place.md)",
+            )
+    read_only = data.get("read_only")
+    if read_only is not None and not isinstance(read_only, bool):
+        raise ConfigError(
+            f"[data] read_only = {read_only!r} is not true or false", where=where,
+            hint="Write read_only = true to keep salesflow from ever writing into the database",
+        )  # fmt: skip
+    schema = data.get("derived_schema")
+    if schema is not None and not (isinstance(schema, str) and _IDENT.fullmatch(schema)):
+        raise ConfigError(
+            f"[data] derived_schema = {schema!r} is not a schema name",
+            where=where,
+            hint="Name a schema salesflow may write its own tables in, e.g. derived_schema = "
+            '"salesflow" (letters, digits and _, starting with a letter)',
+        )
+    refresh = data.get("refresh", "auto")
+    if refresh not in ("auto", "manual"):
+        raise ConfigError(
+            f"[data] refresh = {refresh!r} is not auto or manual",
+            where=where,
+            hint='Use "auto" (rebuild stale derived tables on the next command) or "manual" '
+            "(only report them as stale until `salesflow status --refresh`)",
+        )
+    raw_tables = data.get("tables", {})
+    if not isinstance(raw_tables, Mapping):
+        raise ConfigError("[data.tables] must be a table of tables", where=where)
+    tables: dict[str, TableMap] = {}
+    for name, entry in raw_tables.items():
+        key = f"[data.tables.{name}]"
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("table"), str):
+            raise ConfigError(
+                f'{key} needs table = "SCHEMA.TABLE"',
+                where=where,
+                hint=f'Name the table or view that holds the {name}, e.g. table = "crm.deals"',
+            )
+        table = entry["table"].strip()
+        if not all(_IDENT_ANY.fullmatch(part) for part in table.split(".", 1)):
+            raise ConfigError(
+                f"{key} table = {table!r} is not a table name",
+                where=where,
+                hint='Write SCHEMA.TABLE, e.g. table = "crm.deals", or TABLE for the default schema',
+            )
+        for extra in set(entry) - {"table", "columns"}:
+            raise ConfigError(
+                f"{key} has an unknown setting {extra!r}",
+                where=where,
+                hint=f"{key} takes table and columns (a [data.tables.{name}.columns] table)",
+            )
+        cols = entry.get("columns", {})
+        if not isinstance(cols, Mapping) or not all(
+            isinstance(v, str) and v for v in cols.values()
+        ):
+            raise ConfigError(
+                f"[data.tables.{name}.columns] must map canonical names to column names",
+                where=where,
+                hint='e.g. created_at = "CreatedDate"',
+            )
+        for column in cols:
+            if not _IDENT.fullmatch(str(column)):
+                raise ConfigError(
+                    f"[data.tables.{name}.columns] {column!r} is not a usable column name",
+                    where=where,
+                    hint="Name canonical and extra columns in lower case: letters, digits, _",
+                )
+        tables[name] = TableMap(name, table, dict(cols))
+    if read_only is False and tables:
+        raise ConfigError(
+            "[data] read_only = false, but salesflow never writes into the tables "
+            "[data.tables] maps",
+            where=where,
+            hint="Remove read_only (a mapped workspace is read-only) or the [data.tables] "
+            "entries (to import your data into salesflow's own tables)",
+        )
+    read_only = bool(read_only) or bool(tables)
+    active = read_only or schema is not None
+    if active and url.startswith("duckdb:"):
+        raise ConfigError(
+            "[data] read_only, derived_schema and [data.tables] need a database server",
+            where=where,
+            hint="Point [data] url at the database that holds the tables, e.g. "
+            '"postgres://user@host/sales"; a DuckDB workspace file is salesflow\'s own',
+        )
+    if active and schema is None:
+        raise ConfigError(
+            "Reading tables in place needs [data] derived_schema",
+            where=where,
+            hint="Name a schema salesflow may write its own tables in (the process map's "
+            'tables, its views), e.g. derived_schema = "salesflow"; your tables stay untouched',
+        )
+    for entry in tables.values():
+        if entry.schema == schema:
+            raise ConfigError(
+                f"[data.tables.{entry.canonical}] reads {entry.table}, inside derived_schema "
+                f"{schema!r}",
+                where=where,
+                hint="salesflow keeps its own tables in derived_schema: name another schema there",
+            )
+    return DataMap(tables, read_only, schema, refresh)
+
+
+_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
+_IDENT_ANY = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 def parse_moment(value: Any, name: str, where: str | None = None) -> datetime:

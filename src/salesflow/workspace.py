@@ -71,10 +71,16 @@ class Workspace:
     def __init__(
         self, settings: Settings, *, read_only: bool = True, _generation: bool = False
     ) -> None:
+        if settings.data_map.active:  # the canonical names [data.tables] uses, checked early
+            from salesflow.inplace import check_names
+
+            check_names(settings)
         self.settings = settings
         self.read_only = read_only
         self._generation = _generation  # the private next generation a writer builds
         self._opened: tuple[int, int] | None = None
+        # read in place: the derived tables' freshness, once checked (see derived.freshness)
+        self.freshness: dict | None = None
 
     @classmethod
     def open(cls, path: Path | str = ".", *, read_only: bool = True) -> Workspace:
@@ -92,6 +98,10 @@ class Workspace:
     @cached_property
     def data(self) -> BaseBackend:
         """The Ibis backend holding the canonical tables (the live file: read-only)."""
+        if self.settings.data_map.active:  # read in place: views over the customer's tables
+            from salesflow.inplace import open_source
+
+            return open_source(self.settings, lock=self.write_lock)
         if self.raw is None:
             return connect(self.settings.resolved_data_url())
         import ibis
@@ -131,6 +141,22 @@ class Workspace:
         if self.changed:
             self.close()
 
+    def check_writable(self, what: str) -> None:
+        """Refuse ``what`` (e.g. "import of deals.csv") in a workspace that reads its data in
+        place: salesflow never writes into that database (outside ``[data] derived_schema``)."""
+        dm = self.settings.data_map
+        if not dm.read_only:
+            return
+        source = ", ".join(t.table for t in dm.tables.values())
+        raise ConfigError(
+            f"The {what} was refused: this workspace reads its data in place"
+            f"{f' ({source})' if source else ''} and salesflow never writes into that "
+            "database ([data] read_only = true)",
+            where=str(self.settings.config_path),
+            hint="Load the rows into your own tables with your usual tools: salesflow reads "
+            "them on its next command (see docs/read-in-place.md)",
+        )
+
     def write_lock(self, what: str, *, who: str | None = None, wait: float | None = None):
         """The workspace's write lock, held for ``what`` on behalf of ``who``."""
         file = self.data_file
@@ -148,6 +174,7 @@ class Workspace:
         Hold :meth:`write_lock` around it. ``fresh`` starts from an empty file instead of a copy.
         A database server is written in place (its own transactions keep readers safe).
         """
+        self.check_writable("change to the data")
         file = self.data_file
         if file is None:
             yield self

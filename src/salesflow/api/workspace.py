@@ -95,6 +95,15 @@ class Workspace:
 
         return Workbench(self.core, who=self._who, as_of=self.as_of)
 
+    def freshness(self, *, refresh: bool | None = None) -> dict | None:
+        """Read in place: whether the derived tables match the source (the ``freshness``
+        document of ``salesflow status --json``), rebuilding them when stale if ``[data]
+        refresh = "auto"`` or ``refresh``. ``None`` for a workspace that imports its data."""
+        from salesflow.derived.freshness import keep_fresh
+
+        self.core.freshness = keep_fresh(self.core, refresh=refresh)
+        return self.core.freshness
+
     def close(self) -> None:
         if "workbench" in self.__dict__:
             self.workbench.close()

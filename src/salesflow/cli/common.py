@@ -141,11 +141,26 @@ def new_app(help_text: str) -> typer.Typer:
     )
 
 
-def open_workspace(path: Path) -> Workspace:
-    """The workspace for reading; changes go through ``Workspace.writing`` (see storage)."""
+def open_workspace(path: Path, *, refresh: bool | None = None) -> Workspace:
+    """The workspace for reading; changes go through ``Workspace.writing`` (see storage).
+
+    A workspace that reads its tables in place first checks its derived tables against the
+    source (rebuilding them when ``[data] refresh = "auto"`` or ``refresh``), says on stderr
+    when they were rebuilt or are stale, and keeps the answer in ``freshness``."""
     from salesflow.workspace import Workspace
 
-    return Workspace.open(path)
+    ws = Workspace.open(path)
+    if ws.settings.data_map.active:
+        from salesflow.derived.freshness import keep_fresh
+
+        try:
+            ws.freshness = keep_fresh(ws, refresh=refresh)
+        except BaseException:
+            ws.close()
+            raise
+        if ws.freshness is not None and (ws.freshness["refreshed"] or not ws.freshness["fresh"]):
+            err.print(ws.freshness["message"], markup=False, soft_wrap=True)
+    return ws
 
 
 def _jsonable(value: Any) -> Any:

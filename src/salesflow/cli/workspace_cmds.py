@@ -66,17 +66,30 @@ def init(
 
 
 def status(
-    workspace: WorkspaceOption = Path("."), as_of: AsOfOption = None, as_json: JsonOption = False
+    workspace: WorkspaceOption = Path("."),
+    as_of: AsOfOption = None,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh",
+            help="Read in place: rebuild stale derived tables now (with [data] refresh = manual).",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show what data the workspace holds: rows and date range per table, deals by outcome, and
-    the as-of moment the data describes (periods after it are running, never judged).
+    the as-of moment the data describes (periods after it are running, never judged). A
+    workspace reading its tables in place also checks the mapping (a missing table or column is
+    an error naming it) and says how fresh its derived tables are (`freshness`).
 
     Example: `salesflow -w demo-ws status --json`
     """
     from salesflow.workspace import workspace_status
 
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace, refresh=True if refresh else None) as ws:
         doc = workspace_status(ws, as_of=as_of)
+        if ws.freshness is not None:
+            doc["freshness"] = ws.freshness
     if as_json:
         print_json(doc)
         return
@@ -104,6 +117,8 @@ def render_status(doc: dict) -> None:
             f"As of {doc['as_of'].replace('T', ' ')[:16]}: periods not over by then are shown "
             "as running and never judged."
         )
+    if doc.get("freshness"):
+        out.print(doc["freshness"]["message"], markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

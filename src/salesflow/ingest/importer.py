@@ -138,6 +138,7 @@ def import_file(
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
     spec = table_spec(table)
+    workspace.check_writable(f"import of {path.name}")
     if replace_history and spec.name != "stage_events":
         raise ConfigError(
             f"--replace-history applies to stage_events, not {spec.name}",

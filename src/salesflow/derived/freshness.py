@@ -1,0 +1,85 @@
+"""Freshness of a read-in-place workspace's derived tables (see :mod:`salesflow.inplace`).
+
+When the derived tables are built, the source's watermark (row count and latest timestamp per
+mapped table) is stored beside them. Each command compares it with the source now: with
+``[data] refresh = "auto"`` (the default) stale tables are rebuilt and the answer says why; with
+``"manual"`` they are left alone and the answer says how stale they are.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from salesflow.workspace import Workspace
+
+__all__ = ["keep_fresh"]
+
+
+def keep_fresh(workspace: Workspace, *, refresh: bool | None = None) -> dict[str, Any] | None:
+    """Compare the derived tables with the source, rebuild them when stale and allowed
+    (``refresh``: True forces a rebuild when stale, False never rebuilds, None follows
+    ``[data] refresh``), and return the ``freshness`` document of ``salesflow status --json``:
+
+    ``{"derived_schema", "built_at", "checked_at", "fresh", "refreshed", "changes", "message"}``
+    where ``changes`` lists per mapped table ``table, source, rows_before, rows_now, new_rows,
+    latest_before, latest_now, words``. ``None`` for a workspace that imports its data (its
+    derived tables are rebuilt by every import).
+    """
+    settings = workspace.settings
+    dm = settings.data_map
+    if not dm.active:
+        return None
+    from salesflow import derived, inplace
+
+    con = workspace.data
+    now = inplace.watermark(con, settings)
+    stored = inplace.read_watermark(con)
+    before, built_at = stored if stored is not None else ({}, None)
+    changes = inplace.compare(before, now)
+    tables_ok = derived.is_fresh(con, settings)
+    fresh = stored is not None and not changes and tables_ok
+    checked_at = settings.now().isoformat(timespec="seconds")
+    doc: dict[str, Any] = {
+        "derived_schema": dm.derived_schema,
+        "built_at": built_at,
+        "checked_at": checked_at,
+        "fresh": fresh,
+        "refreshed": False,
+        "changes": changes,
+        "source": now,
+    }
+    rebuild = (dm.refresh == "auto") if refresh is None else refresh
+    if not fresh and rebuild:
+        with workspace.write_lock("refresh of the derived tables"), inplace.transaction(con):
+            now = inplace.watermark(con, settings)  # what another writer may have built meanwhile
+            derived.refresh(con, settings)
+            inplace.write_watermark(con, now, checked_at)
+        doc.update(fresh=True, refreshed=True, built_at=checked_at, source=now)
+    doc["message"] = _message(doc, built_at, tables_ok)
+    return doc
+
+
+def _message(doc: dict[str, Any], built_at: str | None, tables_ok: bool) -> str:
+    when = _when(built_at)
+    said = "; ".join(c["words"] for c in doc["changes"])
+    if not doc["refreshed"] and doc["fresh"]:
+        return f"The derived tables are from {when} and the source has not changed since."
+    if built_at is None:
+        reason = "they had never been built"
+    elif said:
+        reason = f"the source changed since {when}: {said}"
+    else:
+        reason = "they no longer match the stage settings" if not tables_ok else "they were stale"
+    if doc["refreshed"]:
+        return f"The derived tables were rebuilt just now: {reason}."
+    return (
+        f"The derived tables are stale: {reason}. The process map is computed from the source "
+        "directly meanwhile; `salesflow status --refresh` rebuilds them."
+        if built_at is not None
+        else "The derived tables have not been built yet; `salesflow status --refresh` builds them."
+    )
+
+
+def _when(iso: str | None) -> str:
+    return "never" if iso is None else iso.replace("T", " ")[:16]

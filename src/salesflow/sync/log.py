@@ -2,6 +2,8 @@
 
 It lives in ``sync-log.json`` beside ``salesflow.toml`` (not in the app database) so the folder sync
 needs nothing but the workspace, and it is replaced in one rename so a crash never leaves half of it.
+It also keeps each CRM's high-water mark (``crm``: name -> ``{"mark"}``), moved only by a sync that
+was applied (see :mod:`salesflow.sync.apply`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,20 @@ LOG_FILE = "sync-log.json"
 
 
 class SyncLog:
-    """``files``: name → ``{size, mtime_ns, sha256, table, status, error}``; ``entries``: attempts."""
+    """``files``: name → ``{size, mtime_ns, sha256, table, status, error}``; ``entries``: attempts;
+    ``crm``: CRM name → ``{"mark": ISO-8601 UTC high-water mark}``."""
 
-    def __init__(self, path: Path, files: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        files: dict[str, Any],
+        entries: list[dict[str, Any]],
+        crm: dict[str, Any] | None = None,
+    ) -> None:
         self.path = path
         self.files = files
         self.entries = entries
+        self.crm = crm if crm is not None else {}
 
     @classmethod
     def load(cls, workspace: Path) -> SyncLog:
@@ -34,7 +44,7 @@ class SyncLog:
             return cls(path, {}, [])
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, dict(doc["files"]), list(doc["entries"]))
+            return cls(path, dict(doc["files"]), list(doc["entries"]), dict(doc.get("crm", {})))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StorageError(
                 f"The sync log cannot be read: {exc}",
@@ -44,7 +54,8 @@ class SyncLog:
 
     def save(self) -> None:
         """Write the whole log to a temporary file and rename it over the old one."""
-        text = json.dumps({"files": self.files, "entries": self.entries}, indent=1)
+        doc = {"files": self.files, "entries": self.entries, "crm": self.crm}
+        text = json.dumps(doc, indent=1)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".sync-log-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -60,5 +71,6 @@ class SyncLog:
 
 
 def read_log(workspace: Path) -> list[dict[str, Any]]:
-    """Every recorded attempt, oldest first: ``{at, file, table, status, rows, error}``."""
+    """Every recorded attempt, oldest first: a file's ``{at, file, table, status, rows, error}``
+    or a CRM's ``{at, source, status, rows: {table: {added, updated, deleted}}, error}``."""
     return SyncLog.load(workspace).entries

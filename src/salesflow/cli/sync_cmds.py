@@ -96,8 +96,71 @@ def _print(rows: list[dict[str, Any]], *, empty: str) -> None:
         )
 
 
+def hubspot(
+    once: Annotated[
+        bool, typer.Option("--once", help="Fetch and apply what changed, then stop.")
+    ] = False,
+    every: Annotated[
+        int, typer.Option("--every", min=1, help="Without --once: seconds between two syncs.")
+    ] = 3600,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Bring the deals, their stage history and their calls, e-mails and meetings from HubSpot
+    up to date.
+
+    Fetches only what changed since the last sync ([sync.hubspot] base_url, the private app's
+    token from HUBSPOT_ACCESS_TOKEN) and applies it all or nothing: a failed sync changes
+    nothing, is recorded in the sync log and exits non-zero. A deal deleted in HubSpot is
+    removed with its history. Without --once, syncs every --every seconds until stopped
+    (Ctrl-C), carrying on after a failed sync. See docs/crm-hubspot.md.
+
+    Example: `salesflow sync hubspot --once --json`
+    """
+    from salesflow.errors import SalesflowError
+
+    if as_json and not once:
+        raise ConfigError("--json prints one result, so it needs --once")
+    while True:
+        try:
+            _hubspot_once(workspace, as_json)
+        except SalesflowError as exc:
+            if once:
+                raise
+            from rich.markup import escape
+
+            from salesflow.cli.common import err
+
+            err.print(f"[red]Sync failed:[/] {escape(exc.message)}", soft_wrap=True)
+        if once:
+            return
+        time.sleep(every)
+
+
+def _hubspot_once(workspace: Path, as_json: bool) -> None:
+    from salesflow.cli.common import err
+    from salesflow.sync.hubspot import sync_hubspot
+
+    say = None if as_json else (lambda m: err.print(f"{m}…", soft_wrap=True))
+    with open_workspace(workspace) as ws:
+        rows = sync_hubspot(ws, progress=say)
+    if as_json:
+        print_json({"source": "hubspot", "tables": rows})
+        return
+    changed = {t: n for t, n in rows.items() if any(n.values())}
+    if not changed:
+        out.print("Synced from HubSpot: nothing changed.")
+        return
+    parts = [
+        f"[bold]{t}[/] {n['added']:,} new, {n['updated']:,} updated, {n['deleted']:,} removed"
+        for t, n in changed.items()
+    ]
+    out.print("Synced from HubSpot: " + "; ".join(parts), soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``sync`` group to the root app."""
     sync_app.command("folder")(folder)
+    sync_app.command("hubspot")(hubspot)
     sync_app.command("log")(log)
     app.add_typer(sync_app, name="sync")

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
@@ -32,6 +33,7 @@ from salesflow.sync.crm import Pull, TableChanges
 
 if TYPE_CHECKING:
     from salesflow.settings import Settings
+    from salesflow.workspace import Workspace
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -40,11 +42,12 @@ __all__ = [
     "HubSpotSettings",
     "hubspot_settings",
     "pull_hubspot",
+    "sync_hubspot",
 ]
 
 TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
-KEYS = ("base_url",)
+KEYS = ("base_url", "access_token_file", "retries", "backoff_seconds")
 SECRET_KEYS = ("access_token", "token", "api_key", "private_app_token", "client_secret")
 EXAMPLE = '[sync.hubspot]\nbase_url = "https://api.hubapi.com"   # optional'
 
@@ -88,6 +91,11 @@ class HubSpotSettings:
 
     base_url: str
     token: str
+    retries: int = 5  # tries in all for one request
+    backoff_seconds: float = 1.0  # before the first retry, doubled each time
+
+    def __repr__(self) -> str:  # never print a token
+        return f"HubSpotSettings(base_url={self.base_url!r})"
 
 
 def hubspot_settings(settings: Settings, env: Mapping[str, str] | None = None) -> HubSpotSettings:
@@ -97,7 +105,7 @@ def hubspot_settings(settings: Settings, env: Mapping[str, str] | None = None) -
     raw = settings.section("sync").get("hubspot", {})
     if not isinstance(raw, Mapping):
         raise ConfigError("[sync.hubspot] must be a section", where=where, hint=f"e.g. {EXAMPLE}")
-    secret = next((k for k in raw if k in SECRET_KEYS), None)
+    secret = next((k for k in raw if k.lower() in SECRET_KEYS), None)
     if secret is not None:
         raise ConfigError(
             f"salesflow.toml holds the HubSpot secret {secret!r} in clear",
@@ -119,33 +127,80 @@ def hubspot_settings(settings: Settings, env: Mapping[str, str] | None = None) -
             where=where,
             hint=f"e.g. {EXAMPLE}",
         )
-    token = env.get(TOKEN_ENV, "").strip()
+    token = env.get(TOKEN_ENV, "").strip() or _token_file(
+        raw.get("access_token_file"), settings.workspace, where
+    )
     if not token:
         raise ConfigError(
             f"No HubSpot access token: {TOKEN_ENV} is not set",
             where=str(settings.config_path),
             hint="Create a private app in HubSpot (Settings > Integrations > Private apps) with "
-            f"the scopes listed in docs/crm-hubspot.md, and put its token in {TOKEN_ENV}",
+            f"the scopes listed in docs/crm-hubspot.md, and put its token in {TOKEN_ENV} (or in "
+            "a file only you can read, named by [sync.hubspot] access_token_file)",
         )
-    return HubSpotSettings(base_url=base_url.rstrip("/"), token=token)
+    return HubSpotSettings(
+        base_url=base_url.rstrip("/"),
+        token=token,
+        retries=_number(raw.get("retries", 5), "retries", where, int, 1),
+        backoff_seconds=_number(
+            raw.get("backoff_seconds", 1.0), "backoff_seconds", where, float, 0
+        ),
+    )
+
+
+def _token_file(value: Any, workspace: Path, where: str) -> str | None:
+    """The token in ``access_token_file``, which only its owner may read."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("access_token_file must be a file name", where=where)
+    path = (workspace / Path(value).expanduser()).resolve()
+    try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise ConfigError(
+                f"{path} holds the HubSpot token but others can read it",
+                where=where,
+                hint=f"Make it readable by you alone: chmod 600 {path}",
+            )
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError as exc:
+        raise ConfigError(
+            f"The HubSpot token file {path} cannot be read ({exc.strerror or exc})",
+            where=where,
+            hint="Check the file name in access_token_file and its permissions",
+        ) from exc
+
+
+def _number(value: Any, key: str, where: str, kind: type, least: float) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
+        raise ConfigError(
+            f"{key} must be a number of at least {least:g}", where=where, hint=f"e.g. {key} = 5"
+        )
+    if kind is int and not float(value).is_integer():
+        raise ConfigError(f"{key} must be a whole number", where=where, hint=f"e.g. {key} = 5")
+    return kind(value)
 
 
 def pull_hubspot(
     config: HubSpotSettings,
     high_water_mark: str | None,
     *,
-    attempts: int = 5,
-    backoff: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[str], None] | None = None,
 ) -> Pull:
     """Everything that changed in HubSpot after ``high_water_mark`` (ISO-8601; ``None``: all).
 
     Rate limits (429) are waited out as ``Retry-After`` says; server errors and dropped
-    connections are retried ``attempts`` times with a doubling pause starting at ``backoff``
-    seconds. Anything else, or running out of attempts, raises a :class:`SalesflowError` and
+    connections are tried ``config.retries`` times in all, with a pause of
+    ``config.backoff_seconds`` doubling each time. Anything else, or running out of attempts, raises a :class:`SalesflowError` and
     returns nothing: a sync applies a whole pull or none of it.
     """
-    api = _Api(_client(config), attempts=attempts, backoff=backoff, sleep=sleep)
+    say = progress or (lambda _m: None)
+    api = _Api(
+        _client(config), attempts=config.retries, backoff=config.backoff_seconds, sleep=sleep
+    )
+    say("Asking HubSpot what changed")
     since = _parse_instant(high_water_mark) if high_water_mark else None
     kinds = ("deals", *ACTIVITY_TYPES)
     # The newest change of each kind, and what was deleted, first: everything up to the newest
@@ -162,6 +217,7 @@ def pull_hubspot(
     tables = {name: TableChanges() for name in _TABLES}
     owners = api.owner_names()
     if latest["deals"] is not None:
+        say("Reading the deals that changed, with their history")
         stages = api.stage_labels()
         changed = [d.id for d in api.changed("deals", ["hs_lastmodifieddate"], since, until)]
         for deal in api.with_history(changed):
@@ -171,6 +227,7 @@ def pull_hubspot(
     for object_type, kind in ACTIVITY_TYPES.items():
         if latest[object_type] is None:
             continue
+        say(f"Reading the {object_type} that changed")
         found = list(api.changed(object_type, list(ACTIVITY_PROPERTIES), since, until))
         linked = api.deal_links(object_type, [a.id for a in found])
         tables["activities"].records.extend(
@@ -183,6 +240,27 @@ def pull_hubspot(
 
 
 _TABLES = ("opportunities", "stage_events", "opportunity_history", "activities")
+
+
+def sync_hubspot(
+    workspace: Workspace,
+    *,
+    progress: Callable[[str], None] | None = None,
+    now: datetime | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, dict[str, int]]:
+    """Fetch what changed in HubSpot since the last sync and apply it, all or nothing; rows
+    per table ``{"added", "updated", "deleted"}``. A failure is logged, raised, and changes
+    nothing."""
+    from salesflow.sync.apply import apply_pull, high_water_mark, record_failure
+
+    mark = high_water_mark(workspace, "hubspot")
+    try:
+        pull = pull_hubspot(hubspot_settings(workspace.settings, env), mark, progress=progress)
+    except SalesflowError as exc:
+        record_failure(workspace, "hubspot", exc.message, now=now)
+        raise
+    return apply_pull(workspace, pull, now=now, progress=progress)
 
 
 # --- talking to HubSpot -------------------------------------------------------------------------
@@ -270,7 +348,7 @@ class _Api:
             limit=1,
         )
         page = self.call(
-            f"when the {object_type} last changed",
+            f"the latest changes to the {object_type}",
             self.client.crm.objects.search_api.do_search,
             object_type,
             request,

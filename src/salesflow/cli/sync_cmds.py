@@ -1,8 +1,11 @@
-"""``salesflow sync folder|log``: import the exports that land in a watched folder."""
+"""``salesflow sync folder|salesforce|hubspot|log``: keep the workspace current from a watched folder of
+exports or straight from the CRM."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,14 +14,18 @@ import typer
 from salesflow.cli.common import (
     JsonOption,
     WorkspaceOption,
+    err,
     new_app,
     open_workspace,
     out,
     print_json,
 )
-from salesflow.errors import ConfigError
+from salesflow.errors import ConfigError, SalesflowError
 
-sync_app = new_app("Keep the workspace current: import the exports that land in a watched folder.")
+sync_app = new_app(
+    "Keep the workspace current: sync from Salesforce or HubSpot, or import the exports that "
+    "land in a watched folder."
+)
 
 
 def folder(
@@ -61,39 +68,27 @@ def _sync_once(workspace: Path, as_json: bool) -> bool:
     return any(r["status"] == "failed" for r in results)
 
 
-def log(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
-    """The sync log: when each file was imported, into which table, how many rows, or why not.
+def salesforce(
+    once: Annotated[
+        bool, typer.Option("--once", help="Fetch and apply what changed, then stop.")
+    ] = False,
+    every: Annotated[
+        int, typer.Option("--every", min=1, help="Without --once: seconds between two syncs.")
+    ] = 3600,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Bring the deals, their history and their activities from Salesforce up to date.
 
-    Example: `salesflow sync log --json`
+    Fetches only what changed since the last sync ([sync.salesforce] instance_url, token from
+    SALESFORCE_ACCESS_TOKEN) and applies it all or nothing: a failed sync changes nothing, is
+    recorded in the sync log and exits non-zero. A deal deleted in Salesforce is removed with its
+    history. Without --once, syncs every --every seconds until stopped (Ctrl-C), carrying on
+    after a failed sync. See docs/crm-salesforce.md.
+
+    Example: `salesflow sync salesforce --once --json`
     """
-    from salesflow.sync import read_log
-
-    with open_workspace(workspace) as ws:
-        entries = read_log(ws.path)
-    if as_json:
-        print_json({"entries": entries})
-        return
-    _print(entries, empty="No file has been synced yet.")
-
-
-def _print(rows: list[dict[str, Any]], *, empty: str) -> None:
-    from rich.markup import escape
-
-    if not rows:
-        out.print(empty)
-    for r in rows:
-        when = f"{r['at']}  " if "at" in r else ""
-        if r["status"] == "failed":
-            out.print(
-                f"{when}[red]Failed[/] {escape(r['file'])}: {escape(r['error'])}", soft_wrap=True
-            )
-            continue
-        n = r["rows"]
-        out.print(
-            f"{when}Imported {escape(r['file'])} into [bold]{r['table']}[/] "
-            f"({n['added']:,} new, {n['updated']:,} updated)",
-            soft_wrap=True,
-        )
+    _crm_loop(workspace, "salesforce", once=once, every=every, as_json=as_json)
 
 
 def hubspot(
@@ -117,19 +112,19 @@ def hubspot(
 
     Example: `salesflow sync hubspot --once --json`
     """
-    from salesflow.errors import SalesflowError
+    _crm_loop(workspace, "hubspot", once=once, every=every, as_json=as_json)
 
+
+def _crm_loop(workspace: Path, crm: str, *, once: bool, every: int, as_json: bool) -> None:
     if as_json and not once:
         raise ConfigError("--json prints one result, so it needs --once")
     while True:
         try:
-            _hubspot_once(workspace, as_json)
+            _crm_once(workspace, crm, as_json)
         except SalesflowError as exc:
             if once:
                 raise
             from rich.markup import escape
-
-            from salesflow.cli.common import err
 
             err.print(f"[red]Sync failed:[/] {escape(exc.message)}", soft_wrap=True)
         if once:
@@ -137,30 +132,89 @@ def hubspot(
         time.sleep(every)
 
 
-def _hubspot_once(workspace: Path, as_json: bool) -> None:
-    from salesflow.cli.common import err
-    from salesflow.sync.hubspot import sync_hubspot
+def _crm_once(workspace: Path, crm: str, as_json: bool) -> None:
+    if crm == "hubspot":
+        from salesflow.sync.hubspot import sync_hubspot as sync_crm
+    else:
+        from salesflow.sync.salesforce import sync_salesforce as sync_crm
 
-    say = None if as_json else (lambda m: err.print(f"{m}…", soft_wrap=True))
-    with open_workspace(workspace) as ws:
-        rows = sync_hubspot(ws, progress=say)
+    with open_workspace(workspace) as ws, _progress(quiet=as_json) as say:
+        rows = sync_crm(ws, progress=say)
     if as_json:
-        print_json({"source": "hubspot", "tables": rows})
+        print_json({"source": crm, "tables": rows})
         return
+    _print_crm(crm, rows)
+
+
+@contextmanager
+def _progress(*, quiet: bool) -> Iterator[Callable[[str], None]]:
+    """Each step of a sync on stderr: a spinner on a terminal, one line per step otherwise."""
+    if quiet:
+        yield lambda _m: None
+        return
+    if not err.is_terminal:
+        yield lambda m: err.print(m, soft_wrap=True, markup=False)
+        return
+    with err.status("Starting the sync…", spinner="dots") as status:
+        yield lambda m: status.update(m)
+
+
+def _print_crm(crm: str, rows: dict[str, dict[str, int]], when: str = "") -> None:
+    name = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(crm, crm)
     changed = {t: n for t, n in rows.items() if any(n.values())}
     if not changed:
-        out.print("Synced from HubSpot: nothing changed.")
+        out.print(f"{when}Synced from {name}: nothing changed.")
         return
     parts = [
         f"[bold]{t}[/] {n['added']:,} new, {n['updated']:,} updated, {n['deleted']:,} removed"
         for t, n in changed.items()
     ]
-    out.print("Synced from HubSpot: " + "; ".join(parts), soft_wrap=True)
+    out.print(f"{when}Synced from {name}: " + "; ".join(parts), soft_wrap=True)
+
+
+def log(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
+    """The sync log: each file imported and each CRM sync, when, how many rows, or why not.
+
+    Example: `salesflow sync log --json`
+    """
+    from salesflow.sync import read_log
+
+    with open_workspace(workspace) as ws:
+        entries = read_log(ws.path)
+    if as_json:
+        print_json({"entries": entries})
+        return
+    _print(entries, empty="Nothing has been synced yet.")
+
+
+def _print(rows: list[dict[str, Any]], *, empty: str) -> None:
+    from rich.markup import escape
+
+    if not rows:
+        out.print(empty)
+    for r in rows:
+        when = f"{r['at']}  " if "at" in r else ""
+        what = r.get("file") or {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(
+            r.get("source", ""), r.get("source", "")
+        )
+        if r["status"] == "failed":
+            out.print(f"{when}[red]Failed[/] {escape(what)}: {escape(r['error'])}", soft_wrap=True)
+            continue
+        if r.get("source") and not r.get("file"):
+            _print_crm(r["source"], r["rows"] or {}, when)
+            continue
+        n = r["rows"]
+        out.print(
+            f"{when}Imported {escape(r['file'])} into [bold]{r['table']}[/] "
+            f"({n['added']:,} new, {n['updated']:,} updated)",
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``sync`` group to the root app."""
     sync_app.command("folder")(folder)
+    sync_app.command("salesforce")(salesforce)
     sync_app.command("hubspot")(hubspot)
     sync_app.command("log")(log)
     app.add_typer(sync_app, name="sync")

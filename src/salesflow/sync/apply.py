@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import ConfigError, SalesflowError
+from salesflow.errors import ConfigError, SalesflowError, WorkspaceBusy
 from salesflow.schema import TABLES
 from salesflow.sync.log import SyncLog
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from salesflow.sync.crm import Pull, TableChanges
     from salesflow.workspace import Workspace
 
-__all__ = ["apply_pull", "high_water_mark", "record_failure"]
+__all__ = ["apply_pull", "high_water_mark", "record_failure", "run_sync"]
 
 #: ``progress(message)``: one line per step, for the CLI
 Progress = Callable[[str], None]
@@ -44,6 +44,25 @@ CASCADE = ("opportunities", "stage_events", "opportunity_history", "activities")
 def high_water_mark(workspace: Workspace, crm: str) -> str | None:
     """The mark stored by the last applied sync from ``crm`` (ISO-8601 UTC), ``None`` before."""
     return SyncLog.load(workspace.path).crm.get(crm, {}).get("mark")
+
+
+def run_sync(
+    workspace: Workspace,
+    crm: str,
+    fetch: Callable[[str | None], Pull],
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> dict[str, dict[str, int]]:
+    """One sync from ``crm``: ``fetch(mark)`` (the connector: the changes since the stored mark)
+    then :func:`apply_pull`. A fetch that fails is logged and raised; nothing is changed."""
+    mark = high_water_mark(workspace, crm)
+    try:
+        pull = fetch(mark)
+    except SalesflowError as exc:
+        record_failure(workspace, crm, exc.message, now=now)
+        raise
+    return apply_pull(workspace, pull, now=now, progress=progress)
 
 
 def apply_pull(
@@ -61,16 +80,19 @@ def apply_pull(
     error, and the error is raised.
     """
     say = progress or (lambda _m: None)
-    try:
-        rows = _apply(workspace, pull, say)
-    except SalesflowError as exc:
-        record_failure(workspace, pull.crm, exc.message, now=now, requests=pull.requests)
-        raise
-    log = SyncLog.load(workspace.path)
-    if pull.high_water_mark:
-        log.crm[pull.crm] = {**log.crm.get(pull.crm, {}), "mark": pull.high_water_mark}
-    log.entries.append(_entry(pull.crm, "synced", rows, None, now, pull.requests))
-    log.save()
+    # the lock from the first write to the log entry: the folder sync rewrites the same log
+    with workspace.write_lock(f"a sync from {pull.crm}"):
+        try:
+            rows = _apply(workspace, pull, say)
+        except SalesflowError as exc:
+            record_failure(workspace, pull.crm, exc.message, now=now, requests=pull.requests)
+            raise
+        log = SyncLog.load(workspace.path)
+        old = log.crm.get(pull.crm, {})
+        if pull.high_water_mark and pull.high_water_mark > (old.get("mark") or ""):
+            log.crm[pull.crm] = {**old, "mark": pull.high_water_mark}
+        log.entries.append(_entry(pull.crm, "synced", rows, None, now, pull.requests))
+        log.save()
     return rows
 
 
@@ -82,10 +104,15 @@ def record_failure(
     now: datetime | None = None,
     requests: int | None = None,
 ) -> None:
-    """Log a failed sync from ``crm`` (the fetch or the apply); the mark stays where it was."""
-    log = SyncLog.load(workspace.path)
-    log.entries.append(_entry(crm, "failed", None, error, now, requests))
-    log.save()
+    """Log a failed sync from ``crm`` (the fetch or the apply); the mark stays where it was.
+    A workspace kept busy by another writer is left alone (the failure is raised anyway)."""
+    try:
+        with workspace.write_lock(f"the log of a failed sync from {crm}", wait=10):
+            log = SyncLog.load(workspace.path)
+            log.entries.append(_entry(crm, "failed", None, error, now, requests))
+            log.save()
+    except WorkspaceBusy:
+        pass
 
 
 def _entry(
@@ -148,15 +175,14 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
             for table in order:
                 changes = pull.tables[table]
                 if changes.records:
-                    say(f"Writing {len(changes.records):,} {table} rows")
+                    say(f"Writing {len(changes.records):,} {table} rows…")
                     added, updated = _import(workspace, nxt, pull.crm, table, changes, stage)
                     rows[table]["added"] += added
                     rows[table]["updated"] += updated
             deleted = {t: c.deleted for t, c in pull.tables.items() if c.deleted}
             if deleted:
-                say(
-                    f"Removing {sum(len(d) for d in deleted.values()):,} records deleted in the CRM"
-                )
+                n = sum(len(d) for d in deleted.values())
+                say(f"Removing {n:,} records deleted in the CRM…")
                 for table, n in _delete(workspace, nxt, deleted).items():
                     rows.setdefault(table, {"added": 0, "updated": 0, "deleted": 0})
                     rows[table]["deleted"] += n

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
 from salesflow.sync.crm import Pull, TableChanges
+from salesflow.sync.http import RetryPolicy
 
 if TYPE_CHECKING:
     from salesflow.settings import Settings
@@ -197,9 +198,17 @@ def pull_hubspot(
     returns nothing: a sync applies a whole pull or none of it.
     """
     say = progress or (lambda _m: None)
-    api = _Api(
-        _client(config), attempts=config.retries, backoff=config.backoff_seconds, sleep=sleep
+    import urllib3
+
+    policy = RetryPolicy(
+        service="HubSpot",
+        attempts=config.retries,
+        backoff=config.backoff_seconds,
+        transient=(OSError, urllib3.exceptions.HTTPError),
+        sleep=sleep,
+        on_wait=progress,
     )
+    api = _Api(_client(config), policy)
     say("Asking HubSpot what changed")
     since = _parse_instant(high_water_mark) if high_water_mark else None
     kinds = ("deals", *ACTIVITY_TYPES)
@@ -252,15 +261,13 @@ def sync_hubspot(
     """Fetch what changed in HubSpot since the last sync and apply it, all or nothing; rows
     per table ``{"added", "updated", "deleted"}``. A failure is logged, raised, and changes
     nothing."""
-    from salesflow.sync.apply import apply_pull, high_water_mark, record_failure
+    from salesflow.sync.apply import run_sync
 
-    mark = high_water_mark(workspace, "hubspot")
-    try:
-        pull = pull_hubspot(hubspot_settings(workspace.settings, env), mark, progress=progress)
-    except SalesflowError as exc:
-        record_failure(workspace, "hubspot", exc.message, now=now)
-        raise
-    return apply_pull(workspace, pull, now=now, progress=progress)
+    def pull(mark: str | None) -> Pull:
+        config = hubspot_settings(workspace.settings, env)
+        return pull_hubspot(config, mark, progress=progress)
+
+    return run_sync(workspace, "hubspot", pull, now=now, progress=progress)
 
 
 # --- talking to HubSpot -------------------------------------------------------------------------
@@ -281,32 +288,49 @@ def _client(config: HubSpotSettings) -> Any:
     )
 
 
-class _Api:
-    """The few HubSpot endpoints salesflow reads, each call retried as :func:`pull_hubspot` says."""
+@dataclass
+class _Answer:
+    """One request's outcome as :class:`~salesflow.sync.http.RetryPolicy` reads it."""
 
-    def __init__(
-        self, client: Any, *, attempts: int, backoff: float, sleep: Callable[[float], None]
-    ) -> None:
+    status_code: int
+    headers: Mapping[str, str]
+    text: str
+    value: Any = None
+    error: Exception | None = None
+
+
+class _Api:
+    """The few HubSpot endpoints salesflow reads, each call retried as ``policy`` says."""
+
+    def __init__(self, client: Any, policy: RetryPolicy) -> None:
         self.client = client
-        self.attempts = attempts
-        self.backoff = backoff
-        self.sleep = sleep
+        self.policy = policy
         self.requests = 0
 
     def call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args, **kwargs)``: 429 waited out, transient failures retried with backoff."""
-        pause = self.backoff
-        for attempt in range(1, self.attempts + 1):
+        """``fn(*args, **kwargs)``: 429 waited out, transient failures retried with backoff,
+        anything else a :class:`SalesflowError` saying what could not be read."""
+
+        def send() -> _Answer:
             self.requests += 1
             try:
-                return fn(*args, _request_timeout=TIMEOUT, **kwargs)
+                return _Answer(200, {}, "", value=fn(*args, _request_timeout=TIMEOUT, **kwargs))
             except Exception as exc:
-                wait = _retry_after(exc, pause)
-                if wait is None or attempt == self.attempts:
-                    raise _failure(what, exc, attempt) from exc
-                self.sleep(wait)
-                pause *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
+                status = getattr(exc, "status", None)
+                if not type(exc).__module__.startswith("hubspot") or not status:
+                    raise  # a dropped connection (transient for the policy), or a bug
+                headers = dict(getattr(exc, "headers", None) or {})
+                return _Answer(status, headers, str(getattr(exc, "body", "") or ""), error=exc)
+
+        try:
+            answer = self.policy.call(send, what=what)
+        except SalesflowError:
+            raise
+        except Exception as exc:  # an answer the client could not read, an SSL failure …
+            raise _failure(what, exc) from exc
+        if answer.error is not None:
+            raise _failure(what, answer.error)
+        return answer.value
 
     def stage_labels(self) -> dict[str, str]:
         """Stage id -> label and pipeline id -> label, over every deal pipeline."""
@@ -480,28 +504,7 @@ def _millis(at: datetime) -> str:
     return str(round(at.timestamp() * 1000))
 
 
-def _retry_after(exc: Exception, pause: float) -> float | None:
-    """Seconds to wait before trying again, or ``None`` when trying again cannot help."""
-    import urllib3
-
-    if isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError):
-        return pause  # dropped connection, timeout: transient
-    status = getattr(exc, "status", None)
-    if not type(exc).__module__.startswith("hubspot") or not isinstance(status, int):
-        return None
-    if status == 429:
-        headers = getattr(exc, "headers", None) or {}
-        value = headers.get("Retry-After") or headers.get("retry-after")
-        try:
-            return max(0.0, float(value)) if value is not None else pause
-        except ValueError:
-            return pause
-    if status >= 500 or status == 0:
-        return pause
-    return None
-
-
-def _failure(what: str, exc: Exception, attempts: int) -> SalesflowError:
+def _failure(what: str, exc: Exception) -> SalesflowError:
     status = getattr(exc, "status", None)
     if status == 401:
         return ConfigError(
@@ -516,10 +519,9 @@ def _failure(what: str, exc: Exception, attempts: int) -> SalesflowError:
     if isinstance(status, int) and status:
         reason = f"HubSpot answered {status} {getattr(exc, 'reason', '') or ''}".strip()
     else:
-        reason = f"the connection to HubSpot failed ({type(exc).__name__}: {exc})"
-    tries = f" after {attempts} tries" if attempts > 1 else ""
+        reason = f"its answer could not be read ({type(exc).__name__}: {exc})"
     return SalesflowError(
-        f"The HubSpot sync stopped while reading {what}: {reason}{tries}",
+        f"The HubSpot sync stopped while reading {what}: {reason}",
         hint="Nothing was changed; the next sync starts again from the same point",
     )
 

@@ -1,0 +1,476 @@
+"""The Salesforce connector: what changed since the last sync, through ``simple-salesforce``.
+
+One ``queryAll`` per object (Opportunity, Task, Event) with ``WHERE SystemModstamp > <mark>``,
+following ``nextRecordsUrl`` page by page. ``queryAll`` also returns the records deleted since the
+mark (``IsDeleted = true``, kept in the recycle bin for 15 days): a deleted deal or activity goes to
+the pull's ``deleted`` ids. OpportunityHistory is read whole for each deal that changed (every
+history row is written with a change of its deal): its rows feed ``opportunity_history``, and the
+rows where the stage changed feed ``stage_events`` — so a deal's stage events after any number of
+syncs are those a first, full sync would give. The records keep Salesforce's
+field names, as ``ingest/presets/salesforce.toml`` maps them, and :func:`salesflow.sync.apply.apply_pull`
+writes them. Settings: ``[sync.salesforce]`` (see :func:`salesforce_settings`, docs/crm-salesforce.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from salesflow.errors import ConfigError, SalesflowError
+from salesflow.sync.crm import Pull, TableChanges
+from salesflow.sync.http import RetryPolicy, retrying_session
+
+if TYPE_CHECKING:
+    from salesflow.settings import Settings
+    from salesflow.workspace import Workspace
+
+__all__ = ["QUERIES", "SalesforceSettings", "fetch", "salesforce_settings", "sync_salesforce"]
+
+DEFAULT_VERSION = "60.0"
+DEFAULT_LOGIN = "https://login.salesforce.com"
+KEYS = (
+    "instance_url",
+    "api_version",
+    "login_url",
+    "client_id",
+    "refresh_token_file",
+    "access_token_file",
+    "retries",
+    "backoff_seconds",
+)
+#: settings that would put a secret in salesflow.toml in clear
+SECRETS = (
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "password",
+    "security_token",
+    "session_id",
+    "token",
+)
+EXAMPLE = '[sync.salesforce]\ninstance_url = "https://yourcompany.my.salesforce.com"'
+
+#: object -> fields; every query adds IsDeleted and SystemModstamp (OpportunityHistory: see
+#: :func:`_history_soql`)
+QUERIES = {
+    "Opportunity": (
+        "Id, Name, Account.Name, Owner.Name, StageName, Amount, CloseDate, CreatedDate, "
+        "LeadSource, Type"
+    ),
+    "OpportunityHistory": "Id, OpportunityId, CreatedDate, StageName, Amount, CloseDate, "
+    "ForecastCategory",
+    "Task": "Id, WhatId, Owner.Name, Type, TaskSubtype, ActivityDate, CreatedDate",
+    "Event": "Id, WhatId, Owner.Name, Type, ActivityDateTime, CreatedDate",
+}
+OPPORTUNITY_PREFIX = "006"  # the key prefix of every Opportunity id
+MARK = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # a SOQL dateTime literal, UTC
+
+
+@dataclass(frozen=True)
+class SalesforceSettings:
+    """``[sync.salesforce]``, checked, with the access token (or how to get one)."""
+
+    instance_url: str
+    api_version: str = DEFAULT_VERSION
+    access_token: str | None = None
+    login_url: str = DEFAULT_LOGIN
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
+    retries: int = 5
+    backoff_seconds: float = 1.0
+
+    def __repr__(self) -> str:  # never print a token
+        return f"SalesforceSettings(instance_url={self.instance_url!r})"
+
+
+def salesforce_settings(
+    settings: Settings, env: Mapping[str, str] | None = None
+) -> SalesforceSettings:
+    """The ``[sync.salesforce]`` section and the credentials, from the environment or an
+    owner-only file; a secret written in ``salesflow.toml`` is refused."""
+    env = os.environ if env is None else env
+    where = f"{settings.config_path} [sync.salesforce]"
+    raw = settings.section("sync").get("salesforce")
+    if not isinstance(raw, Mapping) or "instance_url" not in raw:
+        raise ConfigError(
+            "No Salesforce org is set",
+            where=str(settings.config_path),
+            hint=f"Add your org's address:\n{EXAMPLE}",
+        )
+    secret = sorted(k for k in raw if k.lower() in SECRETS)
+    if secret:
+        raise ConfigError(
+            f"{secret[0]} is a secret and must not be written in salesflow.toml, where anyone "
+            "who sees the file can read it",
+            where=where,
+            hint="Remove it and set SALESFORCE_ACCESS_TOKEN (or SALESFORCE_REFRESH_TOKEN) in the "
+            "environment, or name a file only you can read with access_token_file",
+        )
+    unknown = sorted(set(raw) - set(KEYS))
+    if unknown:
+        raise ConfigError(
+            f"[sync.salesforce] has no setting {unknown[0]!r}",
+            where=where,
+            hint=f"Use {', '.join(KEYS)}",
+        )
+    url = _url(raw["instance_url"], "instance_url", where)
+    base = settings.workspace
+    access = env.get("SALESFORCE_ACCESS_TOKEN") or _secret_file(
+        raw.get("access_token_file"), "access_token_file", base, where
+    )
+    refresh = env.get("SALESFORCE_REFRESH_TOKEN") or _secret_file(
+        raw.get("refresh_token_file"), "refresh_token_file", base, where
+    )
+    client_id = raw.get("client_id") or env.get("SALESFORCE_CLIENT_ID")
+    if not access and not (refresh and client_id):
+        raise ConfigError(
+            "salesflow has no Salesforce access token",
+            where=where,
+            hint="Set SALESFORCE_ACCESS_TOKEN in the environment, or for a connection that "
+            "renews itself set SALESFORCE_REFRESH_TOKEN and client_id (your connected app's "
+            "consumer key); see docs/crm-salesforce.md",
+        )
+    return SalesforceSettings(
+        instance_url=url,
+        api_version=_version(raw.get("api_version", DEFAULT_VERSION), where),
+        access_token=access or None,
+        login_url=_url(raw.get("login_url", DEFAULT_LOGIN), "login_url", where),
+        client_id=client_id,
+        client_secret=env.get("SALESFORCE_CLIENT_SECRET") or None,
+        refresh_token=refresh or None,
+        retries=_number(raw.get("retries", 5), "retries", where, int, 1),
+        backoff_seconds=_number(
+            raw.get("backoff_seconds", 1.0), "backoff_seconds", where, float, 0
+        ),
+    )
+
+
+def _url(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"{key} must be a web address starting with https://", where=where, hint=EXAMPLE
+        )
+    return value.rstrip("/")
+
+
+def _version(value: Any, where: str) -> str:
+    text = str(value).removeprefix("v")
+    try:
+        float(text)
+    except ValueError:
+        raise ConfigError(
+            f"api_version {value!r} is not a Salesforce API version",
+            where=where,
+            hint='e.g. "60.0"',
+        ) from None
+    return text
+
+
+def _number(value: Any, key: str, where: str, kind: type, least: float) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
+        raise ConfigError(f"{key} must be a number of at least {least}", where=where)
+    return kind(value)
+
+
+def _secret_file(value: Any, key: str, base: Path, where: str) -> str | None:
+    """A token kept in a file only its owner can read (mode 600)."""
+    if value is None:
+        return None
+    path = (base / Path(str(value)).expanduser()).resolve()
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                f"{path} can be read by other users, so it must not hold a Salesforce token",
+                where=where,
+                hint=f"Make it yours alone: chmod 600 {path}",
+            )
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"The token file {path} cannot be read ({exc.strerror or exc})",
+            where=f"{where} {key}",
+            hint="Check the file exists and belongs to the user running salesflow",
+        ) from exc
+    if not token:
+        raise ConfigError(f"The token file {path} is empty", where=f"{where} {key}")
+    return token
+
+
+def sync_salesforce(
+    workspace: Workspace,
+    *,
+    progress: Callable[[str], None] | None = None,
+    now: datetime | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, dict[str, int]]:
+    """Fetch what changed in Salesforce since the last sync and apply it, all or nothing."""
+    from salesflow.sync.apply import run_sync
+
+    def pull(mark: str | None) -> Pull:
+        config = salesforce_settings(workspace.settings, env)
+        return fetch(config, mark, progress=progress)
+
+    return run_sync(workspace, "salesforce", pull, now=now, progress=progress)
+
+
+def _client(config: SalesforceSettings, policy: RetryPolicy, counter: list[int]):
+    try:
+        from simple_salesforce import Salesforce
+    except ImportError as exc:
+        raise ConfigError(
+            "Syncing from Salesforce needs the simple-salesforce package, which is not installed",
+            hint="Install it with: pip install 'salesflow[salesforce]'",
+        ) from exc
+    session = retrying_session(policy, what="a Salesforce request", counter=counter)
+    token = config.access_token or _refreshed_token(config, session)
+    return Salesforce(
+        instance_url=config.instance_url,
+        session_id=token,
+        version=config.api_version,
+        session=session,
+    )
+
+
+def _refreshed_token(config: SalesforceSettings, session) -> str:
+    """A new access token from the OAuth refresh-token flow."""
+    data = {
+        "grant_type": "refresh_token",
+        "client_id": config.client_id,
+        "refresh_token": config.refresh_token,
+    }
+    if config.client_secret:
+        data["client_secret"] = config.client_secret
+    answer = session.post(f"{config.login_url}/services/oauth2/token", data=data, timeout=60)
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    if answer.status_code != 200 or "access_token" not in body:
+        reason = body.get("error_description") or body.get("error") or f"HTTP {answer.status_code}"
+        raise SalesflowError(
+            f"Salesforce did not renew the access token: {reason}",
+            where=config.login_url,
+            hint="Check client_id and SALESFORCE_REFRESH_TOKEN (a refresh token is revoked when "
+            "the connected app's policy or the user's password changes)",
+        )
+    return str(body["access_token"])
+
+
+def fetch(
+    config: SalesforceSettings,
+    mark: str | None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> Pull:
+    """Everything that changed in Salesforce after ``mark`` (everything when ``None``)."""
+    say = progress or (lambda _m: None)
+    if mark is not None and not MARK.fullmatch(mark):
+        raise ConfigError(
+            f"The Salesforce high-water mark {mark!r} in sync-log.json is not a UTC moment "
+            "like 2026-01-05T10:00:00Z",
+            hint="Remove the salesforce entry under crm in sync-log.json: the next sync then "
+            "fetches everything again (which changes nothing that is already there)",
+        )
+    policy = RetryPolicy(
+        service="Salesforce",
+        attempts=config.retries,
+        backoff=config.backoff_seconds,
+        on_wait=say,
+    )
+    if sleep is not None:
+        policy.sleep = sleep
+    counter = [0]
+    sf = _client(config, policy, counter)
+    pull = Pull("salesforce")
+    newest: list[str] = [mark] if mark else []
+    records: dict[str, list[dict[str, Any]]] = {}
+    for obj, fields in QUERIES.items():
+        if obj == "OpportunityHistory":
+            soql = _history_soql(fields, mark)
+        else:
+            where = f" WHERE SystemModstamp > {mark}" if mark else ""
+            soql = (
+                f"SELECT {fields}, IsDeleted, SystemModstamp FROM {obj}{where} "
+                "ORDER BY SystemModstamp"
+            )
+        say(f"Fetching {obj} records" + (f" changed since {mark}" if mark else "") + "…")
+        records[obj] = rows = list(_query(sf, soql, obj, deleted=obj != "OpportunityHistory"))
+        say(f"Fetched {len(rows):,} {obj} records")
+        if obj != "OpportunityHistory":
+            newest += [_iso(r["SystemModstamp"]) for r in rows if r.get("SystemModstamp")]
+    opportunities = TableChanges()
+    for r in records["Opportunity"]:
+        if r.get("IsDeleted"):
+            opportunities.deleted.add(r["Id"])
+        else:
+            opportunities.records.append(_opportunity(r))
+    history = [r for r in records["OpportunityHistory"] if not r.get("IsDeleted")]
+    activities = TableChanges()
+    for obj in ("Task", "Event"):
+        for r in records[obj]:
+            if r.get("IsDeleted"):
+                activities.deleted.add(r["Id"])
+            elif str(r.get("WhatId") or "").startswith(OPPORTUNITY_PREFIX):
+                activities.records.append(_activity(obj, r))
+    pull.tables = {
+        "opportunities": opportunities,
+        "stage_events": TableChanges(_stage_events(history)),
+        "opportunity_history": TableChanges([_history(r) for r in history]),
+        "activities": activities,
+    }
+    pull.high_water_mark = max(newest) if newest else None
+    pull.requests = counter[0]
+    return pull
+
+
+def _history_soql(fields: str, mark: str | None) -> str:
+    """The whole history of every deal changed after ``mark`` (a semi-join on Opportunity)."""
+    where = (
+        f" WHERE OpportunityId IN (SELECT Id FROM Opportunity WHERE SystemModstamp > {mark})"
+        if mark
+        else ""
+    )
+    return (
+        f"SELECT {fields}, IsDeleted, SystemModstamp FROM OpportunityHistory{where} "
+        "ORDER BY OpportunityId, CreatedDate"
+    )
+
+
+def _stage_events(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history rows where a deal entered another stage (an amount or date change at the same
+    stage is not a stage event), each deal's rows in time order."""
+    events = []
+    ordered = sorted(
+        history, key=lambda r: (r["OpportunityId"], _moment(r["CreatedDate"]), r["Id"])
+    )
+    previous: tuple[str, str | None] | None = None
+    for r in ordered:
+        key = (r["OpportunityId"], r.get("StageName"))
+        if r.get("StageName") and key != previous:
+            events.append(
+                {
+                    "OpportunityId": r["OpportunityId"],
+                    "StageName": r["StageName"],
+                    "CreatedDate": r["CreatedDate"],
+                    "Amount": r.get("Amount"),
+                    "ForecastCategory": r.get("ForecastCategory"),
+                }
+            )
+        previous = key
+    return events
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def _query(sf, soql: str, obj: str, *, deleted: bool = True) -> Iterable[dict[str, Any]]:
+    from simple_salesforce.exceptions import (
+        SalesforceError,
+        SalesforceExpiredSession,
+        SalesforceMalformedRequest,
+        SalesforceRefusedRequest,
+    )
+
+    try:
+        yield from sf.query_all_iter(soql, include_deleted=deleted)
+    except SalesforceExpiredSession as exc:
+        raise SalesflowError(
+            "Salesforce did not accept the access token (it expired or was revoked)",
+            where=sf.sf_instance,
+            hint="Set a new SALESFORCE_ACCESS_TOKEN, or use the refresh-token settings so "
+            "salesflow renews it; nothing was changed",
+        ) from exc
+    except SalesforceRefusedRequest as exc:
+        raise SalesflowError(
+            f"Salesforce refused to let the integration user read {obj}: {_message(exc)}",
+            where=sf.sf_instance,
+            hint="Give the user API Enabled and read access (View All) on "
+            f"{obj}; see docs/crm-salesforce.md. Nothing was changed",
+        ) from exc
+    except SalesforceMalformedRequest as exc:
+        raise SalesflowError(
+            f"Salesforce could not answer the {obj} query: {_message(exc)}",
+            where=sf.sf_instance,
+            hint="A field salesflow reads may be hidden from the integration user by field-level "
+            "security; see docs/crm-salesforce.md. Nothing was changed",
+        ) from exc
+    except SalesforceError as exc:
+        raise SalesflowError(
+            f"Salesforce answered {exc.status} to the {obj} query: {_message(exc)}",
+            where=sf.sf_instance,
+            hint="Sync again later; nothing was changed",
+        ) from exc
+
+
+def _message(exc) -> str:
+    content = getattr(exc, "content", None)
+    if isinstance(content, list) and content and isinstance(content[0], Mapping):
+        first = content[0]
+        return f"{first.get('errorCode', '')} {first.get('message', '')}".strip()
+    return str(content or exc)
+
+
+def _iso(stamp: str) -> str:
+    """``2026-01-05T10:00:00.000+0000`` -> ``2026-01-05T10:00:00Z`` (UTC, whole seconds: a
+    record in the mark's own second is fetched again, never missed)."""
+    moment = _moment(stamp).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _name(r: Mapping[str, Any], relation: str) -> Any:
+    related = r.get(relation)
+    return related.get("Name") if isinstance(related, Mapping) else None
+
+
+def _opportunity(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "Id": r["Id"],
+        "Name": r.get("Name"),
+        "Account Name": _name(r, "Account"),
+        "Opportunity Owner": _name(r, "Owner"),
+        "StageName": r.get("StageName"),
+        "Amount": r.get("Amount"),
+        "CloseDate": r.get("CloseDate"),
+        "CreatedDate": r.get("CreatedDate"),
+        "LeadSource": r.get("LeadSource"),
+        "Type": r.get("Type"),
+    }
+
+
+def _history(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "OpportunityId": r["OpportunityId"],
+        "CreatedDate": r.get("CreatedDate"),
+        "StageName": r.get("StageName"),
+        "Amount": r.get("Amount"),
+        "CloseDate": r.get("CloseDate"),
+        "ForecastCategory": r.get("ForecastCategory"),
+    }
+
+
+def _activity(obj: str, r: Mapping[str, Any]) -> dict[str, Any]:
+    """A Task or an Event as an activity: its type (a task's subtype when it has none) and when
+    it happened (a task's due date, an event's start; else when it was logged)."""
+    if obj == "Task":
+        kind = r.get("Type") or r.get("TaskSubtype") or "Task"
+        when = r.get("ActivityDate") or r.get("CreatedDate")
+    else:
+        kind = r.get("Type") or "Meeting"
+        when = r.get("ActivityDateTime") or r.get("CreatedDate")
+    return {
+        "Id": r["Id"],
+        "WhatId": r.get("WhatId"),
+        "Owner Name": _name(r, "Owner"),
+        "Type": kind,
+        "ActivityDate": when,
+    }

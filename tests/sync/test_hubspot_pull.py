@@ -196,3 +196,24 @@ def test_settings_take_the_token_from_the_environment(workspace) -> None:
     with pytest.raises(ConfigError, match="in clear") as err:
         hubspot_settings(load_settings(workspace.path), {"HUBSPOT_ACCESS_TOKEN": "pat-1"})
     assert "pat-na1-secret" not in str(err.value)
+
+
+def test_past_the_search_limit_the_search_starts_again_from_the_last_change(
+    hs, monkeypatch
+) -> None:
+    import salesflow.sync.hubspot as connector
+
+    monkeypatch.setattr(connector, "SEARCH_LIMIT", 100)  # HubSpot's is 10,000
+    entered = seed(hs.crm, N)
+    pull = pull_hubspot(config(hs), None)
+    assert sorted(d["Record ID"] for d in pull.tables["opportunities"].records) == sorted(entered)
+    searches = [
+        r["body"]
+        for r in hs.crm.requests
+        if r["path"] == "/crm/v3/objects/deals/search" and r["body"]["limit"] == 100
+    ]
+    # the first search stopped at 100 results, the second started after the 100th change
+    assert len(searches) == 2 and searches[1].get("after") is None
+    since = [f for f in searches[1]["filterGroups"][0]["filters"] if f["operator"] == "GT"]
+    hundredth = sorted(T0 + timedelta(minutes=i, hours=i % 4) for i in range(1, N + 1))[99]
+    assert int(since[0]["value"]) == int(hundredth.timestamp() * 1000) - 1

@@ -77,9 +77,9 @@ def test_the_data_page_shows_each_source_and_the_latest_syncs(synced) -> None:
         tr.find_all("td")[0].get_text(): [td.get_text(" ", strip=True) for td in tr("td")[1:]]
         for tr in soup.select("[data-testid=sync-sources] tbody tr")
     }
-    assert list(sources) == ["the watched folder", "HubSpot"]
-    assert sources["the watched folder"][0].endswith("UTC")
-    assert sources["the watched folder"][1] == "—"  # the bad file failed before the good one
+    assert list(sources) == ["The watched folder", "HubSpot"]
+    assert sources["The watched folder"][0].endswith("UTC")
+    assert sources["The watched folder"][1] == "—"  # the bad file failed before the good one
     assert sources["HubSpot"][0] == "not yet"
     assert "HUBSPOT_ACCESS_TOKEN is not set" in sources["HubSpot"][1]
 

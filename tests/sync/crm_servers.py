@@ -11,9 +11,10 @@ The shapes follow the REST API Developer Guide (v60.0): a query answers
 ``simple-salesforce`` always builds ``https://host:port`` URLs, so the server speaks TLS with a
 throw-away CA made by ``trustme``, trusted in the tests through ``REQUESTS_CA_BUNDLE``.
 
-The SOQL understood is what the connector sends: ``SELECT … FROM <Object> [WHERE SystemModstamp >
-<ISO moment>] ORDER BY <field>[, <field>]``, and for OpportunityHistory the semi-join ``WHERE
-OpportunityId IN (SELECT Id FROM Opportunity WHERE SystemModstamp > <ISO moment>)``. Every request is recorded in ``requests``; ``faults``
+The SOQL understood is what the connector sends: ``SELECT … FROM <Object> [WHERE [SystemModstamp >
+<ISO moment> AND] SystemModstamp <= <ISO moment>] ORDER BY <field>[, <field>]``, and for
+OpportunityHistory the same window on its deals through the semi-join ``WHERE OpportunityId IN
+(SELECT Id FROM Opportunity WHERE …)``. Every answer carries a ``Date`` header (the server's clock). Every request is recorded in ``requests``; ``faults``
 make chosen requests fail (drop the connection, answer 429 or 403) a given number of times.
 """
 
@@ -65,6 +66,11 @@ class Seen:
         return m.group(1) if m else None
 
     @property
+    def until(self) -> str | None:
+        m = re.search(r"SystemModstamp\s*<=\s*([\w:.+-]+)", self.soql or "")
+        return m.group(1) if m else None
+
+    @property
     def since(self) -> str | None:
         m = re.search(r"SystemModstamp\s*>\s*([\w:.+-]+)", self.soql or "")
         return m.group(1) if m else None
@@ -92,6 +98,7 @@ class FakeSalesforce:
     requests: list[Seen] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     url: str = ""
+    now: datetime | None = None  # the server's clock (its Date header); None: the real one
     _cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -145,6 +152,15 @@ class FakeSalesforce:
             rows = [r for r in rows if _parse(deals[r["OpportunityId"]]["SystemModstamp"]) > after]
         elif since:
             rows = [r for r in rows if _parse(r["SystemModstamp"]) > _parse(since.group(1))]
+        until = re.search(r"SystemModstamp\s*<=\s*([\w:.+-]+)", soql)
+        if until and semi:
+            deals = self.objects["Opportunity"]
+            before = _parse(until.group(1))
+            rows = [
+                r for r in rows if _parse(deals[r["OpportunityId"]]["SystemModstamp"]) <= before
+            ]
+        elif until:
+            rows = [r for r in rows if _parse(r["SystemModstamp"]) <= _parse(until.group(1))]
         order = re.search(r"ORDER BY (\w+)(?:, (\w+))?", soql)
         fields = [f for f in (order.groups() if order else ()) if f] + ["Id"]
         rows.sort(key=lambda r: tuple(r[f] for f in fields))
@@ -201,6 +217,17 @@ class FakeSalesforce:
                 {},
                 [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
             )
+        if parts.path == f"/services/data/v{VERSION}/":  # the resources (and a Date header)
+            base = f"/services/data/v{VERSION}"
+            return (
+                200,
+                {},
+                {
+                    "sobjects": f"{base}/sobjects",
+                    "query": f"{base}/query",
+                    "queryAll": f"{base}/queryAll",
+                },
+            )
         m = re.fullmatch(rf"/services/data/v{re.escape(VERSION)}/(query|queryAll)/?", parts.path)
         if m and seen.soql:
             return 200, {}, self._query(seen.soql, m.group(1) == "queryAll")
@@ -243,6 +270,11 @@ def _handler(api: FakeSalesforce):
         def log_message(self, *args: object) -> None:
             pass
 
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            from email.utils import format_datetime
+
+            return format_datetime(getattr(api, "now", None) or datetime.now(UTC), usegmt=True)
+
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else ""
@@ -275,7 +307,9 @@ def _handler(api: FakeSalesforce):
 
 class TLSServer:
     """Serve ``api`` on https://127.0.0.1:<port> with a certificate from a throw-away CA; the
-    CA's PEM file is at ``ca_file``."""
+    CA's PEM file is at ``ca_file``. Any fake CRM works as ``api``: it needs ``requests`` (a list
+    the server appends each :class:`Seen` to), ``answer(seen, headers)`` returning ``"drop"`` or
+    ``(status, headers, JSON payload)``, a ``url`` the server sets, and optionally ``now``."""
 
     def __init__(self, api: FakeSalesforce, folder: Path) -> None:
         import trustme

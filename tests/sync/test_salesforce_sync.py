@@ -136,7 +136,7 @@ def seed(api: FakeSalesforce) -> None:
 
 @pytest.fixture
 def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    fake = FakeSalesforce(page_size=4)
+    fake = FakeSalesforce(page_size=4, now=T0 + timedelta(days=5))  # after every seeded change
     seed(fake)
     with TLSServer(fake, tmp_path) as server:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.ca_file))
@@ -202,13 +202,15 @@ def test_first_sync_loads_every_deal_with_its_history(cli, api, tmp_path: Path) 
 def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_path) -> None:
     ws = new_workspace(tmp_path / "ws", api)
     sync(cli, ws)
-    last = max(r["SystemModstamp"] for o in api.objects.values() for r in o.values())
+    mark = json.loads((ws / "sync-log.json").read_text())["crm"]["salesforce"]["mark"]
+    assert mark == "2026-03-07T09:00:00Z"  # Salesforce's clock when the first sync began
     later = T0 + timedelta(days=10)
     change_deal(api, 2, 3, later)  # moves on a stage
     change_deal(api, 3, 2, later + timedelta(minutes=1), won=True)
     change_deal(api, 20, 0, later + timedelta(minutes=2))  # a new deal
     api.delete("Opportunity", deal_id(4), later + timedelta(minutes=3))
     api.delete("Task", "00T00005TASK", later + timedelta(minutes=4))
+    api.now = later + timedelta(hours=1)
     api.requests.clear()
     with Workspace.open(ws) as w:
         deal4_events = w.raw.sql(
@@ -217,12 +219,13 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
 
     rows = sync(cli, ws)
 
-    mark = last[:19] + "Z"  # 2026-03-…T…Z: the newest SystemModstamp of the first sync
-    assert {s.object: s.since for s in api.queries()} == {
-        "Opportunity": mark,
-        "OpportunityHistory": mark,
-        "Task": mark,
-        "Event": mark,
+    # every object asked for the same window: after the mark, up to the server's clock now
+    window = (mark, "2026-03-12T10:00:00Z")
+    assert {s.object: (s.since, s.until) for s in api.queries()} == {
+        "Opportunity": window,
+        "OpportunityHistory": window,
+        "Task": window,
+        "Event": window,
     }
     assert rows["opportunities"] == {"added": 1, "updated": 2, "deleted": 1}
     # the changed deals' whole history is read again: 3 new rows, deals 2 and 3's 3 + 1 old ones
@@ -252,6 +255,7 @@ def test_a_dropped_connection_changes_nothing_and_the_next_sync_completes(
     change_deal(api, 21, 0, T0 + timedelta(days=10, minutes=1))
     for i in range(30, 36):  # enough new deals for a second page
         change_deal(api, i, 0, T0 + timedelta(days=11, minutes=i))
+    api.now = T0 + timedelta(days=12)
     before = tables(ws)
     data = (ws / "data.duckdb").read_bytes()
     mark = json.loads((ws / "sync-log.json").read_text())["crm"]
@@ -326,3 +330,24 @@ def test_the_refresh_token_flow_gets_an_access_token(cli, api, tmp_path, monkeyp
     token.chmod(0o600)
     assert sync(cli, ws)["opportunities"]["added"] == N
     assert api.requests[0].path == "/services/oauth2/token"
+
+
+def test_settings_are_checked_before_any_request(tmp_path) -> None:
+    from salesflow.errors import ConfigError
+    from salesflow.settings import load_settings
+    from salesflow.sync.salesforce import salesforce_settings
+
+    ws = init_workspace(tmp_path / "ws").path
+    config = ws / "salesflow.toml"
+    base = config.read_text(encoding="utf-8")
+    env = {"SALESFORCE_ACCESS_TOKEN": "00Dx"}
+    with pytest.raises(ConfigError, match="No Salesforce org is set"):
+        salesforce_settings(load_settings(ws), env)
+    config.write_text(base + '[sync.salesforce]\ninstance_url = "http://example.com"\n')
+    with pytest.raises(ConfigError, match="starting with https://"):
+        salesforce_settings(load_settings(ws), env)
+    config.write_text(base + '[sync.salesforce]\ninstance_url = "https://x.my.salesforce.com"\n')
+    with pytest.raises(ConfigError, match="no Salesforce access token"):
+        salesforce_settings(load_settings(ws), {})
+    got = salesforce_settings(load_settings(ws), env)
+    assert got.access_token == "00Dx" and "00Dx" not in repr(got)

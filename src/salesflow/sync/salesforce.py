@@ -1,7 +1,9 @@
 """The Salesforce connector: what changed since the last sync, through ``simple-salesforce``.
 
-One ``queryAll`` per object (Opportunity, Task, Event) with ``WHERE SystemModstamp > <mark>``,
-following ``nextRecordsUrl`` page by page. ``queryAll`` also returns the records deleted since the
+One ``queryAll`` per object (Opportunity, Task, Event) with ``WHERE SystemModstamp > <mark> AND
+SystemModstamp <= <end>``, following ``nextRecordsUrl`` page by page. ``<end>`` is Salesforce's
+clock when the sync starts and becomes the next mark, so every object's window ends at the same
+moment and a change made during the sync comes next time. ``queryAll`` also returns the records deleted since the
 mark (``IsDeleted = true``, kept in the recycle bin for 15 days): a deleted deal or activity goes to
 the pull's ``deleted`` ids. OpportunityHistory is read whole for each deal that changed (every
 history row is written with a change of its deal): its rows feed ``opportunity_history``, and the
@@ -19,6 +21,7 @@ import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,7 +156,9 @@ def salesforce_settings(
 
 
 def _url(value: Any, key: str, where: str) -> str:
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+    if not isinstance(value, str) or not value.startswith("https://"):
+        # simple-salesforce always speaks https to instance_url, and a token must not cross the
+        # network in clear
         raise ConfigError(
             f"{key} must be a web address starting with https://", where=where, hint=EXAMPLE
         )
@@ -291,22 +296,21 @@ def fetch(
     counter = [0]
     sf = _client(config, policy, counter)
     pull = Pull("salesforce")
-    newest: list[str] = [mark] if mark else []
+    # one moment closes the window of every query, so a change made while this sync runs comes
+    # next time, whichever object it is on (a mark taken from the records could pass it by)
+    end = _server_now(sf)
     records: dict[str, list[dict[str, Any]]] = {}
     for obj, fields in QUERIES.items():
         if obj == "OpportunityHistory":
-            soql = _history_soql(fields, mark)
+            soql = _history_soql(fields, mark, end)
         else:
-            where = f" WHERE SystemModstamp > {mark}" if mark else ""
             soql = (
-                f"SELECT {fields}, IsDeleted, SystemModstamp FROM {obj}{where} "
+                f"SELECT {fields}, IsDeleted, SystemModstamp FROM {obj}{_window(mark, end)} "
                 "ORDER BY SystemModstamp"
             )
         say(f"Fetching {obj} records" + (f" changed since {mark}" if mark else "") + "…")
         records[obj] = rows = list(_query(sf, soql, obj, deleted=obj != "OpportunityHistory"))
         say(f"Fetched {len(rows):,} {obj} records")
-        if obj != "OpportunityHistory":
-            newest += [_iso(r["SystemModstamp"]) for r in rows if r.get("SystemModstamp")]
     opportunities = TableChanges()
     for r in records["Opportunity"]:
         if r.get("IsDeleted"):
@@ -327,22 +331,55 @@ def fetch(
         "opportunity_history": TableChanges([_history(r) for r in history]),
         "activities": activities,
     }
-    pull.high_water_mark = max(newest) if newest else None
+    pull.high_water_mark = max(end, mark) if mark else end
     pull.requests = counter[0]
     return pull
 
 
-def _history_soql(fields: str, mark: str | None) -> str:
-    """The whole history of every deal changed after ``mark`` (a semi-join on Opportunity)."""
-    where = (
-        f" WHERE OpportunityId IN (SELECT Id FROM Opportunity WHERE SystemModstamp > {mark})"
-        if mark
-        else ""
-    )
+def _window(mark: str | None, end: str) -> str:
+    """``WHERE`` for the records changed after ``mark`` up to ``end`` (both whole UTC seconds)."""
+    if mark:
+        return f" WHERE SystemModstamp > {mark} AND SystemModstamp <= {end}"
+    return f" WHERE SystemModstamp <= {end}"
+
+
+def _history_soql(fields: str, mark: str | None, end: str) -> str:
+    """The whole history of every deal changed in the window (a semi-join on Opportunity)."""
     return (
-        f"SELECT {fields}, IsDeleted, SystemModstamp FROM OpportunityHistory{where} "
+        f"SELECT {fields}, IsDeleted, SystemModstamp FROM OpportunityHistory "
+        f"WHERE OpportunityId IN (SELECT Id FROM Opportunity{_window(mark, end)}) "
         "ORDER BY OpportunityId, CreatedDate"
     )
+
+
+def _server_now(sf) -> str:
+    """Salesforce's clock, to the second, from the ``Date`` of its answer to a request for the
+    API's resources (the local clock may be off)."""
+    answer = sf.session.get(sf.base_url, headers=sf.headers, timeout=60)
+    if answer.status_code == 401:
+        raise SalesflowError(
+            "Salesforce did not accept the access token (it expired or was revoked)",
+            where=sf.sf_instance,
+            hint="Set a new SALESFORCE_ACCESS_TOKEN, or use the refresh-token settings so "
+            "salesflow renews it; nothing was changed",
+        )
+    if answer.status_code != 200:
+        raise SalesflowError(
+            f"Salesforce answered {answer.status_code} to a request for its API "
+            f"(version {sf.sf_version})",
+            where=sf.sf_instance,
+            hint="Check instance_url and api_version in [sync.salesforce]; nothing was changed",
+        )
+    try:
+        moment = parsedate_to_datetime(answer.headers["Date"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SalesflowError(
+            "Salesforce's answer carried no readable Date, so salesflow cannot tell which "
+            "changes this sync covers",
+            where=sf.sf_instance,
+            hint="Check instance_url points at Salesforce (not a proxy that strips headers)",
+        ) from exc
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _stage_events(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -418,13 +455,6 @@ def _message(exc) -> str:
         first = content[0]
         return f"{first.get('errorCode', '')} {first.get('message', '')}".strip()
     return str(content or exc)
-
-
-def _iso(stamp: str) -> str:
-    """``2026-01-05T10:00:00.000+0000`` -> ``2026-01-05T10:00:00Z`` (UTC, whole seconds: a
-    record in the mark's own second is fetched again, never missed)."""
-    moment = _moment(stamp).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _name(r: Mapping[str, Any], relation: str) -> Any:

@@ -192,6 +192,21 @@ def test_settings_take_the_token_from_the_environment(workspace) -> None:
     with pytest.raises(ConfigError, match="HUBSPOT_ACCESS_TOKEN is not set"):
         hubspot_settings(settings, {})
 
+    config_file.write_text(text + '\n[sync.hubspot]\nbase_url = "http://hubspot.example.com"\n')
+    with pytest.raises(ConfigError, match="https://"):
+        hubspot_settings(load_settings(workspace.path), {"HUBSPOT_ACCESS_TOKEN": "pat-1"})
+
+    token = workspace.path / "hubspot-token"
+    token.write_text("pat-from-file\n", encoding="utf-8")
+    token.chmod(0o644)
+    config_file.write_text(text + '\n[sync.hubspot]\naccess_token_file = "hubspot-token"\n')
+    with pytest.raises(ConfigError, match="others can read it"):
+        hubspot_settings(load_settings(workspace.path), {})
+    token.chmod(0o600)
+    got = hubspot_settings(load_settings(workspace.path), {})
+    assert (got.base_url, got.token) == ("https://api.hubapi.com", "pat-from-file")
+    assert "pat-from-file" not in repr(got)
+
     config_file.write_text(text + '\n[sync.hubspot]\naccess_token = "pat-na1-secret"\n')
     with pytest.raises(ConfigError, match="in clear") as err:
         hubspot_settings(load_settings(workspace.path), {"HUBSPOT_ACCESS_TOKEN": "pat-1"})

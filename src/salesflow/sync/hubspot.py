@@ -122,9 +122,13 @@ def hubspot_settings(settings: Settings, env: Mapping[str, str] | None = None) -
             hint=f"Use {', '.join(KEYS)}",
         )
     base_url = raw.get("base_url", DEFAULT_BASE_URL)
-    if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
+    if not isinstance(base_url, str) or not (
+        base_url.startswith("https://") or _loopback_http(base_url)
+    ):
+        # the token goes with every request: never in clear across a network
         raise ConfigError(
-            "base_url must be a web address starting with https://",
+            "base_url must be a web address starting with https:// (http:// only on this "
+            "machine, e.g. a test server on 127.0.0.1)",
             where=where,
             hint=f"e.g. {EXAMPLE}",
         )
@@ -147,6 +151,22 @@ def hubspot_settings(settings: Settings, env: Mapping[str, str] | None = None) -
             raw.get("backoff_seconds", 1.0), "backoff_seconds", where, float, 0
         ),
     )
+
+
+def _loopback_http(url: str) -> bool:
+    """``http://`` to this machine (127.0.0.0/8, ::1 or localhost)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    if not url.startswith("http://"):
+        return False
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _token_file(value: Any, workspace: Path, where: str) -> str | None:

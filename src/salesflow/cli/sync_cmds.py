@@ -1,4 +1,4 @@
-"""``salesflow sync folder|salesforce|log``: keep the workspace current from a watched folder of
+"""``salesflow sync folder|salesforce|hubspot|log``: keep the workspace current from a watched folder of
 exports or straight from the CRM."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from salesflow.cli.common import (
 from salesflow.errors import ConfigError, SalesflowError
 
 sync_app = new_app(
-    "Keep the workspace current: sync from Salesforce, or import the exports that land in a "
-    "watched folder."
+    "Keep the workspace current: sync from Salesforce or HubSpot, or import the exports that "
+    "land in a watched folder."
 )
 
 
@@ -88,11 +88,39 @@ def salesforce(
 
     Example: `salesflow sync salesforce --once --json`
     """
+    _crm_loop(workspace, "salesforce", once=once, every=every, as_json=as_json)
+
+
+def hubspot(
+    once: Annotated[
+        bool, typer.Option("--once", help="Fetch and apply what changed, then stop.")
+    ] = False,
+    every: Annotated[
+        int, typer.Option("--every", min=1, help="Without --once: seconds between two syncs.")
+    ] = 3600,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Bring the deals, their stage history and their calls, e-mails and meetings from HubSpot
+    up to date.
+
+    Fetches only what changed since the last sync ([sync.hubspot] base_url, the private app's
+    token from HUBSPOT_ACCESS_TOKEN) and applies it all or nothing: a failed sync changes
+    nothing, is recorded in the sync log and exits non-zero. A deal deleted in HubSpot is
+    removed with its history. Without --once, syncs every --every seconds until stopped
+    (Ctrl-C), carrying on after a failed sync. See docs/crm-hubspot.md.
+
+    Example: `salesflow sync hubspot --once --json`
+    """
+    _crm_loop(workspace, "hubspot", once=once, every=every, as_json=as_json)
+
+
+def _crm_loop(workspace: Path, crm: str, *, once: bool, every: int, as_json: bool) -> None:
     if as_json and not once:
         raise ConfigError("--json prints one result, so it needs --once")
     while True:
         try:
-            _crm_once(workspace, "salesforce", as_json)
+            _crm_once(workspace, crm, as_json)
         except SalesflowError as exc:
             if once:
                 raise
@@ -105,10 +133,13 @@ def salesforce(
 
 
 def _crm_once(workspace: Path, crm: str, as_json: bool) -> None:
-    from salesflow.sync.salesforce import sync_salesforce
+    if crm == "hubspot":
+        from salesflow.sync.hubspot import sync_hubspot as sync_crm
+    else:
+        from salesflow.sync.salesforce import sync_salesforce as sync_crm
 
     with open_workspace(workspace) as ws, _progress(quiet=as_json) as say:
-        rows = sync_salesforce(ws, progress=say)
+        rows = sync_crm(ws, progress=say)
     if as_json:
         print_json({"source": crm, "tables": rows})
         return
@@ -184,5 +215,6 @@ def register(app: typer.Typer) -> None:
     """Add the ``sync`` group to the root app."""
     sync_app.command("folder")(folder)
     sync_app.command("salesforce")(salesforce)
+    sync_app.command("hubspot")(hubspot)
     sync_app.command("log")(log)
     app.add_typer(sync_app, name="sync")

@@ -57,6 +57,7 @@ def serve(
         )
     os.environ["SALESFLOW_WORKSPACE"] = str(settings.workspace)
     scheduler = _digest_schedule(settings)
+    syncs = _sync_schedule(settings)
     sys.stderr.flush()
     try:
         uvicorn.run(
@@ -69,8 +70,9 @@ def serve(
             log_level="warning",
         )
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        for running in (scheduler, syncs):
+            if running is not None:
+                running.shutdown(wait=False)
 
 
 def _digest_schedule(settings: Any) -> Any:
@@ -84,6 +86,33 @@ def _digest_schedule(settings: Any) -> Any:
     err.print(f"The weekly digest is sent {notify.schedule} ({settings.timezone}).")
     job = scheduled_send(str(settings.workspace))
     return start_scheduler(parse_schedule(notify.schedule), job, timezone=settings.timezone)
+
+
+def _sync_schedule(settings: Any) -> Any:
+    """Start the syncs of ``[sync] every`` (None when it is not set, or nothing is configured)."""
+    from salesflow.sync.schedule import (
+        NAMES,
+        scheduled_syncs,
+        start_sync_scheduler,
+        sync_every,
+        sync_sources,
+    )
+
+    every = sync_every(settings)  # a bad [sync] every stops the server here
+    sources = sync_sources(settings)
+    if every is None:
+        return None
+    if not sources:
+        err.print(
+            "[yellow]Warning:[/] [sync] every is set but no source is: add [sync.folder], "
+            "[sync.salesforce] or [sync.hubspot] to salesflow.toml (docs/sync.md)",
+            soft_wrap=True,
+        )
+        return None
+    names = ", ".join(NAMES[s] for s in sources)
+    err.print(f"Syncing {names} now and every {settings.section('sync')['every']}.")
+    job = scheduled_syncs(str(settings.workspace))
+    return start_sync_scheduler(every, job, timezone=settings.timezone)
 
 
 def exposure_warning(host: str, public_url: str | None) -> str | None:

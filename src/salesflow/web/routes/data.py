@@ -154,12 +154,57 @@ def _page(request: Request, **ctx: Any) -> HTMLResponse:
     from salesflow.ingest import preset_names
 
     st = state(request)
-    base = {"status": status(st), "tables": list(TABLES), "presets": preset_names(),
+    base = {"status": status(st), "syncs": syncs(st), "tables": list(TABLES),
+            "presets": preset_names(),
             "table": request.query_params.get("table", "opportunities"), "report": None,
             "problem": None, "token": None, "done": None}  # fmt: skip
     code = ctx.pop("status", 400 if ctx.get("problem") else 200)
     base.update(ctx)
     return render(request, "data.html", base, partial="_import_report.html", status=code)
+
+
+#: the canonical tables in a sales leader's words
+TABLE_WORDS = {"opportunities": "deals", "stage_events": "stage changes",
+               "opportunity_history": "deal changes", "activities": "activities",
+               "requests": "requests", "forecasts": "forecasts"}  # fmt: skip
+
+
+def syncs(st: AppState) -> dict[str, Any]:
+    """The sync log for the page: each source's last success and problem, the latest syncs
+    with the rows they changed in words; ``problem`` when the log cannot be read."""
+    from salesflow.sync.overview import sync_overview
+
+    try:
+        doc = sync_overview(st.web.settings)
+    except SalesflowError as exc:  # shown as what it is, never as "nothing synced yet"
+        return {"problem": exc.message, "sources": [], "entries": [], "every": None}
+    doc["problem"] = None
+    for source in doc["sources"]:
+        source["last_success"] = _when(source["last_success"])
+        if source["last_failure"]:
+            source["last_failure"]["at"] = _when(source["last_failure"]["at"])
+    for entry in doc["entries"]:
+        entry["at"] = _when(entry["at"])
+        entry["changes"] = [
+            f"{TABLE_WORDS.get(t, t)}: {n['added']:,} new, {n['updated']:,} updated, "
+            f"{n['deleted']:,} removed"
+            for t, n in (entry["rows"] or {}).items()
+            if any(n.values())
+        ]
+    return doc
+
+
+def _when(at: str | None) -> str | None:
+    """``2026-12-06T22:14:18+00:00`` as ``6 Dec 2026, 22:14 UTC``."""
+    from datetime import UTC, datetime
+
+    if not at:
+        return None
+    try:
+        moment = datetime.fromisoformat(at).astimezone(UTC)
+    except ValueError:
+        return at
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 @router.get("/data", response_class=HTMLResponse, include_in_schema=False)

@@ -1,0 +1,110 @@
+"""The Data page shows the sync log: each source's last success and last problem, and the latest
+syncs with the rows they changed, in a browser user's words."""
+
+from __future__ import annotations
+
+import pytest
+from test_no_cli_words import cli_words, visible_text
+from web_helpers import ACCOUNTS, PASSWORD, signed_in
+
+
+def with_accounts(path):
+    """A new, empty workspace at ``path`` with ann, an admin (a demo takes far longer)."""
+    from salesflow.appdb import KnowledgeStore
+    from salesflow.settings import load_settings
+    from salesflow.web.auth import hash_password
+    from salesflow.workspace import init_workspace
+
+    init_workspace(path).close()
+    with KnowledgeStore.open(load_settings(path).resolved_app_url()) as store:
+        store.users.create("ann", role=ACCOUNTS["ann"], password_hash=hash_password(PASSWORD))
+    return path
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    """A demo workspace whose watched folder imported one good file and refused a bad one, and
+    whose HubSpot sync failed (no token)."""
+    import os
+
+    from salesflow.errors import SalesflowError
+    from salesflow.settings import load_settings
+    from salesflow.sync import sync_folder
+    from salesflow.sync.hubspot import sync_hubspot
+    from salesflow.workspace import Workspace
+
+    path = with_accounts(tmp_path_factory.mktemp("sync") / "ws")
+    (path / "exports").mkdir()
+    (path / "exports" / "opportunities_new.csv").write_text(
+        "opportunity_id,created_at,outcome,amount\nS-1,2026-01-05,open,10\nS-2,2026-01-06,open,20\n",
+        encoding="utf-8",
+    )
+    (path / "exports" / "opportunities_bad.csv").write_text(
+        "opportunity_id,created_at\nS-3,not a date\n", encoding="utf-8"
+    )
+    config = path / "salesflow.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[sync]\nevery = "1h"\n[sync.folder]\n'
+        'path = "exports/"\n[sync.hubspot]\nbase_url = "http://127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    ws = Workspace.open(path)
+    try:
+        results = {r.file: r.status for r in sync_folder(ws)}
+        assert results == {"opportunities_bad.csv": "failed", "opportunities_new.csv": "imported"}
+        token = os.environ.pop("HUBSPOT_ACCESS_TOKEN", None)
+        try:
+            with pytest.raises(SalesflowError):
+                sync_hubspot(ws, env={})
+        finally:
+            if token is not None:
+                os.environ["HUBSPOT_ACCESS_TOKEN"] = token
+    finally:
+        ws.close()
+    from salesflow.web import create_app
+
+    return path, signed_in(create_app(load_settings(path)))("ann")
+
+
+def test_the_data_page_shows_each_source_and_the_latest_syncs(synced) -> None:
+    from bs4 import BeautifulSoup
+
+    _, client = synced
+    page = client.get("/data")
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.text, "html.parser")
+    sources = {
+        tr.find_all("td")[0].get_text(): [td.get_text(" ", strip=True) for td in tr("td")[1:]]
+        for tr in soup.select("[data-testid=sync-sources] tbody tr")
+    }
+    assert list(sources) == ["The watched folder", "HubSpot"]
+    assert sources["The watched folder"][0].endswith("UTC")
+    assert sources["The watched folder"][1] == "—"  # the bad file failed before the good one
+    assert sources["HubSpot"][0] == "not yet"
+    assert "HUBSPOT_ACCESS_TOKEN is not set" in sources["HubSpot"][1]
+
+    rows = [
+        [td.get_text(" ", strip=True) for td in tr("td")]
+        for tr in soup.select("[data-testid=sync-log] tbody tr")
+    ]
+    assert [r[1] for r in rows] == ["HubSpot", "opportunities_new.csv", "opportunities_bad.csv"]
+    assert rows[1][2] == "deals: 2 new, 0 updated, 0 removed"
+    assert rows[0][2].startswith("Failed, nothing changed: No HubSpot access token")
+    assert rows[2][2].startswith("Failed, nothing changed:")
+    assert "every 1h" in soup.select_one("[data-testid=syncs]").get_text()
+    text, _ = visible_text(page.text)
+    assert not cli_words().search(text)
+
+
+def test_a_damaged_sync_log_is_shown_as_a_problem_not_as_nothing(synced, tmp_path) -> None:
+    path, client = synced
+    log = path / "sync-log.json"
+    kept = log.read_bytes()
+    log.write_text("{not json", encoding="utf-8")
+    try:
+        page = client.get("/data")
+    finally:
+        log.write_bytes(kept)
+    assert page.status_code == 200
+    assert "The sync log cannot be read" in page.text
+    assert 'data-testid="no-syncs"' not in page.text

@@ -73,6 +73,7 @@ class RetryPolicy:
     a server asking for more than ``max_wait`` seconds is not waited for."""
 
     service: str = "The CRM"  # named in messages: "Salesforce", "HubSpot"
+    address_setting: str = "the CRM's address"  # what to check: "[sync.salesforce] instance_url"
     attempts: int = 5
     backoff: float = 1.0
     max_wait: float = 300.0
@@ -95,7 +96,7 @@ class RetryPolicy:
                     raise SalesflowError(
                         f"{self.service} could not be reached for {what} after "
                         f"{self.attempts} tries ({_reason(exc)})",
-                        hint="Check the network and the instance URL, then sync again; "
+                        hint=f"Check the network and {self.address_setting}, then sync again; "
                         "nothing was changed",
                     ) from exc
                 self._wait(delay, f"{self.service} did not answer ({_reason(exc)})")

@@ -222,6 +222,7 @@ def pull_hubspot(
 
     policy = RetryPolicy(
         service="HubSpot",
+        address_setting="[sync.hubspot] base_url",
         attempts=config.retries,
         backoff=config.backoff_seconds,
         transient=(OSError, urllib3.exceptions.HTTPError),

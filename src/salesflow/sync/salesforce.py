@@ -287,6 +287,7 @@ def fetch(
         )
     policy = RetryPolicy(
         service="Salesforce",
+        address_setting="[sync.salesforce] instance_url",
         attempts=config.retries,
         backoff=config.backoff_seconds,
         on_wait=say,

@@ -67,7 +67,20 @@ def connect_duckdb(url: str, *, read_only: bool = False) -> duckdb.DuckDBPyConne
         raise _cannot_open(url, exc) from exc
 
 
+#: The extra that installs the driver of each URL scheme (``pip install 'salesflow[EXTRA]'``).
+EXTRAS = {"postgres": "postgres", "postgresql": "postgres"}
+
+
 def _cannot_open(url: str, exc: Exception) -> ConfigError:
+    if isinstance(exc, ImportError):  # the backend's driver is an extra the install left out
+        scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+        extra = EXTRAS.get(scheme)
+        return ConfigError(
+            f"The data source {url!r} needs a driver that is not installed",
+            hint=f"Install it with `pip install 'salesflow[{extra}]'`"
+            if extra
+            else f"Install the Ibis backend for {scheme}:// (see docs/backends.md)",
+        )
     return ConfigError(
         f"Cannot open the data source {url!r}: {exc}",
         hint="Check [data] url in salesflow.toml (any Ibis URL, e.g. duckdb:///data.duckdb)",

@@ -56,8 +56,7 @@ def test_variables(on_backend, reference):
 
 FEW = ["first_response_over_48h", "source"]  # the small company has few stalled deals
 DRIVERS = {
-    "won": {},
-    "cycle_time": {},
+    "won": {},  # cycle_time and the others fit other models on the same deal frame (pandas)
     "stalled": {"variables": FEW, "stall_days": 7},
     "stage_conversion": {"params": {"from": "Proposal", "to": "Won"}, "variables": FEW},
 }
@@ -77,7 +76,6 @@ def test_drivers(on_backend, reference, outcome):
 CHECKS = [  # (link id in the demo knowledge, variable, level, outcome)
     (1, "first_response_over_48h", None, "won"),
     (12, "region", "EMEA", "won"),
-    (1, "first_response_over_48h", None, "cycle_time"),
 ]
 
 

@@ -53,3 +53,21 @@ def test_breakdown_and_comparison(on_backend, reference, metric_id):
     expected = reference.result(key, compute)
     assert len(expected["groups"]) >= 2 or metric_id in NO_GROUPS
     assert_same(expected, on_backend.result(key, compute))
+
+
+DURATIONS = ["cycle_time", "stage_time", "velocity", "first_response_time"]  # with `clock`
+
+
+@pytest.mark.parametrize("metric_id", DURATIONS)
+def test_business_clock(on_backend, reference, metric_id):
+    """Durations in business time (workdays and opening hours, joined to a calendar table)."""
+
+    def compute(ws):
+        params = {"clock": "business"}
+        return ws.metric(metric_id, period="month", filters=FILTERS.get(metric_id), params=params)
+
+    key = f"business:{metric_id}"
+    expected = reference.result(key, lambda ws: compute(ws).to_dict())
+    assert expected["params"]["clock"] == "business"
+    assert sum(p["n"] or 0 for p in expected["points"]) > 0
+    assert_same(expected, on_backend.result(key, lambda ws: compute(ws).to_dict()))

@@ -7,7 +7,7 @@ except for the importer's bulk path on DuckDB, which uses DuckDB's native CSV/Pa
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, DataError, StorageError, WorkspaceBusy
 from salesflow.schema import TABLES
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 __all__ = [
+    "as_int",
     "columns",
     "connect",
     "connect_duckdb",
@@ -66,7 +67,20 @@ def connect_duckdb(url: str, *, read_only: bool = False) -> duckdb.DuckDBPyConne
         raise _cannot_open(url, exc) from exc
 
 
+#: The extra that installs the driver of each URL scheme (``pip install 'salesflow[EXTRA]'``).
+EXTRAS = {"postgres": "postgres", "postgresql": "postgres"}
+
+
 def _cannot_open(url: str, exc: Exception) -> ConfigError:
+    if isinstance(exc, ImportError):  # the backend's driver is an extra the install left out
+        scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+        extra = EXTRAS.get(scheme)
+        return ConfigError(
+            f"The data source {url!r} needs a driver that is not installed",
+            hint=f"Install it with `pip install 'salesflow[{extra}]'`"
+            if extra
+            else f"Install the Ibis backend for {scheme}:// (see docs/backends.md)",
+        )
     return ConfigError(
         f"Cannot open the data source {url!r}: {exc}",
         hint="Check [data] url in salesflow.toml (any Ibis URL, e.g. duckdb:///data.duckdb)",
@@ -149,3 +163,13 @@ def require_table(con: BaseBackend, name: str):
             hint=f"Load it with `salesflow import {name} FILE` or try `salesflow demo`",
         )
     return con.table(name)
+
+
+def as_int(condition: Any) -> Any:
+    """1 where a boolean Ibis expression holds, 0 where it does not, null where it is null.
+
+    Portable: PostgreSQL has no boolean → bigint cast, so ``condition.cast("int64")`` fails there
+    (tests/parity/test_portable_code.py keeps it out of the code)."""
+    import ibis
+
+    return ibis.cases((condition, 1), (~condition, 0)).cast("int64")

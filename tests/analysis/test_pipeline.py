@@ -281,22 +281,3 @@ def test_no_history_says_how_to_get_one():
 def test_an_unknown_column_is_named():
     with pytest.raises(ConfigError, match="'region'"):
         pipeline_waterfall(backend(KNOWN, [("up", "North")]), STAGES, "2025-Q3", by="region")
-
-
-@pytest.mark.postgres
-def test_postgresql_gives_the_same_waterfall(pg_new_database, history):
-    """The same expressions on PostgreSQL (no DuckDB-only functions): equal bars, by owner too."""
-    from salesflow.source import connect, ensure_tables
-
-    rows, _, duck = history
-    con = connect(pg_new_database())
-    try:
-        ensure_tables(con)
-        frame = pd.DataFrame(rows, columns=COLUMNS).assign(forecast_category="pipeline")
-        schema = con.table("opportunity_history").schema()
-        con.insert("opportunity_history", ibis.memtable(frame[list(schema)], schema=schema))
-        for label in ("2025-Q2", "2025-08"):
-            ours = pipeline_waterfall(con, STAGES, label, by="owner")
-            assert ours == pipeline_waterfall(duck, STAGES, label, by="owner")
-    finally:
-        con.disconnect()

@@ -188,38 +188,6 @@ def test_recorded_durations_and_standard_minutes_from_the_settings(workspace):
     assert recorded["flow_efficiency"] == pytest.approx(more["flow_efficiency"], rel=1e-12)
 
 
-@pytest.mark.postgres
-def test_postgres_gives_the_same_map(workspace, pg_url):
-    import ibis
-
-    from salesflow import derived
-
-    ev, op, ac = generated_log(6, n=200)
-    load(workspace, ev, op, ac)
-    derived.refresh(workspace.data, workspace.settings)
-    pg = ibis.connect(pg_url)
-    try:
-        for name in ("stage_events", "opportunities", "activities"):
-            pg.create_table(name, workspace.data.table(name).to_pyarrow())
-        derived.refresh(pg, workspace.settings)
-        duck = process_map(workspace.data, workspace.settings, as_of=AS_OF)
-        other = process_map(pg, workspace.settings, as_of=AS_OF)
-        for a, b in zip(duck["stages"], other["stages"], strict=True):
-            assert _same(a, b)
-        assert other["flow_efficiency"] == pytest.approx(duck["flow_efficiency"], rel=1e-12)
-    finally:
-        pg.disconnect()
-
-
-def _same(a: dict, b: dict) -> bool:
-    for key, value in a.items():
-        if isinstance(value, float):
-            assert b[key] == pytest.approx(value, rel=1e-12), key
-        elif key != "littles_law":
-            assert b[key] == value, key
-    return True
-
-
 def test_no_stage_history_claims_no_throughput(workspace):
     load(workspace, *(f.iloc[:0] for f in generated_log(7, n=1)))
     doc = process_map(workspace.data, workspace.settings, as_of=AS_OF)

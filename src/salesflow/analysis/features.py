@@ -27,7 +27,7 @@ from salesflow.analysis.variables import (
 )
 from salesflow.errors import ConfigError, DataError
 from salesflow.schema import TABLES
-from salesflow.source import require_table
+from salesflow.source import as_int, require_table
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -164,7 +164,7 @@ def _finish(
         "opportunity_id": table.opportunity_id,
         "outcome": table.outcome,
         "closed": closed,
-        "won": ibis.ifelse(closed, (table.outcome == "won").cast("int64"), ibis.null("int64")),
+        "won": ibis.ifelse(closed, as_int(table.outcome == "won"), ibis.null("int64")),
         "cycle_days": ibis.ifelse(
             closed, (table.end_s - table.start_s) / DAY, ibis.null("float64")
         ),
@@ -180,7 +180,7 @@ def _finish(
     cols.update(_responses(table, "activities" in present))
     if "max_quiet_s" in schema:
         quiet = table.max_quiet_s.fill_null(table.end_s - table.start_s)
-        cols["stalled"] = (quiet / DAY > stall_days).cast("int64")
+        cols["stalled"] = as_int(quiet / DAY > stall_days)
     else:
         cols["stalled"] = ibis.null("int64")
     cols["eligible"] = table.start_s <= now.epoch_seconds() - stall_days * DAY
@@ -199,7 +199,7 @@ def _responses(table: ir.Table, have_activities: bool) -> dict[str, Any]:
 
     if "first_response_hours" in table.columns:
         hours = table.first_response_hours.cast("float64")
-        over = (hours > FIRST_RESPONSE_THRESHOLD_HOURS).cast("int64")
+        over = as_int(hours > FIRST_RESPONSE_THRESHOLD_HOURS)
         return {"first_response_hours": hours, "first_response_over_48h": over}
     if not have_activities:
         return {
@@ -209,7 +209,7 @@ def _responses(table: ir.Table, have_activities: bool) -> dict[str, Any]:
     hours = (table.first_activity_s - table.response_start_s) / 3600.0
     waited = (table.end_s - table.response_start_s) / 3600.0
     limit = FIRST_RESPONSE_THRESHOLD_HOURS
-    over = ibis.ifelse(hours.isnull(), waited > limit, hours > limit).cast("int64")
+    over = as_int(ibis.ifelse(hours.isnull(), waited > limit, hours > limit))
     return {"first_response_hours": hours, "first_response_over_48h": over}
 
 
@@ -243,10 +243,9 @@ def _activities(
     counts = before.group_by("opportunity_id").aggregate(
         activities_total=before.count(),
         **{
-            column: (kind == t).cast("int64").sum()
-            for t, column in activity_type_columns(settings).items()
+            column: as_int(kind == t).sum() for t, column in activity_type_columns(settings).items()
         },
-        **{name: (cls == c).cast("int64").sum() for c, name in CLASS_VARIABLES.items()},
+        **{name: as_int(cls == c).sum() for c, name in CLASS_VARIABLES.items()},
     )
     start = base.select("opportunity_id", "start_s")
     if requests is not None:
@@ -305,7 +304,7 @@ def _stages(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
         for s in settings.stages.order
     }
     agg = e.group_by("opportunity_id").aggregate(
-        backward_moves=rework.fill_null(False).cast("int64").sum(), **per_stage
+        backward_moves=as_int(rework.fill_null(False)).sum(), **per_stage
     )
     return _left(agg, last)
 
@@ -336,7 +335,7 @@ def _per_stage_activities(con: BaseBackend, settings: Settings, now: Any) -> ir.
     j = in_stage(a, stage_visits(con, settings, now))
     return j.group_by(opportunity_id=j.opportunity_id).aggregate(
         **{
-            f"activities_in_{stage_key(s)}": (j.stage == s).cast("int64").sum()
+            f"activities_in_{stage_key(s)}": as_int(j.stage == s).sum()
             for s in settings.stages.order
         }
     )

@@ -259,7 +259,8 @@ def pipeline_waterfall(
     }
     if by:
         frame = waterfall_table(con, stages, chosen, by=by, filters=filters).execute()
-        frame = frame.sort_values("end_cents", ascending=False, kind="stable")
+        # ties in name order: every backend returns the groups in an order of its own
+        frame = frame.sort_values(["end_cents", by], ascending=[False, True], kind="stable")
         doc["by"] = by
         doc["groups"] = [{by: _plain(row[by]), **_components(row)} for _, row in frame.iterrows()]
     return doc

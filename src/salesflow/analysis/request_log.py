@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import DataError
-from salesflow.source import require_table
+from salesflow.source import as_int, require_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,7 +99,7 @@ def pareto_per_won_order(con: BaseBackend) -> dict[str, list[dict[str, Any]]]:
         "opportunity_id",
         segment=opps.segment.fill_null("(missing)"),
         amount_band=amount_band(opps.amount),
-        won=(opps.outcome.lower() == "won").cast("int64"),
+        won=as_int(opps.outcome.lower() == "won"),
     )
     per_deal = requests.filter(requests.opportunity_id.notnull())
     per_deal = per_deal.group_by("opportunity_id").aggregate(n=per_deal.count())

@@ -2,7 +2,7 @@
 
 ``make_engine`` is the one place connection details live: SQLite gets foreign keys, WAL (with
 ``synchronous=NORMAL``: a power cut may lose the last commit, never corrupt the file) and a busy timeout so the CLI and a web server can share one file; ``postgresql://`` URLs are sent to
-psycopg 3, the driver salesflow installs. Nothing connects until a caller asks for a connection.
+psycopg 3 (the ``postgres`` extra installs it). Nothing connects until a caller asks for a connection.
 """
 
 from __future__ import annotations
@@ -33,7 +33,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         in_memory = parsed.database in (None, "", ":memory:")
         event.listen(engine, "connect", _sqlite_pragmas(wal=not in_memory))
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    try:
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    except ImportError as exc:  # psycopg comes with the `postgres` extra
+        from salesflow.errors import ConfigError
+
+        raise ConfigError(
+            f"The app database {parsed.render_as_string(hide_password=True)!r} needs a driver "
+            f"that is not installed ({exc.name or exc})",
+            hint="Install it with `pip install 'salesflow[postgres]'`",
+        ) from exc
 
 
 def _sqlite_pragmas(*, wal: bool):

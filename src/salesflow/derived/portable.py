@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from salesflow.source import as_int
+
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
@@ -113,5 +115,5 @@ def _case_keys(e: Any) -> Any:
         first_stage=e.stage.max(where=e.seq == 1),
         last_stage=e.stage.max(where=e.next_stage.isnull()),
         n_events=e.count().cast("int32"),
-        n_rework=_rework(e).fill_null(False).cast("int32").sum().cast("int32"),
+        n_rework=as_int(_rework(e).fill_null(False)).sum().cast("int32"),
     )

@@ -1,22 +1,25 @@
 """How much does a new `salesflow` process pay to start, against the same call in-process?
 
-On a workspace of N stage events (built as bench_flow builds it, flow tables fresh), in one run:
-`salesflow flow --json` as a new process (what a user waits for) against the same call in this
-process once warm (modules imported; the workspace opened afresh each call), the issue's target
-being new process ≤ 1.3 × in-process + 0.3 s; and new-process `--help` and `status --json` against
-`python -c pass` (the floor) and an eager import of the engines (what start-up would cost if the
-CLI imported them up front). Times are medians; the load average is printed (shared machine).
+On workspaces of N stage events (built as bench_flow builds them, flow tables fresh), in one run:
+`salesflow flow --json` as a new process (what a user waits for) against the same call inside a
+process that has already made it once (modules imported; the workspace opened afresh each call),
+the issue's target being new process ≤ 1.3 × in-process + 0.3 s; and new-process `--help` and
+`status --json` against `python -c pass` (the floor) and an eager import of the engines (what
+start-up would cost if the CLI imported them up front). Times are medians, the runs of the
+codes compared interleaved; the load average is printed (shared machine).
 
-    .venv/bin/python benchmarks/bench_startup.py --events 1000000 --keep /tmp/startup1m
-    .venv/bin/python benchmarks/bench_startup.py --workspace /tmp/startup1m   # reuse it
+    .venv/bin/python benchmarks/bench_startup.py --events 1000000 10000000 --keep /tmp/startup
+    .venv/bin/python benchmarks/bench_startup.py --workspace /tmp/startup1m /tmp/startup10m \\
+        --before /path/to/main/src    # the same workspaces, another checkout's code alongside
 
-Set PYTHONPATH to measure another checkout's code with the same workspace (before/after).
+The code measured is this checkout's ``src`` ("after"), and with ``--before SRC`` that one too.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -25,84 +28,143 @@ import tempfile
 import time
 from pathlib import Path
 
-SALESFLOW = str(Path(sys.executable).parent / "salesflow")
+SRC = Path(__file__).resolve().parent.parent / "src"
 ENGINES = "import ibis, duckdb, sqlalchemy, plotly, pandas"
 
+# The same command through Typer in one process: one call to warm up, then REPEAT timed calls.
+# CPU time is user + system over all the process's threads (DuckDB's too).
+_IN_PROCESS = """
+import resource, statistics, sys, time
+from typer.testing import CliRunner
+from salesflow.cli import app
+def cpu():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+runner, args, times, cpus = CliRunner(), sys.argv[2:], [], []
+for _ in range(int(sys.argv[1]) + 1):
+    start, used = time.perf_counter(), cpu()
+    result = runner.invoke(app, args)
+    times.append(time.perf_counter() - start)
+    cpus.append(cpu() - used)
+    assert result.exit_code == 0, result.output
+print(statistics.median(times[1:]), statistics.median(cpus[1:]))
+"""
 
-def _median_seconds(cmd: list[str], repeat: int) -> float:
-    times = []
+
+def _env(src: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(src)}
+
+
+def _children_cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def _seconds(cmd: list[str], src: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of a new process running ``cmd``."""
+    start, used = time.perf_counter(), _children_cpu()
+    subprocess.run(
+        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(src)
+    )
+    return time.perf_counter() - start, _children_cpu() - used
+
+
+def _in_process(args: list[str], src: Path, repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of the call in a process that has made it once already."""
+    run = subprocess.run(
+        [sys.executable, "-c", _IN_PROCESS, str(repeat), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_env(src),
+    )
+    wall, cpu = run.stdout.split()
+    return float(wall), float(cpu)
+
+
+def _interleaved(
+    cmds: dict[str, tuple[list[str], Path]], repeat: int
+) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds of each command, run in turns (load changes hit them all
+    alike)."""
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in cmds}
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for key, (cmd, src) in cmds.items():
+            times[key].append(_seconds(cmd, src))
+    return {
+        k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+        for k, v in times.items()
+    }
 
 
-def _in_process_seconds(args: list[str], repeat: int) -> float:
-    """The same command through Typer in this process, after one warm-up call."""
-    from typer.testing import CliRunner
-
-    from salesflow.cli import app
-
-    runner = CliRunner()
-    times = []
-    for _ in range(repeat + 1):
-        start = time.perf_counter()
-        result = runner.invoke(app, args)
-        times.append(time.perf_counter() - start)
-        assert result.exit_code == 0, result.output
-    return statistics.median(times[1:])
-
-
-def _workspace(args: argparse.Namespace) -> Path:
+def _workspaces(args: argparse.Namespace) -> list[Path]:
     if args.workspace:
         return args.workspace
+    sys.path.insert(0, str(Path(__file__).parent))
     from bench_flow import build_workspace
 
-    path = args.keep or Path(tempfile.mkdtemp(prefix="bench-startup-")) / "ws"
-    if path.exists():
-        shutil.rmtree(path)
-    build_workspace(path, args.events, seed=7, timings={})
-    return path
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-startup-"))
+    paths = []
+    for n in args.events:
+        path = root / f"ws{n}"
+        if path.exists():
+            shutil.rmtree(path)
+        build_workspace(path, n, seed=7, timings={})
+        paths.append(path)
+    return paths
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--keep", type=Path, help="Build the workspace here and keep it.")
-    parser.add_argument("--workspace", type=Path, help="Use this workspace (flow tables fresh).")
+    parser.add_argument("--events", type=int, nargs="+", default=[200_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="Build the workspaces in this folder, keep them.")
+    parser.add_argument("--workspace", type=Path, nargs="+", help="Use these (flow tables fresh).")
+    parser.add_argument("--before", type=Path, help="Another checkout's src, measured alongside.")
     args = parser.parse_args()
-    path = _workspace(args)
-    load = os.getloadavg()
-    flow = ["flow", "--json", "-w", str(path)]
+    paths = _workspaces(args)
+    codes = {"after": SRC, **({"before": args.before.resolve()} if args.before else {})}
+    salesflow = [sys.executable, "-m", "salesflow"]
     r = args.repeat
-    fresh = _median_seconds([SALESFLOW, *flow], r)
-    warm = _in_process_seconds(flow, r)
-    bare = _median_seconds([sys.executable, "-c", "pass"], r)
-    helps = _median_seconds([SALESFLOW, "--help"], r)
-    status = _median_seconds([SALESFLOW, "status", "--json", "-w", str(path)], r)
-    engines = _median_seconds([sys.executable, "-c", ENGINES], r)
-    print(f"workspace {path}, median of {r}, load average {load[0]:.1f} → {os.getloadavg()[0]:.1f}")
-    print(f"salesflow flow --json, new process     {fresh * 1000:7.0f} ms")
-    print(f"salesflow flow --json, in-process warm {warm * 1000:7.0f} ms")
-    print(f"python -c pass                         {bare * 1000:7.0f} ms")
-    print(f"salesflow --help, new process          {helps * 1000:7.0f} ms")
-    print(f"salesflow status --json, new process   {status * 1000:7.0f} ms")
-    print(f"{ENGINES:<38} {engines * 1000:7.0f} ms")
-    target = 1.3 * warm + 0.3
+    load = os.getloadavg()[0]
+    print(f"median of {r}; code: " + ", ".join(f"{k} = {v}" for k, v in codes.items()))
     print(
-        f"flow: new process / in-process = {fresh / warm:.2f}x; new process - in-process = "
-        f"{fresh - warm:.2f} s; target 1.3 x in-process + 0.3 s = {target:.2f} s: "
-        + ("met" if fresh <= target else "NOT met")
+        "flow --json: new process against in-process (target: new ≤ 1.3 × in-process + 0.3 s),"
+        " in wall seconds and in CPU seconds (user + system, all threads: on a loaded machine"
+        " wall time is CPU time stretched by the load, so compare these)"
     )
     print(
-        f"--help / eager engine import = {helps / engines:.2f}x; status = {status / engines:.2f}x"
+        f"{'workspace':<20} {'code':<7} {'':4} {'new':>7} {'in-proc':>8} {'new-in':>7} "
+        f"{'ratio':>6} {'target':>7}  met"
     )
+    for path in paths:
+        flow = ["flow", "--json", "-w", str(path)]
+        fresh = _interleaved({c: ([*salesflow, *flow], src) for c, src in codes.items()}, r)
+        for code, src in codes.items():
+            warm = _in_process(flow, src, r)
+            for i, unit in enumerate(("wall", "CPU")):
+                new, old = fresh[code][i], warm[i]
+                target = 1.3 * old + 0.3
+                print(
+                    f"{path!s:<20} {code:<7} {unit:<4} {new:6.2f}s {old:7.2f}s "
+                    f"{new - old:6.2f}s {new / old:5.2f}x {target:6.2f}s  "
+                    + ("yes" if new <= target else "NO"),
+                    flush=True,
+                )
+    others = {"python -c pass": ([sys.executable, "-c", "pass"], SRC)}
+    for code, src in codes.items():
+        others[f"salesflow --help ({code})"] = ([*salesflow, "--help"], src)
+        status = [*salesflow, "status", "--json", "-w", str(paths[0])]
+        others[f"salesflow status --json ({code})"] = (status, src)
+    others[ENGINES] = ([sys.executable, "-c", ENGINES], SRC)
+    print(f"{'new process':<48} {'wall':>7} {'CPU':>7}")
+    for key, (wall, cpu) in _interleaved(others, r).items():
+        print(f"{key:<48} {wall * 1000:7.0f} {cpu * 1000:7.0f} ms")
+    print(f"load average {load:.1f} → {os.getloadavg()[0]:.1f}")
     if not (args.keep or args.workspace):
-        shutil.rmtree(path.parent, ignore_errors=True)
+        shutil.rmtree(paths[0].parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -299,22 +299,22 @@ def as_moment(value: date | datetime) -> datetime:
 def data_bounds(
     con: BaseBackend | duckdb.DuckDBPyConnection,
 ) -> tuple[datetime | None, datetime | None]:
-    """The earliest and latest timestamps in the canonical tables (None when they are empty)."""
+    """The earliest and latest timestamps in the canonical tables (None when they are empty),
+    in one query over the time columns."""
     existing = table_names(con)
-    stamps: list[datetime] = []
+    parts = []
     for name, wanted in TIME_COLUMNS.items():
         if name not in existing:
             continue
         cols = [c for c in wanted if c in columns(con, name)]
-        if not cols:
-            continue
-        aggs = ", ".join(f"min({c}) AS lo_{c}, max({c}) AS hi_{c}" for c in cols)
-        stamps += [
-            as_moment(v) for v in fetch(con, f"SELECT {aggs} FROM {name}")[0] if v is not None
-        ]
-    if not stamps:
+        parts += [f"SELECT min({c}) AS lo, max({c}) AS hi FROM {name}" for c in cols]
+    if not parts:
         return None, None
-    return min(stamps), max(stamps)
+    union = " UNION ALL ".join(parts)
+    lo, hi = fetch(con, f"SELECT min(lo) AS lo, max(hi) AS hi FROM ({union}) AS bounds")[0]
+    if lo is None:
+        return None, None
+    return as_moment(lo), as_moment(hi)
 
 
 def data_end(con: BaseBackend | duckdb.DuckDBPyConnection) -> datetime | None:

@@ -99,9 +99,8 @@ def small_workspace(workspace) -> Path:
 
 
 def test_status_and_flow_on_duckdb_import_only_duckdb(small_workspace):
-    """A new `status` process answers from DuckDB in SQL: no Ibis, pandas or Plotly. `flow` counts
-    its stage aggregates in SQL too; its value-stream map (WIP, throughput) needs Ibis, but
-    nothing of the web, charts or models."""
+    """A new `status` or `flow` process answers from DuckDB in plain SQL — the stage
+    aggregates and the value-stream map alike: no Ibis, pandas, PyArrow or Plotly."""
     import json
 
     output, loaded = _imported_by(["status", "--json", "-w", str(small_workspace)], HEAVY)
@@ -114,14 +113,82 @@ def test_status_and_flow_on_duckdb_import_only_duckdb(small_workspace):
     }
     assert doc["outcomes"] == {"open": 1, "won": 1, "lost": 1}
     assert doc["as_of"] == "2026-02-01T12:30:00"
-    charts_and_models = [m for m in HEAVY if m not in ("ibis", "pandas", "pyarrow", "sqlalchemy")]
-    output, loaded = _imported_by(["flow", "--json", "-w", str(small_workspace)], charts_and_models)
+    output, loaded = _imported_by(["flow", "--json", "-w", str(small_workspace)], HEAVY)
     assert loaded == "", f"`salesflow flow` imported {loaded}"
     doc = json.loads(output)
     assert doc["derived_fresh"] and doc["cases"]["count"] == 3
     assert [(e["from"], e["to"], e["count"], e["mean_hours"]) for e in doc["edges"]] == [
         ("Lead", "Won", 1, 48.0)
     ]
+    # the map at the data's own moment (C's Lead event): A has left Lead for Won; B and C are
+    # still in Lead (B is marked lost but has no closed_at, and its history stops at Lead)
+    lead = next(s for s in doc["stages"] if s["stage"] == "Lead")
+    assert doc["as_of"] == "2026-02-01T12:30:00"
+    assert (lead["wip"], lead["wip_over_p85"]) == (2, 0)
+
+
+def _importtime(args: list[str]) -> tuple[str, set[str]]:
+    """``python -X importtime -m salesflow ARGS`` as a user runs it: its output and the
+    top-level packages it imported (from the import-time report on stderr)."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "salesflow", *args],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    names = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in run.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "salesflow" in names and "typer" in names  # the report is there to be read
+    return run.stdout, names
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["status", "--json"], ["flow", "--json"], ["flow", "--help"]],
+    ids=["help", "status", "flow", "flow-help"],
+)
+def test_a_new_process_imports_no_engine_it_does_not_need(small_workspace, args):
+    """`python -X importtime -m salesflow …`: `--help` imports no data engine at all; `status`
+    and `flow` on DuckDB only DuckDB; and none imports another command's module."""
+    import json
+
+    if args[-1] == "--json":
+        args = [*args, "-w", str(small_workspace)]
+    output, names = _importtime(args)
+    engines = {"duckdb", *HEAVY} if "--help" in args else set(HEAVY)
+    assert not names & engines, f"`salesflow {' '.join(args)}` imported {names & engines}"
+    if args[-1] != "--help":
+        assert json.loads(output)["as_of"] == "2026-02-01T12:30:00"
+        assert "duckdb" in names
+
+
+def test_a_command_imports_only_its_own_module(small_workspace):
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "salesflow",
+            "flow",
+            "--json",
+            "-w",
+            str(small_workspace),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in run.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    cli = sorted(m for m in modules if m.startswith("salesflow.cli."))
+    assert cli == ["salesflow.cli.common", "salesflow.cli.flow_cmd"]
 
 
 @pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])

@@ -111,11 +111,13 @@ def _work(ac: pd.DataFrame, stay) -> float:
     return min(mine["type"].map(ACTIVITY_MINUTES).sum() / 60, stay.hours)
 
 
+@pytest.mark.parametrize("portable", [False, True], ids=["sql", "ibis"])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_stage_figures_equal_pandas(workspace, seed):
+def test_stage_figures_equal_pandas(workspace, seed, portable):
+    """Both paths: plain SQL on DuckDB, and Ibis (any backend, filters)."""
     ev, op, ac = generated_log(seed)
     load(workspace, ev, op, ac)
-    doc = process_map(workspace.data, workspace.settings, as_of=AS_OF)
+    doc = process_map(workspace.data, workspace.settings, as_of=AS_OF, portable=portable)
     assert doc["window"] == {
         "start": "2024-06-24T00:00:00",
         "end": "2024-09-16T00:00:00",
@@ -195,3 +197,31 @@ def test_no_stage_history_claims_no_throughput(workspace):
     assert all(
         s["throughput_per_week"] is None and s["wip"] == 0 for s in doc["stages"] if "wip" in s
     )
+
+
+@pytest.mark.parametrize("case", ["activities", "recorded minutes", "no activities", "fresh"])
+def test_sql_and_ibis_paths_give_the_same_map(workspace, case):
+    """On DuckDB the map is plain SQL; Ibis (other backends, filters) must give the same document
+    to the last bit: stored flow tables or the temporary ones a reader of stale tables builds."""
+    from salesflow import derived
+
+    ev, op, ac = generated_log(8, n=300)
+    load(workspace, ev, op, ac.iloc[:0] if case == "no activities" else ac)
+    con = workspace.data.con
+    if case == "recorded minutes":
+        con.execute("ALTER TABLE activities ADD COLUMN duration_minutes DOUBLE")
+        con.execute("UPDATE activities SET duration_minutes = length(activity_id) * 7.5")
+    if case == "fresh":
+        derived.refresh(workspace.data, workspace.settings)
+    stored_fresh = []
+    for as_of in (AS_OF, None):  # a chosen moment, and the data's own (its latest timestamp)
+        sql = process_map(workspace.data, workspace.settings, as_of=as_of)
+        ibis_ = process_map(workspace.data, workspace.settings, as_of=as_of, portable=True)
+        stored_fresh.append(sql.pop("derived_fresh"))
+        ibis_.pop("derived_fresh")  # the first call's temporary tables are fresh for the second
+        assert sql == ibis_
+        assert any(s.get("wip") for s in sql["stages"]) and any(
+            s.get("left") for s in sql["stages"]
+        )
+        assert (sql["flow_efficiency"] is None) == (case == "no activities")
+    assert stored_fresh[0] == (case == "fresh")

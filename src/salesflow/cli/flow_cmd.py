@@ -64,8 +64,9 @@ def flow(
 
     filters = parse_filters(filter_ or [])
     with open_workspace(workspace) as ws, working("Computing the value stream"):
-        moment = resolve_as_of(ws.settings, ws.data, as_of)
-        doc = process_map(ws.data, ws.settings, filters=filters, top=top, as_of=moment)
+        con = ws.data if ws.raw is None else ws.raw  # DuckDB: plain SQL, no Ibis to import
+        moment = resolve_as_of(ws.settings, con, as_of)
+        doc = process_map(con, ws.settings, filters=filters, top=top, as_of=moment)
     if as_json:
         print_json(doc)
         return

@@ -93,9 +93,10 @@ def process_map(
     """The value stream of the deals that match ``filters`` (opportunity column → allowed values).
 
     ``top`` limits the variants to the most frequent ones (ties broken by stage order). ``con``
-    is an Ibis backend or a DuckDB connection. On DuckDB with fresh tables and no filters the
-    aggregations are plain SQL on the DuckDB connection (a new ``salesflow flow`` process then
-    never imports pandas); otherwise, or with ``portable=True``, they are Ibis. Each open stage
+    is an Ibis backend or a DuckDB connection. On DuckDB with no filters the aggregations and
+    the value-stream map are plain SQL on the DuckDB connection (with fresh tables a new
+    ``salesflow flow`` process then never imports Ibis or pandas); otherwise, or with
+    ``portable=True``, they are Ibis. Each open stage
     also carries its value-stream map figures at ``as_of`` (default: the workspace's as-of
     moment; see :mod:`salesflow.metrics.stream_map`).
     """
@@ -108,7 +109,7 @@ def process_map(
     names = [str(s) for _, s in sorted(rows.stages)]
     order = [*settings.stages.all, *(s for s in names if s not in settings.stages.all)]
     edges = _edge_rows(rows.edges, names, order)
-    flow = _stream_map(_as_ibis(con), settings, filters, names, as_of)
+    flow = _stream_map(con, raw, settings, filters, names, as_of)
     stages = _stage_stats(rows, edges, names, order)
     return {
         "stages": [{**s, **flow["stages"].get(s["stage"], {})} for s in stages],  # type: ignore[typeddict-item]
@@ -125,19 +126,25 @@ def process_map(
 
 
 def _stream_map(
-    con: BaseBackend,
+    con: BaseBackend | duckdb.DuckDBPyConnection,
+    raw: duckdb.DuckDBPyConnection | None,
     settings: Settings,
     filters: Mapping[str, list[str]],
     names: list[str],
     as_of: datetime | None,
 ) -> dict[str, Any]:
-    """The value-stream map figures per stage (WIP, throughput, times; Ibis on any backend)."""
-    from salesflow.metrics.stream_map import stage_flow
+    """The value-stream map figures per stage (WIP, throughput, times): in plain SQL on a DuckDB
+    connection (``raw``: no filters, not portable), else in Ibis on any backend."""
+    from salesflow.metrics import stream_map
     from salesflow.workspace import resolve_as_of
 
-    cases, transitions = _selected(con, filters)
-    moment = as_of if as_of is not None else resolve_as_of(settings, con)
-    return stage_flow(con, settings, cases, transitions, names, moment)
+    if raw is not None:
+        moment = as_of if as_of is not None else resolve_as_of(settings, raw)
+        return stream_map.stage_flow_sql(raw, settings, names, moment)
+    ibis_con = _as_ibis(con)
+    cases, transitions = _selected(ibis_con, filters)
+    moment = as_of if as_of is not None else resolve_as_of(settings, ibis_con)
+    return stream_map.stage_flow(ibis_con, settings, cases, transitions, names, moment)
 
 
 class _Rows(NamedTuple):

@@ -27,14 +27,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    import duckdb
     from ibis.backends import BaseBackend
 
     from salesflow.settings import Settings
 
-__all__ = ["ACTIVITY_MINUTES", "WINDOW_WEEKS", "stage_flow", "window"]
+__all__ = ["ACTIVITY_MINUTES", "WINDOW_WEEKS", "stage_flow", "stage_flow_sql", "window"]
 
 WINDOW_WEEKS = 12
 MS_PER_HOUR = 3_600_000
@@ -70,7 +71,8 @@ def stage_flow(
     names: list[str],
     as_of: datetime,
 ) -> dict[str, Any]:
-    """``{"as_of", "window", "stages": {stage: figures}, "flow_efficiency"}`` for the selected deals."""
+    """``{"as_of", "window", "stages": {stage: figures}, "flow_efficiency"}`` for the selected
+    deals, in Ibis (any backend; ``cases`` and ``transitions`` may be filtered)."""
     import ibis
 
     first = _first_event(cases)
@@ -79,8 +81,7 @@ def stage_flow(
     stays = _stays(con, cases, transitions, as_of)
     start, end = datetime.fromisoformat(win["start"]), datetime.fromisoformat(win["end"])
     done = stays.filter(stays.to_at.notnull() & (stays.to_at >= start) & (stays.to_at < end))
-    lost = [codes[s] for s in settings.stages.lost if s in codes] or [-1]
-    ends = [codes[s] for s in (*settings.stages.won, *settings.stages.lost) if s in codes] or [-1]
+    lost, ends = _lost_and_ends(settings, codes)
     ms = done.duration_ms
     per = done.group_by("code").aggregate(
         left=done.count(),
@@ -101,6 +102,30 @@ def stage_flow(
     rows = {int(r.code): r for r in per.execute().itertuples()}
     wips = {int(r.code): r for r in wip.execute().itertuples()}
     work = _work(con, settings, done, as_of)
+    basis = None if work is None else _basis(con)
+    return _assemble(settings, names, as_of, win, rows, wips, work, basis)
+
+
+def _lost_and_ends(settings: Settings, codes: dict[str, int]) -> tuple[list[int], list[int]]:
+    """The codes of the lost stages and of every end stage (``[-1]``: none, never matched)."""
+    s = settings.stages
+    lost = [codes[n] for n in s.lost if n in codes] or [-1]
+    ends = [codes[n] for n in (*s.won, *s.lost) if n in codes] or [-1]
+    return lost, ends
+
+
+def _assemble(
+    settings: Settings,
+    names: list[str],
+    as_of: datetime,
+    win: dict[str, Any],
+    rows: dict[int, Any],
+    wips: dict[int, Any],
+    work: dict[int, float] | None,
+    basis: str | None,
+) -> dict[str, Any]:
+    """The document from the per-stage aggregates (the same for the Ibis and the SQL path)."""
+    codes = {n: i for i, n in enumerate(names)}
     ended = {*settings.stages.won, *settings.stages.lost}
     shown = [*settings.stages.order, *(n for n in names if n not in settings.stages.all)]
     out = {
@@ -125,15 +150,151 @@ def stage_flow(
         "window": win,
         "stages": out,
         "flow_efficiency": efficiency,
-        "work_basis": None if work is None else _basis(con),
+        "work_basis": basis,
     }
+
+
+class _Per(NamedTuple):
+    """One stage's stays that left in the window (the SQL path's row; Ibis gives the same)."""
+
+    code: int
+    left: int
+    mean: float | None
+    med: float | None
+    p85: float | None
+    back: int
+    lost: int
+    total: int | None
+
+
+class _Wip(NamedTuple):
+    code: int
+    wip: int
+    over_p85: int
+
+
+def _ts(moment: datetime) -> str:
+    """A timestamp literal (bound parameters would make DuckDB import pandas)."""
+    return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
+
+
+def _codes(values: list[int]) -> str:
+    return ", ".join(str(int(v)) for v in values)
+
+
+def stage_flow_sql(
+    raw: duckdb.DuckDBPyConnection, settings: Settings, names: list[str], as_of: datetime
+) -> dict[str, Any]:
+    """:func:`stage_flow` for all deals in plain DuckDB SQL on the flow tables the connection
+    sees (stored, or the temporary ones a reader of stale tables built), without importing
+    Ibis or pandas: the same aggregates as the Ibis path (the same DuckDB functions, so the
+    same figures to the last bit; tests/metrics/test_stream_map.py checks both), with each
+    filter on the stored columns so DuckDB reads only the rows it needs (3x faster at 10M)."""
+    from salesflow.source import columns, table_names
+
+    (first,) = raw.execute("SELECT min(first_at) FROM flow_cases").fetchone()
+    win = window(first, as_of, settings.week_start)
+    codes = {n: i for i, n in enumerate(names)}
+    lost, ends = _lost_and_ends(settings, codes)
+    start, end = datetime.fromisoformat(win["start"]), datetime.fromisoformat(win["end"])
+    at = _ts(as_of)
+    # A stay is a transition (it ends at the next event) or a deal's last event (open in the
+    # data); a stay that ended after as-of is open at as-of. Each part reads only its rows.
+    stays = f"""_done AS (
+        SELECT opportunity_id, CAST(from_code AS INTEGER) AS code,
+               CAST(to_code AS INTEGER) AS to_code, from_at, to_at,
+               CAST(duration_ms AS BIGINT) AS duration_ms, is_rework
+        FROM flow_transitions
+        WHERE from_at <= {at} AND to_at <= {at} AND to_at >= {_ts(start)} AND to_at < {_ts(end)}
+    ), _per AS (
+        SELECT code, count(*) AS n, avg(duration_ms) AS mean,
+               quantile_cont(duration_ms, 0.5) AS med, quantile_cont(duration_ms, 0.85) AS p85,
+               sum(CASE WHEN is_rework THEN 1 ELSE 0 END) AS back,
+               sum(CASE WHEN to_code IN ({_codes(lost)}) THEN 1 ELSE 0 END) AS lost,
+               sum(duration_ms) AS total
+        FROM _done GROUP BY code
+    ), _open AS (
+        SELECT opportunity_id, CAST(from_code AS INTEGER) AS code, from_at
+        FROM flow_transitions WHERE from_at <= {at} AND (to_at > {at} OR to_at IS NULL)
+        UNION ALL
+        SELECT c.opportunity_id, CAST(s.code AS INTEGER), c.last_at
+        FROM flow_cases c JOIN flow_stages s ON c.last_stage = s.stage
+        WHERE c.last_at <= {at}
+    )"""
+    existing = table_names(raw)
+    gone = (
+        f"ANTI JOIN (SELECT opportunity_id FROM opportunities WHERE closed_at IS NOT NULL "
+        f"AND closed_at <= {at}) g ON s.opportunity_id = g.opportunity_id"
+        if "opportunities" in existing
+        else ""
+    )
+    got = raw.execute(
+        f"""WITH {stays}, _wip AS (
+            SELECT o.code, count(*) AS wip,
+                   sum(CASE WHEN (epoch({at}) - epoch(o.from_at)) * 1000 > p.p85
+                       THEN 1 ELSE 0 END) AS over_p85
+            FROM (SELECT s.* FROM _open s {gone} WHERE NOT s.code IN ({_codes(ends)})) o
+            LEFT JOIN _per p ON o.code = p.code
+            GROUP BY o.code)
+        SELECT coalesce(p.code, w.code), p.n, p.mean, p.med, p.p85, p.back, p.lost, p.total,
+               w.wip, w.over_p85
+        FROM _per p FULL JOIN _wip w ON p.code = w.code"""
+    ).fetchall()
+    rows = {int(r[0]): _Per(*r[:8]) for r in got if r[1] is not None}
+    wips = {int(r[0]): _Wip(r[0], *r[8:]) for r in got if r[8] is not None}
+    work = None
+    basis = None
+    if "activities" in existing:
+        has_minutes = "duration_minutes" in columns(raw, "activities")
+        work = _work_sql(raw, settings, stays, at, has_minutes)
+        if work is not None:
+            basis = _BASIS[has_minutes]
+    return _assemble(settings, names, as_of, win, rows, wips, work, basis)
+
+
+def _work_sql(
+    raw: duckdb.DuckDBPyConnection, settings: Settings, stays: str, at: str, has_minutes: bool
+) -> dict[int, float] | None:
+    """:func:`_work` in SQL: work milliseconds per stage code, None without activities."""
+    known = f"FROM activities WHERE opportunity_id IS NOT NULL AND occurred_at <= {at}"
+    (n,) = raw.execute(f"SELECT count(*) {known}").fetchone()
+    if not n:
+        return None
+    if has_minutes:
+        minutes = "CAST(duration_minutes AS DOUBLE)"
+    else:
+        cases = " ".join(
+            f"WHEN {_text(k)} THEN {float(v)!r}" for k, v in activity_minutes(settings).items()
+        )
+        minutes = f"CAST(CASE type {cases} ELSE {float(DEFAULT_MINUTES)!r} END AS DOUBLE)"
+    got = raw.execute(
+        f"""WITH {stays},
+        _a AS (SELECT opportunity_id AS aid, occurred_at AS at,
+                      coalesce({minutes}, 0) * 60000 AS work {known}),
+        _d AS (SELECT *, row_number() OVER () - 1 AS stay FROM _done),
+        _per_stay AS (
+            SELECT d.stay, d.code, d.duration_ms, sum(a.work) AS work
+            FROM _d d JOIN _a a
+              ON d.opportunity_id = a.aid AND a.at >= d.from_at AND a.at < d.to_at
+            GROUP BY d.stay, d.code, d.duration_ms)
+        SELECT code, sum(least(work, CAST(duration_ms AS DOUBLE))) FROM _per_stay GROUP BY code"""
+    ).fetchall()
+    return {int(c): float(w) for c, w in got}
+
+
+def _text(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+_BASIS = {
+    True: "the activities' recorded durations",
+    False: "activities at the standard minutes of their type",
+}
 
 
 def _basis(con: BaseBackend) -> str:
     """How work time was measured, in words."""
-    if "duration_minutes" in con.table("activities").columns:
-        return "the activities' recorded durations"
-    return "activities at the standard minutes of their type"
+    return _BASIS["duration_minutes" in con.table("activities").columns]
 
 
 def _first_event(cases: Any) -> datetime | None:

@@ -164,18 +164,19 @@ def _closed_from_close_date(con: duckdb.DuckDBPyConnection, table: str, plan: Pl
 
 
 def convert_late_offsets(
-    con: duckdb.DuckDBPyConnection, view: str, name: str, plan: Plan, stages: StageConfig
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    name: str,
+    plan: Plan,
+    stages: StageConfig,
+    found: dict[str, bool],
 ) -> list[str]:
-    """Date columns whose sample had no UTC offset but later values do: the batch is built
-    again converting them (rare, so the common file is read once). Returns those columns."""
+    """Date columns whose sample had no UTC offset but later values do (``found``, per column
+    of ``plan.late_offsets``, counted with the other checks): the batch is built again
+    converting them (rare, so the common file is read once). Returns those columns."""
     if not plan.late_offsets:
         return []
-    found = con.sql(
-        "SELECT "
-        + ", ".join(f"bool_or({f})" for f in plan.late_offsets.values())
-        + f" FROM {name}_t"
-    ).fetchone()
-    late = [c for c, hit in zip(plan.late_offsets, found, strict=True) if hit]
+    late = [c for c in plan.late_offsets if found.get(c)]
     plan.late_offsets = {}
     if late:
         for column in late:

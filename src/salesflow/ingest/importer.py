@@ -58,6 +58,7 @@ from salesflow.ingest.validate import (
     check_text,
     collect_errors,
     missing_columns,
+    scan_batch,
     write_rejects,
 )
 from salesflow.ingest.workspace_data import WorkspaceData
@@ -295,11 +296,18 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
                 ambiguous.append(info.ambiguity)
     if ambiguous:
         raise ImportValidationError(ambiguous)
+    known = ws.known_opportunities()
     try:
         build_batch(mem, "src", "batch", plan, stages)
-        convert_late_offsets(mem, "src", "batch", plan, stages)
     except duckdb.Error as exc:  # a malformed line surfaces while reading the whole file
         raise unreadable(exc, path, report.format) from exc
+    scan = scan_batch(mem, "batch", plan, stages, known)  # every check's count, in one pass
+    try:
+        late = convert_late_offsets(mem, "src", "batch", plan, stages, scan.late)
+    except duckdb.Error as exc:
+        raise unreadable(exc, path, report.format) from exc
+    if late:  # the batch was built again
+        scan = scan_batch(mem, "batch", plan, stages, known)
     report.rows_read = mem.sql("SELECT count(*) FROM batch_t").fetchone()[0]
 
     def rows_view() -> str:
@@ -311,10 +319,12 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
     ambiguous = plan.numbers.ambiguous(mem, "src", rows_view, numeric, file)
     if ambiguous:
         raise ImportValidationError(ambiguous)
-    check_text(mem, rows_view, "batch", plan)
+    check_text(mem, rows_view, "batch", plan, scan)
     if plan.spec.name == "opportunities":
         report.enriched_from = enrich(mem, "batch_t", plan, path.parent, tm.enrich, report.warnings)
-    check_batch(mem, "batch", plan, stages, ws.known_opportunities())
+        if report.enriched_from:  # values were rewritten and columns added: count again
+            scan = scan_batch(mem, "batch", plan, stages, known)
+    check_batch(mem, "batch", plan, stages, known, scan)
     errors, total = collect_errors(mem, file, kind=report.format)
     if total and skip_invalid is None:
         summary = stage_rules.unknown_stage_summary(mem, ERRORS, file, stages, plan.spec.name)

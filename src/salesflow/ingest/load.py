@@ -227,10 +227,12 @@ def _drop_derived_events(t, stages: StageConfig, *, whole_history: bool) -> None
         return  # the deals' events themselves go with the upsert (its key is the deal)
     replaced = f"{p}_salesflow_replaced"  # matched against the batch once, used twice
     t.execute(f"DROP TABLE IF EXISTS {replaced}")
+    # an inner join (the engine hashes the smaller side: the derived events of a large file,
+    # the file of a small one), not EXISTS (which always hashes the whole batch)
     t.execute(
-        f"CREATE TABLE {replaced} AS SELECT d.opportunity_id, d.stage FROM {listed} d WHERE EXISTS "
-        f"(SELECT 1 FROM {t.batch} b WHERE b.opportunity_id = d.opportunity_id "
-        f"AND {_same_or_both_ends('b.stage', 'd.stage', stages)})"
+        f"CREATE TABLE {replaced} AS SELECT DISTINCT d.opportunity_id, d.stage FROM {t.batch} b "
+        f"JOIN {listed} d ON b.opportunity_id = d.opportunity_id "
+        f"AND {_same_or_both_ends('b.stage', 'd.stage', stages)}"
     )
     for target in (f"{p}stage_events", listed):
         t.execute(

@@ -169,6 +169,18 @@ def tables(ws: Path) -> dict[str, list[tuple]]:
         return {t: sorted(w.raw.sql(f"SELECT * FROM {t}").fetchall(), key=repr) for t in CANONICAL}
 
 
+def diff(before: list[tuple], after: list[tuple], key: int) -> dict[str, int]:
+    """Rows added, changed and removed between two states of a table, by its key (the first
+    ``key`` columns): what a sync's counts must say, computed from the rows themselves."""
+    old = {r[:key]: r for r in before}
+    new = {r[:key]: r for r in after}
+    return {
+        "added": len(new.keys() - old.keys()),
+        "updated": sum(1 for k in new.keys() & old.keys() if new[k] != old[k]),
+        "deleted": len(old.keys() - new.keys()),
+    }
+
+
 def history_rows(api: FakeSalesforce) -> int:
     return len(api.live("OpportunityHistory"))
 
@@ -176,7 +188,7 @@ def history_rows(api: FakeSalesforce) -> int:
 def test_first_sync_loads_every_deal_with_its_history(cli, api, tmp_path: Path) -> None:
     ws = new_workspace(tmp_path / "ws", api)
     rows = sync(cli, ws)
-    assert rows["opportunities"] == {"added": N, "updated": 0, "deleted": 0}
+    assert rows["opportunities"] == {"added": N, "updated": 0, "deleted": 0, "unchanged": 0}
     steps = sum(1 + i % 3 for i in range(1, N + 1))
     assert rows["opportunity_history"]["added"] == history_rows(api) == steps + 1
     assert rows["stage_events"]["added"] == steps  # deal 1's amount change is no stage event
@@ -210,8 +222,10 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
     change_deal(api, 20, 0, later + timedelta(minutes=2))  # a new deal
     api.delete("Opportunity", deal_id(4), later + timedelta(minutes=3))
     api.delete("Task", "00T00005TASK", later + timedelta(minutes=4))
+    api.put("Opportunity", {"Id": deal_id(5)}, later + timedelta(minutes=5))  # saved, unchanged
     api.now = later + timedelta(hours=1)
     api.requests.clear()
+    before = tables(ws)
     with Workspace.open(ws) as w:
         deal4_events = w.raw.sql(
             f"SELECT count(*) FROM stage_events WHERE opportunity_id = '{deal_id(4)}'"
@@ -227,12 +241,25 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
         "Task": window,
         "Event": window,
     }
-    assert rows["opportunities"] == {"added": 1, "updated": 2, "deleted": 1}
-    # the changed deals' whole history is read again: 3 new rows, deals 2 and 3's 3 + 1 old ones
-    assert rows["opportunity_history"] == {"added": 3, "updated": 4, "deleted": 1 + 4 % 3}
+    got = tables(ws)
+    # deal 5 was saved without a change: fetched again, but not "updated"
+    assert rows["opportunities"] == {"added": 1, "updated": 2, "deleted": 1, "unchanged": 1}
+    # the changed deals' whole history is read again: 3 new rows; deals 2, 3 and 5's old ones
+    # (1 + i % 3 each) come back as they were: unchanged, not updated
+    assert rows["opportunity_history"] == {
+        "added": 3,
+        "updated": 0,
+        "deleted": 1 + 4 % 3,
+        "unchanged": sum(1 + i % 3 for i in (2, 3, 5)),
+    }
+    keys = {"opportunities": 1, "opportunity_history": 2, "activities": 1}
+    for table, key in keys.items():  # the counts agree with the rows themselves
+        n = rows.get(table, {"added": 0, "updated": 0, "deleted": 0})
+        assert {k: n[k] for k in ("added", "updated", "deleted")} == diff(
+            before[table], got[table], key
+        ), table
     assert rows["stage_events"]["deleted"] == deal4_events > 0
     assert rows["activities"]["deleted"] == 2  # deal 4's task went with it, and task 5
-    got = tables(ws)
     deal2 = [r[1] for r in sorted(got["stage_events"], key=lambda r: r[2]) if r[0] == deal_id(2)]
     assert deal2 == STAGES
     for table in CANONICAL:
@@ -243,7 +270,8 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
     sync(cli, fresh)
     assert tables(fresh) == got
     # nothing changed since: a third sync asks from the new mark and changes nothing
-    assert all(n == {"added": 0, "updated": 0, "deleted": 0} for n in sync(cli, ws).values())
+    zero = {"added": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert all(n == zero for n in sync(cli, ws).values())
 
 
 def test_a_dropped_connection_changes_nothing_and_the_next_sync_completes(
@@ -272,7 +300,7 @@ def test_a_dropped_connection_changes_nothing_and_the_next_sync_completes(
 
     api.faults.clear()
     rows = sync(cli, ws)
-    assert rows["opportunities"] == {"added": 7, "updated": 1, "deleted": 0}
+    assert rows["opportunities"] == {"added": 7, "updated": 1, "deleted": 0, "unchanged": 0}
     assert len(tables(ws)["opportunities"]) == len(api.live("Opportunity"))
     log = cli("sync", "log", "--workspace", ws).stdout
     assert "Failed Salesforce: Salesforce could not be reached" in log

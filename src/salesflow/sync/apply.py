@@ -28,6 +28,7 @@ from salesflow.schema import TABLES
 from salesflow.sync.log import SyncLog
 
 if TYPE_CHECKING:
+    from salesflow.ingest import ImportReport
     from salesflow.sync.crm import Pull, TableChanges
     from salesflow.workspace import Workspace
 
@@ -73,7 +74,9 @@ def apply_pull(
     progress: Progress | None = None,
 ) -> dict[str, dict[str, int]]:
     """Apply ``pull`` to ``workspace`` all or nothing; return rows per table
-    ``{"added", "updated", "deleted"}``.
+    ``{"added", "updated", "deleted", "unchanged"}``: ``updated`` counts only rows whose values
+    changed; a record fetched again as it was (a changed deal's whole history comes back) is
+    ``unchanged``.
 
     On success the pull's high-water mark (when it has one) becomes the CRM's mark and the sync
     log gets an entry; on failure the data and the mark are untouched, the log records the
@@ -160,7 +163,7 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
                 f"The {pull.crm} preset has no mapping for {table}",
                 hint=f"It maps: {', '.join(preset.tables)}",
             )
-    rows = {t: {"added": 0, "updated": 0, "deleted": 0} for t in order}
+    rows = {t: _counts() for t in order}
     if not any(c.records or c.deleted for c in pull.tables.values()):
         return rows
     workspace.ensure_tables()
@@ -176,15 +179,16 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
                 changes = pull.tables[table]
                 if changes.records:
                     say(f"Writing {len(changes.records):,} {table} rows…")
-                    added, updated = _import(workspace, nxt, pull.crm, table, changes, stage)
-                    rows[table]["added"] += added
-                    rows[table]["updated"] += updated
+                    report = _import(workspace, nxt, pull.crm, table, changes, stage)
+                    rows[table]["added"] += report.inserted
+                    rows[table]["updated"] += report.updated
+                    rows[table]["unchanged"] += report.unchanged
             deleted = {t: c.deleted for t, c in pull.tables.items() if c.deleted}
             if deleted:
                 n = sum(len(d) for d in deleted.values())
                 say(f"Removing {n:,} records deleted in the CRM…")
                 for table, n in _delete(workspace, nxt, deleted).items():
-                    rows.setdefault(table, {"added": 0, "updated": 0, "deleted": 0})
+                    rows.setdefault(table, _counts())
                     rows[table]["deleted"] += n
             nxt.close()
     except BaseException:
@@ -196,6 +200,10 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
         _discard_lock(workspace)
     workspace.close()
     return rows
+
+
+def _counts() -> dict[str, int]:
+    return {"added": 0, "updated": 0, "deleted": 0, "unchanged": 0}
 
 
 def _check_deletable(table: str, changes: TableChanges) -> None:
@@ -223,7 +231,7 @@ def _import(
     table: str,
     changes: TableChanges,
     stage: Path,
-) -> tuple[int, int]:
+) -> ImportReport:
     from salesflow.ingest import import_file
 
     path = stage / f"{crm}-{table}.parquet"
@@ -233,7 +241,7 @@ def _import(
         report = import_file(staged, table, path, preset=crm)
     finally:
         staged.close()
-    return report.inserted, report.updated
+    return report
 
 
 def _write_parquet(records: list[dict[str, Any]], path: Path) -> None:

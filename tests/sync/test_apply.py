@@ -91,8 +91,13 @@ def test_a_bad_row_in_any_table_changes_nothing(workspace: Workspace) -> None:
         [deal(1), deal(2)],
         [history(1, 5, "Prospecting"), {**history(2, 5, "X"), "CreatedDate": "soon"}],
     )
-    with pytest.raises(SalesflowError, match="soon"):
+    with pytest.raises(SalesflowError, match="soon") as err:
         apply_pull(workspace, bad)
+    # the sentence names the CRM record, not the file salesflow staged it in
+    said = str(err.value)
+    assert "history row of deal 006000000000000002" in said and "changed_at 'soon'" in said
+    assert "Correct these records in Salesforce" in said
+    assert ".parquet" not in said and "--skip-invalid" not in said
     assert (config.read_bytes(), data.read_bytes()) == before
     assert high_water_mark(workspace, "salesforce") is None
     (entry,) = read_log(workspace.path)

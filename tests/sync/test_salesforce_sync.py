@@ -369,13 +369,88 @@ def test_settings_are_checked_before_any_request(tmp_path) -> None:
     config = ws / "salesflow.toml"
     base = config.read_text(encoding="utf-8")
     env = {"SALESFORCE_ACCESS_TOKEN": "00Dx"}
-    with pytest.raises(ConfigError, match="No Salesforce org is set"):
+    with pytest.raises(ConfigError, match=r"\[sync.salesforce\] is missing"):
+        salesforce_settings(load_settings(ws), env)
+    config.write_text(base + "[sync.salesforce]\nretries = 2\n")
+    with pytest.raises(ConfigError, match=r"\[sync.salesforce\] has no instance_url"):
         salesforce_settings(load_settings(ws), env)
     config.write_text(base + '[sync.salesforce]\ninstance_url = "http://example.com"\n')
     with pytest.raises(ConfigError, match="starting with https://"):
         salesforce_settings(load_settings(ws), env)
     config.write_text(base + '[sync.salesforce]\ninstance_url = "https://x.my.salesforce.com"\n')
-    with pytest.raises(ConfigError, match="no Salesforce access token"):
+    with pytest.raises(ConfigError, match="SALESFORCE_ACCESS_TOKEN is not set"):
         salesforce_settings(load_settings(ws), {})
+    with pytest.raises(ConfigError, match="no client_id"):
+        salesforce_settings(load_settings(ws), {"SALESFORCE_REFRESH_TOKEN": "5Aep"})
     got = salesforce_settings(load_settings(ws), env)
     assert got.access_token == "00Dx" and "00Dx" not in repr(got)
+
+
+def test_cli_says_which_setting_is_missing(cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("SALESFORCE_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("SALESFORCE_REFRESH_TOKEN", raising=False)
+    ws = init_workspace(tmp_path / "ws").path
+    result = sync(cli, ws, ok=False)
+    assert result.exit_code != 0
+    assert "[sync.salesforce] is missing in salesflow.toml" in result.stderr
+    assert 'instance_url = "https://yourcompany.my.salesforce.com"' in result.stderr
+    config = ws / "salesflow.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '[sync.salesforce]\ninstance_url = "https://x.my.salesforce.com"\n',
+        encoding="utf-8",
+    )
+    result = sync(cli, ws, ok=False)
+    assert result.exit_code != 0
+    assert "SALESFORCE_ACCESS_TOKEN is not set" in result.stderr
+    assert read_log(ws)[-1]["status"] == "failed"
+
+
+def test_an_expired_token_says_so_and_how_to_renew_it(cli, api, tmp_path, monkeypatch) -> None:
+    ws = new_workspace(tmp_path / "ws", api)
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", "00Dexpired")
+    result = sync(cli, ws, ok=False)
+    assert result.exit_code != 0
+    said = " ".join(result.stderr.split())
+    assert "did not accept the access token: it has expired" in said
+    assert "SALESFORCE_ACCESS_TOKEN" in said and "sf org display" in said
+    assert "SALESFORCE_REFRESH_TOKEN" in said and "nothing was changed" in said
+    # the token runs out mid-sync: the fake answers 401 to the Task query
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", TOKEN)
+    expired = (
+        401,
+        {},
+        [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+    )
+    api.faults.append(Fault(lambda seen: seen.object == "Task", expired, times=None))
+    data = (ws / "data.duckdb").read_bytes()
+    result = sync(cli, ws, ok=False)
+    said = " ".join(result.stderr.split())
+    assert "did not accept the access token while salesflow read Task records" in said
+    assert (ws / "data.duckdb").read_bytes() == data
+
+
+def test_an_activity_on_a_deal_the_user_cannot_see_does_not_stop_the_sync(
+    cli, api, tmp_path
+) -> None:
+    """A task on a deal hidden from the integration user (sharing rules) lands with that deal's
+    id, like an activity on a deal not yet imported: the other records are not held back."""
+    hidden = "0065g00000Hidden01"
+    api.put(
+        "Task",
+        {
+            "Id": "00T77777HIDE",
+            "WhatId": hidden,
+            "Owner": owner("Ann Lee"),
+            "Type": "Call",
+            "ActivityDate": "2026-03-04",
+            "CreatedDate": stamp_of(T0),
+        },
+        T0,
+    )
+    ws = new_workspace(tmp_path / "ws", api)
+    rows = sync(cli, ws)
+    assert rows["opportunities"]["added"] == N
+    got = tables(ws)
+    assert [r[1] for r in got["activities"] if r[0] == "00T77777HIDE"] == [hidden]
+    assert hidden not in {r[0] for r in got["opportunities"]}

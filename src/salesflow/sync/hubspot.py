@@ -529,8 +529,11 @@ def _failure(what: str, exc: Exception) -> SalesflowError:
     status = getattr(exc, "status", None)
     if status == 401:
         return ConfigError(
-            f"HubSpot refused the access token while reading {what}",
-            hint=f"Check {TOKEN_ENV}: it must be a current private-app token",
+            f"HubSpot refused the access token while salesflow read {what}: the token is "
+            "wrong, or it was rotated or its private app deleted",
+            hint="Copy the current token (HubSpot: Settings > Integrations > Private apps > "
+            f"your app > Auth > Show token) into {TOKEN_ENV}, or into the file "
+            "[sync.hubspot] access_token_file names, then sync again; nothing was changed",
         )
     if status == 403:
         return ConfigError(

@@ -103,6 +103,8 @@ def test_cli_json_report_and_error_exit(cli, ws, generic, tmp_path):
     path, mapping = generic
     doc = cli.json("import", "opportunities", path, "--mapping", mapping, "-w", ws.path)
     assert tuple(doc) == REPORT_KEYS and doc["rows_written"] == 3
+    again = cli("import", "opportunities", path, "--mapping", mapping, "-w", ws.path).stdout
+    assert "(0 new, 0 updated, 3 unchanged)" in " ".join(again.split())
     bad = write_csv(
         tmp_path / "bad.csv", ["opportunity_id", "created_at"], [["A", "2024-01-01"], ["B", "soon"]]
     )

@@ -280,8 +280,8 @@ def sync_hubspot(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Fetch what changed in HubSpot since the last sync and apply it, all or nothing; rows
-    per table ``{"added", "updated", "deleted"}``. A failure is logged, raised, and changes
-    nothing."""
+    per table ``{"added", "updated", "deleted", "unchanged"}``. A failure is logged, raised, and
+    changes nothing."""
     from salesflow.sync.apply import run_sync
 
     def pull(mark: str | None) -> Pull:

@@ -132,7 +132,7 @@ def test_reimports_are_idempotent_and_a_new_first_contact_moves_the_derived_mql(
     import_file(ws, "stage_events", closed, mapping=mapping)
     before = query(ws, "SELECT * FROM stage_events ORDER BY ALL")
     again = import_file(ws, "stage_events", closed, mapping=mapping)
-    assert again.inserted == 0 and again.updated == again.rows_written
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, again.rows_written)
     import_file(ws, "opportunities", leads, mapping=mapping)
     assert query(ws, "SELECT * FROM stage_events ORDER BY ALL") == before
 

@@ -55,7 +55,8 @@ def test_reimport_is_idempotent_and_newer_data_updates(ws, generic, tmp_path):
         ws, "SELECT (SELECT count(*) FROM opportunities), (SELECT count(*) FROM stage_events)"
     )
     second = import_file(ws, "opportunities", path, mapping=mapping)
-    assert (first.inserted, first.updated, second.inserted, second.updated) == (3, 0, 0, 3)
+    assert (first.inserted, first.updated, second.inserted, second.updated) == (3, 0, 0, 0)
+    assert second.unchanged == 3  # the same file again: nothing changed, nothing "updated"
     assert (
         query(
             ws, "SELECT (SELECT count(*) FROM opportunities), (SELECT count(*) FROM stage_events)"
@@ -64,10 +65,12 @@ def test_reimport_is_idempotent_and_newer_data_updates(ws, generic, tmp_path):
     )
     newer = [*ROWS[:2], ["D3", "Ann", "Closed Won", "2024-02-01", "2024-03-15", "1500", "partner", "North"],
              ["D4", "Cy", "Working", "2024-03-01", "", "300", "web", "East"]]  # fmt: skip
-    third = import_file(
-        ws, "opportunities", write_csv(tmp_path / "newer.csv", HEADER, newer), mapping=mapping
-    )
-    assert (third.inserted, third.updated) == (1, 3)
+    newer_csv = write_csv(tmp_path / "newer.csv", HEADER, newer)
+    dry = import_file(ws, "opportunities", newer_csv, mapping=mapping, dry_run=True)
+    third = import_file(ws, "opportunities", newer_csv, mapping=mapping)
+    assert (dry.inserted, dry.updated, dry.unchanged) == (1, 1, 2)  # a dry run counts the same
+    # D4 is new; only D3's values changed (won, 1500); D1 and D2 are as they were
+    assert (third.inserted, third.updated, third.unchanged) == (1, 1, 2)
     assert query(ws, "SELECT outcome, amount FROM opportunities WHERE opportunity_id = 'D3'") == [
         ("won", 1500.0)
     ]
@@ -100,6 +103,8 @@ def test_cli_json_report_and_error_exit(cli, ws, generic, tmp_path):
     path, mapping = generic
     doc = cli.json("import", "opportunities", path, "--mapping", mapping, "-w", ws.path)
     assert tuple(doc) == REPORT_KEYS and doc["rows_written"] == 3
+    again = cli("import", "opportunities", path, "--mapping", mapping, "-w", ws.path).stdout
+    assert "(0 new, 0 updated, 3 unchanged)" in " ".join(again.split())
     bad = write_csv(
         tmp_path / "bad.csv", ["opportunity_id", "created_at"], [["A", "2024-01-01"], ["B", "soon"]]
     )
@@ -121,7 +126,7 @@ def test_postgres_data_source(pg_url, tmp_path, generic):
     path, mapping = generic
     import_file(ws, "opportunities", path, mapping=mapping)
     report = import_file(ws, "opportunities", path, mapping=mapping)
-    assert (report.inserted, report.updated) == (0, 3)
+    assert (report.inserted, report.updated, report.unchanged) == (0, 0, 3)
     t = ws.data.table("opportunities")
     assert t.count().execute() == 3
     assert sorted(t.region.execute().tolist()) == ["North", "North", "South"]

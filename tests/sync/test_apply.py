@@ -60,8 +60,8 @@ def test_a_pull_lands_and_a_deleted_deal_leaves_with_its_history(workspace: Work
         for j, s in enumerate(["Prospecting", "Qualification"])
     ]
     rows = apply_pull(workspace, pull([deal(i) for i in (1, 2, 3)], hist))
-    assert rows["opportunities"] == {"added": 3, "updated": 0, "deleted": 0}
-    assert rows["opportunity_history"] == {"added": 6, "updated": 0, "deleted": 0}
+    assert rows["opportunities"] == {"added": 3, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert rows["opportunity_history"] == {"added": 6, "updated": 0, "deleted": 0, "unchanged": 0}
     assert high_water_mark(workspace, "salesforce") == "2026-01-10T00:00:00Z"
     amount = "SELECT amount FROM opportunities WHERE opportunity_id = '006000000000000002'"
     assert count(workspace, amount) == 2000.0
@@ -71,7 +71,7 @@ def test_a_pull_lands_and_a_deleted_deal_leaves_with_its_history(workspace: Work
         workspace,
         pull([deal(2, amount=2500.0)], deleted={"006000000000000001"}, mark="2026-01-11T00:00:00Z"),
     )
-    assert rows["opportunities"] == {"added": 0, "updated": 1, "deleted": 1}
+    assert rows["opportunities"] == {"added": 0, "updated": 1, "deleted": 1, "unchanged": 0}
     assert rows["opportunity_history"]["deleted"] == 2
     assert count(workspace, amount) == 5000.0
     for table in ("opportunities", "opportunity_history", "stage_events"):
@@ -91,8 +91,13 @@ def test_a_bad_row_in_any_table_changes_nothing(workspace: Workspace) -> None:
         [deal(1), deal(2)],
         [history(1, 5, "Prospecting"), {**history(2, 5, "X"), "CreatedDate": "soon"}],
     )
-    with pytest.raises(SalesflowError, match="soon"):
+    with pytest.raises(SalesflowError, match="soon") as err:
         apply_pull(workspace, bad)
+    # the sentence names the CRM record, not the file salesflow staged it in
+    said = str(err.value)
+    assert "history row of deal 006000000000000002" in said and "changed_at 'soon'" in said
+    assert "Correct these records in Salesforce" in said
+    assert ".parquet" not in said and "--skip-invalid" not in said
     assert (config.read_bytes(), data.read_bytes()) == before
     assert high_water_mark(workspace, "salesforce") is None
     (entry,) = read_log(workspace.path)

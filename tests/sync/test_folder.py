@@ -57,8 +57,18 @@ def test_two_files_import_then_nothing(cli, workspace, folder) -> None:
     code, files = sync(cli, workspace)
     assert code == 0
     assert [(f["file"], f["table"], f["status"], f["rows"]) for f in files] == [
-        ("opportunities_feb.csv", "opportunities", "imported", {"added": 2, "updated": 0}),
-        ("opportunities_jan.csv", "opportunities", "imported", {"added": 3, "updated": 0}),
+        (
+            "opportunities_feb.csv",
+            "opportunities",
+            "imported",
+            {"added": 2, "updated": 0, "unchanged": 0},
+        ),
+        (
+            "opportunities_jan.csv",
+            "opportunities",
+            "imported",
+            {"added": 3, "updated": 0, "unchanged": 0},
+        ),
     ]
     assert amounts(workspace) == {f"D-{i}": 1000.0 + i for i in range(5)}
     assert sync(cli, workspace) == (0, [])
@@ -71,7 +81,7 @@ def test_changed_file_reimports_and_touched_file_does_not(cli, workspace, folder
     assert sync(cli, workspace) == (0, [])
     deals(path, range(4), amount=2000)
     _, files = sync(cli, workspace)
-    assert files[0]["rows"] == {"added": 1, "updated": 3}
+    assert files[0]["rows"] == {"added": 1, "updated": 3, "unchanged": 0}  # new amounts
     assert amounts(workspace) == {f"D-{i}": 2000.0 + i for i in range(4)}
 
 
@@ -140,7 +150,11 @@ def test_unreadable_file_fails_with_its_reason(cli, workspace, folder) -> None:
     finally:
         path.chmod(0o600)
     assert code == 1 and "cannot be read (Permission denied)" in files[0]["error"]
-    assert sync(cli, workspace)[1][0]["rows"] == {"added": 2, "updated": 0}  # readable: it lands
+    assert sync(cli, workspace)[1][0]["rows"] == {
+        "added": 2,
+        "updated": 0,
+        "unchanged": 0,
+    }  # readable: it lands
 
 
 def test_json_needs_once(cli, workspace, folder) -> None:

@@ -176,8 +176,11 @@ def test_a_dropped_connection_fails_the_whole_pull(hs) -> None:
 
 
 def test_a_wrong_token_is_a_sentence(hs) -> None:
-    with pytest.raises(ConfigError, match="refused the access token"):
+    with pytest.raises(ConfigError, match="refused the access token") as err:
         pull_hubspot(HubSpotSettings(base_url=hs.base_url, token="nope"), None)
+    said = str(err.value)
+    assert "wrong, or it was rotated" in said and "Show token" in said
+    assert "HUBSPOT_ACCESS_TOKEN" in said and "nothing was changed" in said
 
 
 def test_settings_take_the_token_from_the_environment(workspace) -> None:

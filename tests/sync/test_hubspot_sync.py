@@ -87,7 +87,7 @@ def test_first_sync_then_only_what_changed_equals_a_fresh_sync(hs, tmp_path) -> 
 
     first = contents(ws)
     assert len(first["opportunities"]) == N
-    assert rows["opportunities"] == {"added": N, "updated": 0, "deleted": 0}
+    assert rows["opportunities"] == {"added": N, "updated": 0, "deleted": 0, "unchanged": 0}
     events = sum(len(s) for s in entered.values())
     assert len(first["stage_events"]) == rows["stage_events"]["added"] == events
     assert len(first["opportunity_history"]) == events
@@ -109,9 +109,17 @@ def test_first_sync_then_only_what_changed_equals_a_fresh_sync(hs, tmp_path) -> 
     rows = sync(ws)
 
     assert sorted(hs.crm.searched_ids()) == ["1002", "1011", "3001"]
-    assert rows["opportunities"] == {"added": 1, "updated": 2, "deleted": 1}
+    assert rows["opportunities"] == {"added": 1, "updated": 2, "deleted": 1, "unchanged": 0}
     assert rows["stage_events"]["deleted"] == 3
-    assert rows["activities"] == {"added": 1, "updated": 0, "deleted": 1}
+    # deals 1002 and 1011 come back with their whole history (1 + i % 4 stages each): as it was,
+    # so unchanged, not updated
+    old_events = (1 + 1002 % 4) + (1 + 1011 % 4)
+    assert rows["stage_events"] == {"added": 2, "updated": 0, "deleted": 3, "unchanged": old_events}
+    assert (rows["opportunity_history"]["updated"], rows["opportunity_history"]["unchanged"]) == (
+        0,
+        old_events,
+    )
+    assert rows["activities"] == {"added": 1, "updated": 0, "deleted": 1, "unchanged": 0}
     assert current(ws, "1002") == ("Closed Won", "Grace Hopper", 2500.0)
     second = contents(ws)
     for table in TABLES:
@@ -152,7 +160,7 @@ def test_a_429_is_waited_out_and_a_dropped_connection_changes_nothing(hs, tmp_pa
     assert read_log(ws)[-1]["status"] == "failed"
     hs.crm.heal()
     rows = sync(ws)
-    assert rows["opportunities"] == {"added": 0, "updated": 5, "deleted": 0}
+    assert rows["opportunities"] == {"added": 0, "updated": 5, "deleted": 0, "unchanged": 0}
     assert [current(ws, str(1000 + i))[2] for i in range(1, 7)] == [
         9001.0,
         9002.0,
@@ -169,7 +177,12 @@ def test_cli_sync_hubspot_once_json(hs, tmp_path, cli, monkeypatch) -> None:
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
     doc = json.loads(cli("sync", "hubspot", "--once", "--json", "-w", ws).stdout)
     assert doc["source"] == "hubspot"
-    assert doc["tables"]["opportunities"] == {"added": 5, "updated": 0, "deleted": 0}
+    assert doc["tables"]["opportunities"] == {
+        "added": 5,
+        "updated": 0,
+        "deleted": 0,
+        "unchanged": 0,
+    }
 
     hs.crm.drop_after(0)
     before = contents(ws)

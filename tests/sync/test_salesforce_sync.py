@@ -169,6 +169,18 @@ def tables(ws: Path) -> dict[str, list[tuple]]:
         return {t: sorted(w.raw.sql(f"SELECT * FROM {t}").fetchall(), key=repr) for t in CANONICAL}
 
 
+def diff(before: list[tuple], after: list[tuple], key: int) -> dict[str, int]:
+    """Rows added, changed and removed between two states of a table, by its key (the first
+    ``key`` columns): what a sync's counts must say, computed from the rows themselves."""
+    old = {r[:key]: r for r in before}
+    new = {r[:key]: r for r in after}
+    return {
+        "added": len(new.keys() - old.keys()),
+        "updated": sum(1 for k in new.keys() & old.keys() if new[k] != old[k]),
+        "deleted": len(old.keys() - new.keys()),
+    }
+
+
 def history_rows(api: FakeSalesforce) -> int:
     return len(api.live("OpportunityHistory"))
 
@@ -176,7 +188,7 @@ def history_rows(api: FakeSalesforce) -> int:
 def test_first_sync_loads_every_deal_with_its_history(cli, api, tmp_path: Path) -> None:
     ws = new_workspace(tmp_path / "ws", api)
     rows = sync(cli, ws)
-    assert rows["opportunities"] == {"added": N, "updated": 0, "deleted": 0}
+    assert rows["opportunities"] == {"added": N, "updated": 0, "deleted": 0, "unchanged": 0}
     steps = sum(1 + i % 3 for i in range(1, N + 1))
     assert rows["opportunity_history"]["added"] == history_rows(api) == steps + 1
     assert rows["stage_events"]["added"] == steps  # deal 1's amount change is no stage event
@@ -210,8 +222,10 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
     change_deal(api, 20, 0, later + timedelta(minutes=2))  # a new deal
     api.delete("Opportunity", deal_id(4), later + timedelta(minutes=3))
     api.delete("Task", "00T00005TASK", later + timedelta(minutes=4))
+    api.put("Opportunity", {"Id": deal_id(5)}, later + timedelta(minutes=5))  # saved, unchanged
     api.now = later + timedelta(hours=1)
     api.requests.clear()
+    before = tables(ws)
     with Workspace.open(ws) as w:
         deal4_events = w.raw.sql(
             f"SELECT count(*) FROM stage_events WHERE opportunity_id = '{deal_id(4)}'"
@@ -227,12 +241,25 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
         "Task": window,
         "Event": window,
     }
-    assert rows["opportunities"] == {"added": 1, "updated": 2, "deleted": 1}
-    # the changed deals' whole history is read again: 3 new rows, deals 2 and 3's 3 + 1 old ones
-    assert rows["opportunity_history"] == {"added": 3, "updated": 4, "deleted": 1 + 4 % 3}
+    got = tables(ws)
+    # deal 5 was saved without a change: fetched again, but not "updated"
+    assert rows["opportunities"] == {"added": 1, "updated": 2, "deleted": 1, "unchanged": 1}
+    # the changed deals' whole history is read again: 3 new rows; deals 2, 3 and 5's old ones
+    # (1 + i % 3 each) come back as they were: unchanged, not updated
+    assert rows["opportunity_history"] == {
+        "added": 3,
+        "updated": 0,
+        "deleted": 1 + 4 % 3,
+        "unchanged": sum(1 + i % 3 for i in (2, 3, 5)),
+    }
+    keys = {"opportunities": 1, "opportunity_history": 2, "activities": 1}
+    for table, key in keys.items():  # the counts agree with the rows themselves
+        n = rows.get(table, {"added": 0, "updated": 0, "deleted": 0})
+        assert {k: n[k] for k in ("added", "updated", "deleted")} == diff(
+            before[table], got[table], key
+        ), table
     assert rows["stage_events"]["deleted"] == deal4_events > 0
     assert rows["activities"]["deleted"] == 2  # deal 4's task went with it, and task 5
-    got = tables(ws)
     deal2 = [r[1] for r in sorted(got["stage_events"], key=lambda r: r[2]) if r[0] == deal_id(2)]
     assert deal2 == STAGES
     for table in CANONICAL:
@@ -243,7 +270,8 @@ def test_second_sync_fetches_only_changes_and_equals_a_full_sync(cli, api, tmp_p
     sync(cli, fresh)
     assert tables(fresh) == got
     # nothing changed since: a third sync asks from the new mark and changes nothing
-    assert all(n == {"added": 0, "updated": 0, "deleted": 0} for n in sync(cli, ws).values())
+    zero = {"added": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert all(n == zero for n in sync(cli, ws).values())
 
 
 def test_a_dropped_connection_changes_nothing_and_the_next_sync_completes(
@@ -272,7 +300,7 @@ def test_a_dropped_connection_changes_nothing_and_the_next_sync_completes(
 
     api.faults.clear()
     rows = sync(cli, ws)
-    assert rows["opportunities"] == {"added": 7, "updated": 1, "deleted": 0}
+    assert rows["opportunities"] == {"added": 7, "updated": 1, "deleted": 0, "unchanged": 0}
     assert len(tables(ws)["opportunities"]) == len(api.live("Opportunity"))
     log = cli("sync", "log", "--workspace", ws).stdout
     assert "Failed Salesforce: Salesforce could not be reached" in log
@@ -341,13 +369,88 @@ def test_settings_are_checked_before_any_request(tmp_path) -> None:
     config = ws / "salesflow.toml"
     base = config.read_text(encoding="utf-8")
     env = {"SALESFORCE_ACCESS_TOKEN": "00Dx"}
-    with pytest.raises(ConfigError, match="No Salesforce org is set"):
+    with pytest.raises(ConfigError, match=r"\[sync.salesforce\] is missing"):
+        salesforce_settings(load_settings(ws), env)
+    config.write_text(base + "[sync.salesforce]\nretries = 2\n")
+    with pytest.raises(ConfigError, match=r"\[sync.salesforce\] has no instance_url"):
         salesforce_settings(load_settings(ws), env)
     config.write_text(base + '[sync.salesforce]\ninstance_url = "http://example.com"\n')
     with pytest.raises(ConfigError, match="starting with https://"):
         salesforce_settings(load_settings(ws), env)
     config.write_text(base + '[sync.salesforce]\ninstance_url = "https://x.my.salesforce.com"\n')
-    with pytest.raises(ConfigError, match="no Salesforce access token"):
+    with pytest.raises(ConfigError, match="SALESFORCE_ACCESS_TOKEN is not set"):
         salesforce_settings(load_settings(ws), {})
+    with pytest.raises(ConfigError, match="no client_id"):
+        salesforce_settings(load_settings(ws), {"SALESFORCE_REFRESH_TOKEN": "5Aep"})
     got = salesforce_settings(load_settings(ws), env)
     assert got.access_token == "00Dx" and "00Dx" not in repr(got)
+
+
+def test_cli_says_which_setting_is_missing(cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("SALESFORCE_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("SALESFORCE_REFRESH_TOKEN", raising=False)
+    ws = init_workspace(tmp_path / "ws").path
+    result = sync(cli, ws, ok=False)
+    assert result.exit_code != 0
+    assert "[sync.salesforce] is missing in salesflow.toml" in result.stderr
+    assert 'instance_url = "https://yourcompany.my.salesforce.com"' in result.stderr
+    config = ws / "salesflow.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '[sync.salesforce]\ninstance_url = "https://x.my.salesforce.com"\n',
+        encoding="utf-8",
+    )
+    result = sync(cli, ws, ok=False)
+    assert result.exit_code != 0
+    assert "SALESFORCE_ACCESS_TOKEN is not set" in result.stderr
+    assert read_log(ws)[-1]["status"] == "failed"
+
+
+def test_an_expired_token_says_so_and_how_to_renew_it(cli, api, tmp_path, monkeypatch) -> None:
+    ws = new_workspace(tmp_path / "ws", api)
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", "00Dexpired")
+    result = sync(cli, ws, ok=False)
+    assert result.exit_code != 0
+    said = " ".join(result.stderr.split())
+    assert "did not accept the access token: it has expired" in said
+    assert "SALESFORCE_ACCESS_TOKEN" in said and "sf org display" in said
+    assert "SALESFORCE_REFRESH_TOKEN" in said and "nothing was changed" in said
+    # the token runs out mid-sync: the fake answers 401 to the Task query
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", TOKEN)
+    expired = (
+        401,
+        {},
+        [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+    )
+    api.faults.append(Fault(lambda seen: seen.object == "Task", expired, times=None))
+    data = (ws / "data.duckdb").read_bytes()
+    result = sync(cli, ws, ok=False)
+    said = " ".join(result.stderr.split())
+    assert "did not accept the access token while salesflow read Task records" in said
+    assert (ws / "data.duckdb").read_bytes() == data
+
+
+def test_an_activity_on_a_deal_the_user_cannot_see_does_not_stop_the_sync(
+    cli, api, tmp_path
+) -> None:
+    """A task on a deal hidden from the integration user (sharing rules) lands with that deal's
+    id, like an activity on a deal not yet imported: the other records are not held back."""
+    hidden = "0065g00000Hidden01"
+    api.put(
+        "Task",
+        {
+            "Id": "00T77777HIDE",
+            "WhatId": hidden,
+            "Owner": owner("Ann Lee"),
+            "Type": "Call",
+            "ActivityDate": "2026-03-04",
+            "CreatedDate": stamp_of(T0),
+        },
+        T0,
+    )
+    ws = new_workspace(tmp_path / "ws", api)
+    rows = sync(cli, ws)
+    assert rows["opportunities"]["added"] == N
+    got = tables(ws)
+    assert [r[1] for r in got["activities"] if r[0] == "00T77777HIDE"] == [hidden]
+    assert hidden not in {r[0] for r in got["opportunities"]}

@@ -108,3 +108,35 @@ def test_a_damaged_sync_log_is_shown_as_a_problem_not_as_nothing(synced, tmp_pat
     assert page.status_code == 200
     assert "The sync log cannot be read" in page.text
     assert 'data-testid="no-syncs"' not in page.text
+
+
+def test_a_deal_sent_again_unchanged_is_not_shown_as_updated(tmp_path) -> None:
+    """A CRM sync re-sends deal 1 as it was and deal 2 with a new amount: one update, one
+    unchanged, in the Data page's words."""
+    from bs4 import BeautifulSoup
+
+    from salesflow.settings import load_settings
+    from salesflow.sync.apply import apply_pull
+    from salesflow.sync.crm import Pull, TableChanges
+    from salesflow.web import create_app
+    from salesflow.workspace import Workspace
+
+    def deal(i: int, amount: float) -> dict:
+        return {"Id": f"006{i:015d}", "StageName": "Prospecting", "Amount": amount,
+                "CreatedDate": "2026-01-05T10:00:00.000+0000", "CloseDate": "2026-03-01"}  # fmt: skip
+
+    path = with_accounts(tmp_path / "ws")
+    with Workspace.open(path) as ws:
+        for mark, deals in (("2026-01-10T00:00:00Z", [deal(1, 100), deal(2, 200)]),
+                            ("2026-01-11T00:00:00Z", [deal(1, 100), deal(2, 250)])):  # fmt: skip
+            apply_pull(ws, Pull("salesforce", {"opportunities": TableChanges(deals)}, mark))
+    client = signed_in(create_app(load_settings(path)))("ann")
+    soup = BeautifulSoup(client.get("/data").text, "html.parser")
+    rows = [
+        [td.get_text(" ", strip=True) for td in tr("td")]
+        for tr in soup.select("[data-testid=sync-log] tbody tr")
+    ]
+    assert [r[2] for r in rows] == [
+        "deals: 0 new, 1 updated, 0 removed, 1 unchanged",
+        "deals: 2 new, 0 updated, 0 removed",
+    ]

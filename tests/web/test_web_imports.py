@@ -173,3 +173,16 @@ def test_the_rejected_rows_stay_downloadable_after_the_import(ed):
     assert download.status_code == 200 and "KP-2" in download.text and "KP-1" not in download.text
     again = ed.post("/data/import", data=form)  # the upload itself is gone: no second import
     assert again.status_code == 404 and "imported already" in again.text
+
+
+def test_the_same_file_again_is_unchanged_not_updated(ed):
+    csv = b"opportunity_id,created_at,amount\nUN-1,2026-09-01,10\nUN-2,2026-09-02,20\n"
+    _, page = _upload(ed, csv)
+    token = page.select_one("input[name=token]")["value"]
+    done = ed.post("/data/import", data={"token": token, "csrf_token": ed.csrf})
+    assert "2 new, 0 updated opportunities" in " ".join(done.text.split())
+    _, page = _upload(ed, csv)
+    assert "0 new and 0 updated opportunities (2 unchanged)" in " ".join(page.get_text().split())
+    token = page.select_one("input[name=token]")["value"]
+    done = ed.post("/data/import", data={"token": token, "csrf_token": ed.csrf})
+    assert "0 new, 0 updated, 2 unchanged opportunities" in " ".join(done.text.split())

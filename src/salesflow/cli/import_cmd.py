@@ -162,6 +162,7 @@ def _render(report) -> None:
     out.print(
         f"{verb} [bold]{report.rows_written:,}[/] of {report.rows_read:,} rows into "
         f"[bold]{report.table}[/] ({report.inserted:,} new, {report.updated:,} updated"
+        f"{f', {report.unchanged:,} unchanged' if report.unchanged else ''}"
         f"{f', {report.rejected:,} rejected' if report.rejected else ''}) in {report.seconds:.1f} s"
     )
     if report.derived_stage_events:

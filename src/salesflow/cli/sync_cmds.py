@@ -161,12 +161,13 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[str], None]]:
 
 def _print_crm(crm: str, rows: dict[str, dict[str, int]], when: str = "") -> None:
     name = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(crm, crm)
-    changed = {t: n for t, n in rows.items() if any(n.values())}
+    changed = {t: n for t, n in rows.items() if n["added"] or n["updated"] or n["deleted"]}
     if not changed:
         out.print(f"{when}Synced from {name}: nothing changed.")
         return
     parts = [
         f"[bold]{t}[/] {n['added']:,} new, {n['updated']:,} updated, {n['deleted']:,} removed"
+        + (f", {n['unchanged']:,} unchanged" if n.get("unchanged") else "")
         for t, n in changed.items()
     ]
     out.print(f"{when}Synced from {name}: " + "; ".join(parts), soft_wrap=True)
@@ -206,7 +207,8 @@ def _print(rows: list[dict[str, Any]], *, empty: str) -> None:
         n = r["rows"]
         out.print(
             f"{when}Imported {escape(r['file'])} into [bold]{r['table']}[/] "
-            f"({n['added']:,} new, {n['updated']:,} updated)",
+            f"({n['added']:,} new, {n['updated']:,} updated"
+            + (f", {n['unchanged']:,} unchanged)" if n.get("unchanged") else ")"),
             soft_wrap=True,
         )
 

@@ -31,7 +31,7 @@ from salesflow.ingest.batch import (
 from salesflow.ingest.dates import detect
 from salesflow.ingest.derive import derive_snapshot_events
 from salesflow.ingest.enrich import enrich
-from salesflow.ingest.load import DuckTarget, IbisTarget, upsert_key, write
+from salesflow.ingest.load import DuckTarget, IbisTarget, count_changes, write
 from salesflow.ingest.mapping import (
     Preset,
     TableMapping,
@@ -186,8 +186,13 @@ def import_file(
                 plan.history = HISTORY_BATCH
             report.rows_written = mem.sql("SELECT count(*) FROM batch").fetchone()[0]
             if dry_run:
-                report.updated = ws.existing_keys(plan.spec, "batch", upsert_key(plan))
-                report.inserted = report.rows_written - report.updated
+                if ws.attached and spec.name in ws.tables():  # as the write would count
+                    target = DuckTarget(mem, "batch", None)
+                    report.updated, report.unchanged = count_changes(
+                        target, plan, ws.columns(spec.name)
+                    )
+                matched = report.updated + report.unchanged
+                report.inserted = report.rows_written - matched
                 return report
             step("Writing to the workspace", 3, _STEPS)
             changed = _changed_deals(mem, spec.name, ws, workspace.settings)
@@ -205,6 +210,7 @@ def import_file(
             if adopted:  # after the data: a crash in between leaves flow tables to rebuild
                 stage_rules.write_settings(workspace, stages)
         report.inserted, report.updated = result.inserted, result.updated
+        report.unchanged = result.unchanged
         report.added_columns = result.added_columns
         report.refreshed_opportunities = result.refreshed_opportunities
         if spec.name == "opportunities" and result.derived_stage_events is not None:

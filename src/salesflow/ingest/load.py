@@ -26,7 +26,15 @@ if TYPE_CHECKING:
 
     from salesflow.settings import StageConfig
 
-__all__ = ["DuckTarget", "IbisTarget", "WriteResult", "sql_type", "upsert_key", "write"]
+__all__ = [
+    "DuckTarget",
+    "IbisTarget",
+    "WriteResult",
+    "count_changes",
+    "sql_type",
+    "upsert_key",
+    "write",
+]
 
 
 def sql_type(name: str) -> str:
@@ -39,6 +47,7 @@ def sql_type(name: str) -> str:
 class WriteResult:
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0  # batch rows that replaced a stored row with the very same values
     derived_stage_events: int = 0
     refreshed_opportunities: int = 0
     added_columns: list[str] = field(default_factory=list)
@@ -62,6 +71,9 @@ class DuckTarget:
 
     def scalar(self, sql: str) -> Any:
         return self.con.execute(sql).fetchone()[0]
+
+    def row(self, sql: str) -> tuple:
+        return self.con.execute(sql).fetchone()
 
     def changed(self, sql: str) -> int:
         """Run an UPDATE or DELETE and return how many rows it touched."""
@@ -98,9 +110,12 @@ class IbisTarget:
         self.backend.raw_sql(sql).close()
 
     def scalar(self, sql: str) -> Any:
+        return self.row(sql)[0]
+
+    def row(self, sql: str) -> tuple:
         cur = self.backend.raw_sql(sql)
         try:
-            return cur.fetchone()[0]
+            return tuple(cur.fetchone())
         finally:
             cur.close()
 
@@ -156,13 +171,12 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
         _drop_derived_events(t, stages, whole_history=plan.replace_history)
     stored = t.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) x")
     if stored:  # else a first load
-        result.updated = t.scalar(
-            f"SELECT count(*) FROM {t.batch} b WHERE {_match(key, 'b', table)}"
-        )
+        result.updated, result.unchanged = count_changes(t, plan, existing)
         t.execute(f"DELETE FROM {table} WHERE {_match(key, spec.name, t.batch)}")
     cols = _columns_sql(list(plan.types))
     t.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {t.batch}")
-    result.inserted = t.scalar(f"SELECT count(*) FROM {t.batch}") - result.updated
+    matched = result.updated + result.unchanged
+    result.inserted = t.scalar(f"SELECT count(*) FROM {t.batch}") - matched
     if spec.name == "opportunities":
         _after_opportunities(t, plan, stages, result)
         if t.history is not None:
@@ -181,6 +195,49 @@ def _add_history(t) -> None:
     )
     cols = _columns_sql([c.name for c in TABLES["opportunity_history"].columns])
     t.execute(f"INSERT INTO {history} ({cols}) SELECT {cols} FROM {t.history}")
+
+
+def count_changes(t, plan: Plan, existing: dict[str, str] | None) -> tuple[int, int]:
+    """Batch rows that replace a stored row: ``(updated, unchanged)``, where unchanged rows
+    would store exactly the values already there (NULL-safe). One query, before the delete.
+
+    A stored value in a column the batch lacks becomes empty, so it counts as a change, but not
+    for the deal columns the importer itself fills in after the write (stage, outcome and
+    closed_at from the deal's events; ``open`` for a deal with neither outcome nor closed_at)."""
+    spec, table = plan.spec, f"{t.prefix}{plan.spec.name}"
+    stored = existing or {c.name: c.sql_type for c in spec.columns}
+    from_events = (
+        spec.name == "opportunities" and not plan.outcome_given and "stage" not in plan.types
+    )
+    same = []
+    for column in stored:
+        c = ident(column)
+        if from_events and column in ("stage", "outcome", "closed_at"):
+            continue  # set from the deal's events after the write, not from the file
+        new = f"b.{c}" if column in plan.types else "NULL"
+        if column in plan.types and sql_type(stored[column]) != sql_type(plan.types[column]):
+            new = f"CAST(b.{c} AS {sql_type(stored[column])})"  # as the insert will store it
+        if spec.name == "opportunities" and column == "outcome":
+            closed = "b.closed_at" if "closed_at" in plan.types else "NULL"
+            new = f"COALESCE({new}, CASE WHEN {closed} IS NULL THEN 'open' END)"
+        same.append(f"s.{c} IS NULL" if new == "NULL" else f"{new} IS NOT DISTINCT FROM s.{c}")
+    same += [f"b.{ident(c)} IS NULL" for c in plan.types if c not in stored]  # a new column
+    unchanged = " AND ".join(same) or "TRUE"
+    natural = spec.key  # the stored rows are unique by it: one joined row per batch row
+    if natural == TABLES["stage_events"].key or len(natural) == 1:
+        on = " AND ".join(f"b.{ident(k)} = s.{ident(k)}" for k in natural)
+    else:
+        on = " AND ".join(f"b.{ident(k)} IS NOT DISTINCT FROM s.{ident(k)}" for k in natural)
+    joined = f"FROM {t.batch} b JOIN {table} s ON {on}"
+    if upsert_key(plan) == natural:
+        row = t.row(f"SELECT count(*), count(*) FILTER (WHERE {unchanged}) {joined}")
+        matched, same_rows = row
+    else:  # a whole history replaced: a row of a deal already there replaces that history
+        matched = t.scalar(
+            f"SELECT count(*) FROM {t.batch} b WHERE {_match(upsert_key(plan), 'b', table)}"
+        )
+        same_rows = t.scalar(f"SELECT count(*) {joined} WHERE {unchanged}")
+    return int(matched) - int(same_rows), int(same_rows)
 
 
 def upsert_key(plan: Plan) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ class ImportReport:
     rows_written: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0  # rows that were already there with the very same values
     rejected: int = 0
     rejects_file: str | None = None
     columns: dict[str, str] = field(default_factory=dict)

@@ -23,11 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesflow.errors import ConfigError, SalesflowError, WorkspaceBusy
+from salesflow.errors import ConfigError, ImportValidationError, SalesflowError, WorkspaceBusy
 from salesflow.schema import TABLES
 from salesflow.sync.log import SyncLog
 
 if TYPE_CHECKING:
+    from salesflow.ingest import ImportReport
     from salesflow.sync.crm import Pull, TableChanges
     from salesflow.workspace import Workspace
 
@@ -73,7 +74,9 @@ def apply_pull(
     progress: Progress | None = None,
 ) -> dict[str, dict[str, int]]:
     """Apply ``pull`` to ``workspace`` all or nothing; return rows per table
-    ``{"added", "updated", "deleted"}``.
+    ``{"added", "updated", "deleted", "unchanged"}``: ``updated`` counts only rows whose values
+    changed; a record fetched again as it was (a changed deal's whole history comes back) is
+    ``unchanged``.
 
     On success the pull's high-water mark (when it has one) becomes the CRM's mark and the sync
     log gets an entry; on failure the data and the mark are untouched, the log records the
@@ -160,7 +163,7 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
                 f"The {pull.crm} preset has no mapping for {table}",
                 hint=f"It maps: {', '.join(preset.tables)}",
             )
-    rows = {t: {"added": 0, "updated": 0, "deleted": 0} for t in order}
+    rows = {t: _counts() for t in order}
     if not any(c.records or c.deleted for c in pull.tables.values()):
         return rows
     workspace.ensure_tables()
@@ -176,15 +179,16 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
                 changes = pull.tables[table]
                 if changes.records:
                     say(f"Writing {len(changes.records):,} {table} rows…")
-                    added, updated = _import(workspace, nxt, pull.crm, table, changes, stage)
-                    rows[table]["added"] += added
-                    rows[table]["updated"] += updated
+                    report = _import(workspace, nxt, pull.crm, table, changes, stage)
+                    rows[table]["added"] += report.inserted
+                    rows[table]["updated"] += report.updated
+                    rows[table]["unchanged"] += report.unchanged
             deleted = {t: c.deleted for t, c in pull.tables.items() if c.deleted}
             if deleted:
                 n = sum(len(d) for d in deleted.values())
                 say(f"Removing {n:,} records deleted in the CRM…")
                 for table, n in _delete(workspace, nxt, deleted).items():
-                    rows.setdefault(table, {"added": 0, "updated": 0, "deleted": 0})
+                    rows.setdefault(table, _counts())
                     rows[table]["deleted"] += n
             nxt.close()
     except BaseException:
@@ -196,6 +200,10 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
         _discard_lock(workspace)
     workspace.close()
     return rows
+
+
+def _counts() -> dict[str, int]:
+    return {"added": 0, "updated": 0, "deleted": 0, "unchanged": 0}
 
 
 def _check_deletable(table: str, changes: TableChanges) -> None:
@@ -223,7 +231,7 @@ def _import(
     table: str,
     changes: TableChanges,
     stage: Path,
-) -> tuple[int, int]:
+) -> ImportReport:
     from salesflow.ingest import import_file
 
     path = stage / f"{crm}-{table}.parquet"
@@ -231,9 +239,64 @@ def _import(
     staged = _staged_workspace(workspace, nxt)
     try:
         report = import_file(staged, table, path, preset=crm)
+    except ImportValidationError as exc:  # it names a staged file the admin never saw
+        raise _bad_records(crm, table, changes.records, exc) from exc
     finally:
         staged.close()
-    return report.inserted, report.updated
+    return report
+
+
+#: the fields that name a record, and the deal it belongs to, in what a connector fetched
+_RECORD_IDS = ("Id", "Activity ID", "Engagement ID")
+_DEAL_IDS = ("OpportunityId", "WhatId", "Record ID", "Deal ID", "Associated Deal ID")
+_MOMENTS = ("CreatedDate", "Timestamp")
+_CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
+_WHAT = {
+    "opportunities": "deal",
+    "stage_events": "stage change",
+    "opportunity_history": "history row",
+    "activities": "activity",
+}
+
+
+def _bad_records(crm: str, table: str, records: list[dict[str, Any]], exc: Any) -> SalesflowError:
+    """The importer's row errors in the CRM's terms: which record (and deal), which value."""
+    name = _CRM_NAMES.get(crm, crm)
+    lines = []
+    for error in exc.errors[: exc.SHOWN]:
+        if error.row and error.row <= len(records):
+            lines.append(f"  {_describe(table, records[error.row - 1])}: {_value(error)}")
+        else:  # a summary over several rows (e.g. stages salesflow.toml does not list)
+            lines.append(f"  {_WHAT.get(table, table)}s: {_value(error)}")
+    more = exc.total - len(lines)
+    tail = f"\n  … and {more} more" if more > 0 else ""
+    return SalesflowError(
+        f"The {name} sync found {exc.total} problem(s) in the {table} records {name} sent, so "
+        f"nothing was changed:\n" + "\n".join(lines) + tail,
+        hint=f"Correct these records in {name}, then sync again (the next sync fetches them "
+        "again from the same point)",
+    )
+
+
+def _describe(table: str, record: dict[str, Any]) -> str:
+    what = _WHAT.get(table, f"{table} row")
+    own = next((record[k] for k in _RECORD_IDS if record.get(k)), None)
+    deal = next((record[k] for k in _DEAL_IDS if record.get(k)), None)
+    if table == "opportunities":
+        return f"deal {deal or own}" if (deal or own) else "a deal"
+    parts = [f"{what} {own}" if own else what]
+    if deal:
+        parts.append(f"of deal {deal}")
+    when = next((record[k] for k in _MOMENTS if record.get(k)), None)
+    if when and not own:
+        parts.append(f"at {when}")
+    return " ".join(parts)
+
+
+def _value(error: Any) -> str:
+    value = "" if error.value is None else f" {error.value!r}"
+    column = f"{error.column}{value}: " if error.column else ""
+    return f"{column}{error.reason}"
 
 
 def _write_parquet(records: list[dict[str, Any]], path: Path) -> None:

@@ -126,7 +126,7 @@ def _import(workspace: Workspace, folder: FolderSettings, path: Path) -> FileRes
         raise
     except SalesflowError as exc:
         return FileResult(path.name, table, "failed", error=exc.message)
-    rows = {"added": report.inserted, "updated": report.updated}
+    rows = {"added": report.inserted, "updated": report.updated, "unchanged": report.unchanged}
     return FileResult(path.name, table, "imported", rows)
 
 

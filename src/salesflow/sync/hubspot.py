@@ -280,8 +280,8 @@ def sync_hubspot(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Fetch what changed in HubSpot since the last sync and apply it, all or nothing; rows
-    per table ``{"added", "updated", "deleted"}``. A failure is logged, raised, and changes
-    nothing."""
+    per table ``{"added", "updated", "deleted", "unchanged"}``. A failure is logged, raised, and
+    changes nothing."""
     from salesflow.sync.apply import run_sync
 
     def pull(mark: str | None) -> Pull:
@@ -529,8 +529,11 @@ def _failure(what: str, exc: Exception) -> SalesflowError:
     status = getattr(exc, "status", None)
     if status == 401:
         return ConfigError(
-            f"HubSpot refused the access token while reading {what}",
-            hint=f"Check {TOKEN_ENV}: it must be a current private-app token",
+            f"HubSpot refused the access token while salesflow read {what}: the token is "
+            "wrong, or it was rotated or its private app deleted",
+            hint="Copy the current token (HubSpot: Settings > Integrations > Private apps > "
+            f"your app > Auth > Show token) into {TOKEN_ENV}, or into the file "
+            "[sync.hubspot] access_token_file names, then sync again; nothing was changed",
         )
     if status == 403:
         return ConfigError(

@@ -102,10 +102,13 @@ def salesforce_settings(
     where = f"{settings.config_path} [sync.salesforce]"
     raw = settings.section("sync").get("salesforce")
     if not isinstance(raw, Mapping) or "instance_url" not in raw:
+        missing = "has no instance_url" if isinstance(raw, Mapping) else "is missing"
         raise ConfigError(
-            "No Salesforce org is set",
+            f"salesflow does not know which Salesforce org to sync from: [sync.salesforce] "
+            f"{missing} in salesflow.toml",
             where=str(settings.config_path),
-            hint=f"Add your org's address:\n{EXAMPLE}",
+            hint="Add your org's address (in Salesforce: Setup > My Domain, the address under "
+            f"'Current My Domain URL'):\n{EXAMPLE}",
         )
     secret = sorted(k for k in raw if k.lower() in SECRETS)
     if secret:
@@ -132,13 +135,23 @@ def salesforce_settings(
         raw.get("refresh_token_file"), "refresh_token_file", base, where
     )
     client_id = raw.get("client_id") or env.get("SALESFORCE_CLIENT_ID")
+    if refresh and not client_id and not access:
+        raise ConfigError(
+            "A Salesforce refresh token is set but no client_id: salesflow cannot renew the "
+            "access token without the connected app's consumer key",
+            where=where,
+            hint='Add client_id = "3MVG..." to [sync.salesforce] (Setup > App Manager > your '
+            "connected app > View > Consumer Key), or set SALESFORCE_CLIENT_ID",
+        )
     if not access and not (refresh and client_id):
         raise ConfigError(
-            "salesflow has no Salesforce access token",
+            "No Salesforce access token: the environment variable SALESFORCE_ACCESS_TOKEN is "
+            "not set, and [sync.salesforce] names no access_token_file or refresh_token_file",
             where=where,
-            hint="Set SALESFORCE_ACCESS_TOKEN in the environment, or for a connection that "
-            "renews itself set SALESFORCE_REFRESH_TOKEN and client_id (your connected app's "
-            "consumer key); see docs/crm-salesforce.md",
+            hint="Set SALESFORCE_ACCESS_TOKEN (for example the token `sf org display "
+            "--target-org you@company.com` prints), or for a connection that renews itself set "
+            "SALESFORCE_REFRESH_TOKEN and client_id (your connected app's consumer key); see "
+            "docs/crm-salesforce.md",
         )
     return SalesforceSettings(
         instance_url=url,
@@ -358,12 +371,7 @@ def _server_now(sf) -> str:
     API's resources (the local clock may be off)."""
     answer = sf.session.get(sf.base_url, headers=sf.headers, timeout=60)
     if answer.status_code == 401:
-        raise SalesflowError(
-            "Salesforce did not accept the access token (it expired or was revoked)",
-            where=sf.sf_instance,
-            hint="Set a new SALESFORCE_ACCESS_TOKEN, or use the refresh-token settings so "
-            "salesflow renews it; nothing was changed",
-        )
+        raise _token_refused(sf)
     if answer.status_code != 200:
         raise SalesflowError(
             f"Salesforce answered {answer.status_code} to a request for its API "
@@ -422,12 +430,7 @@ def _query(sf, soql: str, obj: str, *, deleted: bool = True) -> Iterable[dict[st
     try:
         yield from sf.query_all_iter(soql, include_deleted=deleted)
     except SalesforceExpiredSession as exc:
-        raise SalesflowError(
-            "Salesforce did not accept the access token (it expired or was revoked)",
-            where=sf.sf_instance,
-            hint="Set a new SALESFORCE_ACCESS_TOKEN, or use the refresh-token settings so "
-            "salesflow renews it; nothing was changed",
-        ) from exc
+        raise _token_refused(sf, obj) from exc
     except SalesforceRefusedRequest as exc:
         raise SalesflowError(
             f"Salesforce refused to let the integration user read {obj}: {_message(exc)}",
@@ -448,6 +451,20 @@ def _query(sf, soql: str, obj: str, *, deleted: bool = True) -> Iterable[dict[st
             where=sf.sf_instance,
             hint="Sync again later; nothing was changed",
         ) from exc
+
+
+def _token_refused(sf, obj: str | None = None) -> SalesflowError:
+    """A 401: the access token expired (the org's session timeout) or was revoked."""
+    reading = f" while salesflow read {obj} records" if obj else ""
+    return SalesflowError(
+        f"Salesforce did not accept the access token{reading}: it has expired (access tokens "
+        "last as long as the org's session timeout, often 2 hours) or was revoked",
+        where=sf.sf_instance,
+        hint="Get a new one (for example: sf org display --target-org you@company.com) and set "
+        "SALESFORCE_ACCESS_TOKEN, or set SALESFORCE_REFRESH_TOKEN and client_id in "
+        "[sync.salesforce] so salesflow renews it at every sync (docs/crm-salesforce.md); "
+        "nothing was changed",
+    )
 
 
 def _message(exc) -> str:

@@ -188,8 +188,9 @@ def syncs(st: AppState) -> dict[str, Any]:
         entry["changes"] = [
             f"{TABLE_WORDS.get(t, t)}: {n['added']:,} new, {n['updated']:,} updated, "
             f"{n['deleted']:,} removed"
+            + (f", {n['unchanged']:,} unchanged" if n.get("unchanged") else "")
             for t, n in (entry["rows"] or {}).items()
-            if any(n.values())
+            if n["added"] or n["updated"] or n["deleted"]
         ]
     return doc
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.ingest.batch import sql_literal
 from salesflow.ingest.read import ident
-from salesflow.schema import Table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -124,16 +123,6 @@ class WorkspaceData:
                 f"SELECT opportunity_id, created_at FROM ws.main.opportunities"
             )
         return name
-
-    def existing_keys(self, spec: Table, batch: str, key: tuple[str, ...]) -> int:
-        """How many batch rows would replace rows already there (for --dry-run)."""
-        if spec.name not in self.tables() or self.backend is not None:
-            return 0
-        cond = " AND ".join(f"t.{ident(k)} IS NOT DISTINCT FROM b.{ident(k)}" for k in key)
-        return self.mem.execute(
-            f"SELECT count(*) FROM {batch} b WHERE EXISTS "
-            f"(SELECT 1 FROM ws.main.{ident(spec.name)} t WHERE {cond})"
-        ).fetchone()[0]
 
     def write(
         self,

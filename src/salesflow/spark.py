@@ -27,7 +27,7 @@ from salesflow.errors import ConfigError, WorkspaceBusy
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-__all__ = ["DEFAULT_FOLDER", "LOCAL_MASTER", "connect", "is_spark_url", "local_folder"]
+__all__ = ["DEFAULT_FOLDER", "LOCAL_MASTER", "connect", "is_spark_url", "local_folder", "stop"]
 
 DEFAULT_FOLDER = "spark"
 LOCAL_MASTER = "local[2]"
@@ -80,6 +80,15 @@ def connect(url: str) -> BaseBackend:
     # Many connections share the process's one session: closing one must not stop Spark.
     backend.disconnect = lambda: None
     return backend
+
+
+def stop() -> None:
+    """Stop this process's local Spark session (and let go of the workspace's catalog)."""
+    with _LOCK:
+        running = _session.get("session")
+        _session.clear()
+        if running is not None:
+            running.stop()
 
 
 def _remote(url: str):

@@ -18,6 +18,7 @@ shared by every connection to the same place; it stops when the process ends.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,12 +84,29 @@ def connect(url: str) -> BaseBackend:
 
 
 def stop() -> None:
-    """Stop this process's local Spark session (and let go of the workspace's catalog)."""
+    """Stop this process's local Spark and its Java process: the workspace's catalog (an
+    embedded Derby database, one process at a time) is free for another program after this."""
     with _LOCK:
         running = _session.get("session")
         _session.clear()
-        if running is not None:
-            running.stop()
+        if running is None:
+            return
+        from pyspark import SparkContext
+
+        running.stop()
+        gateway = SparkContext._gateway
+        if gateway is not None:
+            gateway.shutdown()
+            proc = getattr(gateway, "proc", None)
+            if proc is not None:
+                proc.stdin.close()  # the JVM exits when its stdin closes (pyspark's own signal)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            SparkContext._gateway = None
+            SparkContext._jvm = None
 
 
 def _remote(url: str):

@@ -35,6 +35,7 @@ class SparkTarget:
         self.staged: dict[str, tuple[str, Any]] = {}  # stored table -> (view, DataFrame)
         self.scratch: set[str] = set()
         self._n = 0
+        self._tables: set[str] | None = None  # the stored tables, listed once
         for name, data in ((self.batch, batch), (self.events, events), (self.history, history)):
             if name is not None:
                 self._view(name, self._frame(data))
@@ -183,8 +184,11 @@ class SparkTarget:
         name = tree.this.this.name if tree.this.this is not None else tree.this.name
         query = tree.expression
         if query is None:  # CREATE TABLE IF NOT EXISTS t (columns): a bookkeeping table
-            if name not in self.backend.list_tables():
+            if self._tables is None:
+                self._tables = set(self.backend.list_tables())
+            if name not in self._tables:
                 self.session.sql(self._sql(tree))
+                self._tables.add(name)
             return
         self._view(name, self.session.sql(self._sql(query)))
         self.scratch.add(name)

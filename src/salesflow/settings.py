@@ -176,13 +176,19 @@ class Settings:
 
 
 def resolve_url(url: str, workspace: Path) -> str:
-    """Make ``duckdb:///x.duckdb`` and ``sqlite:///x.db`` relative to the workspace folder."""
+    """Make ``duckdb:///x.duckdb``, ``sqlite:///x.db`` and ``pyspark:///x`` (a local Spark
+    workspace's folder, ``spark`` when none is named) relative to the workspace folder."""
     for scheme in ("duckdb:///", "sqlite:///"):
         if url.startswith(scheme):
             rest = url[len(scheme) :]
             if rest in ("", ":memory:") or rest.startswith("/"):
                 return url
             return f"{scheme}{(workspace / rest).resolve()}"
+    if url.startswith("pyspark:"):  # a local Spark workspace: its tables in a folder here
+        rest = url[len("pyspark:///") :] if url.startswith("pyspark:///") else ""
+        if rest.startswith("/"):
+            return url
+        return f"pyspark:///{(workspace / (rest or 'spark')).resolve()}"
     return url
 
 

@@ -41,6 +41,10 @@ def connect(url: str, *, read_only: bool = False) -> BaseBackend:
 
     if url.startswith("duckdb://"):
         return ibis.duckdb.from_connection(connect_duckdb(url, read_only=read_only))
+    if url.startswith(("pyspark:", "sc://")):
+        from salesflow import spark
+
+        return spark.connect(url)
     try:
         return ibis.connect(url)
     except Exception as exc:  # the driver's own words are the most useful detail
@@ -151,7 +155,11 @@ def ensure_tables(con: BaseBackend) -> None:
     """Create any missing canonical table, empty, with its typed columns."""
     existing = set(con.list_tables())
     for name, spec in TABLES.items():
-        if name not in existing:
+        if name in existing:
+            continue
+        if con.name == "pyspark":  # Spark's SQL has no DOUBLE PRECISION nor VARCHAR sans length
+            con.create_table(name, schema=spec.ibis_schema())
+        else:
             con.raw_sql(spec.create_sql())
 
 

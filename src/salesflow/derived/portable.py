@@ -17,7 +17,10 @@ def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
 
     def save(name: str, expr: Any) -> Any:
         _drop(con, name, temp=temp or name.startswith("_"))
-        con.create_table(name, expr, temp=temp or name.startswith("_"))
+        if con.name == "pyspark" and (temp or name.startswith("_")):
+            _spark_temp(con, name, expr)
+        else:
+            con.create_table(name, expr, temp=temp or name.startswith("_"))
         return con.table(name)
 
     codes = ibis.memtable(
@@ -28,7 +31,7 @@ def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
     flow_stages = save("flow_stages", codes)
     events = save("_flow_events", _ordered_events(con.table("stage_events"), flow_stages))
     save("flow_transitions", _transitions(events))
-    keys = save("_flow_case_keys", _case_keys(events))
+    keys = save("_flow_case_keys", _case_keys(events, ordered_concat=con.name != "pyspark"))
     variants = keys.group_by(codes=keys.variant).aggregate(n_cases=keys.count())
     order = [ibis.desc(variants.n_cases), variants.codes]
     variant_id = ibis.row_number().over(order_by=order).cast("int32")
@@ -55,14 +58,24 @@ def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
         _drop(con, name, temp=True)
 
 
+def _spark_temp(con: BaseBackend, name: str, expr: Any) -> None:
+    """Spark's stand-in for a temporary table (Ibis has none there): a view of this session
+    over rows computed now and kept in memory (later changes to the sources do not alter it)."""
+    frame = con._session.sql(con.compile(expr)).localCheckpoint(eager=True)
+    frame.createOrReplaceTempView(name)
+
+
 def _drop(con: BaseBackend, name: str, *, temp: bool) -> None:
     """``DROP TABLE IF EXISTS``, never touching a stored table when a temporary one is meant.
 
     (Plain SQL: Ibis 12's own drop renders without a table name under the pinned sqlglot.)
     """
+    if con.name == "pyspark" and temp:
+        con._session.catalog.dropTempView(name)
+        return
     schema = {"postgres": "pg_temp.", "duckdb": "temp.main."}.get(con.name, "") if temp else ""
     cursor = con.raw_sql(f'DROP TABLE IF EXISTS {schema}"{name}"')
-    if con.name != "duckdb":  # DuckDB hands back the connection itself
+    if con.name not in ("duckdb", "pyspark"):  # DuckDB hands back the connection, Spark a frame
         cursor.close()
 
 
@@ -106,9 +119,20 @@ def _transitions(e: Any) -> Any:
     )
 
 
-def _case_keys(e: Any) -> Any:
+def _variant(e: Any, *, ordered_concat: bool) -> Any:
+    """A deal's stage codes in event order, comma-separated. Spark has no ordered string
+    aggregation: there the (seq, code) pairs are collected, sorted by seq and joined."""
+    import ibis
+
+    if ordered_concat:
+        return e.code.cast("string").group_concat(",", order_by=e.seq)
+    pairs = ibis.struct({"seq": e.seq, "code": e.code.cast("string")}).collect()
+    return pairs.sort().map(lambda pair: pair.code).join(",")
+
+
+def _case_keys(e: Any, *, ordered_concat: bool = True) -> Any:
     return e.group_by("opportunity_id").aggregate(
-        variant=e.code.cast("string").group_concat(",", order_by=e.seq),
+        variant=_variant(e, ordered_concat=ordered_concat),
         first_at=e.entered_at.min(),
         last_at=e.entered_at.max(),
         duration_ms=e.ms.max() - e.ms.min(),

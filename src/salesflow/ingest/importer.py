@@ -267,6 +267,10 @@ def _target(con, backend, mem, plan: Plan, events):
     batch = mem.sql(f"SELECT {', '.join(ident(c) for c in plan.types)} FROM batch").to_arrow_table()
     derived = mem.sql(f"SELECT * FROM {events}").to_arrow_table() if events else None
     history = mem.sql(f"SELECT * FROM {plan.history}").to_arrow_table() if plan.history else None
+    if backend.name == "pyspark":  # no DELETE/UPDATE on Spark's tables: staged rewrites
+        from salesflow.ingest.spark_load import SparkTarget
+
+        return SparkTarget(backend, batch, derived, history)
     return IbisTarget(backend, batch, derived, history)
 
 

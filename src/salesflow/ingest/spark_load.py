@@ -40,7 +40,7 @@ class SparkTarget:
             if name is not None:
                 self._view(name, self._frame(data))
 
-    # --- the three calls the importer makes -------------------------------------------------
+    # --- the calls the importer makes -------------------------------------------------
     def execute(self, sql: str) -> None:
         import sqlglot
         from sqlglot import exp
@@ -67,9 +67,12 @@ class SparkTarget:
             self.session.sql(self._sql(tree)).collect()
 
     def scalar(self, sql: str) -> Any:
+        return self.row(sql)[0]
+
+    def row(self, sql: str) -> tuple:
         import sqlglot
 
-        return self.session.sql(self._sql(sqlglot.parse_one(sql, read=_READ))).collect()[0][0]
+        return tuple(self.session.sql(self._sql(sqlglot.parse_one(sql, read=_READ))).collect()[0])
 
     def changed(self, sql: str) -> int:
         import sqlglot

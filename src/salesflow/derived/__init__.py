@@ -66,13 +66,18 @@ def refresh(
     """
     if "stage_events" not in con.list_tables():
         return
-    meta = json.dumps(fingerprint(con, settings), sort_keys=True)
-    stages = _stage_codes(con, settings)
-    if con.name == "duckdb" and not portable:
+    duck = con.name == "duckdb" and not portable
+    if duck and changed is not None and not temp:
         from salesflow.derived import duckdb_build
 
-        ids = None if temp else duckdb_build.incremental(con, stages, changed)
-        duckdb_build.build(con, stages, meta, temp=temp, changed=ids)
+        if duckdb_build.update(con, settings, changed):
+            return
+    meta = json.dumps(fingerprint(con, settings), sort_keys=True)
+    stages = _stage_codes(con, settings)
+    if duck:
+        from salesflow.derived import duckdb_build
+
+        duckdb_build.build(con, stages, meta, temp=temp)
     else:
         from salesflow.derived import portable as portable_build
 

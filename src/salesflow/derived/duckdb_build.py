@@ -3,12 +3,15 @@ updates of the deals an import changed."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-from salesflow.derived import FLOW_TABLES, MEMORY_LIMIT
+    from salesflow.settings import Settings
+
+from salesflow.derived import FLOW_TABLES, MEMORY_LIMIT, VERSION
 
 
 def _sql_text(value: str) -> str:
@@ -50,10 +53,14 @@ def _duckdb_statements(
         f"array_to_string(list_transform(range(n_events), "
         f"i -> (((pkey >> ({bits} * i)) & {mask}) - 1)::VARCHAR), ',')"
     )
-    only = f"AND e.opportunity_id IN (SELECT opportunity_id FROM {changed})" if changed else ""
+    source = f"{changed} e" if changed else "stage_events e"
 
     def into(table: str, select: str) -> str:
-        return f"{create} {table}{suffix} AS {select}" if full else f"INSERT INTO {table} {select}"
+        if full:
+            return f"{create} {table}{suffix} AS {select}"
+        if table == "flow_cases":  # kept apart: the variants' counts are added from it
+            return f"CREATE OR REPLACE TEMP TABLE _flow_new_cases AS {select}"
+        return f"INSERT INTO {table} {select}"
 
     if full:
         head = [
@@ -69,14 +76,8 @@ def _duckdb_statements(
             "FROM _flow_variant_keys"
         ]
         recount = []
-    else:
-        head = [
-            _recount(changed, "-"),
-            *(
-                f"DELETE FROM {t} WHERE opportunity_id IN (SELECT opportunity_id FROM {changed})"
-                for t in ("flow_transitions", "flow_cases")
-            ),
-        ]
+    else:  # the changed deals' old rows are already deleted and taken off their variants
+        head = []
         variants = f"""CREATE OR REPLACE TEMP TABLE _flow_variant_keys AS
             SELECT coalesce(v.variant_id, (SELECT coalesce(max(variant_id), -1) FROM flow_variants)
                    + row_number() OVER (PARTITION BY v.variant_id IS NULL ORDER BY k.codes))::INTEGER
@@ -86,14 +87,19 @@ def _duckdb_statements(
             "INSERT INTO flow_variants SELECT variant_id, codes, 0 FROM _flow_variant_keys "
             "WHERE codes NOT IN (SELECT codes FROM flow_variants)"
         ]
-        recount = [_recount(changed, "+"), "DELETE FROM flow_variants WHERE n_cases = 0"]
+        recount = [
+            "INSERT INTO flow_cases SELECT * FROM _flow_new_cases",
+            _recount("_flow_new_cases", "+"),
+            "DELETE FROM flow_variants WHERE n_cases = 0",
+            f"UPDATE flow_meta SET fingerprint = {_sql_text(meta)}",
+        ]
     return [
         *head,
         f"""CREATE OR REPLACE TEMP TABLE _flow_events AS
         SELECT e.opportunity_id, s.code, e.entered_at, row_number() OVER w AS seq,
                lead(s.code) OVER w AS next_code, lead(e.entered_at) OVER w AS next_at
-        FROM stage_events e JOIN flow_stages{suffix} s USING (stage)
-        WHERE e.opportunity_id IS NOT NULL AND e.entered_at IS NOT NULL {only}
+        FROM {source} JOIN flow_stages{suffix} s USING (stage)
+        WHERE e.opportunity_id IS NOT NULL AND e.entered_at IS NOT NULL
         WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, s.code)""",
         into(
             "flow_transitions",
@@ -131,18 +137,22 @@ def _duckdb_statements(
                  AND v.long_codes IS NOT DISTINCT FROM l.long_codes""",
         ),
         *recount,
-        f"{create} flow_meta{suffix} AS SELECT {_sql_text(meta)} AS fingerprint",
+        *(
+            [f"{create} flow_meta{suffix} AS SELECT {_sql_text(meta)} AS fingerprint"]
+            if full
+            else []
+        ),
         *(f"DROP TABLE IF EXISTS {t}" for t in _DUCKDB_SCRATCH),
     ]
 
 
-def _recount(changed: str, sign: str) -> str:
-    """Take the changed deals' cases off their variants' counts (``-``, before their rows are
-    deleted) or add them back (``+``, once inserted): no recount of every deal."""
+def _recount(cases: str, sign: str) -> str:
+    """Take the changed deals' old cases (a small table of them) off their variants' counts
+    (``-``) or add their new cases (``+``): no recount of every deal, no scan of ``flow_cases``."""
     return (
         f"UPDATE flow_variants SET n_cases = n_cases {sign} d.n FROM (SELECT variant_id, "
-        f"count(*) AS n FROM flow_cases WHERE opportunity_id IN (SELECT opportunity_id FROM "
-        f"{changed}) GROUP BY variant_id) d WHERE flow_variants.variant_id = d.variant_id"
+        f"count(*) AS n FROM {cases} GROUP BY variant_id) d "
+        "WHERE flow_variants.variant_id = d.variant_id"
     )
 
 
@@ -160,6 +170,10 @@ _DUCKDB_SCRATCH = (
     "_flow_long",
     "_flow_variant_keys",
     "_flow_ids",
+    "_flow_raw",
+    "_flow_new_cases",
+    "_flow_gone_t",
+    "_flow_gone_c",
 )
 
 
@@ -167,15 +181,13 @@ _DUCKDB_SCRATCH = (
 BUILDING = "__building"
 
 
-def build(
-    con: BaseBackend, stages: list, meta: str, *, temp: bool, changed: str | None = None
-) -> None:
+def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
     """Build so that readers see all new tables or none.
 
     A full stored build writes new tables beside the old ones and swaps them in with one short
     transaction: DuckDB ran this build's statements on one thread inside an explicit
-    transaction (20 s instead of 12.7 s at ten million events on two cores). An update of a
-    few deals, or a temporary build, runs in one transaction.
+    transaction (20 s instead of 12.7 s at ten million events on two cores). A temporary build
+    runs in one transaction (an update of a few deals: :func:`update`).
     Stored rows are written in any order (parallel, nothing left for the checkpoint to
     re-compress) within a 1 GB buffer that spills to disk, keeping ten million events under
     1.5 GiB; the connection's own settings are restored afterwards.
@@ -188,9 +200,8 @@ def build(
         raw.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         raw.execute("SET preserve_insertion_order = false")
     try:
-        if temp or changed is not None:
-            kind = "TEMP " if temp else ""
-            _in_transaction(raw, _duckdb_statements(stages, meta, kind, changed))
+        if temp:
+            _in_transaction(raw, _duckdb_statements(stages, meta, "TEMP "))
         else:
             _build_then_swap(raw, _duckdb_statements(stages, meta, "", suffix=BUILDING))
     finally:
@@ -227,34 +238,170 @@ def _build_then_swap(raw: Any, statements: list[str]) -> None:
     _in_transaction(raw, swap)
 
 
-def incremental(con: BaseBackend, stages: list, changed: Any) -> str | None:
-    """A temp table of the changed deals when updating them alone is valid and worth it.
+def _execute(raw: Any, statement: str) -> Any:
+    """One statement of an update (the benchmark's ``--profile`` times each through here)."""
+    return raw.execute(statement)
 
-    Valid when every flow table exists and the stage codes are unchanged (the caller vouches
-    that the tables were fresh before it changed those deals' events); worth it while the
-    changed deals are under half of those in ``flow_cases``.
+
+class _Rebuild(Exception):  # a signal, not an error: rebuild everything instead
+    """Raised inside an update when only a full rebuild gives the right tables."""
+
+
+def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
+    """Recompute only the ``changed`` deals' rows; False (nothing written) when a full rebuild
+    is needed instead.
+
+    Valid when every flow table exists, was built under the current stage settings, and the
+    stages in the data keep their codes (none new, none gone); the caller vouches that the tables
+    were fresh before it changed those deals' events. Worth it while the changed deals are under
+    half of those in ``flow_cases``. Work is proportional to the change except for one scan of
+    ``stage_events`` (the changed deals' events, new and old, are spread over the whole table) and
+    the deletes of their old rows: the stored fingerprint is brought up to date from the rows
+    taken out and put in (its checksum is a sum over rows), not recomputed from every event.
     """
-    if changed is None or not set(FLOW_TABLES) <= set(con.list_tables()):
-        return None
     raw = con.con
-    stored = raw.execute("SELECT stage, rank, code FROM flow_stages ORDER BY code").fetchall()
-    if [tuple(r) for r in stored] != [tuple(s) for s in stages]:
-        return None
+    names = ", ".join(_sql_text(t) for t in FLOW_TABLES)
+    present = _execute(
+        raw,
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        f"AND schema_name = 'main' AND NOT temporary AND table_name IN ({names})",
+    ).fetchone()[0]
+    if present != len(FLOW_TABLES):
+        return False
+    stored_meta = [r[0] for r in _execute(raw, "SELECT fingerprint FROM flow_meta").fetchall()]
+    if len(stored_meta) != 1:
+        return False
+    old = json.loads(stored_meta[0])
+    s = settings.stages
+    if old.get("version") != VERSION or old.get("stages") != json.loads(
+        json.dumps([s.order, s.won, s.lost], default=str)
+    ):
+        return False
+    stored = [
+        tuple(r) for r in _execute(raw, "SELECT stage, rank, code FROM flow_stages").fetchall()
+    ]
+    ranked = sorted((s.rank(stage), stage) for stage, _, _ in stored)
+    stages = [(stage, rank, code) for code, (rank, stage) in enumerate(ranked)]
+    if sorted(stored, key=lambda r: r[2]) != stages:
+        return False  # the configured order changed the ranks (or codes): rebuild
     import pyarrow as pa
 
     ids = changed if isinstance(changed, pa.Table) else pa.table({"opportunity_id": list(changed)})
     raw.register("_flow_changed", ids)
     try:
-        raw.execute(
+        _execute(
+            raw,
             "CREATE OR REPLACE TEMP TABLE _flow_ids AS "
-            "SELECT DISTINCT opportunity_id::VARCHAR AS opportunity_id FROM _flow_changed"
+            "SELECT DISTINCT opportunity_id::VARCHAR AS opportunity_id FROM _flow_changed",
         )
     finally:
         raw.unregister("_flow_changed")
-    n, cases = raw.execute(
-        "SELECT (SELECT count(*) FROM _flow_ids), (SELECT count(*) FROM flow_cases)"
+    n, cases = _execute(
+        raw, "SELECT (SELECT count(*) FROM _flow_ids), (SELECT count(*) FROM flow_cases)"
     ).fetchone()
     if 2 * n > cases:
-        raw.execute("DROP TABLE _flow_ids")
-        return None
-    return "_flow_ids"
+        _execute(raw, "DROP TABLE _flow_ids")
+        return False
+    saved = _execute(
+        raw, "SELECT current_setting('preserve_insertion_order'), current_setting('threads')"
+    ).fetchone()
+    _execute(raw, "SET preserve_insertion_order = false")
+    _execute(raw, "SET threads = 1")  # small statements: no waiting for a second thread
+    _execute(raw, "BEGIN TRANSACTION")
+    try:
+        meta = _update_rows(raw, stages, old)
+        for statement in _duckdb_statements(stages, meta, "", "_flow_raw"):
+            _execute(raw, statement)
+        _execute(raw, "COMMIT")
+    except _Rebuild:
+        _execute(raw, "ROLLBACK")
+        _execute(raw, "DROP TABLE IF EXISTS _flow_ids")
+        return False
+    except BaseException:
+        _execute(raw, "ROLLBACK")
+        raise
+    finally:
+        _execute(raw, f"SET preserve_insertion_order = {str(saved[0]).lower()}")
+        _execute(raw, f"SET threads = {int(saved[1])}")
+    return True
+
+
+def _update_rows(raw: Any, stages: list, old: dict[str, Any]) -> str:
+    """Read the changed deals' events into ``_flow_raw``, delete their old flow rows (keeping
+    what is needed to take them off the variants and the fingerprint) and return the new
+    fingerprint. Raises :class:`_Rebuild` when a stage appears or disappears."""
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_raw AS SELECT opportunity_id, stage, entered_at "
+        "FROM stage_events WHERE opportunity_id IN (SELECT opportunity_id FROM _flow_ids)",
+    )
+    known = {stage for stage, _, _ in stages}
+    seen = {r[0] for r in _execute(raw, "SELECT DISTINCT stage FROM _flow_raw").fetchall()}
+    if (seen - {None}) - known:
+        raise _Rebuild  # a new stage: every code after it moves
+    # Their old rows are read, then deleted by row id: DELETE … RETURNING costs ten times as
+    # much in DuckDB 1.5, and a second semi-join scan twice as much as the row-id delete.
+    only = "WHERE opportunity_id IN (SELECT opportunity_id FROM _flow_ids)"
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_gone_t AS SELECT rowid AS row_id, opportunity_id, "
+        f"from_code, from_at FROM flow_transitions {only}",
+    )
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_gone_c AS SELECT rowid AS row_id, opportunity_id, "
+        f"variant_id, last_at, last_stage FROM flow_cases {only}",
+    )
+    for table, gone in (("flow_transitions", "_flow_gone_t"), ("flow_cases", "_flow_gone_c")):
+        _execute(raw, f"DELETE FROM {table} WHERE rowid IN (SELECT row_id FROM {gone})")
+    _execute(raw, _recount("_flow_gone_c", "-"))
+    names = "[" + (", ".join(_sql_text(s) for s, _, _ in stages) or "NULL::VARCHAR") + "]"
+    # The old events of the changed deals, rebuilt from their flow rows: each transition's
+    # first event, and each case's last one.
+    before = _execute(
+        raw,
+        f"""SELECT count(*), min(entered_at)::VARCHAR, max(entered_at)::VARCHAR,
+                   sum(hash(opportunity_id, stage, entered_at))::VARCHAR, list(DISTINCT stage)
+            FROM (SELECT opportunity_id, {names}[from_code + 1] AS stage,
+                         from_at AS entered_at FROM _flow_gone_t
+                  UNION ALL SELECT opportunity_id, last_stage, last_at FROM _flow_gone_c)""",
+    ).fetchone()
+    after = _execute(
+        raw,
+        "SELECT count(*), min(entered_at)::VARCHAR, max(entered_at)::VARCHAR, "
+        "sum(hash(opportunity_id, stage, entered_at))::VARCHAR FROM _flow_raw",
+    ).fetchone()
+    for stage in set(before[4] or []) - seen:  # a stage only the changed deals had may be gone
+        probe = f"SELECT 1 FROM stage_events WHERE stage = {_sql_text(stage)} LIMIT 1"
+        if not _execute(raw, probe).fetchall():
+            raise _Rebuild
+    meta = dict(old)
+    meta["rows"] = old["rows"] - before[0] + after[0]
+    meta["checksum"] = str(int(old["checksum"]) - int(before[3] or 0) + int(after[3] or 0))
+    meta["min"], meta["max"] = _bounds(raw, old, before, after)
+    return json.dumps(meta, sort_keys=True)
+
+
+def _bounds(raw: Any, old: dict[str, Any], before: tuple, after: tuple) -> list[str | None]:
+    """The new first and last event times (as text, like the fingerprint's) from the old ones
+    and the changed deals' old and new events. Only when the old bound was one of the changed
+    deals' old events and none of their new events reaches it is the whole column read."""
+    out = []
+    for key, agg, cmp, i in (("min", "least", ">", 1), ("max", "greatest", "<", 2)):
+        o, b, a = (
+            None if v is None else f"{_sql_text(v)}::TIMESTAMP"
+            for v in (old[key], before[i], after[i])
+        )
+        if o is None:
+            raise _Rebuild
+        b, a = b or "NULL::TIMESTAMP", a or "NULL::TIMESTAMP"
+        held = f"{b} = {o} AND ({a} IS NULL OR {a} {cmp} {o})"
+        value = _execute(
+            raw, f"SELECT CASE WHEN {held} THEN NULL ELSE {agg}({o}, {a})::VARCHAR END"
+        ).fetchone()[0]
+        if value is None:  # the bound event may be gone: read every time once
+            value = _execute(
+                raw, f"SELECT {key}(entered_at)::VARCHAR FROM stage_events"
+            ).fetchone()[0]
+        out.append(value)
+    return out

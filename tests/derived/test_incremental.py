@@ -303,3 +303,24 @@ def test_a_stage_that_disappears_rebuilds_everything(workspace, tmp_path, monkey
     assert paths == [False]  # Discovery is gone: codes move, so everything is rebuilt
     assert "Discovery" not in set(flow_state(con)["stages"]["stage"])
     assert derived.is_fresh(workspace.data, workspace.settings)
+
+
+def test_tables_of_the_portable_build_are_rebuilt_not_updated(workspace, tmp_path, monkeypatch):
+    """The Ibis build keeps no per-deal checksums: an update cannot vouch for them, so the
+    DuckDB build replaces them (and its result equals a full rebuild)."""
+    deals = [f"D{i:02d}" for i in range(20)]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(41, deals)))
+    derived.refresh(workspace.data, workspace.settings, portable=True)
+    con = workspace.data.con
+    con.execute(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) "
+        f"VALUES ('D00', 'Won', '{T0 + timedelta(days=900)}')"
+    )
+    paths = spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["D00"])
+    assert paths == [False]
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)
+    assert_same(updated, flow_state(con))

@@ -7,7 +7,9 @@ aggregation). Recomputing that for every question costs seconds at ten million e
 - ``flow_stages``: every stage seen, its rank in the configured order and a small integer code;
 - ``flow_transitions``: one row per pair of a deal's consecutive stage events (directly-follows),
   stages as their codes in ``flow_stages`` (small integers: a third cheaper to write than names);
-- ``flow_cases``: one row per deal: variant, first and last event, duration, number of events;
+- ``flow_cases``: one row per deal: variant, first and last event, duration, number of events,
+  and (DuckDB build) the sum of its events' row hashes, so an update can tell which deals only
+  gained events and bring the fingerprint up to date without reading every event;
 - ``flow_variants``: one row per distinct stage sequence (its stage codes) with its deal count;
 - ``flow_meta``: a fingerprint of ``stage_events`` and of the stage settings they were built from.
 
@@ -41,7 +43,7 @@ __all__ = [
     "refresh",
 ]
 
-VERSION = 2  # 2: flow_transitions holds stage codes
+VERSION = 3  # 2: flow_transitions holds stage codes; 3: flow_cases.checksum
 #: DuckDB's buffer while the stored tables are rebuilt; it spills to disk beyond that.
 MEMORY_LIMIT = "1GB"
 FLOW_TABLES = ("flow_stages", "flow_transitions", "flow_cases", "flow_variants", "flow_meta")

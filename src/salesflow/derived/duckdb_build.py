@@ -54,6 +54,10 @@ def _duckdb_statements(
         f"i -> (((pkey >> ({bits} * i)) & {mask}) - 1)::VARCHAR), ',')"
     )
     source = f"{changed} e" if changed else "stage_events e"
+    # An update leaves a deal's transitions in place when its old events are the first of its
+    # new ones (events added after its last): only the transitions from there are inserted.
+    kept = "" if full else "LEFT JOIN _flow_kept k USING (opportunity_id) "
+    new_only = "" if full else "AND (k.n_old IS NULL OR seq >= k.n_old)"
 
     def into(table: str, select: str) -> str:
         if full:
@@ -106,7 +110,7 @@ def _duckdb_statements(
             f"""SELECT opportunity_id, seq::INTEGER AS seq, code::SMALLINT AS from_code,
                next_code::SMALLINT AS to_code, entered_at AS from_at, next_at AS to_at,
                {_ms("next_at")} - {_ms("entered_at")} AS duration_ms, {rework} AS is_rework
-            FROM _flow_events WHERE next_code IS NOT NULL""",
+            FROM _flow_events {kept}WHERE next_code IS NOT NULL {new_only}""",
         ),
         f"""CREATE OR REPLACE TEMP TABLE _flow_case_keys AS
         SELECT opportunity_id,
@@ -117,7 +121,8 @@ def _duckdb_statements(
                max(code) FILTER (WHERE seq = 1) AS first_code,
                max(code) FILTER (WHERE next_code IS NULL) AS last_code,
                count(*)::INTEGER AS n_events,
-               count(*) FILTER (WHERE {rework})::INTEGER AS n_rework
+               count(*) FILTER (WHERE {rework})::INTEGER AS n_rework,
+               sum(hash(opportunity_id, {names}[code + 1], entered_at)) AS checksum
         FROM _flow_events GROUP BY opportunity_id""",
         f"""CREATE OR REPLACE TEMP TABLE _flow_long AS
         SELECT opportunity_id, string_agg(code::VARCHAR, ',' ORDER BY seq) AS long_codes
@@ -131,7 +136,7 @@ def _duckdb_statements(
             "flow_cases",
             f"""SELECT k.opportunity_id, v.variant_id, k.first_at, k.last_at, k.duration_ms,
                {names}[k.first_code + 1] AS first_stage, {names}[k.last_code + 1] AS last_stage,
-               k.n_events, k.n_rework
+               k.n_events, k.n_rework, k.checksum
             FROM _flow_case_keys k LEFT JOIN _flow_long l USING (opportunity_id)
             JOIN _flow_variant_keys v ON v.pkey = k.pkey AND v.n_events = k.n_events
                  AND v.long_codes IS NOT DISTINCT FROM l.long_codes""",
@@ -172,8 +177,9 @@ _DUCKDB_SCRATCH = (
     "_flow_ids",
     "_flow_raw",
     "_flow_new_cases",
-    "_flow_gone_t",
     "_flow_gone_c",
+    "_flow_kept",
+    "_flow_redo",
 )
 
 
@@ -263,10 +269,12 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     names = ", ".join(_sql_text(t) for t in FLOW_TABLES)
     present = _execute(
         raw,
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "SELECT count(*) + (SELECT count(*) FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND table_name = 'flow_cases' AND "
+        "column_name = 'checksum') FROM duckdb_tables() WHERE database_name = current_database() "
         f"AND schema_name = 'main' AND NOT temporary AND table_name IN ({names})",
     ).fetchone()[0]
-    if present != len(FLOW_TABLES):
+    if present != len(FLOW_TABLES) + 1:  # every table, and cases with checksums (not portable)
         return False
     stored_meta = [r[0] for r in _execute(raw, "SELECT fingerprint FROM flow_meta").fetchall()]
     if len(stored_meta) != 1:
@@ -310,7 +318,10 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     _execute(raw, "BEGIN TRANSACTION")
     try:
         meta = _update_rows(raw, stages, old)
-        for statement in _duckdb_statements(stages, meta, "", "_flow_raw"):
+        events, *rest = _duckdb_statements(stages, meta, "", "_flow_raw")
+        _execute(raw, events)
+        _keep_transitions(raw, stages)
+        for statement in rest:
             _execute(raw, statement)
         _execute(raw, "COMMIT")
     except _Rebuild:
@@ -339,47 +350,73 @@ def _update_rows(raw: Any, stages: list, old: dict[str, Any]) -> str:
     seen = {r[0] for r in _execute(raw, "SELECT DISTINCT stage FROM _flow_raw").fetchall()}
     if (seen - {None}) - known:
         raise _Rebuild  # a new stage: every code after it moves
-    # Their old rows are read, then deleted by row id: DELETE … RETURNING costs ten times as
-    # much in DuckDB 1.5, and a second semi-join scan twice as much as the row-id delete.
+    # Their old cases are read, then deleted by row id (DELETE … RETURNING costs ten times as
+    # much in DuckDB 1.5). Each case's checksum (of its events' hashes) stands for its old events:
+    # the fingerprint is updated from it, and flow_transitions is only touched for deals whose
+    # old events are not the first of their new ones (see _keep_transitions).
     only = "WHERE opportunity_id IN (SELECT opportunity_id FROM _flow_ids)"
     _execute(
         raw,
-        "CREATE OR REPLACE TEMP TABLE _flow_gone_t AS SELECT rowid AS row_id, opportunity_id, "
-        f"from_code, from_at FROM flow_transitions {only}",
-    )
-    _execute(
-        raw,
         "CREATE OR REPLACE TEMP TABLE _flow_gone_c AS SELECT rowid AS row_id, opportunity_id, "
-        f"variant_id, last_at, last_stage FROM flow_cases {only}",
+        f"variant_id, first_at, last_at, n_events, checksum FROM flow_cases {only}",
     )
-    for table, gone in (("flow_transitions", "_flow_gone_t"), ("flow_cases", "_flow_gone_c")):
-        _execute(raw, f"DELETE FROM {table} WHERE rowid IN (SELECT row_id FROM {gone})")
-    _execute(raw, _recount("_flow_gone_c", "-"))
-    names = "[" + (", ".join(_sql_text(s) for s, _, _ in stages) or "NULL::VARCHAR") + "]"
-    # The old events of the changed deals, rebuilt from their flow rows: each transition's
-    # first event, and each case's last one.
+    _execute(raw, "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone_c)")
     before = _execute(
         raw,
-        f"""SELECT count(*), min(entered_at)::VARCHAR, max(entered_at)::VARCHAR,
-                   sum(hash(opportunity_id, stage, entered_at))::VARCHAR, list(DISTINCT stage)
-            FROM (SELECT opportunity_id, {names}[from_code + 1] AS stage,
-                         from_at AS entered_at FROM _flow_gone_t
-                  UNION ALL SELECT opportunity_id, last_stage, last_at FROM _flow_gone_c)""",
+        """SELECT sum(n_events), min(first_at)::VARCHAR, max(last_at)::VARCHAR,
+                  sum(checksum)::VARCHAR, count(*) FILTER (WHERE checksum IS NULL),
+                  (SELECT list(DISTINCT c) FROM (SELECT unnest(string_split(codes, ','))::INTEGER
+                   AS c FROM flow_variants WHERE variant_id IN
+                   (SELECT variant_id FROM _flow_gone_c)))
+           FROM _flow_gone_c""",
     ).fetchone()
+    if before[4]:
+        raise _Rebuild  # built without checksums (the portable build)
+    _execute(raw, _recount("_flow_gone_c", "-"))
     after = _execute(
         raw,
         "SELECT count(*), min(entered_at)::VARCHAR, max(entered_at)::VARCHAR, "
         "sum(hash(opportunity_id, stage, entered_at))::VARCHAR FROM _flow_raw",
     ).fetchone()
-    for stage in set(before[4] or []) - seen:  # a stage only the changed deals had may be gone
+    by_code = {code: stage for stage, _, code in stages}
+    for stage in {by_code[c] for c in before[5] or []} - seen:  # a stage only they had: gone?
         probe = f"SELECT 1 FROM stage_events WHERE stage = {_sql_text(stage)} LIMIT 1"
         if not _execute(raw, probe).fetchall():
             raise _Rebuild
     meta = dict(old)
-    meta["rows"] = old["rows"] - before[0] + after[0]
+    meta["rows"] = old["rows"] - int(before[0] or 0) + after[0]
     meta["checksum"] = str(int(old["checksum"]) - int(before[3] or 0) + int(after[3] or 0))
     meta["min"], meta["max"] = _bounds(raw, old, before, after)
     return json.dumps(meta, sort_keys=True)
+
+
+def _keep_transitions(raw: Any, stages: list) -> None:
+    """Note in ``_flow_kept`` the changed deals whose old events are exactly their first new
+    ones (same count, same sum of row hashes): their old transitions stay and only those from
+    their old last event on are inserted. The other deals that had cases lose their transitions
+    (the one scan of ``flow_transitions``, skipped when every changed deal only gained events)."""
+    names = "[" + (", ".join(_sql_text(s) for s, _, _ in stages) or "NULL::VARCHAR") + "]"
+    _execute(
+        raw,
+        f"""CREATE OR REPLACE TEMP TABLE _flow_kept AS
+        SELECT g.opportunity_id, g.n_events AS n_old
+        FROM _flow_gone_c g JOIN _flow_events e USING (opportunity_id)
+        WHERE e.seq <= g.n_events
+        GROUP BY g.opportunity_id, g.n_events, g.checksum
+        HAVING count(*) = g.n_events
+           AND sum(hash(g.opportunity_id, {names}[e.code + 1], e.entered_at)) = g.checksum""",
+    )
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_redo AS SELECT opportunity_id FROM _flow_gone_c "
+        "WHERE n_events > 1 AND opportunity_id NOT IN (SELECT opportunity_id FROM _flow_kept)",
+    )
+    if _execute(raw, "SELECT count(*) FROM _flow_redo").fetchone()[0]:
+        _execute(
+            raw,
+            "DELETE FROM flow_transitions WHERE opportunity_id IN "
+            "(SELECT opportunity_id FROM _flow_redo)",
+        )
 
 
 def _bounds(raw: Any, old: dict[str, Any], before: tuple, after: tuple) -> list[str | None]:

@@ -324,3 +324,16 @@ def test_tables_of_the_portable_build_are_rebuilt_not_updated(workspace, tmp_pat
     updated = flow_state(con)
     derived.refresh(workspace.data, workspace.settings)
     assert_same(updated, flow_state(con))
+
+
+def test_a_changed_deal_with_a_row_without_time_rebuilds(workspace, tmp_path, monkeypatch):
+    """Such a row counts in the fingerprint but in no flow table (nor its deal's checksum)."""
+    deals = [f"D{i:02d}" for i in range(10)]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(51, deals)))
+    con = workspace.data.con
+    con.execute("INSERT INTO stage_events (opportunity_id, stage) VALUES ('D01', 'Won')")
+    paths = spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["D01"])
+    assert paths == [False]
+    assert derived.is_fresh(workspace.data, workspace.settings)

@@ -257,13 +257,15 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     """Recompute only the ``changed`` deals' rows; False (nothing written) when a full rebuild
     is needed instead.
 
-    Valid when every flow table exists, was built under the current stage settings, and the
-    stages in the data keep their codes (none new, none gone); the caller vouches that the tables
-    were fresh before it changed those deals' events. Worth it while the changed deals are under
-    half of those in ``flow_cases``. Work is proportional to the change except for one scan of
-    ``stage_events`` (the changed deals' events, new and old, are spread over the whole table) and
-    the deletes of their old rows: the stored fingerprint is brought up to date from the rows
-    taken out and put in (its checksum is a sum over rows), not recomputed from every event.
+    Valid when every flow table exists (built by this module, with per-deal checksums) under
+    the current stage settings, and the stages in the data keep their codes (none new, none
+    gone); the caller vouches that the tables were fresh before it changed those deals' events.
+    Worth it while the changed deals are under half of those in ``flow_cases``. Work is
+    proportional to the change except for one scan of ``stage_events`` (the changed deals'
+    events are spread over the whole table), one of ``flow_cases`` (their old cases), and one of
+    ``flow_transitions`` only if some deal lost or changed an event rather than gained some
+    after its last. The stored fingerprint is brought up to date from the rows taken out (the
+    old cases' checksums, counts and times) and put in, not recomputed from every event.
     """
     raw = con.con
     names = ", ".join(_sql_text(t) for t in FLOW_TABLES)
@@ -338,9 +340,10 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
 
 
 def _update_rows(raw: Any, stages: list, old: dict[str, Any]) -> str:
-    """Read the changed deals' events into ``_flow_raw``, delete their old flow rows (keeping
-    what is needed to take them off the variants and the fingerprint) and return the new
-    fingerprint. Raises :class:`_Rebuild` when a stage appears or disappears."""
+    """Read the changed deals' events into ``_flow_raw``, delete their old cases (kept in
+    ``_flow_gone_c`` to take them off the variants and the fingerprint) and return the new
+    fingerprint. Raises :class:`_Rebuild` when a stage appears or disappears, or a changed deal
+    has a row without a stage or time (outside the flow tables and their checksums)."""
     _execute(
         raw,
         "CREATE OR REPLACE TEMP TABLE _flow_raw AS SELECT opportunity_id, stage, entered_at "
@@ -348,8 +351,8 @@ def _update_rows(raw: Any, stages: list, old: dict[str, Any]) -> str:
     )
     known = {stage for stage, _, _ in stages}
     seen = {r[0] for r in _execute(raw, "SELECT DISTINCT stage FROM _flow_raw").fetchall()}
-    if (seen - {None}) - known:
-        raise _Rebuild  # a new stage: every code after it moves
+    if None in seen or (seen - known):
+        raise _Rebuild  # a new stage moves every code after it; a row without one is no event
     # Their old cases are read, then deleted by row id (DELETE … RETURNING costs ten times as
     # much in DuckDB 1.5). Each case's checksum (of its events' hashes) stands for its old events:
     # the fingerprint is updated from it, and flow_transitions is only touched for deals whose
@@ -376,8 +379,11 @@ def _update_rows(raw: Any, stages: list, old: dict[str, Any]) -> str:
     after = _execute(
         raw,
         "SELECT count(*), min(entered_at)::VARCHAR, max(entered_at)::VARCHAR, "
-        "sum(hash(opportunity_id, stage, entered_at))::VARCHAR FROM _flow_raw",
+        "sum(hash(opportunity_id, stage, entered_at))::VARCHAR, "
+        "count(*) FILTER (WHERE entered_at IS NULL) FROM _flow_raw",
     ).fetchone()
+    if after[4]:  # rows the flow tables leave out: the per-deal checksums would not cover them
+        raise _Rebuild
     by_code = {code: stage for stage, _, code in stages}
     for stage in {by_code[c] for c in before[5] or []} - seen:  # a stage only they had: gone?
         probe = f"SELECT 1 FROM stage_events WHERE stage = {_sql_text(stage)} LIMIT 1"

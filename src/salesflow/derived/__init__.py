@@ -66,14 +66,14 @@ def refresh(
     fresh (an importer knows this): on DuckDB just those deals are recomputed, unless the stage
     codes changed or they are so many that a full rebuild is cheaper.
     """
-    if "stage_events" not in con.list_tables():
-        return
     duck = con.name == "duckdb" and not portable
-    if duck and changed is not None and not temp:
+    if duck and changed is not None and not temp:  # an update checks the tables itself
         from salesflow.derived import duckdb_build
 
         if duckdb_build.update(con, settings, changed):
             return
+    if "stage_events" not in con.list_tables():
+        return
     meta = json.dumps(fingerprint(con, settings), sort_keys=True)
     stages = _stage_codes(con, settings)
     if duck:

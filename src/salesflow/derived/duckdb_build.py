@@ -268,7 +268,7 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     old cases' checksums, counts and times) and put in, not recomputed from every event.
     """
     raw = con.con
-    names = ", ".join(_sql_text(t) for t in FLOW_TABLES)
+    names = ", ".join(_sql_text(t) for t in (*FLOW_TABLES, "stage_events"))
     present = _execute(
         raw,
         "SELECT count(*) + (SELECT count(*) FROM duckdb_columns() WHERE database_name = "
@@ -276,7 +276,7 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
         "column_name = 'checksum') FROM duckdb_tables() WHERE database_name = current_database() "
         f"AND schema_name = 'main' AND NOT temporary AND table_name IN ({names})",
     ).fetchone()[0]
-    if present != len(FLOW_TABLES) + 1:  # every table, and cases with checksums (not portable)
+    if present != len(FLOW_TABLES) + 2:  # every table, and cases with checksums (not portable)
         return False
     stored_meta = [r[0] for r in _execute(raw, "SELECT fingerprint FROM flow_meta").fetchall()]
     if len(stored_meta) != 1:

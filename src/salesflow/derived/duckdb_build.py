@@ -122,7 +122,7 @@ def _duckdb_statements(
                max(code) FILTER (WHERE next_code IS NULL) AS last_code,
                count(*)::INTEGER AS n_events,
                count(*) FILTER (WHERE {rework})::INTEGER AS n_rework,
-               sum(hash(opportunity_id, {names}[code + 1], entered_at)) AS checksum
+               bit_xor(hash(opportunity_id, {names}[code + 1], entered_at)) AS checksum
         FROM _flow_events GROUP BY opportunity_id""",
         f"""CREATE OR REPLACE TEMP TABLE _flow_long AS
         SELECT opportunity_id, string_agg(code::VARCHAR, ',' ORDER BY seq) AS long_codes
@@ -180,6 +180,7 @@ _DUCKDB_SCRATCH = (
     "_flow_gone_c",
     "_flow_kept",
     "_flow_redo",
+    "_flow_gone_t",
 )
 
 
@@ -319,10 +320,15 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     _execute(raw, "SET threads = 1")  # small statements: no waiting for a second thread
     _execute(raw, "BEGIN TRANSACTION")
     try:
-        meta = _update_rows(raw, stages, old)
-        events, *rest = _duckdb_statements(stages, meta, "", "_flow_raw")
+        before, after = _update_rows(raw, stages)
+        events, *_ = _duckdb_statements(stages, "", "", "_flow_raw")
         _execute(raw, events)
-        _keep_transitions(raw, stages)
+        gone = _keep_transitions(raw, stages)  # the sum of the old events' hashes
+        meta = dict(old)
+        meta["rows"] = old["rows"] - int(before[0] or 0) + after[0]
+        meta["checksum"] = str(int(old["checksum"]) - gone + int(after[3] or 0))
+        meta["min"], meta["max"] = _bounds(raw, old, before, after)
+        _, *rest = _duckdb_statements(stages, json.dumps(meta, sort_keys=True), "", "_flow_raw")
         for statement in rest:
             _execute(raw, statement)
         _execute(raw, "COMMIT")
@@ -339,10 +345,10 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     return True
 
 
-def _update_rows(raw: Any, stages: list, old: dict[str, Any]) -> str:
+def _update_rows(raw: Any, stages: list) -> tuple[tuple, tuple]:
     """Read the changed deals' events into ``_flow_raw``, delete their old cases (kept in
-    ``_flow_gone_c`` to take them off the variants and the fingerprint) and return the new
-    fingerprint. Raises :class:`_Rebuild` when a stage appears or disappears, or a changed deal
+    ``_flow_gone_c`` to take them off the variants and the fingerprint) and return the count,
+    first and last time of their old and new events (and the new ones' hash sum). Raises :class:`_Rebuild` when a stage appears or disappears, or a changed deal
     has a row without a stage or time (outside the flow tables and their checksums)."""
     _execute(
         raw,
@@ -354,20 +360,19 @@ def _update_rows(raw: Any, stages: list, old: dict[str, Any]) -> str:
     if None in seen or (seen - known):
         raise _Rebuild  # a new stage moves every code after it; a row without one is no event
     # Their old cases are read, then deleted by row id (DELETE … RETURNING costs ten times as
-    # much in DuckDB 1.5). Each case's checksum (of its events' hashes) stands for its old events:
-    # the fingerprint is updated from it, and flow_transitions is only touched for deals whose
-    # old events are not the first of their new ones (see _keep_transitions).
+    # much in DuckDB 1.5). flow_transitions is only touched for deals whose old events are not
+    # the first of their new ones (see _keep_transitions).
     only = "WHERE opportunity_id IN (SELECT opportunity_id FROM _flow_ids)"
     _execute(
         raw,
         "CREATE OR REPLACE TEMP TABLE _flow_gone_c AS SELECT rowid AS row_id, opportunity_id, "
-        f"variant_id, first_at, last_at, n_events, checksum FROM flow_cases {only}",
+        f"variant_id, first_at, last_at, last_stage, n_events, checksum FROM flow_cases {only}",
     )
     _execute(raw, "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone_c)")
     before = _execute(
         raw,
         """SELECT sum(n_events), min(first_at)::VARCHAR, max(last_at)::VARCHAR,
-                  sum(checksum)::VARCHAR, count(*) FILTER (WHERE checksum IS NULL),
+                  NULL, count(*) FILTER (WHERE checksum IS NULL),
                   (SELECT list(DISTINCT c) FROM (SELECT unnest(string_split(codes, ','))::INTEGER
                    AS c FROM flow_variants WHERE variant_id IN
                    (SELECT variant_id FROM _flow_gone_c)))
@@ -389,40 +394,57 @@ def _update_rows(raw: Any, stages: list, old: dict[str, Any]) -> str:
         probe = f"SELECT 1 FROM stage_events WHERE stage = {_sql_text(stage)} LIMIT 1"
         if not _execute(raw, probe).fetchall():
             raise _Rebuild
-    meta = dict(old)
-    meta["rows"] = old["rows"] - int(before[0] or 0) + after[0]
-    meta["checksum"] = str(int(old["checksum"]) - int(before[3] or 0) + int(after[3] or 0))
-    meta["min"], meta["max"] = _bounds(raw, old, before, after)
-    return json.dumps(meta, sort_keys=True)
+    return before, after
 
 
-def _keep_transitions(raw: Any, stages: list) -> None:
+def _keep_transitions(raw: Any, stages: list) -> int:
     """Note in ``_flow_kept`` the changed deals whose old events are exactly their first new
-    ones (same count, same sum of row hashes): their old transitions stay and only those from
-    their old last event on are inserted. The other deals that had cases lose their transitions
-    (the one scan of ``flow_transitions``, skipped when every changed deal only gained events)."""
+    ones (same count, no repeated event, same XOR of row hashes: the deal's checksum): their
+    old transitions stay and only those from their old last event on are inserted. The other
+    deals that had cases lose their transitions (the one scan of ``flow_transitions``, skipped
+    when every changed deal only gained events). Returns the sum of the hashes of all the
+    changed deals' old events, for the fingerprint: the kept ones from their new events, the
+    others from their old transitions and last event."""
     names = "[" + (", ".join(_sql_text(s) for s, _, _ in stages) or "NULL::VARCHAR") + "]"
+    row_hash = f"hash(e.opportunity_id, {names}[e.code + 1], e.entered_at)"
     _execute(
         raw,
         f"""CREATE OR REPLACE TEMP TABLE _flow_kept AS
-        SELECT g.opportunity_id, g.n_events AS n_old
+        SELECT g.opportunity_id, g.n_events AS n_old, sum({row_hash}) AS old_sum
         FROM _flow_gone_c g JOIN _flow_events e USING (opportunity_id)
         WHERE e.seq <= g.n_events
         GROUP BY g.opportunity_id, g.n_events, g.checksum
-        HAVING count(*) = g.n_events
-           AND sum(hash(g.opportunity_id, {names}[e.code + 1], e.entered_at)) = g.checksum""",
+        HAVING count(*) = g.n_events AND count(DISTINCT (e.code, e.entered_at)) = g.n_events
+           AND bit_xor({row_hash}) = g.checksum""",
     )
     _execute(
         raw,
-        "CREATE OR REPLACE TEMP TABLE _flow_redo AS SELECT opportunity_id FROM _flow_gone_c "
-        "WHERE n_events > 1 AND opportunity_id NOT IN (SELECT opportunity_id FROM _flow_kept)",
+        "CREATE OR REPLACE TEMP TABLE _flow_redo AS SELECT opportunity_id, last_stage, last_at "
+        "FROM _flow_gone_c WHERE opportunity_id NOT IN (SELECT opportunity_id FROM _flow_kept)",
+    )
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_gone_t AS SELECT rowid AS row_id, opportunity_id, "
+        "from_code, from_at FROM flow_transitions WHERE false",
     )
     if _execute(raw, "SELECT count(*) FROM _flow_redo").fetchone()[0]:
         _execute(
             raw,
-            "DELETE FROM flow_transitions WHERE opportunity_id IN "
-            "(SELECT opportunity_id FROM _flow_redo)",
+            "INSERT INTO _flow_gone_t SELECT rowid, opportunity_id, from_code, from_at "
+            "FROM flow_transitions WHERE opportunity_id IN (SELECT opportunity_id FROM _flow_redo)",
         )
+        _execute(
+            raw, "DELETE FROM flow_transitions WHERE rowid IN (SELECT row_id FROM _flow_gone_t)"
+        )
+    total = _execute(
+        raw,
+        f"""SELECT (SELECT coalesce(sum(old_sum), 0) FROM _flow_kept)
+                 + (SELECT coalesce(sum(hash(opportunity_id, {names}[from_code + 1], from_at)), 0)
+                    FROM _flow_gone_t)
+                 + (SELECT coalesce(sum(hash(opportunity_id, last_stage, last_at)), 0)
+                    FROM _flow_redo)""",
+    ).fetchone()[0]
+    return int(total)
 
 
 def _bounds(raw: Any, old: dict[str, Any], before: tuple, after: tuple) -> list[str | None]:

@@ -337,3 +337,31 @@ def test_a_changed_deal_with_a_row_without_time_rebuilds(workspace, tmp_path, mo
     derived.refresh(workspace.data, workspace.settings, changed=["D01"])
     assert paths == [False]
     assert derived.is_fresh(workspace.data, workspace.settings)
+
+
+def test_repeated_rows_in_a_deal_that_gains_an_event(workspace, tmp_path, monkeypatch):
+    """Identical rows (possible when edited outside salesflow) must not hide a changed history:
+    the deal that swapped its repeated pair for another one is recomputed, not kept."""
+    deals = ["A", "B", *(f"X{i}" for i in range(8))]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(61, deals)))
+    con = workspace.data.con
+    h = timedelta(hours=1)
+    con.execute("DELETE FROM stage_events WHERE opportunity_id IN ('A', 'B')")
+    rows = [("A", "Lead", T0), ("A", "Qualified", T0 + h), ("A", "Qualified", T0 + h)]
+    rows += [("B", "Lead", T0), ("B", "Qualified", T0 + h), ("B", "Qualified", T0 + h)]
+    rows += [("B", "Won", T0 + 3 * h)]
+    con.executemany("INSERT INTO stage_events VALUES (?, ?, ?, NULL, NULL, NULL)", rows)
+    derived.refresh(workspace.data, workspace.settings)
+    # A: its repeated pair becomes another repeated pair (a plain XOR of rows would not see it)
+    con.execute("DELETE FROM stage_events WHERE opportunity_id = 'A' AND stage = 'Qualified'")
+    more = [("A", "Discovery", T0 + h), ("A", "Discovery", T0 + h), ("A", "Won", T0 + 5 * h)]
+    more += [("B", "Lost", T0 + 9 * h)]  # B only gains an event after its repeated pair
+    con.executemany("INSERT INTO stage_events VALUES (?, ?, ?, NULL, NULL, NULL)", more)
+    paths = spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["A", "B"])
+    assert paths == [True]
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)
+    assert_same(updated, flow_state(con))

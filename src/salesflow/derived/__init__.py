@@ -8,8 +8,8 @@ aggregation). Recomputing that for every question costs seconds at ten million e
 - ``flow_transitions``: one row per pair of a deal's consecutive stage events (directly-follows),
   stages as their codes in ``flow_stages`` (small integers: a third cheaper to write than names);
 - ``flow_cases``: one row per deal: variant, first and last event, duration, number of events,
-  and (DuckDB build) the sum of its events' row hashes, so an update can tell which deals only
-  gained events and bring the fingerprint up to date without reading every event;
+  and (DuckDB build) a checksum of its events (XOR of each event's hash with its place), so an
+  update can tell which deals only gained events after their last one;
 - ``flow_variants``: one row per distinct stage sequence (its stage codes) with its deal count;
 - ``flow_meta``: a fingerprint of ``stage_events`` and of the stage settings they were built from.
 

@@ -122,7 +122,7 @@ def _duckdb_statements(
                max(code) FILTER (WHERE next_code IS NULL) AS last_code,
                count(*)::INTEGER AS n_events,
                count(*) FILTER (WHERE {rework})::INTEGER AS n_rework,
-               bit_xor(hash(opportunity_id, {names}[code + 1], entered_at)) AS checksum
+               bit_xor(hash(seq, code, entered_at)) AS checksum
         FROM _flow_events GROUP BY opportunity_id""",
         f"""CREATE OR REPLACE TEMP TABLE _flow_long AS
         SELECT opportunity_id, string_agg(code::VARCHAR, ',' ORDER BY seq) AS long_codes
@@ -399,7 +399,8 @@ def _update_rows(raw: Any, stages: list) -> tuple[tuple, tuple]:
 
 def _keep_transitions(raw: Any, stages: list) -> int:
     """Note in ``_flow_kept`` the changed deals whose old events are exactly their first new
-    ones (same count, no repeated event, same XOR of row hashes: the deal's checksum): their
+    ones (same count, same XOR of the hashes of each event with its place: the deal's checksum;
+    repeated identical rows do not cancel out, since their places differ): their
     old transitions stay and only those from their old last event on are inserted. The other
     deals that had cases lose their transitions (the one scan of ``flow_transitions``, skipped
     when every changed deal only gained events). Returns the sum of the hashes of all the
@@ -414,8 +415,8 @@ def _keep_transitions(raw: Any, stages: list) -> int:
         FROM _flow_gone_c g JOIN _flow_events e USING (opportunity_id)
         WHERE e.seq <= g.n_events
         GROUP BY g.opportunity_id, g.n_events, g.checksum
-        HAVING count(*) = g.n_events AND count(DISTINCT (e.code, e.entered_at)) = g.n_events
-           AND bit_xor({row_hash}) = g.checksum""",
+        HAVING count(*) = g.n_events
+           AND bit_xor(hash(e.seq, e.code, e.entered_at)) = g.checksum""",
     )
     _execute(
         raw,

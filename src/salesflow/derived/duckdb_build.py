@@ -37,8 +37,9 @@ def _duckdb_statements(
     Stage names and ranks are looked up by code in list literals (no joins), and the sorted events
     keep only what later steps need, so the build stays within a small memory budget.
 
-    With ``changed`` (a table of opportunity ids) only those deals are recomputed: their rows are
-    deleted and inserted again, new variants appended and the counts of their variants adjusted.
+    With ``changed`` (a table of the changed deals' events, see :func:`update`) only those deals
+    are recomputed: their old rows are already gone (transitions of the deals in ``_flow_kept``
+    stay), new rows are inserted, new variants appended and the counts of their variants adjusted.
     A full build writes the tables under their names + ``suffix`` (see :func:`build`).
     """
     full = changed is None
@@ -265,8 +266,8 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     proportional to the change except for one scan of ``stage_events`` (the changed deals'
     events are spread over the whole table), one of ``flow_cases`` (their old cases), and one of
     ``flow_transitions`` only if some deal lost or changed an event rather than gained some
-    after its last. The stored fingerprint is brought up to date from the rows taken out (the
-    old cases' checksums, counts and times) and put in, not recomputed from every event.
+    after its last. The stored fingerprint is brought up to date from the rows taken out and
+    put in (their count, times and hash sum), not recomputed from every event.
     """
     raw = con.con
     names = ", ".join(_sql_text(t) for t in (*FLOW_TABLES, "stage_events"))

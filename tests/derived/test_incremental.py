@@ -79,17 +79,15 @@ def test_reimport_of_some_deals_equals_a_full_rebuild(workspace, tmp_path, monke
     paths = []  # which way each refresh went (the real function runs; we only listen)
     from salesflow.derived import duckdb_build
 
-    chosen = duckdb_build.incremental
-    monkeypatch.setattr(
-        duckdb_build, "incremental", lambda *a: paths.append(chosen(*a)) or paths[-1]
-    )
+    chosen = duckdb_build.update
+    monkeypatch.setattr(duckdb_build, "update", lambda *a: paths.append(chosen(*a)) or paths[-1])
     touched = deals[:25]  # new histories for a fifth of the deals, new variants among them
     second = history(2, touched)
     report = import_file(
         workspace, "stage_events", write_events(tmp_path / "b.csv", second), replace_history=replace
     )
     assert report.rows_written == len(second)
-    assert paths == ["_flow_ids"]  # incremental, not a rebuild
+    assert paths == [True]  # incremental, not a rebuild
     con = workspace.data.con
     assert derived.is_fresh(workspace.data, workspace.settings)
     updated = flow_state(con)
@@ -150,7 +148,9 @@ def test_a_new_stage_in_the_data_rebuilds_everything(workspace, tmp_path):
     assert_same(updated, flow_state(con))
 
 
-def test_appended_events_of_old_and_new_deals_equal_a_full_rebuild(workspace, tmp_path):
+def test_appended_events_of_old_and_new_deals_equal_a_full_rebuild(
+    workspace, tmp_path, monkeypatch
+):
     """Events added after a deal's last one and deals seen for the first time; a variant whose
     only deals all move on disappears, as in a full rebuild."""
     old = [f"D{i:03d}" for i in range(80)]
@@ -167,13 +167,201 @@ def test_appended_events_of_old_and_new_deals_equal_a_full_rebuild(workspace, tm
     )
     from salesflow.derived import duckdb_build
 
-    stages = derived._stage_codes(workspace.data, workspace.settings)
+    paths = []
+    chosen = duckdb_build.update
+    monkeypatch.setattr(duckdb_build, "update", lambda *a: paths.append(chosen(*a)) or paths[-1])
     touched = sorted({d for d, _, _ in appended})
-    assert duckdb_build.incremental(workspace.data, stages, touched) == "_flow_ids"
     derived.refresh(workspace.data, workspace.settings, changed=touched)
+    assert paths == [True]  # incremental, not a rebuild
     assert derived.is_fresh(workspace.data, workspace.settings)
     updated = flow_state(con)
     assert set(updated["cases"]["opportunity_id"]) >= set(new)
     assert (updated["variants"]["n_cases"] > 0).all()
     derived.refresh(workspace.data, workspace.settings)  # full rebuild: the oracle
+    assert_same(updated, flow_state(con))
+
+
+def spy_update(monkeypatch) -> list[bool]:
+    """Which way each refresh went: True for an update of the named deals, False for a rebuild."""
+    from salesflow.derived import duckdb_build
+
+    paths: list[bool] = []
+    chosen = duckdb_build.update
+    monkeypatch.setattr(duckdb_build, "update", lambda *a: paths.append(chosen(*a)) or paths[-1])
+    return paths
+
+
+def stored_fingerprint(con) -> dict:
+    import json
+
+    return json.loads(con.execute("SELECT fingerprint FROM flow_meta").fetchone()[0])
+
+
+def test_edits_of_every_kind_equal_a_full_rebuild(workspace, tmp_path, monkeypatch):
+    """One update with a new deal, an event added after a deal's last one, a deal moving back a
+    stage, an event put in the middle of a history, a deal whose events are all deleted, and the
+    deals holding the first and the last event time rewritten inside the range (so the
+    fingerprint's bounds must be looked up again): equal to a full rebuild, and fresh."""
+    deals = [f"D{i:03d}" for i in range(60)]
+    with_deals(workspace, tmp_path, [*deals, "NEW"])
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(21, deals)))
+    con = workspace.data.con
+    first, last = con.execute(
+        "SELECT arg_min(opportunity_id, entered_at), arg_max(opportunity_id, entered_at) "
+        "FROM stage_events"
+    ).fetchone()
+    lo, hi = con.execute("SELECT min(entered_at), max(entered_at) FROM stage_events").fetchone()
+    mid = lo + (hi - lo) / 2
+    others = [d for d in deals if d not in (first, last)]
+    back, middle, gone, after = others[:4]
+    con.execute(f"DELETE FROM stage_events WHERE opportunity_id IN ('{first}', '{last}', '{gone}')")
+    rows = [
+        (first, "Lead", mid),
+        (first, "Proposal", mid + timedelta(hours=3)),
+        (last, "Qualified", mid + timedelta(hours=1)),
+        ("NEW", "Lead", mid),
+        ("NEW", "Won", mid + timedelta(days=2)),
+    ]
+    at_back, at_after = (
+        con.execute(
+            f"SELECT max(entered_at) FROM stage_events WHERE opportunity_id = '{d}'"
+        ).fetchone()[0]
+        for d in (back, after)
+    )
+    rows += [(back, "Negotiation", at_back + timedelta(hours=1))]
+    rows += [(back, "Qualified", at_back + timedelta(hours=2))]  # moves back a stage
+    rows += [(after, "Won", at_after + timedelta(days=1))]
+    span = con.execute(
+        f"SELECT min(entered_at), max(entered_at) FROM stage_events WHERE opportunity_id = '{middle}'"
+    ).fetchone()
+    rows += [(middle, "Discovery", span[0] + (span[1] - span[0]) / 2 + timedelta(seconds=1))]
+    con.executemany(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", rows
+    )
+    paths = spy_update(monkeypatch)
+    touched = [first, last, gone, back, middle, after, "NEW"]
+    derived.refresh(workspace.data, workspace.settings, changed=touched)
+    assert paths == [True]
+    assert stored_fingerprint(con) == derived.fingerprint(workspace.data, workspace.settings)
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    assert gone not in set(updated["cases"]["opportunity_id"])
+    assert (updated["variants"]["n_cases"] > 0).all()
+    derived.refresh(workspace.data, workspace.settings)  # full rebuild: the oracle
+    assert_same(updated, flow_state(con))
+
+
+@pytest.mark.parametrize("seed", [31])
+def test_random_edits_equal_a_full_rebuild(workspace, tmp_path, monkeypatch, seed):
+    """Random histories replaced, extended or cleared for a few deals, again and again."""
+    deals = [f"D{i:03d}" for i in range(50)]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(seed, deals)))
+    con = workspace.data.con
+    rng = random.Random(seed)
+    paths = spy_update(monkeypatch)
+    for step in range(4):
+        touched = rng.sample(deals, 6)
+        keep = touched[:2]  # extended; the others replaced (or emptied)
+        con.execute(
+            "DELETE FROM stage_events WHERE opportunity_id IN ("
+            + ", ".join(f"'{d}'" for d in touched[2:])
+            + ")"
+        )
+        rows = [r for r in history(seed * 10 + step, touched[2:5])]
+        rows += [
+            (d, rng.choice(STAGES), T0 + timedelta(hours=rng.randrange(0, 6000))) for d in keep
+        ]
+        con.executemany(
+            "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)",
+            sorted(set(rows)),
+        )
+        derived.refresh(workspace.data, workspace.settings, changed=touched)
+        assert derived.is_fresh(workspace.data, workspace.settings)
+        updated = flow_state(con)
+        derived.refresh(workspace.data, workspace.settings)
+        assert_same(updated, flow_state(con))
+    assert True in paths  # at least some of them were updates, not rebuilds
+
+
+def test_a_stage_that_disappears_rebuilds_everything(workspace, tmp_path, monkeypatch):
+    deals = ["A", "B", "C"]
+    with_deals(workspace, tmp_path, deals)
+    rows = [
+        ("A", "Lead", T0),
+        ("A", "Discovery", T0 + timedelta(hours=1)),
+        ("B", "Lead", T0),
+        ("B", "Won", T0 + timedelta(hours=2)),
+        ("C", "Lead", T0),
+        ("C", "Lost", T0 + timedelta(hours=2)),
+    ]
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", rows))
+    con = workspace.data.con
+    con.execute("DELETE FROM stage_events WHERE opportunity_id = 'A' AND stage = 'Discovery'")
+    paths = spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["A"])
+    assert paths == [False]  # Discovery is gone: codes move, so everything is rebuilt
+    assert "Discovery" not in set(flow_state(con)["stages"]["stage"])
+    assert derived.is_fresh(workspace.data, workspace.settings)
+
+
+def test_tables_of_the_portable_build_are_rebuilt_not_updated(workspace, tmp_path, monkeypatch):
+    """The Ibis build keeps no per-deal checksums: an update cannot vouch for them, so the
+    DuckDB build replaces them (and its result equals a full rebuild)."""
+    deals = [f"D{i:02d}" for i in range(20)]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(41, deals)))
+    derived.refresh(workspace.data, workspace.settings, portable=True)
+    con = workspace.data.con
+    con.execute(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) "
+        f"VALUES ('D00', 'Won', '{T0 + timedelta(days=900)}')"
+    )
+    paths = spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["D00"])
+    assert paths == [False]
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)
+    assert_same(updated, flow_state(con))
+
+
+def test_a_changed_deal_with_a_row_without_time_rebuilds(workspace, tmp_path, monkeypatch):
+    """Such a row counts in the fingerprint but in no flow table (nor its deal's checksum)."""
+    deals = [f"D{i:02d}" for i in range(10)]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(51, deals)))
+    con = workspace.data.con
+    con.execute("INSERT INTO stage_events (opportunity_id, stage) VALUES ('D01', 'Won')")
+    paths = spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["D01"])
+    assert paths == [False]
+    assert derived.is_fresh(workspace.data, workspace.settings)
+
+
+def test_repeated_rows_in_a_deal_that_gains_an_event(workspace, tmp_path, monkeypatch):
+    """Identical rows (possible when edited outside salesflow) must not hide a changed history:
+    the deal that swapped its repeated pair for another one is recomputed, not kept."""
+    deals = ["A", "B", *(f"X{i}" for i in range(8))]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(61, deals)))
+    con = workspace.data.con
+    h = timedelta(hours=1)
+    con.execute("DELETE FROM stage_events WHERE opportunity_id IN ('A', 'B')")
+    rows = [("A", "Lead", T0), ("A", "Qualified", T0 + h), ("A", "Qualified", T0 + h)]
+    rows += [("B", "Lead", T0), ("B", "Qualified", T0 + h), ("B", "Qualified", T0 + h)]
+    rows += [("B", "Won", T0 + 3 * h)]
+    con.executemany("INSERT INTO stage_events VALUES (?, ?, ?, NULL, NULL, NULL)", rows)
+    derived.refresh(workspace.data, workspace.settings)
+    # A: its repeated pair becomes another repeated pair (a plain XOR of rows would not see it)
+    con.execute("DELETE FROM stage_events WHERE opportunity_id = 'A' AND stage = 'Qualified'")
+    more = [("A", "Discovery", T0 + h), ("A", "Discovery", T0 + h), ("A", "Won", T0 + 5 * h)]
+    more += [("B", "Lost", T0 + 9 * h)]  # B only gains an event after its repeated pair
+    con.executemany("INSERT INTO stage_events VALUES (?, ?, ?, NULL, NULL, NULL)", more)
+    paths = spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["A", "B"])
+    assert paths == [True]
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)
     assert_same(updated, flow_state(con))

@@ -151,6 +151,9 @@ def test_ibis_build_equals_duckdb_sql_build(workspace):
         other = table(workspace, name, "1, 2")
         if name == "flow_cases":  # variant ids are arbitrary among equally frequent variants
             frame, other = frame.drop(columns="variant_id"), other.drop(columns="variant_id")
+            # only the DuckDB build keeps each deal's checksum (for its updates): checked there
+            assert frame["checksum"].notna().all() and "checksum" not in other
+            frame = frame.drop(columns="checksum")
         pd.testing.assert_frame_equal(frame, other, check_dtype=False)
     assert process_map(workspace.data, workspace.settings, top=1000) == sql_map
 

@@ -7,7 +7,9 @@ aggregation). Recomputing that for every question costs seconds at ten million e
 - ``flow_stages``: every stage seen, its rank in the configured order and a small integer code;
 - ``flow_transitions``: one row per pair of a deal's consecutive stage events (directly-follows),
   stages as their codes in ``flow_stages`` (small integers: a third cheaper to write than names);
-- ``flow_cases``: one row per deal: variant, first and last event, duration, number of events;
+- ``flow_cases``: one row per deal: variant, first and last event, duration, number of events,
+  and (DuckDB build) a checksum of its events (XOR of each event's hash with its place), so an
+  update can tell which deals only gained events after their last one;
 - ``flow_variants``: one row per distinct stage sequence (its stage codes) with its deal count;
 - ``flow_meta``: a fingerprint of ``stage_events`` and of the stage settings they were built from.
 
@@ -41,7 +43,7 @@ __all__ = [
     "refresh",
 ]
 
-VERSION = 2  # 2: flow_transitions holds stage codes
+VERSION = 3  # 2: flow_transitions holds stage codes; 3: flow_cases.checksum
 #: DuckDB's buffer while the stored tables are rebuilt; it spills to disk beyond that.
 MEMORY_LIMIT = "1GB"
 FLOW_TABLES = ("flow_stages", "flow_transitions", "flow_cases", "flow_variants", "flow_meta")
@@ -64,15 +66,20 @@ def refresh(
     fresh (an importer knows this): on DuckDB just those deals are recomputed, unless the stage
     codes changed or they are so many that a full rebuild is cheaper.
     """
+    duck = con.name == "duckdb" and not portable
+    if duck and changed is not None and not temp:  # an update checks the tables itself
+        from salesflow.derived import duckdb_build
+
+        if duckdb_build.update(con, settings, changed):
+            return
     if "stage_events" not in con.list_tables():
         return
     meta = json.dumps(fingerprint(con, settings), sort_keys=True)
     stages = _stage_codes(con, settings)
-    if con.name == "duckdb" and not portable:
+    if duck:
         from salesflow.derived import duckdb_build
 
-        ids = None if temp else duckdb_build.incremental(con, stages, changed)
-        duckdb_build.build(con, stages, meta, temp=temp, changed=ids)
+        duckdb_build.build(con, stages, meta, temp=temp)
     else:
         from salesflow.derived import portable as portable_build
 

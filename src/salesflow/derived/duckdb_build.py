@@ -3,12 +3,15 @@ updates of the deals an import changed."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-from salesflow.derived import FLOW_TABLES, MEMORY_LIMIT
+    from salesflow.settings import Settings
+
+from salesflow.derived import FLOW_TABLES, MEMORY_LIMIT, VERSION
 
 
 def _sql_text(value: str) -> str:
@@ -34,8 +37,9 @@ def _duckdb_statements(
     Stage names and ranks are looked up by code in list literals (no joins), and the sorted events
     keep only what later steps need, so the build stays within a small memory budget.
 
-    With ``changed`` (a table of opportunity ids) only those deals are recomputed: their rows are
-    deleted and inserted again, new variants appended and the counts of their variants adjusted.
+    With ``changed`` (a table of the changed deals' events, see :func:`update`) only those deals
+    are recomputed: their old rows are already gone (transitions of the deals in ``_flow_kept``
+    stay), new rows are inserted, new variants appended and the counts of their variants adjusted.
     A full build writes the tables under their names + ``suffix`` (see :func:`build`).
     """
     full = changed is None
@@ -50,10 +54,18 @@ def _duckdb_statements(
         f"array_to_string(list_transform(range(n_events), "
         f"i -> (((pkey >> ({bits} * i)) & {mask}) - 1)::VARCHAR), ',')"
     )
-    only = f"AND e.opportunity_id IN (SELECT opportunity_id FROM {changed})" if changed else ""
+    source = f"{changed} e" if changed else "stage_events e"
+    # An update leaves a deal's transitions in place when its old events are the first of its
+    # new ones (events added after its last): only the transitions from there are inserted.
+    kept = "" if full else "LEFT JOIN _flow_kept k USING (opportunity_id) "
+    new_only = "" if full else "AND (k.n_old IS NULL OR seq >= k.n_old)"
 
     def into(table: str, select: str) -> str:
-        return f"{create} {table}{suffix} AS {select}" if full else f"INSERT INTO {table} {select}"
+        if full:
+            return f"{create} {table}{suffix} AS {select}"
+        if table == "flow_cases":  # kept apart: the variants' counts are added from it
+            return f"CREATE OR REPLACE TEMP TABLE _flow_new_cases AS {select}"
+        return f"INSERT INTO {table} {select}"
 
     if full:
         head = [
@@ -69,14 +81,8 @@ def _duckdb_statements(
             "FROM _flow_variant_keys"
         ]
         recount = []
-    else:
-        head = [
-            _recount(changed, "-"),
-            *(
-                f"DELETE FROM {t} WHERE opportunity_id IN (SELECT opportunity_id FROM {changed})"
-                for t in ("flow_transitions", "flow_cases")
-            ),
-        ]
+    else:  # the changed deals' old rows are already deleted and taken off their variants
+        head = []
         variants = f"""CREATE OR REPLACE TEMP TABLE _flow_variant_keys AS
             SELECT coalesce(v.variant_id, (SELECT coalesce(max(variant_id), -1) FROM flow_variants)
                    + row_number() OVER (PARTITION BY v.variant_id IS NULL ORDER BY k.codes))::INTEGER
@@ -86,21 +92,26 @@ def _duckdb_statements(
             "INSERT INTO flow_variants SELECT variant_id, codes, 0 FROM _flow_variant_keys "
             "WHERE codes NOT IN (SELECT codes FROM flow_variants)"
         ]
-        recount = [_recount(changed, "+"), "DELETE FROM flow_variants WHERE n_cases = 0"]
+        recount = [
+            "INSERT INTO flow_cases SELECT * FROM _flow_new_cases",
+            _recount("_flow_new_cases", "+"),
+            "DELETE FROM flow_variants WHERE n_cases = 0",
+            f"UPDATE flow_meta SET fingerprint = {_sql_text(meta)}",
+        ]
     return [
         *head,
         f"""CREATE OR REPLACE TEMP TABLE _flow_events AS
         SELECT e.opportunity_id, s.code, e.entered_at, row_number() OVER w AS seq,
                lead(s.code) OVER w AS next_code, lead(e.entered_at) OVER w AS next_at
-        FROM stage_events e JOIN flow_stages{suffix} s USING (stage)
-        WHERE e.opportunity_id IS NOT NULL AND e.entered_at IS NOT NULL {only}
+        FROM {source} JOIN flow_stages{suffix} s USING (stage)
+        WHERE e.opportunity_id IS NOT NULL AND e.entered_at IS NOT NULL
         WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, s.code)""",
         into(
             "flow_transitions",
             f"""SELECT opportunity_id, seq::INTEGER AS seq, code::SMALLINT AS from_code,
                next_code::SMALLINT AS to_code, entered_at AS from_at, next_at AS to_at,
                {_ms("next_at")} - {_ms("entered_at")} AS duration_ms, {rework} AS is_rework
-            FROM _flow_events WHERE next_code IS NOT NULL""",
+            FROM _flow_events {kept}WHERE next_code IS NOT NULL {new_only}""",
         ),
         f"""CREATE OR REPLACE TEMP TABLE _flow_case_keys AS
         SELECT opportunity_id,
@@ -111,7 +122,8 @@ def _duckdb_statements(
                max(code) FILTER (WHERE seq = 1) AS first_code,
                max(code) FILTER (WHERE next_code IS NULL) AS last_code,
                count(*)::INTEGER AS n_events,
-               count(*) FILTER (WHERE {rework})::INTEGER AS n_rework
+               count(*) FILTER (WHERE {rework})::INTEGER AS n_rework,
+               bit_xor(hash(seq, code, entered_at)) AS checksum
         FROM _flow_events GROUP BY opportunity_id""",
         f"""CREATE OR REPLACE TEMP TABLE _flow_long AS
         SELECT opportunity_id, string_agg(code::VARCHAR, ',' ORDER BY seq) AS long_codes
@@ -125,24 +137,28 @@ def _duckdb_statements(
             "flow_cases",
             f"""SELECT k.opportunity_id, v.variant_id, k.first_at, k.last_at, k.duration_ms,
                {names}[k.first_code + 1] AS first_stage, {names}[k.last_code + 1] AS last_stage,
-               k.n_events, k.n_rework
+               k.n_events, k.n_rework, k.checksum
             FROM _flow_case_keys k LEFT JOIN _flow_long l USING (opportunity_id)
             JOIN _flow_variant_keys v ON v.pkey = k.pkey AND v.n_events = k.n_events
                  AND v.long_codes IS NOT DISTINCT FROM l.long_codes""",
         ),
         *recount,
-        f"{create} flow_meta{suffix} AS SELECT {_sql_text(meta)} AS fingerprint",
+        *(
+            [f"{create} flow_meta{suffix} AS SELECT {_sql_text(meta)} AS fingerprint"]
+            if full
+            else []
+        ),
         *(f"DROP TABLE IF EXISTS {t}" for t in _DUCKDB_SCRATCH),
     ]
 
 
-def _recount(changed: str, sign: str) -> str:
-    """Take the changed deals' cases off their variants' counts (``-``, before their rows are
-    deleted) or add them back (``+``, once inserted): no recount of every deal."""
+def _recount(cases: str, sign: str) -> str:
+    """Take the changed deals' old cases (a small table of them) off their variants' counts
+    (``-``) or add their new cases (``+``): no recount of every deal, no scan of ``flow_cases``."""
     return (
         f"UPDATE flow_variants SET n_cases = n_cases {sign} d.n FROM (SELECT variant_id, "
-        f"count(*) AS n FROM flow_cases WHERE opportunity_id IN (SELECT opportunity_id FROM "
-        f"{changed}) GROUP BY variant_id) d WHERE flow_variants.variant_id = d.variant_id"
+        f"count(*) AS n FROM {cases} GROUP BY variant_id) d "
+        "WHERE flow_variants.variant_id = d.variant_id"
     )
 
 
@@ -160,6 +176,12 @@ _DUCKDB_SCRATCH = (
     "_flow_long",
     "_flow_variant_keys",
     "_flow_ids",
+    "_flow_raw",
+    "_flow_new_cases",
+    "_flow_gone_c",
+    "_flow_kept",
+    "_flow_redo",
+    "_flow_gone_t",
 )
 
 
@@ -167,15 +189,13 @@ _DUCKDB_SCRATCH = (
 BUILDING = "__building"
 
 
-def build(
-    con: BaseBackend, stages: list, meta: str, *, temp: bool, changed: str | None = None
-) -> None:
+def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
     """Build so that readers see all new tables or none.
 
     A full stored build writes new tables beside the old ones and swaps them in with one short
     transaction: DuckDB ran this build's statements on one thread inside an explicit
-    transaction (20 s instead of 12.7 s at ten million events on two cores). An update of a
-    few deals, or a temporary build, runs in one transaction.
+    transaction (20 s instead of 12.7 s at ten million events on two cores). A temporary build
+    runs in one transaction (an update of a few deals: :func:`update`).
     Stored rows are written in any order (parallel, nothing left for the checkpoint to
     re-compress) within a 1 GB buffer that spills to disk, keeping ten million events under
     1.5 GiB; the connection's own settings are restored afterwards.
@@ -188,9 +208,8 @@ def build(
         raw.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         raw.execute("SET preserve_insertion_order = false")
     try:
-        if temp or changed is not None:
-            kind = "TEMP " if temp else ""
-            _in_transaction(raw, _duckdb_statements(stages, meta, kind, changed))
+        if temp:
+            _in_transaction(raw, _duckdb_statements(stages, meta, "TEMP "))
         else:
             _build_then_swap(raw, _duckdb_statements(stages, meta, "", suffix=BUILDING))
     finally:
@@ -227,34 +246,229 @@ def _build_then_swap(raw: Any, statements: list[str]) -> None:
     _in_transaction(raw, swap)
 
 
-def incremental(con: BaseBackend, stages: list, changed: Any) -> str | None:
-    """A temp table of the changed deals when updating them alone is valid and worth it.
+def _execute(raw: Any, statement: str) -> Any:
+    """One statement of an update (the benchmark's ``--profile`` times each through here)."""
+    return raw.execute(statement)
 
-    Valid when every flow table exists and the stage codes are unchanged (the caller vouches
-    that the tables were fresh before it changed those deals' events); worth it while the
-    changed deals are under half of those in ``flow_cases``.
+
+class _Rebuild(Exception):  # a signal, not an error: rebuild everything instead
+    """Raised inside an update when only a full rebuild gives the right tables."""
+
+
+def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
+    """Recompute only the ``changed`` deals' rows; False (nothing written) when a full rebuild
+    is needed instead.
+
+    Valid when every flow table exists (built by this module, with per-deal checksums) under
+    the current stage settings, and the stages in the data keep their codes (none new, none
+    gone); the caller vouches that the tables were fresh before it changed those deals' events.
+    Worth it while the changed deals are under half of those in ``flow_cases``. Work is
+    proportional to the change except for one scan of ``stage_events`` (the changed deals'
+    events are spread over the whole table), one of ``flow_cases`` (their old cases), and one of
+    ``flow_transitions`` only if some deal lost or changed an event rather than gained some
+    after its last. The stored fingerprint is brought up to date from the rows taken out and
+    put in (their count, times and hash sum), not recomputed from every event.
     """
-    if changed is None or not set(FLOW_TABLES) <= set(con.list_tables()):
-        return None
     raw = con.con
-    stored = raw.execute("SELECT stage, rank, code FROM flow_stages ORDER BY code").fetchall()
-    if [tuple(r) for r in stored] != [tuple(s) for s in stages]:
-        return None
+    names = ", ".join(_sql_text(t) for t in (*FLOW_TABLES, "stage_events"))
+    present = _execute(
+        raw,
+        "SELECT count(*) + (SELECT count(*) FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND table_name = 'flow_cases' AND "
+        "column_name = 'checksum') FROM duckdb_tables() WHERE database_name = current_database() "
+        f"AND schema_name = 'main' AND NOT temporary AND table_name IN ({names})",
+    ).fetchone()[0]
+    if present != len(FLOW_TABLES) + 2:  # every table, and cases with checksums (not portable)
+        return False
+    stored_meta = [r[0] for r in _execute(raw, "SELECT fingerprint FROM flow_meta").fetchall()]
+    if len(stored_meta) != 1:
+        return False
+    old = json.loads(stored_meta[0])
+    s = settings.stages
+    if old.get("version") != VERSION or old.get("stages") != json.loads(
+        json.dumps([s.order, s.won, s.lost], default=str)
+    ):
+        return False
+    stored = [
+        tuple(r) for r in _execute(raw, "SELECT stage, rank, code FROM flow_stages").fetchall()
+    ]
+    ranked = sorted((s.rank(stage), stage) for stage, _, _ in stored)
+    stages = [(stage, rank, code) for code, (rank, stage) in enumerate(ranked)]
+    if sorted(stored, key=lambda r: r[2]) != stages:
+        return False  # the configured order changed the ranks (or codes): rebuild
     import pyarrow as pa
 
     ids = changed if isinstance(changed, pa.Table) else pa.table({"opportunity_id": list(changed)})
     raw.register("_flow_changed", ids)
     try:
-        raw.execute(
+        _execute(
+            raw,
             "CREATE OR REPLACE TEMP TABLE _flow_ids AS "
-            "SELECT DISTINCT opportunity_id::VARCHAR AS opportunity_id FROM _flow_changed"
+            "SELECT DISTINCT opportunity_id::VARCHAR AS opportunity_id FROM _flow_changed",
         )
     finally:
         raw.unregister("_flow_changed")
-    n, cases = raw.execute(
-        "SELECT (SELECT count(*) FROM _flow_ids), (SELECT count(*) FROM flow_cases)"
+    n, cases = _execute(
+        raw, "SELECT (SELECT count(*) FROM _flow_ids), (SELECT count(*) FROM flow_cases)"
     ).fetchone()
     if 2 * n > cases:
-        raw.execute("DROP TABLE _flow_ids")
-        return None
-    return "_flow_ids"
+        _execute(raw, "DROP TABLE _flow_ids")
+        return False
+    saved = _execute(
+        raw, "SELECT current_setting('preserve_insertion_order'), current_setting('threads')"
+    ).fetchone()
+    _execute(raw, "SET preserve_insertion_order = false")
+    _execute(raw, "SET threads = 1")  # small statements: no waiting for a second thread
+    _execute(raw, "BEGIN TRANSACTION")
+    try:
+        before, after = _update_rows(raw, stages)
+        events, *_ = _duckdb_statements(stages, "", "", "_flow_raw")
+        _execute(raw, events)
+        gone = _keep_transitions(raw, stages)  # the sum of the old events' hashes
+        meta = dict(old)
+        meta["rows"] = old["rows"] - int(before[0] or 0) + after[0]
+        meta["checksum"] = str(int(old["checksum"]) - gone + int(after[3] or 0))
+        meta["min"], meta["max"] = _bounds(raw, old, before, after)
+        _, *rest = _duckdb_statements(stages, json.dumps(meta, sort_keys=True), "", "_flow_raw")
+        for statement in rest:
+            _execute(raw, statement)
+        _execute(raw, "COMMIT")
+    except _Rebuild:
+        _execute(raw, "ROLLBACK")
+        _execute(raw, "DROP TABLE IF EXISTS _flow_ids")
+        return False
+    except BaseException:
+        _execute(raw, "ROLLBACK")
+        raise
+    finally:
+        _execute(raw, f"SET preserve_insertion_order = {str(saved[0]).lower()}")
+        _execute(raw, f"SET threads = {int(saved[1])}")
+    return True
+
+
+def _update_rows(raw: Any, stages: list) -> tuple[tuple, tuple]:
+    """Read the changed deals' events into ``_flow_raw``, delete their old cases (kept in
+    ``_flow_gone_c`` to take them off the variants and the fingerprint) and return the count,
+    first and last time of their old and new events (and the new ones' hash sum). Raises :class:`_Rebuild` when a stage appears or disappears, or a changed deal
+    has a row without a stage or time (outside the flow tables and their checksums)."""
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_raw AS SELECT opportunity_id, stage, entered_at "
+        "FROM stage_events WHERE opportunity_id IN (SELECT opportunity_id FROM _flow_ids)",
+    )
+    known = {stage for stage, _, _ in stages}
+    seen = {r[0] for r in _execute(raw, "SELECT DISTINCT stage FROM _flow_raw").fetchall()}
+    if None in seen or (seen - known):
+        raise _Rebuild  # a new stage moves every code after it; a row without one is no event
+    # Their old cases are read, then deleted by row id (DELETE … RETURNING costs ten times as
+    # much in DuckDB 1.5). flow_transitions is only touched for deals whose old events are not
+    # the first of their new ones (see _keep_transitions).
+    only = "WHERE opportunity_id IN (SELECT opportunity_id FROM _flow_ids)"
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_gone_c AS SELECT rowid AS row_id, opportunity_id, "
+        f"variant_id, first_at, last_at, last_stage, n_events, checksum FROM flow_cases {only}",
+    )
+    _execute(raw, "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone_c)")
+    before = _execute(
+        raw,
+        """SELECT sum(n_events), min(first_at)::VARCHAR, max(last_at)::VARCHAR,
+                  NULL, count(*) FILTER (WHERE checksum IS NULL),
+                  (SELECT list(DISTINCT c) FROM (SELECT unnest(string_split(codes, ','))::INTEGER
+                   AS c FROM flow_variants WHERE variant_id IN
+                   (SELECT variant_id FROM _flow_gone_c)))
+           FROM _flow_gone_c""",
+    ).fetchone()
+    if before[4]:
+        raise _Rebuild  # built without checksums (the portable build)
+    _execute(raw, _recount("_flow_gone_c", "-"))
+    after = _execute(
+        raw,
+        "SELECT count(*), min(entered_at)::VARCHAR, max(entered_at)::VARCHAR, "
+        "sum(hash(opportunity_id, stage, entered_at))::VARCHAR, "
+        "count(*) FILTER (WHERE entered_at IS NULL) FROM _flow_raw",
+    ).fetchone()
+    if after[4]:  # rows the flow tables leave out: the per-deal checksums would not cover them
+        raise _Rebuild
+    by_code = {code: stage for stage, _, code in stages}
+    for stage in {by_code[c] for c in before[5] or []} - seen:  # a stage only they had: gone?
+        probe = f"SELECT 1 FROM stage_events WHERE stage = {_sql_text(stage)} LIMIT 1"
+        if not _execute(raw, probe).fetchall():
+            raise _Rebuild
+    return before, after
+
+
+def _keep_transitions(raw: Any, stages: list) -> int:
+    """Note in ``_flow_kept`` the changed deals whose old events are exactly their first new
+    ones (same count, same XOR of the hashes of each event with its place: the deal's checksum;
+    repeated identical rows do not cancel out, since their places differ): their
+    old transitions stay and only those from their old last event on are inserted. The other
+    deals that had cases lose their transitions (the one scan of ``flow_transitions``, skipped
+    when every changed deal only gained events). Returns the sum of the hashes of all the
+    changed deals' old events, for the fingerprint: the kept ones from their new events, the
+    others from their old transitions and last event."""
+    names = "[" + (", ".join(_sql_text(s) for s, _, _ in stages) or "NULL::VARCHAR") + "]"
+    row_hash = f"hash(e.opportunity_id, {names}[e.code + 1], e.entered_at)"
+    _execute(
+        raw,
+        f"""CREATE OR REPLACE TEMP TABLE _flow_kept AS
+        SELECT g.opportunity_id, g.n_events AS n_old, sum({row_hash}) AS old_sum
+        FROM _flow_gone_c g JOIN _flow_events e USING (opportunity_id)
+        WHERE e.seq <= g.n_events
+        GROUP BY g.opportunity_id, g.n_events, g.checksum
+        HAVING count(*) = g.n_events
+           AND bit_xor(hash(e.seq, e.code, e.entered_at)) = g.checksum""",
+    )
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_redo AS SELECT opportunity_id, last_stage, last_at "
+        "FROM _flow_gone_c WHERE opportunity_id NOT IN (SELECT opportunity_id FROM _flow_kept)",
+    )
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_gone_t AS SELECT rowid AS row_id, opportunity_id, "
+        "from_code, from_at FROM flow_transitions WHERE false",
+    )
+    if _execute(raw, "SELECT count(*) FROM _flow_redo").fetchone()[0]:
+        _execute(
+            raw,
+            "INSERT INTO _flow_gone_t SELECT rowid, opportunity_id, from_code, from_at "
+            "FROM flow_transitions WHERE opportunity_id IN (SELECT opportunity_id FROM _flow_redo)",
+        )
+        _execute(
+            raw, "DELETE FROM flow_transitions WHERE rowid IN (SELECT row_id FROM _flow_gone_t)"
+        )
+    total = _execute(
+        raw,
+        f"""SELECT (SELECT coalesce(sum(old_sum), 0) FROM _flow_kept)
+                 + (SELECT coalesce(sum(hash(opportunity_id, {names}[from_code + 1], from_at)), 0)
+                    FROM _flow_gone_t)
+                 + (SELECT coalesce(sum(hash(opportunity_id, last_stage, last_at)), 0)
+                    FROM _flow_redo)""",
+    ).fetchone()[0]
+    return int(total)
+
+
+def _bounds(raw: Any, old: dict[str, Any], before: tuple, after: tuple) -> list[str | None]:
+    """The new first and last event times (as text, like the fingerprint's) from the old ones
+    and the changed deals' old and new events. Only when the old bound was one of the changed
+    deals' old events and none of their new events reaches it is the whole column read."""
+    out = []
+    for key, agg, cmp, i in (("min", "least", ">", 1), ("max", "greatest", "<", 2)):
+        o, b, a = (
+            None if v is None else f"{_sql_text(v)}::TIMESTAMP"
+            for v in (old[key], before[i], after[i])
+        )
+        if o is None:
+            raise _Rebuild
+        b, a = b or "NULL::TIMESTAMP", a or "NULL::TIMESTAMP"
+        held = f"{b} = {o} AND ({a} IS NULL OR {a} {cmp} {o})"
+        value = _execute(
+            raw, f"SELECT CASE WHEN {held} THEN NULL ELSE {agg}({o}, {a})::VARCHAR END"
+        ).fetchone()[0]
+        if value is None:  # the bound event may be gone: read every time once
+            value = _execute(
+                raw, f"SELECT {key}(entered_at)::VARCHAR FROM stage_events"
+            ).fetchone()[0]
+        out.append(value)
+    return out

@@ -75,6 +75,12 @@ def cli() -> Cli:
     return Cli()
 
 
+@pytest.fixture(scope="session")
+def session_cli() -> Cli:
+    """The same runner, for module- and session-scoped fixtures."""
+    return Cli()
+
+
 def _pg_admin_connect():
     import psycopg
 

@@ -104,16 +104,14 @@ def _spark_missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
+def pair(tmp_path_factory, session_cli):
     """The same company imported into a DuckDB workspace and into a local Spark one."""
     missing = _spark_missing()
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"Spark cannot run in CI: {missing}")
         pytest.skip(missing)
-    from conftest import Cli
-
-    cli = Cli()
+    cli = session_cli
     folder = tmp_path_factory.mktemp("spark")
     files = _company(folder)
     reports = {}

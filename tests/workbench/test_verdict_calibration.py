@@ -43,7 +43,7 @@ def test_no_change_rarely_reads_improved_or_worse(bench, metric, period):
 def test_a_two_sigma_shift_is_found(bench, period):
     tally = bench.run_case(np.random.default_rng(17), "stage_time", period, "iid", 2.0, 60)
     assert tally.judged8 >= 10
-    assert tally.improved8 / tally.judged8 >= 0.7  # 87-92 % on 1,000 series (benchmarks/README.md)
+    assert tally.improved8 / tally.judged8 >= 0.7  # 80-85 % on 1,000 series (benchmarks/README.md)
     assert tally.worse == 0  # never the wrong way
 
 

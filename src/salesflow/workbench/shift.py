@@ -26,6 +26,10 @@ all of which must hold for a shift (their error rates are measured in
    median with even odds), its variance inflated for the autocorrelation of the signs. One
    spike, or a short burst, never makes a shift.
 
+:func:`compare_to_trend` is the same test against the straight line the baseline was already on,
+extended over the periods after the start (the workbench uses it when the baseline slopes the way
+of the shift :func:`compare` found: a trend that merely continues is not a shift).
+
 Pure functions of two lists of numbers (NumPy and SciPy); the workbench feeds them the usable
 points of a charted series.
 """

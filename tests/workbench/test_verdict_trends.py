@@ -25,8 +25,8 @@ from salesflow.workbench.shift import compare, compare_to_trend
 from salesflow.workbench.verdict import HORIZON, judge_improvement, judge_udr
 
 BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_verdict_trends.py"
-FALSE_IMPROVED_BOUND = 0.25  # "It worked" on a 0.1 σ/month trend continuing: 52 % → 17 % here
-POWER_BOUND = 0.70  # a 2 σ step, no trend: found 85 % → 80 % of the time here
+FALSE_IMPROVED_BOUND = 0.25  # "It worked" on a 0.1 σ/month trend continuing: 52 % → 15 % here
+POWER_BOUND = 0.70  # a 2 σ step, no trend: found 85 % → 77 % of the time here
 JITTER = [0.0, 1.2, -0.8, 0.5, -1.1, 0.9, -0.4, 1.0, -1.3, 0.3, -0.6, 1.1]  # mean 0.0667
 
 

@@ -43,7 +43,7 @@ def test_no_change_rarely_reads_improved_or_worse(bench, metric, period):
 def test_a_two_sigma_shift_is_found(bench, period):
     tally = bench.run_case(np.random.default_rng(17), "stage_time", period, "iid", 2.0, 60)
     assert tally.judged8 >= 10
-    assert tally.improved8 / tally.judged8 >= 0.7  # 87-92 % on 1,000 series (benchmarks/README.md)
+    assert tally.improved8 / tally.judged8 >= 0.7  # 80-85 % on 1,000 series (benchmarks/README.md)
     assert tally.worse == 0  # never the wrong way
 
 
@@ -59,10 +59,15 @@ def test_the_table_and_the_targets(bench):
 @pytest.mark.slow
 def test_end_to_end_through_a_workspace(bench, tmp_path):
     """Deals imported into a real workspace, improvements added through the workbench: no change
-    reads no_signal, a 2 σ rise with 8 or more months after reads improved."""
+    reads no_signal, a 2 σ rise with 8 or more months after reads improved — unless the baseline
+    was already rising and the rise is not beyond that trend."""
     same, shifted = bench.workspace_case(tmp_path / "ws", 8, 5)
     assert (same.made, same.judged, same.improved + same.worse) == (4, 4, 0)
-    assert shifted.worse == 0 and shifted.improved8 == shifted.judged8 >= 1
+    # 3 teams with a 2 σ rise have >= 8 months after; 2 read improved. The third (T5, win rate
+    # 36 % -> 53 %) had a baseline already rising 0.55 points a month (p = 0.14), and beyond
+    # that trend extended the rise is not significant (+8.7 points, 95 % interval -3.5 to
+    # +20.9): the price of not crediting a trend that merely continues (bench_verdict_trends).
+    assert shifted.worse == 0 and (shifted.improved8, shifted.judged8) == (2, 3)
 
 
 @pytest.mark.parametrize("metric", ["stage_time", "win_rate"])

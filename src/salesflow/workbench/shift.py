@@ -26,6 +26,10 @@ all of which must hold for a shift (their error rates are measured in
    median with even odds), its variance inflated for the autocorrelation of the signs. One
    spike, or a short burst, never makes a shift.
 
+:func:`compare_to_trend` is the same test against the straight line the baseline was already on,
+extended over the periods after the start (the workbench uses it when the baseline slopes the way
+of the shift :func:`compare` found: a trend that merely continues is not a shift).
+
 Pure functions of two lists of numbers (NumPy and SciPy); the workbench feeds them the usable
 points of a charted series.
 """
@@ -46,6 +50,7 @@ __all__ = [
     "Shift",
     "carry_over",
     "compare",
+    "compare_to_trend",
     "lag1_autocorrelation",
     "needed_on_side",
     "sign_inflation",
@@ -248,4 +253,76 @@ def compare(
         n_after=int(a.size),
         on_side=int(np.sum(side > 0)),
         needed=needed_on_side(int(a.size), rho),
+    )
+
+
+def compare_to_trend(
+    before: Sequence[float],
+    after: Sequence[float],
+    *,
+    positions: tuple[Sequence[int], Sequence[int]] | None = None,
+    level: float = LEVEL,
+) -> Shift:
+    """Like :func:`compare`, but against the straight line the baseline was already on.
+
+    For a baseline that follows a tested trend (:mod:`salesflow.spc.trend`): continuing a trend
+    moves the mean after the start away from the baseline mean although nothing changed. The
+    effect is the mean of the periods after the start minus the baseline's least-squares line
+    extrapolated to them — a linear contrast of the values, whose variance is computed exactly
+    under AR(1) correlation ρ^|i−j| (the line's own error grows with the distance it is carried
+    forward). ρ is estimated as in :func:`compare` from the residuals around the baseline's line
+    and around the mean of the periods after it (de-biased for that fit, on the cautious side);
+    the t quantile uses n(1 − ρ)/(1 + ρ) − 3 degrees of freedom (one more fitted parameter).
+    "Sustained" counts the periods after the start on the effect's side of the line moved by the
+    median of the baseline's residuals; the sign test is :func:`needed_on_side`'s.
+    """
+    from scipy.stats import t as student_t
+
+    b = np.asarray(before, dtype=float)
+    a = np.asarray(after, dtype=float)
+    if b.size < 3 or a.size < 1:
+        raise ValueError("compare_to_trend() needs at least 3 baseline periods and 1 after")
+    if positions is None:
+        positions = (range(b.size), range(b.size, b.size + a.size))
+    tb = np.asarray(positions[0], dtype=float)
+    ta = np.asarray(positions[1], dtype=float)
+    pos = np.concatenate((tb, ta))
+    nb, na = b.size, a.size
+    n = nb + na
+    x = np.concatenate((b, a))
+    centre = tb.mean()
+    stt = float(np.sum((tb - centre) ** 2))
+    slope = float(np.sum((tb - centre) * (b - b.mean())) / stt)
+    resid_b = b - (b.mean() + slope * (tb - centre))
+    resid_a = a - (b.mean() + slope * (ta - centre))
+    effect = float(resid_a.mean())
+    # the effect as a contrast c·x: after mean minus the baseline line over the after
+    contrast = np.concatenate(
+        (-(1 / nb) - (ta.mean() - centre) * (tb - centre) / stt, np.full(na, 1 / na))
+    )
+    demean = np.zeros((n, n))
+    demean[:nb, :nb] = _detrend_matrix(tb)
+    demean[nb:, nb:] = np.eye(na) - 1 / na
+    residuals = demean @ x
+    r1 = lag1_autocorrelation(residuals, pos)
+    still = not np.any(np.abs(residuals) > 1e-12 * max(1.0, float(np.abs(x).max())))
+    rho = 0.0 if still else _unbiased_rho(_cautious(r1, n), pos, nb, demean)
+    corr = _ar1_correlation(rho, pos)
+    expected_ss = float(np.trace(demean @ corr))  # E[SS] = σ² tr(M R M) = σ² tr(M R)
+    sigma2 = float(np.sum(residuals**2)) / max(expected_ss, 1e-9)
+    se = math.sqrt(max(sigma2 * float(contrast @ corr @ contrast), 0.0))
+    df = max(n * (1 - rho) / (1 + rho) - 3, 2.0)
+    half = float(student_t.ppf(0.5 + level / 2, df)) * se
+    median = float(np.median(resid_b))
+    side = np.sign(resid_a - median) * (1 if effect >= 0 else -1)
+    return Shift(
+        effect=effect,
+        ci_low=effect - half,
+        ci_high=effect + half,
+        autocorrelation=r1,
+        corrected=rho,
+        n_before=int(nb),
+        n_after=int(na),
+        on_side=int(np.sum(side > 0)),
+        needed=needed_on_side(int(na), rho),
     )

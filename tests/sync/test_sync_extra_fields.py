@@ -42,6 +42,11 @@ def configure(path: Path, text: str) -> Path:
     return path
 
 
+def add_section(path: Path, text: str) -> None:
+    config = path / "salesflow.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+
+
 def column(path: Path, name: str) -> dict[str, str | None]:
     with Workspace.open(path) as ws:
         rows = ws.raw.sql(f"SELECT opportunity_id, {name} FROM opportunities").fetchall()
@@ -91,22 +96,26 @@ def sf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         yield fake
 
 
-def sf_workspace(path: Path, api: FakeSalesforce, field: str = "Region__c") -> Path:
+def sf_workspace(path: Path, api: FakeSalesforce, field: str | None = "Region__c") -> Path:
     return configure(
         path,
         f'\n[sync.salesforce]\ninstance_url = "{api.url}"\nretries = 2\nbackoff_seconds = 0.01\n'
-        f'[sync.salesforce.fields]\nsales_region = "{field}"\n',
+        + (f'[sync.salesforce.fields]\nsales_region = "{field}"\n' if field else ""),
     )
 
 
 def test_salesforce_custom_field_becomes_a_column_and_follows_changes(cli, sf, tmp_path):
-    ws = sf_workspace(tmp_path / "ws", sf)
+    ws = sf_workspace(tmp_path / "ws", sf, field=None)
     cli("sync", "salesforce", "--once", "--json", "--workspace", ws)
+    # the admin adds the field; nothing changed in Salesforce since, yet every deal gets it
+    add_section(ws, '[sync.salesforce.fields]\nsales_region = "Region__c"\n')
+    out = json.loads(cli("sync", "salesforce", "--once", "--json", "--workspace", ws).stdout)
+    assert out["tables"]["opportunities"]["updated"] == 5
     expected = {f"0065g00000Abc{i:05d}": region(i) for i in range(1, 6)}
     assert column(ws, "sales_region") == expected
     # the query asked for the field, once
     opp = [s for s in sf.queries() if s.object == "Opportunity"]
-    assert opp[0].soql.count("Region__c") == 1
+    assert "Region__c" not in opp[0].soql and opp[1].soql.count("Region__c") == 1
     found = variable(cli, ws, "sales_region")
     assert found is not None and found["type"] == "categorical" and found["coverage"] == 1.0
     # deal 2 moves region in Salesforce; the next sync fetches only it and updates the column
@@ -160,11 +169,11 @@ def hs_seed(crm) -> None:
         )
 
 
-def hs_workspace(path: Path, base_url: str, prop: str = "deal_region") -> Path:
+def hs_workspace(path: Path, base_url: str, prop: str | None = "deal_region") -> Path:
     return configure(
         path,
         f'\n[sync.hubspot]\nbase_url = "{base_url}"\nretries = 2\nbackoff_seconds = 0.01\n'
-        f'[sync.hubspot.properties]\nsales_region = "{prop}"\n',
+        + (f'[sync.hubspot.properties]\nsales_region = "{prop}"\n' if prop else ""),
     )
 
 
@@ -177,22 +186,24 @@ def hs(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_hubspot_custom_property_becomes_a_column_and_follows_changes(cli, hs, tmp_path):
-    ws = hs_workspace(tmp_path / "ws", hs.base_url)
+    ws = hs_workspace(tmp_path / "ws", hs.base_url, prop=None)
     cli("sync", "hubspot", "--once", "--json", "--workspace", ws)
+    # the admin adds the property; nothing changed in HubSpot since, yet every deal gets it
+    add_section(ws, '[sync.hubspot.properties]\nsales_region = "deal_region"\n')
+    out = json.loads(cli("sync", "hubspot", "--once", "--json", "--workspace", ws).stdout)
+    assert out["tables"]["opportunities"]["updated"] == 5
     expected = {str(1000 + i): region(i) for i in range(1, 6)}
     assert column(ws, "sales_region") == expected
-    found = variable(cli, ws, "sales_region")
-    assert found is not None and found["type"] == "categorical" and found["coverage"] == 1.0
+    reads = len(hs.crm.searched_ids())
     hs.crm.change_deal("1002", T0 + timedelta(days=1), deal_region=region(2, moved=True))
     out = json.loads(cli("sync", "hubspot", "--once", "--json", "--workspace", ws).stdout)
-    # only the changed deal came back, and it counts as changed
     assert out["tables"]["opportunities"] == {
         "added": 0,
         "updated": 1,
         "deleted": 0,
         "unchanged": 0,
     }
-    assert hs.crm.searched_ids()[-1:] == ["1002"]  # the second sync read only the changed deal
+    assert hs.crm.searched_ids()[reads:] == ["1002"]  # the last sync read only that deal
     expected["1002"] = "LATAM"
     assert column(ws, "sales_region") == expected
 

@@ -312,11 +312,15 @@ def sync_hubspot(
     """Fetch what changed in HubSpot since the last sync and apply it, all or nothing; rows
     per table ``{"added", "updated", "deleted", "unchanged"}``. A failure is logged, raised, and
     changes nothing."""
-    from salesflow.sync.apply import run_sync
+    from salesflow.sync.apply import run_sync, start_mark
 
     def pull(mark: str | None) -> Pull:
         config = hubspot_settings(workspace.settings, env)
-        return pull_hubspot(config, mark, progress=progress)
+        say = progress or (lambda _m: None)
+        mark = start_mark(workspace, "hubspot", mark, config.properties, say, PROPERTIES)
+        changes = pull_hubspot(config, mark, progress=progress)
+        changes.fields = dict(config.properties)
+        return changes
 
     return run_sync(workspace, "hubspot", pull, now=now, progress=progress)
 

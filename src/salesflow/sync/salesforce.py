@@ -260,11 +260,15 @@ def sync_salesforce(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Fetch what changed in Salesforce since the last sync and apply it, all or nothing."""
-    from salesflow.sync.apply import run_sync
+    from salesflow.sync.apply import run_sync, start_mark
 
     def pull(mark: str | None) -> Pull:
         config = salesforce_settings(workspace.settings, env)
-        return fetch(config, mark, progress=progress)
+        say = progress or (lambda _m: None)
+        mark = start_mark(workspace, "salesforce", mark, config.fields, say, FIELDS)
+        changes = fetch(config, mark, progress=progress)
+        changes.fields = dict(config.fields)
+        return changes
 
     return run_sync(workspace, "salesforce", pull, now=now, progress=progress)
 

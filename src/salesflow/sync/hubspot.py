@@ -16,6 +16,8 @@ Records carry the column names of HubSpot's own exports (``Record ID``, ``Deal S
 
 ``[sync.hubspot] base_url`` points the client at another host (a sandbox, or the tests' local
 server); the private-app token comes from ``HUBSPOT_ACCESS_TOKEN`` and never from salesflow.toml.
+``[sync.hubspot.properties]`` names extra deal properties (``region = "deal_region"``), read with
+the deals and written as extra ``opportunities`` columns under the names chosen.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ history row is written with a change of its deal): its rows feed ``opportunity_h
 rows where the stage changed feed ``stage_events`` — so a deal's stage events after any number of
 syncs are those a first, full sync would give. The records keep Salesforce's
 field names, as ``ingest/presets/salesforce.toml`` maps them, and :func:`salesflow.sync.apply.apply_pull`
-writes them. Settings: ``[sync.salesforce]`` (see :func:`salesforce_settings`, docs/crm-salesforce.md).
+writes them. Settings: ``[sync.salesforce]`` (see :func:`salesforce_settings`, docs/crm-salesforce.md);
+``[sync.salesforce.fields]`` names extra Opportunity fields (``region = "Region__c"``), added to the
+query and written as extra ``opportunities`` columns under the names chosen.
 """
 
 from __future__ import annotations

@@ -37,6 +37,23 @@ from urllib.parse import parse_qs, urlsplit
 VERSION = "60.0"
 TOKEN = "00Dfake!access-token"
 REFRESH_TOKEN = "5Aepfake-refresh-token"
+#: the Opportunity fields the org has besides its custom ones (``FakeSalesforce.custom_fields``)
+OPPORTUNITY_FIELDS = {
+    "Id",
+    "Name",
+    "Account.Name",
+    "Owner.Name",
+    "StageName",
+    "Amount",
+    "CloseDate",
+    "CreatedDate",
+    "LeadSource",
+    "Type",
+    "IsDeleted",
+    "SystemModstamp",
+    "Probability",
+    "ForecastCategoryName",
+}
 
 
 def stamp(moment: datetime) -> str:
@@ -99,6 +116,9 @@ class FakeSalesforce:
     faults: list[Fault] = field(default_factory=list)
     url: str = ""
     now: datetime | None = None  # the server's clock (its Date header); None: the real one
+    #: the org's custom Opportunity fields (``Region__c`` …): a query naming another field
+    #: outside :data:`OPPORTUNITY_FIELDS` is answered 400 ``INVALID_FIELD``
+    custom_fields: set[str] = field(default_factory=set)
     _cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -127,7 +147,7 @@ class FakeSalesforce:
         return [s for s in self.requests if s.soql]
 
     # -- answering ------------------------------------------------------------------------
-    def _record(self, obj: str, r: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, obj: str, r: dict[str, Any], selected: set[str]) -> dict[str, Any]:
         out = {
             "attributes": {
                 "type": obj,
@@ -135,6 +155,8 @@ class FakeSalesforce:
             }
         }
         for key, value in r.items():
+            if key.endswith("__c") and key not in selected:  # a custom field not asked for
+                continue
             if isinstance(value, dict):  # a relationship: Owner, Account
                 value = {"attributes": {"type": value.get("type", key), "url": ""}, **value}
                 value.pop("type", None)
@@ -164,7 +186,8 @@ class FakeSalesforce:
         order = re.search(r"ORDER BY (\w+)(?:, (\w+))?", soql)
         fields = [f for f in (order.groups() if order else ()) if f] + ["Id"]
         rows.sort(key=lambda r: tuple(r[f] for f in fields))
-        records = [self._record(obj, r) for r in rows]
+        selected = set(_selected(soql))
+        records = [self._record(obj, r, selected) for r in rows]
         cursor = f"01gD0000002HU{next(self._ids):05d}"
         self._cursors[cursor] = records
         return self._page(cursor, 0, "queryAll" if all_rows else "query")
@@ -230,6 +253,18 @@ class FakeSalesforce:
             )
         m = re.fullmatch(rf"/services/data/v{re.escape(VERSION)}/(query|queryAll)/?", parts.path)
         if m and seen.soql:
+            if seen.object == "Opportunity":
+                known = OPPORTUNITY_FIELDS | self.custom_fields
+                unknown = [f for f in _selected(seen.soql) if f not in known]
+                if unknown:
+                    message = (
+                        f"\n{seen.soql[:60]}\n       ^\nERROR at Row:1:Column:8\nNo such column "
+                        f"'{unknown[0]}' on entity 'Opportunity'. If you are attempting to use "
+                        "a custom field, be sure to append the '__c' after the custom field "
+                        "name. Please reference your WSDL or the describe call for the "
+                        "appropriate names."
+                    )
+                    return 400, {}, [{"message": message, "errorCode": "INVALID_FIELD"}]
             return 200, {}, self._query(seen.soql, m.group(1) == "queryAll")
         m = re.fullmatch(
             rf"/services/data/v{re.escape(VERSION)}/(query|queryAll)/(01g\w+)-(\d+)", parts.path
@@ -241,6 +276,12 @@ class FakeSalesforce:
             {},
             [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}],
         )
+
+
+def _selected(soql: str) -> list[str]:
+    """The fields of the outer ``SELECT … FROM``."""
+    m = re.match(r"\s*SELECT\s+(.*?)\s+FROM\s", soql, re.S)
+    return [f.strip() for f in m.group(1).split(",")] if m else []
 
 
 # -- the faults the tests inject ------------------------------------------------------------

@@ -35,6 +35,20 @@ STAGES = [
 ]
 OWNERS = {"101": ("Ada", "Lovelace"), "102": ("Grace", "Hopper")}
 EPOCH = "2026-01-01T00:00:00.000Z"
+#: the deal properties every portal has; ``HubSpot.custom_properties`` adds the portal's own
+DEAL_PROPERTIES = {
+    "hs_object_id",
+    "dealname",
+    "dealstage",
+    "pipeline",
+    "hubspot_owner_id",
+    "createdate",
+    "closedate",
+    "amount",
+    "dealtype",
+    "hs_analytics_source",
+    "hs_lastmodifieddate",
+}
 
 
 def iso(at: datetime) -> str:
@@ -74,6 +88,9 @@ class HubSpot:
         self._limited = 0
         self._retry_after = "1"
         self._drop_after: int | None = None
+        #: the portal's custom deal properties; a deal answer leaves out any property requested
+        #: that is neither one of these nor in :data:`DEAL_PROPERTIES`, as HubSpot does
+        self.custom_properties: set[str] = set()
 
     # --- the CRM's data -------------------------------------------------------------------------
 
@@ -187,6 +204,8 @@ class HubSpot:
             obj = self.objects[kind].get(item["id"])
             if obj is None or obj.archived_at is not None:
                 continue
+            if kind == "deals":
+                props = [p for p in props if p in DEAL_PROPERTIES | self.custom_properties]
             doc = self._object(obj, props)
             if with_history:
                 doc["propertiesWithHistory"] = {

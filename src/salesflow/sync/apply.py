@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from salesflow.sync.crm import Pull, TableChanges
     from salesflow.workspace import Workspace
 
-__all__ = ["apply_pull", "high_water_mark", "record_failure", "run_sync"]
+__all__ = ["apply_pull", "high_water_mark", "record_failure", "run_sync", "start_mark"]
 
 #: ``progress(message)``: one line per step, for the CLI
 Progress = Callable[[str], None]
@@ -45,6 +45,24 @@ CASCADE = ("opportunities", "stage_events", "opportunity_history", "activities")
 def high_water_mark(workspace: Workspace, crm: str) -> str | None:
     """The mark stored by the last applied sync from ``crm`` (ISO-8601 UTC), ``None`` before."""
     return SyncLog.load(workspace.path).crm.get(crm, {}).get("mark")
+
+
+def start_mark(
+    workspace: Workspace,
+    crm: str,
+    mark: str | None,
+    fields: tuple[tuple[str, str], ...],
+    say: Progress,
+    setting: str,
+) -> str | None:
+    """Where a sync from ``crm`` starts: ``mark``, or the beginning (``None``) when the extra
+    deal fields named in ``setting`` are not those the last applied sync brought, so every deal
+    gets the new columns (or loses the removed ones), not only the deals changed since."""
+    stored = SyncLog.load(workspace.path).crm.get(crm, {}).get("fields") or {}
+    if mark is not None and stored != dict(fields):
+        say(f"The deal fields in {setting} changed since the last sync: fetching every deal again")
+        return None
+    return mark
 
 
 def run_sync(
@@ -92,8 +110,13 @@ def apply_pull(
             raise
         log = SyncLog.load(workspace.path)
         old = log.crm.get(pull.crm, {})
+        new = dict(old)
         if pull.high_water_mark and pull.high_water_mark > (old.get("mark") or ""):
-            log.crm[pull.crm] = {**old, "mark": pull.high_water_mark}
+            new["mark"] = pull.high_water_mark
+        if pull.fields is not None:
+            new["fields"] = pull.fields
+        if new:
+            log.crm[pull.crm] = new
         log.entries.append(_entry(pull.crm, "synced", rows, None, now, pull.requests))
         log.save()
     return rows

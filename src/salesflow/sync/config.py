@@ -11,7 +11,8 @@ preset = "salesforce"      # optional: the column layout of the exports
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -23,7 +24,7 @@ from salesflow.schema import TABLES
 if TYPE_CHECKING:
     from salesflow.settings import Settings
 
-__all__ = ["DEFAULT_PATTERNS", "FolderSettings", "folder_settings"]
+__all__ = ["DEFAULT_PATTERNS", "FolderSettings", "extra_fields", "folder_settings"]
 
 KEYS = ("path", "pattern", "preset", "tables")
 DEFAULT_PATTERNS = ("*.csv", "*.xlsx", "*.parquet")
@@ -133,3 +134,88 @@ def _tables(value: Any, where: str) -> dict[str, str]:
                 hint=f"Choose one of: {', '.join(TABLES)}",
             )
     return dict(value)
+
+
+# --- extra deal fields: [sync.salesforce.fields] / [sync.hubspot.properties] -------------------
+
+#: a column name in salesflow: lower case, digits and underscores, a letter first
+_COLUMN = re.compile(r"[a-z][a-z0-9_]{0,62}")
+#: a CRM field's API name, safe to put in a SOQL SELECT or a HubSpot request as it is
+_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def extra_fields(
+    raw: Any,
+    setting: str,
+    where: str,
+    *,
+    crm: str,
+    field_word: str,
+    example: str,
+    taken: Iterable[str],
+) -> tuple[tuple[str, str], ...]:
+    """The extra deal fields an admin names under ``setting`` (e.g. ``[sync.salesforce.fields]``):
+    ``(column, CRM field)`` pairs, checked. The column must be a plain lower-case name that is
+    neither one of salesflow's own deal columns nor a name the connector's records or the CRM's
+    preset already use (``taken``); the CRM field a plain API name (letters, digits,
+    underscores), so it goes into a query as it is."""
+    from salesflow.ingest import load_preset
+    from salesflow.schema import TABLES
+
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"{setting} must be a section naming, for each extra deal column, the {crm} "
+            f"{field_word} it comes from",
+            where=where,
+            hint=f"e.g.\n{example}",
+        )
+    canonical = {_norm(c.name): c.name for c in TABLES["opportunities"].columns}
+    preset = load_preset(crm.lower())
+    mapped = preset.tables.get("opportunities")
+    used = {_norm(t): t for t in taken}
+    if mapped is not None:
+        for candidates in mapped.columns.values():
+            used.update({_norm(c): c for c in candidates})
+    pairs: list[tuple[str, str]] = []
+    columns: dict[str, str] = {}
+    for column, name in raw.items():
+        if not isinstance(column, str) or not _COLUMN.fullmatch(column):
+            raise ConfigError(
+                f"{setting} names the column {column!r}, which is not a plain column name: use "
+                "lower-case letters, digits and underscores, starting with a letter",
+                where=where,
+                hint=f"e.g.\n{example}",
+            )
+        if not isinstance(name, str) or not _FIELD.fullmatch(name):
+            raise ConfigError(
+                f"{setting} {column} = {name!r} is not a {crm} {field_word} name: salesflow "
+                f"takes only the {field_word}'s API name (letters, digits and underscores, "
+                "e.g. Segment__c), nothing else",
+                where=where,
+                hint=f"Copy the {field_word}'s API name from {crm}'s settings; e.g.\n{example}",
+            )
+        key = _norm(column)
+        if key in canonical:
+            raise ConfigError(
+                f"{setting} {column} = {name!r}: {column!r} is one of salesflow's own deal "
+                f"columns ({canonical[key]}), which the {crm} sync already fills",
+                where=where,
+                hint=f'Choose another name for the column, e.g. crm_{column} = "{name}"',
+            )
+        if key in used or key in columns:
+            other = used.get(key) or columns[key]
+            raise ConfigError(
+                f"{setting} {column} = {name!r}: the column name {column!r} would be mistaken "
+                f"for {other!r}, which the {crm} sync already brings",
+                where=where,
+                hint=f'Choose another name for the column, e.g. crm_{column} = "{name}"',
+            )
+        columns[key] = column
+        pairs.append((column, name))
+    return tuple(pairs)

@@ -34,3 +34,6 @@ class Pull:
     tables: dict[str, TableChanges] = field(default_factory=dict)
     high_water_mark: str | None = None
     requests: int = 0  # HTTP requests made, for the sync log and the tests
+    #: the admin's extra deal fields this pull carries (column -> CRM field), kept with the mark:
+    #: when they change, the next sync fetches every deal again (see ``sync.apply.synced_fields``)
+    fields: dict[str, str] | None = None

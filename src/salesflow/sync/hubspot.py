@@ -16,6 +16,8 @@ Records carry the column names of HubSpot's own exports (``Record ID``, ``Deal S
 
 ``[sync.hubspot] base_url`` points the client at another host (a sandbox, or the tests' local
 server); the private-app token comes from ``HUBSPOT_ACCESS_TOKEN`` and never from salesflow.toml.
+``[sync.hubspot.properties]`` names extra deal properties (``region = "deal_region"``), read with
+the deals and written as extra ``opportunities`` columns under the names chosen.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ __all__ = [
 
 TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
-KEYS = ("base_url", "access_token_file", "retries", "backoff_seconds")
+KEYS = ("base_url", "access_token_file", "retries", "backoff_seconds", "properties")
+PROPERTIES = "[sync.hubspot.properties]"
+PROPERTIES_EXAMPLE = f'{PROPERTIES}\nregion = "deal_region"'
 SECRET_KEYS = ("access_token", "token", "api_key", "private_app_token", "client_secret")
 EXAMPLE = '[sync.hubspot]\nbase_url = "https://api.hubapi.com"   # optional'
 
@@ -94,6 +98,8 @@ class HubSpotSettings:
     token: str
     retries: int = 5  # tries in all for one request
     backoff_seconds: float = 1.0  # before the first retry, doubled each time
+    #: ``(column, deal property)``: extra deal columns from ``[sync.hubspot.properties]``
+    properties: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:  # never print a token
         return f"HubSpotSettings(base_url={self.base_url!r})"
@@ -121,6 +127,17 @@ def hubspot_settings(settings: Settings, env: Mapping[str, str] | None = None) -
             where=where,
             hint=f"Use {', '.join(KEYS)}",
         )
+    from salesflow.sync.config import extra_fields
+
+    properties = extra_fields(
+        raw.get("properties"),
+        PROPERTIES,
+        f"{settings.config_path} {PROPERTIES}",
+        crm="HubSpot",
+        field_word="deal property",
+        example=PROPERTIES_EXAMPLE,
+        taken=("Record ID", *DEAL_PROPERTIES.values()),
+    )
     base_url = raw.get("base_url", DEFAULT_BASE_URL)
     if not isinstance(base_url, str) or not (
         base_url.startswith("https://") or _loopback_http(base_url)
@@ -150,6 +167,7 @@ def hubspot_settings(settings: Settings, env: Mapping[str, str] | None = None) -
         backoff_seconds=_number(
             raw.get("backoff_seconds", 1.0), "backoff_seconds", where, float, 0
         ),
+        properties=properties,
     )
 
 
@@ -250,8 +268,22 @@ def pull_hubspot(
         say("Reading the deals that changed, with their history")
         stages = api.stage_labels()
         changed = [d.id for d in api.changed("deals", ["hs_lastmodifieddate"], since, until)]
-        for deal in api.with_history(changed):
-            tables["opportunities"].records.append(_deal_record(deal, stages, owners))
+        extra = config.properties
+        for deal in api.with_history(changed, [name for _column, name in extra]):
+            record = _deal_record(deal, stages, owners)
+            props = deal.properties or {}
+            for column, name in extra:
+                if name not in props:  # HubSpot leaves out a property it does not have
+                    raise ConfigError(
+                        f"HubSpot has no deal property {name!r}, so {PROPERTIES} {column} = "
+                        f'"{name}" cannot be synced; nothing was changed',
+                        where=config.base_url,
+                        hint="Use the property's internal name (HubSpot: Settings > Data "
+                        "Management > Properties > Deal properties > the property > the </> "
+                        f"internal name, e.g. deal_region), or remove it from {PROPERTIES}",
+                    )
+                record[column] = props[name]
+            tables["opportunities"].records.append(record)
             tables["stage_events"].records.extend(_stage_events(deal, stages))
             tables["opportunity_history"].records.extend(_history(deal, stages, owners))
     for object_type, kind in ACTIVITY_TYPES.items():
@@ -282,11 +314,15 @@ def sync_hubspot(
     """Fetch what changed in HubSpot since the last sync and apply it, all or nothing; rows
     per table ``{"added", "updated", "deleted", "unchanged"}``. A failure is logged, raised, and
     changes nothing."""
-    from salesflow.sync.apply import run_sync
+    from salesflow.sync.apply import run_sync, start_mark
 
     def pull(mark: str | None) -> Pull:
         config = hubspot_settings(workspace.settings, env)
-        return pull_hubspot(config, mark, progress=progress)
+        say = progress or (lambda _m: None)
+        mark = start_mark(workspace, "hubspot", mark, config.properties, say, PROPERTIES)
+        changes = pull_hubspot(config, mark, progress=progress)
+        changes.fields = dict(config.properties)
+        return changes
 
     return run_sync(workspace, "hubspot", pull, now=now, progress=progress)
 
@@ -440,14 +476,16 @@ class _Api:
             # one millisecond back, so objects changed in the same millisecond are not skipped
             since = last - timedelta(milliseconds=1)
 
-    def with_history(self, ids: list[str]) -> list[Any]:
-        """The deals ``ids`` with their properties and the history of :data:`HISTORY_PROPERTIES`."""
+    def with_history(self, ids: list[str], extra: Iterable[str] = ()) -> list[Any]:
+        """The deals ``ids`` with their properties (:data:`DEAL_PROPERTIES` and ``extra``) and
+        the history of :data:`HISTORY_PROPERTIES`."""
+        wanted = list(dict.fromkeys([*DEAL_PROPERTIES, *extra]))
         from hubspot.crm.objects import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 
         deals = []
         for chunk in _chunks(ids, BATCH):
             request = BatchReadInputSimplePublicObjectId(
-                properties=list(DEAL_PROPERTIES),
+                properties=wanted,
                 properties_with_history=list(HISTORY_PROPERTIES),
                 inputs=[SimplePublicObjectId(id=i) for i in chunk],
             )

@@ -2,8 +2,9 @@
 
 It lives in ``sync-log.json`` beside ``salesflow.toml`` (not in the app database) so the folder sync
 needs nothing but the workspace, and it is replaced in one rename so a crash never leaves half of it.
-It also keeps each CRM's high-water mark (``crm``: name -> ``{"mark"}``), moved only by a sync that
-was applied (see :mod:`salesflow.sync.apply`).
+It also keeps each CRM's high-water mark and the extra deal fields its last sync brought (``crm``:
+name -> ``{"mark", "fields"}``), moved only by a sync that was applied (see
+:mod:`salesflow.sync.apply`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ LOG_FILE = "sync-log.json"
 
 class SyncLog:
     """``files``: name → ``{size, mtime_ns, sha256, table, status, error}``; ``entries``: attempts;
-    ``crm``: CRM name → ``{"mark": ISO-8601 UTC high-water mark}``."""
+    ``crm``: CRM name → ``{"mark": ISO-8601 UTC high-water mark, "fields": {column: CRM field}}``."""
 
     def __init__(
         self,

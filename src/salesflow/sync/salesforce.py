@@ -10,7 +10,9 @@ history row is written with a change of its deal): its rows feed ``opportunity_h
 rows where the stage changed feed ``stage_events`` — so a deal's stage events after any number of
 syncs are those a first, full sync would give. The records keep Salesforce's
 field names, as ``ingest/presets/salesforce.toml`` maps them, and :func:`salesflow.sync.apply.apply_pull`
-writes them. Settings: ``[sync.salesforce]`` (see :func:`salesforce_settings`, docs/crm-salesforce.md).
+writes them. Settings: ``[sync.salesforce]`` (see :func:`salesforce_settings`, docs/crm-salesforce.md);
+``[sync.salesforce.fields]`` names extra Opportunity fields (``region = "Region__c"``), added to the
+query and written as extra ``opportunities`` columns under the names chosen.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ KEYS = (
     "access_token_file",
     "retries",
     "backoff_seconds",
+    "fields",
 )
 #: settings that would put a secret in salesflow.toml in clear
 SECRETS = (
@@ -58,6 +61,21 @@ SECRETS = (
     "token",
 )
 EXAMPLE = '[sync.salesforce]\ninstance_url = "https://yourcompany.my.salesforce.com"'
+FIELDS = "[sync.salesforce.fields]"
+FIELDS_EXAMPLE = f'{FIELDS}\nregion = "Region__c"'
+#: the fields every synced deal carries, as :func:`_opportunity` names them
+OPPORTUNITY_KEYS = (
+    "Id",
+    "Name",
+    "Account Name",
+    "Opportunity Owner",
+    "StageName",
+    "Amount",
+    "CloseDate",
+    "CreatedDate",
+    "LeadSource",
+    "Type",
+)
 
 #: object -> fields; every query adds IsDeleted and SystemModstamp (OpportunityHistory: see
 #: :func:`_history_soql`)
@@ -88,6 +106,8 @@ class SalesforceSettings:
     refresh_token: str | None = None
     retries: int = 5
     backoff_seconds: float = 1.0
+    #: ``(column, Opportunity field)``: extra deal columns from ``[sync.salesforce.fields]``
+    fields: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:  # never print a token
         return f"SalesforceSettings(instance_url={self.instance_url!r})"
@@ -127,6 +147,17 @@ def salesforce_settings(
             hint=f"Use {', '.join(KEYS)}",
         )
     url = _url(raw["instance_url"], "instance_url", where)
+    from salesflow.sync.config import extra_fields
+
+    fields = extra_fields(
+        raw.get("fields"),
+        FIELDS,
+        f"{settings.config_path} {FIELDS}",
+        crm="Salesforce",
+        field_word="Opportunity field",
+        example=FIELDS_EXAMPLE,
+        taken=OPPORTUNITY_KEYS,
+    )
     base = settings.workspace
     access = env.get("SALESFORCE_ACCESS_TOKEN") or _secret_file(
         raw.get("access_token_file"), "access_token_file", base, where
@@ -165,6 +196,7 @@ def salesforce_settings(
         backoff_seconds=_number(
             raw.get("backoff_seconds", 1.0), "backoff_seconds", where, float, 0
         ),
+        fields=fields,
     )
 
 
@@ -230,11 +262,15 @@ def sync_salesforce(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Fetch what changed in Salesforce since the last sync and apply it, all or nothing."""
-    from salesflow.sync.apply import run_sync
+    from salesflow.sync.apply import run_sync, start_mark
 
     def pull(mark: str | None) -> Pull:
         config = salesforce_settings(workspace.settings, env)
-        return fetch(config, mark, progress=progress)
+        say = progress or (lambda _m: None)
+        mark = start_mark(workspace, "salesforce", mark, config.fields, say, FIELDS)
+        changes = fetch(config, mark, progress=progress)
+        changes.fields = dict(config.fields)
+        return changes
 
     return run_sync(workspace, "salesforce", pull, now=now, progress=progress)
 
@@ -318,19 +354,26 @@ def fetch(
         if obj == "OpportunityHistory":
             soql = _history_soql(fields, mark, end)
         else:
+            if obj == "Opportunity":
+                fields = _with_extra(fields, config.fields)
             soql = (
                 f"SELECT {fields}, IsDeleted, SystemModstamp FROM {obj}{_window(mark, end)} "
                 "ORDER BY SystemModstamp"
             )
         say(f"Fetching {obj} records" + (f" changed since {mark}" if mark else "") + "…")
-        records[obj] = rows = list(_query(sf, soql, obj, deleted=obj != "OpportunityHistory"))
+        extra = config.fields if obj == "Opportunity" else ()
+        records[obj] = rows = list(
+            _query(sf, soql, obj, deleted=obj != "OpportunityHistory", extra=extra)
+        )
         say(f"Fetched {len(rows):,} {obj} records")
     opportunities = TableChanges()
     for r in records["Opportunity"]:
         if r.get("IsDeleted"):
             opportunities.deleted.add(r["Id"])
         else:
-            opportunities.records.append(_opportunity(r))
+            deal = _opportunity(r)
+            deal.update({column: r.get(name) for column, name in config.fields})
+            opportunities.records.append(deal)
     history = [r for r in records["OpportunityHistory"] if not r.get("IsDeleted")]
     activities = TableChanges()
     for obj in ("Task", "Event"):
@@ -348,6 +391,18 @@ def fetch(
     pull.high_water_mark = max(end, mark) if mark else end
     pull.requests = counter[0]
     return pull
+
+
+def _with_extra(fields: str, extra: tuple[tuple[str, str], ...]) -> str:
+    """The Opportunity field list with the admin's extra fields (each once: SOQL refuses a field
+    selected twice)."""
+    names = [f.strip() for f in fields.split(",")]
+    have = {n.lower() for n in names}
+    for _column, name in extra:
+        if name.lower() not in have:
+            have.add(name.lower())
+            names.append(name)
+    return ", ".join(names)
 
 
 def _window(mark: str | None, end: str) -> str:
@@ -419,7 +474,14 @@ def _moment(stamp: str) -> datetime:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
-def _query(sf, soql: str, obj: str, *, deleted: bool = True) -> Iterable[dict[str, Any]]:
+def _query(
+    sf,
+    soql: str,
+    obj: str,
+    *,
+    deleted: bool = True,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> Iterable[dict[str, Any]]:
     from simple_salesforce.exceptions import (
         SalesforceError,
         SalesforceExpiredSession,
@@ -439,6 +501,18 @@ def _query(sf, soql: str, obj: str, *, deleted: bool = True) -> Iterable[dict[st
             f"{obj}; see docs/crm-salesforce.md. Nothing was changed",
         ) from exc
     except SalesforceMalformedRequest as exc:
+        unknown = _unknown_extra(exc, extra)
+        if unknown is not None:
+            column, name = unknown
+            raise ConfigError(
+                f"Salesforce has no Opportunity field {name!r} that the integration user can "
+                f'read, so {FIELDS} {column} = "{name}" cannot be synced; nothing was '
+                "changed",
+                where=sf.sf_instance,
+                hint="Check the field's API name (Setup > Object Manager > Opportunity > Fields "
+                "& Relationships, the 'Field Name' column, e.g. Region__c) and that field-level "
+                f"security lets the integration user see it, or remove it from {FIELDS}",
+            ) from exc
         raise SalesflowError(
             f"Salesforce could not answer the {obj} query: {_message(exc)}",
             where=sf.sf_instance,
@@ -451,6 +525,23 @@ def _query(sf, soql: str, obj: str, *, deleted: bool = True) -> Iterable[dict[st
             where=sf.sf_instance,
             hint="Sync again later; nothing was changed",
         ) from exc
+
+
+def _unknown_extra(exc, extra: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
+    """The admin's extra field an ``INVALID_FIELD`` answer names (``No such column 'X__c' on
+    entity 'Opportunity'``), if any."""
+    content = getattr(exc, "content", None)
+    if not extra or not isinstance(content, list):
+        return None
+    for error in content:
+        if not isinstance(error, Mapping) or error.get("errorCode") != "INVALID_FIELD":
+            continue
+        named = set(re.findall(r"'([A-Za-z0-9_]+)'", str(error.get("message", ""))))
+        named = {n.lower() for n in named}
+        for column, name in extra:
+            if name.lower() in named:
+                return column, name
+    return None
 
 
 def _token_refused(sf, obj: str | None = None) -> SalesflowError:

@@ -441,3 +441,35 @@ def test_handed_rows_with_a_new_stage_rebuild(workspace, tmp_path, monkeypatch):
     updated = flow_state(con)
     derived.refresh(workspace.data, workspace.settings)
     assert_same(updated, flow_state(con))
+
+
+@pytest.mark.parametrize("case", ["append", "stored_row", "derived_event"])
+def test_an_import_hands_its_rows_only_when_it_only_inserted_them(
+    workspace, tmp_path, monkeypatch, case
+):
+    """The importer hands the refresh the rows it wrote when they were only inserted: not when
+    one replaced a stored row (same deal, stage and time), nor when a deal of the file has an
+    event derived from a deal import (the write may delete it). Each way equals a rebuild."""
+    deals = [f"D{i:03d}" for i in range(120)]
+    with_deals(workspace, tmp_path, deals)
+    first = history(41, deals)
+    import_file(
+        workspace, "stage_events", write_events(tmp_path / "a.csv", first), replace_history=True
+    )
+    later = T0 + timedelta(days=400)
+    second = [(d, STAGES[i % 7], later + timedelta(hours=i)) for i, d in enumerate(deals[:20])]
+    if case == "stored_row":
+        second.append(first[0])
+    if case == "derived_event":
+        with_deals(workspace, tmp_path, ["NEW"])  # its opportunity brings a derived first event
+        second.append(("NEW", "Won", later))
+    ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
+    report = import_file(workspace, "stage_events", write_events(tmp_path / "b.csv", second))
+    assert report.rows_written == len(second)
+    assert paths == [True]
+    assert ways == ([True] if case == "append" else [])
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    con = workspace.data.con
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)
+    assert_same(updated, flow_state(con))

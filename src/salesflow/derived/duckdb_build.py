@@ -572,7 +572,9 @@ def _append(raw: Any, stages: list, old: dict[str, Any], added: Any) -> bool:
     _, *rest = _duckdb_statements(stages, json.dumps(meta, sort_keys=True), "", "_flow_raw")
     for statement in rest:
         _execute(raw, statement)
-        if "TEMP TABLE _flow_case_keys AS" in statement:  # the old events' part of the checksum
+        # the old events' part of the checksum is the old one (hash() of NULLs is not NULL:
+        # the FILTER keeps deals without new events at their old checksum)
+        if "TEMP TABLE _flow_case_keys AS" in statement:
             _execute(
                 raw,
                 """UPDATE _flow_case_keys SET checksum = x.checksum FROM (

@@ -365,3 +365,111 @@ def test_repeated_rows_in_a_deal_that_gains_an_event(workspace, tmp_path, monkey
     updated = flow_state(con)
     derived.refresh(workspace.data, workspace.settings)
     assert_same(updated, flow_state(con))
+
+
+def spy_append(monkeypatch) -> list[bool]:
+    """Which way each update went: True when it used only the rows handed to it."""
+    from salesflow.derived import duckdb_build
+
+    ways: list[bool] = []
+    chosen = duckdb_build._append
+    monkeypatch.setattr(duckdb_build, "_append", lambda *a: ways.append(chosen(*a)) or ways[-1])
+    return ways
+
+
+def added_rows(rows: list[tuple[str, str, datetime]]):
+    import pyarrow as pa
+
+    deal, stage, at = zip(*rows, strict=True)
+    return pa.table({"opportunity_id": list(deal), "stage": list(stage), "entered_at": list(at)})
+
+
+@pytest.mark.parametrize("before_last", [False, True])
+def test_rows_handed_to_the_refresh_equal_a_full_rebuild(
+    workspace, tmp_path, monkeypatch, before_last
+):
+    """The importer may hand the rows it inserted: deals whose new rows come after their last
+    event (a repeat of it, a tie in time with a later stage, a long history beyond the packed
+    key), new deals and a named deal without new rows are updated from ``flow_cases`` and those
+    rows; one row before a deal's last event sends the update the general way. Both equal a
+    full rebuild, fingerprint included."""
+    old = [f"D{i:03d}" for i in range(150)]
+    new = [f"N{i:02d}" for i in range(10)]
+    with_deals(workspace, tmp_path, [*old, "LONG", *new])
+    rows = history(21, old)
+    rows += [("LONG", STAGES[i % 5], T0 + timedelta(hours=i)) for i in range(50)]  # > 42 events
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", sorted(rows)))
+    con = workspace.data.con
+    last = {d: (s, at) for d, s, at in sorted(rows, key=lambda r: (r[0], r[2], STAGES.index(r[1])))}
+    rng = random.Random(22)
+    later = T0 + timedelta(days=400)
+    added = [(d, rng.choice(STAGES), later + timedelta(hours=i)) for i, d in enumerate(old[:25])]
+    added += [(old[30], *last[old[30]]), (old[31], "Lost", last[old[31]][1])]  # repeat; tie
+    added += [("LONG", "Won", later), ("LONG", "Lead", later + timedelta(hours=1))]
+    added += history(23, new)
+    if before_last:  # an event before the deal's first one: the general way
+        added.append((old[40], "Lead", T0 - timedelta(days=30)))
+    con.executemany(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", added
+    )
+    ways = spy_append(monkeypatch)
+    paths = spy_update(monkeypatch)
+    touched = sorted({d for d, _, _ in added} | {old[50]})  # old[50]: named, no new rows
+    derived.refresh(workspace.data, workspace.settings, changed=touched, added=added_rows(added))
+    assert paths == [True] and ways == [not before_last]
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    assert set(updated["cases"]["opportunity_id"]) >= {*new, "LONG"}
+    assert (updated["variants"]["n_cases"] > 0).all()
+    derived.refresh(workspace.data, workspace.settings)  # full rebuild: the oracle
+    assert_same(updated, flow_state(con))
+
+
+def test_handed_rows_with_a_new_stage_rebuild(workspace, tmp_path, monkeypatch):
+    deals = [f"D{i:02d}" for i in range(20)]
+    with_deals(workspace, tmp_path, deals)
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(31, deals)))
+    con = workspace.data.con
+    added = [("D01", "Pilot", T0 + timedelta(days=500))]
+    con.executemany(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", added
+    )
+    ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["D01"], added=added_rows(added))
+    assert ways == [False] and paths == [False]  # a new stage moves codes: full rebuild
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)
+    assert_same(updated, flow_state(con))
+
+
+@pytest.mark.parametrize("case", ["append", "stored_row", "derived_event"])
+def test_an_import_hands_its_rows_only_when_it_only_inserted_them(
+    workspace, tmp_path, monkeypatch, case
+):
+    """The importer hands the refresh the rows it wrote when they were only inserted: not when
+    one replaced a stored row (same deal, stage and time), nor when a deal of the file has an
+    event derived from a deal import (the write may delete it). Each way equals a rebuild."""
+    deals = [f"D{i:03d}" for i in range(120)]
+    with_deals(workspace, tmp_path, deals)
+    first = history(41, deals)
+    import_file(
+        workspace, "stage_events", write_events(tmp_path / "a.csv", first), replace_history=True
+    )
+    later = T0 + timedelta(days=400)
+    second = [(d, STAGES[i % 7], later + timedelta(hours=i)) for i, d in enumerate(deals[:20])]
+    if case == "stored_row":
+        second.append(first[0])
+    if case == "derived_event":
+        with_deals(workspace, tmp_path, ["NEW"])  # its opportunity brings a derived first event
+        second.append(("NEW", "Won", later))
+    ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
+    report = import_file(workspace, "stage_events", write_events(tmp_path / "b.csv", second))
+    assert report.rows_written == len(second)
+    assert paths == [True]
+    assert ways == ([True] if case == "append" else [])
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    con = workspace.data.con
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)
+    assert_same(updated, flow_state(con))

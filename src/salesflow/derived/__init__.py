@@ -56,6 +56,7 @@ def refresh(
     temp: bool = False,
     portable: bool = False,
     changed: Iterable[str] | pa.Table | None = None,
+    added: pa.Table | None = None,
 ) -> None:
     """Rebuild the derived flow tables from ``stage_events`` (idempotent).
 
@@ -64,13 +65,17 @@ def refresh(
     ``portable=True`` uses the Ibis build even on DuckDB (to check both builds agree).
     ``changed`` names the only deals whose stage events changed since the tables were last
     fresh (an importer knows this): on DuckDB just those deals are recomputed, unless the stage
-    codes changed or they are so many that a full rebuild is cheaper.
+    codes changed or they are so many that a full rebuild is cheaper. ``added`` (Arrow:
+    ``opportunity_id, stage, entered_at``) may list the rows written to those deals when they
+    were the only change to ``stage_events`` since then (rows only inserted, none deleted or
+    edited): deals whose new rows all come after their last event are then updated from
+    ``flow_cases`` and these rows, without reading ``stage_events``.
     """
     duck = con.name == "duckdb" and not portable
     if duck and changed is not None and not temp:  # an update checks the tables itself
         from salesflow.derived import duckdb_build
 
-        if duckdb_build.update(con, settings, changed):
+        if duckdb_build.update(con, settings, changed, added):
             return
     if "stage_events" not in con.list_tables():
         return

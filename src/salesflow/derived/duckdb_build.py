@@ -182,6 +182,7 @@ _DUCKDB_SCRATCH = (
     "_flow_kept",
     "_flow_redo",
     "_flow_gone_t",
+    "_flow_add",
 )
 
 
@@ -255,7 +256,7 @@ class _Rebuild(Exception):  # a signal, not an error: rebuild everything instead
     """Raised inside an update when only a full rebuild gives the right tables."""
 
 
-def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
+def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None) -> bool:
     """Recompute only the ``changed`` deals' rows; False (nothing written) when a full rebuild
     is needed instead.
 
@@ -268,6 +269,10 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     ``flow_transitions`` only if some deal lost or changed an event rather than gained some
     after its last. The stored fingerprint is brought up to date from the rows taken out and
     put in (their count, times and hash sum), not recomputed from every event.
+
+    ``added`` (Arrow: the rows inserted into ``stage_events`` for those deals, which the caller
+    vouches were the only change since the tables were fresh) lets deals whose new rows all
+    come after their last event be updated without reading ``stage_events`` (:func:`_append`).
     """
     raw = con.con
     names = ", ".join(_sql_text(t) for t in (*FLOW_TABLES, "stage_events"))
@@ -321,6 +326,9 @@ def update(con: BaseBackend, settings: Settings, changed: Any) -> bool:
     _execute(raw, "SET threads = 1")  # small statements: no waiting for a second thread
     _execute(raw, "BEGIN TRANSACTION")
     try:
+        if added is not None and _append(raw, stages, old, added):
+            _execute(raw, "COMMIT")
+            return True
         before, after = _update_rows(raw, stages)
         events, *_ = _duckdb_statements(stages, "", "", "_flow_raw")
         _execute(raw, events)
@@ -472,3 +480,110 @@ def _bounds(raw: Any, old: dict[str, Any], before: tuple, after: tuple) -> list[
             ).fetchone()[0]
         out.append(value)
     return out
+
+
+def _append(raw: Any, stages: list, old: dict[str, Any], added: Any) -> bool:
+    """Update the changed deals from their rows in ``flow_cases`` and the ``added`` rows alone,
+    when those were only inserted and each deal's come after its last event (or it is new);
+    False, with nothing written, otherwise (the caller takes the general way).
+
+    A deal's old events are stood in for by its variant's codes, with only its first and last
+    event's times (the middle ones are NULL): that is all its case row, pkey, long codes and
+    rework count depend on; its checksum is the old one XOR the added events' terms, and only
+    the transitions from its old last event on are inserted (the others stay, as for
+    :func:`_keep_transitions`' kept deals). The fingerprint gains the added rows' count, hash
+    sum and time range.
+    """
+    raw.register("_flow_added", added)
+    try:
+        _execute(
+            raw,
+            "CREATE OR REPLACE TEMP TABLE _flow_add AS SELECT a.opportunity_id::VARCHAR AS "
+            "opportunity_id, a.stage::VARCHAR AS stage, a.entered_at::TIMESTAMP AS entered_at, "
+            "s.code FROM _flow_added a LEFT JOIN flow_stages s ON s.stage = a.stage::VARCHAR",
+        )
+    finally:
+        raw.unregister("_flow_added")
+    o_min, o_max = (
+        "NULL::TIMESTAMP" if old[k] is None else f"{_sql_text(old[k])}::TIMESTAMP"
+        for k in ("min", "max")
+    )
+    stats = _execute(
+        raw,
+        f"""SELECT count(*), least(min(entered_at), {o_min})::VARCHAR,
+                   greatest(max(entered_at), {o_max})::VARCHAR,
+                   coalesce(sum(hash(opportunity_id, stage, entered_at)), 0)::VARCHAR,
+                   count(*) FILTER (WHERE code IS NULL OR entered_at IS NULL
+                       OR opportunity_id IS NULL
+                       OR opportunity_id NOT IN (SELECT opportunity_id FROM _flow_ids))
+            FROM _flow_add""",
+    ).fetchone()
+    if stats[4] or old["min"] is None or old["max"] is None:
+        return False  # a new stage, a row left out of the flow tables, or a deal not named
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_gone_c AS SELECT c.rowid AS row_id, c.opportunity_id, "
+        "c.variant_id, c.first_at, c.last_at, c.last_stage, c.n_events, c.checksum, v.codes, "
+        "s.code AS last_code FROM flow_cases c JOIN flow_variants v USING (variant_id) "
+        "JOIN flow_stages s ON s.stage = c.last_stage "
+        "WHERE c.opportunity_id IN (SELECT opportunity_id FROM _flow_ids)",
+    )
+    early = _execute(
+        raw,
+        """SELECT (SELECT count(*) FROM _flow_gone_c WHERE checksum IS NULL)
+                + (SELECT count(*) FROM _flow_add a JOIN _flow_gone_c g USING (opportunity_id)
+                   WHERE a.entered_at < g.last_at
+                      OR (a.entered_at = g.last_at AND a.code < g.last_code))""",
+    ).fetchone()[0]
+    if early:  # an event before a deal's last one (or a case without checksum)
+        return False
+    # the changed deals' events: their old ones from the variant's codes (times of the first
+    # and last only), then the added ones in order, numbered on from the old count
+    _execute(
+        raw,
+        """CREATE OR REPLACE TEMP TABLE _flow_events AS
+        WITH ev AS (
+            SELECT opportunity_id, code::INTEGER AS code,
+                   CASE WHEN seq = 1 THEN first_at WHEN seq = n_events THEN last_at END
+                       AS entered_at, seq::BIGINT AS seq
+            FROM (SELECT opportunity_id, first_at, last_at, n_events,
+                         unnest(string_split(codes, ',')) AS code,
+                         unnest(range(1, n_events + 1)) AS seq FROM _flow_gone_c)
+            UNION ALL
+            SELECT a.opportunity_id, a.code::INTEGER, a.entered_at,
+                   (coalesce(g.n_events, 0) + row_number() OVER (PARTITION BY a.opportunity_id
+                       ORDER BY a.entered_at, a.code))::BIGINT
+            FROM _flow_add a LEFT JOIN _flow_gone_c g USING (opportunity_id))
+        SELECT opportunity_id, code, entered_at, seq,
+               lead(code) OVER w AS next_code, lead(entered_at) OVER w AS next_at
+        FROM ev WINDOW w AS (PARTITION BY opportunity_id ORDER BY seq)""",
+    )
+    _execute(
+        raw,
+        "CREATE OR REPLACE TEMP TABLE _flow_kept AS SELECT opportunity_id, n_events AS n_old "
+        "FROM _flow_gone_c",
+    )
+    _execute(raw, "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone_c)")
+    _execute(raw, _recount("_flow_gone_c", "-"))
+    meta = dict(old)
+    meta["rows"] = old["rows"] + stats[0]
+    meta["checksum"] = str(int(old["checksum"]) + int(stats[3]))
+    meta["min"], meta["max"] = stats[1], stats[2]
+    _, *rest = _duckdb_statements(stages, json.dumps(meta, sort_keys=True), "", "_flow_raw")
+    for statement in rest:
+        _execute(raw, statement)
+        # the old events' part of the checksum is the old one (hash() of NULLs is not NULL:
+        # the FILTER keeps deals without new events at their old checksum)
+        if "TEMP TABLE _flow_case_keys AS" in statement:
+            _execute(
+                raw,
+                """UPDATE _flow_case_keys SET checksum = x.checksum FROM (
+                    SELECT g.opportunity_id, xor(g.checksum, coalesce(bit_xor(
+                        hash(e.seq, e.code, e.entered_at)) FILTER (WHERE e.seq IS NOT NULL),
+                        0::UBIGINT)) AS checksum
+                    FROM _flow_gone_c g LEFT JOIN _flow_events e
+                         ON e.opportunity_id = g.opportunity_id AND e.seq > g.n_events
+                    GROUP BY g.opportunity_id, g.checksum) x
+                WHERE _flow_case_keys.opportunity_id = x.opportunity_id""",
+            )
+    return True

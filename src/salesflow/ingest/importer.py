@@ -196,6 +196,7 @@ def import_file(
                 return report
             step("Writing to the workspace", 3, _STEPS)
             changed = _changed_deals(mem, spec.name, ws, workspace.settings)
+            rows = _rows_to_hand(mem, plan, ws) if changed is not None else None
             with workspace.next_generation() as nxt:
                 result = ws.write(
                     nxt.data_file,
@@ -206,7 +207,9 @@ def import_file(
                 mem.close()  # free the batch before the flow tables take their own memory
                 step("Refreshing derived tables", 4, _STEPS)
                 settings = replace(nxt.settings, stages=stages)
-                _refresh_derived(nxt.data, settings, report, changed)
+                if result.updated or result.unchanged:  # stored rows were replaced: not an append
+                    rows = None
+                _refresh_derived(nxt.data, settings, report, changed, rows)
             if adopted:  # after the data: a crash in between leaves flow tables to rebuild
                 stage_rules.write_settings(workspace, stages)
         report.inserted, report.updated = result.inserted, result.updated
@@ -243,7 +246,37 @@ def _changed_deals(mem, table: str, ws: WorkspaceData, settings) -> Any:
     return mem.sql("SELECT DISTINCT opportunity_id FROM batch").to_arrow_table()
 
 
-def _refresh_derived(con, settings, report: ImportReport, changed: Any = None) -> None:
+def _rows_to_hand(mem, plan: Plan, ws: WorkspaceData) -> Any:
+    """The batch's events (Arrow) when the write can only insert them into ``stage_events``:
+    a file of events added to the deals' histories, none of its deals with events derived from
+    a deal import (the write may delete those). The refresh then needs no read of
+    ``stage_events`` for deals that only gained events after their last one. The caller still
+    drops them if the write replaced stored rows (same deal, stage and time)."""
+    if plan.spec.name != "stage_events" or plan.replace_history:
+        return None
+    from salesflow.ingest.derive import BOOKKEEPING, DERIVED_EVENTS
+
+    tables = ws.tables()
+    if DERIVED_EVENTS in tables:
+        listed = mem.sql(
+            f"SELECT count(*) FROM (SELECT 1 FROM ws.main.{DERIVED_EVENTS} WHERE opportunity_id "
+            "IN (SELECT opportunity_id FROM batch) LIMIT 1)"
+        ).fetchone()[0]
+        if listed:
+            return None
+    if BOOKKEEPING in tables:  # an older workspace's marks of whole derived histories
+        marked = mem.sql(
+            f"SELECT count(*) FROM (SELECT 1 FROM ws.main.{BOOKKEEPING} WHERE what = 'events' "
+            "LIMIT 1)"
+        ).fetchone()[0]
+        if marked:
+            return None
+    return mem.sql("SELECT opportunity_id, stage, entered_at FROM batch").to_arrow_table()
+
+
+def _refresh_derived(
+    con, settings, report: ImportReport, changed: Any = None, added: Any = None
+) -> None:
     """Update the flow tables in the generation being written. A query that fails is a warning
     (readers rebuild stale tables for themselves); a storage failure aborts the whole import."""
     import duckdb
@@ -251,7 +284,7 @@ def _refresh_derived(con, settings, report: ImportReport, changed: Any = None) -
     from salesflow import derived
 
     try:
-        derived.refresh(con, settings, changed=changed)
+        derived.refresh(con, settings, changed=changed, added=added)
     except (OSError, StorageError, duckdb.IOException):
         raise
     except Exception as exc:  # the rows are in; say what is stale rather than fail the import

@@ -86,14 +86,26 @@ def test_why_check(on_backend, reference, tmp_path, link, variable, level, outco
     from salesflow.workbench.service import Workbench
 
     def compute(ws):
-        copy = tmp_path / ws.path.parent.parent.name
-        shutil.copytree(ws.path, copy)
+        copy = tmp_path / ws.path.parent.name  # parity-<backend>N: one per backend
+        shutil.copytree(ws.path, copy, ignore=shutil.ignore_patterns("spark"))
+        _same_local_spark(ws.path, copy)
         with Workbench.open(copy, who="parity") as bench:
             found = bench.check_link(link, variable=variable, level=level, outcome=outcome)
         return found["check"]
 
     check = _same(on_backend, reference, f"why:{link}:{variable}:{outcome}", compute)
     assert check["verdict"] in ("supports", "contradicts", "inconclusive") and check["effect"]
+
+
+def _same_local_spark(original, copy) -> None:
+    """A copy of a local Spark workspace reads the original's tables (one Spark session per
+    process: a second warehouse would restart it under the other tests)."""
+    config = copy / "salesflow.toml"
+    text = config.read_text(encoding="utf-8")
+    local = 'url = "pyspark:///spark"'
+    if local in text:
+        there = f'url = "pyspark:///{(original / "spark").resolve()}"'
+        config.write_text(text.replace(local, there, 1), encoding="utf-8")
 
 
 def test_request_patterns(on_backend, reference):

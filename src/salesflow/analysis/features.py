@@ -51,6 +51,12 @@ __all__ = [
 DAY = 86_400.0
 
 
+def _f(seconds: Any) -> Any:
+    """Seconds as a double before dividing by a float literal: Spark SQL reads ``86400.0`` as a
+    DECIMAL, and a whole number divided by it is a decimal rounded to 6 places."""
+    return seconds.cast("float64")
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Every variable the workspace can compute, and the user's declared aggregates."""
@@ -166,7 +172,7 @@ def _finish(
         "closed": closed,
         "won": ibis.ifelse(closed, as_int(table.outcome == "won"), ibis.null("int64")),
         "cycle_days": ibis.ifelse(
-            closed, (table.end_s - table.start_s) / DAY, ibis.null("float64")
+            closed, _f(table.end_s - table.start_s) / DAY, ibis.null("float64")
         ),
         "amount": table.amount.cast("float64"),
         "amount_band": amount_band(table.amount),
@@ -206,8 +212,8 @@ def _responses(table: ir.Table, have_activities: bool) -> dict[str, Any]:
             "first_response_hours": ibis.null("float64"),
             "first_response_over_48h": ibis.null("int64"),
         }
-    hours = (table.first_activity_s - table.response_start_s) / 3600.0
-    waited = (table.end_s - table.response_start_s) / 3600.0
+    hours = _f(table.first_activity_s - table.response_start_s) / 3600.0
+    waited = _f(table.end_s - table.response_start_s) / 3600.0
     limit = FIRST_RESPONSE_THRESHOLD_HOURS
     over = as_int(ibis.ifelse(hours.isnull(), waited > limit, hours > limit))
     return {"first_response_hours": hours, "first_response_over_48h": over}
@@ -287,7 +293,7 @@ def _stages(con: BaseBackend, settings: Settings, now: Any) -> ir.Table:
     opps = con.table("opportunities").select("opportunity_id", "closed_at")
     e = _left(e, opps)
     until = e.next_at.fill_null(e.closed_at.fill_null(now))
-    days = (until.epoch_seconds() - e.entered_at.epoch_seconds()) / DAY
+    days = _f(until.epoch_seconds() - e.entered_at.epoch_seconds()) / DAY
     is_open = e.stage.isin(list(settings.stages.order))
     e = e.mutate(days=days, is_open=is_open)
     last_open = e.filter(e.is_open).mutate(

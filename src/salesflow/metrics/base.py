@@ -154,10 +154,13 @@ def _param_entry(p: Param) -> dict[str, Any]:
 
 
 def flag(condition: ir.BooleanValue) -> ir.FloatingValue:
-    """1.0 where a condition holds, else 0.0 (PostgreSQL cannot cast booleans to numbers)."""
+    """1.0 where a condition holds, else 0.0 (PostgreSQL cannot cast booleans to numbers).
+
+    Integers cast to a double, not ``1.0``/``0.0`` literals: Spark SQL reads ``1.0`` as a
+    DECIMAL(2,1), and the mean of a decimal is rounded to 5 places there."""
     import ibis
 
-    return ibis.ifelse(condition.fill_null(False), 1.0, 0.0)
+    return ibis.ifelse(condition.fill_null(False), 1, 0).cast("float64")
 
 
 def _f(value: ir.Value) -> ir.Value:

@@ -160,7 +160,9 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[str], None]]:
 
 
 def _print_crm(crm: str, rows: dict[str, dict[str, int]], when: str = "") -> None:
-    name = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(crm, crm)
+    from salesflow.sync.crm import crm_name
+
+    name = crm_name(crm)
     changed = {t: n for t, n in rows.items() if n["added"] or n["updated"] or n["deleted"]}
     if not changed:
         out.print(f"{when}Synced from {name}: nothing changed.")
@@ -191,13 +193,13 @@ def log(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> 
 def _print(rows: list[dict[str, Any]], *, empty: str) -> None:
     from rich.markup import escape
 
+    from salesflow.sync.crm import crm_name
+
     if not rows:
         out.print(empty)
     for r in rows:
         when = f"{r['at']}  " if "at" in r else ""
-        what = r.get("file") or {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(
-            r.get("source", ""), r.get("source", "")
-        )
+        what = r.get("file") or crm_name(r.get("source", ""))
         if r["status"] == "failed":
             out.print(f"{when}[red]Failed[/] {escape(what)}: {escape(r['error'])}", soft_wrap=True)
             continue

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, ImportValidationError, SalesflowError, WorkspaceBusy
 from salesflow.schema import TABLES
+from salesflow.sync.crm import crm_name
 from salesflow.sync.log import SyncLog
 
 if TYPE_CHECKING:
@@ -273,7 +274,6 @@ def _import(
 _RECORD_IDS = ("Id", "Activity ID", "Engagement ID")
 _DEAL_IDS = ("OpportunityId", "WhatId", "Record ID", "Deal ID", "Associated Deal ID")
 _MOMENTS = ("CreatedDate", "Timestamp")
-_CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
 _WHAT = {
     "opportunities": "deal",
     "stage_events": "stage change",
@@ -284,7 +284,7 @@ _WHAT = {
 
 def _bad_records(crm: str, table: str, records: list[dict[str, Any]], exc: Any) -> SalesflowError:
     """The importer's row errors in the CRM's terms: which record (and deal), which value."""
-    name = _CRM_NAMES.get(crm, crm)
+    name = crm_name(crm)
     lines = []
     for error in exc.errors[: exc.SHOWN]:
         if error.row and error.row <= len(records):

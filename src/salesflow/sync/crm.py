@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Pull", "TableChanges"]
+__all__ = ["CRM_NAMES", "Pull", "TableChanges", "crm_name"]
+
+#: how each CRM is named in sentences, logs and pages
+CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
+
+
+def crm_name(crm: str) -> str:
+    """``"hubspot"`` -> ``"HubSpot"``; an unknown source keeps its own name."""
+    return CRM_NAMES.get(crm, crm)
 
 
 @dataclass

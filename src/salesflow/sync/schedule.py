@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
+from salesflow.sync.crm import CRM_NAMES
 
 if TYPE_CHECKING:
     from salesflow.settings import Settings
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 SOURCES = ("folder", "salesforce", "hubspot")  # in the order a scheduled run syncs them
-NAMES = {"folder": "the watched folder", "salesforce": "Salesforce", "hubspot": "HubSpot"}
+NAMES = {"folder": "the watched folder", **CRM_NAMES}
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 

@@ -213,7 +213,6 @@ def compare(
 ) -> Shift:
     """Test ``after`` against ``before`` (both in time order, gaps left out); ``positions`` are
     the periods' indices in the series, so that a gap counts as time passing."""
-    from scipy.stats import t as student_t
 
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
@@ -240,20 +239,7 @@ def compare(
     )
     se = math.sqrt(sigma2 * contrast)
     df = max(n * (1 - rho) / (1 + rho) - 2, 2.0)
-    half = float(student_t.ppf(0.5 + level / 2, df)) * se
-    median = float(np.median(b))
-    side = np.sign(a - median) * (1 if effect >= 0 else -1)
-    return Shift(
-        effect=effect,
-        ci_low=effect - half,
-        ci_high=effect + half,
-        autocorrelation=r1,
-        corrected=rho,
-        n_before=int(nb),
-        n_after=int(a.size),
-        on_side=int(np.sum(side > 0)),
-        needed=needed_on_side(int(a.size), rho),
-    )
+    return _shift(effect, se, df, level, r1, rho, nb, a - float(np.median(b)))
 
 
 def compare_to_trend(
@@ -276,7 +262,6 @@ def compare_to_trend(
     "Sustained" counts the periods after the start on the effect's side of the line moved by the
     median of the baseline's residuals; the sign test is :func:`needed_on_side`'s.
     """
-    from scipy.stats import t as student_t
 
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
@@ -312,17 +297,34 @@ def compare_to_trend(
     sigma2 = float(np.sum(residuals**2)) / max(expected_ss, 1e-9)
     se = math.sqrt(max(sigma2 * float(contrast @ corr @ contrast), 0.0))
     df = max(n * (1 - rho) / (1 + rho) - 3, 2.0)
+    return _shift(effect, se, df, level, r1, rho, nb, resid_a - float(np.median(resid_b)))
+
+
+def _shift(
+    effect: float,
+    se: float,
+    df: float,
+    level: float,
+    r1: float,
+    rho: float,
+    n_before: int,
+    after_vs_median: np.ndarray,
+) -> Shift:
+    """The interval from ``se`` and ``df``, and how many periods after the start lie on the
+    effect's side of the baseline's median (``after_vs_median``: each one minus that median)."""
+    from scipy.stats import t as student_t
+
     half = float(student_t.ppf(0.5 + level / 2, df)) * se
-    median = float(np.median(resid_b))
-    side = np.sign(resid_a - median) * (1 if effect >= 0 else -1)
+    side = np.sign(after_vs_median) * (1 if effect >= 0 else -1)
+    n_after = int(after_vs_median.size)
     return Shift(
         effect=effect,
         ci_low=effect - half,
         ci_high=effect + half,
         autocorrelation=r1,
         corrected=rho,
-        n_before=int(nb),
-        n_after=int(na),
+        n_before=int(n_before),
+        n_after=n_after,
         on_side=int(np.sum(side > 0)),
-        needed=needed_on_side(int(na), rho),
+        needed=needed_on_side(n_after, rho),
     )

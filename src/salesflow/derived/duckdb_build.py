@@ -182,7 +182,6 @@ _DUCKDB_SCRATCH = (
     "_flow_kept",
     "_flow_redo",
     "_flow_gone_t",
-    "_flow_add",
 )
 
 
@@ -507,117 +506,8 @@ def _bounds(raw: Any, old: dict[str, Any], before: tuple, after: tuple) -> list[
 
 
 def _append(raw: Any, stages: list, old: dict[str, Any], added: Any) -> bool:
-    """Update the deals of the ``added`` rows from their rows in ``flow_cases`` and those rows
-    alone, when they were only inserted and each deal's come after its last event (or it is
-    new); False, with nothing written, otherwise (the caller takes the general way).
+    """Update the deals of the ``added`` rows from those rows and their ``flow_cases`` rows
+    alone (see :mod:`salesflow.derived.append`); False, with nothing written, otherwise."""
+    from salesflow.derived import append
 
-    Nothing of a deal's old events is rebuilt: its new case row follows from its old one (first
-    event, codes, event and rework counts, checksum XOR the new events' terms) and the new
-    events, numbered on from its old count; only the transitions from its old last event on are
-    inserted. Deals named but without added rows keep their rows. The fingerprint gains the
-    added rows' count, hash sum and time range. A dozen statements over the added rows and one
-    scan of ``flow_cases``' ids: the per-statement cost is most of the time at a million events.
-    """
-    names = "[" + (", ".join(_sql_text(s) for s, _, _ in stages) or "NULL::VARCHAR") + "]"
-    ranks = "[" + (", ".join(str(r) for _, r, _ in stages) or "0") + "]"
-    rework = f"({ranks}[code + 1] < {ranks}[prev_code + 1] OR code = prev_code)"
-    raw.register("_flow_added", added)
-    try:
-        # the added deals' old cases (their variant's codes, last stage's code), then the added
-        # rows numbered on from each deal's old count, with the event before each
-        _execute(
-            raw,
-            "CREATE OR REPLACE TEMP TABLE _flow_gone_c AS SELECT c.rowid AS row_id, c.*, "
-            "v.codes, s.code AS last_code FROM flow_cases c JOIN flow_variants v "
-            "USING (variant_id) JOIN flow_stages s ON s.stage = c.last_stage "
-            "WHERE c.opportunity_id IN (SELECT opportunity_id::VARCHAR FROM _flow_added)",
-        )
-        _execute(
-            raw,
-            """CREATE OR REPLACE TEMP TABLE _flow_add AS
-            SELECT opportunity_id, stage, code, entered_at,
-                   coalesce(g.n_events, 0) + row_number() OVER w AS seq,
-                   coalesce(lag(code) OVER w, g.last_code) AS prev_code,
-                   CASE WHEN row_number() OVER w = 1 THEN g.last_at
-                        ELSE lag(entered_at) OVER w END AS prev_at,
-                   g.last_at, g.last_code
-            FROM (SELECT a.opportunity_id::VARCHAR AS opportunity_id, a.stage::VARCHAR AS stage,
-                         a.entered_at::TIMESTAMP AS entered_at, s.code
-                  FROM _flow_added a LEFT JOIN flow_stages s ON s.stage = a.stage::VARCHAR)
-            LEFT JOIN _flow_gone_c g USING (opportunity_id)
-            WINDOW w AS (PARTITION BY opportunity_id ORDER BY entered_at, code)""",
-        )
-    finally:
-        raw.unregister("_flow_added")
-    o_min, o_max = (
-        "NULL::TIMESTAMP" if old[k] is None else f"{_sql_text(old[k])}::TIMESTAMP"
-        for k in ("min", "max")
-    )
-    stats = _execute(
-        raw,
-        f"""SELECT count(*), least(min(entered_at), {o_min})::VARCHAR,
-                   greatest(max(entered_at), {o_max})::VARCHAR,
-                   coalesce(sum(hash(opportunity_id, stage, entered_at)), 0)::VARCHAR,
-                   count(*) FILTER (WHERE code IS NULL OR entered_at IS NULL
-                       OR opportunity_id IS NULL
-                       OR entered_at < last_at OR (entered_at = last_at AND code < last_code))
-                   + (SELECT count(*) FROM _flow_gone_c WHERE checksum IS NULL)
-            FROM _flow_add""",
-    ).fetchone()
-    if stats[4] or old["min"] is None or old["max"] is None:
-        return False  # a new stage, a row left out or before a deal's last event, a case
-        # without checksum
-    _execute(
-        raw,
-        f"""INSERT INTO flow_transitions SELECT opportunity_id, (seq - 1)::INTEGER,
-               prev_code::SMALLINT, code::SMALLINT, prev_at, entered_at,
-               {_ms("entered_at")} - {_ms("prev_at")}, {rework}
-            FROM _flow_add WHERE prev_code IS NOT NULL""",
-    )
-    _execute(
-        raw,
-        f"""CREATE OR REPLACE TEMP TABLE _flow_new_cases AS
-        SELECT a.opportunity_id, coalesce(any_value(g.first_at), min(a.entered_at)) AS first_at,
-               max(a.entered_at) AS last_at,
-               {_ms("max(a.entered_at)")} - {_ms("coalesce(any_value(g.first_at), min(a.entered_at))")}
-                   AS duration_ms,
-               coalesce(any_value(g.first_stage), {names}[arg_min(a.code, a.seq) + 1])
-                   AS first_stage,
-               {names}[arg_max(a.code, a.seq) + 1] AS last_stage,
-               (coalesce(any_value(g.n_events), 0) + count(*))::INTEGER AS n_events,
-               (coalesce(any_value(g.n_rework), 0) + count(*) FILTER (WHERE {rework}))::INTEGER
-                   AS n_rework,
-               xor(coalesce(any_value(g.checksum), 0::UBIGINT),
-                   bit_xor(hash(a.seq::BIGINT, a.code::INTEGER, a.entered_at))) AS checksum,
-               concat_ws(',', any_value(g.codes), array_to_string(list_transform(
-                   list_sort(list((a.seq << 16) + a.code)), x -> x & 65535), ',')) AS codes
-        FROM _flow_add a LEFT JOIN _flow_gone_c g USING (opportunity_id)
-        GROUP BY a.opportunity_id""",
-    )
-    meta = dict(old)
-    meta["rows"] = old["rows"] + stats[0]
-    meta["checksum"] = str(int(old["checksum"]) + int(stats[3]))
-    meta["min"], meta["max"] = stats[1], stats[2]
-    for statement in (
-        """INSERT INTO flow_variants SELECT (SELECT coalesce(max(variant_id), -1)
-               FROM flow_variants) + row_number() OVER (ORDER BY codes), codes, 0
-           FROM (SELECT DISTINCT codes FROM _flow_new_cases
-                 WHERE codes NOT IN (SELECT codes FROM flow_variants))""",
-        "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone_c)",
-        """INSERT INTO flow_cases SELECT c.opportunity_id, v.variant_id, c.first_at, c.last_at,
-               c.duration_ms, c.first_stage, c.last_stage, c.n_events, c.n_rework, c.checksum
-           FROM _flow_new_cases c JOIN flow_variants v USING (codes)""",
-        """UPDATE flow_variants SET n_cases = n_cases + d.n FROM (
-               SELECT variant_id, sum(n) AS n FROM (
-                   SELECT variant_id, -1 AS n FROM _flow_gone_c
-                   UNION ALL SELECT v.variant_id, 1 FROM _flow_new_cases c
-                   JOIN flow_variants v USING (codes))
-               GROUP BY variant_id HAVING sum(n) <> 0) d
-           WHERE flow_variants.variant_id = d.variant_id""",
-        "DELETE FROM flow_variants WHERE n_cases = 0 AND variant_id IN "
-        "(SELECT variant_id FROM _flow_gone_c)",
-        f"UPDATE flow_meta SET fingerprint = {_sql_text(json.dumps(meta, sort_keys=True))}",
-        *(f"DROP TABLE IF EXISTS {t}" for t in _DUCKDB_SCRATCH),
-    ):
-        _execute(raw, statement)
-    return True
+    return append.apply(raw, stages, old, added)

@@ -13,15 +13,30 @@ with the same expressions, so the tables equal a full rebuild's.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from salesflow.derived import duckdb_build as build
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
     import pyarrow as pa
 
 _SAFE_UNITS = ("s", "ms", "us")  # converted to DuckDB's microseconds without loss
+
+
+@contextmanager
+def _registered(raw: Any, **tables: pa.Table) -> Iterator[None]:
+    """Arrow tables readable by name in DuckDB for the block (no copy)."""
+    for name, table in tables.items():
+        raw.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            raw.unregister(name)
 
 
 def apply(raw: Any, stages: list, old: dict[str, Any], added: pa.Table) -> bool:
@@ -123,8 +138,7 @@ def _old_cases(raw: Any, ids: pa.Array, names: list[str]) -> dict[str, Any]:
     import numpy as np
     import pyarrow as pa
 
-    raw.register("_flow_added_ids", pa.table({"opportunity_id": ids}))
-    try:
+    with _registered(raw, _flow_added_ids=pa.table({"opportunity_id": ids})):
         got = build._execute(
             raw,
             "SELECT c.rowid AS row_id, c.opportunity_id, c.variant_id, c.first_at, c.first_stage, "
@@ -133,8 +147,6 @@ def _old_cases(raw: Any, ids: pa.Array, names: list[str]) -> dict[str, Any]:
             "FROM flow_cases c JOIN flow_variants v USING (variant_id) "
             "WHERE c.opportunity_id IN (SELECT opportunity_id FROM _flow_added_ids)",
         ).to_arrow_table()
-    finally:
-        raw.unregister("_flow_added_ids")
 
     def column(name: str, fill: int = 0) -> np.ndarray:
         values = got.column(name).cast("int64") if name.endswith("_at") else got.column(name)
@@ -221,23 +233,19 @@ def _xor_hashes(raw: Any, groups: _Groups, seq: np.ndarray) -> np.ndarray:
             "entered_at": groups.rows.column("entered_at"),
         }
     )
-    raw.register("_flow_terms", terms)
-    try:
+    with _registered(raw, _flow_terms=terms):
         got = build._execute(
             raw,
             "SELECT bit_xor(hash(seq, code, entered_at)) AS x FROM _flow_terms "
             "GROUP BY deal ORDER BY deal",
         ).to_arrow_table()
-    finally:
-        raw.unregister("_flow_terms")
     return got.column("x").to_numpy().astype(np.uint64)
 
 
 def _fingerprint(raw: Any, rows: pa.Table, old: dict[str, Any]) -> dict[str, Any]:
     """The stored fingerprint plus the added rows: count, hash sum and time range."""
     lo, hi = (f"{build._sql_text(old[k])}::TIMESTAMP" for k in ("min", "max"))
-    raw.register("_flow_added", rows)
-    try:
+    with _registered(raw, _flow_added=rows):
         n, lo, hi, total = build._execute(
             raw,
             f"""SELECT count(*), least(min(entered_at), {lo})::VARCHAR,
@@ -245,8 +253,6 @@ def _fingerprint(raw: Any, rows: pa.Table, old: dict[str, Any]) -> dict[str, Any
                        coalesce(sum(hash(opportunity_id, stage, entered_at)), 0)::VARCHAR
                 FROM _flow_added""",
         ).fetchone()
-    finally:
-        raw.unregister("_flow_added")
     meta = dict(old)
     meta.update(rows=old["rows"] + n, min=lo, max=hi)
     meta["checksum"] = str(int(old["checksum"]) + int(total))
@@ -267,11 +273,13 @@ def _write(
     new_ids, counts = _variants(raw, gone, cases)
     cases = cases.append_column("variant_id", pa.array(new_ids, pa.int32()))
     ms = build._ms
-    tables = {"_flow_new_t": transitions, "_flow_new_c": cases, "_flow_gone": gone["table"]}
-    tables["_flow_counts"] = counts
-    for name, table in tables.items():
-        raw.register(name, table)
-    try:
+    with _registered(
+        raw,
+        _flow_new_t=transitions,
+        _flow_new_c=cases,
+        _flow_gone=gone["table"],
+        _flow_counts=counts,
+    ):
         statements = [
             f"""INSERT INTO flow_transitions SELECT opportunity_id, seq, from_code, to_code,
                    from_at, to_at, {ms("to_at")} - {ms("from_at")}, is_rework FROM _flow_new_t""",
@@ -284,9 +292,6 @@ def _write(
         ]
         for statement in statements:
             build._execute(raw, statement)
-    finally:
-        for name in tables:
-            raw.unregister(name)
 
 
 def _variants(raw: Any, gone: dict[str, Any], cases: pa.Table) -> tuple[Any, pa.Table]:
@@ -297,16 +302,13 @@ def _variants(raw: Any, gone: dict[str, Any], cases: pa.Table) -> tuple[Any, pa.
     import pyarrow.compute as pc
 
     codes = pc.unique(cases.column("codes"))
-    raw.register("_flow_codes", pa.table({"codes": codes}))
-    try:
+    with _registered(raw, _flow_codes=pa.table({"codes": codes})):
         found = build._execute(
             raw,
             "SELECT c.codes, v.variant_id, v.n_cases, (SELECT coalesce(max(variant_id), -1) "
             "FROM flow_variants) AS top FROM _flow_codes c LEFT JOIN flow_variants v USING (codes) "
             "ORDER BY c.codes",
         ).to_arrow_table()
-    finally:
-        raw.unregister("_flow_codes")
     ids = found.column("variant_id").to_numpy(zero_copy_only=False)
     fresh = found.column("variant_id").is_null().to_numpy(zero_copy_only=False)
     top = found.column("top")[0].as_py() if found.num_rows else -1

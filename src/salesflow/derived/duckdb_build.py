@@ -271,7 +271,9 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
 
     ``added`` (Arrow: the rows inserted into ``stage_events`` for those deals, which the caller
     vouches were the only change since the tables were fresh) lets deals whose new rows all
-    come after their last event be updated without reading ``stage_events`` (:func:`_append`).
+    come after their last event be updated without reading ``stage_events`` (:func:`_append`):
+    then the scan of ``flow_cases`` is the only one, and the named deals without added rows are
+    left as they are.
     """
     raw = con.con
     names = ", ".join(_sql_text(t) for t in (*FLOW_TABLES, "stage_events"))
@@ -350,7 +352,7 @@ def _distinct_ids(changed: Any) -> Any:
     if isinstance(changed, pa.Table):
         column = changed.column("opportunity_id")
     else:
-        column = pa.chunked_array([pa.array(list(changed), pa.string())])
+        column = pa.chunked_array([pa.array(list(changed))])  # ids of any type, as SQL casts
     return pc.unique(pc.cast(column, pa.string()).combine_chunks())
 
 

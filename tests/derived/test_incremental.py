@@ -425,15 +425,20 @@ def test_rows_handed_to_the_refresh_equal_a_full_rebuild(
     assert_same(updated, flow_state(con))
 
 
-def test_handed_rows_with_a_new_stage_rebuild(workspace, tmp_path, monkeypatch):
+def with_one_more_row(workspace, tmp_path, seed: int, row: tuple) -> list[tuple]:
+    """Twenty deals with random histories (fresh flow tables), then ``row`` inserted."""
     deals = [f"D{i:02d}" for i in range(20)]
     with_deals(workspace, tmp_path, deals)
-    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(31, deals)))
-    con = workspace.data.con
-    added = [("D01", "Pilot", T0 + timedelta(days=500))]
-    con.executemany(
-        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", added
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(seed, deals)))
+    workspace.data.con.execute(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", row
     )
+    return [row]
+
+
+def test_handed_rows_with_a_new_stage_rebuild(workspace, tmp_path, monkeypatch):
+    added = with_one_more_row(workspace, tmp_path, 31, ("D01", "Pilot", T0 + timedelta(days=500)))
+    con = workspace.data.con
     ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
     derived.refresh(workspace.data, workspace.settings, changed=["D01"], added=added_rows(added))
     assert ways == [False] and paths == [False]  # a new stage moves codes: full rebuild
@@ -552,14 +557,8 @@ def test_handed_rows_with_a_time_zone_take_the_general_way(workspace, tmp_path, 
     leaves them to the general way, which reads ``stage_events``; equal to a full rebuild."""
     import pyarrow as pa
 
-    deals = [f"D{i:02d}" for i in range(20)]
-    with_deals(workspace, tmp_path, deals)
-    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(51, deals)))
+    added = with_one_more_row(workspace, tmp_path, 51, ("D01", "Won", T0 + timedelta(days=900)))
     con = workspace.data.con
-    added = [("D01", "Won", T0 + timedelta(days=900))]
-    con.executemany(
-        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", added
-    )
     rows = added_rows(added)
     rows = rows.set_column(2, "entered_at", rows.column(2).cast(pa.timestamp("us", tz="UTC")))
     ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)

@@ -425,15 +425,20 @@ def test_rows_handed_to_the_refresh_equal_a_full_rebuild(
     assert_same(updated, flow_state(con))
 
 
-def test_handed_rows_with_a_new_stage_rebuild(workspace, tmp_path, monkeypatch):
+def with_one_more_row(workspace, tmp_path, seed: int, row: tuple) -> list[tuple]:
+    """Twenty deals with random histories (fresh flow tables), then ``row`` inserted."""
     deals = [f"D{i:02d}" for i in range(20)]
     with_deals(workspace, tmp_path, deals)
-    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(31, deals)))
-    con = workspace.data.con
-    added = [("D01", "Pilot", T0 + timedelta(days=500))]
-    con.executemany(
-        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", added
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(seed, deals)))
+    workspace.data.con.execute(
+        "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", row
     )
+    return [row]
+
+
+def test_handed_rows_with_a_new_stage_rebuild(workspace, tmp_path, monkeypatch):
+    added = with_one_more_row(workspace, tmp_path, 31, ("D01", "Pilot", T0 + timedelta(days=500)))
+    con = workspace.data.con
     ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
     derived.refresh(workspace.data, workspace.settings, changed=["D01"], added=added_rows(added))
     assert ways == [False] and paths == [False]  # a new stage moves codes: full rebuild
@@ -473,3 +478,91 @@ def test_an_import_hands_its_rows_only_when_it_only_inserted_them(
     updated = flow_state(con)
     derived.refresh(workspace.data, workspace.settings)
     assert_same(updated, flow_state(con))
+
+
+def temp_rebuild_state(workspace) -> dict[str, pd.DataFrame]:
+    """A full rebuild into temporary tables (they shadow the stored ones on this connection),
+    read, then dropped: the oracle without touching the stored tables."""
+    con = workspace.data.con
+    derived.refresh(workspace.data, workspace.settings, temp=True)
+    try:
+        temporary = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()
+        assert temporary[0] == len(derived.FLOW_TABLES)  # what flow_state reads next
+        return flow_state(con)
+    finally:
+        for table in derived.FLOW_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_random_handed_appends_equal_a_full_rebuild(workspace, tmp_path, monkeypatch, seed):
+    """Rounds of rows handed to the refresh, each round's update on top of the last: rows in
+    any order, several per deal, repeats and ties with a deal's last event, new deals, a
+    variant left without cases; sometimes a row before a deal's last event (the general way).
+    After every round the tables equal a full rebuild and the fingerprint is fresh."""
+    import pyarrow as pa
+
+    deals = [f"D{i:03d}" for i in range(80)]
+    new = [f"N{seed}{i:02d}" for i in range(12)]
+    with_deals(workspace, tmp_path, [*deals, *new])
+    import_file(workspace, "stage_events", write_events(tmp_path / "a.csv", history(seed, deals)))
+    con = workspace.data.con
+    rng = random.Random(seed)
+    ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
+    for step in range(4):
+        last = dict(
+            con.execute(
+                "SELECT opportunity_id, max(entered_at) FROM stage_events GROUP BY 1"
+            ).fetchall()
+        )
+        added = []
+        for deal in rng.sample(deals, 10):
+            at = last[deal] + timedelta(hours=rng.choice([0, 0, 1, 50]))
+            stage = "Lost" if at == last[deal] else rng.choice(STAGES)  # a tie, ordered after
+            for _ in range(rng.randrange(1, 4)):
+                added.append((deal, stage, at))
+                at += timedelta(hours=2 if at == last[deal] else rng.choice([0, 2]))
+                stage = rng.choice(STAGES)
+        if step % 2:  # one row before a deal's last event: the general way
+            added.append((deals[step], "Lead", last[deals[step]] - timedelta(days=3)))
+        fresh = new[3 * step : 3 * step + 3]
+        added += [r for r in history(seed * 7 + step, fresh)]
+        added += [added[0]] if step == 2 else []  # an identical row twice
+        rng.shuffle(added)
+        con.executemany(
+            "INSERT INTO stage_events (opportunity_id, stage, entered_at) VALUES (?, ?, ?)", added
+        )
+        rows = added_rows(added)
+        if step == 3:  # other Arrow types the importer might hand: large strings, milliseconds
+            rows = rows.cast(
+                pa.schema(
+                    [
+                        ("opportunity_id", pa.large_string()),
+                        ("stage", pa.large_string()),
+                        ("entered_at", pa.timestamp("ms")),
+                    ]
+                )
+            )
+        touched = pa.table({"opportunity_id": sorted({d for d, _, _ in added})})
+        derived.refresh(workspace.data, workspace.settings, changed=touched, added=rows)
+        assert paths[-1] is True and ways[-1] is (step % 2 == 0)
+        assert stored_fingerprint(con) == derived.fingerprint(workspace.data, workspace.settings)
+        updated = flow_state(con)
+        assert (updated["variants"]["n_cases"] > 0).all()
+        assert_same(updated, temp_rebuild_state(workspace))
+
+
+def test_handed_rows_with_a_time_zone_take_the_general_way(workspace, tmp_path, monkeypatch):
+    """Times with a time zone are not read as the same microseconds by both ways: the update
+    leaves them to the general way, which reads ``stage_events``; equal to a full rebuild."""
+    import pyarrow as pa
+
+    added = with_one_more_row(workspace, tmp_path, 51, ("D01", "Won", T0 + timedelta(days=900)))
+    con = workspace.data.con
+    rows = added_rows(added)
+    rows = rows.set_column(2, "entered_at", rows.column(2).cast(pa.timestamp("us", tz="UTC")))
+    ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["D01"], added=rows)
+    assert ways == [False] and paths == [True]
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    assert_same(flow_state(con), temp_rebuild_state(workspace))

@@ -182,7 +182,6 @@ _DUCKDB_SCRATCH = (
     "_flow_kept",
     "_flow_redo",
     "_flow_gone_t",
-    "_flow_add",
 )
 
 
@@ -272,7 +271,9 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
 
     ``added`` (Arrow: the rows inserted into ``stage_events`` for those deals, which the caller
     vouches were the only change since the tables were fresh) lets deals whose new rows all
-    come after their last event be updated without reading ``stage_events`` (:func:`_append`).
+    come after their last event be updated without reading ``stage_events`` (:func:`_append`):
+    then the scan of ``flow_cases`` is the only one, and the named deals without added rows are
+    left as they are.
     """
     raw = con.con
     names = ", ".join(_sql_text(t) for t in (*FLOW_TABLES, "stage_events"))
@@ -301,24 +302,11 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
     stages = [(stage, rank, code) for code, (rank, stage) in enumerate(ranked)]
     if sorted(stored, key=lambda r: r[2]) != stages:
         return False  # the configured order changed the ranks (or codes): rebuild
-    import pyarrow as pa
-
-    ids = changed if isinstance(changed, pa.Table) else pa.table({"opportunity_id": list(changed)})
-    raw.register("_flow_changed", ids)
-    try:
-        _execute(
-            raw,
-            "CREATE OR REPLACE TEMP TABLE _flow_ids AS "
-            "SELECT DISTINCT opportunity_id::VARCHAR AS opportunity_id FROM _flow_changed",
-        )
-    finally:
-        raw.unregister("_flow_changed")
-    n, cases = _execute(
-        raw, "SELECT (SELECT count(*) FROM _flow_ids), (SELECT count(*) FROM flow_cases)"
-    ).fetchone()
-    if 2 * n > cases:
-        _execute(raw, "DROP TABLE _flow_ids")
+    ids = _distinct_ids(changed)
+    cases = _execute(raw, "SELECT count(*) FROM flow_cases").fetchone()[0]
+    if 2 * len(ids) > cases:
         return False
+    handed = added is not None and _all_named(added, ids)
     saved = _execute(
         raw, "SELECT current_setting('preserve_insertion_order'), current_setting('threads')"
     ).fetchone()
@@ -326,9 +314,10 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
     _execute(raw, "SET threads = 1")  # small statements: no waiting for a second thread
     _execute(raw, "BEGIN TRANSACTION")
     try:
-        if added is not None and _append(raw, stages, old, added):
+        if handed and _append(raw, stages, old, added):
             _execute(raw, "COMMIT")
             return True
+        _load_ids(raw, ids)
         before, after = _update_rows(raw, stages)
         events, *_ = _duckdb_statements(stages, "", "", "_flow_raw")
         _execute(raw, events)
@@ -352,6 +341,42 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
         _execute(raw, f"SET preserve_insertion_order = {str(saved[0]).lower()}")
         _execute(raw, f"SET threads = {int(saved[1])}")
     return True
+
+
+def _distinct_ids(changed: Any) -> Any:
+    """The changed deals' distinct ids as an Arrow string array (counted and matched without
+    a statement: at a million events each statement costs about a millisecond)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(changed, pa.Table):
+        column = changed.column("opportunity_id")
+    else:
+        column = pa.chunked_array([pa.array(list(changed))])  # ids of any type, as SQL casts
+    return pc.unique(pc.cast(column, pa.string()).combine_chunks())
+
+
+def _all_named(added: Any, ids: Any) -> bool:
+    """Whether every added row belongs to a named deal (else the rows are not the whole change)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pc.cast(added.column("opportunity_id"), pa.string())
+    return bool(pc.all(pc.is_in(column, value_set=ids), min_count=0).as_py())
+
+
+def _load_ids(raw: Any, ids: Any) -> None:
+    """The changed deals' ids into ``_flow_ids`` (the general way joins on it)."""
+    import pyarrow as pa
+
+    raw.register("_flow_changed", pa.table({"opportunity_id": ids}))
+    try:
+        _execute(
+            raw,
+            "CREATE OR REPLACE TEMP TABLE _flow_ids AS SELECT opportunity_id FROM _flow_changed",
+        )
+    finally:
+        raw.unregister("_flow_changed")
 
 
 def _update_rows(raw: Any, stages: list) -> tuple[tuple, tuple]:
@@ -483,107 +508,8 @@ def _bounds(raw: Any, old: dict[str, Any], before: tuple, after: tuple) -> list[
 
 
 def _append(raw: Any, stages: list, old: dict[str, Any], added: Any) -> bool:
-    """Update the changed deals from their rows in ``flow_cases`` and the ``added`` rows alone,
-    when those were only inserted and each deal's come after its last event (or it is new);
-    False, with nothing written, otherwise (the caller takes the general way).
+    """Update the deals of the ``added`` rows from those rows and their ``flow_cases`` rows
+    alone (see :mod:`salesflow.derived.append`); False, with nothing written, otherwise."""
+    from salesflow.derived import append
 
-    A deal's old events are stood in for by its variant's codes, with only its first and last
-    event's times (the middle ones are NULL): that is all its case row, pkey, long codes and
-    rework count depend on; its checksum is the old one XOR the added events' terms, and only
-    the transitions from its old last event on are inserted (the others stay, as for
-    :func:`_keep_transitions`' kept deals). The fingerprint gains the added rows' count, hash
-    sum and time range.
-    """
-    raw.register("_flow_added", added)
-    try:
-        _execute(
-            raw,
-            "CREATE OR REPLACE TEMP TABLE _flow_add AS SELECT a.opportunity_id::VARCHAR AS "
-            "opportunity_id, a.stage::VARCHAR AS stage, a.entered_at::TIMESTAMP AS entered_at, "
-            "s.code FROM _flow_added a LEFT JOIN flow_stages s ON s.stage = a.stage::VARCHAR",
-        )
-    finally:
-        raw.unregister("_flow_added")
-    o_min, o_max = (
-        "NULL::TIMESTAMP" if old[k] is None else f"{_sql_text(old[k])}::TIMESTAMP"
-        for k in ("min", "max")
-    )
-    stats = _execute(
-        raw,
-        f"""SELECT count(*), least(min(entered_at), {o_min})::VARCHAR,
-                   greatest(max(entered_at), {o_max})::VARCHAR,
-                   coalesce(sum(hash(opportunity_id, stage, entered_at)), 0)::VARCHAR,
-                   count(*) FILTER (WHERE code IS NULL OR entered_at IS NULL
-                       OR opportunity_id IS NULL
-                       OR opportunity_id NOT IN (SELECT opportunity_id FROM _flow_ids))
-            FROM _flow_add""",
-    ).fetchone()
-    if stats[4] or old["min"] is None or old["max"] is None:
-        return False  # a new stage, a row left out of the flow tables, or a deal not named
-    _execute(
-        raw,
-        "CREATE OR REPLACE TEMP TABLE _flow_gone_c AS SELECT c.rowid AS row_id, c.opportunity_id, "
-        "c.variant_id, c.first_at, c.last_at, c.last_stage, c.n_events, c.checksum, v.codes, "
-        "s.code AS last_code FROM flow_cases c JOIN flow_variants v USING (variant_id) "
-        "JOIN flow_stages s ON s.stage = c.last_stage "
-        "WHERE c.opportunity_id IN (SELECT opportunity_id FROM _flow_ids)",
-    )
-    early = _execute(
-        raw,
-        """SELECT (SELECT count(*) FROM _flow_gone_c WHERE checksum IS NULL)
-                + (SELECT count(*) FROM _flow_add a JOIN _flow_gone_c g USING (opportunity_id)
-                   WHERE a.entered_at < g.last_at
-                      OR (a.entered_at = g.last_at AND a.code < g.last_code))""",
-    ).fetchone()[0]
-    if early:  # an event before a deal's last one (or a case without checksum)
-        return False
-    # the changed deals' events: their old ones from the variant's codes (times of the first
-    # and last only), then the added ones in order, numbered on from the old count
-    _execute(
-        raw,
-        """CREATE OR REPLACE TEMP TABLE _flow_events AS
-        WITH ev AS (
-            SELECT opportunity_id, code::INTEGER AS code,
-                   CASE WHEN seq = 1 THEN first_at WHEN seq = n_events THEN last_at END
-                       AS entered_at, seq::BIGINT AS seq
-            FROM (SELECT opportunity_id, first_at, last_at, n_events,
-                         unnest(string_split(codes, ',')) AS code,
-                         unnest(range(1, n_events + 1)) AS seq FROM _flow_gone_c)
-            UNION ALL
-            SELECT a.opportunity_id, a.code::INTEGER, a.entered_at,
-                   (coalesce(g.n_events, 0) + row_number() OVER (PARTITION BY a.opportunity_id
-                       ORDER BY a.entered_at, a.code))::BIGINT
-            FROM _flow_add a LEFT JOIN _flow_gone_c g USING (opportunity_id))
-        SELECT opportunity_id, code, entered_at, seq,
-               lead(code) OVER w AS next_code, lead(entered_at) OVER w AS next_at
-        FROM ev WINDOW w AS (PARTITION BY opportunity_id ORDER BY seq)""",
-    )
-    _execute(
-        raw,
-        "CREATE OR REPLACE TEMP TABLE _flow_kept AS SELECT opportunity_id, n_events AS n_old "
-        "FROM _flow_gone_c",
-    )
-    _execute(raw, "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone_c)")
-    _execute(raw, _recount("_flow_gone_c", "-"))
-    meta = dict(old)
-    meta["rows"] = old["rows"] + stats[0]
-    meta["checksum"] = str(int(old["checksum"]) + int(stats[3]))
-    meta["min"], meta["max"] = stats[1], stats[2]
-    _, *rest = _duckdb_statements(stages, json.dumps(meta, sort_keys=True), "", "_flow_raw")
-    for statement in rest:
-        _execute(raw, statement)
-        # the old events' part of the checksum is the old one (hash() of NULLs is not NULL:
-        # the FILTER keeps deals without new events at their old checksum)
-        if "TEMP TABLE _flow_case_keys AS" in statement:
-            _execute(
-                raw,
-                """UPDATE _flow_case_keys SET checksum = x.checksum FROM (
-                    SELECT g.opportunity_id, xor(g.checksum, coalesce(bit_xor(
-                        hash(e.seq, e.code, e.entered_at)) FILTER (WHERE e.seq IS NOT NULL),
-                        0::UBIGINT)) AS checksum
-                    FROM _flow_gone_c g LEFT JOIN _flow_events e
-                         ON e.opportunity_id = g.opportunity_id AND e.seq > g.n_events
-                    GROUP BY g.opportunity_id, g.checksum) x
-                WHERE _flow_case_keys.opportunity_id = x.opportunity_id""",
-            )
-    return True
+    return append.apply(raw, stages, old, added)

@@ -1,0 +1,372 @@
+"""The update of the flow tables from rows only appended to deals' histories (DuckDB build).
+
+An importer that only inserted rows hands them to :func:`salesflow.derived.refresh`; when each
+deal's new rows come after its last event (or the deal is new), its new ``flow_cases`` row
+follows from its old one and those rows alone, and only the transitions from its old last
+event on are new. The few thousand rows of a 1 % append are ordered and numbered here with
+Arrow and NumPy: at a million events each SQL statement over them costs a millisecond or more
+(a window or an ordered aggregate ten), as much as the whole arithmetic in NumPy. DuckDB still
+computes everything the full build computes in SQL (hashes, durations, the time bounds' text)
+with the same expressions, so the tables equal a full rebuild's.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from salesflow.derived import duckdb_build as build
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import numpy as np
+    import pyarrow as pa
+
+_SAFE_UNITS = ("s", "ms", "us")  # converted to DuckDB's microseconds without loss
+
+
+@contextmanager
+def _registered(raw: Any, **tables: pa.Table) -> Iterator[None]:
+    """Arrow tables readable by name in DuckDB for the block (no copy)."""
+    for name, table in tables.items():
+        raw.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            raw.unregister(name)
+
+
+def apply(raw: Any, stages: list, old: dict[str, Any], added: pa.Table) -> bool:
+    """Update the deals of ``added`` (inside the caller's transaction); False, with nothing
+    written, when a row is not a plain append (an unknown stage, a missing value, a time
+    before its deal's last event) or a case has no checksum: the caller goes the general way.
+    """
+    rows = _ordered(added, [s for s, _, _ in stages])
+    if rows is None or old["min"] is None or old["max"] is None:
+        return False
+    if not rows.num_rows:
+        return True  # nothing was added: nothing changes
+    groups = _Groups(rows)
+    gone = _old_cases(raw, groups.ids, [s for s, _, _ in stages])
+    link = groups.link(gone)
+    if link is None:
+        return False
+    cases, transitions = _new_rows(raw, groups, link, gone, stages)
+    meta = _fingerprint(raw, rows, old)
+    _write(raw, stages, gone, cases, transitions, meta)
+    return True
+
+
+def _ordered(added: pa.Table, names: list[str]) -> pa.Table | None:
+    """The added rows with their stage codes, ordered by deal, time and code (the full build's
+    order); None when one has no deal, time or known stage, or a time type DuckDB would not
+    read as the same microseconds."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    at = added.column("entered_at")
+    if not pa.types.is_timestamp(at.type) or at.type.tz or at.type.unit not in _SAFE_UNITS:
+        return None
+    stage = pc.cast(added.column("stage"), pa.string())
+    table = pa.table(
+        {
+            "opportunity_id": pc.cast(added.column("opportunity_id"), pa.string()),
+            "stage": stage,
+            "entered_at": pc.cast(at, pa.timestamp("us")),
+            "code": pc.index_in(stage, value_set=pa.array(names, pa.string())),
+        }
+    )
+    if any(table.column(c).null_count for c in table.column_names):
+        return None
+    keys = [("opportunity_id", "ascending"), ("entered_at", "ascending"), ("code", "ascending")]
+    return table.take(pc.sort_indices(table, sort_keys=keys)).combine_chunks()
+
+
+class _Groups:
+    """The ordered rows cut into deals: where each starts and ends, and its rows' arrays."""
+
+    def __init__(self, rows: pa.Table) -> None:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        self.rows = rows
+        n = rows.num_rows
+        ids = rows.column("opportunity_id").combine_chunks()
+        first = np.ones(n, dtype=bool)
+        if n > 1:
+            same = pc.equal(ids.slice(1), ids.slice(0, n - 1))
+            first[1:] = ~same.to_numpy(zero_copy_only=False)
+        self.first = first
+        self.starts = np.flatnonzero(first)
+        self.ends = np.append(self.starts[1:], n) - 1
+        self.of_row = np.cumsum(first) - 1  # each row's deal
+        self.ids = ids.take(self.starts)
+        self.code = rows.column("code").to_numpy().astype(np.int64)
+        self.at = rows.column("entered_at").cast("int64").to_numpy()
+
+    def link(self, gone: dict[str, Any]) -> dict[str, np.ndarray] | None:
+        """Each row's number in its deal and the event before it (its deal's old last event for
+        the first); None when a deal's first new row is not after its old last event."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        k = len(gone["n_events"]) - 1  # the last entry stands in for a new deal
+        where = pc.index_in(self.ids, value_set=gone["ids"]).fill_null(k).to_numpy()
+        known = where < k
+        if np.any(known & gone["no_checksum"][where]):
+            return None  # built without checksums
+        row_old = where[self.of_row]
+        seq = gone["n_events"][row_old] + np.arange(len(self.code)) - self.starts[self.of_row] + 1
+        prev_code = np.roll(self.code, 1)
+        prev_at = np.roll(self.at, 1)
+        prev_code[self.first] = gone["last_code"][row_old[self.first]]
+        prev_at[self.first] = gone["last_at"][row_old[self.first]]
+        has_prev = ~self.first | known[self.of_row]
+        late = (self.at > prev_at) | ((self.at == prev_at) & (self.code >= prev_code))
+        if not np.all(late | ~has_prev):
+            return None  # a new row before its deal's old last event
+        return {"where": where, "known": known, "seq": seq, "has_prev": has_prev,
+                "prev_code": prev_code, "prev_at": prev_at}  # fmt: skip
+
+
+def _old_cases(raw: Any, ids: pa.Array, names: list[str]) -> dict[str, Any]:
+    """The added deals' rows in ``flow_cases`` (the one scan of that table) with their variant's
+    codes and count, as arrays with one more entry standing in for a new deal."""
+    import numpy as np
+    import pyarrow as pa
+
+    with _registered(raw, _flow_added_ids=pa.table({"opportunity_id": ids})):
+        got = build._execute(
+            raw,
+            "SELECT c.rowid AS row_id, c.opportunity_id, c.variant_id, c.first_at, c.first_stage, "
+            "c.last_at, c.n_events, c.n_rework, c.checksum, v.codes, v.n_cases, "
+            f"list_position([{', '.join(map(build._sql_text, names))}], c.last_stage) - 1 AS last_code "
+            "FROM flow_cases c JOIN flow_variants v USING (variant_id) "
+            "WHERE c.opportunity_id IN (SELECT opportunity_id FROM _flow_added_ids)",
+        ).to_arrow_table()
+
+    def column(name: str, fill: int = 0) -> np.ndarray:
+        values = got.column(name).cast("int64") if name.endswith("_at") else got.column(name)
+        return np.append(values.to_numpy(zero_copy_only=False), fill)
+
+    out: dict[str, Any] = {"ids": got.column("opportunity_id").combine_chunks(), "table": got}
+    for name in ("n_events", "n_rework", "last_code", "first_at", "last_at", "variant_id"):
+        out[name] = column(name).astype(np.int64)
+    out["no_checksum"] = np.append(got.column("checksum").is_null().to_numpy(), False)
+    checksum = got.column("checksum").fill_null(0).to_numpy().astype(np.uint64)
+    out["checksum"] = np.append(checksum, np.uint64(0))  # a plain 0 would make it float64
+    return out
+
+
+def _new_rows(
+    raw: Any, groups: _Groups, link: dict[str, Any], gone: dict[str, Any], stages: list
+) -> tuple[pa.Table, pa.Table]:
+    """The added deals' new case rows (codes text instead of a variant) and new transitions."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = pa.array([s for s, _, _ in stages], pa.string())
+    ranks = np.array([r for _, r, _ in stages], dtype=np.int64)
+    g, rows, where, known = groups, groups.rows, link["where"], link["known"]
+    rework = link["has_prev"] & (
+        (ranks[g.code] < ranks[link["prev_code"]]) | (g.code == link["prev_code"])
+    )
+    keep = link["has_prev"]
+    transitions = pa.table(
+        {
+            "opportunity_id": rows.column("opportunity_id").filter(keep),
+            "seq": pa.array(link["seq"][keep] - 1, pa.int32()),
+            "from_code": pa.array(link["prev_code"][keep], pa.int16()),
+            "to_code": pa.array(g.code[keep], pa.int16()),
+            "from_at": pa.array(link["prev_at"][keep], pa.timestamp("us")),
+            "to_at": rows.column("entered_at").filter(keep),
+            "is_rework": pa.array(rework[keep]),
+        }
+    )
+    offsets = pa.array(np.append(g.starts, len(g.code)).astype(np.int32))
+    new_codes = pc.binary_join(
+        pa.ListArray.from_arrays(
+            offsets, pc.cast(rows.column("code").combine_chunks(), pa.string())
+        ),
+        ",",
+    )
+    old_codes = pa.concat_arrays([gone["table"].column("codes").combine_chunks(),
+                                  pa.nulls(1, pa.string())]).take(where)  # fmt: skip
+    old_first = pa.concat_arrays([gone["table"].column("first_stage").combine_chunks(),
+                                  pa.nulls(1, pa.string())]).take(where)  # fmt: skip
+    cases = pa.table(
+        {
+            "opportunity_id": g.ids,
+            "first_at": pa.array(
+                np.where(known, gone["first_at"][where], g.at[g.starts]), pa.timestamp("us")
+            ),
+            "last_at": pa.array(g.at[g.ends], pa.timestamp("us")),
+            "first_stage": pc.coalesce(old_first, names.take(pa.array(g.code[g.starts]))),
+            "last_stage": names.take(pa.array(g.code[g.ends])),
+            "n_events": pa.array(gone["n_events"][where] + g.ends - g.starts + 1, pa.int32()),
+            "n_rework": pa.array(
+                gone["n_rework"][where] + np.add.reduceat(rework.astype(np.int64), g.starts),
+                pa.int32(),
+            ),
+            "checksum": pa.array(gone["checksum"][where] ^ _xor_hashes(raw, g, link["seq"])),
+            "codes": pc.binary_join_element_wise(old_codes, new_codes, ",", null_handling="skip"),
+        }
+    )
+    return cases, transitions
+
+
+def _xor_hashes(raw: Any, groups: _Groups, seq: np.ndarray) -> np.ndarray:
+    """Per deal, the XOR of its new events' checksum terms: DuckDB's ``hash(seq, code, time)``
+    with the full build's types (BIGINT, INTEGER, TIMESTAMP)."""
+    import numpy as np
+    import pyarrow as pa
+
+    terms = pa.table(
+        {
+            "deal": pa.array(groups.of_row),
+            "seq": pa.array(seq),
+            "code": pa.array(groups.code, pa.int32()),
+            "entered_at": groups.rows.column("entered_at"),
+        }
+    )
+    with _registered(raw, _flow_terms=terms):
+        got = build._execute(
+            raw,
+            "SELECT bit_xor(hash(seq, code, entered_at)) AS x FROM _flow_terms "
+            "GROUP BY deal ORDER BY deal",
+        ).to_arrow_table()
+    return got.column("x").to_numpy().astype(np.uint64)
+
+
+def _fingerprint(raw: Any, rows: pa.Table, old: dict[str, Any]) -> dict[str, Any]:
+    """The stored fingerprint plus the added rows: count, hash sum and time range."""
+    lo, hi = (f"{build._sql_text(old[k])}::TIMESTAMP" for k in ("min", "max"))
+    with _registered(raw, _flow_added=rows):
+        n, lo, hi, total = build._execute(
+            raw,
+            f"""SELECT count(*), least(min(entered_at), {lo})::VARCHAR,
+                       greatest(max(entered_at), {hi})::VARCHAR,
+                       coalesce(sum(hash(opportunity_id, stage, entered_at)), 0)::VARCHAR
+                FROM _flow_added""",
+        ).fetchone()
+    meta = dict(old)
+    meta.update(rows=old["rows"] + n, min=lo, max=hi)
+    meta["checksum"] = str(int(old["checksum"]) + int(total))
+    return meta
+
+
+def _write(
+    raw: Any,
+    stages: list,
+    gone: dict[str, Any],
+    cases: pa.Table,
+    transitions: pa.Table,
+    meta: dict[str, Any],
+) -> None:
+    """Insert the transitions, replace the cases, adjust the variants, store the fingerprint."""
+    import pyarrow as pa
+
+    new_ids, counts = _variants(raw, gone, cases)
+    cases = cases.append_column("variant_id", pa.array(new_ids, pa.int32()))
+    ms = build._ms
+    with _registered(
+        raw,
+        _flow_new_t=transitions,
+        _flow_new_c=cases,
+        _flow_gone=gone["table"],
+        _flow_counts=counts,
+    ):
+        statements = [
+            f"""INSERT INTO flow_transitions SELECT opportunity_id, seq, from_code, to_code,
+                   from_at, to_at, {ms("to_at")} - {ms("from_at")}, is_rework FROM _flow_new_t""",
+            "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone)",
+            f"""INSERT INTO flow_cases SELECT opportunity_id, variant_id, first_at, last_at,
+                   {ms("last_at")} - {ms("first_at")}, first_stage, last_stage, n_events,
+                   n_rework, checksum FROM _flow_new_c""",
+            *_variant_statements(counts),
+            f"UPDATE flow_meta SET fingerprint = {build._sql_text(json.dumps(meta, sort_keys=True))}",
+        ]
+        for statement in statements:
+            build._execute(raw, statement)
+
+
+def _variants(raw: Any, gone: dict[str, Any], cases: pa.Table) -> tuple[Any, pa.Table]:
+    """Each new case's variant id (new codes get ids after the largest, in codes order) and
+    every touched variant's change of count with its count before (0 for a new one)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = pc.unique(cases.column("codes"))
+    with _registered(raw, _flow_codes=pa.table({"codes": codes})):
+        found = build._execute(
+            raw,
+            "SELECT c.codes, v.variant_id, v.n_cases, (SELECT coalesce(max(variant_id), -1) "
+            "FROM flow_variants) AS top FROM _flow_codes c LEFT JOIN flow_variants v USING (codes) "
+            "ORDER BY c.codes",
+        ).to_arrow_table()
+    ids = found.column("variant_id").to_numpy(zero_copy_only=False)
+    fresh = found.column("variant_id").is_null().to_numpy(zero_copy_only=False)
+    top = found.column("top")[0].as_py() if found.num_rows else -1
+    ids = np.where(fresh, top + np.cumsum(fresh), np.nan_to_num(ids)).astype(np.int64)
+    had = np.nan_to_num(found.column("n_cases").to_numpy(zero_copy_only=False)).astype(np.int64)
+    case_ids = ids[pc.index_in(cases.column("codes"), value_set=found.column("codes")).to_numpy()]
+    old_ids = gone["variant_id"][:-1]
+    old_had = gone["table"].column("n_cases").to_numpy().astype(np.int64)
+    every = np.concatenate([case_ids, old_ids])
+    step = np.concatenate([np.ones(len(case_ids), np.int64), -np.ones(len(old_ids), np.int64)])
+    touched, back = np.unique(every, return_inverse=True)
+    delta = np.bincount(back, weights=step, minlength=len(touched)).astype(np.int64)
+    before = dict(zip(ids.tolist(), had.tolist(), strict=True))
+    before.update(zip(old_ids.tolist(), old_had.tolist(), strict=True))
+    new_codes = found.column("codes").take(pa.array(np.flatnonzero(fresh)))
+    counts = pa.table(
+        {
+            "variant_id": pa.array(touched, pa.int32()),
+            "delta": pa.array(delta),
+            "before": pa.array([before[i] for i in touched.tolist()], pa.int64()),
+            "codes": _codes_of(touched, ids[fresh], new_codes),
+        }
+    )
+    return case_ids, counts
+
+
+def _codes_of(touched: np.ndarray, fresh_ids: np.ndarray, fresh_codes: pa.Array) -> pa.Array:
+    """The codes of the touched variants that are new (NULL for the others)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    where = pc.index_in(pa.array(touched), value_set=pa.array(fresh_ids))
+    return fresh_codes.take(where)
+
+
+def _variant_statements(counts: pa.Table) -> list[str]:
+    """New variants inserted with their counts, others adjusted; those left without a case
+    deleted. Statements that would change nothing are left out."""
+    import pyarrow.compute as pc
+
+    after = pc.add(counts.column("before"), counts.column("delta"))
+    is_new = counts.column("codes").is_valid()
+    out = []
+    if pc.any(is_new).as_py():
+        out.append(
+            "INSERT INTO flow_variants SELECT variant_id, codes, delta FROM _flow_counts "
+            "WHERE codes IS NOT NULL"
+        )
+    changed = pc.and_(pc.invert(is_new), pc.not_equal(counts.column("delta"), 0))
+    if pc.any(pc.and_(changed, pc.not_equal(after, 0))).as_py():
+        out.append(
+            "UPDATE flow_variants SET n_cases = n_cases + c.delta FROM _flow_counts c "
+            "WHERE flow_variants.variant_id = c.variant_id AND c.codes IS NULL "
+            "AND c.delta <> 0 AND c.before + c.delta <> 0"
+        )
+    if pc.any(pc.and_(pc.invert(is_new), pc.equal(after, 0))).as_py():
+        out.append(
+            "DELETE FROM flow_variants WHERE variant_id IN (SELECT variant_id FROM _flow_counts "
+            "WHERE codes IS NULL AND before + delta = 0)"
+        )
+    return out

@@ -87,3 +87,27 @@ def test_a_value_the_strict_reader_refuses_is_read_from_the_text(deals, tmp_path
     found = [(e.row, e.column, e.value) for e in info.value.errors]
     assert found == [(10_045, "entered_at", "2024-02-30 09:00:00"), (10_046, "amount", "12,500")]
     assert "--thousands ," in str(info.value)
+
+
+def test_dates_without_a_time_are_read_by_the_reader_too(ws, tmp_path):
+    """A deal file of plain dates (typed read) and the same with one late value the strict
+    reader refuses (text read, the same values): both as worked out by hand."""
+    header = ["opportunity_id", "owner", "created_at", "closed_at", "outcome", "amount"]
+    rows = [[f"O{i}", "rep", "2024-01-02", "2024-02-03" if i % 2 else "", "won" if i % 2 else
+             "open", "5"] for i in range(DEALS)]  # fmt: skip
+    import_file(ws, "opportunities", write_csv(tmp_path / "a.csv", header, rows))
+    first = query(ws, "SELECT * FROM opportunities ORDER BY opportunity_id")
+    rows[11_000][2] = "2024-01-02 00:00:00"  # the same moment, in a shape the reader refuses
+    import_file(ws, "opportunities", write_csv(tmp_path / "b.csv", header, rows))
+    assert query(ws, "SELECT * FROM opportunities ORDER BY opportunity_id") == first
+    deals = {r[0]: r for r in first}
+    names = [c[0] for c in query(ws, "DESCRIBE opportunities")]
+    one = dict(zip(names, deals["O1"], strict=True))
+    assert (one["created_at"], one["closed_at"], one["outcome"]) == (
+        datetime(2024, 1, 2), datetime(2024, 2, 3), "won")  # fmt: skip
+    rows[11_001][3] = "2024-02-30"
+    with pytest.raises(ImportValidationError) as info:
+        import_file(ws, "opportunities", write_csv(tmp_path / "c.csv", header, rows))
+    assert [(e.row, e.column, e.value) for e in info.value.errors] == [
+        (11_002, "closed_at", "2024-02-30")
+    ]

@@ -48,7 +48,7 @@ class Plan:
     late_offsets: dict[str, str] = field(default_factory=dict)  # column -> "offset after sample"
     replace_history: bool = False  # stage events: the file replaces its deals' whole history
     history: str | None = None  # a snapshot's derived opportunity_history rows (table name)
-    typed: frozenset[str] = frozenset()  # columns the CSV reader parsed (no text to convert)
+    typed: dict[str, str] = field(default_factory=dict)  # column -> type the CSV reader gave
 
     @property
     def targets(self) -> list[str]:
@@ -101,24 +101,21 @@ def _typed(
     fmt: str | None,
     zone: str | None,
     numbers: NumberStyle,
-    parsed: bool = False,
+    parsed: str | None = None,
 ) -> tuple[str, str]:
     """(inner expression on the text, outer expression on the inner result); ``parsed``: the
-    value is already of its type (the CSV reader parsed it), only the outer checks apply."""
+    type the CSV reader already gave the value (no text to convert, the same outer checks)."""
     col = ident(column)
     upper = sql_type.upper()
     plausible = f"CASE WHEN {col} >= TIMESTAMP '1900-01-01' THEN {col} END"
-    if parsed and upper == "TIMESTAMP":
-        return col, plausible
-    if parsed and upper in ("DOUBLE", "DOUBLE PRECISION"):
-        return col, f"CASE WHEN isfinite({col}) THEN {col} END"
+    inner = f"CAST({col} AS TIMESTAMP)" if parsed == "DATE" else col
     if upper == "TIMESTAMP":
-        return parse_sql(col, fmt, zone), plausible
+        return inner if parsed else parse_sql(col, fmt, zone), plausible
     if upper == "DATE":
-        return parse_sql(col, fmt, zone), f"CAST({plausible} AS DATE)"
+        return inner if parsed else parse_sql(col, fmt, zone), f"CAST({plausible} AS DATE)"
     if upper.startswith(NUMERIC):
         finite = f"CASE WHEN isfinite({col}) THEN {col} END" if "INT" not in upper else col
-        return numbers.sql(col, sql_type), finite
+        return inner if parsed else numbers.sql(col, sql_type), finite
     return col, col
 
 
@@ -133,7 +130,7 @@ def build_batch(
         dated = plan.dates.get(column)
         fmt = dated.format if dated else None
         zone = plan.timezone if dated and dated.offsets else None
-        parsed = column in plan.typed
+        parsed = plan.typed.get(column)
         first, second = _typed(column, plan.types[column], fmt, zone, plan.numbers, parsed)
         if column == "outcome":
             second = f"LOWER({second})"

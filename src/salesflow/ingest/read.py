@@ -223,16 +223,16 @@ def typed_csv_view(
     name: str,
     header: list[str],
     types: dict[str, str],
-    timestamp_format: str,
+    formats: dict[str, str],
     encoding: str | None = None,
 ) -> bool:
     """View ``name`` over the CSV with the source columns of ``types`` parsed by DuckDB's reader
-    (timestamps strictly in ``timestamp_format``), every other column text. False, and no view,
-    when the reader does not see the file as :func:`read_into` did (then use the text)."""
+    (``TIMESTAMP`` and ``DATE`` strictly in their ``formats``), every other column text. False,
+    and no view, when the reader does not see the file as :func:`read_into` did (use the text)."""
     typed = "{" + ", ".join(f"{_q(c)}: {_q(t)}" for c, t in types.items()) + "}"
     options = (
         f"{_csv_options(encoding)}, auto_type_candidates = ['VARCHAR'], types = {typed}, "
-        f"timestampformat = {_q(timestamp_format)}"
+        f"timestampformat = {_q(formats['TIMESTAMP'])}, dateformat = {_q(formats['DATE'])}"
     )
     try:
         con.execute(

@@ -2,12 +2,13 @@
 
 Reading every value as text, then trimming and converting it in SQL, costs about half as much
 again as the reader's own typed parse (ten million events: 5.3-5.9 CPU s against 3.5-4.0). So
-a CSV file is first read with its plain number columns typed, and the timestamp columns whose
-first rows are all written ``2024-03-31 14:05:00``: the reader parses them strictly (that one
-format, so no UTC offset; a decimal point, no thousands separator) and any value it cannot read
-stops the attempt. The batch is then built from the text as before: a file with one odd value
-pays one more read, and every check and error message stays the text path's (values the reader
-does read but the checks refuse, such as NaN or a year before 1900, are flagged as before)."""
+a CSV file is first read with its plain number columns typed, and its date columns whose first
+rows are all written ``2024-03-31 14:05:00`` (or all ``2024-03-31``): the reader parses them
+strictly (that one format, so no UTC offset; a decimal point, no thousands separator) and any
+value it cannot read stops the attempt. The batch is then built from the text as before: a file
+with one odd value pays one more read, and every check and error message stays the text path's
+(values the reader does read but the checks refuse, NaN or a year before 1900, are flagged as
+before and named from the text)."""
 
 from __future__ import annotations
 
@@ -24,46 +25,53 @@ if TYPE_CHECKING:
 
 __all__ = ["build_typed"]
 
-#: The only timestamp shape read by the reader; every other ISO shape is converted from text.
-STRICT = "%Y-%m-%d %H:%M:%S"
-_SHAPE = r"'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$'"
+#: The date shapes the reader parses (its type, its strict format, the same as a pattern);
+#: every other ISO shape is converted from the text.
+SHAPES = {
+    "TIMESTAMP": ("%Y-%m-%d %H:%M:%S", r"'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$'"),
+    "DATE": ("%Y-%m-%d", r"'^\d{4}-\d\d-\d\d$'"),
+}
 _SAMPLE = 10_000
 
 
 def _candidates(plan: Plan, values: dict[str, dict[str, str]]) -> dict[str, str]:
-    """Target columns the reader could parse: plain numbers, and ISO timestamps whose column
-    carries no UTC offset in its sample (a later one stops the reader); none with values to
-    translate, none sharing its source column."""
-    if plan.numbers.decimal_comma or plan.numbers.thousands:
-        numeric = set()
-    else:
-        numeric = {c for c, t in plan.types.items() if t.upper() in ("DOUBLE", "DOUBLE PRECISION")}
-    timed = {
-        c
-        for c, t in plan.types.items()
-        if t.upper() == "TIMESTAMP"
-        and (info := plan.dates.get(c)) is not None
-        and info.format == ISO
-        and not info.offsets
-    }
+    """Target columns the reader could parse (-> ``NUMBER`` or ``DATES``): plain numbers, and
+    ISO dates whose column carries no UTC offset in its sample (a later one stops the reader);
+    none with values to translate, none sharing its source column."""
+    plain = not (plan.numbers.decimal_comma or plan.numbers.thousands)
+    found = {}
+    for column, sql_type in plan.types.items():
+        info = plan.dates.get(column)
+        if plain and sql_type.upper() in ("DOUBLE", "DOUBLE PRECISION"):
+            found[column] = "NUMBER"
+        elif info is not None and info.format == ISO and not info.offsets:
+            found[column] = "DATES"
     sources = {**plan.columns, **plan.extras}
     shared = {s for s in sources.values() if list(sources.values()).count(s) > 1}
     return {
-        c: "TIMESTAMP" if c in timed else "DOUBLE"
-        for c in numeric | timed
+        c: kind
+        for c, kind in found.items()
         if c in sources and c not in values and sources[c] not in shared
     }
 
 
-def _strict(con: duckdb.DuckDBPyConnection, view: str, columns: list[str]) -> set[str]:
-    """Those text columns whose values in the first rows are all ``STRICT``-shaped."""
+def _shapes(con: duckdb.DuckDBPyConnection, view: str, columns: list[str]) -> dict[str, str]:
+    """The reader's type for those text columns whose first values all have one of
+    :data:`SHAPES` (the timestamp's, else the date's)."""
     if not columns:
-        return set()
+        return {}
     checks = ", ".join(
-        f"COALESCE(bool_and(regexp_matches({ident(c)}, {_SHAPE})), true)" for c in columns
+        f"COALESCE(bool_and(regexp_matches({ident(c)}, {pattern})), true)"
+        for c in columns
+        for _, pattern in SHAPES.values()
     )
     row = con.sql(f"SELECT {checks} FROM (SELECT * FROM {view} LIMIT {_SAMPLE})").fetchone()
-    return {c for c, ok in zip(columns, row, strict=True) if ok}
+    found = {}
+    for i, column in enumerate(columns):
+        shaped = [kind for j, kind in enumerate(SHAPES) if row[i * len(SHAPES) + j]]
+        if shaped:
+            found[column] = shaped[0]
+    return found
 
 
 def build_typed(
@@ -80,21 +88,24 @@ def build_typed(
     import duckdb
 
     found = _candidates(plan, values)
-    timed = [c for c, t in found.items() if t == "TIMESTAMP"]
-    for column in set(timed) - _strict(con, "src", timed):  # converted from text, as before
-        del found[column]
-    if not found:
+    dated = _shapes(con, "src", [c for c, kind in found.items() if kind == "DATES"])
+    typed = {
+        c: dated.get(c, "DOUBLE") for c, kind in found.items() if kind == "NUMBER" or c in dated
+    }
+    if not typed:
         return None
     sources = {**plan.columns, **plan.extras}
-    types = {sources[c]: t for c, t in found.items()}
-    if not typed_csv_view(con, path, "raw_typed", header, types, STRICT, encoding):
+    formats = {kind: fmt for kind, (fmt, _) in SHAPES.items()}
+    if not typed_csv_view(
+        con, path, "raw_typed", header, {sources[c]: t for c, t in typed.items()}, formats, encoding
+    ):
         return None
-    source_view(con, "raw_typed", "src_typed", sources, values, typed=frozenset(found))
-    plan.typed = frozenset(found)
+    source_view(con, "raw_typed", "src_typed", sources, values, typed=frozenset(typed))
+    plan.typed = typed
     try:
         build_batch(con, "src_typed", "batch", plan, stages)
     except duckdb.Error:  # a value the strict reader refused (or a malformed line): use the text
-        plan.typed, plan.flags, plan.late_offsets = frozenset(), {}, {}
+        plan.typed, plan.flags, plan.late_offsets = {}, {}, {}
         con.execute("DROP VIEW IF EXISTS batch")
         con.execute("DROP TABLE IF EXISTS batch_t")
         return None

@@ -48,6 +48,7 @@ class Plan:
     late_offsets: dict[str, str] = field(default_factory=dict)  # column -> "offset after sample"
     replace_history: bool = False  # stage events: the file replaces its deals' whole history
     history: str | None = None  # a snapshot's derived opportunity_history rows (table name)
+    typed: dict[str, str] = field(default_factory=dict)  # column -> type the CSV reader gave
 
     @property
     def targets(self) -> list[str]:
@@ -95,19 +96,26 @@ def infer_extra_types(
 
 
 def _typed(
-    column: str, sql_type: str, fmt: str | None, zone: str | None, numbers: NumberStyle
+    column: str,
+    sql_type: str,
+    fmt: str | None,
+    zone: str | None,
+    numbers: NumberStyle,
+    parsed: str | None = None,
 ) -> tuple[str, str]:
-    """(inner expression on the text, outer expression on the inner result)."""
+    """(inner expression on the text, outer expression on the inner result); ``parsed``: the
+    type the CSV reader already gave the value (no text to convert, the same outer checks)."""
     col = ident(column)
     upper = sql_type.upper()
     plausible = f"CASE WHEN {col} >= TIMESTAMP '1900-01-01' THEN {col} END"
+    inner = f"CAST({col} AS TIMESTAMP)" if parsed == "DATE" else col
     if upper == "TIMESTAMP":
-        return parse_sql(col, fmt, zone), plausible
+        return inner if parsed else parse_sql(col, fmt, zone), plausible
     if upper == "DATE":
-        return parse_sql(col, fmt, zone), f"CAST({plausible} AS DATE)"
+        return inner if parsed else parse_sql(col, fmt, zone), f"CAST({plausible} AS DATE)"
     if upper.startswith(NUMERIC):
         finite = f"CASE WHEN isfinite({col}) THEN {col} END" if "INT" not in upper else col
-        return numbers.sql(col, sql_type), finite
+        return inner if parsed else numbers.sql(col, sql_type), finite
     return col, col
 
 
@@ -122,12 +130,16 @@ def build_batch(
         dated = plan.dates.get(column)
         fmt = dated.format if dated else None
         zone = plan.timezone if dated and dated.offsets else None
-        first, second = _typed(column, plan.types[column], fmt, zone, plan.numbers)
+        parsed = plan.typed.get(column)
+        first, second = _typed(column, plan.types[column], fmt, zone, plan.numbers, parsed)
         if column == "outcome":
             second = f"LOWER({second})"
         inner.append(f"{first} AS {ident(column)}")
         outer.append(f"{second} AS {ident(column)}")
-        if first != ident(column):  # converted: keep a flag for values that did not convert
+        if parsed:  # read by the reader: flag the values it read that the checks refuse
+            plan.flags[column] = f"_bad_{i}"
+            outer.append(f"({ident(column)} IS NOT NULL AND ({second}) IS NULL) AS _bad_{i}")
+        elif first != ident(column):  # converted: keep a flag for values that did not convert
             flag = f"_bad_{i}"
             inner.append(f"{ident(column)} AS {ident('_text_' + str(i))}")
             outer.append(f"(_text_{i} IS NOT NULL AND ({second}) IS NULL) AS {flag}")

@@ -52,6 +52,7 @@ from salesflow.ingest.read import (
 )
 from salesflow.ingest.report import ImportReport
 from salesflow.ingest.snapshots import HISTORY_BATCH, derive_snapshot_history
+from salesflow.ingest.typed import build_typed
 from salesflow.ingest.validate import (
     ERRORS,
     check_batch,
@@ -171,7 +172,9 @@ def import_file(
             plan = _plan(mem, spec, tm, header, ws, report, path.name, comma)
             plan.replace_history = replace_history
             step("Checking every row", 2, _STEPS)
-            _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid)
+            _validate(
+                mem, plan, tm, stages, ws, report, path, date_format, skip_invalid, coding, header
+            )
             if adopted:
                 report.stages_adopted = stage_rules.as_dict(stages)
                 report.warnings.append(stage_rules.adopted_message(chosen, dry_run))
@@ -324,7 +327,9 @@ def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
     return plan
 
 
-def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid) -> None:
+def _validate(
+    mem, plan, tm, stages, ws, report, path, date_format, skip_invalid, coding, header
+) -> None:
     import duckdb
 
     file = path.name
@@ -341,12 +346,17 @@ def _validate(mem, plan, tm, stages, ws, report, path, date_format, skip_invalid
         raise ImportValidationError(ambiguous)
     known = ws.known_opportunities()
     try:
-        build_batch(mem, "src", "batch", plan, stages)
+        source = None
+        if report.format == "csv":  # dates and numbers parsed by the reader when it can
+            source = build_typed(mem, path, plan, stages, tm.values, header, coding)
+        if source is None:
+            source = "src"
+            build_batch(mem, source, "batch", plan, stages)
     except duckdb.Error as exc:  # a malformed line surfaces while reading the whole file
         raise unreadable(exc, path, report.format) from exc
     scan = scan_batch(mem, "batch", plan, stages, known)  # every check's count, in one pass
     try:
-        late = convert_late_offsets(mem, "src", "batch", plan, stages, scan.late)
+        late = convert_late_offsets(mem, source, "batch", plan, stages, scan.late)
     except duckdb.Error as exc:
         raise unreadable(exc, path, report.format) from exc
     if late:  # the batch was built again

@@ -30,6 +30,7 @@ __all__ = [
     "reader_error",
     "source_view",
     "trimmed",
+    "typed_csv_view",
     "unreadable",
 ]
 
@@ -187,13 +188,17 @@ def _check_parquet(
         raise nul_error(path, f"in row {row}, column {column!r}", f"{path}, row {row}")
 
 
+def _csv_options(encoding: str | None) -> str:
+    coded = f", encoding = {_q(encoding)}" if encoding and encoding != "utf-8" else ""
+    return f"header = true, quote = '\"', escape = '\"'{coded}"
+
+
 def _csv_view(con: duckdb.DuckDBPyConnection, path: Path, name: str, encoding: str | None) -> None:
     """A view over the CSV, every column text. Quote and escape are named, so a quote left open
     is an error rather than part of a value. When DuckDB's sniffer sees one column (a short or
     broken row in its sample) but the header has several, the delimiter is named too, so the
     reader says which line is wrong instead of reading every line as one value."""
-    coded = f", encoding = {_q(encoding)}" if encoding and encoding != "utf-8" else ""
-    options = f"all_varchar = true, header = true, quote = '\"', escape = '\"'{coded}"
+    options = f"all_varchar = true, {_csv_options(encoding)}"
     source = _q(str(path))
     try:
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_csv({source}, {options})")
@@ -210,6 +215,39 @@ def _csv_view(con: duckdb.DuckDBPyConnection, path: Path, name: str, encoding: s
             f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_csv({source}, {options}, "
             f"delim = {_q(delimiter)}, auto_detect = false, columns = {_columns(fields)})"
         )
+
+
+def typed_csv_view(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    name: str,
+    header: list[str],
+    types: dict[str, str],
+    formats: dict[str, str],
+    encoding: str | None = None,
+) -> bool:
+    """View ``name`` over the CSV with the source columns of ``types`` parsed by DuckDB's reader
+    (``TIMESTAMP`` and ``DATE`` strictly in their ``formats``), every other column text. False,
+    and no view, when the reader does not see the file as :func:`read_into` did (use the text)."""
+    typed = "{" + ", ".join(f"{_q(c)}: {_q(t)}" for c, t in types.items()) + "}"
+    options = (
+        f"{_csv_options(encoding)}, auto_type_candidates = ['VARCHAR'], types = {typed}, "
+        f"timestampformat = {_q(formats['TIMESTAMP'])}, dateformat = {_q(formats['DATE'])}"
+    )
+    try:
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_csv({_q(str(path))}, {options})"
+        )
+        described = con.execute(f"DESCRIBE {name}").fetchall()
+    except Exception:  # the sniffer met a value of a typed column it cannot read: use the text
+        with contextlib.suppress(Exception):
+            con.execute("ROLLBACK")
+        return False
+    seen = {column: kind for column, kind, *_ in described}
+    if [c for c, *_ in described] == header and all(seen[c] == t for c, t in types.items()):
+        return True
+    con.execute(f"DROP VIEW {name}")
+    return False
 
 
 def _columns(fields: list[str]) -> str:
@@ -324,14 +362,18 @@ def source_view(
     values: dict[str, dict[str, str]],
     *,
     rows: bool = False,
+    typed: frozenset[str] = frozenset(),
 ) -> None:
     """View ``name``: each target column as trimmed text (and ``_row``, the 1-based data row,
-    when ``rows`` and ``raw`` is a table).
+    when ``rows`` and ``raw`` is a table); the ``typed`` ones as the reader parsed them.
 
     Empty cells become NULL; ``values`` translates source values (``"Closed Won" = "won"``).
     """
     parts = ["rowid + 1 AS _row"] if rows else []
     for target, source in columns.items():
+        if target in typed:
+            parts.append(f"{ident(source)} AS {ident(target)}")
+            continue
         expr = trimmed(ident(source))
         mapping = values.get(target)
         if mapping:

@@ -112,9 +112,17 @@ def test_home_and_data_show_the_workspace_status(ann):
     soup = BeautifulSoup(ann.get("/").text, "html.parser")
     cells = [td.get_text() for td in soup.select('[data-testid="status"] td')]
     assert f"{status['tables']['stage_events']['rows']:,}" in cells
-    nav = [a.get_text() for a in soup.select("header nav a")]
-    assert nav == ["Home", "UDRs", "Causes", "Improvements", "Wins", "Measures", "Value stream", "Pipeline",
-                   "Requests", "Forecasts", "Data"]  # fmt: skip
+    nav = [a.get_text() for a in soup.select("header nav .links a")]
+    assert nav == ["Home", "UDRs", "Causes", "Improvements", "Wins", "Measures", "Value stream",
+                   "Data"]  # fmt: skip
+    more = soup.select_one('header nav details[data-testid="nav-more"]')
+    assert more.summary.get_text() == "More" and not more.has_attr("open")
+    assert [a.get_text() for a in more.select("a")] == ["Pipeline", "Requests", "Forecasts"]
+    # a page under "More" is marked where the menu is, and in it
+    soup = BeautifulSoup(ann.get("/forecasts").text, "html.parser")
+    more = soup.select_one('header nav details[data-testid="nav-more"]')
+    assert "active" in more.summary["class"]
+    assert more.select_one('a[aria-current="page"]')["href"] == "/forecasts"
     assert "Coming soon" not in ann.get("/udrs").text  # the workbench areas are built
 
 

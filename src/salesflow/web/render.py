@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from fastapi.responses import HTMLResponse
     from jinja2 import Environment
 
-__all__ = ["NAV", "environment", "is_htmx", "render", "render_cached"]
+__all__ = ["MORE_NAV", "NAV", "environment", "is_htmx", "render", "render_cached"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,10 +29,15 @@ NAV = (
     ("/wins", "Wins", True),
     ("/measures", "Measures", True),
     ("/value-stream", "Value stream", True),
+    ("/data", "Data", True),
+)
+
+#: the pages opened less often, under "More" at the end of the navigation (a ``<details>``:
+#: it opens without a script and with the keyboard, and says whether it is open)
+MORE_NAV = (
     ("/pipeline", "Pipeline", True),
     ("/requests", "Requests", True),
     ("/forecasts", "Forecasts", True),
-    ("/data", "Data", True),
 )
 
 
@@ -95,6 +100,7 @@ def render(
         "caller": caller,
         "csrf": caller.csrf if caller is not None else "",
         "nav": NAV,
+        "more_nav": MORE_NAV,
         "path": request.url.path,
         **(context or {}),
     }

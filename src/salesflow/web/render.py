@@ -52,10 +52,11 @@ def _number(value: Any, unit: str = "") -> str:
     return f"{float(value):,.1f}" if abs(float(value)) >= 10 else f"{float(value):,.2f}"
 
 
-def _hours(value: float | None) -> str:
+def _hours(value: float | None, day: float = 24.0) -> str:
+    """Hours, or days of ``day`` hours from three days on (a business day: its hours)."""
     if value is None:
         return "—"
-    return f"{value:,.1f} h" if value < 72 else f"{value / 24:,.1f} days"
+    return f"{value:,.1f} h" if value < 3 * day else f"{value / day:,.1f} days"
 
 
 @cache

@@ -112,8 +112,8 @@ def test_udrs_carry_the_workbench_verdicts(ws):
     frame = result.to_pandas()
     assert dict(zip(frame["id"], frame["verdict"], strict=True)) == expected
     # the demo company's documented verdicts (salesflow.workbench.demo_knowledge)
-    assert sorted(frame["verdict"]) == ["confirmed"] * 4 + ["contradicted"]
-    assert result.summary() == "4 confirmed, 1 contradicted"
+    assert sorted(frame["verdict"]) == ["confirmed"] * 5 + ["contradicted"]
+    assert result.summary() == "5 confirmed, 1 contradicted"
     assert isinstance(result.chart(), go.Figure)
 
 
@@ -122,9 +122,9 @@ def test_causes_rank_and_picture(ws):
     assert isinstance(result, CausesResult)
     roots = result.root_causes()
     assert roots[0]["text"].startswith("We have no written standard work")
-    assert roots[0]["count"] == 4 and roots[0]["core"]
+    assert roots[0]["count"] == 5 and roots[0]["core"]
     svg = result.svg()
-    assert svg.count('class="node udr"><title>') == 4 and svg.count('class="and"') == 1
+    assert svg.count('class="node udr"><title>') == 5 and svg.count('class="and"') == 1
     assert svg.count('class="node udr contradicted"><title>') == 1  # EMEA: drawn apart
     assert "<svg" in result._repr_html_()
 

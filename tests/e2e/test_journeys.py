@@ -17,10 +17,42 @@ def test_first_admin_signs_in_and_sees_home(page, shots):
     assert "/login" in page.url  # not signed in yet
     sign_in(page, "ann")
     assert "Good to see you, ann" in page.text_content("h1")
-    nav = page.locator("header nav a").all_text_contents()
+    nav = page.locator("header nav .links a").all_text_contents()
     assert [n.strip() for n in nav] == ["Home", "UDRs", "Causes", "Improvements", "Wins", "Measures",
-                                        "Value stream", "Pipeline", "Requests", "Forecasts", "Data"]  # fmt: skip
+                                        "Value stream", "Data"]  # fmt: skip
     page.screenshot(path=shots / "home.png", full_page=True)
+
+
+def test_the_more_menu_opens_and_leads_to_a_page(page, shots):
+    """The less-used pages sit under "More": closed at first, opened by a click (it says so to
+    assistive technology), and by the keyboard alone; Escape closes it."""
+    sign_in(page, "ann")
+    more = page.locator('header nav details[data-testid="nav-more"]')
+    summary = more.locator("summary")
+    forecasts = more.get_by_role("link", name="Forecasts")
+    assert not forecasts.is_visible()
+    summary.click()
+    assert more.get_attribute("open") is not None and forecasts.is_visible()
+    page.screenshot(path=shots / "nav-more.png")
+    forecasts.click()
+    page.wait_for_url("**/forecasts")
+    assert "active" in (summary.get_attribute("class") or "")
+    assert more.get_attribute("open") is None  # a new page: the menu is closed again
+    # the keyboard alone: focus the menu, Enter opens it, Tab reaches its first link, Escape
+    # closes it and gives the focus back
+    summary.focus()
+    page.keyboard.press("Enter")
+    assert more.get_attribute("open") is not None
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Pipeline"
+    page.keyboard.press("Escape")
+    assert more.get_attribute("open") is None
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    summary.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/pipeline")
 
 
 def test_measures_pick_a_metric_and_see_the_chart(page, shots):

@@ -134,3 +134,20 @@ def test_dry_run_writes_nothing(ws, tmp_path):
     report = import_file(ws, "opportunities", path, dry_run=True)
     assert (report.rows_written, report.inserted, report.dry_run) == (20, 20, True)
     assert folder_hashes(ws.path) == before
+
+
+def test_activities_on_deals_the_workspace_lacks_are_kept_with_a_warning(ws, tmp_path):
+    deals = write_csv(tmp_path / "deals.csv", HEADER, good_rows(2))
+    import_file(ws, "opportunities", deals)
+    header = ["activity_id", "opportunity_id", "type", "occurred_at"]
+    rows = [["A1", "OPP-00000", "call", "2024-01-05"], ["A2", "GONE-1", "call", "2024-01-06"],
+            ["A3", "GONE-1", "email", "2024-01-07"], ["A4", "GONE-2", "meeting", "2024-01-08"],
+            ["A5", "", "email", "2024-01-09"]]  # fmt: skip
+    report = import_file(ws, "activities", write_csv(tmp_path / "acts.csv", header, rows))
+    assert (report.rows_written, report.rows_on_unknown_deals) == (5, 3)
+    said = [w for w in report.warnings if "deals the workspace does not have" in w]
+    assert said and said[0].startswith("3 activities belong to 2 deals")
+    assert "'GONE-1'" in said[0] and "'OPP-00000'" not in said[0]
+    assert query(ws, "SELECT count(*) FROM activities") == [(5,)]
+    known = write_csv(tmp_path / "known.csv", header, rows[:1])
+    assert import_file(ws, "activities", known).rows_on_unknown_deals == 0

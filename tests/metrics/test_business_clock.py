@@ -14,6 +14,7 @@ import random
 import statistics
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -183,6 +184,54 @@ def test_business_cycle_and_stage_times_equal_the_quarter_hour_walk(
         engine, settings, "stage_time", "opportunity_id", filters={"stage": "Proposal"}
     )
     assert got_stage == pytest.approx(stage, abs=1e-9)
+
+
+@pytest.mark.parametrize("cal", [OFFICE, NIGHT_DESK], ids=["office", "night_desk"])
+def test_the_process_map_on_the_business_clock_equals_the_quarter_hour_walk(
+    engine, calendar_data, cal, tmp_path
+):
+    """``process_map(clock="business")``: every transition's, stage's and deal's time, and the
+    value-stream map's time in stage, are the walk's business hours (medians and means of them)."""
+    from salesflow.metrics.process_map import process_map
+
+    settings = settings_for(cal, tmp_path)
+    off = holidays_of(cal)
+    as_of = datetime(2026, 11, 30)
+    doc = process_map(engine, settings, clock="business", as_of=as_of)
+    assert (doc["clock"], doc["day_hours"]) == ("business", day_seconds(cal) / 3600)
+
+    def hours(a: datetime, b: datetime) -> float:
+        return business_seconds(a, b, cal, off) / 3600
+
+    visits: dict[str, list[tuple[str, datetime]]] = {}
+    for e in calendar_data.stage_events:  # written in order: Lead, Proposal, the end stage
+        visits.setdefault(e["opportunity_id"], []).append((e["stage"], e["entered_at"]))
+    pairs: dict[tuple[str, str], list[float]] = {}
+    left: dict[str, list[float]] = {}  # stays that left in the value-stream map's window
+    start, end = (datetime.fromisoformat(doc["window"][k]) for k in ("start", "end"))
+    for seq in visits.values():
+        for (a, at), (b, bt) in pairwise(seq):
+            pairs.setdefault((a, b), []).append(hours(at, bt))
+            if start <= bt < end:
+                left.setdefault(a, []).append(hours(at, bt))
+    edges = {(e["from"], e["to"]): e for e in doc["edges"]}
+    assert set(edges) == set(pairs)
+    for key, spent in pairs.items():
+        assert edges[key]["median_hours"] == pytest.approx(statistics.median(spent), abs=1e-6)
+        assert edges[key]["mean_hours"] == pytest.approx(statistics.mean(spent), abs=1e-6)
+    stages = {s["stage"]: s for s in doc["stages"]}
+    proposal = [h for (a, _b), hs in pairs.items() if a == "Proposal" for h in hs]
+    assert stages["Proposal"]["median_hours"] == pytest.approx(statistics.median(proposal))
+    deals = [hours(seq[0][1], seq[-1][1]) for seq in visits.values()]
+    assert doc["cases"]["median_hours"] == pytest.approx(statistics.median(deals), abs=1e-6)
+    assert doc["cases"]["mean_hours"] == pytest.approx(statistics.mean(deals), abs=1e-6)
+    assert left  # the window holds stays: the map's times are checked, not skipped
+    for stage, spent in left.items():
+        assert stages[stage]["time_median"] == pytest.approx(statistics.median(spent), abs=1e-6)
+        assert stages[stage]["time_mean"] == pytest.approx(statistics.mean(spent), abs=1e-6)
+    calendar = process_map(engine, settings, as_of=as_of)
+    assert calendar["clock"] == "calendar" and calendar["day_hours"] == 24
+    assert calendar["cases"]["median_hours"] > doc["cases"]["median_hours"]
 
 
 def test_dst_switch_days_count_their_real_length(engine, tmp_path):

@@ -107,3 +107,20 @@ def test_map_keys_count_wip_at_the_as_of_moment(cli, ws_path):
     assert all(s["throughput_per_week"] is None for s in open_stages)
     assert doc["flow_efficiency"] is None  # no activities: no work share
     assert "Value-stream map" in cli("flow", "-w", ws_path, "--as-of", "2024-05-08").stdout
+
+
+def test_clock_business_counts_only_business_hours(cli, ws_path):
+    """Monday 6 May 2024, 9:00 on, the default calendar (Monday to Friday, 9 to 5): A1's 10 hours
+    in Lead are 8 business hours (to 17:00), A2's 20 hours too (to Tuesday 5:00), B1's 6 are 6."""
+    doc = cli.json("flow", "-w", ws_path, "--clock", "business")
+    assert (doc["clock"], doc["day_hours"]) == ("business", 8)
+    lead = next(s for s in doc["stages"] if s["stage"] == "Lead")
+    assert lead["median_hours"] == 8
+    edges = {(e["from"], e["to"]): e for e in doc["edges"]}
+    assert edges[("Lead", "Qualified")]["mean_hours"] == 8
+    # A1 to Wednesday 11:00: 8 + 8 + 2; A2 to Friday 13:00: 4 × 8 + 4; B1: 6
+    assert doc["cases"] == {"count": 3, "median_hours": 18, "mean_hours": 20, "with_rework": 1}
+    text = " ".join(cli("flow", "-w", ws_path, "--clock", "business").stdout.split())
+    assert "Times on the business clock" in text and "Lead 3 · 8.0 h" in text
+    wrong = cli("flow", "-w", ws_path, "--clock", "wall", ok=False)
+    assert wrong.exit_code != 0 and "--clock business" in wrong.stderr

@@ -24,9 +24,9 @@ def test_every_section_is_there_with_content(report_file, soup):
     assert doc["sections"] == list(SECTIONS), doc["missing"]
     for section in SECTIONS:
         assert soup.find("section", id=section) is not None, f"no section {section}"
-    # demo knowledge: 5 UDRs and the hostile one, 3 improvements, each with a card
-    assert doc["udrs"] == 6 and doc["improvements"] == 3
-    assert len(soup.select("#udrs .card")) == 6
+    # demo knowledge: 6 UDRs and the hostile one, 3 improvements, each with a card
+    assert doc["udrs"] == 7 and doc["improvements"] == 3
+    assert len(soup.select("#udrs .card")) == 7
     assert len(soup.select("#improvements .card")) == 3
     assert len(soup.select("#improvements .questions")) == 3
     assert soup.select_one("#causes svg") is not None
@@ -75,7 +75,7 @@ def test_summary_numbers_match_the_data(demo_ws, soup):
         k.select_one(".l").get_text(): k.select_one(".v").get_text() for k in soup.select(".kpi")
     }
     assert kpis["Win rate"] == f"{won / (won + lost):.0%}"
-    assert kpis["Undesirable results"].endswith("of 6")
+    assert kpis["Undesirable results"].endswith("of 7")
 
 
 def test_value_stream_conversion_matches_a_hand_count(demo_ws, soup):

@@ -1,4 +1,4 @@
-"""The printed report is a briefing, not a scroll: the demo fits on at most eight A4 pages, and
+"""The printed report is a briefing, not a scroll: the demo fits on at most nine A4 pages, and
 nothing on them is cut at the page edge (charts, the value stream, the cause picture, tables)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-MAX_PAGES = 8
+MAX_PAGES = 9  # 8 until the demo's sixth UDR (close dates that slip) added a row of UDR cards
 A4_POINTS = (595.3, 841.9)
 
 
@@ -24,7 +24,7 @@ def pdf_file(report_file, tmp_path_factory):
     return print_pdf(report_file[0], tmp_path_factory.mktemp("pdf") / "report.pdf")
 
 
-def test_the_demo_report_prints_on_at_most_eight_a4_pages(pdf_file, tmp_path):
+def test_the_demo_report_prints_on_at_most_nine_a4_pages(pdf_file, tmp_path):
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(pdf_file)

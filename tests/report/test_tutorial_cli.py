@@ -58,8 +58,8 @@ def test_each_command_runs_as_written(folder: Path, line: str):
     assert result.returncode == 0, f"{line}\nstdout: {result.stdout}\nstderr: {result.stderr}"
     assert result.stdout.strip(), line
     if " udr add " in line:  # the id the next lines use is the one it prints
-        assert "UDR 14 added" in result.stdout
-        assert "`salesflow -w demo-ws udr bind 14 " in result.stdout
+        assert "UDR 15 added" in result.stdout
+        assert "`salesflow -w demo-ws udr bind 15 " in result.stdout
     if " report " in line:
         assert (folder / "report.html").stat().st_size > 100_000
         assert (folder / "report.pdf").read_bytes().startswith(b"%PDF")

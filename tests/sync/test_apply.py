@@ -59,7 +59,7 @@ def test_a_pull_lands_and_a_deleted_deal_leaves_with_its_history(workspace: Work
         for i in (1, 2, 3)
         for j, s in enumerate(["Prospecting", "Qualification"])
     ]
-    rows = apply_pull(workspace, pull([deal(i) for i in (1, 2, 3)], hist))
+    rows = apply_pull(workspace, pull([deal(i) for i in (1, 2, 3)], hist)).tables
     assert rows["opportunities"] == {"added": 3, "updated": 0, "deleted": 0, "unchanged": 0}
     assert rows["opportunity_history"] == {"added": 6, "updated": 0, "deleted": 0, "unchanged": 0}
     assert high_water_mark(workspace, "salesforce") == "2026-01-10T00:00:00Z"
@@ -70,7 +70,7 @@ def test_a_pull_lands_and_a_deleted_deal_leaves_with_its_history(workspace: Work
     rows = apply_pull(
         workspace,
         pull([deal(2, amount=2500.0)], deleted={"006000000000000001"}, mark="2026-01-11T00:00:00Z"),
-    )
+    ).tables
     assert rows["opportunities"] == {"added": 0, "updated": 1, "deleted": 1, "unchanged": 0}
     assert rows["opportunity_history"]["deleted"] == 2
     assert count(workspace, amount) == 5000.0

@@ -160,3 +160,19 @@ def test_unreadable_file_fails_with_its_reason(cli, workspace, folder) -> None:
 def test_json_needs_once(cli, workspace, folder) -> None:
     result = cli("sync", "folder", "-w", workspace.path, "--json", ok=False)
     assert result.exit_code == 1 and "needs --once" in result.stderr
+
+
+def test_activities_on_unknown_deals_land_with_a_warning(cli, workspace, folder) -> None:
+    deals(folder / "opportunities.csv", range(2))
+    (folder / "activities.csv").write_text(
+        "activity_id,opportunity_id,type,occurred_at\n"
+        "A-1,D-0,call,2026-01-05\nA-2,D-99,email,2026-01-06\n",
+        encoding="utf-8",
+    )
+    code, files = sync(cli, workspace)
+    assert code == 0
+    acts = next(f for f in files if f["table"] == "activities")
+    assert acts["rows"]["added"] == 2
+    assert [w for w in acts["warnings"] if "'D-99'" in w and "'D-0'" not in w]
+    text = " ".join(cli("sync", "log", "-w", workspace.path).stdout.split())
+    assert "Warning: 1 activity belongs to a deal the workspace does not have ('D-99')" in text

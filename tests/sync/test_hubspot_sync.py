@@ -48,7 +48,7 @@ def connect(path: Path, base_url: str) -> Path:
 def sync(path: Path) -> dict[str, dict[str, int]]:
     ws = Workspace.open(path)
     try:
-        return sync_hubspot(ws, env=ENV)
+        return sync_hubspot(ws, env=ENV).tables
     finally:
         ws.close()
 

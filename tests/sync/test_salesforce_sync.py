@@ -449,8 +449,19 @@ def test_an_activity_on_a_deal_the_user_cannot_see_does_not_stop_the_sync(
         T0,
     )
     ws = new_workspace(tmp_path / "ws", api)
-    rows = sync(cli, ws)
-    assert rows["opportunities"]["added"] == N
+    result = cli("sync", "salesforce", "--once", "--json", "--workspace", ws)
+    doc = json.loads(result.stdout)
+    assert doc["tables"]["opportunities"]["added"] == N
     got = tables(ws)
     assert [r[1] for r in got["activities"] if r[0] == "00T77777HIDE"] == [hidden]
     assert hidden not in {r[0] for r in got["opportunities"]}
+    # ... and the sync says so, in the JSON, the log and the words a person reads
+    assert len(doc["warnings"]) == 1
+    said = doc["warnings"][0]
+    assert said.startswith("1 activity belongs to a deal this sync cannot see")
+    assert "not counted in deal metrics" in said and "sharing rules" in said
+    assert read_log(ws)[-1]["warnings"] == doc["warnings"]
+    assert "sharing rules" in " ".join(cli("sync", "log", "--workspace", ws).stdout.split())
+    # a later sync that brings no such activity warns of nothing
+    again = cli("sync", "salesforce", "--once", "--json", "-w", ws).stdout
+    assert json.loads(again)["warnings"] == []

@@ -140,3 +140,36 @@ def test_a_deal_sent_again_unchanged_is_not_shown_as_updated(tmp_path) -> None:
         "deals: 0 new, 1 updated, 0 removed, 1 unchanged",
         "deals: 2 new, 0 updated, 0 removed",
     ]
+
+
+def test_activities_on_deals_a_sync_cannot_see_are_a_warning_on_the_data_page(tmp_path) -> None:
+    """A Salesforce sync brings two tasks on a deal the integration user cannot see: the Data
+    page says so under "Kept up to date", with the source, beside the sync that brought them."""
+    from bs4 import BeautifulSoup
+
+    from salesflow.settings import load_settings
+    from salesflow.sync.apply import apply_pull
+    from salesflow.sync.crm import Pull, TableChanges
+    from salesflow.web import create_app
+    from salesflow.workspace import Workspace
+
+    deal = {"Id": "006000000000000001", "StageName": "Prospecting", "Amount": 100,
+            "CreatedDate": "2026-01-05T10:00:00.000+0000", "CloseDate": "2026-03-01"}  # fmt: skip
+    tasks = [
+        {"Id": f"00T00000000000{i}", "WhatId": what, "Type": "Call", "ActivityDate": "2026-01-06"}
+        for i, what in enumerate(["006000000000000001", "006HIDDEN", "006HIDDEN"])
+    ]
+    path = with_accounts(tmp_path / "ws")
+    changes = {"opportunities": TableChanges([deal]), "activities": TableChanges(tasks)}
+    with Workspace.open(path) as ws:
+        result = apply_pull(ws, Pull("salesforce", changes, "2026-01-10T00:00:00Z"))
+    assert result.tables["activities"]["added"] == 3
+    client = signed_in(create_app(load_settings(path)))("ann")
+    page = client.get("/data")
+    soup = BeautifulSoup(page.text, "html.parser")
+    shown = [p.get_text(" ", strip=True) for p in soup.select("[data-testid=sync-warning]")]
+    assert shown == [f"Salesforce, last sync: {result.warnings[0]}"]
+    assert shown[0].startswith("Salesforce, last sync: 2 activities belong to deals this sync")
+    log = soup.select_one("[data-testid=sync-log] tbody tr").get_text(" ", strip=True)
+    assert "2 activities belong to deals this sync cannot see" in log
+    assert not cli_words().search(visible_text(page.text)[0])

@@ -92,6 +92,31 @@ def test_value_stream_counts_match_the_stage_events(ann, app):
     assert {"wip", "throughput_per_week", "time_p85", "littles_law"} <= set(lead)
 
 
+def test_value_stream_on_the_business_clock(ann, app):
+    """The clock menu: the page and its JSON twin give the library's business-clock map, every
+    time shorter than on the calendar (nights and weekends no longer count)."""
+    from salesflow.metrics.process_map import process_map
+
+    doc = ann.get("/api/flow", params={"clock": "business"}).json()
+    calendar = ann.get("/api/flow").json()
+    assert (doc["clock"], doc["day_hours"], calendar["clock"]) == ("business", 8, "calendar")
+    state = app.state.salesflow
+    with state.data._lock:
+        lib = process_map(state.data.workspace.data, state.web.settings, top=8, clock="business")
+    assert doc["cases"]["median_hours"] == pytest.approx(lib["cases"]["median_hours"])
+    assert [e["median_hours"] for e in doc["edges"]] == pytest.approx(
+        [e["median_hours"] for e in lib["edges"]]
+    )
+    assert 0 < doc["cases"]["median_hours"] < calendar["cases"]["median_hours"]
+    assert ann.get("/api/flow", params={"clock": "wall"}).status_code == 422
+    soup = BeautifulSoup(ann.get("/value-stream", params={"clock": "business"}).text, "html.parser")
+    menu = soup.select_one('select[name="clock"]')
+    assert menu.select_one("option[selected]")["value"] == "business"
+    assert "business day of 8 hours" in soup.select_one('[data-testid="clock-note"]').get_text()
+    plain = BeautifulSoup(ann.get("/value-stream").text, "html.parser")
+    assert plain.select_one('[data-testid="clock-note"]') is None
+
+
 def test_forecasts_page_and_api_per_owner(ann, app):
     doc = ann.get("/api/forecasts").json()
     owners = {g["owner"] for g in doc["forecast_bias"]["by_owner"]["groups"]}
@@ -112,9 +137,17 @@ def test_home_and_data_show_the_workspace_status(ann):
     soup = BeautifulSoup(ann.get("/").text, "html.parser")
     cells = [td.get_text() for td in soup.select('[data-testid="status"] td')]
     assert f"{status['tables']['stage_events']['rows']:,}" in cells
-    nav = [a.get_text() for a in soup.select("header nav a")]
-    assert nav == ["Home", "UDRs", "Causes", "Improvements", "Wins", "Measures", "Value stream", "Pipeline",
-                   "Requests", "Forecasts", "Data"]  # fmt: skip
+    nav = [a.get_text() for a in soup.select("header nav .links a")]
+    assert nav == ["Home", "UDRs", "Causes", "Improvements", "Wins", "Measures", "Value stream",
+                   "Data"]  # fmt: skip
+    more = soup.select_one('header nav details[data-testid="nav-more"]')
+    assert more.summary.get_text() == "More" and not more.has_attr("open")
+    assert [a.get_text() for a in more.select("a")] == ["Pipeline", "Requests", "Forecasts"]
+    # a page under "More" is marked where the menu is, and in it
+    soup = BeautifulSoup(ann.get("/forecasts").text, "html.parser")
+    more = soup.select_one('header nav details[data-testid="nav-more"]')
+    assert "active" in more.summary["class"]
+    assert more.select_one('a[aria-current="page"]')["href"] == "/forecasts"
     assert "Coming soon" not in ann.get("/udrs").text  # the workbench areas are built
 
 

@@ -250,6 +250,7 @@ def test_udr_bind_season_round_trip(cli, ws):
         None,
         "Q4",
         None,
+        None,
     ]
     human = cli("udr", "bind", FORECAST_UDR, "--metric", "forecast_bias", "--season", "Q4",
                 "--period", "quarter", "--bad-if", "above", "--threshold", "5%").stdout  # fmt: skip

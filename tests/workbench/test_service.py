@@ -17,7 +17,7 @@ from wb_helpers import pg_schema_url, use_app_url
 
 from salesflow.demo import effects
 
-UDR = {"slow": 1, "emea": 2, "contracts": 3, "forecast": 4, "small": 5}
+UDR = {"slow": 1, "emea": 2, "contracts": 3, "forecast": 4, "small": 5, "slip": 14}
 CAUSE = {"queue": 6, "nobody": 7, "standard": 12, "emea_price": 13}
 
 
@@ -62,6 +62,7 @@ def test_demo_udr_verdicts(bench):
         UDR["contracts"]: "confirmed",
         UDR["forecast"]: "confirmed",
         UDR["small"]: "confirmed",
+        UDR["slip"]: "confirmed",
     }
 
 
@@ -236,3 +237,35 @@ def test_changes_soft_delete_and_history(private_ws):
             ("delete", "ann"),
             ("restore", "ann"),
         ]
+
+
+def test_slip_rate_verdict_matches_plain_sql(bench, sql):
+    """The last 3 complete months' close-date slip rate, computed by hand from the history: the
+    deals open at a month's start with their expected close in it, and the share of them still
+    open at its end."""
+    doc = bench.show_udr(UDR["slip"])
+    verdict = doc["verdict"]
+    assert verdict["verdict"] == "confirmed" and verdict["values"]["threshold"] == 0.10
+    stages = bench.workspace.settings.stages
+    closed = ", ".join(f"'{s}'" for s in (*stages.won, *stages.lost))
+    rows = sql(
+        f"""with months as (
+                select m::date m0, (m + interval 1 month)::date m1
+                from range(date '{effects.DATA_START}', date '{effects.DATA_END}',
+                           interval 1 month) t(m)),
+            at_start as (
+                select m0, m1, opportunity_id, arg_max(stage, changed_at) stage,
+                       arg_max(close_date, changed_at) close_date
+                from months join opportunity_history on changed_at < m0 group by all),
+            at_end as (
+                select m0, opportunity_id, arg_max(stage, changed_at) stage
+                from months join opportunity_history on changed_at < m1 group by all)
+            select s.m0, avg(case when e.stage not in ({closed}) then 1.0 else 0.0 end)
+            from at_start s join at_end e using (m0, opportunity_id)
+            where s.stage not in ({closed}) and s.close_date >= s.m0 and s.close_date < s.m1
+            group by s.m0 order by s.m0"""
+    )
+    last3 = rows[-3:]
+    assert [v["period"] for v in verdict["values"]["recent"]] == [str(m) for m, _ in last3]
+    assert verdict["values"]["median"] == pytest.approx(statistics.median(r for _, r in last3))
+    assert verdict["values"]["median"] > 0.10

@@ -19,11 +19,11 @@ def test_udr_add_prints_the_id_and_the_lint(cli, ws):
         "udr", "add", "Reps are lazy and win rate is low", "--tag", "x", "--owner", "Ann"
     )
     new = doc["udr"]["id"]
-    assert new == 14  # 13 demo nodes before it: UDRs and causes share one id space
+    assert new == 15  # 14 demo nodes before it: UDRs and causes share one id space
     assert doc["udr"]["created_by"] == "facilitator" and doc["udr"]["tags"] == ["x"]
     assert {f["code"] for f in doc["lint"]["findings"]} >= {"BLAME", "VAGUE"}
     human = cli("udr", "add", "Win rate was 24% in Q3 2026, against 30% planned").stdout
-    assert "UDR 15 added" in human and "a measurable UDR" in human
+    assert "UDR 16 added" in human and "a measurable UDR" in human
 
 
 def test_bind_then_show_carries_the_verdict_and_chart(cli, ws):
@@ -69,8 +69,8 @@ def test_causes_json_and_tree(cli, ws):
     doc = cli.json("causes")
     first = doc["nodes"][0]
     assert {"id", "kind", "text", "reaches", "share", "root", "core"} <= set(first)
-    # the EMEA UDR is contradicted by the data: standard work is behind all 4 of the others
-    assert len(doc["contradicted"]) == 1 and doc["udrs"] == 4
+    # the EMEA UDR is contradicted by the data: standard work is behind all 5 of the others
+    assert len(doc["contradicted"]) == 1 and doc["udrs"] == 5
     assert (first["id"], first["core"], first["root"], first["share"]) == (
         STANDARD,
         True,
@@ -159,7 +159,7 @@ def test_demo_seeds_the_knowledge(cli, tmp_path, monkeypatch):
     doc = cli.json("demo", path, "-n", "400", "--seed", "2")
     assert doc["opportunities_requested"] == 400
     udrs = cli.json("udr", "list", "-w", path)["udrs"]
-    assert len(udrs) == 5 and udrs[0]["verdict"]["verdict"] == "confirmed"
+    assert len(udrs) == 6 and udrs[0]["verdict"]["verdict"] == "confirmed"
     improvements = json.loads(cli("improve", "list", "-w", path, "--json").stdout)["improvements"]
     assert [i["title"] for i in improvements] == [
         "Proposal fast-track",

@@ -365,24 +365,25 @@ def wrapped_label(text: str, width: int = 10) -> str:
     return "<br>".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)
 
 
-def _days(hours: float | None) -> str:
+def _days(hours: float | None, day: float = 24.0) -> str:
     if hours is None:
         return "—"
-    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.1f} d"
+    return f"{hours:.0f} h" if hours < 2 * day else f"{hours / day:.1f} d"
 
 
 def _pct(share: float | None, digits: int = 0) -> str:
     return "—" if share is None else f"{share * 100:.{digits}f} %"
 
 
-def _box_text(s: Mapping[str, Any]) -> str:
-    """The figures of one stage, one per line, in a sales leader's words."""
+def _box_text(s: Mapping[str, Any], day: float = 24.0) -> str:
+    """The figures of one stage, one per line, in a sales leader's words (a day: ``day`` hours,
+    one day's business hours on the business clock)."""
     rate = s.get("throughput_per_week")
     lines = [
         f"<b>{s['stage']}</b>",
         f"<b>{s['wip']:,}</b> deal{'' if s['wip'] == 1 else 's'} here now",
         "left per week: " + ("—" if rate is None else f"{rate:,.1f}"),
-        f"median {_days(s.get('time_median'))} · 85 % {_days(s.get('time_p85'))}",
+        f"median {_days(s.get('time_median'), day)} · 85 % {_days(s.get('time_p85'), day)}",
         f"went back {_pct(s.get('rework_share'))} · lost {_pct(s.get('loss_share'))}",
     ]
     if "work_share" in s:
@@ -400,12 +401,13 @@ def stream_map(doc: Mapping[str, Any], *, title: str | None = None) -> go.Figure
 
     stages = [s for s in doc["stages"] if "wip" in s and (s["entries"] or s["wip"])]
     x = {s["stage"]: i for i, s in enumerate(stages)}
+    day = float(doc.get("day_hours") or 24.0)  # a business day on the business clock
     width, height = 0.8, 1.0
     fig = go.Figure()
     for i, s in enumerate(stages):
         fig.add_shape(type="rect", x0=i, x1=i + width, y0=0, y1=height, fillcolor="#eef4fb",
                       line={"color": COLORS["line"], "width": 1.5})  # fmt: skip
-        fig.add_annotation(x=i + width / 2, y=height / 2, text=_box_text(s), showarrow=False,
+        fig.add_annotation(x=i + width / 2, y=height / 2, text=_box_text(s, day), showarrow=False,
                            align="center", font={"size": 12})  # fmt: skip
         if i + 1 < len(stages):
             fig.add_annotation(x=i + 1, y=height / 2, ax=i + width, ay=height / 2, xref="x",

@@ -178,14 +178,20 @@ class Workspace:
 
     @_latest
     def flow(
-        self, *, filters: Mapping[str, Sequence[str]] | None = None, top: int = 10
+        self,
+        *,
+        filters: Mapping[str, Sequence[str]] | None = None,
+        top: int = 10,
+        clock: Literal["calendar", "business"] = "calendar",
     ) -> FlowResult:
         """The value stream: stages (with the value-stream map's WIP, throughput, time in stage,
         rework, loss and work share at the workspace's as-of moment), transitions, common paths,
-        durations and rework; ``.map()`` draws it."""
+        durations and rework, every time on ``clock``; ``.map()`` draws it."""
         from salesflow.metrics.process_map import process_map
 
-        doc = process_map(self.core.data, self.settings, filters=filters, top=top, as_of=self.as_of)
+        doc = process_map(
+            self.core.data, self.settings, filters=filters, top=top, as_of=self.as_of, clock=clock
+        )
         return FlowResult(dict(doc))
 
     @_latest

@@ -49,6 +49,15 @@ def flow(
         ),
     ] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="How many variants to show.")] = 10,
+    clock: Annotated[
+        str,
+        typer.Option(
+            "--clock",
+            help="calendar (elapsed time) or business (only the business hours of workdays "
+            "that are not holidays, as [calendar] in salesflow.toml sets them; a day is one "
+            "day's business hours).",
+        ),
+    ] = "calendar",
     as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -57,30 +66,45 @@ def flow(
     work versus waiting, with Little's law checked); transitions with counts and hours; the most
     common stage sequences; deal durations; rework loops.
 
-    Example: `salesflow flow -w demo-ws --filter segment=Enterprise --top 5`
+    Every time is on the --clock: with --clock business, nights, weekends and holidays do not
+    count, so waiting and work compare within the hours people work.
+
+    Example: `salesflow flow -w demo-ws --filter segment=Enterprise --top 5 --clock business`
     """
+    from salesflow.metrics.clock import CLOCKS
     from salesflow.metrics.process_map import process_map
     from salesflow.workspace import resolve_as_of
 
+    if clock not in CLOCKS:
+        raise ConfigError(
+            f"--clock {clock!r} is not a clock salesflow knows",
+            hint="Use --clock calendar (elapsed time) or --clock business (business hours)",
+        )
     filters = parse_filters(filter_ or [])
     with open_workspace(workspace) as ws, working("Computing the value stream"):
         con = ws.data if ws.raw is None else ws.raw  # DuckDB: plain SQL, no Ibis to import
         moment = resolve_as_of(ws.settings, con, as_of)
-        doc = process_map(con, ws.settings, filters=filters, top=top, as_of=moment)
+        doc = process_map(con, ws.settings, filters=filters, top=top, as_of=moment, clock=clock)
     if as_json:
         print_json(doc)
         return
     render(doc)
 
 
+#: hours in one day on the clock of the map being rendered (24, or one day's business hours)
+_DAY = {"hours": 24.0}
+
+
 def _h(hours: float | None) -> str:
     if hours is None:
         return "—"
-    return f"{hours:,.1f} h" if hours < 72 else f"{hours / 24:,.1f} d"
+    day = _DAY["hours"]
+    return f"{hours:,.1f} h" if hours < 3 * day else f"{hours / day:,.1f} d"
 
 
 def render(doc: ProcessMap) -> None:
     """Rich tables, the value stream as a line, and the rework loops in words."""
+    _DAY["hours"] = doc["day_hours"]
 
     cases = doc["cases"]
     if not cases["count"] and not doc["filters"]:
@@ -95,6 +119,11 @@ def render(doc: ProcessMap) -> None:
     out.print(
         f"[bold]Value stream[/] of {cases['count']:,} deals" + (f" where {where}" if where else "")
     )
+    if doc["clock"] == "business":
+        out.print(
+            f"Times on the business clock: h are business hours, d business days of "
+            f"{doc['day_hours']:g} h (nights, weekends and holidays do not count)."
+        )
     _stream([s for s in doc["stages"] if s["entries"]])
     _table(
         "Stages",

@@ -139,11 +139,12 @@ def _crm_once(workspace: Path, crm: str, as_json: bool) -> None:
         from salesflow.sync.salesforce import sync_salesforce as sync_crm
 
     with open_workspace(workspace) as ws, _progress(quiet=as_json) as say:
-        rows = sync_crm(ws, progress=say)
+        result = sync_crm(ws, progress=say)
     if as_json:
-        print_json({"source": crm, "tables": rows})
+        print_json({"source": crm, "tables": result.tables, "warnings": result.warnings})
         return
-    _print_crm(crm, rows)
+    _print_crm(crm, result.tables)
+    _print_warnings(result.warnings)
 
 
 @contextmanager
@@ -173,6 +174,13 @@ def _print_crm(crm: str, rows: dict[str, dict[str, int]], when: str = "") -> Non
         for t, n in changed.items()
     ]
     out.print(f"{when}Synced from {name}: " + "; ".join(parts), soft_wrap=True)
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    from rich.markup import escape
+
+    for warning in warnings:
+        out.print(f"  [yellow]Warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 def log(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
@@ -205,6 +213,7 @@ def _print(rows: list[dict[str, Any]], *, empty: str) -> None:
             continue
         if r.get("source") and not r.get("file"):
             _print_crm(r["source"], r["rows"] or {}, when)
+            _print_warnings(r.get("warnings") or [])
             continue
         n = r["rows"]
         out.print(
@@ -213,6 +222,7 @@ def _print(rows: list[dict[str, Any]], *, empty: str) -> None:
             + (f", {n['unchanged']:,} unchanged)" if n.get("unchanged") else ")"),
             soft_wrap=True,
         )
+        _print_warnings(r.get("warnings") or [])
 
 
 def register(app: typer.Typer) -> None:

@@ -390,6 +390,35 @@ def _validate(
             f"{report.rejected:,} rows were rejected and written to {report.rejects_file}"
         )
     report.warnings.extend(_gaps(mem, plan))
+    report.rows_on_unknown_deals = _unknown_deals(mem, plan, known, report.warnings)
+
+
+#: deal ids named in the warning about activities on deals the workspace lacks
+_NAMED = 3
+
+
+def _unknown_deals(mem, plan: Plan, known: str, warnings: list[str]) -> int:
+    """Activities naming a deal the workspace does not have: kept (the deal may come later, or
+    be one the exporter could not see), but no deal's figures count them, so a warning says so."""
+    if plan.spec.name != "activities" or "opportunity_id" not in plan.types:
+        return 0
+    rows = mem.sql(
+        f"SELECT b.opportunity_id, count(*) FROM batch b LEFT JOIN {known} k "
+        f"ON b.opportunity_id = k.opportunity_id "
+        f"WHERE b.opportunity_id IS NOT NULL AND k.opportunity_id IS NULL "
+        f"GROUP BY ALL ORDER BY 2 DESC, 1"
+    ).fetchall()
+    n = sum(count for _deal, count in rows)
+    if n:
+        named = ", ".join(repr(deal) for deal, _count in rows[:_NAMED])
+        more = f" and {len(rows) - _NAMED:,} more" if len(rows) > _NAMED else ""
+        acts = "1 activity belongs" if n == 1 else f"{n:,} activities belong"
+        deals = "a deal" if len(rows) == 1 else f"{len(rows):,} deals"
+        warnings.append(
+            f"{acts} to {deals} the workspace does not have ({named}{more}); they were kept, "
+            f"but no deal's figures count them until those deals are imported"
+        )
+    return n
 
 
 def _gaps(mem, plan: Plan) -> list[str]:

@@ -32,6 +32,7 @@ class ImportReport:
     derived_stage_events: int = 0
     refreshed_opportunities: int = 0
     history_rows: int = 0  # opportunity_history rows a snapshot import derived
+    rows_on_unknown_deals: int = 0  # activities kept that name a deal the workspace lacks
     stages_adopted: dict[str, list[str]] | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0

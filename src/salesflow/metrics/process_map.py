@@ -16,6 +16,12 @@ Definitions (they match PM4Py's DFG, performance DFG, variants and case duration
 - a *median* is the middle value, or the mean of the two middle values when their number is even
   (as ``numpy.median``, pandas and PM4Py define it);
 - *rework* is an edge that goes back in the configured order or repeats the same stage.
+
+Every duration is on a clock (:mod:`salesflow.metrics.clock`): the calendar clock by default, or
+the business clock (``clock="business"``: only the ``[calendar]`` business hours of workdays that
+are not holidays count), which replaces each transition's and each deal's milliseconds before any
+aggregate, so every time in the map — and the value-stream map's time in stage and work share —
+is business time. Hours stay hours; a business day is one day's business hours (``day_hours``).
 """
 
 from __future__ import annotations
@@ -75,6 +81,8 @@ class ProcessMap(TypedDict):
     cases: CaseStats
     filters: dict[str, list[str]]
     derived_fresh: bool  # False: the stored tables were stale, this map was computed directly
+    clock: str  # "calendar" or "business": what every time in the map counts
+    day_hours: float  # hours in one day on that clock (24, or one day's business hours)
     as_of: str  # the moment WIP is counted at (ISO 8601)
     window: dict[str, Any]  # the complete weeks throughput and time in stage describe
     flow_efficiency: float | None  # work ÷ time in stage over open stages (None: no activities)
@@ -89,6 +97,7 @@ def process_map(
     top: int = 10,
     portable: bool = False,
     as_of: datetime | None = None,
+    clock: str = "calendar",
 ) -> ProcessMap:
     """The value stream of the deals that match ``filters`` (opportunity column → allowed values).
 
@@ -98,18 +107,22 @@ def process_map(
     ``salesflow flow`` process then never imports Ibis or pandas); otherwise, or with
     ``portable=True``, they are Ibis. Each open stage
     also carries its value-stream map figures at ``as_of`` (default: the workspace's as-of
-    moment; see :mod:`salesflow.metrics.stream_map`).
+    moment; see :mod:`salesflow.metrics.stream_map`). ``clock="business"`` measures every time
+    on the business clock (always through Ibis: the durations are computed per row).
     """
+    from salesflow.metrics.clock import check_clock, day_length
+
+    check_clock(clock)
     filters = {k: [str(v) for v in vs] for k, vs in (filters or {}).items()}
-    raw = None if filters or portable else _duckdb_of(con)
+    raw = None if filters or portable or clock != "calendar" else _duckdb_of(con)
     if raw is not None and is_fresh_attached(raw, settings, _catalog(raw)):
         rows, fresh = _sql_rows(raw), True
     else:
-        rows, fresh = _ibis_rows(_as_ibis(con), settings, filters)
+        rows, fresh = _ibis_rows(_as_ibis(con), settings, filters, clock)
     names = [str(s) for _, s in sorted(rows.stages)]
     order = [*settings.stages.all, *(s for s in names if s not in settings.stages.all)]
     edges = _edge_rows(rows.edges, names, order)
-    flow = _stream_map(con, raw, settings, filters, names, as_of)
+    flow = _stream_map(con, raw, settings, filters, names, as_of, clock)
     stages = _stage_stats(rows, edges, names, order)
     return {
         "stages": [{**s, **flow["stages"].get(s["stage"], {})} for s in stages],  # type: ignore[typeddict-item]
@@ -118,6 +131,8 @@ def process_map(
         "cases": _case_stats(rows.cases),
         "filters": filters,
         "derived_fresh": fresh,
+        "clock": clock,
+        "day_hours": day_length(settings, clock) / 3600,
         "as_of": flow["as_of"],
         "window": flow["window"],
         "flow_efficiency": flow["flow_efficiency"],
@@ -132,9 +147,10 @@ def _stream_map(
     filters: Mapping[str, list[str]],
     names: list[str],
     as_of: datetime | None,
+    clock: str,
 ) -> dict[str, Any]:
     """The value-stream map figures per stage (WIP, throughput, times): in plain SQL on a DuckDB
-    connection (``raw``: no filters, not portable), else in Ibis on any backend."""
+    connection (``raw``: no filters, not portable, calendar clock), else in Ibis on any backend."""
     from salesflow.metrics import stream_map
     from salesflow.workspace import resolve_as_of
 
@@ -142,9 +158,9 @@ def _stream_map(
         moment = as_of if as_of is not None else resolve_as_of(settings, raw)
         return stream_map.stage_flow_sql(raw, settings, names, moment)
     ibis_con = _as_ibis(con)
-    cases, transitions = _selected(ibis_con, filters)
+    cases, transitions = _selected(ibis_con, filters, settings, clock)
     moment = as_of if as_of is not None else resolve_as_of(settings, ibis_con)
-    return stream_map.stage_flow(ibis_con, settings, cases, transitions, names, moment)
+    return stream_map.stage_flow(ibis_con, settings, cases, transitions, names, moment, clock=clock)
 
 
 class _Rows(NamedTuple):
@@ -197,7 +213,7 @@ def _sql_rows(raw: duckdb.DuckDBPyConnection) -> _Rows:
 
 
 def _ibis_rows(
-    con: BaseBackend, settings: Settings, filters: Mapping[str, list[str]]
+    con: BaseBackend, settings: Settings, filters: Mapping[str, list[str]], clock: str
 ) -> tuple[_Rows, bool]:
     """The aggregates through Ibis (any backend, filters), rebuilding stale tables for this
     connection first; and whether the stored tables were fresh."""
@@ -209,7 +225,7 @@ def _ibis_rows(
     fresh = is_fresh(con, settings)
     if not fresh:
         refresh(con, settings, temp=True)
-    c, t = _selected(con, filters)
+    c, t = _selected(con, filters, settings, clock)
     counts = c.group_by("variant_id").aggregate(n=c.count())
     queries = {
         "stages": con.table("flow_stages").select("code", "stage"),
@@ -234,10 +250,12 @@ def _tuples(table: Any) -> list[tuple]:
     return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
 
 
-def _selected(con: BaseBackend, filters: Mapping[str, list[str]]) -> tuple[Any, Any]:
-    """``flow_cases`` and ``flow_transitions`` restricted to the deals matching the filters."""
-    cases = con.table("flow_cases")
-    transitions = con.table("flow_transitions")
+def _selected(
+    con: BaseBackend, filters: Mapping[str, list[str]], settings: Settings, clock: str
+) -> tuple[Any, Any]:
+    """``flow_cases`` and ``flow_transitions`` restricted to the deals matching the filters,
+    their ``duration_ms`` on ``clock``."""
+    cases, transitions = _on_clock(con, settings, clock)
     if not filters:
         return cases, transitions
     if "opportunities" not in con.list_tables():
@@ -253,6 +271,24 @@ def _selected(con: BaseBackend, filters: Mapping[str, list[str]]) -> tuple[Any, 
         cases.semi_join(ids, "opportunity_id"),
         transitions.semi_join(ids, "opportunity_id"),
     )
+
+
+def _on_clock(con: BaseBackend, settings: Settings, clock: str) -> tuple[Any, Any]:
+    """``flow_cases`` and ``flow_transitions``, with ``duration_ms`` (first to last event; one
+    stay) counted on ``clock``, in whole milliseconds as the stored ones."""
+    cases, transitions = con.table("flow_cases"), con.table("flow_transitions")
+    if clock == "calendar":
+        return cases, transitions
+    from salesflow.metrics.clock import SECONDS, elapsed
+    from salesflow.metrics.query import Query
+
+    q = Query(con, settings)
+
+    def timed(t: Any, start: str, end: str) -> Any:
+        t = elapsed(q, t, start, end, clock=clock)
+        return t.mutate(duration_ms=(t[SECONDS] * 1000).round().cast("int64")).drop(SECONDS)
+
+    return timed(cases, "first_at", "last_at"), timed(transitions, "from_at", "to_at")
 
 
 def _matches(opps: Any, column: str, values: list[str]) -> Any:

@@ -21,6 +21,11 @@ can know is bounded by the as-of moment:
   activity is work in the stay during which it happened (a stay's work never exceeds its length).
   ``work_share`` is work ÷ time in stage over the window's stays, the rest is waiting; the
   stream's ``flow_efficiency`` is the same ratio over all its stages.
+
+On the business clock (``clock="business"``: the stays' ``duration_ms`` already count business
+time, see :mod:`salesflow.metrics.process_map`) the times, the work share and the age of a deal in
+WIP are business time, and Little's law reads a week as its business hours (workdays × one day's
+business hours; a holiday in the window makes the expected WIP slightly high).
 """
 
 from __future__ import annotations
@@ -35,7 +40,14 @@ if TYPE_CHECKING:
 
     from salesflow.settings import Settings
 
-__all__ = ["ACTIVITY_MINUTES", "WINDOW_WEEKS", "stage_flow", "stage_flow_sql", "window"]
+__all__ = [
+    "ACTIVITY_MINUTES",
+    "WINDOW_WEEKS",
+    "stage_flow",
+    "stage_flow_sql",
+    "week_hours",
+    "window",
+]
 
 WINDOW_WEEKS = 12
 MS_PER_HOUR = 3_600_000
@@ -70,10 +82,12 @@ def stage_flow(
     transitions: Any,
     names: list[str],
     as_of: datetime,
+    *,
+    clock: str = "calendar",
 ) -> dict[str, Any]:
     """``{"as_of", "window", "stages": {stage: figures}, "flow_efficiency"}`` for the selected
-    deals, in Ibis (any backend; ``cases`` and ``transitions`` may be filtered)."""
-    import ibis
+    deals, in Ibis (any backend; ``cases`` and ``transitions`` may be filtered, their durations
+    on ``clock``)."""
 
     first = _first_event(cases)
     win = window(first, as_of, settings.week_start)
@@ -94,16 +108,27 @@ def stage_flow(
     )
     open_ = _wip(con, stays, as_of, ends)
     limits = per.select(pcode="code", p85="p85")
-    aged = open_.left_join(limits, open_.code == limits.pcode)
-    age = (ibis.literal(as_of).epoch_seconds() - aged.from_at.epoch_seconds()) * 1000
+    aged = _aged(con, settings, open_.left_join(limits, open_.code == limits.pcode), as_of, clock)
     wip = aged.group_by("code").aggregate(
-        wip=aged.count(), over_p85=(age > aged.p85).ifelse(1, 0).sum()
+        wip=aged.count(), over_p85=(aged._age > aged.p85).ifelse(1, 0).sum()
     )
     rows = {int(r.code): r for r in per.execute().itertuples()}
     wips = {int(r.code): r for r in wip.execute().itertuples()}
     work = _work(con, settings, done, as_of)
     basis = None if work is None else _basis(con)
-    return _assemble(settings, names, as_of, win, rows, wips, work, basis)
+    return _assemble(settings, names, as_of, win, rows, wips, work, basis, clock)
+
+
+def _aged(con: BaseBackend, settings: Settings, t: Any, as_of: datetime, clock: str) -> Any:
+    """``t`` with ``_age``: milliseconds on ``clock`` from entering the stage to as-of."""
+    import ibis
+
+    from salesflow.metrics.clock import SECONDS, elapsed
+    from salesflow.metrics.query import Query
+
+    t = t.mutate(_asof=ibis.literal(as_of))
+    t = elapsed(Query(con, settings), t, "from_at", "_asof", clock=clock)
+    return t.mutate(_age=t[SECONDS] * 1000)
 
 
 def _lost_and_ends(settings: Settings, codes: dict[str, int]) -> tuple[list[int], list[int]]:
@@ -123,9 +148,11 @@ def _assemble(
     wips: dict[int, Any],
     work: dict[int, float] | None,
     basis: str | None,
+    clock: str = "calendar",
 ) -> dict[str, Any]:
     """The document from the per-stage aggregates (the same for the Ibis and the SQL path)."""
     codes = {n: i for i, n in enumerate(names)}
+    week = week_hours(settings, clock)
     ended = {*settings.stages.won, *settings.stages.lost}
     shown = [*settings.stages.order, *(n for n in names if n not in settings.stages.all)]
     out = {
@@ -135,6 +162,7 @@ def _assemble(
             win["weeks"],
             work,
             codes.get(name, -1),
+            week,
         )
         for name in shown
         if name not in ended
@@ -390,8 +418,16 @@ def _work(
     return {int(c): float(w) for c, w in zip(rows["code"], rows["work"], strict=True)}
 
 
+def week_hours(settings: Settings, clock: str) -> float:
+    """Hours in a week on ``clock``: 168, or the workdays' business hours (holidays aside)."""
+    if clock != "business":
+        return 24.0 * 7
+    cal = settings.business
+    return len(cal.workdays) * cal.day_seconds / 3600
+
+
 def _figures(
-    row: Any, wip_row: Any, weeks: int, work: dict[int, float] | None, code: int
+    row: Any, wip_row: Any, weeks: int, work: dict[int, float] | None, code: int, week: float
 ) -> dict[str, Any]:
     left = int(row.left) if row is not None else 0
     wip = int(wip_row.wip) if wip_row is not None else 0
@@ -416,12 +452,13 @@ def _figures(
     if work is not None:
         total = float(row.total) if left else 0.0
         doc["work_share"] = work.get(code, 0.0) / total if total else None
-    doc["littles_law"] = littles_law(doc)
+    doc["littles_law"] = littles_law(doc, week)
     return doc
 
 
-def littles_law(s: Mapping[str, Any]) -> dict[str, Any]:
-    """WIP against throughput × mean time in stage, with the gap explained in one sentence."""
+def littles_law(s: Mapping[str, Any], week: float = 24.0 * 7) -> dict[str, Any]:
+    """WIP against throughput × mean time in stage, with the gap explained in one sentence;
+    ``week``: the hours in a week on the clock the time in stage is on."""
     rate, mean = s.get("throughput_per_week"), s.get("time_mean")
     if rate is None or mean is None:
         return {
@@ -429,7 +466,7 @@ def littles_law(s: Mapping[str, Any]) -> dict[str, Any]:
             "ratio": None,
             "sentence": "Too few deals left this stage in the window to check.",
         }
-    expected = rate * mean / (24 * 7)
+    expected = rate * mean / week
     wip = s["wip"]
     ratio = wip / expected if expected else None
     said = f"{wip:,} in the stage against {expected:,.1f} expected from throughput × time in stage"

@@ -30,7 +30,7 @@ from salesflow.sync.log import SyncLog
 
 if TYPE_CHECKING:
     from salesflow.ingest import ImportReport
-    from salesflow.sync.crm import Pull, TableChanges
+    from salesflow.sync.crm import Pull, SyncResult, TableChanges
     from salesflow.workspace import Workspace
 
 __all__ = ["apply_pull", "high_water_mark", "record_failure", "run_sync", "start_mark"]
@@ -73,7 +73,7 @@ def run_sync(
     *,
     now: datetime | None = None,
     progress: Progress | None = None,
-) -> dict[str, dict[str, int]]:
+) -> SyncResult:
     """One sync from ``crm``: ``fetch(mark)`` (the connector: the changes since the stored mark)
     then :func:`apply_pull`. A fetch that fails is logged and raised; nothing is changed."""
     mark = high_water_mark(workspace, crm)
@@ -91,11 +91,10 @@ def apply_pull(
     *,
     now: datetime | None = None,
     progress: Progress | None = None,
-) -> dict[str, dict[str, int]]:
-    """Apply ``pull`` to ``workspace`` all or nothing; return rows per table
-    ``{"added", "updated", "deleted", "unchanged"}``: ``updated`` counts only rows whose values
-    changed; a record fetched again as it was (a changed deal's whole history comes back) is
-    ``unchanged``.
+) -> SyncResult:
+    """Apply ``pull`` to ``workspace`` all or nothing; return the rows per table and the
+    warnings (see :class:`~salesflow.sync.crm.SyncResult`): a record fetched again as it was (a
+    changed deal's whole history comes back) is ``unchanged``.
 
     On success the pull's high-water mark (when it has one) becomes the CRM's mark and the sync
     log gets an entry; on failure the data and the mark are untouched, the log records the
@@ -105,7 +104,7 @@ def apply_pull(
     # the lock from the first write to the log entry: the folder sync rewrites the same log
     with workspace.write_lock(f"a sync from {pull.crm}"):
         try:
-            rows = _apply(workspace, pull, say)
+            result = _apply(workspace, pull, say)
         except SalesflowError as exc:
             record_failure(workspace, pull.crm, exc.message, now=now, requests=pull.requests)
             raise
@@ -118,9 +117,10 @@ def apply_pull(
             new["fields"] = pull.fields
         if new:
             log.crm[pull.crm] = new
-        log.entries.append(_entry(pull.crm, "synced", rows, None, now, pull.requests))
+        entry = _entry(pull.crm, "synced", result.tables, None, now, pull.requests)
+        log.entries.append({**entry, "warnings": result.warnings})
         log.save()
-    return rows
+    return result
 
 
 def record_failure(
@@ -161,8 +161,9 @@ def _entry(
     }
 
 
-def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[str, int]]:
+def _apply(workspace: Workspace, pull: Pull, say: Progress) -> SyncResult:
     from salesflow.ingest import load_preset
+    from salesflow.sync.crm import SyncResult
 
     unknown = sorted(set(pull.tables) - set(TABLES))
     if unknown:
@@ -189,7 +190,8 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
             )
     rows = {t: _counts() for t in order}
     if not any(c.records or c.deleted for c in pull.tables.values()):
-        return rows
+        return SyncResult(rows)
+    unseen = 0  # activities on a deal the workspace lacks once this pull's deals are in
     workspace.ensure_tables()
     config = workspace.settings.config_path
     config_before = config.read_bytes()  # importing may adopt the preset's stages
@@ -207,6 +209,7 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
                     rows[table]["added"] += report.inserted
                     rows[table]["updated"] += report.updated
                     rows[table]["unchanged"] += report.unchanged
+                    unseen += report.rows_on_unknown_deals
             deleted = {t: c.deleted for t, c in pull.tables.items() if c.deleted}
             if deleted:
                 n = sum(len(d) for d in deleted.values())
@@ -223,7 +226,24 @@ def _apply(workspace: Workspace, pull: Pull, say: Progress) -> dict[str, dict[st
         shutil.rmtree(stage, ignore_errors=True)
         _discard_lock(workspace)
     workspace.close()
-    return rows
+    return SyncResult(rows, _unseen_warning(pull.crm, unseen))
+
+
+#: where a deal the sync cannot see is hidden, in each CRM's terms
+_WHO_SEES = {
+    "salesforce": "check the integration user's sharing rules (it must see every opportunity)",
+    "hubspot": "check that the private app's token may read every deal",
+}
+
+
+def _unseen_warning(crm: str, n: int) -> list[str]:
+    """The sentence for activities whose deal the sync did not bring (a deal the CRM user
+    cannot see): they are kept, but no deal's figures count them."""
+    if not n:
+        return []
+    hint = _WHO_SEES.get(crm, f"check which deals {crm_name(crm)} lets this sync read")
+    what = "1 activity belongs to a deal" if n == 1 else f"{n:,} activities belong to deals"
+    return [f"{what} this sync cannot see: kept, but not counted in deal metrics — {hint}"]
 
 
 def _counts() -> dict[str, int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CRM_NAMES", "Pull", "TableChanges", "crm_name"]
+__all__ = ["CRM_NAMES", "Pull", "SyncResult", "TableChanges", "crm_name"]
 
 #: how each CRM is named in sentences, logs and pages
 CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
@@ -45,3 +45,13 @@ class Pull:
     #: the admin's extra deal fields this pull carries (column -> CRM field), kept with the mark:
     #: when they change, the next sync fetches every deal again (see ``sync.apply.synced_fields``)
     fields: dict[str, str] | None = None
+
+
+@dataclass
+class SyncResult:
+    """What one applied sync changed: rows per table ``{"added", "updated", "deleted",
+    "unchanged"}`` (``updated`` counts only rows whose values changed), and ``warnings``:
+    sentences about what it kept but a sales leader should know (the figures it leaves out)."""
+
+    tables: dict[str, dict[str, int]]
+    warnings: list[str] = field(default_factory=list)

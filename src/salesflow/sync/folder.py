@@ -8,7 +8,7 @@ keeps its fingerprint and its error, so it is retried only when it changes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,14 +26,16 @@ __all__ = ["FileResult", "sync_folder"]
 
 @dataclass
 class FileResult:
-    """One file's outcome: ``imported`` with ``rows`` added and updated, or ``failed`` with
-    ``error``, a sentence."""
+    """One file's outcome: ``imported`` with ``rows`` added and updated (and the importer's
+    ``warnings``: rows kept that a sales leader should know about), or ``failed`` with ``error``,
+    a sentence."""
 
     file: str
     table: str | None
     status: str
     rows: dict[str, int] | None = None  # None when it failed: a failure is not "0 rows"
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,7 +129,7 @@ def _import(workspace: Workspace, folder: FolderSettings, path: Path) -> FileRes
     except SalesflowError as exc:
         return FileResult(path.name, table, "failed", error=exc.message)
     rows = {"added": report.inserted, "updated": report.updated, "unchanged": report.unchanged}
-    return FileResult(path.name, table, "imported", rows)
+    return FileResult(path.name, table, "imported", rows, warnings=report.warnings)
 
 
 def _no_table(name: str) -> str:

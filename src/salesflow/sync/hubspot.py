@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
-from salesflow.sync.crm import Pull, TableChanges
+from salesflow.sync.crm import Pull, SyncResult, TableChanges
 from salesflow.sync.http import RetryPolicy
 
 if TYPE_CHECKING:
@@ -310,10 +310,9 @@ def sync_hubspot(
     progress: Callable[[str], None] | None = None,
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
-) -> dict[str, dict[str, int]]:
-    """Fetch what changed in HubSpot since the last sync and apply it, all or nothing; rows
-    per table ``{"added", "updated", "deleted", "unchanged"}``. A failure is logged, raised, and
-    changes nothing."""
+) -> SyncResult:
+    """Fetch what changed in HubSpot since the last sync and apply it, all or nothing; the rows
+    per table and the warnings. A failure is logged, raised, and changes nothing."""
     from salesflow.sync.apply import run_sync, start_mark
 
     def pull(mark: str | None) -> Pull:

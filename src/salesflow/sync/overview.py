@@ -18,8 +18,8 @@ LATEST = 12
 
 def sync_overview(settings: Settings, *, latest: int = LATEST) -> dict[str, Any]:
     """``sources``: per source configured or seen in the log, ``{source, name, configured,
-    last_success, last_failure}``; ``entries``: the ``latest`` syncs, newest first, each
-    ``{at, source, name, status, rows: {table: {added, updated, deleted}}, error}``;
+    last_success, last_failure, warnings}`` (``warnings``: its last successful sync's); ``entries``: the ``latest`` syncs, newest first, each
+    ``{at, source, name, status, rows: {table: {added, updated, deleted}}, error, warnings}``;
     ``every``: the server's ``[sync] every`` as written (``None``: no schedule).
 
     A sync log that cannot be read raises (a damaged log is not "never synced")."""
@@ -42,6 +42,7 @@ def sync_overview(settings: Settings, *, latest: int = LATEST) -> dict[str, Any]
                 "name": NAMES[source],
                 "configured": source in configured,
                 "last_success": ok[-1]["at"] if ok else None,
+                "warnings": ok[-1]["warnings"] if ok else [],
                 "last_failure": (
                     {"at": last_failure["at"], "error": last_failure["error"]}
                     if last_failure
@@ -70,6 +71,7 @@ def _entry(raw: dict[str, Any]) -> dict[str, Any]:
             "status": raw["status"],
             "rows": rows,
             "error": raw.get("error"),
+            "warnings": raw.get("warnings") or [],
         }
     source = raw.get("source", "")
     return {
@@ -79,4 +81,5 @@ def _entry(raw: dict[str, Any]) -> dict[str, Any]:
         "status": raw["status"],
         "rows": raw.get("rows"),
         "error": raw.get("error"),
+        "warnings": raw.get("warnings") or [],
     }

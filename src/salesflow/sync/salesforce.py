@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesflow.errors import ConfigError, SalesflowError
-from salesflow.sync.crm import Pull, TableChanges
+from salesflow.sync.crm import Pull, SyncResult, TableChanges
 from salesflow.sync.http import RetryPolicy, retrying_session
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ def sync_salesforce(
     progress: Callable[[str], None] | None = None,
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
-) -> dict[str, dict[str, int]]:
+) -> SyncResult:
     """Fetch what changed in Salesforce since the last sync and apply it, all or nothing."""
     from salesflow.sync.apply import run_sync, start_mark
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -67,8 +68,8 @@ def sync_sources(settings: Settings) -> list[str]:
 
 
 def run_syncs(workspace: str, *, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Sync every configured source of ``workspace`` once: per source, the rows per table, the
-    files imported, or the error sentence (a failed source does not stop the others)."""
+    """Sync every configured source of ``workspace`` once: per source, the rows per table and
+    the warnings, the files imported, or the error sentence (a failed source does not stop the others)."""
     from salesflow.settings import load_settings
     from salesflow.workspace import Workspace
 
@@ -94,13 +95,13 @@ def _folder(ws: Any, env: Mapping[str, str] | None) -> Any:
 def _salesforce(ws: Any, env: Mapping[str, str] | None) -> Any:
     from salesflow.sync.salesforce import sync_salesforce
 
-    return {"tables": sync_salesforce(ws, env=env)}
+    return asdict(sync_salesforce(ws, env=env))
 
 
 def _hubspot(ws: Any, env: Mapping[str, str] | None) -> Any:
     from salesflow.sync.hubspot import sync_hubspot
 
-    return {"tables": sync_hubspot(ws, env=env)}
+    return asdict(sync_hubspot(ws, env=env))
 
 
 _SYNCS: dict[str, Callable[[Any, Mapping[str, str] | None], Any]] = {
@@ -127,6 +128,7 @@ def scheduled_syncs(workspace: str) -> Callable[[], None]:
                 rows = result["tables"]
                 total = sum(sum(n.values()) for n in rows.values())
                 line = f"Synced from {name}: {total:,} rows added, updated or removed"
+                line += "".join(f". {w}" for w in result["warnings"])
             print(line, file=sys.stderr, flush=True)
 
     return job

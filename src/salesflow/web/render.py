@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from fastapi.responses import HTMLResponse
     from jinja2 import Environment
 
-__all__ = ["NAV", "environment", "is_htmx", "render", "render_cached"]
+__all__ = ["MORE_NAV", "NAV", "environment", "is_htmx", "render", "render_cached"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,10 +29,15 @@ NAV = (
     ("/wins", "Wins", True),
     ("/measures", "Measures", True),
     ("/value-stream", "Value stream", True),
+    ("/data", "Data", True),
+)
+
+#: the pages opened less often, under "More" at the end of the navigation (a ``<details>``:
+#: it opens without a script and with the keyboard, and says whether it is open)
+MORE_NAV = (
     ("/pipeline", "Pipeline", True),
     ("/requests", "Requests", True),
     ("/forecasts", "Forecasts", True),
-    ("/data", "Data", True),
 )
 
 
@@ -47,10 +52,11 @@ def _number(value: Any, unit: str = "") -> str:
     return f"{float(value):,.1f}" if abs(float(value)) >= 10 else f"{float(value):,.2f}"
 
 
-def _hours(value: float | None) -> str:
+def _hours(value: float | None, day: float = 24.0) -> str:
+    """Hours, or days of ``day`` hours from three days on (a business day: its hours)."""
     if value is None:
         return "—"
-    return f"{value:,.1f} h" if value < 72 else f"{value / 24:,.1f} days"
+    return f"{value:,.1f} h" if value < 3 * day else f"{value / day:,.1f} days"
 
 
 @cache
@@ -95,6 +101,7 @@ def render(
         "caller": caller,
         "csrf": caller.csrf if caller is not None else "",
         "nav": NAV,
+        "more_nav": MORE_NAV,
         "path": request.url.path,
         **(context or {}),
     }

@@ -7,6 +7,9 @@ What the data says about them (checked by tests/workbench/test_service.py):
 - EMEA win rate: **contradicted** (``region`` has no effect by design);
 - contract-change requests: **confirmed** by a signal (they grow 6 % a month);
 - small orders and requests: **confirmed** (3.5 × the requests per order);
+- close dates that slip: **confirmed** on the close-date slip rate per month (a fifth to a
+  quarter of the deals expected to close in a month are still open at its end, against the 10 %
+  planned; the history's pushes, :mod:`salesflow.demo.history`, make it so in every month);
 - Q4 commit forecasts: **confirmed** on forecast bias limited to season Q4, per month (the
   median of the last three Q4 months is about 15 % against the 5 % accepted; the other months run
   near 0 %, so the same measure over the whole year would contradict it). Per quarter, two years
@@ -87,6 +90,17 @@ UDRS: dict[str, dict[str, Any]] = {
         "bind": {"metric": "requests_per_order", "filters": {"amount_band": "<10k"},
                  "period": "quarter", "bad_if": "above", "threshold": "2"},
     },
+    # added after the causes ("late"), so the first 13 nodes keep the ids the tutorial, the docs
+    # and people's bookmarks know (UDRs and causes share one id space)
+    "slip": {
+        "statement": "In 2026, about a fifth of the deals we expected to close each month were "
+        "still open when the month ended, against the 10% we plan for",
+        "owner": "Jonas Berg",
+        "tags": ["forecast", "close dates"],
+        "bind": {"metric": "close_date_slip_rate", "period": "month", "bad_if": "above",
+                 "threshold": "10%"},
+        "late": True,
+    },
 }  # fmt: skip
 
 CAUSES = {
@@ -117,7 +131,9 @@ LINKS = [
     ("forecast", "q4_push", "the pressure peaks in Q4", "overcommit"),
     ("commit", "standard", "no stage exit criteria to lean on", None),
     ("emea", "emea_price", "heard in a pipeline review", None),
-]
+    ("slip", "standard", "without stage exit criteria a close date is the rep's hope, not the "
+     "buyer's plan", None),
+]  # fmt: skip
 
 # (link by (effect, cause), variable, level, outcome)
 CHECKS = [
@@ -242,14 +258,21 @@ def _checkins(bench: Any, plans: list[int]) -> None:
 
 
 def _nodes(bench: Any) -> dict[str, int]:
-    nodes: dict[str, int] = {}
-    for key, spec in UDRS.items():
-        made = bench.add_udr(spec["statement"], owner=spec["owner"], tags=spec["tags"])
-        nodes[key] = made["udr"]["id"]
-        if "bind" in spec:
-            bench.bind_udr(nodes[key], expected_version=made["udr"]["version"], **spec["bind"])
+    nodes = _udrs(bench, late=False)
     for key, text in CAUSES.items():
         nodes[key] = bench.add_cause(text)["id"]
+    return {**nodes, **_udrs(bench, late=True)}
+
+
+def _udrs(bench: Any, *, late: bool) -> dict[str, int]:
+    """Add the UDRs added before the causes, or those added after them, each with its binding."""
+    nodes: dict[str, int] = {}
+    for key, spec in UDRS.items():
+        if spec.get("late", False) != late:
+            continue
+        made = bench.add_udr(spec["statement"], owner=spec["owner"], tags=spec["tags"])
+        nodes[key] = made["udr"]["id"]
+        bench.bind_udr(nodes[key], expected_version=made["udr"]["version"], **spec["bind"])
     return nodes
 
 

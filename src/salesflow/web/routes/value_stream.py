@@ -1,10 +1,11 @@
 """Value stream: the process map of stages (entries, share moved forward or lost, median time
-in stage), rework loops and common paths, filterable by any deal column (as ``salesflow flow``).
+in stage), rework loops and common paths, filterable by any deal column, every time on the
+calendar or the business clock (as ``salesflow flow --clock``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -16,15 +17,17 @@ from salesflow.web.render import render
 router = APIRouter()
 
 
-def flow_map(st: AppState, filters: dict[str, list[str]], top: int = 8) -> dict[str, Any]:
+def flow_map(
+    st: AppState, filters: dict[str, list[str]], top: int = 8, clock: str = "calendar"
+) -> dict[str, Any]:
     """``process_map`` plus, per stage, the share of its entries that moved forward or were lost."""
     from salesflow.metrics.process_map import process_map
 
     settings = st.web.settings
-    key = ("flow", tuple(sorted((k, tuple(v)) for k, v in filters.items())), top)
+    key = ("flow", tuple(sorted((k, tuple(v)) for k, v in filters.items())), top, clock)
 
     def compute(con: Any) -> dict[str, Any]:
-        doc = dict(process_map(con, settings, filters=filters, top=top))
+        doc = dict(process_map(con, settings, filters=filters, top=top, clock=clock))
         doc["stages"] = _with_conversion(doc["stages"], doc["edges"], settings.stages)
         doc["rework"] = sorted((e for e in doc["edges"] if e["rework"]), key=lambda e: -e["count"])
         return clean(doc)
@@ -76,11 +79,15 @@ def api_flow(
         list[str] | None, Query(alias="filter", description="column=value; repeat it")
     ] = None,
     top: Annotated[int, Query(ge=0, le=100)] = 8,
+    clock: Annotated[
+        Literal["calendar", "business"],
+        Query(description="calendar: elapsed time; business: business hours of workdays only"),
+    ] = "calendar",
     _: Caller = Depends(viewer),
 ) -> dict:
     """Stages, transitions, variants, deal durations and rework loops (as `salesflow flow
-    --json`), with `forward_share` and `lost_share` per stage."""
-    return flow_map(state(request), pairs(filters), top)
+    --json`), with `forward_share` and `lost_share` per stage, every time on `clock`."""
+    return flow_map(state(request), pairs(filters), top, clock)
 
 
 @router.get("/value-stream", response_class=HTMLResponse, include_in_schema=False)
@@ -90,11 +97,12 @@ def value_stream_page(request: Request, _: Caller = Depends(viewer)) -> HTMLResp
 
     qp = request.query_params
     items = [*qp.getlist("filter"), *pairs_from_rows(qp.getlist("fcol"), qp.getlist("fval"))]
-    ctx: dict[str, Any] = {"dims": DIMENSIONS, "doc": None, "problem": None}
+    clock = qp.get("clock") or "calendar"
+    ctx: dict[str, Any] = {"dims": DIMENSIONS, "doc": None, "problem": None, "clock": clock}
     try:
         filters = pairs(items)
         ctx["filter_rows"] = [(k, v) for k, vs in filters.items() for v in vs] + [("", "")]
-        ctx["doc"] = flow_map(state(request), filters)
+        ctx["doc"] = flow_map(state(request), filters, clock=clock)
         ctx["map_figure"] = map_figure(ctx["doc"])
     except SalesflowError as exc:
         ctx.setdefault("filter_rows", [("", "")])

@@ -19,6 +19,23 @@
     draw(document);
     if (window.htmx) { window.htmx.onLoad(function (el) { draw(el); }); }
   });
+  // The navigation's "More" menu is a <details>: it works without this; Escape or a click
+  // elsewhere closes it, as people expect of a menu.
+  function closeMenus(except) {
+    document.querySelectorAll("details.more[open]").forEach(function (menu) {
+      if (menu !== except) { menu.open = false; }
+    });
+  }
+  document.addEventListener("keydown", function (e) {
+    var menu = e.target.closest && e.target.closest("details.more[open]");
+    if (e.key === "Escape" && menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", function (e) {
+    closeMenus(e.target.closest && e.target.closest("details.more"));
+  });
   // Ctrl/Cmd+Enter submits the form you are typing in.
   document.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.form) {

@@ -5,9 +5,9 @@ never writes into them, names a missing column, and notices new rows."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from inplace_helpers import camel, other_settings, same
 
 from salesflow.schema import TABLES
 
@@ -22,11 +22,6 @@ SOURCE = {
 }
 
 
-def camel(name: str) -> str:
-    """opportunity_id -> OpportunityId: the customer's own column names."""
-    return "".join(part.capitalize() for part in name.split("_"))
-
-
 def config(url: str, schema: str, columns: dict[str, list[str]], rest: str, **data: object) -> str:
     """A salesflow.toml reading every canonical table in place from schema crm, with the
     other settings (``rest``: stages, calendar, targets) of the imported copy."""
@@ -38,12 +33,6 @@ def config(url: str, schema: str, columns: dict[str, list[str]], rest: str, **da
         lines.append(f"[data.tables.{name}.columns]")
         lines += [f'{c} = "{camel(c)}"' for c in columns[name]]
     return "\n".join(lines) + "\n\n" + rest
-
-
-def other_settings(workspace: Path) -> str:
-    """The imported workspace's settings after its [data] table."""
-    text = (workspace / "salesflow.toml").read_text(encoding="utf-8")
-    return text[text.index("\n[", text.index("[data]") + 1) + 1 :]
 
 
 @pytest.fixture(scope="module")
@@ -79,22 +68,6 @@ def company(tmp_path_factory, pg_new_database):
     rest = other_settings(root / "duck")
     yield {"root": root, "url": url, "psql": psql, "columns": columns, "rest": rest}
     psql.close()
-
-
-def same(a: object, b: object, path: str = "") -> None:
-    """Equal documents, numbers to 1e-9 relative (sums may be added in another order)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        assert a.keys() == b.keys(), path
-        for key in a:
-            same(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, list) and isinstance(b, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float | int):
-        assert a == pytest.approx(b, rel=1e-9), path
-    else:
-        assert a == b, path
 
 
 def rows_in(psql, table: str) -> int:

@@ -51,7 +51,8 @@ def keep_fresh(workspace: Workspace, *, refresh: bool | None = None) -> dict[str
     }
     rebuild = (dm.refresh == "auto") if refresh is None else refresh
     if not fresh and rebuild:
-        with workspace.write_lock("refresh of the derived tables"), inplace.transaction(con):
+        with workspace.writing_derived() as writer:  # DuckDB: a new generation of its file
+            con = writer.data
             now = inplace.watermark(con, settings)  # what another writer may have built meanwhile
             derived.refresh(con, settings)
             inplace.write_watermark(con, now, checked_at)

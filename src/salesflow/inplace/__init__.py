@@ -35,6 +35,7 @@ __all__ = [
     "VIEWS_META",
     "WATERMARK",
     "check_names",
+    "column_problems",
     "compare",
     "mapping_problems",
     "open_source",
@@ -89,22 +90,30 @@ def mapping_problems(con: BaseBackend, settings: Settings, default_schema: str) 
             )
             continue
         have = list(con.table(tm.name, database=schema).columns)
-        for canonical, column in tm.columns.items():
-            if column not in have:
-                close = get_close_matches(column, have, n=1)
-                guess = f' (did you mean "{close[0]}"?)' if close else ""
-                problems.append(
-                    f"The table {schema}.{tm.name} has no column {column!r}, which "
-                    f"[data.tables.{name}.columns] reads as {canonical}{guess}: correct "
-                    f"{canonical} = in [data.tables.{name}.columns]"
-                )
-        for column in TABLES[name].required:
-            if column not in tm.columns and column not in have:
-                problems.append(
-                    f"The table {schema}.{tm.name} has no column for {name}.{column}, which "
-                    f'salesflow needs: add {column} = "THEIR_COLUMN" under '
-                    f"[data.tables.{name}.columns]"
-                )
+        problems += column_problems(tm, have, f"{schema}.{tm.name}")
+    return problems
+
+
+def column_problems(tm: TableMap, have: list[str], where: str | None = None) -> list[str]:
+    """The mapped columns ``have`` lacks, and the required canonical ones nothing provides, each
+    named with its table (``where``: the table as the database names it) and its fix."""
+    subject = f"The files {tm.files} have" if tm.files else f"The table {where or tm.table} has"
+    key = f"[data.tables.{tm.canonical}.columns]"
+    problems = []
+    for canonical, column in tm.columns.items():
+        if column not in have:
+            close = get_close_matches(column, have, n=1)
+            guess = f' (did you mean "{close[0]}"?)' if close else ""
+            problems.append(
+                f"{subject} no column {column!r}, which {key} reads as "
+                f"{canonical}{guess}: correct {canonical} = in {key}"
+            )
+    for column in TABLES[tm.canonical].required:
+        if column not in tm.columns and column not in have:
+            problems.append(
+                f"{subject} no column for {tm.canonical}.{column}, which salesflow "
+                f'needs: add {column} = "THEIR_COLUMN" under {key}'
+            )
     return problems
 
 
@@ -164,7 +173,7 @@ def open_source(
         {
             "version": VERSION,
             "default_schema": default_schema,
-            "tables": {n: [t.table, dict(t.columns)] for n, t in sorted(dm.tables.items())},
+            "tables": {n: [t.source, dict(t.columns)] for n, t in sorted(dm.tables.items())},
         },
         sort_keys=True,
     )
@@ -236,7 +245,7 @@ def watermark(con: BaseBackend, settings: Settings) -> dict[str, dict[str, Any]]
         values = [_moment(row[f"hi_{c}"]) for c in stamps if row[f"hi_{c}"] is not None]
         latest = max(values) if values else None
         doc[name] = {
-            "table": tm.table,
+            "table": tm.source,
             "rows": int(row["n"]),
             "latest": latest.isoformat() if latest else None,
         }

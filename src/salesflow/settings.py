@@ -354,9 +354,10 @@ def _mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]
 def _table_map(name: str, entry: Any, where: str) -> TableMap:
     """One ``[data.tables.NAME]``: ``table`` or ``files``, and its ``columns``."""
     key = f"[data.tables.{name}]"
-    if not isinstance(entry, Mapping) or sum(
-        isinstance(entry.get(k), str) for k in ("table", "files")
-    ) != 1:
+    if (
+        not isinstance(entry, Mapping)
+        or sum(isinstance(entry.get(k), str) for k in ("table", "files")) != 1
+    ):
         raise ConfigError(
             f'{key} needs table = "SCHEMA.TABLE" or files = "FOLDER/*.parquet"',
             where=where,
@@ -374,7 +375,7 @@ def _table_map(name: str, entry: Any, where: str) -> TableMap:
         raise ConfigError(
             f"{key} files = {files!r} names no Parquet or CSV files",
             where=where,
-            hint='Name a folder or a pattern ending in .parquet or .csv, e.g. files = '
+            hint="Name a folder or a pattern ending in .parquet or .csv, e.g. files = "
             '"lake/deals/*.parquet" (relative to the workspace folder) or "lake/deals/"',
         )
     if files is None and not all(_IDENT_ANY.fullmatch(part) for part in table.split(".", 1)):
@@ -406,12 +407,12 @@ def _attachments(data: Mapping[str, Any], url: str, where: str) -> dict[str, str
         raise ConfigError(
             "[data.attach] attaches DuckDB files to a DuckDB workspace only",
             where=where,
-            hint="On a database server name its tables directly: table = \"SCHEMA.TABLE\"",
+            hint='On a database server name its tables directly: table = "SCHEMA.TABLE"',
         )
     for name, path in attach.items():
         if not _IDENT.fullmatch(str(name)) or not isinstance(path, str) or not path:
             raise ConfigError(
-                f"[data.attach] {name} = {path!r} is not NAME = \"FILE\"",
+                f'[data.attach] {name} = {path!r} is not NAME = "FILE"',
                 where=where,
                 hint='e.g. crm = "/srv/warehouse/crm.duckdb" (NAME in lower case), then '
                 'table = "crm.deals"',
@@ -438,7 +439,7 @@ def _check_duckdb_map(
                 f"[data.tables.{entry.canonical}] table = {entry.table!r} names no attached "
                 "database",
                 where=where,
-                hint="Attach the DuckDB file holding it ([data.attach] crm = \"crm.duckdb\", "
+                hint='Attach the DuckDB file holding it ([data.attach] crm = "crm.duckdb", '
                 'then table = "crm.deals"), or read Parquet/CSV files with files = "…"; '
                 "the workspace's own file is salesflow's",
             )

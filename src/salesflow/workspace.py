@@ -188,6 +188,11 @@ class Workspace:
         A database server is written in place (its own transactions keep readers safe).
         """
         self.check_writable("change to the data")
+        with self._own_generation(fresh=fresh) as writer:
+            yield writer
+
+    @contextmanager
+    def _own_generation(self, *, fresh: bool = False) -> Iterator[Workspace]:
         file = self.data_file
         if file is None:
             yield self
@@ -207,23 +212,14 @@ class Workspace:
         """A workspace to rebuild salesflow's own derived tables in, holding the write lock: a
         new generation of a DuckDB file (even one that reads its tables in place: the file is
         salesflow's own), one transaction on a database server (in ``[data] derived_schema``)."""
-        with self.write_lock("refresh of the derived tables"):
-            file = self.data_file
-            if file is None:
-                from salesflow.inplace import transaction
+        from salesflow.inplace import transaction
 
-                with transaction(self.data):
-                    yield self
-                return
-            with storage.next_generation(file) as nxt:
-                writer = Workspace(
-                    replace(self.settings, data_url=f"duckdb:///{nxt}"), _generation=True
-                )
-                try:
-                    yield writer
-                finally:
-                    writer.close()
-            self.close()
+        with (
+            self.write_lock("refresh of the derived tables"),
+            self._own_generation() as writer,
+            transaction(writer.data),
+        ):
+            yield writer
 
     @contextmanager
     def writing(
@@ -239,9 +235,11 @@ class Workspace:
         file = self.data_file
         if file is not None and self.settings.data_map.active:
             if not file.exists():
-                with self.write_lock("creation of the data file"), storage.next_generation(
-                    file, fresh=True
-                ) as nxt:
+                self._in_place(connect_duckdb("duckdb://")).close()  # the mapping, checked first
+                with (
+                    self.write_lock("creation of the data file"),
+                    storage.next_generation(file, fresh=True) as nxt,
+                ):
                     connect_duckdb(f"duckdb:///{nxt}").close()
             return
         if file is None or self._generation or not self.read_only:

@@ -42,3 +42,32 @@ def checksums(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def same_flow_and_verdicts(cli, in_place: Path, imported: Path) -> None:
+    """The process map (from stored derived tables) and three metrics' charts and verdicts of a
+    read-in-place workspace equal the imported copy's."""
+    flow_a, flow_b = cli.json("-w", in_place, "flow"), cli.json("-w", imported, "flow")
+    assert flow_a["derived_fresh"] is True
+    for key in ("stages", "edges", "variants", "cases", "as_of", "window"):
+        same(flow_a[key], flow_b[key], key)
+    for metric in ("win_rate", "cycle_time", "pipeline_coverage"):
+        a = cli.json("-w", in_place, "metric", metric)
+        b = cli.json("-w", imported, "metric", metric)
+        assert a["points"] and a["signals"] == b["signals"], metric  # the chart's verdicts
+        same(a, b, metric)
+
+
+def status_names_what_is_missing(cli, workspace: Path) -> str:
+    """`status` on a mapping with deals.closed_at read from ClosedOn (a column that is not
+    there) and activities from crm.touchpoints (a table that is not there) names both, with
+    what is there, on stderr; returns the message for more checks."""
+    result = cli("-w", workspace, "status", "--json", ok=False)
+    assert result.exit_code != 0 and result.stdout == ""
+    message = " ".join(result.stderr.split())
+    assert "crm.deals has no column 'ClosedOn'" in message
+    assert "[data.tables.opportunities.columns] reads as closed_at" in message
+    assert 'did you mean "ClosedAt"' in message
+    assert "crm.touchpoints that [data.tables.activities] reads does not exist" in message
+    assert 'did you mean "crm.touches"' in message
+    return message

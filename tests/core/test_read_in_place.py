@@ -7,7 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from inplace_helpers import camel, other_settings, same
+from inplace_helpers import (
+    camel,
+    other_settings,
+    same_flow_and_verdicts,
+    status_names_what_is_missing,
+)
 
 from salesflow.schema import TABLES
 
@@ -100,15 +105,7 @@ def test_same_answers_as_the_imported_copy(company, cli):
     }
     assert "freshness" not in on_duck
 
-    flow_pg, flow_duck = cli.json("-w", pg, "flow"), cli.json("-w", duck, "flow")
-    assert flow_pg["derived_fresh"] is True  # the stored tables in the derived schema serve it
-    for key in ("stages", "edges", "variants", "cases", "as_of", "window"):
-        same(flow_pg[key], flow_duck[key], key)
-
-    for metric in ("win_rate", "cycle_time", "pipeline_coverage"):
-        a, b = cli.json("-w", pg, "metric", metric), cli.json("-w", duck, "metric", metric)
-        assert a["points"] and a["signals"] == b["signals"], metric  # the chart's verdicts
-        same(a, b, metric)
+    same_flow_and_verdicts(cli, pg, duck)  # the stored tables in the derived schema serve it
 
     # salesflow's own tables went to the derived schema; crm holds only the customer's tables
     assert tables_in(company["psql"], "crm") == set(SOURCE.values())
@@ -141,14 +138,7 @@ def test_status_names_a_missing_column_and_table(company, cli, tmp_path):
         ),
         encoding="utf-8",
     )
-    result = cli("-w", ws, "status", "--json", ok=False)
-    assert result.exit_code != 0 and result.stdout == ""
-    message = " ".join(result.stderr.split())
-    assert "crm.deals has no column 'ClosedOn'" in message
-    assert "[data.tables.opportunities.columns] reads as closed_at" in message
-    assert 'did you mean "ClosedAt"' in message
-    assert "crm.touchpoints that [data.tables.activities] reads does not exist" in message
-    assert 'did you mean "crm.touches"' in message
+    status_names_what_is_missing(cli, ws)
     assert tables_in(company["psql"], "salesflow_bad") == set()  # checked before any write
 
 

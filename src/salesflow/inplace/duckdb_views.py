@@ -57,7 +57,9 @@ def duckdb_canonical_views(raw: duckdb.DuckDBPyConnection, settings: Settings) -
     for name, spec in TABLES.items():
         tm = settings.data_map.tables.get(name)
         if tm is None:  # nobody maps it: empty, as in a workspace that has not imported it
-            cols = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {_ident(c.name)}" for c in spec.columns)
+            cols = ", ".join(
+                f"CAST(NULL AS {c.sql_type}) AS {_ident(c.name)}" for c in spec.columns
+            )
             body = f"SELECT {cols} WHERE false"
         else:
             body = _select(raw, settings, tm)

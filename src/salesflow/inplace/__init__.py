@@ -16,7 +16,7 @@ whether the derived tables are stale and how (``120 new rows in crm.deals``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, time
 from difflib import get_close_matches
@@ -48,6 +48,8 @@ __all__ = [
 VERSION = 1
 #: Backends whose schema switch and catalog queries below are written and tested for.
 SUPPORTED = ("postgres",)
+#: Prefix of the temporary views Spark reads ``files =`` through (see spark_views).
+FILES_VIEW = "salesflow_files_"
 VIEWS_META = "salesflow_views"  # the mapping the views were made from
 WATERMARK = "salesflow_watermark"  # the source as the derived tables last saw it
 
@@ -73,14 +75,24 @@ def _schema_of(tm: TableMap, default_schema: str) -> str:
     return tm.schema or default_schema
 
 
-def mapping_problems(con: BaseBackend, settings: Settings, default_schema: str) -> list[str]:
-    """Each way the mapping does not match the database, in a sentence with its fix."""
+def mapping_problems(
+    con: BaseBackend,
+    settings: Settings,
+    default_schema: str,
+    only: Mapping[str, TableMap] | None = None,
+) -> list[str]:
+    """Each way the mapping (``only`` these table maps) does not match the database, in a
+    sentence with its fix."""
     problems: list[str] = []
     listed: dict[str, list[str]] = {}
-    for name, tm in settings.data_map.tables.items():
+    maps = settings.data_map.tables if only is None else only
+    for name, tm in maps.items():
         schema = _schema_of(tm, default_schema)
         if schema not in listed:
-            listed[schema] = list(con.list_tables(database=schema))
+            try:
+                listed[schema] = list(con.list_tables(database=schema))
+            except Exception:  # Spark: no such database (PostgreSQL lists an empty schema)
+                listed[schema] = []
         if tm.name not in listed[schema]:
             close = get_close_matches(tm.name, listed[schema], n=1)
             guess = f' (did you mean "{schema}.{close[0]}"?)' if close else ""
@@ -122,7 +134,10 @@ def canonical_view(con: BaseBackend, tm: TableMap, default_schema: str) -> Any:
     renamed and cast, canonical columns the table lacks as typed nulls, extras kept."""
     import ibis
 
-    t = con.table(tm.name, database=_schema_of(tm, default_schema))
+    if tm.files:  # Spark: the files, registered as a temporary view by spark_views
+        t = con.table(FILES_VIEW + tm.canonical)
+    else:
+        t = con.table(tm.name, database=_schema_of(tm, default_schema))
     spec = TABLES[tm.canonical]
     cols: dict[str, Any] = {}
     for col in spec.columns:
@@ -152,6 +167,15 @@ def open_source(
     schema = dm.derived_schema
     assert schema is not None
     con = connect(settings.resolved_data_url())
+    if con.name == "pyspark":
+        from salesflow.inplace.spark_views import spark_canonical_views
+
+        try:
+            spark_canonical_views(con, settings)
+        except BaseException:
+            con.disconnect()
+            raise
+        return con
     if con.name not in SUPPORTED:
         con.disconnect()
         raise ConfigError(

@@ -69,9 +69,10 @@ def _files(con: BaseBackend, settings: Settings, tm: TableMap) -> list[str]:
     from salesflow.inplace import FILES_VIEW, column_problems
 
     key = f"[data.tables.{tm.canonical}]"
-    path = str((settings.workspace / tm.files).resolve())
+    remote = "://" in tm.files  # s3a://, abfss://: Spark's to find (and to say when it cannot)
+    path = tm.files if remote else str((settings.workspace / tm.files).resolve())
     pattern = path.rstrip("/") + "/**/*.parquet" if tm.files.endswith("/") else path
-    if not glob.glob(pattern, recursive=True):
+    if not remote and not glob.glob(pattern, recursive=True):
         return [
             f"No files match {tm.files} that {key} reads: write them there, or correct files = "
             f"in {key} (relative to the workspace folder)"

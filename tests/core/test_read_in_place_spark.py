@@ -35,7 +35,9 @@ def config(url: str, columns: dict[str, list[str]], rest: str, schema: str, **da
     lines = ["[data]", f'url = "{url}"', "read_only = true", f'derived_schema = "{schema}"']
     lines += [f'{k} = "{v}"' for k, v in data.items()]
     for name in [*SOURCE, "stage_events"]:
-        where = f'table = "crm.{SOURCE[name]}"' if name in SOURCE else f'files = "../lake/{EVENTS}/"'
+        where = (
+            f'table = "crm.{SOURCE[name]}"' if name in SOURCE else f'files = "../lake/{EVENTS}/"'
+        )
         lines += ["", f"[data.tables.{name}]", where, "", f"[data.tables.{name}.columns]"]
         lines += [f'{c} = "{camel(c)}"' for c in columns[name]]
     return "\n".join(lines) + "\n\n" + rest

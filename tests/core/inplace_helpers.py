@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+METRICS = ("win_rate", "cycle_time", "pipeline_coverage")
+
 
 def camel(name: str) -> str:
     """opportunity_id -> OpportunityId: the customer's own column names."""
@@ -47,14 +49,16 @@ def checksums(folder: Path) -> dict[str, str]:
     }
 
 
-def same_flow_and_verdicts(cli, in_place: Path, imported: Path) -> None:
-    """The process map (from stored derived tables) and three metrics' charts and verdicts of a
+def same_flow_and_verdicts(
+    cli, in_place: Path, imported: Path, metrics: tuple[str, ...] = METRICS
+) -> None:
+    """The process map (from stored derived tables) and the metrics' charts and verdicts of a
     read-in-place workspace equal the imported copy's."""
     flow_a, flow_b = cli.json("-w", in_place, "flow"), cli.json("-w", imported, "flow")
     assert flow_a["derived_fresh"] is True
     for key in ("stages", "edges", "variants", "cases", "as_of", "window"):
         same(flow_a[key], flow_b[key], key)
-    for metric in ("win_rate", "cycle_time", "pipeline_coverage"):
+    for metric in metrics:
         a = cli.json("-w", in_place, "metric", metric)
         b = cli.json("-w", imported, "metric", metric)
         assert a["points"] and a["signals"] == b["signals"], metric  # the chart's verdicts

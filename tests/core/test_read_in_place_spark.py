@@ -101,7 +101,9 @@ def test_same_answers_as_the_imported_copy(company, cli):
     fresh = on_ws["freshness"]
     assert fresh["fresh"] is True and fresh["derived_schema"] == "salesflow"
     assert fresh["source"]["opportunities"]["rows"] == sum(on_duck["outcomes"].values()) > 80
-    same_flow_and_verdicts(cli, ws, duck)  # the stored tables in database salesflow serve it
+    # the stored tables in database salesflow serve the map; one metric (each Spark command
+    # takes seconds): the DuckDB and PostgreSQL tests compare three, the parity suite all
+    same_flow_and_verdicts(cli, ws, duck, metrics=("win_rate",))
     warehouse = root / "spark" / "warehouse"
     assert {p.name for p in warehouse.iterdir()} == {"crm.db", "salesflow.db"}
     assert {p.name for p in (warehouse / "salesflow.db").iterdir()} >= {
@@ -159,8 +161,7 @@ def test_freshness_sees_new_files(company, cli, tmp_path):
         assert [(c["table"], c["new_rows"]) for c in fresh["changes"]] == [("stage_events", 40)]
         assert "40 new rows in" in fresh["message"]
         assert stale["tables"]["stage_events"]["rows"] == n + 40  # the data itself is read live
-        again = cli.json("-w", ws, "status", "--refresh")["freshness"]
-        assert again["refreshed"] is True and again["fresh"] is True
-        assert cli.json("-w", ws, "status")["freshness"]["changes"] == []
     finally:
         (lake / "p3.parquet").unlink()
+    back = cli.json("-w", ws, "status")["freshness"]  # the file withdrawn: as built again
+    assert back["fresh"] is True and back["refreshed"] is False and back["changes"] == []

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["imported_freshness", "keep_fresh"]
 
 
-def keep_fresh(workspace: Workspace, *, refresh: bool | None = None) -> dict[str, Any] | None:
+def keep_fresh(workspace: Workspace, *, refresh: bool | None = None) -> dict[str, Any]:
     """Compare the derived tables with the source, rebuild them when stale and allowed
     (``refresh``: True forces a rebuild when stale, False never rebuilds, None follows
     ``[data] refresh``), and return the ``freshness`` document of ``salesflow status --json``:

@@ -1,5 +1,5 @@
 """Read in place on DuckDB: a workspace whose ``[data]`` maps to another DuckDB file (attached
-read-only, other names, CamelCase columns) and to a folder of Parquet files a pipeline drops gives
+read-only, other names, CamelCase columns), a folder of Parquet files a pipeline drops and a CSV file gives
 the same answers as the same data imported, never writes into them (checksums), names a missing
 column with its table, and notices new files."""
 
@@ -21,11 +21,11 @@ from inplace_helpers import (
 SOURCE = {
     "opportunities": "deals",
     "activities": "touches",
-    "requests": "service_requests",
     "forecasts": "forecast_calls",
     "opportunity_history": "deal_history",
 }
 EVENTS = "stage_changes"  # stage_events: a folder of Parquet files under lake/
+FILES = {"stage_events": f"{EVENTS}/", "requests": "service_requests.csv"}  # under lake/
 
 
 def config(lake: str, columns: dict[str, list[str]], rest: str, **data: str) -> str:
@@ -34,17 +34,20 @@ def config(lake: str, columns: dict[str, list[str]], rest: str, **data: str) -> 
     lines = ["[data]", 'url = "duckdb:///data.duckdb"', "read_only = true"]
     lines += [f'{k} = "{v}"' for k, v in data.items()]
     lines += ["", "[data.attach]", f'crm = "{lake}/crm.duckdb"']
-    for name in [*SOURCE, "stage_events"]:
-        where = f'table = "crm.{SOURCE[name]}"' if name in SOURCE else f'files = "{lake}/{EVENTS}/"'
+    for name in [*SOURCE, *FILES]:
+        where = (
+            f'table = "crm.{SOURCE[name]}"' if name in SOURCE else f'files = "{lake}/{FILES[name]}"'
+        )
         lines += ["", f"[data.tables.{name}]", where, "", f"[data.tables.{name}.columns]"]
         lines += [f'{c} = "{camel(c)}"' for c in columns[name]]
     return "\n".join(lines) + "\n\n" + rest
 
 
 def make_lake(duck: Path, lake: Path) -> dict[str, list[str]]:
-    """The imported workspace's tables, renamed, in ``lake``: crm.duckdb and Parquet files (the
-    stage events split in three files, as a pipeline writes them)."""
+    """The imported workspace's tables, renamed, in ``lake``: crm.duckdb, Parquet files (the
+    stage events split in three files, as a pipeline writes them) and a CSV file (requests)."""
     import duckdb
+    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     from salesflow.workspace import Workspace
@@ -54,7 +57,7 @@ def make_lake(duck: Path, lake: Path) -> dict[str, list[str]]:
     columns: dict[str, list[str]] = {}
     crm = duckdb.connect(str(lake / "crm.duckdb"))
     with Workspace.open(duck) as ws:
-        for name in [*SOURCE, "stage_events"]:
+        for name in [*SOURCE, *FILES]:
             data = ws.data.table(name).to_pyarrow()
             columns[name] = list(data.column_names)
             data = data.rename_columns([camel(c) for c in columns[name]])
@@ -62,6 +65,9 @@ def make_lake(duck: Path, lake: Path) -> dict[str, list[str]]:
                 crm.register("batch", data)
                 crm.execute(f"CREATE TABLE {SOURCE[name]} AS SELECT * FROM batch")
                 crm.unregister("batch")
+                continue
+            if name == "requests":
+                pcsv.write_csv(data, lake / FILES[name])
                 continue
             third = -(-data.num_rows // 3)
             for part in range(3):
@@ -94,6 +100,7 @@ def test_same_answers_as_the_imported_copy(company, cli):
     assert on_ws["outcomes"] == on_duck["outcomes"]
     assert on_ws["as_of"] == on_duck["as_of"]
     assert sum(on_ws["outcomes"].values()) > 150
+    assert on_ws["tables"]["requests"]["rows"] > 0  # read from the CSV file, dates and all
     fresh = on_ws["freshness"]  # the first command built the derived tables
     assert fresh["fresh"] is True and fresh["derived_schema"] is None
     events = fresh["source"]["stage_events"]

@@ -1,7 +1,7 @@
 """Read in place on DuckDB: a workspace whose ``[data]`` maps to another DuckDB file (attached
-read-only, other names, CamelCase columns), a folder of Parquet files a pipeline drops and a CSV file gives
-the same answers as the same data imported, never writes into them (checksums), names a missing
-column with its table, and notices new files."""
+read-only, other names, CamelCase columns), a folder of Parquet files a pipeline drops and a CSV
+file gives the same answers as the same data imported, never writes into them (checksums), names
+a missing column with its table, and notices new files."""
 
 from __future__ import annotations
 

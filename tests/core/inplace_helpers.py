@@ -91,3 +91,20 @@ def need_spark() -> None:
         pytest.fail(f"Spark cannot run in CI: {missing}")
     if missing:
         pytest.skip(missing)
+
+
+def same_status(cli, in_place: Path, imported: Path) -> tuple[dict, dict]:
+    """`status --json` of both workspaces, their rows, dates, outcomes and as-of equal."""
+    a, b = cli.json("-w", in_place, "status"), cli.json("-w", imported, "status")
+    assert a["tables"] == b["tables"]
+    assert a["outcomes"] == b["outcomes"]
+    assert a["as_of"] == b["as_of"]
+    return a, b
+
+
+def import_is_refused(cli, workspace: Path, deals: Path) -> None:
+    """`salesflow import` into a read-in-place workspace fails with a sentence naming why."""
+    result = cli("-w", workspace, "import", "opportunities", deals, ok=False)
+    assert result.exit_code != 0
+    assert "refused" in result.stderr and "read_only = true" in result.stderr
+    assert "crm.deals" in result.stderr

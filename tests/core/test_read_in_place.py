@@ -9,8 +9,10 @@ import json
 import pytest
 from inplace_helpers import (
     camel,
+    import_is_refused,
     other_settings,
     same_flow_and_verdicts,
+    same_status,
     status_names_what_is_missing,
 )
 
@@ -87,10 +89,7 @@ def tables_in(psql, schema: str) -> set[str]:
 @pytest.mark.postgres
 def test_same_answers_as_the_imported_copy(company, cli):
     duck, pg = company["root"] / "duck", company["root"] / "pg"
-    on_pg, on_duck = cli.json("-w", pg, "status"), cli.json("-w", duck, "status")
-    assert on_pg["tables"] == on_duck["tables"]
-    assert on_pg["outcomes"] == on_duck["outcomes"]
-    assert on_pg["as_of"] == on_duck["as_of"]
+    on_pg, on_duck = same_status(cli, pg, duck)
     deals = rows_in(company["psql"], "crm.deals")
     assert sum(on_pg["outcomes"].values()) == deals > 150
     fresh = on_pg["freshness"]  # the first command built the derived tables
@@ -117,10 +116,7 @@ def test_same_answers_as_the_imported_copy(company, cli):
 def test_import_is_refused_and_nothing_is_written(company, cli, deals_csv, tmp_path):
     pg, psql = company["root"] / "pg", company["psql"]
     before = {t: rows_in(psql, f"crm.{t}") for t in SOURCE.values()}
-    result = cli("-w", pg, "import", "opportunities", deals_csv(tmp_path, "NEW", 5), ok=False)
-    assert result.exit_code != 0
-    assert "refused" in result.stderr and "read_only = true" in result.stderr
-    assert "crm.deals" in result.stderr
+    import_is_refused(cli, pg, deals_csv(tmp_path, "NEW", 5))
     assert {t: rows_in(psql, f"crm.{t}") for t in SOURCE.values()} == before
     assert tables_in(psql, "crm") == set(SOURCE.values())
     assert rows_in(psql, "crm.deals WHERE \"OpportunityId\" LIKE 'NEW-%'") == 0

@@ -37,7 +37,9 @@ __all__ = [
     "check_names",
     "column_problems",
     "compare",
+    "create_own_schema",
     "mapping_problems",
+    "mismatch",
     "open_source",
     "read_watermark",
     "transaction",
@@ -188,11 +190,7 @@ def open_source(
     problems = mapping_problems(con, settings, default_schema)
     if problems:
         con.disconnect()
-        raise ConfigError(
-            f"The tables {settings.config_path} maps do not match the database:\n"
-            + "".join(f"- {p}\n" for p in problems),
-            hint="Fix [data.tables] (see docs/read-in-place.md), then run `salesflow status`",
-        )
+        raise mismatch(settings, problems)
     fingerprint = json.dumps(
         {
             "version": VERSION,
@@ -209,6 +207,31 @@ def open_source(
     return con
 
 
+def mismatch(settings: Settings, problems: list[str]) -> ConfigError:
+    """The error listing every way the mapping does not match the data, each with its fix."""
+    return ConfigError(
+        f"The tables {settings.config_path} maps do not match the data:\n"
+        + "".join(f"- {p}\n" for p in problems),
+        hint="Fix [data.tables] (see docs/read-in-place.md), then run `salesflow status`",
+    )
+
+
+def create_own_schema(con: BaseBackend, settings: Settings, kind: str) -> None:
+    """Create ``derived_schema`` (``kind``: SCHEMA, or DATABASE on Spark) if it is missing; a
+    refusal is a :class:`StorageError` saying whom to ask."""
+    schema = settings.data_map.derived_schema
+    assert schema is not None
+    try:
+        _exec(con, f"CREATE {kind} IF NOT EXISTS {_ident(schema)}")
+    except Exception as exc:
+        raise StorageError(
+            f"salesflow cannot create its {kind.lower()} {schema!r}: {exc}",
+            where=str(settings.config_path),
+            hint=f"Ask the admin to create {kind.lower()} {schema} and let salesflow's user "
+            "create tables and views in it ([data] derived_schema names it)",
+        ) from exc
+
+
 def _views_current(con: BaseBackend, schema: str, fingerprint: str) -> bool:
     names = set(con.list_tables(database=schema))
     if VIEWS_META not in names or not set(TABLES) <= names:
@@ -222,15 +245,7 @@ def _make_views(
 ) -> None:
     import ibis
 
-    try:
-        _exec(con, f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
-    except Exception as exc:
-        raise StorageError(
-            f"salesflow cannot create its schema {schema!r}: {exc}",
-            where=str(settings.config_path),
-            hint=f"Ask the database's admin to create schema {schema} and let salesflow's user "
-            "create tables and views in it ([data] derived_schema names it)",
-        ) from exc
+    create_own_schema(con, settings, "SCHEMA")
     kinds = dict(
         _rows(
             con,

@@ -29,7 +29,7 @@ __all__ = ["duckdb_canonical_views", "duckdb_mapping_problems"]
 def duckdb_canonical_views(raw: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Attach ``[data.attach]`` read-only, check the mapping (a :class:`ConfigError` lists every
     mismatch with its fix) and make the canonical tables temporary views on ``raw``."""
-    from salesflow.inplace import _ident, _literal
+    from salesflow.inplace import _ident, _literal, mismatch
 
     for name, path in settings.data_map.attach.items():
         file = _path(settings, path)
@@ -49,11 +49,7 @@ def duckdb_canonical_views(raw: duckdb.DuckDBPyConnection, settings: Settings) -
             ) from exc
     problems = duckdb_mapping_problems(raw, settings)
     if problems:
-        raise ConfigError(
-            f"The tables {settings.config_path} maps do not match the data:\n"
-            + "".join(f"- {p}\n" for p in problems),
-            hint="Fix [data.tables] (see docs/read-in-place.md), then run `salesflow status`",
-        )
+        raise mismatch(settings, problems)
     for name, spec in TABLES.items():
         tm = settings.data_map.tables.get(name)
         if tm is None:  # nobody maps it: empty, as in a workspace that has not imported it

@@ -13,7 +13,6 @@ from __future__ import annotations
 import glob
 from typing import TYPE_CHECKING
 
-from salesflow.errors import ConfigError, StorageError
 from salesflow.schema import TABLES
 
 if TYPE_CHECKING:
@@ -27,7 +26,13 @@ __all__ = ["spark_canonical_views"]
 def spark_canonical_views(con: BaseBackend, settings: Settings) -> None:
     """Check the mapping (a :class:`ConfigError` lists every mismatch with its fix), make the
     canonical tables temporary views of the session and switch it to ``derived_schema``."""
-    from salesflow.inplace import _ident, canonical_view, mapping_problems
+    from salesflow.inplace import (
+        _ident,
+        canonical_view,
+        create_own_schema,
+        mapping_problems,
+        mismatch,
+    )
 
     dm = settings.data_map
     default = "default"  # TABLE alone; not current_database: the last open moved it to ours
@@ -35,21 +40,8 @@ def spark_canonical_views(con: BaseBackend, settings: Settings) -> None:
     table_maps = {n: t for n, t in dm.tables.items() if not t.files}
     problems += mapping_problems(con, settings, default, only=table_maps)
     if problems:
-        raise ConfigError(
-            f"The tables {settings.config_path} maps do not match the data:\n"
-            + "".join(f"- {p}\n" for p in problems),
-            hint="Fix [data.tables] (see docs/read-in-place.md), then run `salesflow status`",
-        )
-    schema = dm.derived_schema
-    try:
-        con.raw_sql(f"CREATE DATABASE IF NOT EXISTS {_ident(schema)}")
-    except Exception as exc:
-        raise StorageError(
-            f"salesflow cannot create its Spark database {schema!r}: {exc}",
-            where=str(settings.config_path),
-            hint=f"Ask the catalog's admin to create database {schema} for salesflow's own "
-            "tables ([data] derived_schema names it)",
-        ) from exc
+        raise mismatch(settings, problems)
+    create_own_schema(con, settings, "DATABASE")
     for name, spec in TABLES.items():
         tm = dm.tables.get(name)
         if tm is None:  # nobody maps it: empty, as in a workspace that has not imported it
@@ -60,7 +52,7 @@ def spark_canonical_views(con: BaseBackend, settings: Settings) -> None:
             )
         else:
             con.create_view(name, canonical_view(con, tm, default), overwrite=True)
-    con.raw_sql(f"USE {_ident(schema)}")
+    con.raw_sql(f"USE {_ident(dm.derived_schema)}")
 
 
 def _files(con: BaseBackend, settings: Settings, tm: TableMap) -> list[str]:

@@ -89,8 +89,15 @@ class TableMap:
     and which of its columns holds each canonical column (``canonical = "TheirColumn"``)."""
 
     canonical: str
-    table: str  # as written: "crm.deals" or "deals" (the database's default schema)
+    table: str  # as written: "crm.deals" or "deals" (the database's default schema); "" for files
     columns: Mapping[str, str] = field(default_factory=dict)
+    #: ``files = "lake/deals/*.parquet"``: Parquet or CSV files read in place (DuckDB, Spark)
+    files: str | None = None
+
+    @property
+    def source(self) -> str:
+        """What the mapping reads, as the user wrote it (a table or a files pattern)."""
+        return self.files if self.files is not None else self.table
 
     @property
     def schema(self) -> str | None:
@@ -108,13 +115,15 @@ class DataMap:
 
     tables: Mapping[str, TableMap] = field(default_factory=dict)
     read_only: bool = False
-    derived_schema: str | None = None
+    derived_schema: str | None = None  # None on DuckDB: its own tables stay in the workspace file
     refresh: str = "auto"  # "auto": rebuild stale derived tables; "manual": only say so
+    #: DuckDB: ``[data.attach] NAME = "FILE"``, other DuckDB files attached read-only as NAME
+    attach: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
-        """True when salesflow reads existing tables and keeps its own in ``derived_schema``."""
-        return self.derived_schema is not None
+        """True when salesflow reads existing tables (and keeps its own apart from them)."""
+        return self.read_only or self.derived_schema is not None
 
 
 @dataclass(frozen=True)
@@ -274,7 +283,7 @@ def settings_from_mapping(
     )
 
 
-_DATA_KEYS = ("url", "read_only", "derived_schema", "refresh", "tables")
+_DATA_KEYS = ("url", "read_only", "derived_schema", "refresh", "tables", "attach")
 
 
 def data_map(data: Mapping[str, Any], url: str, where: str) -> DataMap:
@@ -314,48 +323,10 @@ def data_map(data: Mapping[str, Any], url: str, where: str) -> DataMap:
             hint='Use "auto" (rebuild stale derived tables on the next command) or "manual" '
             "(only report them as stale until `salesflow status --refresh`)",
         )
-    raw_tables = data.get("tables", {})
-    if not isinstance(raw_tables, Mapping):
-        raise ConfigError("[data.tables] must be a table of tables", where=where)
-    tables: dict[str, TableMap] = {}
-    for name, entry in raw_tables.items():
-        key = f"[data.tables.{name}]"
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("table"), str):
-            raise ConfigError(
-                f'{key} needs table = "SCHEMA.TABLE"',
-                where=where,
-                hint=f'Name the table or view that holds the {name}, e.g. table = "crm.deals"',
-            )
-        table = entry["table"].strip()
-        if not all(_IDENT_ANY.fullmatch(part) for part in table.split(".", 1)):
-            raise ConfigError(
-                f"{key} table = {table!r} is not a table name",
-                where=where,
-                hint='Write SCHEMA.TABLE, e.g. table = "crm.deals", or TABLE for the default schema',
-            )
-        for extra in set(entry) - {"table", "columns"}:
-            raise ConfigError(
-                f"{key} has an unknown setting {extra!r}",
-                where=where,
-                hint=f"{key} takes table and columns (a [data.tables.{name}.columns] table)",
-            )
-        cols = entry.get("columns", {})
-        if not isinstance(cols, Mapping) or not all(
-            isinstance(v, str) and v for v in cols.values()
-        ):
-            raise ConfigError(
-                f"[data.tables.{name}.columns] must map canonical names to column names",
-                where=where,
-                hint='e.g. created_at = "CreatedDate"',
-            )
-        for column in cols:
-            if not _IDENT.fullmatch(str(column)):
-                raise ConfigError(
-                    f"[data.tables.{name}.columns] {column!r} is not a usable column name",
-                    where=where,
-                    hint="Name canonical and extra columns in lower case: letters, digits, _",
-                )
-        tables[name] = TableMap(name, table, dict(cols))
+    tables = {
+        str(name): _table_map(str(name), entry, where)
+        for name, entry in _mapping(data, "tables", where).items()
+    }
     if read_only is False and tables:
         raise ConfigError(
             "[data] read_only = false, but salesflow never writes into the tables "
@@ -365,14 +336,118 @@ def data_map(data: Mapping[str, Any], url: str, where: str) -> DataMap:
             "entries (to import your data into salesflow's own tables)",
         )
     read_only = bool(read_only) or bool(tables)
-    active = read_only or schema is not None
-    if active and url.startswith("duckdb:"):
+    attach = _attachments(data, url, where)
+    if url.startswith("duckdb:"):
+        _check_duckdb_map(tables, attach, schema, where)
+    else:
+        _check_server_map(tables, read_only or schema is not None, schema, url, where)
+    return DataMap(tables, read_only, schema, refresh, attach)
+
+
+def _mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[data.{key}] must be a table of settings", where=where)
+    return value
+
+
+def _table_map(name: str, entry: Any, where: str) -> TableMap:
+    """One ``[data.tables.NAME]``: ``table`` or ``files``, and its ``columns``."""
+    key = f"[data.tables.{name}]"
+    if (
+        not isinstance(entry, Mapping)
+        or sum(isinstance(entry.get(k), str) for k in ("table", "files")) != 1
+    ):
         raise ConfigError(
-            "[data] read_only, derived_schema and [data.tables] need a database server",
+            f'{key} needs table = "SCHEMA.TABLE" or files = "FOLDER/*.parquet"',
             where=where,
-            hint="Point [data] url at the database that holds the tables, e.g. "
-            '"postgres://user@host/sales"; a DuckDB workspace file is salesflow\'s own',
+            hint=f'Name the table or view that holds the {name}, e.g. table = "crm.deals", or '
+            'the Parquet or CSV files a pipeline writes, e.g. files = "lake/deals/*.parquet"',
         )
+    for extra in set(entry) - {"table", "files", "columns"}:
+        raise ConfigError(
+            f"{key} has an unknown setting {extra!r}",
+            where=where,
+            hint=f"{key} takes table or files, and columns (a [data.tables.{name}.columns] table)",
+        )
+    table, files = str(entry.get("table", "")).strip(), entry.get("files")
+    if files is not None and not _FILES.search(files.strip()):
+        raise ConfigError(
+            f"{key} files = {files!r} names no Parquet or CSV files",
+            where=where,
+            hint="Name a folder or a pattern ending in .parquet or .csv, e.g. files = "
+            '"lake/deals/*.parquet" (relative to the workspace folder) or "lake/deals/"',
+        )
+    if files is None and not all(_IDENT_ANY.fullmatch(part) for part in table.split(".", 1)):
+        raise ConfigError(
+            f"{key} table = {table!r} is not a table name",
+            where=where,
+            hint='Write SCHEMA.TABLE, e.g. table = "crm.deals", or TABLE for the default schema',
+        )
+    cols = entry.get("columns", {})
+    if not isinstance(cols, Mapping) or not all(isinstance(v, str) and v for v in cols.values()):
+        raise ConfigError(
+            f"[data.tables.{name}.columns] must map canonical names to column names",
+            where=where,
+            hint='e.g. created_at = "CreatedDate"',
+        )
+    for column in cols:
+        if not _IDENT.fullmatch(str(column)):
+            raise ConfigError(
+                f"[data.tables.{name}.columns] {column!r} is not a usable column name",
+                where=where,
+                hint="Name canonical and extra columns in lower case: letters, digits, _",
+            )
+    return TableMap(name, table, dict(cols), None if files is None else files.strip())
+
+
+def _attachments(data: Mapping[str, Any], url: str, where: str) -> dict[str, str]:
+    attach = _mapping(data, "attach", where)
+    if attach and not url.startswith("duckdb:"):
+        raise ConfigError(
+            "[data.attach] attaches DuckDB files to a DuckDB workspace only",
+            where=where,
+            hint='On a database server name its tables directly: table = "SCHEMA.TABLE"',
+        )
+    for name, path in attach.items():
+        if not _IDENT.fullmatch(str(name)) or not isinstance(path, str) or not path:
+            raise ConfigError(
+                f'[data.attach] {name} = {path!r} is not NAME = "FILE"',
+                where=where,
+                hint='e.g. crm = "/srv/warehouse/crm.duckdb" (NAME in lower case), then '
+                'table = "crm.deals"',
+            )
+    return {str(k): str(v) for k, v in attach.items()}
+
+
+def _check_duckdb_map(
+    tables: Mapping[str, TableMap], attach: Mapping[str, str], schema: str | None, where: str
+) -> None:
+    """On DuckDB salesflow's own tables stay in the workspace file; the mapped tables live in
+    attached files (or in Parquet/CSV files), never in the workspace file itself."""
+    if schema is not None:
+        raise ConfigError(
+            "[data] derived_schema is for a database server; a DuckDB workspace keeps "
+            "salesflow's own tables in its file ([data] url)",
+            where=where,
+            hint="Remove derived_schema: salesflow writes only its workspace file, never the "
+            "files and databases [data.tables] reads",
+        )
+    for entry in tables.values():
+        if entry.files is None and entry.schema not in attach:
+            raise ConfigError(
+                f"[data.tables.{entry.canonical}] table = {entry.table!r} names no attached "
+                "database",
+                where=where,
+                hint='Attach the DuckDB file holding it ([data.attach] crm = "crm.duckdb", '
+                'then table = "crm.deals"), or read Parquet/CSV files with files = "…"; '
+                "the workspace's own file is salesflow's",
+            )
+
+
+def _check_server_map(
+    tables: Mapping[str, TableMap], active: bool, schema: str | None, url: str, where: str
+) -> None:
     if active and schema is None:
         raise ConfigError(
             "Reading tables in place needs [data] derived_schema",
@@ -380,19 +455,28 @@ def data_map(data: Mapping[str, Any], url: str, where: str) -> DataMap:
             hint="Name a schema salesflow may write its own tables in (the process map's "
             'tables, its views), e.g. derived_schema = "salesflow"; your tables stay untouched',
         )
+    spark = url.startswith(("pyspark:", "sc://"))
     for entry in tables.values():
-        if entry.schema == schema:
+        if entry.files is not None and not spark:
+            raise ConfigError(
+                f"[data.tables.{entry.canonical}] files = {entry.files!r}: a database server "
+                "does not read files",
+                where=where,
+                hint="Read Parquet/CSV files in place on DuckDB or Spark ([data] url), or map "
+                'a table: table = "SCHEMA.TABLE"',
+            )
+        if entry.files is None and entry.schema == schema:
             raise ConfigError(
                 f"[data.tables.{entry.canonical}] reads {entry.table}, inside derived_schema "
                 f"{schema!r}",
                 where=where,
                 hint="salesflow keeps its own tables in derived_schema: name another schema there",
             )
-    return DataMap(tables, read_only, schema, refresh)
 
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 _IDENT_ANY = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+_FILES = re.compile(r"(\.parquet|\.csv(\.gz)?|/)$", re.IGNORECASE)
 
 
 def parse_moment(value: Any, name: str, where: str | None = None) -> datetime:

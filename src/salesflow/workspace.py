@@ -98,7 +98,7 @@ class Workspace:
     @cached_property
     def data(self) -> BaseBackend:
         """The Ibis backend holding the canonical tables (the live file: read-only)."""
-        if self.settings.data_map.active:  # read in place: views over the customer's tables
+        if self.settings.data_map.active and self.data_file is None:  # read in place (server)
             from salesflow.inplace import open_source
 
             return open_source(self.settings, lock=self.write_lock)
@@ -118,11 +118,24 @@ class Workspace:
             return None
         url = self.settings.resolved_data_url()
         if self._generation or not self.read_only:
-            return connect_duckdb(url, read_only=False)
+            return self._in_place(connect_duckdb(url, read_only=False))
         if not file.exists():
             self.ensure_tables()
         self._opened = _identity(file)
-        return connect_duckdb(url, read_only=True)
+        return self._in_place(connect_duckdb(url, read_only=True))
+
+    def _in_place(self, raw: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        """``raw``, seeing the tables ``[data.tables]`` maps as the canonical ones (read in
+        place: temporary views, see :mod:`salesflow.inplace.duckdb_views`)."""
+        if self.settings.data_map.active:
+            from salesflow.inplace.duckdb_views import duckdb_canonical_views
+
+            try:
+                duckdb_canonical_views(raw, self.settings)
+            except BaseException:
+                raw.close()
+                raise
+        return raw
 
     @property
     def published(self) -> tuple[int, int] | None:
@@ -175,6 +188,11 @@ class Workspace:
         A database server is written in place (its own transactions keep readers safe).
         """
         self.check_writable("change to the data")
+        with self._own_generation(fresh=fresh) as writer:
+            yield writer
+
+    @contextmanager
+    def _own_generation(self, *, fresh: bool = False) -> Iterator[Workspace]:
         file = self.data_file
         if file is None:
             yield self
@@ -190,6 +208,20 @@ class Workspace:
         self.close()  # our own reader still sees the old generation
 
     @contextmanager
+    def writing_derived(self) -> Iterator[Workspace]:
+        """A workspace to rebuild salesflow's own derived tables in, holding the write lock: a
+        new generation of a DuckDB file (even one that reads its tables in place: the file is
+        salesflow's own), one transaction on a database server (in ``[data] derived_schema``)."""
+        from salesflow.inplace import transaction
+
+        with (
+            self.write_lock("refresh of the derived tables"),
+            self._own_generation() as writer,
+            transaction(writer.data),
+        ):
+            yield writer
+
+    @contextmanager
     def writing(
         self, what: str, *, who: str | None = None, fresh: bool = False
     ) -> Iterator[Workspace]:
@@ -198,8 +230,18 @@ class Workspace:
             yield writer
 
     def ensure_tables(self) -> None:
-        """Create any missing canonical table (in a new generation of a DuckDB file)."""
+        """Create any missing canonical table (in a new generation of a DuckDB file); a DuckDB
+        file that reads its tables in place holds none of them (a new one starts empty)."""
         file = self.data_file
+        if file is not None and self.settings.data_map.active:
+            if not file.exists():
+                self._in_place(connect_duckdb("duckdb://")).close()  # the mapping, checked first
+                with (
+                    self.write_lock("creation of the data file"),
+                    storage.next_generation(file, fresh=True) as nxt,
+                ):
+                    connect_duckdb(f"duckdb:///{nxt}").close()
+            return
         if file is None or self._generation or not self.read_only:
             ensure_tables(self.data)
             return

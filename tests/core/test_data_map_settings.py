@@ -66,9 +66,13 @@ def test_a_plain_workspace_maps_nothing(tmp_path):
         (('refresh = "manual"', 'refrsh = "auto"'), "unknown setting 'refrsh'"),
         (('derived_schema = "salesflow"', 'derived_schema = "my schema"'), "is not a schema name"),
         (('derived_schema = "salesflow"', ""), "Reading tables in place needs [data] derived_schema"),
-        ((URL, "duckdb:///data.duckdb"), "need a database server"),
+        ((URL, "duckdb:///data.duckdb"), "[data] derived_schema is for a database server"),
+        (('table = "deal_stages"', 'files = "lake/stages/*.parquet"'), "a database server does not read files"),
+        (('table = "deal_stages"', 'files = "lake/stages/*.json"'), "names no Parquet or CSV files"),
+        (('table = "deal_stages"', 'table = "deal_stages"\nfiles = "lake/x/"'), 'needs table = "SCHEMA.TABLE" or files ='),
+        (('refresh = "manual"', '[data.attach]\ncrm = "crm.duckdb"'), "[data.attach] attaches DuckDB files to a DuckDB workspace only"),
         (('table = "crm.deals"', 'table = "crm.deals; drop"'), "is not a table name"),
-        (('table = "crm.deals"', 'name = "crm.deals"'), '[data.tables.opportunities] needs table = "SCHEMA.TABLE"'),
+        (('table = "crm.deals"', 'name = "crm.deals"'), '[data.tables.opportunities] needs table = "SCHEMA.TABLE" or files'),
         (('created_at = "CreatedDate"', "created_at = 3"), "must map canonical names to column names"),
         (('derived_schema = "salesflow"', 'derived_schema = "crm"'), "inside derived_schema 'crm'"),
     ],
@@ -78,6 +82,44 @@ def test_a_wrong_setting_is_named(tmp_path, change, said):
         load_settings(write(tmp_path, GOOD.replace(*change)))
     assert said in caught.value.message
     assert "salesflow.toml" in caught.value.message
+
+
+DUCK = """
+[data]
+url = "duckdb:///data.duckdb"
+
+[data.attach]
+crm = "../warehouse/crm.duckdb"
+
+[data.tables.opportunities]
+table = "crm.deals"
+
+[data.tables.stage_events]
+files = "lake/stage_events/"
+"""
+
+
+def test_a_duckdb_workspace_maps_attached_files_and_parquet_files(tmp_path):
+    dm = load_settings(write(tmp_path, DUCK)).data_map
+    assert dm.active and dm.read_only and dm.derived_schema is None
+    assert dm.attach == {"crm": "../warehouse/crm.duckdb"}
+    assert dm.tables["opportunities"].source == "crm.deals"
+    events = dm.tables["stage_events"]
+    assert (events.files, events.source) == ("lake/stage_events/", "lake/stage_events/")
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (('table = "crm.deals"', 'table = "deals"'), "table = 'deals' names no attached database"),
+        (('table = "crm.deals"', 'table = "sales.deals"'), "names no attached database"),
+        (('crm = "', 'CRM = "'), "[data.attach] CRM = '../warehouse/crm.duckdb' is not NAME"),
+    ],
+)  # fmt: skip
+def test_a_wrong_duckdb_mapping_is_named(tmp_path, change, said):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, DUCK.replace(*change)))
+    assert said in caught.value.message
 
 
 def test_an_unknown_canonical_table_is_named_when_the_workspace_opens(tmp_path):

@@ -5,9 +5,16 @@ never writes into them, names a missing column, and notices new rows."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from inplace_helpers import (
+    camel,
+    import_is_refused,
+    other_settings,
+    same_flow_and_verdicts,
+    same_status,
+    status_names_what_is_missing,
+)
 
 from salesflow.schema import TABLES
 
@@ -22,11 +29,6 @@ SOURCE = {
 }
 
 
-def camel(name: str) -> str:
-    """opportunity_id -> OpportunityId: the customer's own column names."""
-    return "".join(part.capitalize() for part in name.split("_"))
-
-
 def config(url: str, schema: str, columns: dict[str, list[str]], rest: str, **data: object) -> str:
     """A salesflow.toml reading every canonical table in place from schema crm, with the
     other settings (``rest``: stages, calendar, targets) of the imported copy."""
@@ -38,12 +40,6 @@ def config(url: str, schema: str, columns: dict[str, list[str]], rest: str, **da
         lines.append(f"[data.tables.{name}.columns]")
         lines += [f'{c} = "{camel(c)}"' for c in columns[name]]
     return "\n".join(lines) + "\n\n" + rest
-
-
-def other_settings(workspace: Path) -> str:
-    """The imported workspace's settings after its [data] table."""
-    text = (workspace / "salesflow.toml").read_text(encoding="utf-8")
-    return text[text.index("\n[", text.index("[data]") + 1) + 1 :]
 
 
 @pytest.fixture(scope="module")
@@ -81,22 +77,6 @@ def company(tmp_path_factory, pg_new_database):
     psql.close()
 
 
-def same(a: object, b: object, path: str = "") -> None:
-    """Equal documents, numbers to 1e-9 relative (sums may be added in another order)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        assert a.keys() == b.keys(), path
-        for key in a:
-            same(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, list) and isinstance(b, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float | int):
-        assert a == pytest.approx(b, rel=1e-9), path
-    else:
-        assert a == b, path
-
-
 def rows_in(psql, table: str) -> int:
     return psql.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
@@ -109,10 +89,7 @@ def tables_in(psql, schema: str) -> set[str]:
 @pytest.mark.postgres
 def test_same_answers_as_the_imported_copy(company, cli):
     duck, pg = company["root"] / "duck", company["root"] / "pg"
-    on_pg, on_duck = cli.json("-w", pg, "status"), cli.json("-w", duck, "status")
-    assert on_pg["tables"] == on_duck["tables"]
-    assert on_pg["outcomes"] == on_duck["outcomes"]
-    assert on_pg["as_of"] == on_duck["as_of"]
+    on_pg, on_duck = same_status(cli, pg, duck)
     deals = rows_in(company["psql"], "crm.deals")
     assert sum(on_pg["outcomes"].values()) == deals > 150
     fresh = on_pg["freshness"]  # the first command built the derived tables
@@ -125,17 +102,9 @@ def test_same_answers_as_the_imported_copy(company, cli):
         .fetchone()[0]
         .isoformat(),
     }
-    assert "freshness" not in on_duck
+    assert on_duck["freshness"]["fresh"] is True and on_duck["freshness"]["changes"] == []
 
-    flow_pg, flow_duck = cli.json("-w", pg, "flow"), cli.json("-w", duck, "flow")
-    assert flow_pg["derived_fresh"] is True  # the stored tables in the derived schema serve it
-    for key in ("stages", "edges", "variants", "cases", "as_of", "window"):
-        same(flow_pg[key], flow_duck[key], key)
-
-    for metric in ("win_rate", "cycle_time", "pipeline_coverage"):
-        a, b = cli.json("-w", pg, "metric", metric), cli.json("-w", duck, "metric", metric)
-        assert a["points"] and a["signals"] == b["signals"], metric  # the chart's verdicts
-        same(a, b, metric)
+    same_flow_and_verdicts(cli, pg, duck)  # the stored tables in the derived schema serve it
 
     # salesflow's own tables went to the derived schema; crm holds only the customer's tables
     assert tables_in(company["psql"], "crm") == set(SOURCE.values())
@@ -147,10 +116,7 @@ def test_same_answers_as_the_imported_copy(company, cli):
 def test_import_is_refused_and_nothing_is_written(company, cli, deals_csv, tmp_path):
     pg, psql = company["root"] / "pg", company["psql"]
     before = {t: rows_in(psql, f"crm.{t}") for t in SOURCE.values()}
-    result = cli("-w", pg, "import", "opportunities", deals_csv(tmp_path, "NEW", 5), ok=False)
-    assert result.exit_code != 0
-    assert "refused" in result.stderr and "read_only = true" in result.stderr
-    assert "crm.deals" in result.stderr
+    import_is_refused(cli, pg, deals_csv(tmp_path, "NEW", 5))
     assert {t: rows_in(psql, f"crm.{t}") for t in SOURCE.values()} == before
     assert tables_in(psql, "crm") == set(SOURCE.values())
     assert rows_in(psql, "crm.deals WHERE \"OpportunityId\" LIKE 'NEW-%'") == 0
@@ -168,14 +134,7 @@ def test_status_names_a_missing_column_and_table(company, cli, tmp_path):
         ),
         encoding="utf-8",
     )
-    result = cli("-w", ws, "status", "--json", ok=False)
-    assert result.exit_code != 0 and result.stdout == ""
-    message = " ".join(result.stderr.split())
-    assert "crm.deals has no column 'ClosedOn'" in message
-    assert "[data.tables.opportunities.columns] reads as closed_at" in message
-    assert 'did you mean "ClosedAt"' in message
-    assert "crm.touchpoints that [data.tables.activities] reads does not exist" in message
-    assert 'did you mean "crm.touches"' in message
+    status_names_what_is_missing(cli, ws)
     assert tables_in(company["psql"], "salesflow_bad") == set()  # checked before any write
 
 

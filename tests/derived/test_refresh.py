@@ -226,3 +226,31 @@ def test_a_full_build_swaps_new_tables_in_and_clears_an_interrupted_one(workspac
         "D",
     ]
     assert derived.is_fresh(workspace.data, workspace.settings)
+
+
+def test_status_says_when_an_imported_workspace_s_tables_are_stale(workspace, cli):
+    """`status` on an imported workspace: not built before any stage events, fresh after a
+    build, stale once the stage order changes or another program writes stage_events, and
+    `--refresh` rebuilds them (a new generation of the file)."""
+    path, config = workspace.path, workspace.settings.config_path
+    workspace.close()
+    empty = cli.json("-w", path, "status")["freshness"]
+    assert empty["fresh"] is False and "have not been built yet" in empty["message"]
+    with Workspace.open(path, read_only=False) as rw:
+        write(rw, HISTORY)
+        derived.refresh(rw.data, rw.settings)
+    built = cli.json("-w", path, "status")["freshness"]
+    assert built["fresh"] is True and built["refreshed"] is False and built["changes"] == []
+    assert built["derived_schema"] is None and "match stage_events" in built["message"]
+    config.write_text(
+        config.read_text().replace('"Qualified", "Discovery"', '"Discovery", "Qualified"')
+    )
+    stale = cli("-w", path, "status")
+    assert "The derived tables are stale" in " ".join(stale.stdout.split())
+    assert cli.json("-w", path, "flow")["derived_fresh"] is False
+    rebuilt = cli.json("-w", path, "status", "--refresh")["freshness"]
+    assert rebuilt["refreshed"] is True and rebuilt["fresh"] is True
+    assert cli.json("-w", path, "flow")["derived_fresh"] is True
+    with Workspace.open(path, read_only=False) as rw:  # another program adds a stage event
+        write(rw, [("E", "Lead", T0)])
+    assert cli.json("-w", path, "status")["freshness"]["fresh"] is False

@@ -95,10 +95,10 @@ class Workspace:
 
         return Workbench(self.core, who=self._who, as_of=self.as_of)
 
-    def freshness(self, *, refresh: bool | None = None) -> dict | None:
-        """Read in place: whether the derived tables match the source (the ``freshness``
-        document of ``salesflow status --json``), rebuilding them when stale if ``[data]
-        refresh = "auto"`` or ``refresh``. ``None`` for a workspace that imports its data."""
+    def freshness(self, *, refresh: bool | None = None) -> dict:
+        """Whether the derived tables match the data (the ``freshness`` document of
+        ``salesflow status --json``), rebuilding them when stale if ``refresh`` (read in place:
+        also when ``[data] refresh = "auto"``)."""
         from salesflow.derived.freshness import keep_fresh
 
         self.core.freshness = keep_fresh(self.core, refresh=refresh)

@@ -72,24 +72,28 @@ def status(
         bool,
         typer.Option(
             "--refresh",
-            help="Read in place: rebuild stale derived tables now (with [data] refresh = manual).",
+            help="Rebuild stale derived tables now (read in place with [data] refresh = manual, "
+            "or after a change of the stage settings).",
         ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show what data the workspace holds: rows and date range per table, deals by outcome, and
-    the as-of moment the data describes (periods after it are running, never judged). A
-    workspace reading its tables in place also checks the mapping (a missing table or column is
-    an error naming it) and says how fresh its derived tables are (`freshness`).
+    the as-of moment the data describes (periods after it are running, never judged), and how
+    fresh the process map's derived tables are (`freshness`). A workspace reading its tables in
+    place also checks the mapping (a missing table or column is an error naming it).
 
     Example: `salesflow -w demo-ws status --json`
     """
     from salesflow.workspace import workspace_status
 
     with open_workspace(workspace, refresh=True if refresh else None) as ws:
+        if ws.freshness is None:  # imported data: checked here only (every import rebuilds)
+            from salesflow.derived.freshness import imported_freshness
+
+            ws.freshness = imported_freshness(ws, refresh=refresh)
         doc = workspace_status(ws, as_of=as_of)
-        if ws.freshness is not None:
-            doc["freshness"] = ws.freshness
+        doc["freshness"] = ws.freshness
     if as_json:
         print_json(doc)
         return

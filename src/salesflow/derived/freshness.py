@@ -13,23 +13,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from salesflow.workspace import Workspace
 
-__all__ = ["keep_fresh"]
+__all__ = ["imported_freshness", "keep_fresh"]
 
 
-def keep_fresh(workspace: Workspace, *, refresh: bool | None = None) -> dict[str, Any] | None:
+def keep_fresh(workspace: Workspace, *, refresh: bool | None = None) -> dict[str, Any]:
     """Compare the derived tables with the source, rebuild them when stale and allowed
     (``refresh``: True forces a rebuild when stale, False never rebuilds, None follows
     ``[data] refresh``), and return the ``freshness`` document of ``salesflow status --json``:
 
     ``{"derived_schema", "built_at", "checked_at", "fresh", "refreshed", "changes", "message"}``
     where ``changes`` lists per mapped table ``table, source, rows_before, rows_now, new_rows,
-    latest_before, latest_now, words``. ``None`` for a workspace that imports its data (its
-    derived tables are rebuilt by every import).
+    latest_before, latest_now, words``. A workspace that imports its data gets
+    :func:`imported_freshness` (``refresh``: rebuild when stale).
     """
     settings = workspace.settings
     dm = settings.data_map
     if not dm.active:
-        return None
+        return imported_freshness(workspace, refresh=bool(refresh))
     from salesflow import derived, inplace
 
     con = workspace.data
@@ -51,7 +51,8 @@ def keep_fresh(workspace: Workspace, *, refresh: bool | None = None) -> dict[str
     }
     rebuild = (dm.refresh == "auto") if refresh is None else refresh
     if not fresh and rebuild:
-        with workspace.write_lock("refresh of the derived tables"), inplace.transaction(con):
+        with workspace.writing_derived() as writer:  # DuckDB: a new generation of its file
+            con = writer.data
             now = inplace.watermark(con, settings)  # what another writer may have built meanwhile
             derived.refresh(con, settings)
             inplace.write_watermark(con, now, checked_at)
@@ -83,3 +84,58 @@ def _message(doc: dict[str, Any], built_at: str | None, tables_ok: bool) -> str:
 
 def _when(iso: str | None) -> str:
     return "never" if iso is None else iso.replace("T", " ")[:16]
+
+
+def imported_freshness(workspace: Workspace, *, refresh: bool = False) -> dict[str, Any]:
+    """The ``freshness`` document of a workspace that imports its data. Every import rebuilds
+    its derived tables, so they go stale only when something else changes what they were built
+    from: the ``[stages]`` settings, or ``stage_events`` written by another program. ``changes``
+    is empty and ``built_at`` null (no watermark: imports are the only change salesflow knows);
+    ``refresh`` rebuilds stale tables (a new generation of a DuckDB file)."""
+    from salesflow.source import table_names
+
+    settings = workspace.settings
+    built = "flow_meta" in table_names(workspace.raw or workspace.data)
+    fresh = built and _derived_fresh(workspace)
+    doc: dict[str, Any] = {
+        "derived_schema": None,
+        "built_at": None,
+        "checked_at": settings.now().isoformat(timespec="seconds"),
+        "fresh": fresh,
+        "refreshed": False,
+        "changes": [],
+        "source": {},
+    }
+    if built and not fresh and refresh:
+        from salesflow import derived
+
+        with workspace.writing_derived() as writer:
+            derived.refresh(writer.data, settings)
+        doc.update(fresh=True, refreshed=True)
+    doc["message"] = (
+        "The derived tables were rebuilt just now: they no longer matched stage_events and "
+        "the stage settings."
+        if doc["refreshed"]
+        else "The derived tables match stage_events and the stage settings (every import "
+        "rebuilds them)."
+        if fresh
+        else "The derived tables have not been built yet: the first import of deals or stage "
+        "events builds them."
+        if not built
+        else "The derived tables are stale: stage_events or the stage settings changed since "
+        "they were built. The process map is computed from stage_events directly meanwhile; "
+        "`salesflow status --refresh` (or the next import) rebuilds them."
+    )
+    return doc
+
+
+def _derived_fresh(workspace: Workspace) -> bool:
+    raw = workspace.raw
+    if raw is None:
+        from salesflow import derived
+
+        return derived.is_fresh(workspace.data, workspace.settings)
+    from salesflow.derived import is_fresh_attached
+
+    catalog = raw.execute("SELECT current_database()").fetchone()[0]
+    return is_fresh_attached(raw, workspace.settings, catalog)

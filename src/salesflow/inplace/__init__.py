@@ -16,7 +16,7 @@ whether the derived tables are stale and how (``120 new rows in crm.deals``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, time
 from difflib import get_close_matches
@@ -35,8 +35,11 @@ __all__ = [
     "VIEWS_META",
     "WATERMARK",
     "check_names",
+    "column_problems",
     "compare",
+    "create_own_schema",
     "mapping_problems",
+    "mismatch",
     "open_source",
     "read_watermark",
     "transaction",
@@ -47,6 +50,8 @@ __all__ = [
 VERSION = 1
 #: Backends whose schema switch and catalog queries below are written and tested for.
 SUPPORTED = ("postgres",)
+#: Prefix of the temporary views Spark reads ``files =`` through (see spark_views).
+FILES_VIEW = "salesflow_files_"
 VIEWS_META = "salesflow_views"  # the mapping the views were made from
 WATERMARK = "salesflow_watermark"  # the source as the derived tables last saw it
 
@@ -72,14 +77,24 @@ def _schema_of(tm: TableMap, default_schema: str) -> str:
     return tm.schema or default_schema
 
 
-def mapping_problems(con: BaseBackend, settings: Settings, default_schema: str) -> list[str]:
-    """Each way the mapping does not match the database, in a sentence with its fix."""
+def mapping_problems(
+    con: BaseBackend,
+    settings: Settings,
+    default_schema: str,
+    only: Mapping[str, TableMap] | None = None,
+) -> list[str]:
+    """Each way the mapping (``only`` these table maps) does not match the database, in a
+    sentence with its fix."""
     problems: list[str] = []
     listed: dict[str, list[str]] = {}
-    for name, tm in settings.data_map.tables.items():
+    maps = settings.data_map.tables if only is None else only
+    for name, tm in maps.items():
         schema = _schema_of(tm, default_schema)
         if schema not in listed:
-            listed[schema] = list(con.list_tables(database=schema))
+            try:
+                listed[schema] = list(con.list_tables(database=schema))
+            except Exception:  # Spark: no such database (PostgreSQL lists an empty schema)
+                listed[schema] = []
         if tm.name not in listed[schema]:
             close = get_close_matches(tm.name, listed[schema], n=1)
             guess = f' (did you mean "{schema}.{close[0]}"?)' if close else ""
@@ -89,22 +104,30 @@ def mapping_problems(con: BaseBackend, settings: Settings, default_schema: str) 
             )
             continue
         have = list(con.table(tm.name, database=schema).columns)
-        for canonical, column in tm.columns.items():
-            if column not in have:
-                close = get_close_matches(column, have, n=1)
-                guess = f' (did you mean "{close[0]}"?)' if close else ""
-                problems.append(
-                    f"The table {schema}.{tm.name} has no column {column!r}, which "
-                    f"[data.tables.{name}.columns] reads as {canonical}{guess}: correct "
-                    f"{canonical} = in [data.tables.{name}.columns]"
-                )
-        for column in TABLES[name].required:
-            if column not in tm.columns and column not in have:
-                problems.append(
-                    f"The table {schema}.{tm.name} has no column for {name}.{column}, which "
-                    f'salesflow needs: add {column} = "THEIR_COLUMN" under '
-                    f"[data.tables.{name}.columns]"
-                )
+        problems += column_problems(tm, have, f"{schema}.{tm.name}")
+    return problems
+
+
+def column_problems(tm: TableMap, have: list[str], where: str | None = None) -> list[str]:
+    """The mapped columns ``have`` lacks, and the required canonical ones nothing provides, each
+    named with its table (``where``: the table as the database names it) and its fix."""
+    subject = f"The files {tm.files} have" if tm.files else f"The table {where or tm.table} has"
+    key = f"[data.tables.{tm.canonical}.columns]"
+    problems = []
+    for canonical, column in tm.columns.items():
+        if column not in have:
+            close = get_close_matches(column, have, n=1)
+            guess = f' (did you mean "{close[0]}"?)' if close else ""
+            problems.append(
+                f"{subject} no column {column!r}, which {key} reads as "
+                f"{canonical}{guess}: correct {canonical} = in {key}"
+            )
+    for column in TABLES[tm.canonical].required:
+        if column not in tm.columns and column not in have:
+            problems.append(
+                f"{subject} no column for {tm.canonical}.{column}, which salesflow "
+                f'needs: add {column} = "THEIR_COLUMN" under {key}'
+            )
     return problems
 
 
@@ -113,7 +136,10 @@ def canonical_view(con: BaseBackend, tm: TableMap, default_schema: str) -> Any:
     renamed and cast, canonical columns the table lacks as typed nulls, extras kept."""
     import ibis
 
-    t = con.table(tm.name, database=_schema_of(tm, default_schema))
+    if tm.files:  # Spark: the files, registered as a temporary view by spark_views
+        t = con.table(FILES_VIEW + tm.canonical)
+    else:
+        t = con.table(tm.name, database=_schema_of(tm, default_schema))
     spec = TABLES[tm.canonical]
     cols: dict[str, Any] = {}
     for col in spec.columns:
@@ -143,6 +169,15 @@ def open_source(
     schema = dm.derived_schema
     assert schema is not None
     con = connect(settings.resolved_data_url())
+    if con.name == "pyspark":
+        from salesflow.inplace.spark_views import spark_canonical_views
+
+        try:
+            spark_canonical_views(con, settings)
+        except BaseException:
+            con.disconnect()
+            raise
+        return con
     if con.name not in SUPPORTED:
         con.disconnect()
         raise ConfigError(
@@ -155,16 +190,12 @@ def open_source(
     problems = mapping_problems(con, settings, default_schema)
     if problems:
         con.disconnect()
-        raise ConfigError(
-            f"The tables {settings.config_path} maps do not match the database:\n"
-            + "".join(f"- {p}\n" for p in problems),
-            hint="Fix [data.tables] (see docs/read-in-place.md), then run `salesflow status`",
-        )
+        raise mismatch(settings, problems)
     fingerprint = json.dumps(
         {
             "version": VERSION,
             "default_schema": default_schema,
-            "tables": {n: [t.table, dict(t.columns)] for n, t in sorted(dm.tables.items())},
+            "tables": {n: [t.source, dict(t.columns)] for n, t in sorted(dm.tables.items())},
         },
         sort_keys=True,
     )
@@ -174,6 +205,31 @@ def open_source(
                 _make_views(con, settings, schema, default_schema, fingerprint)
     _exec(con, f"SELECT set_config('search_path', {_literal(schema)}, false)")
     return con
+
+
+def mismatch(settings: Settings, problems: list[str]) -> ConfigError:
+    """The error listing every way the mapping does not match the data, each with its fix."""
+    return ConfigError(
+        f"The tables {settings.config_path} maps do not match the data:\n"
+        + "".join(f"- {p}\n" for p in problems),
+        hint="Fix [data.tables] (see docs/read-in-place.md), then run `salesflow status`",
+    )
+
+
+def create_own_schema(con: BaseBackend, settings: Settings, kind: str) -> None:
+    """Create ``derived_schema`` (``kind``: SCHEMA, or DATABASE on Spark) if it is missing; a
+    refusal is a :class:`StorageError` saying whom to ask."""
+    schema = settings.data_map.derived_schema
+    assert schema is not None
+    try:
+        _exec(con, f"CREATE {kind} IF NOT EXISTS {_ident(schema)}")
+    except Exception as exc:
+        raise StorageError(
+            f"salesflow cannot create its {kind.lower()} {schema!r}: {exc}",
+            where=str(settings.config_path),
+            hint=f"Ask the admin to create {kind.lower()} {schema} and let salesflow's user "
+            "create tables and views in it ([data] derived_schema names it)",
+        ) from exc
 
 
 def _views_current(con: BaseBackend, schema: str, fingerprint: str) -> bool:
@@ -189,15 +245,7 @@ def _make_views(
 ) -> None:
     import ibis
 
-    try:
-        _exec(con, f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
-    except Exception as exc:
-        raise StorageError(
-            f"salesflow cannot create its schema {schema!r}: {exc}",
-            where=str(settings.config_path),
-            hint=f"Ask the database's admin to create schema {schema} and let salesflow's user "
-            "create tables and views in it ([data] derived_schema names it)",
-        ) from exc
+    create_own_schema(con, settings, "SCHEMA")
     kinds = dict(
         _rows(
             con,
@@ -226,17 +274,33 @@ def _make_views(
 
 def watermark(con: BaseBackend, settings: Settings) -> dict[str, dict[str, Any]]:
     """Per mapped table, read through its canonical view: ``{"table", "rows", "latest"}``
-    (its row count and latest timestamp, ISO 8601)."""
-    doc: dict[str, dict[str, Any]] = {}
-    for name, tm in sorted(settings.data_map.tables.items()):
+    (its row count and latest timestamp, ISO 8601). One query for all tables (a union of one
+    row per table): on Spark each query is a job that costs about a second to start."""
+    import ibis
+
+    maps = sorted(settings.data_map.tables.items())
+    if not maps:
+        return {}
+    stamps = {n: [c.name for c in TABLES[n].columns if c.dtype == "timestamp"] for n, _ in maps}
+    width = max(len(cols) for cols in stamps.values())
+    rows = []
+    for name, _ in maps:
         t = con.table(name)
-        stamps = [c.name for c in TABLES[name].columns if c.dtype == "timestamp"]
-        aggs = {"n": t.count()} | {f"hi_{c}": t[c].max() for c in stamps}
-        row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
-        values = [_moment(row[f"hi_{c}"]) for c in stamps if row[f"hi_{c}"] is not None]
+        his = [t[c].max().cast("timestamp") for c in stamps[name]]
+        his += [ibis.null().cast("timestamp")] * (width - len(his))
+        rows.append(
+            t.aggregate(
+                table=ibis.literal(name), n=t.count(), **{f"hi_{i}": h for i, h in enumerate(his)}
+            )
+        )
+    found = {r["table"]: r for r in ibis.union(*rows).to_pyarrow().to_pylist()}
+    doc: dict[str, dict[str, Any]] = {}
+    for name, tm in maps:
+        row = found[name]
+        values = [_moment(row[f"hi_{i}"]) for i in range(width) if row[f"hi_{i}"] is not None]
         latest = max(values) if values else None
         doc[name] = {
-            "table": tm.table,
+            "table": tm.source,
             "rows": int(row["n"]),
             "latest": latest.isoformat() if latest else None,
         }

@@ -261,7 +261,9 @@ def _differences(a, b, path: str) -> list[str]:
 def _cell(value, index: int) -> str:
     if isinstance(value, tuple):
         return f"{value[index]:.2f} s"
-    return value if isinstance(value, str) else "–"
+    if isinstance(value, str):  # the step timed out: its wall time is known as a bound only
+        return value if index == 0 else "stopped"
+    return "–"
 
 
 def _ratio(value, base, index: int) -> str:
@@ -344,7 +346,8 @@ def main() -> int:
             if problems:
                 print(f"{backend} DISAGREES with {next(iter(results))}: {problems[:3]}")
                 return 1
-        print(f"results equal on: {', '.join(results)}")
+        if results:
+            print(f"results equal on: {', '.join(results)}")
     finally:
         if pg_name:
             _drop_pg(pg_name)

@@ -4,11 +4,9 @@ session still finds its tables. One Spark session for the module (starting one t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,22 +93,9 @@ def _company(folder: Path) -> list[tuple[str, Path, str | None]]:
     ]  # fmt: skip
 
 
-def _spark_missing() -> str | None:
-    if shutil.which("java") is None:
-        return "Java is not installed (Spark needs Java 17 or 21: apt-get install default-jre-headless)"
-    if importlib.util.find_spec("pyspark") is None:
-        return "pyspark is not installed (pip install 'salesflow[spark]')"
-    return None
-
-
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory, session_cli):
+def pair(tmp_path_factory, session_cli, spark_local):
     """The same company imported into a DuckDB workspace and into a local Spark one."""
-    missing = _spark_missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"Spark cannot run in CI: {missing}")
-        pytest.skip(missing)
     cli = session_cli
     folder = tmp_path_factory.mktemp("spark")
     files = _company(folder)

@@ -84,7 +84,10 @@ def _nulls_kept(table: Any) -> Any:
 
 
 def _spark(request: pytest.FixtureRequest, folder: Path) -> str:
-    """Local Spark with its warehouse and catalog inside the workspace (``salesflow.spark``)."""
+    """Local Spark with its warehouse and catalog inside the workspace (``salesflow.spark``);
+    tests/conftest.py ``spark_local`` fails rather than skips when CI is set and Java or pyspark
+    is missing."""
+    request.getfixturevalue("spark_local")
     return "pyspark:///spark"
 
 

@@ -129,6 +129,30 @@ def pg_url(pg_new_database: Callable[[], str]) -> str:
     return pg_new_database()
 
 
+def spark_missing() -> str | None:
+    """Why local Spark cannot run here (no Java, no pyspark), or None when it can."""
+    import importlib.util
+    import shutil
+
+    if shutil.which("java") is None:
+        return "Java is not installed (Spark needs Java 17 or 21; `make spark` installs it)"
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (`make spark`, or pip install 'salesflow[spark]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark_local() -> None:
+    """Local Spark can run. Fails, never skips, when CI is set and Java or pyspark is missing;
+    a developer without Java sees the Spark tests skipped with the reason (or leaves them out
+    with ``-m "not spark"``)."""
+    missing = spark_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"Spark cannot run in CI: {missing}")
+        pytest.skip(missing)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole run, driven by Playwright's sync API.

@@ -28,7 +28,15 @@ from salesflow.errors import ConfigError, WorkspaceBusy
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-__all__ = ["DEFAULT_FOLDER", "LOCAL_MASTER", "connect", "is_spark_url", "local_folder", "stop"]
+__all__ = [
+    "DEFAULT_FOLDER",
+    "LOCAL_MASTER",
+    "append_arrow",
+    "connect",
+    "is_spark_url",
+    "local_folder",
+    "stop",
+]
 
 DEFAULT_FOLDER = "spark"
 LOCAL_MASTER = "local[2]"
@@ -81,6 +89,20 @@ def connect(url: str) -> BaseBackend:
     # Many connections share the process's one session: closing one must not stop Spark.
     backend.disconnect = lambda: None
     return backend
+
+
+def append_arrow(backend: BaseBackend, name: str, table: Any) -> None:
+    """Append an Arrow table to the Spark table ``name`` by column name (``INSERT … BY NAME``).
+
+    Spark reads the Arrow table itself, so a null stays null (Ibis's ``insert`` goes through
+    pandas, where a missing number becomes NaN, and NaN is larger than every number in Spark)."""
+    session = backend._session
+    view = "_salesflow_append"
+    session.createDataFrame(table).createOrReplaceTempView(view)
+    try:
+        session.sql(f"INSERT INTO `{name}` BY NAME SELECT * FROM `{view}`").collect()
+    finally:
+        session.catalog.dropTempView(view)
 
 
 def stop() -> None:

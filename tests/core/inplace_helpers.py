@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -78,19 +75,6 @@ def status_names_what_is_missing(cli, workspace: Path) -> str:
     assert "crm.touchpoints that [data.tables.activities] reads does not exist" in message
     assert 'did you mean "crm.touches"' in message
     return message
-
-
-def need_spark() -> None:
-    """Skip (fail in CI) when local Spark cannot run here."""
-    missing = None
-    if shutil.which("java") is None:
-        missing = "Java is not installed (Spark needs Java 17 or 21: apt-get install default-jre-headless)"
-    elif importlib.util.find_spec("pyspark") is None:
-        missing = "pyspark is not installed (pip install 'salesflow[spark]')"
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"Spark cannot run in CI: {missing}")
-    if missing:
-        pytest.skip(missing)
 
 
 def same_status(cli, in_place: Path, imported: Path) -> tuple[dict, dict]:

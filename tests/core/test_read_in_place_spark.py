@@ -13,7 +13,6 @@ from inplace_helpers import (
     camel,
     checksums,
     import_is_refused,
-    need_spark,
     other_settings,
     same_flow_and_verdicts,
     same_status,
@@ -46,11 +45,10 @@ def config(url: str, columns: dict[str, list[str]], rest: str, schema: str, **da
 
 
 @pytest.fixture(scope="module")
-def company(tmp_path_factory):
+def company(tmp_path_factory, spark_local):
     """The demo company imported into DuckDB, and as the customer's own data for Spark: tables
     in the catalog's database crm (written from Parquet, so nulls stay nulls) and the stage
     events as three Parquet files in lake/."""
-    need_spark()
     import pyarrow.parquet as pq
 
     from salesflow import spark

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from inplace_helpers import need_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -95,9 +94,8 @@ def _company(folder: Path) -> list[tuple[str, Path, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory, session_cli):
+def pair(tmp_path_factory, session_cli, spark_local):
     """The same company imported into a DuckDB workspace and into a local Spark one."""
-    need_spark()
     cli = session_cli
     folder = tmp_path_factory.mktemp("spark")
     files = _company(folder)

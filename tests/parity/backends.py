@@ -6,13 +6,9 @@ fixture, as PostgreSQL asks for a new database), and ``build`` fills it (by defa
 company of ``SIZE`` deals with its knowledge base, through ``salesflow.demo`` and the same code a
 user runs). Every parity test then runs once per entry and compares the answer with DuckDB's.
 
-Spark is built differently: the demo's own load writes with DuckDB/PostgreSQL DDL and ``UPDATE …
-FROM`` that Spark's tables do not take, so :func:`build_copied_workspace` builds the same company
-in DuckDB and copies its canonical tables into Spark through Ibis (``create_table``) before the
-derived tables are built on Spark by the portable path (``derived.refresh``). Every analysis then
-reads Spark. It runs only with ``SALESFLOW_TEST_SPARK_PARITY=1`` (minutes, see
-``benchmarks/README.md``); without it the Spark entries are deselected by the ``spark`` marker's
-rule in ``tests/parity/conftest.py``.
+Spark is built the same way (``salesflow demo --data-url pyspark:///spark``): the parity suite
+runs on every ``make test``; tests/conftest.py ``spark_local`` fails rather than skips when CI is
+set and Java or pyspark is missing, and skips locally without them.
 """
 
 from __future__ import annotations
@@ -20,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -41,50 +36,11 @@ def build_demo_workspace(url: str, folder: Path) -> Path:
     return folder
 
 
-def build_copied_workspace(url: str, folder: Path) -> Path:
-    """The demo company built in DuckDB, its canonical tables copied to ``url`` with Ibis, then
-    the derived tables built there (the settings and knowledge base stay as built)."""
-    import ibis
-
-    from salesflow.derived import refresh
-    from salesflow.schema import TABLES
-    from salesflow.workspace import Workspace
-
-    build_demo_workspace("duckdb:///data.duckdb", folder)
-    config = folder / "salesflow.toml"
-    text = config.read_text(encoding="utf-8")
-    old = 'url = "duckdb:///data.duckdb"'
-    assert old in text, f"the demo's [data] url is not {old}"
-    config.write_text(text.replace(old, f'url = "{url}"', 1), encoding="utf-8")
-    duck = ibis.duckdb.connect(str(folder / "data.duckdb"), read_only=True)
-    try:
-        ws = Workspace.open(folder)
-        try:
-            with ws.writing("parity copy", fresh=True) as writer:
-                for name in TABLES:
-                    writer.data.create_table(name, _nulls_kept(duck.table(name)), overwrite=True)
-                refresh(writer.data, writer.settings)
-        finally:
-            ws.close()
-    finally:
-        duck.disconnect()
-    (folder / "data.duckdb").unlink()
-    return folder
-
-
-def _nulls_kept(table: Any) -> Any:
-    """The table as an in-memory Ibis table for the copy. Ibis hands it to Spark through pandas,
-    where a missing number becomes NaN (and NaN is greater than every number in Spark): the
-    NaNs are turned back into nulls (the demo data has no NaN of its own)."""
-    import ibis
-
-    m = ibis.memtable(table.to_pyarrow())
-    floats = [name for name, dtype in m.schema().items() if dtype.is_floating()]
-    return m.mutate(**{c: ibis.ifelse(m[c].isnan(), ibis.null(m[c].type()), m[c]) for c in floats})
-
-
 def _spark(request: pytest.FixtureRequest, folder: Path) -> str:
-    """Local Spark with its warehouse and catalog inside the workspace (``salesflow.spark``)."""
+    """Local Spark with its warehouse and catalog inside the workspace (``salesflow.spark``);
+    tests/conftest.py ``spark_local`` fails rather than skips when CI is set and Java or pyspark
+    is missing."""
+    request.getfixturevalue("spark_local")
     return "pyspark:///spark"
 
 
@@ -122,7 +78,6 @@ BACKENDS: dict[str, Backend] = {
             "spark",
             data_url=_spark,
             marks=(pytest.mark.spark, pytest.mark.slow),
-            build=build_copied_workspace,
         ),
     )
 }

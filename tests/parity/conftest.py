@@ -8,7 +8,6 @@ API once and remembers it, so DuckDB's answer is computed once for all backends.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,45 +15,6 @@ from typing import Any
 
 import pytest
 from backends import BACKENDS, REFERENCE
-
-#: Spark's half of the suite takes minutes (a Spark session, the copy, many small Spark jobs), too
-#: long for every ``make test``: it runs only with this set to 1 (docs/backends.md).
-SPARK_GATE = "SALESFLOW_TEST_SPARK_PARITY"
-HERE = Path(__file__).parent
-
-
-def _spark_parity_on() -> bool:
-    return os.environ.get(SPARK_GATE) == "1"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without ``SALESFLOW_TEST_SPARK_PARITY=1`` the parity tests on Spark are deselected (said
-    in the summary), never skipped one by one nor marked as expected to fail."""
-    if _spark_parity_on():
-        return
-    spark = [
-        item
-        for item in items
-        if item.path.is_relative_to(HERE)
-        and getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("on_backend") == "spark"
-    ]
-    if spark:
-        config.hook.pytest_deselected(items=spark)
-        dropped = set(map(id, spark))
-        items[:] = [item for item in items if id(item) not in dropped]
-        config.stash[_DESELECTED] = len(spark)
-
-
-_DESELECTED = pytest.StashKey[int]()
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
-    if config.stash.get(_DESELECTED, 0):
-        terminalreporter.write_line(
-            f"parity on Spark: {config.stash[_DESELECTED]} tests not run "
-            f"(set {SPARK_GATE}=1 to run them; they take minutes)"
-        )
 
 
 @dataclass

@@ -174,12 +174,28 @@ def _remove_local_file(url: str, folder: Path) -> None:
 def _add_extra_columns(con: BaseBackend) -> None:
     for table, columns in EXTRA_COLUMNS.items():
         for col in columns:
-            con.raw_sql(f'ALTER TABLE "{table}" ADD COLUMN "{col.name}" {col.sql_type}')
+            con.raw_sql(_add_column(con, table, col))
+
+
+def _add_column(con: BaseBackend, table: str, col) -> str:
+    """``ALTER TABLE … ADD COLUMN`` in the backend's SQL: Spark says ``ADD COLUMNS (…)`` and
+    has no ``DOUBLE PRECISION``, so there the type is Ibis's own name for it on Spark."""
+    if con.name != "pyspark":
+        return f'ALTER TABLE "{table}" ADD COLUMN "{col.name}" {col.sql_type}'
+    import ibis
+
+    kind = con.compiler.type_mapper.to_string(ibis.dtype(col.dtype))
+    return f'ALTER TABLE "{table}" ADD COLUMNS ("{col.name}" {kind})'
 
 
 def _append(con: BaseBackend, name: str, table: pa.Table) -> None:
-    """Append an Arrow table by column name: DuckDB's native scan, else Ibis ``insert``."""
-    if con.name == "duckdb":
+    """Append an Arrow table by column name: DuckDB's native scan, Spark's Arrow reader (Ibis's
+    ``insert`` goes through pandas there, where a missing number becomes NaN), else Ibis."""
+    if con.name == "pyspark":
+        from salesflow.spark import append_arrow
+
+        append_arrow(con, name, table)
+    elif con.name == "duckdb":
         raw = con.con
         raw.register("_salesflow_demo_chunk", table)
         try:
@@ -230,6 +246,9 @@ def _history(con: BaseBackend, seed: int) -> int:
 def _close_dates(con: BaseBackend) -> None:
     """Each deal's ``close_date`` as its CRM export has it: the expected close of its last
     history row while open, the day it was won or lost once closed."""
+    if con.name == "pyspark":  # Spark's Parquet tables have no UPDATE: the table is rewritten
+        _rewrite_close_dates(con)
+        return
     con.raw_sql(
         "UPDATE opportunities SET close_date = last.close_date FROM ("
         "SELECT opportunity_id AS oid, close_date FROM (SELECT opportunity_id, close_date, "
@@ -237,6 +256,27 @@ def _close_dates(con: BaseBackend) -> None:
         "FROM opportunity_history) AS ranked WHERE rn = 1) AS last "
         "WHERE opportunities.opportunity_id = last.oid"
     )
+
+
+def _rewrite_close_dates(con: BaseBackend) -> None:
+    """:func:`_close_dates` as Ibis: the deals with their last history row's ``close_date``
+    (kept as it was where a deal has no history), written as a new table that replaces the old."""
+    import ibis
+
+    t, h = con.table("opportunities"), con.table("opportunity_history")
+    ranked = h.mutate(
+        rn=ibis.row_number().over(group_by=h.opportunity_id, order_by=h.changed_at.desc())
+    )
+    last = ranked.filter(ranked.rn == 0).select(
+        oid=ranked.opportunity_id, last_close=ranked.close_date, hit=ibis.literal(True)
+    )
+    j = t.left_join(last, t.opportunity_id == last.oid)
+    close = ibis.ifelse(j.hit.notnull(), j.last_close, j.close_date).name("close_date")
+    new = j.select(*(close if c == "close_date" else j[c] for c in t.columns))
+    staged = "_salesflow_demo_opportunities"
+    con.create_table(staged, new, overwrite=True)
+    con.drop_table("opportunities")
+    con.rename_table(staged, "opportunities")
 
 
 def _targets(workspace: Workspace, con: BaseBackend) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,30 @@ PG_SERVER = os.environ.get("SALESFLOW_TEST_PG", "postgresql://postgres@127.0.0.1
 CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium; `make browser` installs it
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+#: Folders whose tests share session fixtures that are slow to build (a demo company, a served
+#: app): under ``pytest -n`` (``make test``) each runs on one worker so each fixture is built once.
+SHARED_FIXTURE_FOLDERS = {"analysis", "api", "demo", "e2e", "metrics", "parity", "report", "web",
+                          "workbench"}  # fmt: skip
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--dist loadgroup`` (pytest-xdist), tests go to a worker a group at a time: a shared
+    folder's tests, else a module's; every Spark test in one group, so one JVM is started."""
+    if config.getoption("dist", "no") != "loadgroup":
+        return
+    tests = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0]
+        if item.get_closest_marker("spark"):
+            group = "spark"
+        elif folder in SHARED_FIXTURE_FOLDERS:
+            group = folder
+        else:
+            group = item.path.relative_to(tests).as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
@@ -44,6 +69,35 @@ def deals_csv() -> Callable[..., Path]:
         return path
 
     return write
+
+
+DemoCopy = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
+    """``demo_copy(dest, opportunities=, seed=, knowledge=)`` puts a demo workspace at ``dest``:
+    built (and seeded) once per session for those arguments, then copied, because building and
+    seeding the same company again for every module was the slowest part of the suite."""
+    built: dict[tuple, Path] = {}
+
+    def copy(dest: Path, *, opportunities: int, seed: int, knowledge: bool = False) -> Path:
+        env = sorted((k, v) for k, v in os.environ.items() if k.startswith("SALESFLOW_"))
+        key = (opportunities, seed, knowledge, *env)  # SALESFLOW_TODAY dates the knowledge
+        if key not in built:
+            from salesflow.demo import build_demo
+
+            path = tmp_path_factory.mktemp(f"demo-{opportunities}-{seed}") / "ws"
+            build_demo(path, opportunities=opportunities, seed=seed)
+            if knowledge:
+                from salesflow.workbench.demo_knowledge import seed_demo_knowledge
+
+                seed_demo_knowledge(path)
+            built[key] = path
+        shutil.copytree(built[key], dest)
+        return dest
+
+    return copy
 
 
 class Cli:

@@ -13,9 +13,9 @@ from web_helpers import demo_with_accounts, signed_in
 
 
 @pytest.fixture(scope="session")
-def wb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wb_path(tmp_path_factory: pytest.TempPathFactory, demo_copy) -> Path:
     folder = tmp_path_factory.mktemp("web-wb") / "demo"
-    return demo_with_accounts(folder, opportunities=1500, knowledge=True)
+    return demo_with_accounts(demo_copy, folder, opportunities=1500, knowledge=True)
 
 
 @pytest.fixture(scope="session")

@@ -18,30 +18,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
-#: Folders whose tests share session fixtures that are slow to build (a demo company, a served
-#: app): under ``pytest -n`` (``make test``) each runs on one worker so each fixture is built once.
-SHARED_FIXTURE_FOLDERS = {"analysis", "api", "demo", "e2e", "metrics", "parity", "report", "web",
-                          "workbench"}  # fmt: skip
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With ``--dist loadgroup`` (pytest-xdist), tests go to a worker a group at a time: a shared
-    folder's tests, else a module's; every Spark test in one group, so one JVM is started."""
-    if config.getoption("dist", "no") != "loadgroup":
-        return
-    tests = Path(__file__).parent
-    for item in items:
-        folder = item.path.relative_to(tests).parts[0]
-        if item.get_closest_marker("spark"):
-            group = "spark"
-        elif folder in SHARED_FIXTURE_FOLDERS:
-            group = folder
-        else:
-            group = item.path.relative_to(tests).as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture
 def workspace(tmp_path: Path):
     """A fresh, empty workspace with the default stages."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,6 +45,35 @@ def deals_csv() -> Callable[..., Path]:
         return path
 
     return write
+
+
+DemoCopy = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> DemoCopy:
+    """``demo_copy(dest, opportunities=, seed=, knowledge=)`` puts a demo workspace at ``dest``:
+    built (and seeded) once per session for those arguments, then copied, because building and
+    seeding the same company again for every module was the slowest part of the suite."""
+    built: dict[tuple, Path] = {}
+
+    def copy(dest: Path, *, opportunities: int, seed: int, knowledge: bool = False) -> Path:
+        env = sorted((k, v) for k, v in os.environ.items() if k.startswith("SALESFLOW_"))
+        key = (opportunities, seed, knowledge, *env)  # SALESFLOW_TODAY dates the knowledge
+        if key not in built:
+            from salesflow.demo import build_demo
+
+            path = tmp_path_factory.mktemp(f"demo-{opportunities}-{seed}") / "ws"
+            build_demo(path, opportunities=opportunities, seed=seed)
+            if knowledge:
+                from salesflow.workbench.demo_knowledge import seed_demo_knowledge
+
+                seed_demo_knowledge(path)
+            built[key] = path
+        shutil.copytree(built[key], dest)
+        return dest
+
+    return copy
 
 
 class Cli:

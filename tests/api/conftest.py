@@ -8,14 +8,9 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def api_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from salesflow.demo import build_demo
-    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
-
+def api_demo(tmp_path_factory: pytest.TempPathFactory, demo_copy) -> Path:
     path = tmp_path_factory.mktemp("api") / "demo"
-    build_demo(path, opportunities=1500, seed=7)
-    seed_demo_knowledge(path)
-    return path
+    return demo_copy(path, opportunities=1500, seed=7, knowledge=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,8 @@ SEED = int(os.environ.get("SALESFLOW_DEMO_TEST_SEED", "11"))  # vary it to check
 
 
 @pytest.fixture(scope="session")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from salesflow.demo import build_demo
-
-    path = tmp_path_factory.mktemp("demo") / "ws"
-    build_demo(path, opportunities=SIZE, seed=SEED)
-    return path
+def demo_path(tmp_path_factory: pytest.TempPathFactory, demo_copy) -> Path:
+    return demo_copy(tmp_path_factory.mktemp("demo") / "ws", opportunities=SIZE, seed=SEED)
 
 
 @pytest.fixture(scope="session")

@@ -10,18 +10,19 @@ from e2e_helpers import serving_demo
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def server(tmp_path_factory: pytest.TempPathFactory, demo_copy):
     """``(url, workspace)`` of a running server with accounts ann (admin) and vic (viewer)."""
-    with serving_demo(tmp_path_factory.mktemp("e2e"), opportunities=800) as running:
+    with serving_demo(demo_copy, tmp_path_factory.mktemp("e2e"), opportunities=800) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
-def knowledge_site(tmp_path_factory: pytest.TempPathFactory):
+def knowledge_site(tmp_path_factory: pytest.TempPathFactory, demo_copy):
     """``(url, workspace)`` of a served demo with its team knowledge (UDRs, causes, improvements),
     built once for the picture and tutorial walks. The tutorial walk adds two deals through the
     Data page; nothing that the picture checks depends on them."""
-    with serving_demo(tmp_path_factory.mktemp("knowledge"), opportunities=800, knowledge=True) as s:
+    with serving_demo(demo_copy, tmp_path_factory.mktemp("knowledge"), opportunities=800,
+                      knowledge=True) as s:  # fmt: skip
         yield s
 
 

@@ -48,20 +48,15 @@ def sign_in(page, name: str) -> None:
 
 
 @contextmanager
-def serving_demo(folder: Path, *, opportunities: int, knowledge: bool = False):
-    """Build a demo in ``folder`` with accounts ann (admin) and vic (viewer), serve it on a free
-    port and yield ``(url, workspace)``; the server stops on exit."""
+def serving_demo(demo_copy, folder: Path, *, opportunities: int, knowledge: bool = False):
+    """Put a demo (seed 7, from the ``demo_copy`` fixture) in ``folder`` with accounts ann (admin)
+    and vic (viewer), serve it on a free port and yield ``(url, workspace)``; the server stops on
+    exit."""
     from salesflow.appdb import KnowledgeStore
-    from salesflow.demo import build_demo
     from salesflow.settings import load_settings
     from salesflow.web.auth import hash_password
 
-    path = folder / "demo"
-    build_demo(path, opportunities=opportunities, seed=7)
-    if knowledge:
-        from salesflow.workbench.demo_knowledge import seed_demo_knowledge
-
-        seed_demo_knowledge(path)
+    path = demo_copy(folder / "demo", opportunities=opportunities, seed=7, knowledge=knowledge)
     with KnowledgeStore.open(load_settings(path).resolved_app_url()) as store:
         store.users.create("ann", role="admin", password_hash=hash_password(PASSWORD))
         store.users.create("vic", role="viewer", password_hash=hash_password(PASSWORD))

@@ -13,12 +13,12 @@ TODAY = "2026-10-20"
 
 
 @pytest.fixture(scope="module")
-def frozen_server(tmp_path_factory: pytest.TempPathFactory):
+def frozen_server(tmp_path_factory: pytest.TempPathFactory, demo_copy):
     """A demo seeded and served on a frozen today: its fast-track is 3 days overdue."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SALESFLOW_TODAY", TODAY)
         folder = tmp_path_factory.mktemp("e2e-cadence")
-        with serving_demo(folder, opportunities=1500, knowledge=True) as up:
+        with serving_demo(demo_copy, folder, opportunities=1500, knowledge=True) as up:
             yield up
 
 

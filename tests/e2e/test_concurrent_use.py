@@ -50,8 +50,10 @@ def api_token(path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_cli_and_notebook_read_before_or_after_while_the_server_imports(tmp_path, deals_csv):
-    with serving_demo(tmp_path, opportunities=600, knowledge=True) as (url, path):
+def test_cli_and_notebook_read_before_or_after_while_the_server_imports(
+    tmp_path, deals_csv, demo_copy
+):
+    with serving_demo(demo_copy, tmp_path, opportunities=600, knowledge=True) as (url, path):
         commands = readers(path)
         before = {name: read(cmd) for name, cmd in commands.items()}
         file = deals_csv(tmp_path, "NEW", 20_000, won_only=True)
@@ -99,12 +101,12 @@ def test_cli_and_notebook_read_before_or_after_while_the_server_imports(tmp_path
         assert metric.json()["points"] == json.loads(after["metric"])["points"]
 
 
-def test_a_busy_workspace_is_a_503_naming_who_writes(tmp_path, monkeypatch, deals_csv):
+def test_a_busy_workspace_is_a_503_naming_who_writes(tmp_path, monkeypatch, deals_csv, demo_copy):
     """An import through the server waits for the CLI's, then says whose it was."""
     from salesflow.workspace import Workspace
 
     monkeypatch.setenv("SALESFLOW_WRITE_WAIT", "1")  # the server's bounded wait
-    with serving_demo(tmp_path, opportunities=300) as (url, path):
+    with serving_demo(demo_copy, tmp_path, opportunities=300) as (url, path):
         token = api_token(path)
         file = deals_csv(tmp_path, "NEW", 50)
         with Workspace.open(path).write_lock("import of crm.csv", who="bob"):

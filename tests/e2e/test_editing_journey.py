@@ -13,8 +13,8 @@ QUEUE = 6  # the demo's cause "leads wait in a shared queue"
 
 
 @pytest.fixture(scope="module")
-def knowledge_server(tmp_path_factory: pytest.TempPathFactory):
-    with serving_demo(tmp_path_factory.mktemp("e2e-editing"), opportunities=800,
+def knowledge_server(tmp_path_factory: pytest.TempPathFactory, demo_copy):
+    with serving_demo(demo_copy, tmp_path_factory.mktemp("e2e-editing"), opportunities=800,
                       knowledge=True) as up:  # fmt: skip
         yield up
 

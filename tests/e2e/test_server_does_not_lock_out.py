@@ -26,8 +26,8 @@ def run(*args: str) -> dict:
     return json.loads(got.stdout)
 
 
-def test_the_cli_and_a_notebook_work_while_the_server_answers(tmp_path):
-    with serving_demo(tmp_path, opportunities=400, knowledge=True) as (url, path):
+def test_the_cli_and_a_notebook_work_while_the_server_answers(tmp_path, demo_copy):
+    with serving_demo(demo_copy, tmp_path, opportunities=400, knowledge=True) as (url, path):
         headers = {"Authorization": f"Bearer {api_token(path)}"}
         answers: list[int] = []
         stop = threading.Event()

@@ -12,9 +12,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def wb_server(tmp_path_factory: pytest.TempPathFactory):
+def wb_server(tmp_path_factory: pytest.TempPathFactory, demo_copy):
     """``(url, workspace)`` of a server over the demo with UDRs, causes and improvements."""
-    with serving_demo(tmp_path_factory.mktemp("e2e-wb"), opportunities=1500, knowledge=True) as up:
+    folder = tmp_path_factory.mktemp("e2e-wb")
+    with serving_demo(demo_copy, folder, opportunities=1500, knowledge=True) as up:
         yield up
 
 

@@ -10,15 +10,12 @@ from report_demo import HEARD, HOSTILE_CAUSE, HOSTILE_UDR
 
 
 @pytest.fixture(scope="session")
-def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_ws(tmp_path_factory: pytest.TempPathFactory, demo_copy) -> Path:
     """The demo workspace with demo knowledge plus a UDR and a cause holding HTML."""
-    from salesflow.demo import build_demo
-    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
     from salesflow.workbench.service import Workbench
 
     path = tmp_path_factory.mktemp("report") / "demo"
-    build_demo(path, opportunities=1500, seed=7)
-    seed_demo_knowledge(path)
+    demo_copy(path, opportunities=1500, seed=7, knowledge=True)
     with Workbench.open(path, who="mallory") as bench:
         udr = bench.add_udr(HOSTILE_UDR)["udr"]["id"]
         cause = bench.add_cause(HOSTILE_CAUSE)["id"]

@@ -9,8 +9,8 @@ from web_helpers import client_for, demo_with_accounts, signed_in
 
 
 @pytest.fixture(scope="session")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_with_accounts(tmp_path_factory.mktemp("web") / "demo", opportunities=800)
+def demo_path(tmp_path_factory: pytest.TempPathFactory, demo_copy) -> Path:
+    return demo_with_accounts(demo_copy, tmp_path_factory.mktemp("web") / "demo", opportunities=800)
 
 
 @pytest.fixture(scope="session")

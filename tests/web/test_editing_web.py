@@ -13,13 +13,15 @@ CAUSE_QUEUE = 6
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory):
+def app(tmp_path_factory: pytest.TempPathFactory, demo_copy):
     """A knowledge demo of this module's own (the shared one stays as seeded)."""
     from salesflow.settings import load_settings
     from salesflow.web import create_app
 
     folder: Path = tmp_path_factory.mktemp("web-editing") / "demo"
-    return create_app(load_settings(demo_with_accounts(folder, opportunities=1500, knowledge=True)))
+    return create_app(
+        load_settings(demo_with_accounts(demo_copy, folder, opportunities=1500, knowledge=True))
+    )
 
 
 @pytest.fixture

@@ -24,12 +24,12 @@ def cli_words() -> re.Pattern[str]:
 
 
 @pytest.fixture(scope="module")
-def admin(tmp_path_factory):
+def admin(tmp_path_factory, demo_copy):
     from salesflow.settings import load_settings
     from salesflow.web import create_app
 
-    path = demo_with_accounts(tmp_path_factory.mktemp("crawl") / "demo", opportunities=600,
-                              knowledge=True)  # fmt: skip
+    path = demo_with_accounts(demo_copy, tmp_path_factory.mktemp("crawl") / "demo",
+                              opportunities=600, knowledge=True)  # fmt: skip
     return signed_in(create_app(load_settings(path)))("ann")
 
 

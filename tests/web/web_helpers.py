@@ -36,18 +36,15 @@ def csrf_of(client) -> str:
 ACCOUNTS = {"ann": "admin", "ed": "editor", "vic": "viewer"}
 
 
-def demo_with_accounts(path, *, opportunities: int, knowledge: bool = False):
-    """A demo workspace at ``path`` (seed 7) with the ACCOUNTS, all with PASSWORD; with
-    ``knowledge`` its UDRs, causes and improvements are seeded too."""
+def demo_with_accounts(demo_copy, path, *, opportunities: int, knowledge: bool = False):
+    """A demo workspace at ``path`` (seed 7, a copy from the ``demo_copy`` fixture) with the
+    ACCOUNTS, all with PASSWORD; with ``knowledge`` its UDRs, causes and improvements are seeded
+    too."""
     from salesflow.appdb import KnowledgeStore
-    from salesflow.demo import build_demo
     from salesflow.settings import load_settings
     from salesflow.web.auth import hash_password
-    from salesflow.workbench.demo_knowledge import seed_demo_knowledge
 
-    build_demo(path, opportunities=opportunities, seed=7)
-    if knowledge:
-        seed_demo_knowledge(path)
+    demo_copy(path, opportunities=opportunities, seed=7, knowledge=knowledge)
     with KnowledgeStore.open(load_settings(path).resolved_app_url()) as store:
         for name, role in ACCOUNTS.items():
             store.users.create(name, role=role, password_hash=hash_password(PASSWORD))

@@ -1,7 +1,8 @@
-"""A demo workspace with its seeded knowledge (1,500 deals), built once per session, and an app on it.
+"""A demo workspace with its seeded knowledge (1,500 deals) and an app on it.
 
-Imported by the workbench and schemathesis tests (``from workbench_fixtures import …``) so the
-fixtures are shared; the plain demo of ``conftest.py`` stays free of knowledge for other tests.
+Imported by the workbench and schemathesis tests (``from workbench_fixtures import …``); each
+importing module gets fixtures of its own, so its own copy of the session's one build
+(``demo_copy``). The plain demo of ``conftest.py`` stays free of knowledge for other tests.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from web_helpers import demo_with_accounts, signed_in
 
 
 @pytest.fixture(scope="session")
-def wb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wb_path(tmp_path_factory: pytest.TempPathFactory, demo_copy) -> Path:
     folder = tmp_path_factory.mktemp("web-wb") / "demo"
-    return demo_with_accounts(folder, opportunities=1500, knowledge=True)
+    return demo_with_accounts(demo_copy, folder, opportunities=1500, knowledge=True)
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,9 @@ SEED = 11
 
 
 @pytest.fixture(scope="session")
-def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_data(tmp_path_factory: pytest.TempPathFactory, demo_copy) -> Path:
     """A demo workspace with data and no knowledge (copy it before changing anything)."""
-    from salesflow.demo import build_demo
-
-    path = tmp_path_factory.mktemp("wb") / "data-only"
-    build_demo(path, opportunities=SIZE, seed=SEED)
-    return path
+    return demo_copy(tmp_path_factory.mktemp("wb") / "data-only", opportunities=SIZE, seed=SEED)
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,9 @@ def test_delete_and_restore_a_udr(wb_user):
     assert udr["id"] not in [u["id"] for u in ann.get("/api/udrs").json()["udrs"]]
     assert (
         "Quotes took 11 days"
-        in BeautifulSoup(ann.get("/udrs").text, "html.parser").select_one("details").get_text()
+        in BeautifulSoup(ann.get("/udrs").text, "html.parser")
+        .select_one("main details.card")
+        .get_text()
     )
     ann.post(f"/udrs/{udr['id']}/restore", data={"csrf_token": ann.csrf})
     assert udr["id"] in [u["id"] for u in ann.get("/api/udrs").json()["udrs"]]

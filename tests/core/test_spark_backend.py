@@ -21,7 +21,7 @@ SF_HISTORY = ["Opportunity ID", "Opportunity Name", "Stage", "Amount", "Probabil
               "Close Date", "Last Modified", "Forecast Category"]  # fmt: skip
 STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
           "Negotiation/Review"]  # fmt: skip
-METRICS = ("win_rate", "cycle_time", "new_opportunities", "wip")
+METRICS = ("win_rate", "cycle_time", "new_opportunities", "wip", "velocity")
 
 
 def _csv(path: Path, header: list[str], rows: list) -> Path:
@@ -36,7 +36,8 @@ def _csv(path: Path, header: list[str], rows: list) -> Path:
 
 def _company(folder: Path) -> list[tuple[str, Path, str | None]]:
     """A Salesforce export (deals, then stage history) and plain canonical files: deals with
-    operating variables, their stage events, and an update of a Salesforce deal."""
+    operating variables (one won deal without an amount: a null, never NaN, on Spark), their
+    stage events, and an update of a Salesforce deal."""
     sf = _csv(folder / "sf_opps.csv", SF_OPPS, [
         ("0061", "Big deal", "Acme", "Ann", "Closed Won", "12000", "100", "1/15/2024", "3/20/2024", "Web", "New Business"),
         ("0062", "Small deal", "Beta", "Bob", "Proposal/Price Quote", "900", "75", "2/03/2024", "4/30/2024", "Partner", "Existing Business"),
@@ -60,7 +61,7 @@ def _company(folder: Path) -> list[tuple[str, Path, str | None]]:
         closed = created + timedelta(days=3 * last + 2 + i % 7, hours=i % 5)
         deals.append((f"C{i:03d}", f"Acct {i % 11}", ("Ann", "Bob", "Cy")[i % 3],
                       ("SMB", "Enterprise")[i % 2], ("web", "event", "partner")[i % 3], at(created),
-                      at(closed) if outcome != "open" else "", outcome, 1000 + 37.5 * i,
+                      at(closed) if outcome != "open" else "", outcome, "" if i == 3 else 1000 + 37.5 * i,
                       ("North", "South")[i % 2]))  # fmt: skip
         for k, stage in enumerate(STAGES[:last]):
             events.append((f"C{i:03d}", stage, at(created + timedelta(days=3 * k, hours=k))))

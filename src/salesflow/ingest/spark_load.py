@@ -221,12 +221,13 @@ class SparkTarget:
         return frame
 
     def _frame(self, data) -> Any:
-        """An Arrow table as a DataFrame with the types Ibis gives them on Spark."""
+        """An Arrow table as a DataFrame with the types Ibis gives them on Spark. Spark reads
+        the Arrow table itself: through pandas a missing number became NaN, not null."""
         import ibis
         from ibis.backends.pyspark.datatypes import PySparkSchema
 
         schema = PySparkSchema.from_ibis(ibis.memtable(data).schema())
-        return self.session.createDataFrame(data.to_pandas(), schema=schema)
+        return self.session.createDataFrame(data, schema=schema)
 
     def _sql(self, tree) -> str:
         """``tree`` as Spark SQL, every staged table read from its staged version."""

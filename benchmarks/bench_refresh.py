@@ -4,7 +4,9 @@ Builds a workspace of about ``--events`` stage events (bench_flow's generator), 
 ``derived.refresh``, then appends ``--share`` new events (half to existing deals, after their last
 event; half as new deals), and times ``derived.refresh(changed=those deals)`` as the importer
 calls it, and again handed the appended rows too (``added=``, as the importer does when it only
-inserted rows); each the best of ``--repeat`` runs. The incremental result is checked to equal a full rebuild before the ratio is printed.
+inserted rows); each the best of ``--repeat`` runs. Before the append it times the check an
+import makes before it may update (is the stored fingerprint still true?) on the sealed file an
+import leaves, and by the full checksum; "as an import" adds that check to the update. The incremental result is checked to equal a full rebuild before the ratio is printed.
 
     .venv/bin/python benchmarks/bench_refresh.py --events 1000000
     .venv/bin/python benchmarks/bench_refresh.py --events 1000000 --profile   # seconds per statement
@@ -85,6 +87,25 @@ def profile_statements() -> None:
     duckdb_build._execute = timed
 
 
+def freshness_checks(ws: object, repeat: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """What the importer pays before it may update rather than rebuild: is the stored fingerprint
+    still true of ``stage_events``? Timed on the file as an import leaves it (checkpointed,
+    sealed), once on the seal's word and once by the full checksum (no seal)."""
+    from salesflow import derived
+    from salesflow.derived.seal import SEAL_SUFFIX, write_seal
+
+    con, file = ws.data.con, ws.data_file
+    con.execute("CHECKPOINT")
+    stored = con.execute("SELECT fingerprint FROM flow_meta").fetchone()[0]
+    catalog = con.execute("SELECT current_database()").fetchone()[0]
+    write_seal(file, stored)
+    sealed = timed(derived.is_fresh_attached, con, ws.settings, catalog, repeat=repeat)
+    assert derived.is_fresh_attached(con, ws.settings, catalog), "the seal was not trusted"
+    file.with_name(file.name + SEAL_SUFFIX).unlink()
+    summed = timed(derived.is_fresh_attached, con, ws.settings, catalog, repeat=repeat)
+    return sealed, summed
+
+
 def timed(fn: object, *args: object, repeat: int = 1, **kw: object) -> tuple[float, float]:
     """Best of ``repeat`` runs (a refresh repeated on unchanged data does the same work): wall
     seconds and the process's CPU seconds (all of DuckDB's threads) of that run. CPU time is what
@@ -112,6 +133,7 @@ def main() -> int:
         n = load_duckdb(con, args.events)
         derived.refresh(ws.data, ws.settings)  # warm-up: files and caches as after an import
         full = timed(derived.refresh, ws.data, ws.settings, repeat=args.repeat)
+        checks = freshness_checks(ws, repeat=args.repeat)
         save_flow(con)
         changed = append_events(con, args.share)
         rows = con.execute("SELECT * FROM _bench_new").to_arrow_table()
@@ -144,6 +166,12 @@ def main() -> int:
     print(f"  incremental / full rebuild      {part / full:8.1%}      {part_cpu / full_cpu:7.1%}")
     print(f"  rows handed (best of {args.repeat})        {hand:8.3f} s  CPU {hand_cpu:7.3f} s")
     print(f"  rows handed / full rebuild      {hand / full:8.1%}      {hand_cpu / full_cpu:7.1%}")
+    (seal, seal_cpu), (summed, summed_cpu) = checks
+    print(f"  freshness check, sealed file    {seal:8.3f} s  CPU {seal_cpu:7.3f} s"
+          f"  (by the full checksum: {summed:.3f} s, CPU {summed_cpu:.3f} s)")  # fmt: skip
+    both, both_cpu = seal + hand, seal_cpu + hand_cpu
+    print(f"  as an import: check + rows handed / full rebuild {both / full:8.1%}"
+          f"      {both_cpu / full_cpu:7.1%}")  # fmt: skip
     print(f"  equal to a full rebuild: {same}; fresh afterwards: {fresh}")
     return 0 if same and fresh else 1
 

@@ -189,3 +189,46 @@ def test_freshness_sees_new_rows(company, cli, tmp_path, monkeypatch):
     again = cli.json("-w", company["root"] / "pg", "status")["freshness"]
     assert again["refreshed"] is False and again["fresh"] is True and again["changes"] == []
     psql.execute("DELETE FROM crm.deals WHERE \"OpportunityId\" LIKE 'X-%'")
+
+
+def test_a_schema_salesflow_may_not_create_is_a_request_to_the_admin(pg_url, tmp_path):
+    """A role without CREATE on the database is refused by PostgreSQL itself: the error asks
+    the admin for the schema. A connection that is gone is not a refusal, and says so."""
+    import uuid
+
+    import ibis
+    import psycopg
+
+    from salesflow import inplace
+    from salesflow.errors import StorageError
+    from salesflow.settings import load_settings
+
+    role = f"salesflow_reader_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"REVOKE CREATE ON DATABASE {pg_url.rsplit('/', 1)[1]} FROM PUBLIC")
+    (tmp_path / "salesflow.toml").write_text(
+        f'[data]\nurl = "{pg_url}"\nderived_schema = "salesflow_own"\n', encoding="utf-8"
+    )
+    settings = load_settings(tmp_path)
+    server, database = pg_url.split("@", 1)[1].rsplit("/", 1)
+    as_role = ibis.connect(f"postgres://{role}@{server}/{database}")
+    try:
+        with pytest.raises(StorageError) as refusal:
+            inplace.create_own_schema(as_role, settings, "SCHEMA")
+    finally:
+        as_role.disconnect()
+    said = f"{refusal.value} {refusal.value.hint}"
+    assert "not allowed" in said and "Ask the admin to create schema salesflow_own" in said
+    gone = ibis.connect(pg_url.replace("postgresql://", "postgres://"))
+    gone.disconnect()
+    with pytest.raises(StorageError) as lost:
+        inplace.create_own_schema(gone, settings, "SCHEMA")
+    said = f"{lost.value} {lost.value.hint}"
+    assert "could not create" in said and "reachable" in said and "admin" not in said
+    with psycopg.connect(pg_url, autocommit=True) as admin:  # and nothing was created
+        found = admin.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'salesflow_own'"
+        ).fetchone()[0]
+        admin.execute(f"DROP ROLE {role}")
+    assert found == 0

@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from salesflow.derived.seal import sealed_fingerprint
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -148,10 +150,23 @@ def is_fresh_attached(raw: duckdb.DuckDBPyConnection, settings: Settings, catalo
     stored = [
         r[0] for r in raw.execute(f"SELECT fingerprint FROM {catalog}.main.flow_meta").fetchall()
     ]
+    if len(stored) != 1:
+        return False
     s = settings.stages
     doc = {"version": VERSION, "stages": [list(s.order), list(s.won), list(s.lost)]}
+    sealed = sealed_fingerprint(_file_of(raw, literal), stored[0])
+    if sealed is not None:  # the file is as the importer left it: only the settings can differ
+        wanted = json.loads(json.dumps(doc, default=str))
+        return all(sealed.get(k) == v for k, v in wanted.items())
     doc.update(_duckdb_summary(raw, f"{catalog}.main.stage_events"))
-    return len(stored) == 1 and json.loads(stored[0]) == json.loads(json.dumps(doc, default=str))
+    return json.loads(stored[0]) == json.loads(json.dumps(doc, default=str))
+
+
+def _file_of(raw: duckdb.DuckDBPyConnection, literal: str) -> str | None:
+    """The file behind an attached catalog (None in memory)."""
+    row = raw.execute(f"SELECT path FROM duckdb_databases() WHERE database_name = {literal}")
+    got = row.fetchone()
+    return got[0] if got else None
 
 
 def _iso(value: object) -> str | None:

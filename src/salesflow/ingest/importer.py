@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from salesflow.derived.seal import write_seal
 from salesflow.errors import ConfigError, ImportValidationError, RowError, StorageError
 from salesflow.ingest import stages as stage_rules
 from salesflow.ingest.batch import (
@@ -212,7 +213,9 @@ def import_file(
                 settings = replace(nxt.settings, stages=stages)
                 if result.updated or result.unchanged:  # stored rows were replaced: not an append
                     rows = None
-                _refresh_derived(nxt.data, settings, report, changed, rows)
+                fresh = _refresh_derived(nxt.data, settings, report, changed, rows)
+            if fresh is not None and workspace.data_file is not None:
+                write_seal(workspace.data_file, fresh)  # the next import skips the full checksum
             if adopted:  # after the data: a crash in between leaves flow tables to rebuild
                 stage_rules.write_settings(workspace, stages)
         report.inserted, report.updated = result.inserted, result.updated
@@ -279,9 +282,10 @@ def _rows_to_hand(mem, plan: Plan, ws: WorkspaceData) -> Any:
 
 def _refresh_derived(
     con, settings, report: ImportReport, changed: Any = None, added: Any = None
-) -> None:
-    """Update the flow tables in the generation being written. A query that fails is a warning
-    (readers rebuild stale tables for themselves); a storage failure aborts the whole import."""
+) -> str | None:
+    """Update the flow tables in the generation being written; return their stored fingerprint
+    (DuckDB) when they are fresh. A query that fails is a warning (readers rebuild stale tables
+    for themselves); a storage failure aborts the whole import."""
     import duckdb
 
     from salesflow import derived
@@ -295,6 +299,11 @@ def _refresh_derived(
             f"The data was imported, but the derived flow tables could not be refreshed "
             f"({type(exc).__name__}: {exc}); flow figures may be stale until the next import"
         )
+        return None
+    if con.name != "duckdb" or "flow_meta" not in con.list_tables():
+        return None
+    rows = con.con.execute("SELECT fingerprint FROM flow_meta").fetchall()
+    return rows[0][0] if len(rows) == 1 else None
 
 
 def _target(con, backend, mem, plan: Plan, events):

@@ -224,12 +224,34 @@ def create_own_schema(con: BaseBackend, settings: Settings, kind: str) -> None:
     try:
         _exec(con, f"CREATE {kind} IF NOT EXISTS {_ident(schema)}")
     except Exception as exc:
+        if not _refused(exc):  # a lost connection or a server error: no admin can grant that
+            raise StorageError(
+                f"salesflow could not create its {kind.lower()} {schema!r}: {exc}",
+                where=str(settings.config_path),
+                hint="Check that the database in [data] url is reachable and try again",
+            ) from exc
         raise StorageError(
-            f"salesflow cannot create its {kind.lower()} {schema!r}: {exc}",
+            f"salesflow is not allowed to create its {kind.lower()} {schema!r}: {exc}",
             where=str(settings.config_path),
             hint=f"Ask the admin to create {kind.lower()} {schema} and let salesflow's user "
             "create tables and views in it ([data] derived_schema names it)",
         ) from exc
+
+
+_REFUSALS = ("permission denied", "access denied", "not authorized", "insufficient privilege")
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a database refused for want of a privilege (SQLSTATE 42501, or the words Spark's
+    and other catalogs use), looking through the exceptions Ibis wraps around the driver's."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == "42501":
+            return True
+        if any(word in str(seen).lower() for word in _REFUSALS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _views_current(con: BaseBackend, schema: str, fingerprint: str) -> bool:

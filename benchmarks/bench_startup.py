@@ -1,6 +1,7 @@
 """How much does a new `salesflow` process pay to start, against the same call in-process?
 
-On workspaces of N stage events (built as bench_flow builds them, flow tables fresh), in one run:
+On workspaces of N stage events (built as bench_flow builds them, flow tables fresh, the data file
+sealed as an import leaves it unless ``--no-seal``), in one run:
 `salesflow flow --json` as a new process (what a user waits for) against the same call inside a
 process that has already made it once (modules imported; the workspace opened afresh each call),
 the issue's target being new process ≤ 1.3 × in-process + 0.3 s; and new-process `--help` and
@@ -110,8 +111,24 @@ def _workspaces(args: argparse.Namespace) -> list[Path]:
         if path.exists():
             shutil.rmtree(path)
         build_workspace(path, n, seed=7, timings={})
+        if not args.no_seal:
+            _seal(path / "data.duckdb")
         paths.append(path)
     return paths
+
+
+def _seal(file: Path) -> None:
+    """Leave the data file as an import does: checkpointed and sealed, so a reader may trust its
+    flow tables' fingerprint without a checksum of every event (salesflow.derived.seal)."""
+    import duckdb
+
+    from salesflow.derived.seal import write_seal
+
+    con = duckdb.connect(str(file))
+    con.execute("CHECKPOINT")
+    fingerprint = con.execute("SELECT fingerprint FROM flow_meta").fetchone()[0]
+    con.close()
+    write_seal(file, fingerprint)
 
 
 def main() -> None:
@@ -123,6 +140,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Build the workspaces in this folder, keep them.")
     parser.add_argument("--workspace", type=Path, nargs="+", help="Use these (flow tables fresh).")
     parser.add_argument("--before", type=Path, help="Another checkout's src, measured alongside.")
+    parser.add_argument(
+        "--no-seal",
+        action="store_true",
+        help="Build without the seal an import leaves (readers then checksum every event).",
+    )
     args = parser.parse_args()
     paths = _workspaces(args)
     codes = {"after": SRC, **({"before": args.before.resolve()} if args.before else {})}

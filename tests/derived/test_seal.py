@@ -129,6 +129,7 @@ def test_the_seal_vouches_only_for_the_file_it_sealed(small_file):
     assert sealed_fingerprint(small_file, FINGERPRINT) is None  # no seal
     write_seal(small_file, FINGERPRINT)
     assert sealed_fingerprint(small_file, FINGERPRINT) == json.loads(FINGERPRINT)
+    assert seal.stat().st_mode & 0o777 == 0o600  # as private as the workspace's other files
     assert sealed_fingerprint(small_file, FINGERPRINT.replace("7", "8")) is None  # other tables
     assert sealed_fingerprint(None, FINGERPRINT) is None  # in memory
     wal = small_file.with_name(small_file.name + ".wal")

@@ -23,6 +23,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from salesflow.filemodes import private_file
+
 __all__ = ["SEAL_SUFFIX", "sealed_fingerprint", "write_seal"]
 
 SEAL_SUFFIX = ".fresh"
@@ -54,7 +56,7 @@ def write_seal(data_file: Path, fingerprint: str) -> None:
             return
         for _ in range(_TRIES):  # until the seal is younger than the file's last write
             tmp.write_text(json.dumps({"file": identity, "fingerprint": fingerprint}))
-            os.replace(tmp, seal)
+            os.replace(private_file(tmp), seal)  # as private as the data it describes
             if seal.stat().st_mtime_ns > identity[3]:
                 return
             time.sleep(_TICK)

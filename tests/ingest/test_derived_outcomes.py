@@ -59,3 +59,32 @@ def test_outcomes_follow_the_last_event_on_a_first_load_and_on_added_events(ws, 
     more = [e for e in _events(rng, 300, 1500, datetime(1950, 1, 1, 8, 0)) if e not in first]
     import_file(ws, "stage_events", write_csv(tmp_path / "e2.csv", header, more))
     assert _stored(ws) == _expected(first + more)
+
+
+def test_the_list_of_derived_events_keeps_exactly_those_not_replaced(ws, tmp_path):
+    deals = [("A", "2024-01-01"), ("B", "2024-01-02"), ("C", "2024-01-03")]
+    import_file(
+        ws, "opportunities", write_csv(tmp_path / "d.csv", ["opportunity_id", "created_at"], deals)
+    )
+    listed = "SELECT opportunity_id, stage FROM _salesflow_derived_events ORDER BY 1"
+    assert query(ws, listed) == [("A", "Lead"), ("B", "Lead"), ("C", "Lead")]
+    header = ["opportunity_id", "stage", "entered_at"]
+    some = [("A", "Lead", "2024-01-01 10:00:00"), ("B", "Qualified", "2024-01-05 10:00:00")]
+    import_file(ws, "stage_events", write_csv(tmp_path / "e1.csv", header, some))
+    assert query(ws, listed) == [("B", "Lead"), ("C", "Lead")]  # only A's Lead was replaced
+    events = "SELECT opportunity_id, stage, entered_at::VARCHAR FROM stage_events ORDER BY ALL"
+    assert query(ws, events) == [
+        ("A", "Lead", "2024-01-01 10:00:00"),
+        ("B", "Lead", "2024-01-02 00:00:00"),
+        ("B", "Qualified", "2024-01-05 10:00:00"),
+        ("C", "Lead", "2024-01-03 00:00:00"),
+    ]
+    rest = [("B", "Lead", "2024-01-02 09:00:00"), ("C", "Lead", "2024-01-03 09:00:00")]
+    import_file(ws, "stage_events", write_csv(tmp_path / "e2.csv", header, rest))
+    assert query(ws, listed) == []  # every listed event replaced: the whole list goes
+    assert query(ws, events) == [
+        ("A", "Lead", "2024-01-01 10:00:00"),
+        ("B", "Lead", "2024-01-02 09:00:00"),
+        ("B", "Qualified", "2024-01-05 10:00:00"),
+        ("C", "Lead", "2024-01-03 09:00:00"),
+    ]

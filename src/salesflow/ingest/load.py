@@ -347,11 +347,15 @@ def _drop_derived_events(t, stages: StageConfig, *, whole_history: bool) -> None
             f"CREATE TABLE {replaced} AS SELECT DISTINCT d.opportunity_id, d.stage "
             f"FROM {t.batch} b JOIN {listed} d ON b.opportunity_id = d.opportunity_id AND {same}"
         )
-    for target in (f"{p}stage_events", listed):
-        t.execute(
-            f"DELETE FROM {target} AS e WHERE EXISTS (SELECT 1 FROM {replaced} r WHERE "
-            f"r.opportunity_id = e.opportunity_id AND r.stage = e.stage)"
-        )
+    matched = (
+        f"EXISTS (SELECT 1 FROM {replaced} r WHERE "
+        f"r.opportunity_id = e.opportunity_id AND r.stage = e.stage)"
+    )
+    t.execute(f"DELETE FROM {p}stage_events AS e WHERE {matched}")
+    # rows of the list matched as many as it holds: every one of them goes (a file of every
+    # deal's first stage, as after a deal import), with no join against the list
+    every = t.row(f"SELECT (SELECT count(*) FROM {replaced}), (SELECT count(*) FROM {listed})")
+    t.execute(f"DELETE FROM {listed} AS e WHERE {'true' if every[0] == every[1] else matched}")
     t.execute(f"DROP TABLE {replaced}")
 
 

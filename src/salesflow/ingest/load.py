@@ -68,7 +68,7 @@ class DuckTarget:
         self.history = history
         # scratch tables live in the engine's memory, never written to the data file (a
         # transaction may write its temporary tables beside one attached database)
-        self.scratch = "TEMP "
+        self.temp = "TEMP "
         self.semi_join = True  # ``a SEMI JOIN b ON …``: the rows of a with a match in b
 
     def execute(self, sql: str) -> None:
@@ -115,7 +115,7 @@ class IbisTarget:
     """Any other backend: the batch is copied over as tables, then the same SQL runs there."""
 
     def __init__(self, backend: BaseBackend, batch, events, history=None) -> None:
-        self.backend, self.prefix, self.scratch, self.semi_join = backend, "", "", False
+        self.backend, self.prefix, self.temp, self.semi_join = backend, "", "", False
         self.batch, self.events = "_salesflow_batch", "_salesflow_events" if events else None
         self.history = "_salesflow_history" if history is not None else None
         for name, data in ((self.batch, batch), (self.events, events), (self.history, history)):
@@ -310,8 +310,8 @@ def _track_derived_events(t) -> None:
 
 def _scratch(t, name: str) -> str:
     """A working table's name in ``t``, any leftover of that name dropped: a temporary table
-    where the target keeps them apart from the data (``t.scratch``), else one in the data."""
-    name = name if t.scratch else f"{t.prefix}{name}"
+    where the target keeps them apart from the data (``t.temp``), else one in the data."""
+    name = name if t.temp else f"{t.prefix}{name}"
     t.execute(f"DROP TABLE IF EXISTS {name}")
     return name
 
@@ -338,7 +338,7 @@ def _drop_derived_events(t, stages: StageConfig, *, whole_history: bool) -> None
     same = _same_or_both_ends("b.stage", "d.stage", stages)
     if t.semi_join:  # DuckDB's: hashes the smaller side, needs no DISTINCT
         t.execute(
-            f"CREATE {t.scratch}TABLE {replaced} AS SELECT d.opportunity_id, d.stage "
+            f"CREATE {t.temp}TABLE {replaced} AS SELECT d.opportunity_id, d.stage "
             f"FROM {listed} d SEMI JOIN {t.batch} b ON b.opportunity_id = d.opportunity_id "
             f"AND {same}"
         )
@@ -400,7 +400,7 @@ def _rederive_events(t, stages: StageConfig, ids: str) -> int:
         f"{_same_or_both_ends('e.stage', 'c.stage', stages)} AND NOT {is_derived})"
     )
     t.execute(
-        f"CREATE {t.scratch}TABLE {fresh} AS SELECT * FROM {t.events} c WHERE NOT {covered} AND "
+        f"CREATE {t.temp}TABLE {fresh} AS SELECT * FROM {t.events} c WHERE NOT {covered} AND "
         f"(c.opportunity_id IN (SELECT opportunity_id FROM {listed}) OR c.opportunity_id NOT IN "
         f"(SELECT opportunity_id FROM {events}))"
     )

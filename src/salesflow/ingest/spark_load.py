@@ -28,7 +28,7 @@ class SparkTarget:
     """The importer's target on a Spark data source (see the module's docstring)."""
 
     def __init__(self, backend: BaseBackend, batch, events, history=None) -> None:
-        self.backend, self.prefix, self.scratch, self.semi_join = backend, "", "", False
+        self.backend, self.prefix, self.temp, self.semi_join = backend, "", "", False
         self.session = backend._session
         self.batch, self.events = "_salesflow_batch", "_salesflow_events" if events else None
         self.history = "_salesflow_history" if history is not None else None

@@ -130,6 +130,8 @@ class _ProgressBar:
     def __init__(self, quiet: bool) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from salesflow.ingest.importer import STEPS
+
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -138,7 +140,7 @@ class _ProgressBar:
             transient=True,
             disable=quiet,
         )
-        self.task = self.progress.add_task("Importing", total=5)
+        self.task = self.progress.add_task("Importing", total=STEPS)
         self.timer = threading.Timer(1.0, self.progress.start)
         self.timer.daemon = True
 

@@ -85,6 +85,8 @@ def last_events_sql(
     """
     rank = stage_rank_sql("stage", stages)
     outcome = outcome_sql("stage", stages)
+    if not window and whole:
+        return _last_of_batch_sql(events, ids, stages)
     if not window:
         order = f"epoch_us(entered_at) * 1000 + {rank}"
         inner, outer = ("", f"WHERE opportunity_id IN ({ids})")
@@ -100,4 +102,28 @@ def last_events_sql(
         f"FROM (SELECT opportunity_id, stage, entered_at, row_number() OVER "
         f"(PARTITION BY opportunity_id ORDER BY entered_at DESC, {rank} DESC) AS rn "
         f"FROM {events} WHERE opportunity_id IN ({ids})) x WHERE rn = 1"
+    )
+
+
+#: The earliest moment a checked batch holds (earlier dates are refused as implausible).
+_EPOCH = "TIMESTAMP '1900-01-01'"
+
+
+def _last_of_batch_sql(events: str, ids: str, stages: StageConfig) -> str:
+    """:func:`last_events_sql` for a checked batch, whose events all have a time from 1900 on
+    and a configured stage: one ``max`` of time and stage packed in one integer (microseconds
+    since 1900 times one more than the number of stages, plus the stage's position, which is
+    that number for a stage not configured: unpacked as no stage) per deal, unpacked
+    afterwards; no ``arg_max`` of the stage's text beside a ``max`` of the time, which cost
+    the hash aggregate over ten million events half as much again."""
+    n = len(stages.all) + 1
+    names = "[" + ", ".join(sql_literal(s) for s in stages.all) + "]"
+    key = f"(epoch_us(entered_at) - epoch_us({_EPOCH})) * {n} + {stage_rank_sql('stage', stages)}"
+    stage = f"{names}[CAST(k % {n} AS INTEGER) + 1]"
+    return (
+        f"SELECT opportunity_id, stage, entered_at, {outcome_sql('stage', stages)} AS outcome "
+        f"FROM (SELECT opportunity_id, {stage} AS stage, "
+        f"make_timestamp(k // {n} + epoch_us({_EPOCH})) AS entered_at FROM (SELECT "
+        f"opportunity_id, max({key}) AS k FROM {events} GROUP BY opportunity_id) x "
+        f"WHERE opportunity_id IN ({ids})) y"
     )

@@ -71,11 +71,19 @@ if TYPE_CHECKING:
 
     from salesflow.workspace import Workspace
 
-__all__ = ["Progress", "import_file"]
+__all__ = ["STEPS", "Progress", "import_file"]
 
 #: ``progress(step_description, step_number, total_steps)``
 Progress = Callable[[str, int, int], None]
-_STEPS = 5
+#: Reading, checking, writing the file's rows, deriving from them, the flow tables, done.
+STEPS = 6
+#: The step that derives values from the rows written (tables with nothing to derive skip it):
+#: the deals' stage, outcome and closed_at from their last event; for deals, their derived
+#: stage events (and a snapshot's history rows).
+_DERIVING = {
+    "stage_events": "Deriving deal outcomes",
+    "opportunities": "Deriving stage events and outcomes",
+}
 
 
 def _engine(tmp: Path) -> duckdb.DuckDBPyConnection:
@@ -162,7 +170,7 @@ def import_file(
     tmp = Path(tempfile.mkdtemp(prefix="salesflow-import-"))
     mem = _engine(tmp)
     try:
-        step("Reading the file", 1, _STEPS)
+        step("Reading the file", 1, STEPS)
         coding = encoding_name(encoding) if encoding else tm.encoding
         header = read_into(mem, path, "raw", encoding=coding)
         # one writer at a time, from the check of the workspace's rows to the published result
@@ -172,7 +180,7 @@ def import_file(
             comma = decimal_comma or tm.decimal == ","
             plan = _plan(mem, spec, tm, header, ws, report, path.name, comma)
             plan.replace_history = replace_history
-            step("Checking every row", 2, _STEPS)
+            step("Checking every row", 2, STEPS)
             _validate(
                 mem, plan, tm, stages, ws, report, path, date_format, skip_invalid, coding, header
             )
@@ -198,18 +206,25 @@ def import_file(
                 matched = report.updated + report.unchanged
                 report.inserted = report.rows_written - matched
                 return report
-            step("Writing to the workspace", 3, _STEPS)
+            step("Writing to the workspace", 3, STEPS)
             changed = _changed_deals(mem, spec.name, ws, workspace.settings)
             rows = _rows_to_hand(mem, plan, ws) if changed is not None else None
+            deriving = _DERIVING.get(spec.name)
             with workspace.next_generation() as nxt:
                 result = ws.write(
                     nxt.data_file,
                     lambda target_con, backend: _target(target_con, backend, mem, plan, events),
-                    lambda target: write(target, plan, stages, ws.columns(spec.name)),
+                    lambda target: write(
+                        target,
+                        plan,
+                        stages,
+                        ws.columns(spec.name),
+                        (lambda: step(deriving, 4, STEPS)) if deriving else None,
+                    ),
                 )
                 ws.detach()
                 mem.close()  # free the batch before the flow tables take their own memory
-                step("Refreshing derived tables", 4, _STEPS)
+                step("Refreshing derived tables", 5, STEPS)
                 settings = replace(nxt.settings, stages=stages)
                 if result.updated or result.unchanged:  # stored rows were replaced: not an append
                     rows = None
@@ -224,7 +239,7 @@ def import_file(
         report.refreshed_opportunities = result.refreshed_opportunities
         if spec.name == "opportunities" and result.derived_stage_events is not None:
             report.derived_stage_events = result.derived_stage_events
-        step("Done", 5, _STEPS)
+        step("Done", STEPS, STEPS)
         return report
     except Exception as exc:
         if reader_error(exc):  # a malformed line met while reading the file, at any step

@@ -12,6 +12,7 @@ the same stage (any end stage, for a derived won or lost event) replaces them, t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,10 @@ class DuckTarget:
     ) -> None:
         self.con, self.batch, self.events, self.prefix = con, batch, events, "ws.main."
         self.history = history
+        # scratch tables live in the engine's memory, never written to the data file (a
+        # transaction may write its temporary tables beside one attached database)
+        self.temp = "TEMP "
+        self.semi_join = True  # ``a SEMI JOIN b ON …``: the rows of a with a match in b
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
@@ -93,12 +98,24 @@ class DuckTarget:
             self.con.execute("ROLLBACK")
             raise
 
+    def rows_written(self, then: Callable[[], None] | None) -> None:
+        """The file's rows are in: commit them and fold them into the data file, then go on in
+        a new transaction. The file is a next generation that is published whole or thrown
+        away (:func:`salesflow.storage.next_generation`), so two commits are as safe as one."""
+        self.con.execute("COMMIT")
+        try:
+            self.con.execute("CHECKPOINT ws")
+        finally:  # whatever fails from here on rolls back the transaction begun here
+            self.con.execute("BEGIN TRANSACTION")
+        if then is not None:
+            then()
+
 
 class IbisTarget:
     """Any other backend: the batch is copied over as tables, then the same SQL runs there."""
 
     def __init__(self, backend: BaseBackend, batch, events, history=None) -> None:
-        self.backend, self.prefix = backend, ""
+        self.backend, self.prefix, self.temp, self.semi_join = backend, "", "", False
         self.batch, self.events = "_salesflow_batch", "_salesflow_events" if events else None
         self.history = "_salesflow_history" if history is not None else None
         for name, data in ((self.batch, batch), (self.events, events), (self.history, history)):
@@ -126,6 +143,12 @@ class IbisTarget:
         finally:
             cur.close()
 
+    def rows_written(self, then: Callable[[], None] | None) -> None:
+        """One transaction on a server written in place: the rows and what is derived from
+        them are committed together."""
+        if then is not None:
+            then()
+
     def run(self, statements) -> Any:
         raw = self.backend.con
         try:
@@ -146,12 +169,29 @@ def write(
     plan: Plan,
     stages: StageConfig,
     existing: dict[str, str] | None,
+    deriving: Callable[[], None] | None = None,
 ) -> WriteResult:
-    """Upsert the batch into its table; keep derived opportunities and events consistent."""
-    return target.run(lambda t: _statements(t, plan, stages, existing))
+    """Upsert the batch into its table; keep derived opportunities and events consistent.
+
+    Two parts: the file's rows (the upsert, with the derived events they replace), then what
+    salesflow derives from them (deals' outcomes, derived stage events, a snapshot's history).
+    ``deriving`` is called between the two, once the rows are written: on the DuckDB file (a
+    next generation, published whole or not at all) after their commit and checkpoint, so each
+    part's cost is its own; elsewhere inside the one transaction."""
+
+    def statements(t) -> WriteResult:
+        result, whole = _rows(t, plan, stages, existing)
+        t.rows_written(deriving)
+        _derivations(t, plan, stages, result, whole=whole)
+        return result
+
+    return target.run(statements)
 
 
-def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | None) -> WriteResult:
+def _rows(
+    t, plan: Plan, stages: StageConfig, existing: dict[str, str] | None
+) -> tuple[WriteResult, bool]:
+    """The upsert; returns its counts and whether the batch is its deals' whole history."""
     spec, p, result = plan.spec, t.prefix, WriteResult()
     table = f"{p}{spec.name}"
     for name in TABLES:  # a workspace made elsewhere may lack some tables
@@ -177,14 +217,18 @@ def _statements(t, plan: Plan, stages: StageConfig, existing: dict[str, str] | N
     t.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {t.batch}")
     matched = result.updated + result.unchanged
     result.inserted = t.scalar(f"SELECT count(*) FROM {t.batch}") - matched
-    if spec.name == "opportunities":
+    # the batch is its deals' whole history when it replaces it or the table was empty
+    return result, bool(plan.replace_history or not stored)
+
+
+def _derivations(t, plan: Plan, stages: StageConfig, result: WriteResult, *, whole: bool) -> None:
+    """What salesflow derives from the rows just written (see :func:`write`)."""
+    if plan.spec.name == "opportunities":
         _after_opportunities(t, plan, stages, result)
         if t.history is not None:
             _add_history(t)
-    elif spec.name == "stage_events":
-        # the batch is its deals' whole history when it replaces it or the table was empty
-        _after_stage_events(t, stages, result, whole=plan.replace_history or not stored)
-    return result
+    elif plan.spec.name == "stage_events":
+        _after_stage_events(t, stages, result, whole=whole)
 
 
 def _add_history(t) -> None:
@@ -264,6 +308,14 @@ def _track_derived_events(t) -> None:
         t.execute(f"DELETE FROM {book} WHERE what = 'events'")
 
 
+def _scratch(t, name: str) -> str:
+    """A working table's name in ``t``, any leftover of that name dropped: a temporary table
+    where the target keeps them apart from the data (``t.temp``), else one in the data."""
+    name = name if t.temp else f"{t.prefix}{name}"
+    t.execute(f"DROP TABLE IF EXISTS {name}")
+    return name
+
+
 def _same_or_both_ends(a: str, b: str, stages: StageConfig) -> str:
     """SQL: stage ``a`` stands for stage ``b`` (equal, or both won/lost end stages); written as
     one equality so the engine joins on it by hashing."""
@@ -282,20 +334,28 @@ def _drop_derived_events(t, stages: StageConfig, *, whole_history: bool) -> None
             f"DELETE FROM {listed} WHERE opportunity_id IN (SELECT opportunity_id FROM {t.batch})"
         )
         return  # the deals' events themselves go with the upsert (its key is the deal)
-    replaced = f"{p}_salesflow_replaced"  # matched against the batch once, used twice
-    t.execute(f"DROP TABLE IF EXISTS {replaced}")
-    # an inner join (the engine hashes the smaller side: the derived events of a large file,
-    # the file of a small one), not EXISTS (which always hashes the whole batch)
-    t.execute(
-        f"CREATE TABLE {replaced} AS SELECT DISTINCT d.opportunity_id, d.stage FROM {t.batch} b "
-        f"JOIN {listed} d ON b.opportunity_id = d.opportunity_id "
-        f"AND {_same_or_both_ends('b.stage', 'd.stage', stages)}"
-    )
-    for target in (f"{p}stage_events", listed):
+    replaced = _scratch(t, "_salesflow_replaced")  # matched against the batch once, used twice
+    same = _same_or_both_ends("b.stage", "d.stage", stages)
+    if t.semi_join:  # DuckDB's: hashes the smaller side, needs no DISTINCT
         t.execute(
-            f"DELETE FROM {target} AS e WHERE EXISTS (SELECT 1 FROM {replaced} r WHERE "
-            f"r.opportunity_id = e.opportunity_id AND r.stage = e.stage)"
+            f"CREATE {t.temp}TABLE {replaced} AS SELECT d.opportunity_id, d.stage "
+            f"FROM {listed} d SEMI JOIN {t.batch} b ON b.opportunity_id = d.opportunity_id "
+            f"AND {same}"
         )
+    else:  # an inner join (hashing the smaller side), not EXISTS (which hashes the batch)
+        t.execute(
+            f"CREATE TABLE {replaced} AS SELECT DISTINCT d.opportunity_id, d.stage "
+            f"FROM {t.batch} b JOIN {listed} d ON b.opportunity_id = d.opportunity_id AND {same}"
+        )
+    matched = (
+        f"EXISTS (SELECT 1 FROM {replaced} r WHERE "
+        f"r.opportunity_id = e.opportunity_id AND r.stage = e.stage)"
+    )
+    t.execute(f"DELETE FROM {p}stage_events AS e WHERE {matched}")
+    # rows of the list matched as many as it holds: every one of them goes (a file of every
+    # deal's first stage, as after a deal import), with no join against the list
+    every = t.row(f"SELECT (SELECT count(*) FROM {replaced}), (SELECT count(*) FROM {listed})")
+    t.execute(f"DELETE FROM {listed} AS e WHERE {'true' if every[0] == every[1] else matched}")
     t.execute(f"DROP TABLE {replaced}")
 
 
@@ -330,7 +390,7 @@ def _rederive_events(t, stages: StageConfig, ids: str) -> int:
     """Replace the batch deals' derived events by ones from their new dates: for deals with no
     history or a derived one, and only stages their real events do not already cover."""
     events, listed = f"{t.prefix}stage_events", f"{t.prefix}{DERIVED_EVENTS}"
-    fresh = f"{t.prefix}_salesflow_rederived"  # chosen before the old ones go (in the target)
+    fresh = _scratch(t, "_salesflow_rederived")  # chosen before the old ones go (in the target)
     is_derived = (
         f"EXISTS (SELECT 1 FROM {listed} d WHERE d.opportunity_id = e.opportunity_id "
         f"AND d.stage = e.stage)"
@@ -339,9 +399,8 @@ def _rederive_events(t, stages: StageConfig, ids: str) -> int:
         f"EXISTS (SELECT 1 FROM {events} e WHERE e.opportunity_id = c.opportunity_id AND "
         f"{_same_or_both_ends('e.stage', 'c.stage', stages)} AND NOT {is_derived})"
     )
-    t.execute(f"DROP TABLE IF EXISTS {fresh}")
     t.execute(
-        f"CREATE TABLE {fresh} AS SELECT * FROM {t.events} c WHERE NOT {covered} AND "
+        f"CREATE {t.temp}TABLE {fresh} AS SELECT * FROM {t.events} c WHERE NOT {covered} AND "
         f"(c.opportunity_id IN (SELECT opportunity_id FROM {listed}) OR c.opportunity_id NOT IN "
         f"(SELECT opportunity_id FROM {events}))"
     )

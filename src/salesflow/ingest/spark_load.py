@@ -28,7 +28,7 @@ class SparkTarget:
     """The importer's target on a Spark data source (see the module's docstring)."""
 
     def __init__(self, backend: BaseBackend, batch, events, history=None) -> None:
-        self.backend, self.prefix = backend, ""
+        self.backend, self.prefix, self.temp, self.semi_join = backend, "", "", False
         self.session = backend._session
         self.batch, self.events = "_salesflow_batch", "_salesflow_events" if events else None
         self.history = "_salesflow_history" if history is not None else None
@@ -78,6 +78,11 @@ class SparkTarget:
         import sqlglot
 
         return self._update(sqlglot.parse_one(sql, read=_READ))
+
+    def rows_written(self, then) -> None:
+        """Nothing is stored before every statement succeeded (see the module's docstring)."""
+        if then is not None:
+            then()
 
     def run(self, statements) -> Any:
         try:

@@ -22,6 +22,7 @@ import os
 import socket
 import subprocess
 import threading
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +104,8 @@ def connect(url: str) -> BaseBackend:
             hint="Install it with `pip install 'salesflow[spark]'`"
             + ("" if remote else "; Spark also needs Java 17 or 21"),
         ) from exc
+    if remote:  # Ibis passes it for its in-memory tables; Spark Connect ignores it, loudly
+        warnings.filterwarnings("ignore", "'verifySchema' is ignored", UserWarning)
     session = _remote(url) if remote else _local(local_folder(url))
     backend = ibis.pyspark.connect(session)
     # Many connections share the process's one session: closing one must not stop Spark.

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 CANONICAL = ("opportunities", "stage_events", "activities", "requests", "forecasts",
              "opportunity_history")  # fmt: skip
-METRICS = ("win_rate", "cycle_time", "wip")
+METRICS = ("win_rate", "cycle_time")  # each costs seconds; the parity suite checks them all
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,9 @@ METRICS = ("win_rate", "cycle_time")  # each costs seconds; the parity suite che
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory, demo_copy, spark_connect):
     """A small demo company on DuckDB, and a workspace reading the same rows over Spark Connect
-    (its tables written into the server's catalog; the flow tables built by salesflow there)."""
-    from salesflow import derived, spark
+    (its tables written into the server's catalog by Spark, not yet by salesflow: no flow
+    tables there yet)."""
+    from salesflow import spark
     from salesflow.workspace import Workspace
 
     root = tmp_path_factory.mktemp("connect")
@@ -38,13 +39,16 @@ def pair(tmp_path_factory, demo_copy, spark_connect):
     text = config.read_text(encoding="utf-8")
     assert 'url = "duckdb:///data.duckdb"' in text
     config.write_text(text.replace("duckdb:///data.duckdb", spark_connect), encoding="utf-8")
-    with Workspace.open(remote) as ws:
-        derived.refresh(ws.data, ws.settings)  # what an import does after writing
     return duck, remote, session
 
 
 def test_status_flow_and_metrics_equal_duckdb(pair, cli):
+    from salesflow import derived
+    from salesflow.workspace import Workspace
+
     duck, remote, session = pair
+    with Workspace.open(remote) as ws:
+        derived.refresh(ws.data, ws.settings)  # what an import does after writing
     on_duck, on_remote = cli.json("status", "-w", duck), cli.json("status", "-w", remote)
     same(_placeless(on_remote), _placeless(on_duck))
     assert on_remote["freshness"]["fresh"] is True  # the flow tables stored on the server
@@ -56,6 +60,25 @@ def test_status_flow_and_metrics_equal_duckdb(pair, cli):
     assert flow["stages"][0]["entries"] > 0
     for metric in METRICS:
         same(cli.json("metric", metric, "-w", remote), cli.json("metric", metric, "-w", duck))
+
+
+def test_a_temporary_flow_table_with_in_memory_rows(pair, spark_connect):
+    """How a stale workspace's process map is built for one command on Spark (a view of rows
+    kept by the session): Ibis's in-memory tables in it, the stage codes, are sent first."""
+    import ibis
+
+    from salesflow import spark
+    from salesflow.derived.portable import _spark_temp
+
+    _, _, session = pair
+    con = spark.connect(spark_connect)
+    codes = ibis.memtable({"stage": ["Lead", "Won"], "code": [0, 1]})
+    _spark_temp(con, "_salesflow_test_codes", codes.filter(codes.code > 0))
+    try:
+        assert session.table("_salesflow_test_codes").collect()[0].asDict() == {
+            "stage": "Won", "code": 1}  # fmt: skip
+    finally:
+        session.catalog.dropTempView("_salesflow_test_codes")
 
 
 def test_the_session_uses_salesflows_sql_settings(pair):

@@ -42,13 +42,13 @@ browser:  ## Debian's Chromium for the browser tests (Playwright drives /usr/bin
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-spark: install  ## Spark as a data source: Debian's Java runtime and the [spark] extra (pyspark)
+spark: install  ## Spark as a data source: Debian's Java runtime and the [spark] extra (pyspark, its Connect client)
 	@command -v java >/dev/null 2>&1 || { \
 	  echo "Installing Debian's Java runtime for Spark…"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    $(SUDO) apt-get install -y -qq --no-install-recommends default-jre-headless; }
-	@$(BIN)/python -c "import pyspark" 2>/dev/null || { \
-	  echo "Installing pyspark (the [spark] extra)…"; \
+	@$(BIN)/python -c "import pyspark, grpc, grpc_status, google.rpc" 2>/dev/null || { \
+	  echo "Installing pyspark and its Spark Connect client (the [spark] extra)…"; \
 	  $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[spark]'; }
 
 test: install browser  ## the whole test suite (needs PostgreSQL on 127.0.0.1:5432)

@@ -183,6 +183,90 @@ def spark_local() -> None:
         pytest.skip(missing)
 
 
+SPARK_CONNECT_SERVER = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+
+@pytest.fixture(scope="session")
+def spark_connect(tmp_path_factory: pytest.TempPathFactory, spark_local) -> Iterator[str]:
+    """``sc://localhost:PORT``: a real Spark Connect server (pyspark's own jars, ``local[2]``) on
+    a free port for the whole run, its warehouse in a temporary folder; stopped at the end. Its
+    catalog is Spark's in-memory one, the server's default (a Hive/Derby catalog costs ~10 s more
+    to start and changes nothing salesflow sees). Fails, never skips, when CI is set and it
+    cannot start or answer."""
+    import importlib.util
+    import socket
+    import subprocess
+    import time
+
+    def unavailable(why: str):
+        if os.environ.get("CI"):
+            pytest.fail(f"Spark Connect cannot run in CI: {why}")
+        pytest.skip(why)
+
+    if importlib.util.find_spec("grpc") is None:
+        unavailable("the Spark Connect client is not installed (`make spark`: pyspark[connect])")
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    folder = tmp_path_factory.mktemp("spark-connect")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    java = f"-Dlog4j2.configurationFile=file:{folder / 'log4j2.properties'}"
+    (folder / "log4j2.properties").write_text(
+        "rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+        "appender.console.type = Console\nappender.console.name = console\n"
+        "appender.console.target = SYSTEM_ERR\n",
+        encoding="utf-8",
+    )
+    conf = {
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.sql.catalogImplementation": "in-memory",
+        "spark.sql.warehouse.dir": str(folder / "warehouse"),
+        "spark.driver.extraJavaOptions": java,
+        "spark.driver.memory": "1g",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.ui.enabled": "false",
+    }  # fmt: skip
+    command = [str(home / "bin" / "spark-submit"), "--class", SPARK_CONNECT_SERVER,
+               "--master", "local[2]", "--name", "salesflow-test-connect"]  # fmt: skip
+    command += [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
+    log = (folder / "server.log").open("wb")
+    server = subprocess.Popen(
+        [*command, "spark-internal"], cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "SPARK_HOME": str(home)}, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if server.poll() is not None:
+                unavailable(f"the server exited ({server.returncode}): {_tail(folder)}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    unavailable(f"the server did not open port {port} in 180 s: {_tail(folder)}")
+                time.sleep(0.25)
+        yield f"sc://localhost:{port}"
+    finally:
+        from salesflow import spark
+
+        spark.stop()  # this process's Spark Connect sessions (and local Spark, if any)
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def _tail(folder: Path) -> str:
+    return (folder / "server.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole run, driven by Playwright's sync API.

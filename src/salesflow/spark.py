@@ -7,7 +7,8 @@ Two URL forms in ``[data] url``:
   the catalog (an embedded Derby database), so every command sees what the last one wrote. A
   relative path is relative to the workspace folder, like ``duckdb:///data.duckdb``.
 - ``sc://host:15002``: a Spark Connect server in front of a cluster; the tables live in that
-  cluster's own catalog and warehouse.
+  cluster's own catalog and warehouse. The session gets the SQL settings salesflow's queries
+  rely on (:data:`SQL_CONF`; session settings, the server's own stay as they are).
 
 The session is built here with its warehouse and catalog before Spark starts (Ibis's own
 ``pyspark:///path`` form changes ``spark.sql.warehouse.dir`` on a running session, which Spark 4
@@ -18,8 +19,10 @@ shared by every connection to the same place; it stops when the process ends.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import threading
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +45,22 @@ DEFAULT_FOLDER = "spark"
 LOCAL_MASTER = "local[2]"
 #: The local driver's heap (``SALESFLOW_SPARK_MEMORY`` overrides it).
 DEFAULT_MEMORY = "2g"
+#: Spark Connect's port when ``sc://host`` names none.
+CONNECT_PORT = 15002
+#: How long the first contact with a Spark Connect server may take before it counts as down.
+CONNECT_TIMEOUT = 10.0
+#: SQL settings of every session, local or Spark Connect: timestamps in UTC, and "name" is a
+#: column, as in DuckDB and PostgreSQL (Spark 4 is ANSI by default, where it is a string).
+SQL_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.doubleQuotedIdentifiers": "true",
+}
 
 _LOCK = threading.Lock()
 _session: dict[
     str, Any
 ] = {}  # {"key": where the running local session keeps its tables, "session": …}
+_remote_sessions: dict[str, Any] = {}  # sc:// URL -> its Spark Connect session
 
 _LOG4J = """\
 rootLogger.level = error
@@ -76,15 +90,23 @@ def local_folder(url: str) -> Path | None:
 
 def connect(url: str) -> BaseBackend:
     """The Ibis backend on the Spark session behind ``url``."""
+    remote = url.startswith("sc://")
     try:
         import ibis
         from pyspark.sql import SparkSession  # noqa: F401
+
+        if remote:  # the Spark Connect client: grpcio, grpcio-status, googleapis-common-protos
+            import pyspark.sql.connect.session  # noqa: F401
     except ImportError as exc:
+        what = "the Spark Connect client" if remote else "Spark"
         raise ConfigError(
-            f"The data source {url!r} needs Spark, which is not installed ({exc})",
-            hint="Install it with `pip install 'salesflow[spark]'`; Spark also needs Java 17 or 21",
+            f"The data source {url!r} needs {what}, which is not installed ({exc})",
+            hint="Install it with `pip install 'salesflow[spark]'`"
+            + ("" if remote else "; Spark also needs Java 17 or 21"),
         ) from exc
-    session = _remote(url) if url.startswith("sc://") else _local(local_folder(url))
+    if remote:  # Ibis passes it for its in-memory tables; Spark Connect ignores it, loudly
+        warnings.filterwarnings("ignore", "'verifySchema' is ignored", UserWarning)
+    session = _remote(url) if remote else _local(local_folder(url))
     backend = ibis.pyspark.connect(session)
     # Many connections share the process's one session: closing one must not stop Spark.
     backend.disconnect = lambda: None
@@ -107,8 +129,11 @@ def append_arrow(backend: BaseBackend, name: str, table: Any) -> None:
 
 def stop() -> None:
     """Stop this process's local Spark and its Java process: the workspace's catalog (an
-    embedded Derby database, one process at a time) is free for another program after this."""
+    embedded Derby database, one process at a time) is free for another program after this.
+    Spark Connect sessions are closed too (the servers run on)."""
     with _LOCK:
+        while _remote_sessions:
+            _remote_sessions.popitem()[1].stop()
         running = _session.get("session")
         _session.clear()
         if running is None:
@@ -132,15 +157,55 @@ def stop() -> None:
 
 
 def _remote(url: str):
-    from pyspark.sql import SparkSession
+    """The Spark Connect session at ``url``, checked to answer. The client connects on its first
+    request and retries an unreachable server for ten minutes or more, so the server's port is
+    tried first: a server that is down is said at once, in a sentence. One session per URL
+    (pyspark's own builder would hand back the first server's session for every URL, and refuses
+    Spark Connect in a process that runs local Spark)."""
+    from pyspark.sql.connect.session import SparkSession
 
+    with _LOCK:
+        running = _remote_sessions.get(url)
+        if running is not None and not running.is_stopped:
+            return running
+    hint = (
+        "Check [data] url (sc://host:15002) and that the cluster's Spark Connect server is "
+        "running (Spark's sbin/start-connect-server.sh)"
+    )
+    _reachable(url, hint)
     try:
-        return SparkSession.builder.remote(url).getOrCreate()
+        session = SparkSession.builder.remote(url).create()
+        for key, value in SQL_CONF.items():  # the first requests: a server that is not
+            session.conf.set(key, value)  # Spark Connect (or refuses this client) fails here
     except Exception as exc:
+        first = str(exc).strip().splitlines()
         raise ConfigError(
-            f"Cannot reach the Spark Connect server {url!r}: {exc}",
-            hint="Check [data] url (sc://host:15002) and that the cluster's Spark Connect "
-            "server is running; it needs `pip install 'salesflow[spark]'` with pyspark[connect]",
+            f"The Spark Connect server {url!r} does not answer: "
+            f"{first[0] if first else type(exc).__name__}",
+            hint=hint,
+        ) from exc
+    with _LOCK:
+        _remote_sessions[url] = session
+    return session
+
+
+def _reachable(url: str, hint: str) -> None:
+    """Whether ``sc://host:port`` accepts a connection (within :data:`CONNECT_TIMEOUT`)."""
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url.split(";", 1)[0])  # sc://host:port/;token=…;use_ssl=true
+    try:
+        host, port = where.hostname, where.port or CONNECT_PORT
+    except ValueError:
+        host = port = None
+    if not host:
+        raise ConfigError(f"{url!r} names no Spark Connect server (sc://host:15002)", hint=hint)
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise ConfigError(
+            f"Cannot reach the Spark Connect server at {host}:{port} ({reason})", hint=hint
         ) from exc
 
 
@@ -187,13 +252,12 @@ def _start(folder: Path):
         .config("spark.hadoop.javax.jdo.option.ConnectionURL", metastore)
         .config("spark.driver.memory", os.environ.get("SALESFLOW_SPARK_MEMORY", DEFAULT_MEMORY))
         .config("spark.driver.extraJavaOptions", java)
-        .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
-        # "name" is a column, as in DuckDB and PostgreSQL (Spark 4 is ANSI by default)
-        .config("spark.sql.ansi.doubleQuotedIdentifiers", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    for key, value in SQL_CONF.items():
+        builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")

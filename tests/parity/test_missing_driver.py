@@ -45,3 +45,34 @@ def test_a_missing_postgres_driver_says_how_to_install_it():
     for name in ("data", "app"):
         assert said[name] and "pip install 'salesflow[postgres]'" in said[name], said
     assert "secret" not in said["app"]  # the password is not repeated
+
+
+NO_CONNECT_CLIENT = """
+import sys
+
+class NoGrpc:  # pyspark without its [connect] extra: no gRPC client
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("grpc", "grpc_status"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoGrpc())
+from salesflow.errors import ConfigError
+from salesflow.source import connect
+
+try:
+    connect("sc://spark.example:15002")
+except ConfigError as exc:
+    print(exc, "|", exc.hint)
+"""
+
+
+def test_a_missing_spark_connect_client_says_how_to_install_it():
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run(
+        [sys.executable, "-c", NO_CONNECT_CLIENT],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = done.stdout
+    assert "needs the Spark Connect client, which is not installed" in said, said
+    assert "pip install 'salesflow[spark]'" in said, said

@@ -60,7 +60,10 @@ def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
 
 def _spark_temp(con: BaseBackend, name: str, expr: Any) -> None:
     """Spark's stand-in for a temporary table (Ibis has none there): a view of this session
-    over rows computed now and kept in memory (later changes to the sources do not alter it)."""
+    over rows computed now and kept in memory (later changes to the sources do not alter it).
+    The SQL is run by Spark itself, so Ibis's in-memory tables in it (the stage codes) are
+    registered first, as Ibis does before it runs a query."""
+    con._run_pre_execute_hooks(expr)
     frame = con._session.sql(con.compile(expr)).localCheckpoint(eager=True)
     frame.createOrReplaceTempView(name)
 

@@ -14,12 +14,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from salesflow.demo.build import build_demo
-
-    path = tmp_path_factory.mktemp("demo") / "ws"
-    build_demo(path, opportunities=5000, seed=7)
-    return path
+def demo(tmp_path_factory, demo_copy):
+    # the `make demo` company, built once per session (tests/metrics/test_trend_demo.py reads it too)
+    return demo_copy(tmp_path_factory.mktemp("demo") / "ws", opportunities=5000, seed=7)
 
 
 def test_slow_response_lowers_win_rate_and_region_does_nothing(demo):

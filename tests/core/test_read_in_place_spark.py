@@ -84,7 +84,6 @@ def company(tmp_path_factory, spark_local):
     assert source.is_dir()
     yield {"root": root, "url": url, "columns": columns, "rest": rest, "source": source,
            "sums": (checksums(source), checksums(root / "lake"))}  # fmt: skip
-    spark.stop()
 
 
 def sums_now(company) -> tuple[dict, dict]:

@@ -11,12 +11,9 @@ CONTRACTS = ("request_volume", "--filter", "category=contract changes")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    from salesflow.demo import build_demo
-
-    path = tmp_path_factory.mktemp("trend") / "ws"
-    build_demo(path)  # the `make demo` company
-    return path
+def demo(tmp_path_factory, demo_copy) -> Path:
+    # the `make demo` company (build_demo's defaults), built once per session and copied
+    return demo_copy(tmp_path_factory.mktemp("trend") / "ws", opportunities=5000, seed=7)
 
 
 @pytest.mark.parametrize(("period", "flat_at_least"), [("month", 10), ("week", 10)])

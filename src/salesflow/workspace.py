@@ -95,6 +95,12 @@ class Workspace:
         """The DuckDB file holding the data (``None`` for a database server)."""
         return storage.data_file(self.settings.resolved_data_url())
 
+    @property
+    def live_file(self) -> Path | None:
+        """:attr:`data_file` when it is the file readers open (not a writer's private next
+        generation, which is renamed into place later); ``None`` otherwise."""
+        return None if self._generation else self.data_file
+
     @cached_property
     def data(self) -> BaseBackend:
         """The Ibis backend holding the canonical tables (the live file: read-only)."""

@@ -229,8 +229,9 @@ def import_file(
                 if result.updated or result.unchanged:  # stored rows were replaced: not an append
                     rows = None
                 fresh = _refresh_derived(nxt.data, settings, report, changed, rows)
-            if fresh is not None and workspace.data_file is not None:
-                write_seal(workspace.data_file, fresh)  # the next import skips the full checksum
+            live = workspace.live_file  # an import inside another writer's generation: no seal
+            if fresh is not None and live is not None:
+                write_seal(live, fresh)  # the next import skips the full checksum
             if adopted:  # after the data: a crash in between leaves flow tables to rebuild
                 stage_rules.write_settings(workspace, stages)
         report.inserted, report.updated = result.inserted, result.updated

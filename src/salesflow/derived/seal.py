@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from salesflow.filemodes import private_file
+from salesflow.storage import WAL_SUFFIX
 
 __all__ = ["SEAL_SUFFIX", "sealed_fingerprint", "write_seal"]
 
 SEAL_SUFFIX = ".fresh"
-_WAL_SUFFIX = ".wal"
 _TICK = 0.005  # the kernel stamps file times from a clock that ticks every 1-10 ms
 _TRIES = 4
 
@@ -51,7 +51,7 @@ def write_seal(data_file: Path, fingerprint: str) -> None:
     identity = _identity(data_file)
     tmp = seal.with_name(seal.name + ".tmp")
     try:
-        if identity is None or data_file.with_name(data_file.name + _WAL_SUFFIX).exists():
+        if identity is None or data_file.with_name(data_file.name + WAL_SUFFIX).exists():
             seal.unlink(missing_ok=True)
             return
         for _ in range(_TRIES):  # until the seal is younger than the file's last write
@@ -80,7 +80,7 @@ def sealed_fingerprint(data_file: Path | str | None, stored: str) -> dict[str, A
         return None
     if not isinstance(doc, dict) or doc.get("fingerprint") != stored:
         return None
-    if path.with_name(path.name + _WAL_SUFFIX).exists():
+    if path.with_name(path.name + WAL_SUFFIX).exists():
         return None  # committed changes not yet folded into the file
     identity = _identity(path)
     if doc.get("file") != identity or identity is None:

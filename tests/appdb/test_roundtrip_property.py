@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from salesflow.appdb import KnowledgeStore, export_knowledge, import_knowledge
 
+from .conftest import _fresh_url
+
 # Any Unicode a form or a CSV can carry, except NUL (PostgreSQL text cannot hold it) and lone
 # surrogates (not encodable as UTF-8 at all).
 TEXT = st.text(
@@ -26,13 +28,10 @@ JSONISH = st.recursive(
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def stores(request: pytest.FixtureRequest, tmp_path: Path):
     """Source and target stores on one backend, shared by all examples (knowledge accumulates)."""
-    if request.param == "sqlite":
-        urls = f"sqlite:///{tmp_path / 'source.db'}", f"sqlite:///{tmp_path / 'target.db'}"
-    else:
-        urls = (
-            request.getfixturevalue("_pg_migrated"),
-            request.getfixturevalue("_pg_migrated_target"),
-        )
+    urls = (  # emptied first: the session's PostgreSQL schemas keep what earlier tests left
+        _fresh_url(request, tmp_path / "source.db", "_pg_migrated"),
+        _fresh_url(request, tmp_path / "target.db", "_pg_migrated_target"),
+    )
     with KnowledgeStore.open(urls[0]) as source, KnowledgeStore.open(urls[1]) as target:
         yield source, target
 

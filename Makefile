@@ -52,7 +52,7 @@ spark: install  ## Spark as a data source: Debian's Java runtime and the [spark]
 	  $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[spark]'; }
 
 test: install browser  ## the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
-	$(BIN)/pytest -q --durations=25  # the slowest tests, to keep CI under its 20 minutes
+	$(BIN)/pytest -q -n auto --dist loadfile --durations=25  # every core; the slowest tests listed
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -332,18 +332,22 @@ def _variants(raw: Any, gone: dict[str, Any], cases: pa.Table) -> tuple[Any, pa.
     case_ids = ids[pc.index_in(cases.column("codes"), value_set=found.column("codes")).to_numpy()]
     old_ids = gone["variant_id"][:-1]
     old_had = gone["n_cases"]
-    every = np.concatenate([case_ids, old_ids])
-    step = np.concatenate([np.ones(len(case_ids), np.int64), -np.ones(len(old_ids), np.int64)])
-    touched, back = np.unique(every, return_inverse=True)
-    delta = np.bincount(back, weights=step, minlength=len(touched)).astype(np.int64)
-    before = dict(zip(ids.tolist(), had.tolist(), strict=True))
-    before.update(zip(old_ids.tolist(), old_had.tolist(), strict=True))
+    # variant ids are small non-negative integers: counted by position, not sorted (np.unique
+    # sorted 150k ids in 14 ms at 10M events)
+    size = int(max(case_ids.max(initial=-1), old_ids.max(initial=-1))) + 1
+    gained = np.bincount(case_ids, minlength=size)
+    lost = np.bincount(old_ids, minlength=size)
+    touched = np.flatnonzero(gained + lost)
+    delta = (gained - lost)[touched].astype(np.int64)
+    before = np.zeros(size, np.int64)
+    before[ids] = had  # fresh variants had none
+    before[old_ids] = old_had
     new_codes = found.column("codes").take(pa.array(np.flatnonzero(fresh)))
     counts = pa.table(
         {
             "variant_id": pa.array(touched, pa.int32()),
             "delta": pa.array(delta),
-            "before": pa.array([before[i] for i in touched.tolist()], pa.int64()),
+            "before": pa.array(before[touched]),
             "codes": _codes_of(touched, ids[fresh], new_codes),
         }
     )
@@ -360,28 +364,18 @@ def _codes_of(touched: np.ndarray, fresh_ids: np.ndarray, fresh_codes: pa.Array)
 
 
 def _variant_statements(counts: pa.Table) -> list[str]:
-    """New variants inserted with their counts, others adjusted; those left without a case
-    deleted. Statements that would change nothing are left out."""
+    """One MERGE: new variants inserted with their counts, others adjusted, those left without a
+    case deleted (one statement, not three: each costs 2-3 ms at a million events). None when
+    no count changes."""
     import pyarrow.compute as pc
 
-    after = pc.add(counts.column("before"), counts.column("delta"))
-    is_new = counts.column("codes").is_valid()
-    out = []
-    if pc.any(is_new).as_py():
-        out.append(
-            "INSERT INTO flow_variants SELECT variant_id, codes, delta FROM _flow_counts "
-            "WHERE codes IS NOT NULL"
-        )
-    changed = pc.and_(pc.invert(is_new), pc.not_equal(counts.column("delta"), 0))
-    if pc.any(pc.and_(changed, pc.not_equal(after, 0))).as_py():
-        out.append(
-            "UPDATE flow_variants SET n_cases = n_cases + c.delta FROM _flow_counts c "
-            "WHERE flow_variants.variant_id = c.variant_id AND c.codes IS NULL "
-            "AND c.delta <> 0 AND c.before + c.delta <> 0"
-        )
-    if pc.any(pc.and_(pc.invert(is_new), pc.equal(after, 0))).as_py():
-        out.append(
-            "DELETE FROM flow_variants WHERE variant_id IN (SELECT variant_id FROM _flow_counts "
-            "WHERE codes IS NULL AND before + delta = 0)"
-        )
-    return out
+    if not pc.any(pc.or_(counts.column("codes").is_valid(),
+                         pc.not_equal(counts.column("delta"), 0))).as_py():  # fmt: skip
+        return []
+    return [
+        "MERGE INTO flow_variants v USING _flow_counts c ON v.variant_id = c.variant_id "
+        "WHEN MATCHED AND c.before + c.delta = 0 THEN DELETE "
+        "WHEN MATCHED AND c.delta <> 0 THEN UPDATE SET n_cases = v.n_cases + c.delta "
+        "WHEN NOT MATCHED AND c.codes IS NOT NULL THEN "
+        "INSERT (variant_id, codes, n_cases) VALUES (c.variant_id, c.codes, c.delta)"
+    ]

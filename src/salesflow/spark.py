@@ -56,6 +56,13 @@ SQL_CONF = {
     "spark.sql.ansi.doubleQuotedIdentifiers": "true",
 }
 
+# Local Spark's Java process is started by fork and exec (pyspark's ``launch_gateway``). With
+# grpcio 1.80 and later, a process whose Spark Connect client (gRPC) is active can lose such a
+# child before it execs (grpc/grpc#43055: the Java gateway "exited before sending its port
+# number"). gRPC's fork handlers only serve a child that goes on using gRPC, which no process of
+# ours does; set before gRPC first loads, and a value the user set is kept.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 _LOCK = threading.Lock()
 _session: dict[
     str, Any

@@ -8,8 +8,11 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+import duckdb
+import pytest
 from ingest_helpers import query, write_csv
 
+from salesflow import derived
 from salesflow.ingest import import_file
 
 STAGES = ("Lead", "Qualified", "Discovery", "Proposal", "Negotiation", "Won", "Lost")
@@ -59,6 +62,33 @@ def test_outcomes_follow_the_last_event_on_a_first_load_and_on_added_events(ws, 
     more = [e for e in _events(rng, 300, 1500, datetime(1950, 1, 1, 8, 0)) if e not in first]
     import_file(ws, "stage_events", write_csv(tmp_path / "e2.csv", header, more))
     assert _stored(ws) == _expected(first + more)
+
+
+@pytest.mark.parametrize("flow", ["refreshed", "failed"])
+def test_a_first_load_reads_outcomes_from_the_flow_tables_or_else_from_the_events(
+    ws, tmp_path, monkeypatch, flow
+):
+    """A first load's outcomes are read from the freshly built ``flow_cases``; when that build
+    fails (a warning: the rows are in), they are aggregated from the stored events instead."""
+    rng = random.Random(7)
+    deals = [(f"D{i:03d}", "1949-06-01 00:00:00") for i in range(200)]
+    import_file(
+        ws, "opportunities", write_csv(tmp_path / "d.csv", ["opportunity_id", "created_at"], deals)
+    )
+    events = _events(rng, 150, 2000, datetime(1950, 1, 1, 8, 0))  # 50 deals: their Lead only
+    events += [(d, "Lead", "1950-01-01 07:00:00.000000") for d, _ in deals]
+    if flow == "failed":
+
+        def fails(*_args, **_kwargs):
+            raise duckdb.InvalidInputException("the flow build broke")
+
+        monkeypatch.setattr(derived, "refresh", fails)
+    header = ["opportunity_id", "stage", "entered_at"]
+    report = import_file(ws, "stage_events", write_csv(tmp_path / "e.csv", header, events))
+    assert _stored(ws) == _expected(events)
+    assert report.refreshed_opportunities == len(deals)  # every deal has an event
+    stale = [w for w in report.warnings if "could not be refreshed" in w]
+    assert len(stale) == (flow == "failed")
 
 
 def test_the_list_of_derived_events_keeps_exactly_those_not_replaced(ws, tmp_path):

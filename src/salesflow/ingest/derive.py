@@ -22,6 +22,7 @@ __all__ = [
     "BOOKKEEPING",
     "DERIVED_EVENTS",
     "derive_snapshot_events",
+    "last_cases_sql",
     "last_events_sql",
     "stage_rank_sql",
 ]
@@ -102,6 +103,18 @@ def last_events_sql(
         f"FROM (SELECT opportunity_id, stage, entered_at, row_number() OVER "
         f"(PARTITION BY opportunity_id ORDER BY entered_at DESC, {rank} DESC) AS rn "
         f"FROM {events} WHERE opportunity_id IN ({ids})) x WHERE rn = 1"
+    )
+
+
+def last_cases_sql(ids: str, stages: StageConfig) -> str:
+    """:func:`last_events_sql` read from the flow tables' ``flow_cases`` (one row per deal, its
+    last event ordered as the flow orders events: time, then configured stage, then name) when
+    they were just built from the same events: no second aggregate of every event. The two agree
+    on events whose stages are all configured (a checked batch's)."""
+    return (
+        f"SELECT opportunity_id, last_stage AS stage, last_at AS entered_at, "
+        f"{outcome_sql('last_stage', stages)} AS outcome FROM flow_cases "
+        f"WHERE opportunity_id IN ({ids})"
     )
 
 

@@ -32,7 +32,13 @@ from salesflow.ingest.batch import (
 from salesflow.ingest.dates import detect
 from salesflow.ingest.derive import derive_snapshot_events
 from salesflow.ingest.enrich import enrich
-from salesflow.ingest.load import DuckTarget, IbisTarget, count_changes, write
+from salesflow.ingest.load import (
+    DuckTarget,
+    IbisTarget,
+    count_changes,
+    outcomes_after_refresh,
+    write,
+)
 from salesflow.ingest.mapping import (
     Preset,
     TableMapping,
@@ -220,6 +226,7 @@ def import_file(
                         stages,
                         ws.columns(spec.name),
                         (lambda: step(deriving, 4, STEPS)) if deriving else None,
+                        outcomes_later=isinstance(target, DuckTarget),
                     ),
                 )
                 ws.detach()
@@ -229,6 +236,10 @@ def import_file(
                 if result.updated or result.unchanged:  # stored rows were replaced: not an append
                     rows = None
                 fresh = _refresh_derived(nxt.data, settings, report, changed, rows)
+                if result.outcomes_pending:  # a first load: outcomes from the fresh flow_cases
+                    result.refreshed_opportunities = outcomes_after_refresh(
+                        nxt.data.con, stages, flow_fresh=fresh is not None
+                    )
             live = workspace.live_file  # an import inside another writer's generation: no seal
             if fresh is not None and live is not None:
                 write_seal(live, fresh)  # the next import skips the full checksum

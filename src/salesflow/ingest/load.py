@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from salesflow.ingest.batch import Plan, sql_literal
-from salesflow.ingest.derive import BOOKKEEPING, DERIVED_EVENTS, last_events_sql
+from salesflow.ingest.derive import (
+    BOOKKEEPING,
+    DERIVED_EVENTS,
+    last_cases_sql,
+    last_events_sql,
+)
 from salesflow.ingest.read import ident
 from salesflow.schema import TABLES
 
@@ -32,6 +37,7 @@ __all__ = [
     "IbisTarget",
     "WriteResult",
     "count_changes",
+    "outcomes_after_refresh",
     "sql_type",
     "upsert_key",
     "write",
@@ -52,6 +58,8 @@ class WriteResult:
     derived_stage_events: int = 0
     refreshed_opportunities: int = 0
     added_columns: list[str] = field(default_factory=list)
+    # a first load's outcomes are left to :func:`outcomes_after_refresh` (``outcomes_later``)
+    outcomes_pending: bool = False
 
 
 class DuckTarget:
@@ -170,6 +178,8 @@ def write(
     stages: StageConfig,
     existing: dict[str, str] | None,
     deriving: Callable[[], None] | None = None,
+    *,
+    outcomes_later: bool = False,
 ) -> WriteResult:
     """Upsert the batch into its table; keep derived opportunities and events consistent.
 
@@ -177,12 +187,21 @@ def write(
     salesflow derives from them (deals' outcomes, derived stage events, a snapshot's history).
     ``deriving`` is called between the two, once the rows are written: on the DuckDB file (a
     next generation, published whole or not at all) after their commit and checkpoint, so each
-    part's cost is its own; elsewhere inside the one transaction."""
+    part's cost is its own; elsewhere inside the one transaction.
+
+    ``outcomes_later``: the caller refreshes the flow tables in the same data after this write
+    and then calls :func:`outcomes_after_refresh`, which reads a first load's outcomes from
+    ``flow_cases`` rather than aggregating every event a second time (``outcomes_pending``
+    says when it must)."""
 
     def statements(t) -> WriteResult:
         result, whole = _rows(t, plan, stages, existing)
         t.rows_written(deriving)
-        _derivations(t, plan, stages, result, whole=whole)
+        first = whole and not plan.replace_history  # the table held no events before
+        if outcomes_later and first and plan.spec.name == "stage_events":
+            result.outcomes_pending = True
+        else:
+            _derivations(t, plan, stages, result, whole=whole)
         return result
 
     return target.run(statements)
@@ -435,8 +454,29 @@ def _refresh_from_events(
 ) -> int:
     """Set stage, outcome and closed_at of ``ids`` from their last stage event."""
     last = last_events_sql(events, ids, stages, window=not isinstance(t, DuckTarget), whole=whole)
-    return t.changed(
+    return t.changed(_set_from_last(opps, last))
+
+
+def _set_from_last(opps: str, last: str) -> str:
+    """SQL: the deals ``last`` lists (one last event each) take their stage, outcome and
+    closed_at from it."""
+    return (
         f"UPDATE {opps} SET stage = l.stage, outcome = l.outcome, closed_at = CASE WHEN "
         f"l.outcome IN ('won', 'lost') THEN l.entered_at END FROM ({last}) l "
         f"WHERE opportunities.opportunity_id = l.opportunity_id"
     )
+
+
+def outcomes_after_refresh(
+    con: duckdb.DuckDBPyConnection, stages: StageConfig, *, flow_fresh: bool
+) -> int:
+    """A first load's deal outcomes (see :func:`write`), in the DuckDB data it was written to:
+    the deals whose outcome salesflow derives take stage, outcome and closed_at from their last
+    event, read from ``flow_cases`` when the flow tables were just refreshed (``flow_fresh``),
+    else aggregated from ``stage_events``. Returns how many deals were updated."""
+    ids = f"SELECT opportunity_id FROM {BOOKKEEPING} WHERE what = 'outcome'"
+    if flow_fresh:
+        last = last_cases_sql(ids, stages)
+    else:
+        last = last_events_sql("stage_events", ids, stages, window=False)
+    return con.execute(_set_from_last("opportunities", last)).fetchone()[0]

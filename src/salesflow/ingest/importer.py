@@ -65,6 +65,7 @@ from salesflow.ingest.validate import (
     check_batch,
     check_text,
     collect_errors,
+    list_repeats,
     missing_columns,
     scan_batch,
     write_rejects,
@@ -151,7 +152,48 @@ def import_file(
     row (see :mod:`salesflow.ingest.snapshots`).
     ``who`` is named to anyone who has to wait for this import (default: ``SALESFLOW_USER``).
     The rows and the flow tables are published together, or not at all (even under ``kill -9``).
+
+    Stage events written to the DuckDB file are checked for repeated keys after the write, in
+    the flow tables the import builds anyway; when a key repeats, nothing is published and the
+    import starts over checking repeats first, which names the rows (see :class:`_Repeated`).
     """
+    options = dict(locals())
+    try:
+        return _import(**options, repeats_later=True)
+    except _Repeated:
+        if progress is not None:
+            progress("Some events repeat: checking every row again to name them", 1, STEPS)
+        return _import(**options, repeats_later=False)
+
+
+class _Repeated(Exception):  # a signal, not an error: the import starts over
+    """Rows written with their keys unchecked for repeats (the check every other rule passed)
+    repeat a key: the generation is thrown away and the import runs again checking repeats in
+    the batch first, which lists the rows. A hash aggregate over every row costs a third of the
+    checks at ten million events; consecutive equal events cost the flow tables nothing."""
+
+
+def _import(
+    workspace: Workspace,
+    table: str,
+    path: Path,
+    *,
+    mapping: Path | None,
+    preset: str | None,
+    date_format: str | None,
+    encoding: str | None,
+    decimal_comma: bool,
+    thousands: str | None,
+    dry_run: bool,
+    skip_invalid: Path | None,
+    replace_history: bool,
+    snapshot_date: date | None,
+    progress: Progress | None,
+    who: str | None,
+    repeats_later: bool,
+) -> ImportReport:
+    """:func:`import_file`; ``repeats_later``: stage events written to a DuckDB file may leave
+    their check for repeated keys to the flow tables."""
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
     spec = table_spec(table)
@@ -186,10 +228,13 @@ def import_file(
             comma = decimal_comma or tm.decimal == ","
             plan = _plan(mem, spec, tm, header, ws, report, path.name, comma)
             plan.replace_history = replace_history
+            later = repeats_later and spec.name == "stage_events" and ws.backend is None
+            later = later and not dry_run and skip_invalid is None
             step("Checking every row", 2, STEPS)
             _validate(
-                mem, plan, tm, stages, ws, report, path, date_format, skip_invalid, coding, header
-            )
+                mem, plan, tm, stages, ws, report, path, date_format, skip_invalid, coding, header,
+                repeats=not later,
+            )  # fmt: skip
             if adopted:
                 report.stages_adopted = stage_rules.as_dict(stages)
                 report.warnings.append(stage_rules.adopted_message(chosen, dry_run))
@@ -240,6 +285,8 @@ def import_file(
                     result.refreshed_opportunities = outcomes_after_refresh(
                         nxt.data.con, stages, flow_fresh=fresh is not None
                     )
+                if later and _repeats_a_key(nxt.data.con, flow_fresh=fresh is not None):
+                    raise _Repeated
             live = workspace.live_file  # an import inside another writer's generation: no seal
             if fresh is not None and live is not None:
                 write_seal(live, fresh)  # the next import skips the full checksum
@@ -363,9 +410,37 @@ def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
     return plan
 
 
+def _repeats_a_key(con: duckdb.DuckDBPyConnection, *, flow_fresh: bool) -> bool:
+    """Whether ``stage_events`` holds two events of one deal with the same stage and time. In
+    fresh flow tables they follow each other (events are ordered by time, then stage): a
+    transition from a stage to itself taking no time. Else one aggregate over every event."""
+    if flow_fresh:
+        query = "SELECT 1 FROM flow_transitions WHERE from_code = to_code AND from_at = to_at"
+    else:
+        query = (
+            "SELECT 1 FROM stage_events GROUP BY opportunity_id, stage, entered_at "
+            "HAVING count(*) > 1"
+        )
+    return bool(con.execute(f"SELECT count(*) FROM ({query} LIMIT 1) x").fetchone()[0])
+
+
 def _validate(
-    mem, plan, tm, stages, ws, report, path, date_format, skip_invalid, coding, header
+    mem,
+    plan,
+    tm,
+    stages,
+    ws,
+    report,
+    path,
+    date_format,
+    skip_invalid,
+    coding,
+    header,
+    *,
+    repeats: bool = True,
 ) -> None:
+    """Every check of the rows; ``repeats=False`` leaves repeated keys to the caller unless
+    another check fails (then every problem is listed at once)."""
     import duckdb
 
     file = path.name
@@ -390,13 +465,13 @@ def _validate(
             build_batch(mem, source, "batch", plan, stages)
     except duckdb.Error as exc:  # a malformed line surfaces while reading the whole file
         raise unreadable(exc, path, report.format) from exc
-    scan = scan_batch(mem, "batch", plan, stages, known)  # every check's count, in one pass
+    scan = scan_batch(mem, "batch", plan, stages, known, repeats=repeats)  # one pass
     try:
         late = convert_late_offsets(mem, source, "batch", plan, stages, scan.late)
     except duckdb.Error as exc:
         raise unreadable(exc, path, report.format) from exc
     if late:  # the batch was built again
-        scan = scan_batch(mem, "batch", plan, stages, known)
+        scan = scan_batch(mem, "batch", plan, stages, known, repeats=repeats)
     report.rows_read = mem.sql("SELECT count(*) FROM batch_t").fetchone()[0]
 
     def rows_view() -> str:
@@ -412,9 +487,12 @@ def _validate(
     if plan.spec.name == "opportunities":
         report.enriched_from = enrich(mem, "batch_t", plan, path.parent, tm.enrich, report.warnings)
         if report.enriched_from:  # values were rewritten and columns added: count again
-            scan = scan_batch(mem, "batch", plan, stages, known)
+            scan = scan_batch(mem, "batch", plan, stages, known, repeats=repeats)
     check_batch(mem, "batch", plan, stages, known, scan)
     errors, total = collect_errors(mem, file, kind=report.format)
+    if total and not repeats:  # the file is refused anyway: name its repeated rows too
+        list_repeats(mem, "batch", plan)
+        errors, total = collect_errors(mem, file, kind=report.format)
     if total and skip_invalid is None:
         summary = stage_rules.unknown_stage_summary(mem, ERRORS, file, stages, plan.spec.name)
         raise ImportValidationError([*summary, *errors], total=total + len(summary))

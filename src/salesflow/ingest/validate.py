@@ -30,6 +30,7 @@ __all__ = [
     "check_batch",
     "check_text",
     "collect_errors",
+    "list_repeats",
     "missing_columns",
     "scan_batch",
     "write_rejects",
@@ -84,19 +85,27 @@ def scan_batch(
     plan: Plan,
     stages: StageConfig,
     known_opportunities: str | None,
+    *,
+    repeats: bool = True,
 ) -> Scan:
     """Every check's count in one aggregate over the batch, then one join with the workspace's
     deals when its rows must name one: only a check that found something lists its rows
-    afterwards. Counts are only compared with zero."""
+    afterwards. Counts are only compared with zero. ``repeats=False`` leaves out rows repeating
+    a key, for a caller that finds them after the write (their hash aggregate is the scan's
+    dearest part: about 1 s of 3.3 s at ten million events)."""
     key, required = plan.spec.key, [k for k in plan.spec.key if k in plan.spec.required]
     not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in required) or "true"
     hashed = f"hash({', '.join(ident(k) for k in key)})"
     counted = [f"count(*) FILTER (WHERE {f})" for f in plan.flags.values()]
     counted += [f"COALESCE(bool_or({f}), false)" for f in plan.late_offsets.values()]
     counted += [f"count(*) FILTER (WHERE {cond})" for cond, _ in _rules(batch, plan, stages)]
-    counted.append(
-        f"count(*) FILTER (WHERE {not_null}) - count(DISTINCT {hashed}) FILTER (WHERE {not_null})"
-    )
+    if repeats:
+        counted.append(
+            f"count(*) FILTER (WHERE {not_null}) - "
+            f"count(DISTINCT {hashed}) FILTER (WHERE {not_null})"
+        )
+    else:
+        counted.append("0")
     row = list(con.sql(f"SELECT {', '.join(counted)} FROM {batch}").fetchone())
     scan = Scan()
     for column in plan.flags:
@@ -170,8 +179,7 @@ def check_batch(
         if n:
             _insert(con, select)
     if scan.repeated:  # equal hashes: list the rows whose keys are really equal (maybe none)
-        required = [k for k in plan.spec.key if k in plan.spec.required]
-        _duplicates(con, batch, plan.spec.key, required)
+        list_repeats(con, batch, plan)
     if _joins_known(plan, known_opportunities):
         _unknown_opportunities(con, batch, plan, known_opportunities, scan)
 
@@ -267,11 +275,11 @@ def _unknown_opportunities(
         )
 
 
-def _duplicates(
-    con: duckdb.DuckDBPyConnection, batch: str, key: tuple[str, ...], required: list[str]
-) -> None:
+def list_repeats(con: duckdb.DuckDBPyConnection, batch: str, plan: Plan) -> None:
     """Later rows repeating an earlier row's key (rows with an empty required key are already
     reported as empty)."""
+    key = plan.spec.key
+    required = [k for k in key if k in plan.spec.required]
     cols = ", ".join(ident(k) for k in key)
     label = sql_literal(", ".join(key))
     shown = " || ' / ' || ".join(f"COALESCE(CAST({ident(k)} AS VARCHAR), '')" for k in key)

@@ -118,3 +118,22 @@ def test_the_list_of_derived_events_keeps_exactly_those_not_replaced(ws, tmp_pat
         ("B", "Qualified", "2024-01-05 10:00:00"),
         ("C", "Lead", "2024-01-03 09:00:00"),
     ]
+
+
+def test_a_derived_end_event_is_replaced_by_any_end_stage_of_the_same_deal(ws, tmp_path):
+    """Won and lost stand for each other: a file's Lost replaces a derived Won (the join first
+    keeps only the file's rows of the listed stages, every end stage among them)."""
+    deals = [("A", "2024-01-01", "2024-03-01", "won"), ("B", "2024-01-02", "2024-03-02", "won")]
+    header = ["opportunity_id", "created_at", "closed_at", "outcome"]
+    import_file(ws, "opportunities", write_csv(tmp_path / "d.csv", header, deals))
+    listed = "SELECT opportunity_id, stage FROM _salesflow_derived_events ORDER BY ALL"
+    assert query(ws, listed) == [("A", "Lead"), ("A", "Won"), ("B", "Lead"), ("B", "Won")]
+    events = [("A", "Lost", "2024-03-05 10:00:00"), ("B", "Qualified", "2024-02-01 10:00:00")]
+    import_file(
+        ws, "stage_events",
+        write_csv(tmp_path / "e.csv", ["opportunity_id", "stage", "entered_at"], events),
+    )  # fmt: skip
+    assert query(ws, listed) == [("A", "Lead"), ("B", "Lead"), ("B", "Won")]
+    stored = "SELECT opportunity_id, stage FROM stage_events ORDER BY ALL"
+    assert query(ws, stored) == [("A", "Lead"), ("A", "Lost"), ("B", "Lead"), ("B", "Qualified"),
+                                 ("B", "Won")]  # fmt: skip

@@ -566,3 +566,20 @@ def test_handed_rows_with_a_time_zone_take_the_general_way(workspace, tmp_path, 
     assert ways == [False] and paths == [True]
     assert derived.is_fresh(workspace.data, workspace.settings)
     assert_same(flow_state(con), temp_rebuild_state(workspace))
+
+
+@pytest.mark.parametrize("handed", [True, False])
+def test_deals_named_many_times_count_once(workspace, tmp_path, monkeypatch, handed):
+    """Two deals named fifty times each are two changed deals out of twenty (an update, not a
+    rebuild), on the way that reads the handed rows and on the general one."""
+    added = with_one_more_row(workspace, tmp_path, 41, ("D03", "Won", T0 + timedelta(days=500)))
+    con = workspace.data.con
+    ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
+    named = ["D03", "D04"] * 50
+    rows = added_rows(added) if handed else None
+    derived.refresh(workspace.data, workspace.settings, changed=named, added=rows)
+    assert paths == [True] and ways == ([True] if handed else [])
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)  # full rebuild: the oracle
+    assert_same(updated, flow_state(con))

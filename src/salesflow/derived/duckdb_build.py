@@ -302,11 +302,11 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
     stages = [(stage, rank, code) for code, (rank, stage) in enumerate(ranked)]
     if sorted(stored, key=lambda r: r[2]) != stages:
         return False  # the configured order changed the ranks (or codes): rebuild
-    ids = _distinct_ids(changed)
+    named = _named_ids(changed)
     cases = _execute(raw, "SELECT count(*) FROM flow_cases").fetchone()[0]
-    if 2 * len(ids) > cases:
+    if 2 * len(named) > cases and 2 * len(_distinct(named)) > cases:
         return False
-    handed = added is not None and _all_named(added, ids)
+    handed = added is not None and _all_named(added, named)
     saved = _execute(raw, "SELECT current_setting('preserve_insertion_order')").fetchone()
     # every thread stays: on an idle machine two threads took a third off the update at 10M
     # events (0.50 against 0.75 s) and changing the setting itself costs 8-20 ms
@@ -316,7 +316,7 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
         if handed and _append(raw, stages, old, added):
             _execute(raw, "COMMIT")
             return True
-        _load_ids(raw, ids)
+        _load_ids(raw, _distinct(named))
         before, after = _update_rows(raw, stages)
         events, *_ = _duckdb_statements(stages, "", "", "_flow_raw")
         _execute(raw, events)
@@ -341,9 +341,10 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
     return True
 
 
-def _distinct_ids(changed: Any) -> Any:
-    """The changed deals' distinct ids as an Arrow string array (counted and matched without
-    a statement: at a million events each statement costs about a millisecond)."""
+def _named_ids(changed: Any) -> Any:
+    """The changed deals' ids as an Arrow string array (counted and matched without a statement:
+    at a million events each statement costs about a millisecond). An importer names each deal
+    once, so they are only made distinct where it matters (9 ms for 100,000 ids at 10M events)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -351,7 +352,13 @@ def _distinct_ids(changed: Any) -> Any:
         column = changed.column("opportunity_id")
     else:
         column = pa.chunked_array([pa.array(list(changed))])  # ids of any type, as SQL casts
-    return pc.unique(pc.cast(column, pa.string()).combine_chunks())
+    return pc.cast(column, pa.string()).combine_chunks()
+
+
+def _distinct(ids: Any) -> Any:
+    import pyarrow.compute as pc
+
+    return pc.unique(ids)
 
 
 def _all_named(added: Any, ids: Any) -> bool:

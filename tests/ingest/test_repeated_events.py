@@ -15,18 +15,18 @@ from salesflow.errors import ImportValidationError
 from salesflow.ingest import import_file
 
 HEADER = ["opportunity_id", "stage", "entered_at"]
-DEALS = [(f"D{i:02d}", "2024-01-01") for i in range(40)]
+DEALS = [(f"D{i:02d}", "2024-01-01") for i in range(10)]
 
 
 def _history(deal: str) -> list[tuple[str, str, str]]:
     return [(deal, "Lead", "2024-01-02 09:00:00"), (deal, "Qualified", "2024-01-09 09:00:00")]
 
 
-def _workspace(ws, tmp_path, *, events: bool) -> None:
-    deals = write_csv(tmp_path / "deals.csv", ["opportunity_id", "created_at"], DEALS)
-    import_file(ws, "opportunities", deals)
+def _workspace(ws, tmp_path, *, events: bool, deals: list[tuple[str, str]] = DEALS) -> None:
+    path = write_csv(tmp_path / "deals.csv", ["opportunity_id", "created_at"], deals)
+    import_file(ws, "opportunities", path)
     if events:
-        rows = [row for deal, _ in DEALS for row in _history(deal)]
+        rows = [row for deal, _ in deals for row in _history(deal)]
         import_file(ws, "stage_events", write_csv(tmp_path / "history.csv", HEADER, rows))
 
 
@@ -75,6 +75,16 @@ def test_a_repeated_event_found_after_the_write_is_refused_and_named(
     assert f"as row {first}" in str(error)
 
 
+def test_a_small_file_beside_many_stored_events_is_checked_before_the_write(ws, tmp_path):
+    """Two rows beside 120 stored events: counting their keys costs less than scanning the flow
+    tables after the write, so the repeat is refused before anything is written."""
+    _workspace(ws, tmp_path, events=True, deals=[(f"D{i:02d}", "2024-01-01") for i in range(60)])
+    rows = [("D03", "Lead", "2024-02-01 10:00:00")] * 2
+    error, heard = _refused(ws, write_csv(tmp_path / "e.csv", HEADER, rows))
+    assert heard.count("Reading the file") == 1
+    assert [e.row for e in error.errors] == [2]
+
+
 def test_a_repeat_beside_another_problem_is_named_in_the_same_refusal(ws, tmp_path):
     _workspace(ws, tmp_path, events=False)
     rows = [("D01", "Lead", "2024-01-02 09:00:00")] * 2 + [("NOPE", "Lead", "2024-01-02")]
@@ -96,10 +106,10 @@ def test_a_repeat_already_stored_does_not_refuse_a_clean_file(ws, tmp_path):
                 "VALUES ('D09', 'Lead', TIMESTAMP '2024-01-02 09:00:00')")  # fmt: skip
     con.close()
     heard: list[str] = []
-    rows = [("D11", "Proposal", "2024-02-01 10:00:00")]
+    rows = [("D08", "Proposal", "2024-02-01 10:00:00")]
     report = import_file(
         ws, "stage_events", write_csv(tmp_path / "e.csv", HEADER, rows),
         progress=lambda step, *_: heard.append(step),
     )  # fmt: skip
     assert report.inserted == 1 and heard.count("Reading the file") == 2
-    assert query(ws, "SELECT count(*) FROM stage_events WHERE opportunity_id = 'D11'") == [(3,)]
+    assert query(ws, "SELECT count(*) FROM stage_events WHERE opportunity_id = 'D08'") == [(3,)]

@@ -112,4 +112,5 @@ def test_a_repeat_already_stored_does_not_refuse_a_clean_file(ws, tmp_path):
         progress=lambda step, *_: heard.append(step),
     )  # fmt: skip
     assert report.inserted == 1 and heard.count("Reading the file") == 2
+    assert any("already held stage events that repeat" in w for w in report.warnings)
     assert query(ws, "SELECT count(*) FROM stage_events WHERE opportunity_id = 'D08'") == [(3,)]

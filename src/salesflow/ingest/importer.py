@@ -158,12 +158,20 @@ def import_file(
     import starts over checking repeats first, which names the rows (see :class:`_Repeated`).
     """
     options = dict(locals())
+    started = time.perf_counter()
     try:
         return _import(**options, repeats_later=True)
     except _Repeated:
         if progress is not None:
             progress("Some events repeat: checking every row again to name them", 1, STEPS)
-        return _import(**options, repeats_later=False)
+        report = _import(**options, repeats_later=False)  # refuses the file if they are its own
+    report.seconds = round(time.perf_counter() - started, 3)
+    report.warnings.append(
+        "The workspace already held stage events that repeat (the same deal, stage and time "
+        "twice), so this file was checked twice; flow figures count each of those events twice "
+        "until the deals' whole histories are imported again, replacing the old ones"
+    )
+    return report
 
 
 class _Repeated(Exception):  # a signal, not an error: the import starts over

@@ -474,7 +474,8 @@ def _validate(
             build_batch(mem, source, "batch", plan, stages)
     except duckdb.Error as exc:  # a malformed line surfaces while reading the whole file
         raise unreadable(exc, path, report.format) from exc
-    repeats = not (repeats_later and _large_beside_stored(mem, ws))
+    report.rows_read = mem.sql("SELECT count(*) FROM batch_t").fetchone()[0]  # a rebuild keeps them
+    repeats = not (repeats_later and _large_beside_stored(report.rows_read, ws))
     scan = scan_batch(mem, "batch", plan, stages, known, repeats=repeats)  # one pass
     try:
         late = convert_late_offsets(mem, source, "batch", plan, stages, scan.late)
@@ -482,7 +483,6 @@ def _validate(
         raise unreadable(exc, path, report.format) from exc
     if late:  # the batch was built again
         scan = scan_batch(mem, "batch", plan, stages, known, repeats=repeats)
-    report.rows_read = mem.sql("SELECT count(*) FROM batch_t").fetchone()[0]
 
     def rows_view() -> str:
         source_view(mem, materialise(mem, "raw"), "src_rows", columns, tm.values, rows=True)
@@ -524,10 +524,9 @@ def _validate(
 _STORED_PER_ROW = 40
 
 
-def _large_beside_stored(mem, ws: WorkspaceData) -> bool:
-    """Whether the batch is large enough beside the stored events that finding its repeated
-    keys in the flow tables after the write costs less than counting them now."""
-    rows = mem.sql("SELECT count(*) FROM batch_t").fetchone()[0]
+def _large_beside_stored(rows: int, ws: WorkspaceData) -> bool:
+    """Whether a batch of ``rows`` is large enough beside the stored events that finding its
+    repeated keys in the flow tables after the write costs less than counting them now."""
     return rows * _STORED_PER_ROW > ws.rows("stage_events")
 
 

@@ -583,3 +583,39 @@ def test_deals_named_many_times_count_once(workspace, tmp_path, monkeypatch, han
     updated = flow_state(con)
     derived.refresh(workspace.data, workspace.settings)  # full rebuild: the oracle
     assert_same(updated, flow_state(con))
+
+
+def test_handed_rows_of_a_deal_not_named_take_the_general_way(workspace, tmp_path, monkeypatch):
+    """Rows of a deal the caller did not name are not the whole change it vouched for: the
+    update goes the general way for the named deals only, and the stored fingerprint (which
+    does not count the unnamed deal's row) says the tables are stale, so readers rebuild them
+    rather than show the old figures as fresh."""
+    added = with_one_more_row(workspace, tmp_path, 61, ("D01", "Won", T0 + timedelta(days=700)))
+    ways, paths = spy_append(monkeypatch), spy_update(monkeypatch)
+    derived.refresh(workspace.data, workspace.settings, changed=["D02"], added=added_rows(added))
+    assert ways == [False] and paths == [True]
+    assert not derived.is_fresh(workspace.data, workspace.settings)
+
+
+def test_a_failed_statement_of_the_handed_way_changes_nothing(workspace, tmp_path, monkeypatch):
+    """The handed way runs its statements on another thread: one that fails there is raised
+    here, with the statements after it dropped and everything before it rolled back."""
+    import duckdb
+
+    from salesflow.derived import append
+
+    added = with_one_more_row(workspace, tmp_path, 71, ("D05", "Lost", T0 + timedelta(days=600)))
+    con = workspace.data.con
+    before = flow_state(con)
+    monkeypatch.setattr(append, "_INSERT_CASES", "INSERT INTO flow_cases SELECT * FROM _no_such")
+    with pytest.raises(duckdb.CatalogException, match="_no_such"):
+        derived.refresh(
+            workspace.data, workspace.settings, changed=["D05"], added=added_rows(added)
+        )
+    assert_same(flow_state(con), before)  # the deleted case and new transitions rolled back
+    monkeypatch.undo()
+    derived.refresh(workspace.data, workspace.settings, changed=["D05"], added=added_rows(added))
+    assert derived.is_fresh(workspace.data, workspace.settings)
+    updated = flow_state(con)
+    derived.refresh(workspace.data, workspace.settings)
+    assert_same(updated, flow_state(con))

@@ -13,6 +13,7 @@ with the same expressions, so the tables equal a full rebuild's.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -39,25 +40,85 @@ def _registered(raw: Any, **tables: pa.Table) -> Iterator[None]:
             raw.unregister(name)
 
 
-def apply(raw: Any, stages: list, old: dict[str, Any], added: pa.Table) -> bool:
+def apply(raw: Any, stages: list, old: dict[str, Any], added: pa.Table, named: pa.Array) -> bool:
     """Update the deals of ``added`` (inside the caller's transaction); False, with nothing
     written, when a row is not a plain append (an unknown stage, a missing value, a time
-    before its deal's last event) or a case has no checksum: the caller goes the general way.
+    before its deal's last event), belongs to a deal not ``named``, or a case has no checksum:
+    the caller goes the general way.
+
+    Every statement runs on one other thread, in the order given, while the Arrow and NumPy
+    work goes on here: DuckDB lets go of the interpreter while it runs, so the scan of the old
+    cases overlaps the ordering of the rows, and the writes the making of the next rows.
     """
-    rows = _ordered(added, [s for s, _, _ in stages])
-    if rows is None or old["min"] is None or old["max"] is None:
-        return False
-    if not rows.num_rows:
-        return True  # nothing was added: nothing changes
-    groups = _Groups(rows)
-    gone = _old_cases(raw, groups.ids, [s for s, _, _ in stages])
-    link = groups.link(gone)
-    if link is None:
-        return False
-    cases, transitions = _new_rows(raw, groups, link, gone, stages)
-    meta = _fingerprint(raw, rows, old)
-    _write(raw, stages, gone, cases, transitions, meta)
+    import pyarrow as pa
+
+    names = [s for s, _, _ in stages]
+    with _statements_thread() as duck:
+        reading = duck.submit(_read_old_cases, raw, named)
+        rows = _ordered(added, names)
+        if rows is None or old["min"] is None or old["max"] is None:
+            return False
+        if not rows.num_rows:
+            return True  # nothing was added: nothing changes
+        groups = _Groups(rows)
+        of_named = _places(groups.ids, named)
+        if of_named is None:
+            return False  # a row of a deal not named: these rows are not the whole change
+        counting = duck.submit(_fingerprint, raw, rows, old)
+        gone = _old_cases(*reading.result(), of_named, len(named))
+        link = None if gone is None else groups.link(gone)
+        if link is None:
+            return False
+        rework = _rework(groups, link, stages)
+        transitions = _transitions(groups, link, rework)
+        gone_rows = pa.table({"row_id": gone["row_id"]})
+        writes = [
+            duck.submit(_run, raw, _DELETE_CASES, _flow_gone=gone_rows),
+            duck.submit(_run, raw, _INSERT_TRANSITIONS, _flow_new_t=transitions),
+        ]
+        hashing = duck.submit(_xor_hashes, raw, groups, link["seq"])
+        codes = _codes(groups, link, gone)
+        found = duck.submit(_find_variants, raw, codes)
+        cases = _new_cases(groups, link, gone, stages, rework)
+        new_ids, counts = _variants(found.result(), gone, codes)
+        cases = cases.append_column(
+            "checksum", pa.array(gone["checksum"][link["where"]] ^ hashing.result())
+        )
+        cases = cases.append_column("variant_id", pa.array(new_ids, pa.int32()))
+        meta = build._sql_text(json.dumps(counting.result(), sort_keys=True))
+        writes.append(duck.submit(_run, raw, _INSERT_CASES, _flow_new_c=cases))
+        writes += [
+            duck.submit(_run, raw, s, _flow_counts=counts) for s in _variant_statements(counts)
+        ]
+        writes.append(duck.submit(_run, raw, f"UPDATE flow_meta SET fingerprint = {meta}"))
+        for write in writes:
+            write.result()  # raises what a statement raised (the caller rolls back)
     return True
+
+
+@contextmanager
+def _statements_thread() -> Iterator[ThreadPoolExecutor]:
+    """One thread that runs what it is given in that order (the connection's only user while
+    it lives). On the way out, what has not begun is dropped and what runs is waited for."""
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesflow-flow")
+    try:
+        yield worker
+    finally:
+        worker.shutdown(wait=True, cancel_futures=True)
+
+
+def _run(raw: Any, statement: str, **tables: pa.Table) -> None:
+    with _registered(raw, **tables):
+        build._execute(raw, statement)
+
+
+_MS = build._ms
+_DELETE_CASES = "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone)"
+_INSERT_TRANSITIONS = f"""INSERT INTO flow_transitions SELECT opportunity_id, seq, from_code,
+    to_code, from_at, to_at, {_MS("to_at")} - {_MS("from_at")}, is_rework FROM _flow_new_t"""
+_INSERT_CASES = f"""INSERT INTO flow_cases SELECT opportunity_id, variant_id, first_at, last_at,
+    {_MS("last_at")} - {_MS("first_at")}, first_stage, last_stage, n_events, n_rework, checksum
+    FROM _flow_new_c"""
 
 
 def _ordered(added: pa.Table, names: list[str]) -> pa.Table | None:
@@ -131,24 +192,29 @@ class _Groups:
                 "prev_code": prev_code, "prev_at": prev_at}  # fmt: skip
 
 
-def _old_cases(raw: Any, ids: pa.Array, names: list[str]) -> dict[str, Any]:
-    """The added deals' rows in ``flow_cases`` (the one scan of that table) with their variant's
-    codes and count, as arrays in the order of ``ids`` with one more entry standing in for a new
-    deal (``where``: each id's entry). Stages come back as codes and deals as their place in
-    ``ids``: a hundred thousand strings less to hand over and match again at 10M events."""
-    import numpy as np
-    import pyarrow as pa
+def _places(ids: pa.Array, named: pa.Array) -> np.ndarray | None:
+    """Each deal's place among the ``named`` ones (the first if named twice); None if one of
+    them is not named."""
     import pyarrow.compute as pc
 
-    listed = f"[{', '.join(map(build._sql_text, names))}]"
-    handed = pa.table({"opportunity_id": ids, "pos": pa.array(np.arange(len(ids)), pa.int64())})
+    places = pc.index_in(ids, value_set=named)
+    return None if places.null_count else places.to_numpy()
+
+
+def _read_old_cases(raw: Any, named: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """The ``named`` deals' rows in ``flow_cases`` (the one scan of that table; ``pos``: the
+    deal's place in ``named``) and their variants' codes and counts. Deals come back as their
+    place, and their first and last stages and count of events are read off their variant's
+    codes: no string column is read but the deal ids (each one costs about 10 ms at 10M)."""
+    import numpy as np
+    import pyarrow as pa
+
+    handed = pa.table({"opportunity_id": named, "pos": pa.array(np.arange(len(named)), pa.int64())})
     with _registered(raw, _flow_added_ids=handed):
         got = build._execute(
             raw,
-            "SELECT i.pos, c.rowid AS row_id, c.variant_id, c.first_at, c.last_at, c.n_events, "
-            f"c.n_rework, c.checksum, list_position({listed}, c.first_stage) - 1 AS first_code, "
-            f"list_position({listed}, c.last_stage) - 1 AS last_code "
-            "FROM _flow_added_ids i JOIN flow_cases c USING (opportunity_id)",
+            "SELECT i.pos, c.rowid AS row_id, c.variant_id, c.first_at, c.last_at, c.n_rework, "
+            "c.checksum FROM _flow_added_ids i JOIN flow_cases c USING (opportunity_id)",
         ).to_arrow_table()
     with _registered(raw, _flow_old_variants=got.select(["variant_id"])):
         variants = build._execute(
@@ -156,64 +222,116 @@ def _old_cases(raw: Any, ids: pa.Array, names: list[str]) -> dict[str, Any]:
             "SELECT variant_id, codes, n_cases FROM flow_variants WHERE variant_id IN "
             "(SELECT variant_id FROM _flow_old_variants)",
         ).to_arrow_table()
+    return got, variants
+
+
+def _old_cases(
+    got: pa.Table, variants: pa.Table, of_named: np.ndarray, n_named: int
+) -> dict[str, Any] | None:
+    """The old cases of the deals with added rows (``of_named``: each one's place among the
+    named deals) as arrays in the deals' order, with one more entry standing in for a new
+    deal (``where``: each deal's entry). Cases of named deals without added rows are left out:
+    they stay as they are. None when a case's variant is missing (tables not as built)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pos = got.column("pos").to_numpy()
+    used = np.zeros(n_named, dtype=bool)
+    used[of_named] = True  # a deal named twice: only its first place is used
+    if not used[pos].all():
+        got = got.filter(pa.array(used[pos]))
+        pos = got.column("pos").to_numpy()
 
     def column(name: str, fill: int = 0) -> np.ndarray:
         values = got.column(name).cast("int64") if name.endswith("_at") else got.column(name)
         return np.append(values.to_numpy(zero_copy_only=False), fill)
 
     k = got.num_rows
-    where = np.full(len(ids), k, dtype=np.int64)
-    where[got.column("pos").to_numpy()] = np.arange(k)
-    out: dict[str, Any] = {"where": where, "row_id": got.column("row_id")}
-    for name in ("n_events", "n_rework", "first_code", "last_code", "first_at", "last_at"):
+    case_of = np.full(n_named, k, dtype=np.int64)
+    case_of[pos] = np.arange(k)
+    out: dict[str, Any] = {"where": case_of[of_named], "row_id": got.column("row_id")}
+    for name in ("n_rework", "first_at", "last_at", "variant_id"):
         out[name] = column(name).astype(np.int64)
-    out["variant_id"] = column("variant_id").astype(np.int64)
     out["no_checksum"] = np.append(got.column("checksum").is_null().to_numpy(), False)
     checksum = got.column("checksum").fill_null(0).to_numpy().astype(np.uint64)
     out["checksum"] = np.append(checksum, np.uint64(0))  # a plain 0 would make it float64
     of_case = pc.index_in(got.column("variant_id"), value_set=variants.column("variant_id"))
+    if of_case.null_count:
+        return None
     out["codes"] = variants.column("codes").take(of_case)  # each old case's variant
     out["n_cases"] = variants.column("n_cases").take(of_case).to_numpy().astype(np.int64)
+    codes = variants.column("codes")  # "3,4,4,6": a case's stage codes in order
+    read_off = {
+        "first_code": pc.replace_substring_regex(codes, ",.*$", ""),
+        "last_code": pc.replace_substring_regex(codes, "^.*,", ""),
+        "n_events": pc.add(pc.count_substring(codes, ","), 1),
+    }
+    for name, per_variant in read_off.items():
+        values = pc.cast(per_variant, pa.int64()).take(of_case).to_numpy(zero_copy_only=False)
+        out[name] = np.append(values, 0)
     return out
 
 
-def _new_rows(
-    raw: Any, groups: _Groups, link: dict[str, Any], gone: dict[str, Any], stages: list
-) -> tuple[pa.Table, pa.Table]:
-    """The added deals' new case rows (codes text instead of a variant) and new transitions."""
+def _rework(groups: _Groups, link: dict[str, Any], stages: list) -> np.ndarray:
+    """Whether each added row is a move back or a repeat of the stage before it."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    names = pa.array([s for s, _, _ in stages], pa.string())
     ranks = np.array([r for _, r, _ in stages], dtype=np.int64)
-    g, rows, where, known = groups, groups.rows, link["where"], link["known"]
-    rework = link["has_prev"] & (
-        (ranks[g.code] < ranks[link["prev_code"]]) | (g.code == link["prev_code"])
-    )
-    keep = link["has_prev"]
-    transitions = pa.table(
+    before = link["prev_code"]
+    return link["has_prev"] & ((ranks[groups.code] < ranks[before]) | (groups.code == before))
+
+
+def _transitions(groups: _Groups, link: dict[str, Any], rework: np.ndarray) -> pa.Table:
+    """The new transitions: each added row from the event before it (none for a new deal's
+    first)."""
+    import pyarrow as pa
+
+    keep, rows = link["has_prev"], groups.rows
+    return pa.table(
         {
             "opportunity_id": rows.column("opportunity_id").filter(keep),
             "seq": pa.array(link["seq"][keep] - 1, pa.int32()),
             "from_code": pa.array(link["prev_code"][keep], pa.int16()),
-            "to_code": pa.array(g.code[keep], pa.int16()),
+            "to_code": pa.array(groups.code[keep], pa.int16()),
             "from_at": pa.array(link["prev_at"][keep], pa.timestamp("us")),
             "to_at": rows.column("entered_at").filter(keep),
             "is_rework": pa.array(rework[keep]),
         }
     )
+
+
+def _codes(groups: _Groups, link: dict[str, Any], gone: dict[str, Any]) -> pa.Array:
+    """Each added deal's new variant as codes text: its old variant's, then its added rows'."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    g = groups
     offsets = pa.array(np.append(g.starts, len(g.code)).astype(np.int32))
     new_codes = pc.binary_join(
         pa.ListArray.from_arrays(
-            offsets, pc.cast(rows.column("code").combine_chunks(), pa.string())
+            offsets, pc.cast(g.rows.column("code").combine_chunks(), pa.string())
         ),
         ",",
     )
     old_codes = pa.concat_arrays([gone["codes"].combine_chunks(),
-                                  pa.nulls(1, pa.string())]).take(where)  # fmt: skip
+                                  pa.nulls(1, pa.string())]).take(link["where"])  # fmt: skip
+    return pc.binary_join_element_wise(old_codes, new_codes, ",", null_handling="skip")
+
+
+def _new_cases(
+    groups: _Groups, link: dict[str, Any], gone: dict[str, Any], stages: list, rework: np.ndarray
+) -> pa.Table:
+    """The added deals' new case rows but their checksum and variant (DuckDB works those out
+    meanwhile)."""
+    import numpy as np
+    import pyarrow as pa
+
+    names = pa.array([s for s, _, _ in stages], pa.string())
+    g, where, known = groups, link["where"], link["known"]
     first = np.where(known, gone["first_code"][where], g.code[g.starts])
-    cases = pa.table(
+    return pa.table(
         {
             "opportunity_id": g.ids,
             "first_at": pa.array(
@@ -227,11 +345,8 @@ def _new_rows(
                 gone["n_rework"][where] + np.add.reduceat(rework.astype(np.int64), g.starts),
                 pa.int32(),
             ),
-            "checksum": pa.array(gone["checksum"][where] ^ _xor_hashes(raw, g, link["seq"])),
-            "codes": pc.binary_join_element_wise(old_codes, new_codes, ",", null_handling="skip"),
         }
     )
-    return cases, transitions
 
 
 def _xor_hashes(raw: Any, groups: _Groups, seq: np.ndarray) -> np.ndarray:
@@ -274,62 +389,35 @@ def _fingerprint(raw: Any, rows: pa.Table, old: dict[str, Any]) -> dict[str, Any
     return meta
 
 
-def _write(
-    raw: Any,
-    stages: list,
-    gone: dict[str, Any],
-    cases: pa.Table,
-    transitions: pa.Table,
-    meta: dict[str, Any],
-) -> None:
-    """Insert the transitions, replace the cases, adjust the variants, store the fingerprint."""
-    import pyarrow as pa
-
-    new_ids, counts = _variants(raw, gone, cases)
-    cases = cases.append_column("variant_id", pa.array(new_ids, pa.int32()))
-    ms = build._ms
-    with _registered(
-        raw,
-        _flow_new_t=transitions,
-        _flow_new_c=cases,
-        _flow_gone=pa.table({"row_id": gone["row_id"]}),
-        _flow_counts=counts,
-    ):
-        statements = [
-            f"""INSERT INTO flow_transitions SELECT opportunity_id, seq, from_code, to_code,
-                   from_at, to_at, {ms("to_at")} - {ms("from_at")}, is_rework FROM _flow_new_t""",
-            "DELETE FROM flow_cases WHERE rowid IN (SELECT row_id FROM _flow_gone)",
-            f"""INSERT INTO flow_cases SELECT opportunity_id, variant_id, first_at, last_at,
-                   {ms("last_at")} - {ms("first_at")}, first_stage, last_stage, n_events,
-                   n_rework, checksum FROM _flow_new_c""",
-            *_variant_statements(counts),
-            f"UPDATE flow_meta SET fingerprint = {build._sql_text(json.dumps(meta, sort_keys=True))}",
-        ]
-        for statement in statements:
-            build._execute(raw, statement)
-
-
-def _variants(raw: Any, gone: dict[str, Any], cases: pa.Table) -> tuple[Any, pa.Table]:
-    """Each new case's variant id (new codes get ids after the largest, in codes order) and
-    every touched variant's change of count with its count before (0 for a new one)."""
-    import numpy as np
+def _find_variants(raw: Any, codes: pa.Array) -> pa.Table:
+    """The new cases' distinct codes with their variant's id and count where one exists, and
+    the largest variant id (``top``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    codes = pc.unique(cases.column("codes"))
-    with _registered(raw, _flow_codes=pa.table({"codes": codes})):
-        found = build._execute(
+    with _registered(raw, _flow_codes=pa.table({"codes": pc.unique(codes)})):
+        return build._execute(
             raw,
             "SELECT c.codes, v.variant_id, v.n_cases, (SELECT coalesce(max(variant_id), -1) "
             "FROM flow_variants) AS top FROM _flow_codes c LEFT JOIN flow_variants v USING (codes) "
             "ORDER BY c.codes",
         ).to_arrow_table()
+
+
+def _variants(found: pa.Table, gone: dict[str, Any], codes: pa.Array) -> tuple[Any, pa.Table]:
+    """Each new case's variant id (new codes get ids after the largest, in codes order) and
+    every touched variant's change of count with its count before (0 for a new one), from
+    :func:`_find_variants`."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ids = found.column("variant_id").to_numpy(zero_copy_only=False)
     fresh = found.column("variant_id").is_null().to_numpy(zero_copy_only=False)
     top = found.column("top")[0].as_py() if found.num_rows else -1
     ids = np.where(fresh, top + np.cumsum(fresh), np.nan_to_num(ids)).astype(np.int64)
     had = np.nan_to_num(found.column("n_cases").to_numpy(zero_copy_only=False)).astype(np.int64)
-    case_ids = ids[pc.index_in(cases.column("codes"), value_set=found.column("codes")).to_numpy()]
+    case_ids = ids[pc.index_in(codes, value_set=found.column("codes")).to_numpy()]
     old_ids = gone["variant_id"][:-1]
     old_had = gone["n_cases"]
     # variant ids are small non-negative integers: counted by position, not sorted (np.unique

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from salesflow.derived.lookup import last_case_events_sql
 from salesflow.ingest.batch import Plan, outcome_sql, sql_literal
 
 if TYPE_CHECKING:
@@ -107,14 +108,11 @@ def last_events_sql(
 
 
 def last_cases_sql(ids: str, stages: StageConfig) -> str:
-    """:func:`last_events_sql` read from the flow tables' ``flow_cases`` (one row per deal, its
-    last event ordered as the flow orders events: time, then configured stage, then name) when
-    they were just built from the same events: no second aggregate of every event. The two agree
-    on events whose stages are all configured (a checked batch's)."""
+    """:func:`last_events_sql` read from the flow tables (``derived.lookup``) when they were
+    just built from the same events: no second aggregate of every event. The two agree on
+    events whose stages are all configured (a checked batch's)."""
     return (
-        f"SELECT opportunity_id, last_stage AS stage, last_at AS entered_at, "
-        f"{outcome_sql('last_stage', stages)} AS outcome FROM flow_cases "
-        f"WHERE opportunity_id IN ({ids})"
+        f"SELECT *, {outcome_sql('stage', stages)} AS outcome FROM ({last_case_events_sql(ids)}) l"
     )
 
 

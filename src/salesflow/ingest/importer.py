@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from salesflow.derived.lookup import repeats_an_event
 from salesflow.derived.seal import write_seal
 from salesflow.errors import ConfigError, ImportValidationError, RowError, StorageError
 from salesflow.ingest import stages as stage_rules
@@ -293,7 +294,7 @@ def _import(
                     result.refreshed_opportunities = outcomes_after_refresh(
                         nxt.data.con, stages, flow_fresh=fresh is not None
                     )
-                if later and _repeats_a_key(nxt.data.con, flow_fresh=fresh is not None):
+                if later and repeats_an_event(nxt.data.con, flow_fresh=fresh is not None):
                     raise _Repeated
             live = workspace.live_file  # an import inside another writer's generation: no seal
             if fresh is not None and live is not None:
@@ -416,20 +417,6 @@ def _plan(mem, spec, tm, header, ws, report, file, decimal_comma: bool) -> Plan:
     report.columns = dict(plan.columns)
     report.extra_columns = list(plan.extras)
     return plan
-
-
-def _repeats_a_key(con: duckdb.DuckDBPyConnection, *, flow_fresh: bool) -> bool:
-    """Whether ``stage_events`` holds two events of one deal with the same stage and time. In
-    fresh flow tables they follow each other (events are ordered by time, then stage): a
-    transition from a stage to itself taking no time. Else one aggregate over every event."""
-    if flow_fresh:
-        query = "SELECT 1 FROM flow_transitions WHERE from_code = to_code AND from_at = to_at"
-    else:
-        query = (
-            "SELECT 1 FROM stage_events GROUP BY opportunity_id, stage, entered_at "
-            "HAVING count(*) > 1"
-        )
-    return bool(con.execute(f"SELECT count(*) FROM ({query} LIMIT 1) x").fetchone()[0])
 
 
 def _validate(

@@ -127,6 +127,38 @@ def test_status_and_flow_on_duckdb_import_only_duckdb(small_workspace):
     assert (lead["wip"], lead["wip_over_p85"]) == (2, 0)
 
 
+def test_an_events_import_on_duckdb_imports_no_ibis(workspace, tmp_path):
+    """`salesflow import` of stage events into a DuckDB workspace writes, checks and refreshes
+    the flow tables on DuckDB's own connection: no Ibis, Plotly, SQLAlchemy, FastAPI,
+    statsmodels or scikit-learn. (pandas comes with the flow update's Arrow tables: DuckDB
+    reads them through ``pyarrow.dataset``, which imports pandas.)"""
+    import json
+
+    from salesflow import derived
+    from salesflow.ingest import import_file
+    from salesflow.workspace import Workspace
+
+    deals = tmp_path / "deals.csv"
+    deals.write_text("opportunity_id,created_at\nA,2026-01-05\nB,2026-01-06\n")
+    import_file(workspace, "opportunities", deals)
+    first = tmp_path / "a.csv"
+    first.write_text(
+        "opportunity_id,stage,entered_at\nA,Lead,2026-01-05 09:00\nB,Lead,2026-01-06\n"
+    )
+    import_file(workspace, "stage_events", first)
+    workspace.close()
+    more = tmp_path / "b.csv"
+    more.write_text("opportunity_id,stage,entered_at\nA,Won,2026-01-09 09:00\n")
+    args = ["-w", str(workspace.path), "import", "stage_events", str(more), "--json"]
+    output, loaded = _imported_by(args, [m for m in HEAVY if m not in ("pandas", "pyarrow")])
+    assert loaded == "", f"`salesflow import` imported {loaded}"
+    assert json.loads(output)["inserted"] == 1
+    with Workspace.open(workspace.path) as ws:  # the flow tables were updated, not left stale
+        assert derived.is_fresh(ws.data, ws.settings)
+        cases = ws.raw.execute("SELECT opportunity_id, last_stage FROM flow_cases ORDER BY 1")
+        assert cases.fetchall() == [("A", "Won"), ("B", "Lead")]
+
+
 def _importtime(args: list[str]) -> tuple[str, set[str]]:
     """``python -X importtime -m salesflow ARGS`` as a user runs it: its output and the
     top-level packages it imported (from the import-time report on stderr)."""

@@ -39,6 +39,7 @@ __all__ = [
     "FLOW_TABLES",
     "MEMORY_LIMIT",
     "VERSION",
+    "duckdb_connection",
     "fingerprint",
     "is_fresh",
     "is_fresh_attached",
@@ -52,7 +53,7 @@ FLOW_TABLES = ("flow_stages", "flow_transitions", "flow_cases", "flow_variants",
 
 
 def refresh(
-    con: BaseBackend,
+    con: BaseBackend | duckdb.DuckDBPyConnection,
     settings: Settings,
     *,
     temp: bool = False,
@@ -62,8 +63,9 @@ def refresh(
 ) -> None:
     """Rebuild the derived flow tables from ``stage_events`` (idempotent).
 
-    ``temp=True`` builds them as temporary tables seen only by this connection: that is how a
-    read-only reader still gets a correct process map when the stored tables are stale.
+    ``con`` is an Ibis backend, or a DuckDB connection (an importer's: then Ibis is not
+    imported). ``temp=True`` builds them as temporary tables seen only by this connection: that
+    is how a read-only reader still gets a correct process map when the stored tables are stale.
     ``portable=True`` uses the Ibis build even on DuckDB (to check both builds agree).
     ``changed`` names the only deals whose stage events changed since the tables were last
     fresh (an importer knows this): on DuckDB just those deals are recomputed, unless the stage
@@ -73,27 +75,57 @@ def refresh(
     edited): deals whose new rows all come after their last event are then updated from
     ``flow_cases`` and these rows, without reading ``stage_events``.
     """
-    duck = con.name == "duckdb" and not portable
-    if duck and changed is not None and not temp:  # an update checks the tables itself
-        from salesflow.derived import duckdb_build
+    raw = duckdb_connection(con)
+    if raw is None or portable:
+        _refresh_portable(con if raw is None else _ibis(raw), settings, temp=temp)
+        return
+    from salesflow.derived import duckdb_build
 
-        if duckdb_build.update(con, settings, changed, added):
-            return
+    updated = changed is not None and not temp  # an update checks the tables itself
+    if updated and duckdb_build.update(raw, settings, changed, added):
+        return
+    if "stage_events" not in _duckdb_tables(raw):
+        return
+    meta = json.dumps(fingerprint(raw, settings), sort_keys=True)
+    duckdb_build.build(raw, _stage_codes(raw, settings), meta, temp=temp)
+
+
+def _refresh_portable(con: BaseBackend, settings: Settings, *, temp: bool) -> None:
+    from salesflow.derived import portable as portable_build
+
     if "stage_events" not in con.list_tables():
         return
     meta = json.dumps(fingerprint(con, settings), sort_keys=True)
-    stages = _stage_codes(con, settings)
-    if duck:
-        from salesflow.derived import duckdb_build
-
-        duckdb_build.build(con, stages, meta, temp=temp)
-    else:
-        from salesflow.derived import portable as portable_build
-
-        portable_build.build(con, stages, meta, temp=temp)
+    portable_build.build(con, _stage_codes(con, settings), meta, temp=temp)
 
 
-def fingerprint(con: BaseBackend, settings: Settings) -> dict[str, Any]:
+def duckdb_connection(con: object) -> duckdb.DuckDBPyConnection | None:
+    """The DuckDB connection ``con`` is or wraps (an Ibis DuckDB backend); None for any other
+    backend."""
+    if getattr(con, "name", None) == "duckdb":
+        return con.con  # type: ignore[attr-defined]
+    import duckdb
+
+    return con if isinstance(con, duckdb.DuckDBPyConnection) else None
+
+
+def _ibis(raw: duckdb.DuckDBPyConnection) -> BaseBackend:
+    import ibis
+
+    return ibis.duckdb.from_connection(raw)
+
+
+def _duckdb_tables(raw: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables and views of the connection's schema, temporary ones included (as Ibis's
+    ``list_tables`` sees them)."""
+    rows = raw.execute(
+        "SELECT DISTINCT table_name FROM information_schema.tables WHERE table_catalog IN "
+        "(current_database(), 'temp') AND table_schema = current_schema()"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def fingerprint(con: BaseBackend | duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Any]:
     """What the derived tables depend on: the stage settings and a summary of ``stage_events``.
 
     On DuckDB the summary includes a checksum of every row, so edits that keep the row count are
@@ -101,8 +133,9 @@ def fingerprint(con: BaseBackend, settings: Settings) -> dict[str, Any]:
     """
     s = settings.stages
     doc: dict[str, Any] = {"version": VERSION, "stages": [s.order, s.won, s.lost]}
-    if con.name == "duckdb":
-        doc.update(_duckdb_summary(con.con, "stage_events"))
+    raw = duckdb_connection(con)
+    if raw is not None:
+        doc.update(_duckdb_summary(raw, "stage_events"))
     else:
         t = con.table("stage_events")
         row = t.aggregate(n=t.count(), lo=t.entered_at.min(), hi=t.entered_at.max()).execute()
@@ -111,13 +144,14 @@ def fingerprint(con: BaseBackend, settings: Settings) -> dict[str, Any]:
     return json.loads(json.dumps(doc, default=str))
 
 
-def is_fresh(con: BaseBackend, settings: Settings) -> bool:
+def is_fresh(con: BaseBackend | duckdb.DuckDBPyConnection, settings: Settings) -> bool:
     """True when every derived table exists and was built from the current data and settings."""
-    tables = set(con.list_tables())
+    raw = duckdb_connection(con)
+    tables = _duckdb_tables(raw) if raw is not None else set(con.list_tables())
     if not set(FLOW_TABLES) <= tables or "stage_events" not in tables:
         return False
-    if con.name == "duckdb":
-        stored = [r[0] for r in con.con.execute("SELECT fingerprint FROM flow_meta").fetchall()]
+    if raw is not None:
+        stored = [r[0] for r in raw.execute("SELECT fingerprint FROM flow_meta").fetchall()]
     else:
         stored = list(con.table("flow_meta").execute()["fingerprint"])
     return len(stored) == 1 and json.loads(stored[0]) == fingerprint(con, settings)
@@ -175,12 +209,15 @@ def _iso(value: object) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
 
 
-def _stage_codes(con: BaseBackend, settings: Settings) -> list[tuple[str, int, int]]:
+def _stage_codes(
+    con: BaseBackend | duckdb.DuckDBPyConnection, settings: Settings
+) -> list[tuple[str, int, int]]:
     """(stage, rank, code) for every stage in the data, ordered in Python so codes never depend
     on a database's collation. Stages missing from the settings rank after all configured ones."""
-    if con.name == "duckdb":  # plain SQL: a fifth of the time Ibis takes (an incremental refresh)
+    raw = duckdb_connection(con)
+    if raw is not None:  # plain SQL: a fifth of the time Ibis takes (an incremental refresh)
         query = "SELECT DISTINCT stage FROM stage_events WHERE stage IS NOT NULL"
-        seen = [r[0] for r in con.con.execute(query).fetchall()]
+        seen = [r[0] for r in raw.execute(query).fetchall()]
     else:
         t = con.table("stage_events")
         seen = t.filter(t.stage.notnull()).select("stage").distinct().execute()["stage"]

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ibis.backends import BaseBackend
+    import duckdb
 
     from salesflow.settings import Settings
 
@@ -189,7 +189,7 @@ _DUCKDB_SCRATCH = (
 BUILDING = "__building"
 
 
-def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
+def build(raw: duckdb.DuckDBPyConnection, stages: list, meta: str, *, temp: bool) -> None:
     """Build so that readers see all new tables or none.
 
     A full stored build writes new tables beside the old ones and swaps them in with one short
@@ -200,7 +200,6 @@ def build(con: BaseBackend, stages: list, meta: str, *, temp: bool) -> None:
     re-compress) within a 1 GB buffer that spills to disk, keeping ten million events under
     1.5 GiB; the connection's own settings are restored afterwards.
     """
-    raw = con.con
     saved = raw.execute(
         "SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order')"
     ).fetchone()
@@ -255,7 +254,9 @@ class _Rebuild(Exception):  # a signal, not an error: rebuild everything instead
     """Raised inside an update when only a full rebuild gives the right tables."""
 
 
-def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None) -> bool:
+def update(
+    raw: duckdb.DuckDBPyConnection, settings: Settings, changed: Any, added: Any = None
+) -> bool:
     """Recompute only the ``changed`` deals' rows; False (nothing written) when a full rebuild
     is needed instead.
 
@@ -275,7 +276,6 @@ def update(con: BaseBackend, settings: Settings, changed: Any, added: Any = None
     then the scan of ``flow_cases`` is the only one, and the named deals without added rows are
     left as they are.
     """
-    raw = con.con
     names = ", ".join(_sql_text(t) for t in (*FLOW_TABLES, "stage_events"))
     present = _execute(
         raw,

@@ -32,3 +32,16 @@ def last_case_events_sql(ids: str) -> str:
         "SELECT opportunity_id, last_stage AS stage, last_at AS entered_at FROM flow_cases "
         f"WHERE opportunity_id IN ({ids})"
     )
+
+
+def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint ``flow_meta`` holds: what the flow tables were built from (None when
+    there is no such table or it does not hold exactly one)."""
+    present = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = current_schema() AND table_name = 'flow_meta'"
+    ).fetchone()[0]
+    if not present:
+        return None
+    rows = con.execute("SELECT fingerprint FROM flow_meta").fetchall()
+    return rows[0][0] if len(rows) == 1 else None

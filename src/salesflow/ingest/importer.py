@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesflow.derived.lookup import repeats_an_event
+from salesflow.derived.lookup import repeats_an_event, stored_fingerprint
 from salesflow.derived.seal import write_seal
 from salesflow.errors import ConfigError, ImportValidationError, RowError, StorageError
 from salesflow.ingest import stages as stage_rules
@@ -289,12 +289,13 @@ def _import(
                 settings = replace(nxt.settings, stages=stages)
                 if result.updated or result.unchanged:  # stored rows were replaced: not an append
                     rows = None
-                fresh = _refresh_derived(nxt.data, settings, report, changed, rows)
+                data = nxt.data if nxt.raw is None else nxt.raw  # DuckDB: no Ibis to import
+                fresh = _refresh_derived(data, settings, report, changed, rows)
                 if result.outcomes_pending:  # a first load: outcomes from the fresh flow_cases
                     result.refreshed_opportunities = outcomes_after_refresh(
-                        nxt.data.con, stages, flow_fresh=fresh is not None
+                        nxt.raw, stages, flow_fresh=fresh is not None
                     )
-                if later and repeats_an_event(nxt.data.con, flow_fresh=fresh is not None):
+                if later and repeats_an_event(nxt.raw, flow_fresh=fresh is not None):
                     raise _Repeated
             live = workspace.live_file  # an import inside another writer's generation: no seal
             if fresh is not None and live is not None:
@@ -383,10 +384,8 @@ def _refresh_derived(
             f"({type(exc).__name__}: {exc}); flow figures may be stale until the next import"
         )
         return None
-    if con.name != "duckdb" or "flow_meta" not in con.list_tables():
-        return None
-    rows = con.con.execute("SELECT fingerprint FROM flow_meta").fetchall()
-    return rows[0][0] if len(rows) == 1 else None
+    raw = derived.duckdb_connection(con)
+    return None if raw is None else stored_fingerprint(raw)
 
 
 def _target(con, backend, mem, plan: Plan, events):

@@ -92,10 +92,9 @@ class WorkspaceData:
                 )
                 for n, t in schema.items()
             }
-        rows = self.mem.execute(
+        rows = self.mem.execute(  # a literal: a bound parameter makes DuckDB import pandas
             "SELECT column_name, data_type FROM duckdb_columns() "
-            "WHERE database_name = 'ws' AND table_name = ?",
-            [table],
+            f"WHERE database_name = 'ws' AND table_name = {sql_literal(table)}"
         ).fetchall()
         return dict(rows)
 

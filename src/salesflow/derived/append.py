@@ -7,13 +7,14 @@ event on are new. The few thousand rows of a 1 % append are ordered and numbered
 Arrow and NumPy: at a million events each SQL statement over them costs a millisecond or more
 (a window or an ordered aggregate ten), as much as the whole arithmetic in NumPy. DuckDB still
 computes everything the full build computes in SQL (hashes, durations, the time bounds' text)
-with the same expressions, so the tables equal a full rebuild's.
+with the same expressions, so the tables equal a full rebuild's. Its statements run on one
+other thread while the Arrow and NumPy work goes on (:func:`apply`).
 """
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,6 @@ def apply(raw: Any, stages: list, old: dict[str, Any], added: pa.Table, named: p
     work goes on here: DuckDB lets go of the interpreter while it runs, so the scan of the old
     cases overlaps the ordering of the rows, and the writes the making of the next rows.
     """
-    import pyarrow as pa
-
     names = [s for s, _, _ in stages]
     with _statements_thread() as duck:
         reading = duck.submit(_read_old_cases, raw, named)
@@ -69,31 +68,45 @@ def apply(raw: Any, stages: list, old: dict[str, Any], added: pa.Table, named: p
         link = None if gone is None else groups.link(gone)
         if link is None:
             return False
-        rework = _rework(groups, link, stages)
-        transitions = _transitions(groups, link, rework)
-        gone_rows = pa.table({"row_id": gone["row_id"]})
-        writes = [
-            duck.submit(_run, raw, _DELETE_CASES, _flow_gone=gone_rows),
-            duck.submit(_run, raw, _INSERT_TRANSITIONS, _flow_new_t=transitions),
-        ]
-        hashing = duck.submit(_xor_hashes, raw, groups, link["seq"])
-        codes = _codes(groups, link, gone)
-        found = duck.submit(_find_variants, raw, codes)
-        cases = _new_cases(groups, link, gone, stages, rework)
-        new_ids, counts = _variants(found.result(), gone, codes)
-        cases = cases.append_column(
-            "checksum", pa.array(gone["checksum"][link["where"]] ^ hashing.result())
-        )
-        cases = cases.append_column("variant_id", pa.array(new_ids, pa.int32()))
-        meta = build._sql_text(json.dumps(counting.result(), sort_keys=True))
-        writes.append(duck.submit(_run, raw, _INSERT_CASES, _flow_new_c=cases))
-        writes += [
-            duck.submit(_run, raw, s, _flow_counts=counts) for s in _variant_statements(counts)
-        ]
-        writes.append(duck.submit(_run, raw, f"UPDATE flow_meta SET fingerprint = {meta}"))
-        for write in writes:
-            write.result()  # raises what a statement raised (the caller rolls back)
+        _write(duck, raw, stages, groups, link, gone, counting)
     return True
+
+
+def _write(
+    duck: ThreadPoolExecutor,
+    raw: Any,
+    stages: list,
+    groups: _Groups,
+    link: dict[str, Any],
+    gone: dict[str, Any],
+    counting: Future,
+) -> None:
+    """Replace the deals' cases, insert their new transitions, adjust the variants' counts and
+    store the fingerprint (``counting``'s): each write is queued on ``duck`` as soon as its rows
+    are made, and the next rows are made while it runs."""
+    import pyarrow as pa
+
+    rework = _rework(groups, link, stages)
+    transitions = _transitions(groups, link, rework)
+    gone_rows = pa.table({"row_id": gone["row_id"]})
+    writes = [
+        duck.submit(_run, raw, _DELETE_CASES, _flow_gone=gone_rows),
+        duck.submit(_run, raw, _INSERT_TRANSITIONS, _flow_new_t=transitions),
+    ]
+    hashing = duck.submit(_xor_hashes, raw, groups, link["seq"])
+    codes = _codes(groups, link, gone)
+    found = duck.submit(_find_variants, raw, codes)
+    cases = _new_cases(groups, link, gone, stages, rework)
+    new_ids, counts = _variants(found.result(), gone, codes)
+    checksum = gone["checksum"][link["where"]] ^ hashing.result()
+    cases = cases.append_column("checksum", pa.array(checksum))
+    cases = cases.append_column("variant_id", pa.array(new_ids, pa.int32()))
+    meta = build._sql_text(json.dumps(counting.result(), sort_keys=True))
+    writes.append(duck.submit(_run, raw, _INSERT_CASES, _flow_new_c=cases))
+    writes += [duck.submit(_run, raw, s, _flow_counts=counts) for s in _variant_statements(counts)]
+    writes.append(duck.submit(_run, raw, f"UPDATE flow_meta SET fingerprint = {meta}"))
+    for write in writes:
+        write.result()  # raises what a statement raised (the caller rolls back)
 
 
 @contextmanager

@@ -77,7 +77,7 @@ def refresh(
     """
     raw = duckdb_connection(con)
     if raw is None or portable:
-        _refresh_portable(con if raw is None else _ibis(raw), settings, temp=temp)
+        _refresh_portable(_ibis(raw) if con is raw else con, settings, temp=temp)
         return
     from salesflow.derived import duckdb_build
 

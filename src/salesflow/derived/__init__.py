@@ -25,6 +25,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from salesflow.derived.seal import sealed_fingerprint
+from salesflow.source import table_names
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -84,7 +85,7 @@ def refresh(
     updated = changed is not None and not temp  # an update checks the tables itself
     if updated and duckdb_build.update(raw, settings, changed, added):
         return
-    if "stage_events" not in _duckdb_tables(raw):
+    if "stage_events" not in table_names(raw):
         return
     meta = json.dumps(fingerprint(raw, settings), sort_keys=True)
     duckdb_build.build(raw, _stage_codes(raw, settings), meta, temp=temp)
@@ -115,16 +116,6 @@ def _ibis(raw: duckdb.DuckDBPyConnection) -> BaseBackend:
     return ibis.duckdb.from_connection(raw)
 
 
-def _duckdb_tables(raw: duckdb.DuckDBPyConnection) -> set[str]:
-    """The tables and views of the connection's schema, temporary ones included (as Ibis's
-    ``list_tables`` sees them)."""
-    rows = raw.execute(
-        "SELECT DISTINCT table_name FROM information_schema.tables WHERE table_catalog IN "
-        "(current_database(), 'temp') AND table_schema = current_schema()"
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def fingerprint(con: BaseBackend | duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Any]:
     """What the derived tables depend on: the stage settings and a summary of ``stage_events``.
 
@@ -147,7 +138,7 @@ def fingerprint(con: BaseBackend | duckdb.DuckDBPyConnection, settings: Settings
 def is_fresh(con: BaseBackend | duckdb.DuckDBPyConnection, settings: Settings) -> bool:
     """True when every derived table exists and was built from the current data and settings."""
     raw = duckdb_connection(con)
-    tables = _duckdb_tables(raw) if raw is not None else set(con.list_tables())
+    tables = table_names(con)
     if not set(FLOW_TABLES) <= tables or "stage_events" not in tables:
         return False
     if raw is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from salesflow.source import table_names
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -37,11 +39,7 @@ def last_case_events_sql(ids: str) -> str:
 def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     """The fingerprint ``flow_meta`` holds: what the flow tables were built from (None when
     there is no such table or it does not hold exactly one)."""
-    present = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = current_schema() AND table_name = 'flow_meta'"
-    ).fetchone()[0]
-    if not present:
+    if "flow_meta" not in table_names(con):
         return None
     rows = con.execute("SELECT fingerprint FROM flow_meta").fetchall()
     return rows[0][0] if len(rows) == 1 else None

@@ -619,3 +619,30 @@ def test_a_failed_statement_of_the_handed_way_changes_nothing(workspace, tmp_pat
     updated = flow_state(con)
     derived.refresh(workspace.data, workspace.settings)
     assert_same(updated, flow_state(con))
+
+
+def test_a_failed_read_is_raised_even_when_the_rows_go_the_general_way(
+    workspace, tmp_path, monkeypatch
+):
+    """The old cases are read on the statements' thread while the rows are looked at here;
+    rows the handed way cannot take (times with a time zone) send the update the general way
+    without waiting for that read, but a read that failed is still raised, not taken for
+    "go the general way", and nothing is written."""
+    import duckdb
+    import pyarrow as pa
+
+    from salesflow.derived import append
+
+    added = with_one_more_row(workspace, tmp_path, 81, ("D02", "Won", T0 + timedelta(days=800)))
+    con = workspace.data.con
+    before = flow_state(con)
+    rows = added_rows(added)
+    rows = rows.set_column(2, "entered_at", rows.column(2).cast(pa.timestamp("us", tz="UTC")))
+
+    def failing(*_args: object) -> None:
+        raise duckdb.IOException("the disk went away")
+
+    monkeypatch.setattr(append, "_read_old_cases", failing)
+    with pytest.raises(duckdb.IOException, match="the disk went away"):
+        derived.refresh(workspace.data, workspace.settings, changed=["D02"], added=rows)
+    assert_same(flow_state(con), before)

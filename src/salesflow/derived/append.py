@@ -73,7 +73,7 @@ def apply(raw: Any, stages: list, old: dict[str, Any], added: pa.Table, named: p
 
 
 def _write(
-    duck: ThreadPoolExecutor,
+    duck: _Statements,
     raw: Any,
     stages: list,
     groups: _Groups,
@@ -89,10 +89,8 @@ def _write(
     rework = _rework(groups, link, stages)
     transitions = _transitions(groups, link, rework)
     gone_rows = pa.table({"row_id": gone["row_id"]})
-    writes = [
-        duck.submit(_run, raw, _DELETE_CASES, _flow_gone=gone_rows),
-        duck.submit(_run, raw, _INSERT_TRANSITIONS, _flow_new_t=transitions),
-    ]
+    duck.submit(_run, raw, _DELETE_CASES, _flow_gone=gone_rows)
+    duck.submit(_run, raw, _INSERT_TRANSITIONS, _flow_new_t=transitions)
     hashing = duck.submit(_xor_hashes, raw, groups, link["seq"])
     codes = _codes(groups, link, gone)
     found = duck.submit(_find_variants, raw, codes)
@@ -102,22 +100,50 @@ def _write(
     cases = cases.append_column("checksum", pa.array(checksum))
     cases = cases.append_column("variant_id", pa.array(new_ids, pa.int32()))
     meta = build._sql_text(json.dumps(counting.result(), sort_keys=True))
-    writes.append(duck.submit(_run, raw, _INSERT_CASES, _flow_new_c=cases))
-    writes += [duck.submit(_run, raw, s, _flow_counts=counts) for s in _variant_statements(counts)]
-    writes.append(duck.submit(_run, raw, f"UPDATE flow_meta SET fingerprint = {meta}"))
-    for write in writes:
-        write.result()  # raises what a statement raised (the caller rolls back)
+    duck.submit(_run, raw, _INSERT_CASES, _flow_new_c=cases)
+    for statement in _variant_statements(counts):
+        duck.submit(_run, raw, statement, _flow_counts=counts)
+    duck.submit(_run, raw, f"UPDATE flow_meta SET fingerprint = {meta}")
+
+
+class _Statements:
+    """One thread that runs what it is given, in that order: the connection's only user while
+    it lives."""
+
+    def __init__(self) -> None:
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesflow-flow")
+        self._given: list[Future] = []
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> Future:
+        given = self._worker.submit(fn, *args, **kwargs)
+        self._given.append(given)
+        return given
+
+    def stop(self, *, drop: bool) -> None:
+        """Wait for everything given to run (``drop``: only for what runs, dropping the rest)."""
+        self._worker.shutdown(wait=True, cancel_futures=drop)
+
+    def raise_failure(self) -> None:
+        """Raise the first failure of what ran, waited for or not: a failed statement is never
+        taken for "nothing to do" or "go the general way" (the caller rolls back)."""
+        for given in self._given:
+            if not given.cancelled():
+                given.result()
 
 
 @contextmanager
-def _statements_thread() -> Iterator[ThreadPoolExecutor]:
-    """One thread that runs what it is given in that order (the connection's only user while
-    it lives). On the way out, what has not begun is dropped and what runs is waited for."""
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesflow-flow")
+def _statements_thread() -> Iterator[_Statements]:
+    """A :class:`_Statements` for the block. Leaving it normally (with a result) waits for
+    everything given and raises the first failure; on an error, what has not begun is dropped
+    and what runs is waited for."""
+    statements = _Statements()
     try:
-        yield worker
-    finally:
-        worker.shutdown(wait=True, cancel_futures=True)
+        yield statements
+    except BaseException:
+        statements.stop(drop=True)
+        raise
+    statements.stop(drop=False)
+    statements.raise_failure()
 
 
 def _run(raw: Any, statement: str, **tables: pa.Table) -> None:
